@@ -1,0 +1,202 @@
+// Settings: the typed, validated form of switchyard.toml.
+//
+// Plain data, standard library only, so that every layer (proxy, control, app)
+// can read it without seeing toml++. The config layer is the only producer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchyard {
+
+using Duration = std::chrono::milliseconds;
+
+// host:port as written in the config. `host` is an IP literal (v6 without
+// brackets) or a DNS name; names are resolved off the request path.
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+
+    std::string to_string() const;  // "127.0.0.1:80", "[::1]:80", "app.internal:80"
+    bool operator==(const Endpoint&) const = default;
+};
+
+// An address block for trusted_proxies ("10.0.0.0/8", "::1/128", "127.0.0.1").
+struct Cidr {
+    std::vector<std::uint8_t> network;  // 4 or 16 bytes, host bits zeroed
+    int prefix_len = 0;
+    bool operator==(const Cidr&) const = default;
+};
+
+struct ServerSettings {
+    Endpoint address;
+    std::uint32_t weight = 1;
+    bool operator==(const ServerSettings&) const = default;
+};
+
+enum class BalancePolicy { least_request, round_robin };
+
+struct HealthCheckSettings {
+    std::string path = "/healthz";
+    std::string host;  // Host header of probes; empty: the server address
+    Duration interval{2000};
+    Duration timeout{1000};
+    std::uint32_t rise = 2;
+    std::uint32_t fall = 3;
+    std::uint16_t expect_min = 200;
+    std::uint16_t expect_max = 399;
+    bool operator==(const HealthCheckSettings&) const = default;
+};
+
+struct OutlierSettings {
+    std::uint32_t consecutive_failures = 5;
+    Duration base_ejection{30000};
+    std::uint32_t max_ejected_percent = 50;
+    bool operator==(const OutlierSettings&) const = default;
+};
+
+struct MinHealthySettings {
+    std::uint32_t count = 1;
+    std::uint32_t percent = 50;
+    bool operator==(const MinHealthySettings&) const = default;
+};
+
+enum class OnUnhealthy { fail, fallback };
+
+struct UpstreamTlsSettings {
+    std::string ca;
+    std::string sni;
+    bool verify = true;
+    bool operator==(const UpstreamTlsSettings&) const = default;
+};
+
+struct PoolSettings {
+    std::string name;
+    BalancePolicy balance = BalancePolicy::least_request;
+    std::vector<ServerSettings> servers;
+    std::uint32_t retries = 1;
+    std::uint32_t max_connections_per_server = 0;  // 0: no limit
+    std::uint32_t max_pending_per_server = 0;
+    std::uint32_t retry_budget_percent = 20;
+    Duration dns_refresh{30000};
+    std::optional<HealthCheckSettings> health;
+    std::optional<OutlierSettings> outlier;
+    MinHealthySettings min_healthy;
+    OnUnhealthy on_unhealthy = OnUnhealthy::fail;
+    std::optional<UpstreamTlsSettings> tls;
+    bool operator==(const PoolSettings&) const = default;
+};
+
+struct TlsCertificateSettings {
+    std::vector<std::string> hosts;  // SNI names, wildcards allowed; empty: default
+    std::string cert;
+    std::string key;
+    bool operator==(const TlsCertificateSettings&) const = default;
+};
+
+struct ListenerTlsSettings {
+    std::string cert;
+    std::string key;
+    std::string min_version = "1.2";
+    std::string ciphers;       // TLS 1.2 cipher list; empty: built-in modern default
+    std::string ciphersuites;  // TLS 1.3 suites; empty: OpenSSL default
+    std::vector<TlsCertificateSettings> certificates;
+    bool operator==(const ListenerTlsSettings&) const = default;
+};
+
+struct ListenerSettings {
+    Endpoint address;
+    std::vector<Cidr> trusted_proxies;
+    bool proxy_protocol = false;
+    std::optional<ListenerTlsSettings> tls;
+    bool operator==(const ListenerSettings&) const = default;
+};
+
+struct ServerProcessSettings {
+    std::uint32_t workers = 0;  // 0: one per core
+    Duration drain_timeout{30000};
+    std::string state_file = "/var/lib/switchyard/state.json";
+    std::uint32_t max_connections = 10000;
+    Duration shutdown_delay{0};
+    std::uint64_t retry_buffer = 64 * 1024;
+    bool operator==(const ServerProcessSettings&) const = default;
+};
+
+struct TimeoutSettings {
+    Duration client_header{10000};
+    Duration client_body{60000};
+    Duration client_idle{60000};
+    Duration send{60000};
+    Duration upstream_connect{3000};
+    Duration upstream_response{60000};
+    Duration upstream_idle{4000};
+    Duration tunnel_idle{3600000};
+    bool operator==(const TimeoutSettings&) const = default;
+};
+
+struct LimitSettings {
+    std::uint64_t max_header_bytes = 64 * 1024;
+    std::uint64_t max_target_bytes = 8 * 1024;
+    std::uint64_t max_body_bytes = 0;  // 0: no limit
+    bool operator==(const LimitSettings&) const = default;
+};
+
+struct LogSettings {
+    std::string level = "info";  // trace debug info warn error critical off
+    std::string error_log = "stderr";
+    std::string access_log = "stdout";  // a path, "stdout", "stderr" or "off"
+    std::string audit_log = "stderr";
+    bool operator==(const LogSettings&) const = default;
+};
+
+struct ControlSettings {
+    std::string socket = "/run/switchyard/control.sock";
+    std::uint32_t mode = 0660;
+    bool operator==(const ControlSettings&) const = default;
+};
+
+struct AdminSettings {
+    Endpoint address;
+    bool operator==(const AdminSettings&) const = default;
+};
+
+enum class StickySource { cookie, header, client_ip, none };
+
+struct StickySettings {
+    StickySource source = StickySource::cookie;
+    std::string name = "sy_uid";  // cookie or header name that carries the user key
+    std::string assign_cookie = "sy_uid";
+    Duration assign_max_age{30LL * 24 * 3600 * 1000};
+    bool operator==(const StickySettings&) const = default;
+};
+
+struct RoutingSettings {
+    std::string active = "blue";
+    std::uint64_t seed = 0;
+    std::string canary_pool;  // empty: no canary pool configured
+    double canary_weight_percent = 0.0;
+    StickySettings sticky;
+    std::string override_header;  // empty: overrides off
+    std::string override_token;
+    bool operator==(const RoutingSettings&) const = default;
+};
+
+struct Settings {
+    std::string source_path;  // the file these settings came from
+    ServerProcessSettings server;
+    TimeoutSettings timeouts;
+    LimitSettings limits;
+    LogSettings log;
+    std::vector<ListenerSettings> listeners;
+    ControlSettings control;
+    std::optional<AdminSettings> admin;
+    RoutingSettings routing;
+    std::vector<PoolSettings> pools;  // in file order
+
+    const PoolSettings* find_pool(std::string_view name) const;
+};
+
+}  // namespace switchyard
