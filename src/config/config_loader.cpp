@@ -1,0 +1,679 @@
+// switchyard.toml -> Settings: the schema of DESIGN.md's "Config (TOML)".
+//
+// Each read_* function owns one table of the schema: its TableReader lists the
+// table's keys (anything else is an unknown-key error) and every value is
+// checked where it is read. Cross-references (routing -> pools) are checked
+// after all tables are read, so every error of a file is reported in one run.
+#include "switchyard/config/config_loader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "not_built.hpp"
+#include "switchyard/core/address.hpp"
+#include "switchyard/core/units.hpp"
+#include "toml_reader.hpp"
+
+namespace switchyard::config {
+namespace {
+
+using detail::closest;
+using detail::index_path;
+using detail::quote;
+using detail::Sink;
+using detail::TableReader;
+
+constexpr std::uint64_t kGiB = 1ULL << 30;
+constexpr Duration kMs{1};
+constexpr Duration kSecond{1000};
+
+// RFC 9110 token: header names and (RFC 6265) cookie names.
+bool is_token(std::string_view s) {
+    static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               extra.find(c) != std::string_view::npos;
+    });
+}
+
+// Pool names travel in control commands, metric labels and the state file.
+bool is_pool_name(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+bool is_sni_pattern(std::string_view host) {
+    if (host.starts_with("*.")) host.remove_prefix(2);
+    return is_valid_hostname(host);
+}
+
+void read_token(const TableReader& r, std::string_view key, std::string& out,
+                std::string_view what) {
+    const auto* node = r.find(key);
+    if (node == nullptr) return;
+    auto text = detail::read_string(r.sink(), *node, r.path_of(key));
+    if (!text) return;
+    if (!is_token(*text)) {
+        r.sink().error(node->source(), r.path_of(key),
+                       "invalid " + std::string(what) + " " + quote(*text) +
+                           " (letters, digits and !#$%&'*+-.^_`|~ only)");
+        return;
+    }
+    out = std::move(*text);
+}
+
+void read_server_process(Sink& sink, const toml::table& t, ServerProcessSettings& out) {
+    TableReader r(sink, t, "server",
+                  {"workers", "drain_timeout", "state_file", "max_connections", "shutdown_delay",
+                   "retry_buffer"});
+    r.get_integer("workers", out.workers, 0, 1024);
+    r.get_duration("drain_timeout", out.drain_timeout);
+    r.get_string("state_file", out.state_file);
+    r.get_integer("max_connections", out.max_connections, 1);
+    r.get_duration("shutdown_delay", out.shutdown_delay);
+    r.get_size("retry_buffer", out.retry_buffer, 0, kGiB);
+}
+
+void read_timeouts(Sink& sink, const toml::table& t, TimeoutSettings& out) {
+    TableReader r(sink, t, "timeouts",
+                  {"client_header", "client_body", "client_idle", "send", "upstream_connect",
+                   "upstream_response", "upstream_idle", "tunnel_idle"});
+    // A zero timeout would fail every request at once, so none may be 0.
+    r.get_duration("client_header", out.client_header, kMs);
+    r.get_duration("client_body", out.client_body, kMs);
+    r.get_duration("client_idle", out.client_idle, kMs);
+    r.get_duration("send", out.send, kMs);
+    r.get_duration("upstream_connect", out.upstream_connect, kMs);
+    r.get_duration("upstream_response", out.upstream_response, kMs);
+    r.get_duration("upstream_idle", out.upstream_idle, kMs);
+    r.get_duration("tunnel_idle", out.tunnel_idle, kMs);
+}
+
+void read_limits(Sink& sink, const toml::table& t, LimitSettings& out) {
+    TableReader r(sink, t, "limits", {"max_header_bytes", "max_target_bytes", "max_body_bytes"});
+    r.get_size("max_header_bytes", out.max_header_bytes, 1, kGiB);
+    r.get_size("max_target_bytes", out.max_target_bytes, 1, kGiB);
+    r.get_size("max_body_bytes", out.max_body_bytes);
+}
+
+void read_log(Sink& sink, const toml::table& t, LogSettings& out) {
+    TableReader r(sink, t, "log", {"level", "error_log", "access_log", "audit_log"});
+    std::string_view level = out.level;
+    r.get_enum<std::string_view>("level", level,
+                                 {{"trace", "trace"},
+                                  {"debug", "debug"},
+                                  {"info", "info"},
+                                  {"warn", "warn"},
+                                  {"error", "error"},
+                                  {"critical", "critical"},
+                                  {"off", "off"}});
+    out.level = std::string(level);
+    r.get_string("error_log", out.error_log);
+    r.get_string("access_log", out.access_log);
+    r.get_string("audit_log", out.audit_log);
+}
+
+void read_tls_certificate(Sink& sink, const toml::table& t, const std::string& path,
+                          TlsCertificateSettings& out) {
+    TableReader r(sink, t, path, {"hosts", "cert", "key"});
+    if (const auto* hosts = r.get_array("hosts")) {
+        for (std::size_t i = 0; i < hosts->size(); ++i) {
+            const auto& node = (*hosts)[i];
+            auto host_path = index_path(r.path_of("hosts"), i);
+            auto host = detail::read_string(sink, node, host_path);
+            if (!host) continue;
+            if (!is_sni_pattern(*host)) {
+                sink.error(node.source(), host_path,
+                           "invalid host name " + quote(*host) +
+                               " (expected a DNS name, optionally starting with \"*.\")");
+                continue;
+            }
+            out.hosts.push_back(std::move(*host));
+        }
+    }
+    if (r.require("cert")) r.get_string("cert", out.cert);
+    if (r.require("key")) r.get_string("key", out.key);
+}
+
+void read_listener_tls(Sink& sink, const toml::table& t, const std::string& path,
+                       ListenerTlsSettings& out) {
+    TableReader r(sink, t, path,
+                  {"cert", "key", "min_version", "ciphers", "ciphersuites", "certificates"});
+    if (r.require("cert")) r.get_string("cert", out.cert);
+    if (r.require("key")) r.get_string("key", out.key);
+    std::string_view min_version = out.min_version;
+    r.get_enum<std::string_view>("min_version", min_version, {{"1.2", "1.2"}, {"1.3", "1.3"}});
+    out.min_version = std::string(min_version);
+    r.get_string("ciphers", out.ciphers, true);
+    r.get_string("ciphersuites", out.ciphersuites, true);
+    if (const auto* certs = r.get_array("certificates")) {
+        for (std::size_t i = 0; i < certs->size(); ++i) {
+            auto cert_path = index_path(r.path_of("certificates"), i);
+            if (const auto* ct = detail::read_table(sink, (*certs)[i], cert_path)) {
+                read_tls_certificate(sink, *ct, cert_path, out.certificates.emplace_back());
+            }
+        }
+    }
+}
+
+struct PlacedEndpoint {
+    Endpoint endpoint;
+    std::string path;
+};
+
+void read_listener(Sink& sink, const toml::table& t, const std::string& path, ListenerSettings& out,
+                   std::vector<PlacedEndpoint>& seen) {
+    TableReader r(sink, t, path, {"address", "trusted_proxies", "proxy_protocol", "tls"});
+    if (const auto* node = r.require("address")) {
+        if (auto ep = detail::read_endpoint(sink, *node, r.path_of("address"))) {
+            // Two listeners on one fixed address cannot both bind; port 0
+            // gets a fresh ephemeral port each time, so it never clashes.
+            auto dup = std::find_if(seen.begin(), seen.end(), [&](const PlacedEndpoint& p) {
+                return ep->port != 0 && p.endpoint == *ep;
+            });
+            if (dup != seen.end()) {
+                sink.error(
+                    node->source(), r.path_of("address"),
+                    "duplicate address " + quote(ep->to_string()) + " (also " + dup->path + ")");
+            } else {
+                seen.push_back({*ep, r.path_of("address")});
+            }
+            out.address = std::move(*ep);
+        }
+    }
+    if (const auto* proxies = r.get_array("trusted_proxies")) {
+        for (std::size_t i = 0; i < proxies->size(); ++i) {
+            if (auto cidr = detail::read_cidr(sink, (*proxies)[i],
+                                              index_path(r.path_of("trusted_proxies"), i)))
+                out.trusted_proxies.push_back(std::move(*cidr));
+        }
+    }
+    r.get_bool("proxy_protocol", out.proxy_protocol);
+    if (const auto* tls = r.get_table("tls"))
+        read_listener_tls(sink, *tls, r.path_of("tls"), out.tls.emplace());
+}
+
+void read_listeners(Sink& sink, const TableReader& top, std::vector<ListenerSettings>& out,
+                    std::vector<PlacedEndpoint>& seen) {
+    const auto* node = top.find("listeners");
+    if (node == nullptr) {
+        sink.error_unplaced("listeners",
+                            "at least one [[listeners]] entry with an address is required");
+        return;
+    }
+    const auto* array = node->as_array();
+    if (array == nullptr) {
+        sink.error(node->source(), "listeners",
+                   "expected an array of tables ([[listeners]]), got " +
+                       std::string(detail::describe(node->type())));
+        return;
+    }
+    if (array->empty()) {
+        sink.error(node->source(), "listeners",
+                   "at least one [[listeners]] entry with an address is required");
+        return;
+    }
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        auto path = index_path("listeners", i);
+        if (const auto* t = detail::read_table(sink, (*array)[i], path))
+            read_listener(sink, *t, path, out.emplace_back(), seen);
+    }
+}
+
+void read_control(Sink& sink, const toml::table& t, ControlSettings& out) {
+    TableReader r(sink, t, "control", {"socket", "mode"});
+    r.get_string("socket", out.socket);
+    if (const auto* node = r.find("mode")) {
+        // A string, because TOML has no leading-zero integers: mode = 660
+        // would silently be decimal.
+        const auto* text = node->as_string();
+        if (text == nullptr) {
+            sink.error(node->source(), "control.mode",
+                       "expected a string with an octal mode like \"0660\", got " +
+                           std::string(detail::describe(node->type())));
+            return;
+        }
+        const std::string& s = text->get();
+        const bool octal =
+            (s.size() == 3 || s.size() == 4) &&
+            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '7'; });
+        const unsigned long value = octal ? std::stoul(s, nullptr, 8) : 0;
+        if (!octal || value > 0777) {
+            sink.error(node->source(), "control.mode",
+                       "invalid mode " + quote(s) +
+                           " (expected octal permissions 0000 to 0777, like \"0660\")");
+            return;
+        }
+        out.mode = static_cast<std::uint32_t>(value);
+    }
+}
+
+void read_admin(Sink& sink, const toml::table& t, AdminSettings& out) {
+    TableReader r(sink, t, "admin", {"address"});
+    if (const auto* node = r.require("address"))
+        if (auto ep = detail::read_endpoint(sink, *node, "admin.address"))
+            out.address = std::move(*ep);
+}
+
+std::optional<std::pair<std::uint16_t, std::uint16_t>> parse_status_range(std::string_view s) {
+    auto parse_code = [](std::string_view code) -> std::optional<std::uint16_t> {
+        if (code.size() != 3 ||
+            !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return std::nullopt;
+        auto v = static_cast<std::uint16_t>((code[0] - '0') * 100 + (code[1] - '0') * 10 +
+                                            (code[2] - '0'));
+        if (v < 100 || v > 599) return std::nullopt;
+        return v;
+    };
+    auto dash = s.find('-');
+    auto lo = parse_code(s.substr(0, dash));
+    auto hi = dash == std::string_view::npos ? lo : parse_code(s.substr(dash + 1));
+    if (!lo || !hi || *lo > *hi) return std::nullopt;
+    return std::pair{*lo, *hi};
+}
+
+void read_health(Sink& sink, const toml::table& t, const std::string& path,
+                 HealthCheckSettings& out) {
+    TableReader r(sink, t, path, {"path", "host", "interval", "timeout", "rise", "fall", "expect"});
+    if (const auto* node = r.find("path")) {
+        if (auto p = detail::read_string(sink, *node, r.path_of("path"))) {
+            if (p->front() != '/')
+                sink.error(node->source(), r.path_of("path"), "must start with \"/\"");
+            else
+                out.path = std::move(*p);
+        }
+    }
+    r.get_string("host", out.host, true);  // empty: the server address
+    r.get_duration("interval", out.interval, kMs);
+    r.get_duration("timeout", out.timeout, kMs);
+    r.get_integer("rise", out.rise, 1, 1000);
+    r.get_integer("fall", out.fall, 1, 1000);
+    if (const auto* node = r.find("expect")) {
+        std::optional<std::pair<std::uint16_t, std::uint16_t>> range;
+        std::string shown;
+        if (const auto* s = node->as_string()) {
+            range = parse_status_range(s->get());
+            shown = quote(s->get());
+        } else if (const auto* i = node->as_integer()) {
+            if (i->get() >= 100 && i->get() <= 599)
+                range = std::pair{static_cast<std::uint16_t>(i->get()),
+                                  static_cast<std::uint16_t>(i->get())};
+            shown = std::to_string(i->get());
+        }
+        if (shown.empty()) {
+            sink.error(node->source(), r.path_of("expect"),
+                       "expected a status code or range like \"200-399\", got " +
+                           std::string(detail::describe(node->type())));
+        } else if (!range) {
+            sink.error(
+                node->source(), r.path_of("expect"),
+                "invalid status range " + shown +
+                    " (expected a code or a range of codes between 100 and 599, like \"200-399\")");
+        } else {
+            out.expect_min = range->first;
+            out.expect_max = range->second;
+        }
+    }
+}
+
+void read_outlier(Sink& sink, const toml::table& t, const std::string& path, OutlierSettings& out) {
+    TableReader r(sink, t, path, {"consecutive_failures", "base_ejection", "max_ejected_percent"});
+    r.get_integer("consecutive_failures", out.consecutive_failures, 1);
+    r.get_duration("base_ejection", out.base_ejection, kMs);
+    r.get_integer("max_ejected_percent", out.max_ejected_percent, 0, 100);
+}
+
+void read_min_healthy(Sink& sink, const toml::table& t, const std::string& path,
+                      MinHealthySettings& out) {
+    TableReader r(sink, t, path, {"count", "percent"});
+    r.get_integer("count", out.count, 0);
+    r.get_integer("percent", out.percent, 0, 100);
+}
+
+void read_upstream_tls(Sink& sink, const toml::table& t, const std::string& path,
+                       UpstreamTlsSettings& out) {
+    TableReader r(sink, t, path, {"ca", "sni", "verify"});
+    r.get_string("ca", out.ca);
+    if (const auto* node = r.find("sni")) {
+        if (auto sni = detail::read_string(sink, *node, r.path_of("sni"))) {
+            if (!is_valid_hostname(*sni))
+                sink.error(node->source(), r.path_of("sni"), "invalid host name " + quote(*sni));
+            else
+                out.sni = std::move(*sni);
+        }
+    }
+    r.get_bool("verify", out.verify);
+}
+
+void read_upstream_server(Sink& sink, const toml::table& t, const std::string& path,
+                          ServerSettings& out, std::vector<PlacedEndpoint>& seen) {
+    TableReader r(sink, t, path, {"address", "weight"});
+    if (const auto* node = r.require("address")) {
+        if (auto ep = detail::read_endpoint(sink, *node, r.path_of("address"))) {
+            // Control commands name a server by its address, so it must be
+            // unique within the pool.
+            auto dup = std::find_if(seen.begin(), seen.end(),
+                                    [&](const PlacedEndpoint& p) { return p.endpoint == *ep; });
+            if (dup != seen.end())
+                sink.error(
+                    node->source(), r.path_of("address"),
+                    "duplicate server " + quote(ep->to_string()) + " (also " + dup->path + ")");
+            else
+                seen.push_back({*ep, r.path_of("address")});
+            out.address = std::move(*ep);
+        }
+    }
+    r.get_integer("weight", out.weight, 1, 10000);
+}
+
+void read_pool(Sink& sink, const toml::table& t, const std::string& path, PoolSettings& out) {
+    TableReader r(sink, t, path,
+                  {"balance", "servers", "retries", "max_connections_per_server",
+                   "max_pending_per_server", "retry_budget_percent", "dns_refresh", "health",
+                   "outlier", "min_healthy", "on_unhealthy", "tls"});
+    r.get_enum<BalancePolicy>("balance", out.balance,
+                              {{"least_request", BalancePolicy::least_request},
+                               {"round_robin", BalancePolicy::round_robin}});
+    if (const auto* node = r.find("servers")) {
+        if (const auto* servers = detail::read_array(sink, *node, r.path_of("servers"))) {
+            if (servers->empty())
+                sink.error(node->source(), r.path_of("servers"),
+                           "a pool needs at least one server");
+            std::vector<PlacedEndpoint> seen;
+            for (std::size_t i = 0; i < servers->size(); ++i) {
+                auto server_path = index_path(r.path_of("servers"), i);
+                const auto& element = (*servers)[i];
+                if (element.is_string()) {
+                    sink.error(element.source(), server_path,
+                               "expected a table like { address = " +
+                                   quote(element.value_or(std::string_view{})) +
+                                   " }, got a string");
+                    continue;
+                }
+                if (const auto* st = detail::read_table(sink, element, server_path))
+                    read_upstream_server(sink, *st, server_path, out.servers.emplace_back(), seen);
+            }
+        }
+    } else {
+        sink.error(t.source(), r.path_of("servers"),
+                   "required key is missing (a pool needs at least one server)");
+    }
+    r.get_integer("retries", out.retries, 0, 10);
+    r.get_integer("max_connections_per_server", out.max_connections_per_server, 0);
+    r.get_integer("max_pending_per_server", out.max_pending_per_server, 0);
+    r.get_integer("retry_budget_percent", out.retry_budget_percent, 0, 100);
+    // Names are resolved on this period; more often than 1s only loads DNS.
+    r.get_duration("dns_refresh", out.dns_refresh, kSecond);
+    if (const auto* h = r.get_table("health"))
+        read_health(sink, *h, r.path_of("health"), out.health.emplace());
+    if (const auto* o = r.get_table("outlier"))
+        read_outlier(sink, *o, r.path_of("outlier"), out.outlier.emplace());
+    if (const auto* m = r.get_table("min_healthy"))
+        read_min_healthy(sink, *m, r.path_of("min_healthy"), out.min_healthy);
+    r.get_enum<OnUnhealthy>("on_unhealthy", out.on_unhealthy,
+                            {{"fail", OnUnhealthy::fail}, {"fallback", OnUnhealthy::fallback}});
+    if (const auto* tls = r.get_table("tls"))
+        read_upstream_tls(sink, *tls, r.path_of("tls"), out.tls.emplace());
+}
+
+void read_pools(Sink& sink, const TableReader& top, std::vector<PoolSettings>& out) {
+    const auto* node = top.find("pools");
+    if (node == nullptr) {
+        sink.error_unplaced("pools", "at least one pool is required ([pools.NAME] with servers)");
+        return;
+    }
+    const auto* pools = detail::read_table(sink, *node, "pools");
+    if (pools == nullptr) return;
+    if (pools->empty()) {
+        sink.error(node->source(), "pools",
+                   "at least one pool is required ([pools.NAME] with servers)");
+        return;
+    }
+    // toml::table is ordered by key; Settings::pools keeps the file's order.
+    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    for (auto&& [key, value] : *pools)
+        entries.emplace_back(&key, &value);
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        const auto& pa = a.first->source().begin;
+        const auto& pb = b.first->source().begin;
+        return std::pair{pa.line, pa.column} < std::pair{pb.line, pb.column};
+    });
+    for (const auto& [key, value] : entries) {
+        auto path = detail::join_path("pools", key->str());
+        if (!is_pool_name(key->str())) {
+            sink.error(key->source(), path,
+                       "invalid pool name " + quote(key->str()) +
+                           " (1 to 64 letters, digits, '_' or '-')");
+            continue;
+        }
+        if (const auto* t = detail::read_table(sink, *value, path)) {
+            auto& pool = out.emplace_back();
+            pool.name = std::string(key->str());
+            read_pool(sink, *t, path, pool);
+        }
+    }
+}
+
+std::string pool_list(const std::vector<PoolSettings>& pools) {
+    std::string out;
+    for (const auto& p : pools)
+        out += (out.empty() ? "" : ", ") + p.name;
+    return out;
+}
+
+std::string_view pool_hint(std::string_view name, const std::vector<PoolSettings>& pools) {
+    std::vector<std::string_view> names;
+    for (const auto& p : pools)
+        names.push_back(p.name);
+    return closest(name, names);
+}
+
+std::string no_such_pool(std::string_view name, const std::vector<PoolSettings>& pools) {
+    std::string message = "no pool named " + quote(name) + " (pools: " + pool_list(pools) + ")";
+    if (auto hint = pool_hint(name, pools); !hint.empty())
+        message += "; did you mean " + quote(hint) + "?";
+    return message;
+}
+
+std::string default_names_no_pool(std::string_view name, const std::vector<PoolSettings>& pools) {
+    return "not set, and the default " + quote(name) +
+           " names no pool (pools: " + pool_list(pools) + ")";
+}
+
+void read_sticky(Sink& sink, const toml::table& t, StickySettings& out) {
+    TableReader r(sink, t, "routing.sticky", {"source", "name", "assign_cookie", "assign_max_age"});
+    r.get_enum<StickySource>("source", out.source,
+                             {{"cookie", StickySource::cookie},
+                              {"header", StickySource::header},
+                              {"client_ip", StickySource::client_ip},
+                              {"none", StickySource::none}});
+    read_token(r, "name", out.name,
+               out.source == StickySource::header ? "header name" : "cookie name");
+    read_token(r, "assign_cookie", out.assign_cookie, "cookie name");
+    // Max-Age is in whole seconds.
+    r.get_duration("assign_max_age", out.assign_max_age, kSecond);
+}
+
+// Routing is read after the pools because it names them.
+void read_routing(Sink& sink, const toml::table* t, const Settings& settings,
+                  RoutingSettings& out) {
+    const toml::node* active_node = nullptr;
+    const toml::node* canary_pool_node = nullptr;
+    const toml::table* canary_table = nullptr;
+    if (t != nullptr) {
+        TableReader r(sink, *t, "routing",
+                      {"active", "seed", "canary", "sticky", "override_header", "override_token"});
+        active_node = r.find("active");
+        r.get_string("active", out.active);
+        r.get_integer("seed", out.seed, 0);
+        if ((canary_table = r.get_table("canary"))) {
+            TableReader c(sink, *canary_table, "routing.canary", {"pool", "weight"});
+            canary_pool_node = c.find("pool");
+            c.get_string("pool", out.canary_pool);
+            if (const auto* w = c.find("weight")) {
+                if (auto weight = detail::read_number(sink, *w, "routing.canary.weight", 0, 100)) {
+                    // The router works in basis points (hundredths of a percent).
+                    if (std::abs(*weight * 100 - std::round(*weight * 100)) > 1e-6)
+                        sink.error(
+                            w->source(), "routing.canary.weight",
+                            "at most two decimals (the weight is kept in hundredths of a percent)");
+                    else
+                        out.canary_weight_percent = std::round(*weight * 100) / 100;
+                }
+            }
+        }
+        if (const auto* sticky = r.get_table("sticky")) read_sticky(sink, *sticky, out.sticky);
+        read_token(r, "override_header", out.override_header, "header name");
+        r.get_string("override_token", out.override_token);
+    }
+
+    if (settings.pools.empty()) return;  // "no pool" is reported once, at pools
+    if (!sink.has_error_under("routing.active") && !settings.find_pool(out.active)) {
+        if (active_node != nullptr)
+            sink.error(active_node->source(), "routing.active",
+                       no_such_pool(out.active, settings.pools));
+        else if (t != nullptr)
+            sink.error(t->source(), "routing.active",
+                       default_names_no_pool(out.active, settings.pools));
+        else
+            sink.error_unplaced("routing.active",
+                                default_names_no_pool(out.active, settings.pools));
+    }
+    if (canary_table == nullptr) return;
+    if (!out.canary_pool.empty()) {
+        if (!settings.find_pool(out.canary_pool))
+            sink.error(canary_pool_node->source(), "routing.canary.pool",
+                       no_such_pool(out.canary_pool, settings.pools));
+        else if (out.canary_pool == out.active)
+            sink.error(
+                canary_pool_node->source(), "routing.canary.pool",
+                quote(out.canary_pool) + " is the active pool; a canary pool must be another pool");
+    } else if (out.canary_weight_percent > 0 && !sink.has_error_under("routing.canary.pool")) {
+        sink.error(canary_table->source(), "routing.canary.pool", "required when weight > 0");
+    }
+}
+
+void read_settings(Sink& sink, const toml::table& root, Settings& s) {
+    TableReader top(sink, root, "",
+                    {"server", "timeouts", "limits", "log", "listeners", "control", "admin",
+                     "routing", "pools"});
+    if (const auto* t = top.get_table("server")) read_server_process(sink, *t, s.server);
+    if (const auto* t = top.get_table("timeouts")) read_timeouts(sink, *t, s.timeouts);
+    if (const auto* t = top.get_table("limits")) read_limits(sink, *t, s.limits);
+    if (const auto* t = top.get_table("log")) read_log(sink, *t, s.log);
+    std::vector<PlacedEndpoint> listen_addresses;
+    read_listeners(sink, top, s.listeners, listen_addresses);
+    if (const auto* t = top.get_table("control")) read_control(sink, *t, s.control);
+    if (const auto* t = top.get_table("admin")) {
+        read_admin(sink, *t, s.admin.emplace());
+        auto clash =
+            std::find_if(listen_addresses.begin(), listen_addresses.end(), [&](const auto& p) {
+                return s.admin->address.port != 0 && p.endpoint == s.admin->address;
+            });
+        if (clash != listen_addresses.end())
+            sink.error(t->get("address")->source(), "admin.address",
+                       "duplicate address " + quote(s.admin->address.to_string()) + " (also " +
+                           clash->path + ")");
+    }
+    read_pools(sink, top, s.pools);
+    read_routing(sink, top.get_table("routing"), s, s.routing);
+}
+
+std::string plural(std::size_t n, std::string_view word) {
+    return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+}
+
+std::string format_percent(double percent) {
+    // Two decimals at most, trailing zeros dropped: 5 -> "5", 2.5 -> "2.5".
+    auto hundredths = static_cast<long long>(std::llround(percent * 100));
+    std::string out = std::to_string(hundredths / 100);
+    if (auto frac = hundredths % 100; frac != 0) {
+        out += "." + std::to_string(frac / 10);
+        if (frac % 10 != 0) out += std::to_string(frac % 10);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string Diagnostic::to_string() const {
+    std::string out = file;
+    if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+    out += severity == Severity::error ? ": error: " : ": warning: ";
+    if (!key_path.empty()) out += key_path + ": ";
+    out += message;
+    return out;
+}
+
+std::size_t LoadResult::error_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(diagnostics.begin(), diagnostics.end(),
+                      [](const auto& d) { return d.severity == Diagnostic::Severity::error; }));
+}
+
+std::size_t LoadResult::warning_count() const {
+    return diagnostics.size() - error_count();
+}
+
+LoadResult load_string(std::string_view toml_text, std::string_view source_name) {
+    Sink sink{std::string(source_name)};
+    LoadResult result;
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, std::string(source_name));
+    } catch (const toml::parse_error& e) {
+        sink.error(e.source(), "", std::string(e.description()));
+        result.diagnostics = sink.take();
+        return result;
+    }
+    Settings settings;
+    settings.source_path = std::string(source_name);
+    read_settings(sink, root, settings);
+    detail::warn_not_built(sink, root);
+    if (!sink.has_errors()) result.settings = std::move(settings);
+    result.diagnostics = sink.take();
+    return result;
+}
+
+LoadResult load_file(const std::string& path) {
+    auto fail = [&](std::string message) {
+        Sink sink{path};
+        sink.error_unplaced("", std::move(message));
+        LoadResult result;
+        result.diagnostics = sink.take();
+        return result;
+    };
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return fail("cannot read: is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail("cannot open: " + std::string(std::strerror(errno)));
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) return fail("cannot read: " + std::string(std::strerror(errno)));
+    return load_string(text.str(), path);
+}
+
+std::string summary(const Settings& s) {
+    std::string out = "config ok: " + plural(s.listeners.size(), "listener") + ", " +
+                      plural(s.pools.size(), "pool") + " (";
+    for (std::size_t i = 0; i < s.pools.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += s.pools[i].name + ": " + plural(s.pools[i].servers.size(), "server");
+    }
+    out += "), active " + s.routing.active;
+    if (s.routing.canary_weight_percent > 0)
+        out += ", canary " + s.routing.canary_pool + " " +
+               format_percent(s.routing.canary_weight_percent) + "%";
+    out += s.server.workers == 0 ? std::string(", one worker per core")
+                                 : ", " + plural(s.server.workers, "worker");
+    return out;
+}
+
+}  // namespace switchyard::config
