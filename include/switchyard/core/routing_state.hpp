@@ -1,0 +1,61 @@
+// RoutingState: the immutable routing snapshot that every worker reads.
+//
+// Built by the control plane from Settings (plus DNS results and, later, the
+// durable runtime state) and published to workers as
+// std::shared_ptr<const RoutingState>; a request pins the snapshot it started
+// with. Nothing here changes after construction.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/core/settings.hpp"
+
+namespace switchyard {
+
+struct ServerState {
+    std::string address;                // as configured: "127.0.0.1:9001", "app:80"
+    Endpoint endpoint;
+    std::vector<std::string> resolved;  // numeric IPs to connect to, first preferred
+    std::uint32_t weight = 1;
+    // Identity of the upstream this entry connects to (pool, address, resolved
+    // IPs): pooled connections are reused only for an equal id, so a changed
+    // address or DNS answer never reuses an old connection.
+    std::uint64_t id = 0;
+};
+
+struct PoolState {
+    std::string name;
+    BalancePolicy balance = BalancePolicy::least_request;
+    std::vector<ServerState> servers;
+    std::uint32_t retries = 1;
+};
+
+struct RoutingState {
+    std::vector<PoolState> pools;
+    int active = 0;     // index into pools
+    int previous = -1;  // -1: none
+    int canary = -1;    // -1: none
+    std::uint32_t canary_weight_bp = 0;  // basis points, 0..10000
+    std::uint64_t seed = 0;
+    std::uint64_t generation = 0;
+
+    int find_pool(std::string_view name) const;
+};
+
+// DNS answers by host name: numeric IPs in preference order.
+using ResolvedHosts = std::map<std::string, std::vector<std::string>, std::less<>>;
+
+// Builds the snapshot for `settings`. Hosts that are IP literals resolve to
+// themselves; names come from `resolved` (a name missing there has no address
+// and its server is skipped by the balancer until it resolves).
+RoutingState build_routing_state(const Settings& settings, const ResolvedHosts& resolved,
+                                 std::uint64_t generation);
+
+// True if `host` is an IPv4 or IPv6 literal (no brackets).
+bool is_ip_literal(std::string_view host);
+
+}  // namespace switchyard

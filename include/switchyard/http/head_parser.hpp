@@ -1,0 +1,109 @@
+// HeadParser: parses one HTTP/1.x message head with Beast's basic_parser and
+// records the request/status line and every field as views into the caller's
+// read buffer, in order, without copying or allocating per field.
+//
+// It stops after the head (eager(false)): body framing is decided by
+// framing.hpp and bodies are relayed by the proxy, not by Beast, whose 1.81
+// framing rules have gaps (see DESIGN.md). The views stay valid while the
+// buffer passed to parse() is neither modified nor moved.
+#pragma once
+
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::http {
+
+namespace bhttp = boost::beast::http;
+
+struct HeaderField {
+    bhttp::field id;  // bhttp::field::unknown for fields Beast has no name for
+    std::string_view name;
+    std::string_view value;
+};
+
+enum class ParseStatus { need_more, done, error };
+
+// Why a head was refused; the status a server answers with it.
+enum class HeadError {
+    none,
+    malformed,         // 400
+    bad_field,         // 400: invalid name or value characters
+    target_too_long,   // 414
+    header_too_large,  // 431: head over max_header_bytes or too many fields
+    bad_version,       // 505
+};
+
+unsigned status_for(HeadError);
+
+template <bool isRequest>
+class HeadParser final : public bhttp::basic_parser<isRequest> {
+public:
+    struct Limits {
+        std::size_t max_header_bytes = 64 * 1024;
+        std::size_t max_target_bytes = 8 * 1024;  // requests only
+        std::size_t max_fields = 256;
+    };
+
+    // `fields` is the caller's storage, cleared here and reused across
+    // messages so that a connection's parsers allocate only while it warms up.
+    HeadParser(const Limits& limits, std::vector<HeaderField>& fields);
+
+    // Parses `buffered`, which holds the message from its first byte on (more
+    // of it on every call; Beast re-scans, which is cheap next to a read).
+    ParseStatus parse(std::string_view buffered);
+
+    HeadError error() const { return error_; }
+    std::size_t head_bytes() const { return head_bytes_; }
+
+    // Request line (isRequest) or status line.
+    bhttp::verb method() const { return method_; }
+    std::string_view method_string() const { return method_string_; }
+    std::string_view target() const { return target_; }
+    unsigned status() const { return status_; }
+    std::string_view reason() const { return reason_; }
+    unsigned version() const { return version_; }  // 10 or 11
+
+    const std::vector<HeaderField>& fields() const { return fields_; }
+    const HeaderField* find(bhttp::field id) const;
+
+private:
+    void on_request_impl(bhttp::verb method, boost::beast::string_view method_str,
+                         boost::beast::string_view target, int version,
+                         boost::beast::error_code& ec) override;
+    void on_response_impl(int code, boost::beast::string_view reason, int version,
+                          boost::beast::error_code& ec) override;
+    void on_field_impl(bhttp::field name, boost::beast::string_view name_string,
+                       boost::beast::string_view value, boost::beast::error_code& ec) override;
+    void on_header_impl(boost::beast::error_code& ec) override;
+    void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                           boost::beast::error_code& ec) override;
+    std::size_t on_body_impl(boost::beast::string_view body,
+                             boost::beast::error_code& ec) override;
+    void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
+                              boost::beast::error_code& ec) override;
+    std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
+                                   boost::beast::error_code& ec) override;
+    void on_finish_impl(boost::beast::error_code& ec) override;
+
+    Limits limits_;
+    HeadError error_ = HeadError::none;
+    bool head_done_ = false;
+    std::size_t head_bytes_ = 0;
+    bhttp::verb method_ = bhttp::verb::unknown;
+    std::string_view method_string_;
+    std::string_view target_;
+    unsigned status_ = 0;
+    std::string_view reason_;
+    unsigned version_ = 11;
+    std::vector<HeaderField>& fields_;
+};
+
+using RequestHeadParser = HeadParser<true>;
+using ResponseHeadParser = HeadParser<false>;
+
+}  // namespace switchyard::http

@@ -1,0 +1,78 @@
+// Access log: one JSON line per request, kept off the request path.
+//
+// Each worker appends lines to its own AccessLogBuffer (no lock). The worker
+// hands a full or aged buffer to the AccessLogWriter in one call (one mutex
+// acquisition per batch, not per request); a writer thread writes batches to
+// the file. When the writer falls behind, whole batches are dropped and
+// counted, never blocking a worker.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace switchyard::proxy {
+
+class AccessLogWriter {
+public:
+    // `target`: a path, "stdout", "stderr" or "off". Throws std::runtime_error
+    // if the file cannot be opened.
+    explicit AccessLogWriter(const std::string& target, std::size_t max_pending_bytes = 64u << 20);
+    ~AccessLogWriter();
+    AccessLogWriter(const AccessLogWriter&) = delete;
+    AccessLogWriter& operator=(const AccessLogWriter&) = delete;
+
+    bool enabled() const { return fd_ >= 0; }
+    // Takes the batch (leaves `batch` empty but with capacity to reuse).
+    void submit(std::string& batch);
+    // Writes everything queued so far (used at shutdown and by tests).
+    void flush();
+    std::uint64_t dropped_lines() const { return dropped_lines_.load(std::memory_order_relaxed); }
+
+private:
+    void run();
+
+    int fd_ = -1;
+    bool owns_fd_ = false;
+    std::size_t max_pending_bytes_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::condition_variable idle_cv_;
+    std::deque<std::string> queue_;
+    std::deque<std::string> spare_;  // written batches returned for reuse
+    std::size_t pending_bytes_ = 0;
+    bool writing_ = false;
+    bool stop_ = false;
+    std::atomic<std::uint64_t> dropped_lines_{0};
+    std::thread thread_;
+};
+
+// A worker's access log buffer. Not thread-safe: owned by one worker.
+class AccessLogBuffer {
+public:
+    explicit AccessLogBuffer(AccessLogWriter* writer) : writer_(writer) {}
+    bool enabled() const { return writer_ != nullptr && writer_->enabled(); }
+    std::string& line_buffer() { return buffer_; }
+    // Called after appending a line; hands the batch over when it is large.
+    void line_done() {
+        if (buffer_.size() >= kBatchBytes) flush();
+    }
+    // Called by the worker's tick so that a quiet worker's lines still appear.
+    void flush() {
+        if (writer_ != nullptr && !buffer_.empty()) writer_->submit(buffer_);
+    }
+
+private:
+    static constexpr std::size_t kBatchBytes = 32 * 1024;
+    AccessLogWriter* writer_;
+    std::string buffer_;
+};
+
+// Appends `s` to `out` as the inside of a JSON string (no quotes).
+void append_json_escaped(std::string& out, std::string_view s);
+
+}  // namespace switchyard::proxy

@@ -1,0 +1,169 @@
+// ClientSession: one downstream HTTP/1.1 connection and the requests on it.
+//
+// A request goes through fixed phases: read the head, ask the Router for a
+// pool and server, take a pooled upstream connection or connect, then run two
+// legs at once: upload (client body → upstream) and download (response →
+// client). Each leg streams through a BodyPump, so memory per connection is
+// one read buffer per side whatever the body size. Client-side handlers carry
+// the request number (seq_), upstream-side handlers the exchange number
+// (exchange_, bumped by a retry): a completion from an earlier request or a
+// failed exchange is ignored.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/core/router.hpp"
+#include "switchyard/http/body_pump.hpp"
+#include "switchyard/http/head_parser.hpp"
+#include "switchyard/http/header_rules.hpp"
+#include "switchyard/proxy/proxy_error.hpp"
+#include "switchyard/proxy/upstream_pool.hpp"
+#include "switchyard/proxy/worker.hpp"
+
+namespace switchyard::proxy {
+
+class ClientSession final : public std::enable_shared_from_this<ClientSession>,
+                            public TimedSession {
+public:
+    ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket,
+                  std::shared_ptr<const ListenerContext> listener);
+    ~ClientSession() override;
+
+    void start();
+    void on_tick(Clock::time_point now) override;
+    void on_shutdown() override;
+    void on_force_close() override;
+
+private:
+    using error_code = boost::system::error_code;
+
+    struct Deadline {
+        Clock::time_point at = Clock::time_point::max();
+        ErrorKind kind = ErrorKind::none;  // what expiry means
+        void arm(Clock::time_point now, Clock::duration d, ErrorKind k) {
+            at = now + d;
+            kind = k;
+        }
+        void clear() { at = Clock::time_point::max(); }
+    };
+
+    // Request head
+    void read_request();
+    void on_head_read(error_code ec, std::size_t n);
+    bool try_parse_head();
+    void on_request_head();
+
+    // Upstream
+    void acquire_upstream();
+    void connect_upstream();
+    void on_connected(error_code ec);
+    void start_exchange();
+    void upstream_failed(ErrorKind kind);
+    void maybe_finish();
+
+    // Upload leg: client body → upstream
+    void upload_continue();
+    void on_upload_read(std::uint64_t seq, error_code ec, std::size_t n);
+    void on_upload_written(std::uint64_t seq, error_code ec, std::size_t n);
+
+    // Download leg: upstream response → client
+    void download_read_head();
+    void on_download_head_read(std::uint64_t seq, error_code ec, std::size_t n);
+    bool try_parse_response_head();
+    void on_response_head();
+    void download_continue();
+    void on_download_read(std::uint64_t seq, error_code ec, std::size_t n);
+    void on_download_written(std::uint64_t seq, error_code ec, std::size_t n);
+
+    // Ending
+    void respond_local(unsigned status, ErrorKind error);
+    void finish_request();
+    void write_access_log();
+    void release_upstream(bool reusable);
+    void close_gracefully();
+    void close_now();
+
+    bool upload_done() const { return upload_pump_.done(); }
+    std::string_view in_view() const;
+    std::string_view up_view() const;
+
+    Worker& worker_;
+    boost::asio::ip::tcp::socket client_;
+    std::shared_ptr<const ListenerContext> listener_;
+    std::string client_ip_;
+    std::string client_addr_;  // ip:port for the access log
+    boost::beast::flat_buffer in_;
+    std::vector<http::HeaderField> req_fields_;
+    std::vector<http::HeaderField> resp_fields_;
+    std::optional<http::RequestHeadParser> req_parser_;
+    std::optional<http::ResponseHeadParser> resp_parser_;
+
+    // The snapshot and decision a request pins for its whole life.
+    std::shared_ptr<const RoutingState> routing_;
+    std::shared_ptr<const Settings> settings_;
+    const ServerState* server_ = nullptr;
+    int pool_index_ = -1;
+
+    std::unique_ptr<UpstreamConnection> up_;
+    bool up_reused_ = false;
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
+
+    // Per request
+    std::uint64_t seq_ = 0;
+    std::uint64_t exchange_ = 0;
+    bool in_request_ = false;
+    bool head_started_ = false;
+    bool request_was_head_ = false;
+    bool client_http10_ = false;
+    bool client_keep_alive_ = true;
+    bool close_after_response_ = false;
+    bool response_started_ = false;  // a response byte went to the client
+    bool response_done_ = false;
+    bool upstream_reusable_ = false;
+    bool response_byte_received_ = false;
+    bool upstream_failure_handled_ = false;
+    bool retried_ = false;
+    bool replayable_ = true;  // everything sent upstream is in up_head_ + replay_
+    bool upload_writing_ = false;
+    bool upload_reading_ = false;
+    bool upstream_ready_ = false;  // the exchange's first write completed
+    bool closing_ = false;
+    std::uint64_t upstream_bytes_written_ = 0;
+    std::size_t upload_consumed_ = 0;
+    std::size_t download_consumed_ = 0;
+    http::BodyPump upload_pump_;
+    http::BodyPump download_pump_;
+    std::vector<std::string_view> upload_pieces_;
+    std::vector<std::string_view> download_pieces_;
+    std::vector<boost::asio::const_buffer> upload_buffers_;
+    std::vector<boost::asio::const_buffer> download_buffers_;
+    std::string up_head_;    // request head sent upstream (kept for a replay)
+    std::string replay_;     // request body bytes sent so far, while they fit retry_buffer
+    std::string resp_head_;  // response head (or local response) sent to the client
+    std::string request_id_;
+    bool new_request_id_ = false;
+    std::string log_method_;
+    std::string log_target_;
+
+    // Access log
+    Clock::time_point started_{};
+    unsigned status_ = 0;
+    ErrorKind error_ = ErrorKind::none;
+    std::uint64_t bytes_in_ = 0;
+    std::uint64_t bytes_out_ = 0;
+
+    Deadline client_deadline_;
+    Deadline upstream_deadline_;
+    bool client_timed_out_ = false;
+    bool upstream_timed_out_ = false;
+    ErrorKind client_timeout_kind_ = ErrorKind::none;
+    ErrorKind upstream_timeout_kind_ = ErrorKind::none;
+    char linger_buf_[512];
+};
+
+}  // namespace switchyard::proxy

@@ -1,0 +1,35 @@
+// ProxyError: what went wrong with a request, on which side, and whether the
+// retry rule may resend it. status_for() is the one place that maps an error
+// to the status a client sees.
+#pragma once
+
+#include <string_view>
+
+namespace switchyard::proxy {
+
+enum class ErrorKind {
+    none,
+    client_timeout,      // 408: head or body not received in time
+    client_closed,       // the client went away; nothing to answer
+    body_too_large,      // 413
+    no_server,           // 503: no pool or no usable server
+    connect_failed,      // 502
+    connect_timeout,     // 504
+    upstream_closed,     // 502: closed before a complete response
+    upstream_reset,      // 502
+    upstream_timeout,    // 504: no response (byte) within upstream_response
+    bad_response,        // 502: a response the proxy must not relay
+    send_timeout,        // a peer that does not read
+};
+
+enum class ErrorSide { client, upstream, internal };
+
+struct ProxyError {
+    ErrorKind kind = ErrorKind::none;
+    ErrorSide side = ErrorSide::internal;
+};
+
+unsigned status_for(ErrorKind kind);
+std::string_view to_string(ErrorKind kind);
+
+}  // namespace switchyard::proxy

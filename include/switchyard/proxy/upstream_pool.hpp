@@ -1,0 +1,55 @@
+// UpstreamPool: a worker's idle keep-alive connections to upstream servers.
+//
+// Per worker, so no locks. Connections are keyed by the server's identity
+// (ServerState::id), so a server whose address or DNS answer changed never
+// gets an old connection. Reuse is LIFO (warmest first); a connection is
+// checked for a pending EOF before it is handed out, and idle ones are closed
+// after timeouts.upstream_idle, which is kept below the upstreams' own.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace switchyard::proxy {
+
+using Clock = std::chrono::steady_clock;
+
+struct UpstreamConnection {
+    explicit UpstreamConnection(boost::asio::any_io_executor ex) : socket(std::move(ex)) {}
+    boost::asio::ip::tcp::socket socket;
+    boost::beast::flat_buffer buffer;  // bytes read from the upstream, not yet relayed
+    std::uint64_t server_id = 0;
+    Clock::time_point idle_since{};
+    std::uint64_t requests = 0;  // requests sent on this connection
+};
+
+class UpstreamPool {
+public:
+    // An idle connection to `server_id` that is still open, or nullptr.
+    std::unique_ptr<UpstreamConnection> take(std::uint64_t server_id, Clock::time_point now,
+                                             Clock::duration max_idle);
+    void put(std::unique_ptr<UpstreamConnection> conn, Clock::time_point now);
+    // Closes connections idle for longer than `max_idle`.
+    void sweep(Clock::time_point now, Clock::duration max_idle);
+    // Closes idle connections whose server id is not in `keep` (a new snapshot
+    // took traffic away from them).
+    void retain_only(const std::unordered_set<std::uint64_t>& keep);
+    void clear() { idle_.clear(); }
+    std::size_t idle_count() const;
+    std::size_t idle_count(std::uint64_t server_id) const;
+
+private:
+    std::unordered_map<std::uint64_t, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+};
+
+// True if the peer has closed or sent unsolicited bytes: an idle keep-alive
+// connection in either state must not carry another request.
+bool is_stale(boost::asio::ip::tcp::socket& socket);
+
+}  // namespace switchyard::proxy

@@ -1,0 +1,145 @@
+// Worker: one thread running one io_context (thread per core).
+//
+// A worker owns everything its sessions touch on the request path: its
+// routing snapshot, balancer state, upstream connection pool, access log
+// buffer, request-id generator and the coarse deadline tick. Nothing here is
+// shared with other workers, so the request path takes no lock. The control
+// thread talks to a worker only by posting to its io_context.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "switchyard/core/router.hpp"
+#include "switchyard/core/routing_state.hpp"
+#include "switchyard/core/settings.hpp"
+#include "switchyard/proxy/access_log.hpp"
+#include "switchyard/proxy/upstream_pool.hpp"
+
+namespace switchyard::proxy {
+
+// What a listener tells its sessions. Immutable; shared by all workers.
+struct ListenerContext {
+    std::string name;  // the configured address
+    std::vector<Cidr> trusted_proxies;
+    bool tls = false;
+};
+
+// Things that outlive the workers and are safe to use from any thread.
+struct WorkerShared {
+    std::shared_ptr<spdlog::logger> log;
+    AccessLogWriter* access_log = nullptr;
+    std::atomic<std::int64_t> open_connections{0};  // client connections, all workers
+};
+
+// A session with deadlines, linked into its worker's tick list.
+class TimedSession {
+public:
+    virtual ~TimedSession() = default;
+    // Called by the worker's tick (every ~100 ms) with the current time.
+    virtual void on_tick(Clock::time_point now) = 0;
+    // Graceful stop: close if idle, else finish the current response with
+    // Connection: close.
+    virtual void on_shutdown() = 0;
+    // Drain time is over: close everything now.
+    virtual void on_force_close() = 0;
+
+private:
+    friend class Worker;
+    TimedSession* prev_ = nullptr;
+    TimedSession* next_ = nullptr;
+};
+
+class Worker {
+public:
+    Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings> settings,
+           std::shared_ptr<const RoutingState> routing);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // --- Control thread (thread-safe) ---------------------------------------
+    // `on_exit` runs on the worker's thread when it has finished (after a
+    // shutdown), so the control thread can learn it without blocking.
+    void start(std::function<void()> on_exit = nullptr);
+    // Takes ownership of `fd` (a listening socket, already a duplicate).
+    void add_listener(int fd, std::shared_ptr<const ListenerContext> listener);
+    // Publishes new snapshots; `applied` runs on this worker's thread once
+    // every request that starts from now on sees them.
+    void publish(std::shared_ptr<const Settings> settings,
+                 std::shared_ptr<const RoutingState> routing, std::function<void()> applied);
+    // Stops accepting, lets in-flight requests finish (until `deadline`, then
+    // cuts them), and ends the thread.
+    void begin_shutdown(Clock::time_point deadline);
+    void join();
+
+    // --- Worker thread --------------------------------------------------------
+    boost::asio::io_context& io() { return io_; }
+    unsigned id() const { return id_; }
+    const std::shared_ptr<const Settings>& settings() const { return settings_; }
+    const std::shared_ptr<const RoutingState>& routing() const { return routing_; }
+    BalancerState& balancer() { return balancer_; }
+    UpstreamPool& upstreams() { return upstreams_; }
+    AccessLogBuffer& access_log() { return access_log_buffer_; }
+    spdlog::logger& log() { return *shared_.log; }
+    WorkerShared& shared() { return shared_; }
+    bool shutting_down() const { return shutting_down_; }
+
+    // Cached per second: "Date: ...\r\n" and the access log's time stamp.
+    std::string_view date_field() const { return date_field_; }
+    std::string_view log_time() const { return log_time_; }
+    // 32 hex digits, unique per process run (worker id, random prefix, counter).
+    void next_request_id(std::string& out);
+
+    void link(TimedSession* s);
+    void unlink(TimedSession* s);
+    std::size_t session_count() const { return session_count_; }
+
+private:
+    class Acceptor;
+
+    void run_tick();
+    void update_clock_strings();
+    void maybe_finish_shutdown();
+
+    unsigned id_;
+    WorkerShared& shared_;
+    boost::asio::io_context io_{1};
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    std::thread thread_;
+    boost::asio::steady_timer tick_;
+
+    std::shared_ptr<const Settings> settings_;
+    std::shared_ptr<const RoutingState> routing_;
+    BalancerState balancer_;
+    UpstreamPool upstreams_;
+    AccessLogBuffer access_log_buffer_;
+    std::vector<std::shared_ptr<Acceptor>> acceptors_;
+
+    TimedSession* sessions_ = nullptr;
+    std::size_t session_count_ = 0;
+
+    std::int64_t clock_second_ = -1;
+    std::string date_field_;
+    std::string log_time_;
+    std::uint64_t request_id_prefix_;
+    std::uint64_t request_counter_ = 0;
+
+    bool shutting_down_ = false;
+    Clock::time_point shutdown_deadline_{};
+};
+
+}  // namespace switchyard::proxy

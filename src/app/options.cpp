@@ -1,0 +1,41 @@
+#include "switchyard/app/options.hpp"
+
+namespace switchyard::app {
+
+ParsedOptions parse_options(const std::vector<std::string>& args) {
+    Options o;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](std::string& out) {
+            if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+                out = a.substr(eq + 1);
+                return !out.empty();
+            }
+            if (i + 1 >= args.size()) return false;
+            out = args[++i];
+            return true;
+        };
+        if (a == "-c" || a == "--config" || a.rfind("--config=", 0) == 0) {
+            if (!value(o.config_path)) return {std::nullopt, a + " needs a file"};
+        } else if (a == "-t" || a == "--check") {
+            o.check = true;
+        } else if (a == "-v" || a == "--version") {
+            o.show_version = true;
+        } else if (a == "-h" || a == "--help") {
+            o.show_help = true;
+        } else {
+            return {std::nullopt, "unknown argument: " + a};
+        }
+    }
+    return {o, {}};
+}
+
+std::string usage() {
+    return "usage: switchyard [-c FILE] [--check]\n"
+           "  -c, --config FILE   configuration (default /etc/switchyard/switchyard.toml)\n"
+           "  -t, --check         validate the configuration and exit (1 on errors)\n"
+           "  -v, --version       print the version\n"
+           "  -h, --help          this text\n";
+}
+
+}  // namespace switchyard::app

@@ -1,0 +1,313 @@
+#include "switchyard/http/header_rules.hpp"
+
+#include <charconv>
+#include <ctime>
+
+namespace switchyard::http {
+
+namespace {
+
+constexpr std::size_t kMaxFramingLines = 8;
+
+struct FramingLines {
+    std::array<std::string_view, kMaxFramingLines> cl{};
+    std::array<std::string_view, kMaxFramingLines> te{};
+    std::size_t cl_count = 0, te_count = 0;
+    bool overflow = false;
+
+    void add(std::array<std::string_view, kMaxFramingLines>& a, std::size_t& n,
+             std::string_view v) {
+        if (n == kMaxFramingLines) {
+            overflow = true;
+            return;
+        }
+        a[n++] = v;
+    }
+};
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+void append_number(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+bool is_forwarded_field(std::string_view name) {
+    return iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
+           iequals(name, "x-forwarded-host");
+}
+
+}  // namespace
+
+unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts) {
+    FramingLines lines;
+    for (const auto& f : head.fields()) {
+        switch (f.id) {
+            case bhttp::field::connection: facts.connection.add(f.value); break;
+            case bhttp::field::host:
+                facts.host = f.value;
+                ++facts.host_count;
+                break;
+            case bhttp::field::content_length: lines.add(lines.cl, lines.cl_count, f.value); break;
+            case bhttp::field::transfer_encoding:
+                lines.add(lines.te, lines.te_count, f.value);
+                break;
+            case bhttp::field::expect:
+                facts.expect_continue = iequals(f.value, "100-continue");
+                break;
+            default:
+                if (f.id == bhttp::field::unknown && iequals(f.name, "x-request-id"))
+                    facts.request_id = f.value;
+        }
+    }
+    if (lines.overflow || facts.connection.malformed() || facts.connection.overflowed())
+        return 400;
+    facts.framing = request_framing(head.version(), {lines.cl.data(), lines.cl_count},
+                                    {lines.te.data(), lines.te_count});
+    if (facts.framing.error == FramingError::unknown_transfer_coding) return 501;
+    if (facts.framing.error != FramingError::none) return 400;
+    if (head.version() >= 11) {
+        // RFC 9112 §3.2: exactly one valid Host in HTTP/1.1.
+        if (facts.host_count != 1 || !is_valid_host(facts.host)) return 400;
+        facts.persistent = !facts.connection.has_close();
+    } else {
+        if (facts.host_count > 1 || (facts.host_count == 1 && !is_valid_host(facts.host)))
+            return 400;
+        facts.persistent = facts.connection.has_keep_alive() && !facts.connection.has_close();
+    }
+    if (!is_valid_method(head.method_string())) return 400;
+    return 0;
+}
+
+void write_upstream_request_head(const RequestHeadParser& head, const RequestFacts& facts,
+                                 const UpstreamRequestOptions& options, std::string& out) {
+    out.clear();
+    out.append(head.method_string());
+    out.push_back(' ');
+    std::string_view target = head.target();
+    std::string_view host = facts.host;
+    if (!target.empty() && target.front() != '/' && target != "*") {
+        // Absolute form (RFC 9112 §3.2.2): the target's authority is the Host.
+        if (auto abs = split_absolute_form(target)) {
+            host = abs->authority;
+            if (abs->path_and_query.empty() || abs->path_and_query.front() != '/')
+                out.push_back('/');
+            target = abs->path_and_query;
+        }
+    }
+    out.append(target);
+    out.append(" HTTP/1.1\r\n");
+
+    bool host_written = false;
+    std::string_view xff_first;
+    bool xff_many = false;
+    for (const auto& f : head.fields()) {
+        switch (f.id) {
+            case bhttp::field::connection:
+            case bhttp::field::keep_alive:
+            case bhttp::field::proxy_connection:
+            case bhttp::field::te:
+            case bhttp::field::trailer:
+            case bhttp::field::transfer_encoding:
+            case bhttp::field::upgrade:
+            case bhttp::field::content_length: continue;
+            case bhttp::field::host:
+                append_field(out, f.name, host);
+                host_written = true;
+                continue;
+            default: break;
+        }
+        if (f.id == bhttp::field::unknown && is_forwarded_field(f.name)) {
+            if (iequals(f.name, "x-forwarded-for")) {
+                if (xff_first.empty() && !xff_many)
+                    xff_first = f.value;
+                else
+                    xff_many = true;
+            }
+            continue;
+        }
+        if (facts.connection.names(f.name)) continue;
+        out.append(f.name);
+        out.append(": ");
+        out.append(f.value);
+        out.append("\r\n");
+    }
+    if (!host_written && !host.empty()) append_field(out, "Host", host);
+
+    out.append("X-Forwarded-For: ");
+    if (xff_many) {
+        // Rare: several X-Forwarded-For lines combine into one list, in order.
+        for (const auto& f : head.fields()) {
+            if (f.id == bhttp::field::unknown && iequals(f.name, "x-forwarded-for")) {
+                out.append(f.value);
+                out.append(", ");
+            }
+        }
+    } else if (!xff_first.empty()) {
+        out.append(xff_first);
+        out.append(", ");
+    }
+    out.append(options.client_ip);
+    out.append("\r\n");
+    append_field(out, "X-Forwarded-Proto", options.proto);
+    if (!host.empty()) append_field(out, "X-Forwarded-Host", host);
+    if (!options.new_request_id.empty()) append_field(out, "X-Request-Id", options.new_request_id);
+    append_field(out, "Via", options.via);
+    switch (facts.framing.kind) {
+        case BodyKind::content_length:
+            out.append("Content-Length: ");
+            append_number(out, facts.framing.length);
+            out.append("\r\n");
+            break;
+        case BodyKind::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+        default: break;
+    }
+    out.append("\r\n");
+}
+
+unsigned inspect_response(const ResponseHeadParser& head, bool request_was_head,
+                          ResponseFacts& facts) {
+    FramingLines lines;
+    for (const auto& f : head.fields()) {
+        switch (f.id) {
+            case bhttp::field::connection: facts.connection.add(f.value); break;
+            case bhttp::field::content_length: lines.add(lines.cl, lines.cl_count, f.value); break;
+            case bhttp::field::transfer_encoding:
+                lines.add(lines.te, lines.te_count, f.value);
+                break;
+            case bhttp::field::date: facts.has_date = true; break;
+            default: break;
+        }
+    }
+    if (lines.overflow || facts.connection.malformed() || facts.connection.overflowed())
+        return 502;
+    facts.framing = response_framing(head.version(), head.status(), request_was_head, false,
+                                     {lines.cl.data(), lines.cl_count},
+                                     {lines.te.data(), lines.te_count});
+    if (facts.framing.error != FramingError::none) return 502;
+    facts.persistent = head.version() >= 11 ? !facts.connection.has_close()
+                                            : facts.connection.has_keep_alive() &&
+                                                  !facts.connection.has_close();
+    if (facts.framing.kind == BodyKind::until_close || facts.framing.must_close)
+        facts.persistent = false;
+    return 0;
+}
+
+void write_client_response_head(const ResponseHeadParser& head, const ResponseFacts& facts,
+                                const ClientResponseOptions& options, std::string& out) {
+    out.clear();
+    out.append("HTTP/1.1 ");
+    append_number(out, head.status());
+    out.push_back(' ');
+    out.append(head.reason().empty() ? reason_phrase(head.status()) : head.reason());
+    out.append("\r\n");
+    for (const auto& f : head.fields()) {
+        switch (f.id) {
+            case bhttp::field::connection:
+            case bhttp::field::keep_alive:
+            case bhttp::field::proxy_connection:
+            case bhttp::field::te:
+            case bhttp::field::trailer:
+            case bhttp::field::transfer_encoding:
+            case bhttp::field::upgrade: continue;
+            case bhttp::field::content_length:
+                // Bodiless responses (HEAD, 304) keep the length they describe.
+                if (facts.framing.kind == BodyKind::none) break;
+                continue;
+            default: break;
+        }
+        if (facts.connection.names(f.name)) continue;
+        out.append(f.name);
+        out.append(": ");
+        out.append(f.value);
+        out.append("\r\n");
+    }
+    if (!facts.has_date) out.append(options.date_field);
+    append_field(out, "Via", options.via);
+    if (facts.framing.kind == BodyKind::content_length) {
+        out.append("Content-Length: ");
+        append_number(out, facts.framing.length);
+        out.append("\r\n");
+    } else if (options.chunked) {
+        out.append("Transfer-Encoding: chunked\r\n");
+    }
+    if (options.close)
+        out.append("Connection: close\r\n");
+    else if (options.client_http10)
+        out.append("Connection: keep-alive\r\n");
+    out.append("\r\n");
+}
+
+std::string_view reason_phrase(unsigned status) {
+    switch (status) {
+        case 100: return "Continue";
+        case 101: return "Switching Protocols";
+        case 103: return "Early Hints";
+        case 200: return "OK";
+        case 201: return "Created";
+        case 204: return "No Content";
+        case 301: return "Moved Permanently";
+        case 302: return "Found";
+        case 304: return "Not Modified";
+        case 400: return "Bad Request";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 411: return "Length Required";
+        case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
+        case 417: return "Expectation Failed";
+        case 421: return "Misdirected Request";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        case 505: return "HTTP Version Not Supported";
+        case 508: return "Loop Detected";
+        default: return "Unknown";
+    }
+}
+
+void write_local_response(unsigned status, bool close, std::string_view request_id,
+                          std::string_view date_field, std::string& out) {
+    std::string_view reason = reason_phrase(status);
+    out.clear();
+    out.append("HTTP/1.1 ");
+    append_number(out, status);
+    out.push_back(' ');
+    out.append(reason);
+    out.append("\r\n");
+    out.append(date_field);
+    out.append("Content-Type: text/plain\r\nContent-Length: ");
+    append_number(out, reason.size() + 5);  // "NNN " + reason + "\n"
+    out.append("\r\n");
+    if (!request_id.empty()) append_field(out, "X-Request-Id", request_id);
+    if (status == 503) out.append("Retry-After: 1\r\n");
+    if (close) out.append("Connection: close\r\n");
+    out.append("\r\n");
+    append_number(out, status);
+    out.push_back(' ');
+    out.append(reason);
+    out.push_back('\n');
+}
+
+std::string make_date_field(std::int64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::size_t n = std::strftime(buf, sizeof buf, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    return std::string(buf, n);
+}
+
+}  // namespace switchyard::http

@@ -1,0 +1,115 @@
+#include "switchyard/proxy/access_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace switchyard::proxy {
+
+AccessLogWriter::AccessLogWriter(const std::string& target, std::size_t max_pending_bytes)
+    : max_pending_bytes_(max_pending_bytes) {
+    if (target == "off" || target.empty()) return;
+    if (target == "stdout") {
+        fd_ = STDOUT_FILENO;
+    } else if (target == "stderr") {
+        fd_ = STDERR_FILENO;
+    } else {
+        fd_ = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (fd_ < 0)
+            throw std::runtime_error("cannot open access log " + target + ": " +
+                                     std::strerror(errno));
+        owns_fd_ = true;
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+AccessLogWriter::~AccessLogWriter() {
+    if (thread_.joinable()) {
+        {
+            std::lock_guard lock(mu_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+    if (owns_fd_) ::close(fd_);
+}
+
+void AccessLogWriter::submit(std::string& batch) {
+    if (batch.empty()) return;
+    std::string replacement;
+    {
+        std::lock_guard lock(mu_);
+        if (pending_bytes_ + batch.size() > max_pending_bytes_) {
+            std::size_t lines = 0;
+            for (char c : batch) lines += c == '\n';
+            dropped_lines_.fetch_add(lines, std::memory_order_relaxed);
+            batch.clear();
+            return;
+        }
+        pending_bytes_ += batch.size();
+        queue_.push_back(std::move(batch));
+        if (!spare_.empty()) {
+            replacement = std::move(spare_.back());
+            spare_.pop_back();
+        }
+    }
+    cv_.notify_one();
+    batch = std::move(replacement);
+    batch.clear();
+}
+
+void AccessLogWriter::flush() {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [this] { return queue_.empty() && !writing_; });
+}
+
+void AccessLogWriter::run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty() && stop_) return;
+        std::string batch = std::move(queue_.front());
+        queue_.pop_front();
+        writing_ = true;
+        lock.unlock();
+        const char* p = batch.data();
+        std::size_t left = batch.size();
+        while (left > 0) {
+            ssize_t n = ::write(fd_, p, left);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;  // a failing log must not stop the proxy
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+        lock.lock();
+        writing_ = false;
+        pending_bytes_ -= batch.size();
+        batch.clear();
+        if (spare_.size() < 16) spare_.push_back(std::move(batch));
+        if (queue_.empty()) idle_cv_.notify_all();
+    }
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            default:
+                if (c < 0x20 || c >= 0x7f) {  // keeps the line valid JSON (UTF-8) whatever arrived
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 0xf];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+}
+
+}  // namespace switchyard::proxy

@@ -1,0 +1,843 @@
+#include "switchyard/proxy/client_session.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+
+namespace switchyard::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+void to_buffers(const std::vector<std::string_view>& pieces,
+                std::vector<asio::const_buffer>& out) {
+    out.clear();
+    for (auto p : pieces) out.emplace_back(p.data(), p.size());
+}
+
+http::HeadParser<true>::Limits request_limits(const Settings& s) {
+    return {s.limits.max_header_bytes, s.limits.max_target_bytes, 256};
+}
+
+void append_number(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+ClientSession::ClientSession(Worker& worker, tcp::socket socket,
+                             std::shared_ptr<const ListenerContext> listener)
+    : worker_(worker), client_(std::move(socket)), listener_(std::move(listener)) {
+    worker_.shared().open_connections.fetch_add(1, std::memory_order_relaxed);
+    worker_.link(this);
+    boost::system::error_code ec;
+    auto remote = client_.remote_endpoint(ec);
+    if (!ec) {
+        auto addr = remote.address();
+        if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+            addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+        client_ip_ = addr.to_string();
+        client_addr_ = addr.is_v6() ? "[" + client_ip_ + "]" : client_ip_;
+        client_addr_ += ':';
+        append_number(client_addr_, remote.port());
+    }
+}
+
+ClientSession::~ClientSession() {
+    worker_.unlink(this);
+    worker_.shared().open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ClientSession::start() { read_request(); }
+
+std::string_view ClientSession::in_view() const {
+    auto d = in_.data();
+    return {static_cast<const char*>(d.data()), d.size()};
+}
+
+std::string_view ClientSession::up_view() const {
+    auto d = up_->buffer.data();
+    return {static_cast<const char*>(d.data()), d.size()};
+}
+
+// --- Request head -------------------------------------------------------------
+
+void ClientSession::read_request() {
+    in_request_ = false;
+    head_started_ = false;
+    status_ = 0;
+    error_ = ErrorKind::none;
+    bytes_in_ = bytes_out_ = 0;
+    response_started_ = response_done_ = false;
+    client_timed_out_ = false;
+    upstream_deadline_.clear();
+    settings_ = worker_.settings();
+    req_parser_.reset();
+    if (worker_.shutting_down() && in_.size() == 0) {
+        close_gracefully();
+        return;
+    }
+    if (in_.size() > 0) {
+        // Pipelined bytes: the next request has started already.
+        head_started_ = true;
+        started_ = Clock::now();
+        if (try_parse_head()) return;
+    }
+    const auto now = Clock::now();
+    if (in_.size() == 0) {
+        client_deadline_.arm(now, settings_->timeouts.client_idle, ErrorKind::client_closed);
+        // An idle keep-alive connection keeps no large buffer.
+        if (in_.capacity() > 2 * kReadChunk) in_.shrink_to_fit();
+    } else {
+        client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);
+    }
+    client_.async_read_some(in_.prepare(16 * 1024),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                                self->on_head_read(ec, n);
+                            });
+}
+
+void ClientSession::on_head_read(error_code ec, std::size_t n) {
+    if (closing_) return;
+    if (ec) {
+        if (client_timed_out_ && client_timeout_kind_ == ErrorKind::client_timeout &&
+            in_.size() > 0) {
+            close_after_response_ = true;
+            respond_local(408, ErrorKind::client_timeout);
+            return;
+        }
+        close_now();  // EOF between requests, reset, or idle timeout: nothing to answer
+        return;
+    }
+    in_.commit(n);
+    if (!head_started_) {
+        head_started_ = true;
+        started_ = Clock::now();
+        client_deadline_.arm(started_, settings_->timeouts.client_header, ErrorKind::client_timeout);
+    }
+    if (try_parse_head()) return;
+    client_.async_read_some(in_.prepare(16 * 1024),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                                self->on_head_read(ec, n);
+                            });
+}
+
+// True when the head is complete or refused, i.e. this call took over.
+bool ClientSession::try_parse_head() {
+    if (!req_parser_) req_parser_.emplace(request_limits(*settings_), req_fields_);
+    switch (req_parser_->parse(in_view())) {
+        case http::ParseStatus::need_more: return false;
+        case http::ParseStatus::error:
+            // What follows a malformed head cannot be framed: answer and close.
+            in_request_ = true;
+            close_after_response_ = true;
+            log_method_.clear();
+            log_target_.clear();
+            respond_local(http::status_for(req_parser_->error()), ErrorKind::none);
+            return true;
+        case http::ParseStatus::done: on_request_head(); return true;
+    }
+    return true;
+}
+
+void ClientSession::on_request_head() {
+    ++seq_;
+    in_request_ = true;
+    client_deadline_.clear();
+    const auto& head = *req_parser_;
+    log_method_.assign(head.method_string());
+    log_target_.assign(head.target());
+    request_was_head_ = head.method() == http::bhttp::verb::head;
+    client_http10_ = head.version() == 10;
+    upstream_failure_handled_ = false;
+    retried_ = false;
+    server_ = nullptr;
+    pool_index_ = -1;
+
+    http::RequestFacts facts;
+    unsigned refuse = http::inspect_request(head, facts);
+    if (facts.request_id.empty() || facts.request_id.size() > 200) {
+        worker_.next_request_id(request_id_);
+        new_request_id_ = true;
+    } else {
+        request_id_.assign(facts.request_id);
+        new_request_id_ = false;
+    }
+    client_keep_alive_ = facts.persistent;
+    close_after_response_ = !client_keep_alive_ || worker_.shutting_down();
+    bytes_in_ += head.head_bytes();
+    if (refuse != 0) {
+        close_after_response_ = true;
+        respond_local(refuse, ErrorKind::none);
+        return;
+    }
+    const auto max_body = settings_->limits.max_body_bytes;
+    if (max_body > 0 && facts.framing.kind == http::BodyKind::content_length &&
+        facts.framing.length > max_body) {
+        close_after_response_ = true;
+        respond_local(413, ErrorKind::body_too_large);
+        return;
+    }
+
+    routing_ = worker_.routing();
+    RequestView view{head.method_string(), head.target(), facts.host};
+    Decision d = Router::decide(view, *routing_, worker_.balancer());
+    if (d.pool >= 0) pool_index_ = d.pool;
+    if (d.pool < 0 || d.server < 0) {
+        // The body, if any, was not read: the connection cannot be reused.
+        if (facts.framing.kind != http::BodyKind::none) close_after_response_ = true;
+        respond_local(503, ErrorKind::no_server);
+        return;
+    }
+    server_ = &routing_->pools[static_cast<std::size_t>(d.pool)].servers[static_cast<std::size_t>(d.server)];
+
+    http::UpstreamRequestOptions options;
+    options.client_ip = client_ip_;
+    options.proto = listener_->tls ? "https" : "http";
+    if (new_request_id_) options.new_request_id = request_id_;
+    http::write_upstream_request_head(head, facts, options, up_head_);
+
+    // The head's views end here: everything needed was copied.
+    in_.consume(head.head_bytes());
+    req_parser_.reset();
+    upload_pump_.reset(facts.framing, /*chunked_sink=*/true);
+    replay_.clear();
+    replayable_ = true;
+    acquire_upstream();
+}
+
+// --- Upstream -----------------------------------------------------------------
+
+void ClientSession::acquire_upstream() {
+    up_ = worker_.upstreams().take(server_->id, Clock::now(), settings_->timeouts.upstream_idle);
+    if (up_) {
+        up_reused_ = true;
+        start_exchange();
+        return;
+    }
+    connect_upstream();
+}
+
+void ClientSession::connect_upstream() {
+    up_reused_ = false;
+    up_ = std::make_unique<UpstreamConnection>(client_.get_executor());
+    up_->server_id = server_->id;
+    endpoints_.clear();
+    for (const auto& ip : server_->resolved) {
+        error_code ec;
+        auto addr = asio::ip::make_address(ip, ec);
+        if (!ec) endpoints_.emplace_back(addr, server_->endpoint.port);
+    }
+    upstream_timed_out_ = false;
+    upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_connect,
+                           ErrorKind::connect_timeout);
+    asio::async_connect(up_->socket, endpoints_,
+                        [self = shared_from_this(), ex = exchange_](error_code ec, const tcp::endpoint&) {
+                            if (ex != self->exchange_ || self->closing_) return;
+                            self->on_connected(ec);
+                        });
+}
+
+void ClientSession::on_connected(error_code ec) {
+    upstream_deadline_.clear();
+    if (ec) {
+        upstream_failed(upstream_timed_out_ ? ErrorKind::connect_timeout : ErrorKind::connect_failed);
+        return;
+    }
+    error_code ignored;
+    up_->socket.set_option(tcp::no_delay(true), ignored);
+    start_exchange();
+}
+
+// Sends the head and whatever body is at hand in one write, and starts
+// reading the response at the same time (a server may answer early, and
+// interim responses such as 100 Continue must reach the client).
+void ClientSession::start_exchange() {
+    ++up_->requests;
+    upstream_bytes_written_ = 0;
+    response_byte_received_ = false;
+    upstream_reusable_ = false;
+    upstream_timed_out_ = false;
+    upstream_ready_ = false;
+    upload_pieces_.clear();
+    upload_pieces_.push_back(up_head_);
+    if (retried_) {
+        // A replay: the body so far is in replay_; the rest is still to come.
+        if (!replay_.empty()) upload_pieces_.push_back(replay_);
+        upload_consumed_ = 0;
+    } else {
+        upload_consumed_ = upload_pump_.plan(in_view(), upload_pieces_);
+        if (upload_pump_.failed()) {
+            close_after_response_ = true;
+            respond_local(400, ErrorKind::none);
+            return;
+        }
+        for (std::size_t i = 1; i < upload_pieces_.size() && replayable_; ++i) {
+            if (replay_.size() + upload_pieces_[i].size() > settings_->server.retry_buffer)
+                replayable_ = false;
+            else
+                replay_.append(upload_pieces_[i]);
+        }
+    }
+    to_buffers(upload_pieces_, upload_buffers_);
+    upload_writing_ = true;
+    upstream_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    asio::async_write(up_->socket, upload_buffers_,
+                      [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+                          self->on_upload_written(ex, ec, n);
+                      });
+    download_read_head();
+}
+
+// The retry rule (DESIGN.md): resend only if no byte reached the upstream,
+// or the method is idempotent, no response byte arrived and everything sent
+// is still in the replay buffer. Only a reused (possibly stale) connection is
+// retried here; failing servers are handled by health checks and retries.
+void ClientSession::upstream_failed(ErrorKind kind) {
+    if (upstream_failure_handled_) return;
+    const bool nothing_sent = upstream_bytes_written_ == 0;
+    const bool replay_ok = !response_byte_received_ && replayable_ &&
+                           http::is_idempotent(log_method_);
+    if (up_reused_ && !retried_ && !response_started_ && replayable_ &&
+        (nothing_sent || replay_ok) && kind != ErrorKind::upstream_timeout &&
+        kind != ErrorKind::bad_response) {
+        retried_ = true;
+        ++exchange_;  // completions of the failed exchange are ignored from here on
+        if (upload_writing_) {
+            // What that write carried is in replay_ and goes out again from there.
+            in_.consume(upload_consumed_);
+            bytes_in_ += upload_consumed_;
+            upload_consumed_ = 0;
+            upload_writing_ = false;
+        }
+        release_upstream(false);
+        connect_upstream();
+        return;
+    }
+    upstream_failure_handled_ = true;
+    release_upstream(false);
+    if (response_started_) {
+        // Part of the response went out: the client must see a broken
+        // connection, never a truncated body that looks complete.
+        error_ = kind;
+        write_access_log();
+        close_now();
+        return;
+    }
+    if (!upload_done()) close_after_response_ = true;
+    respond_local(status_for(kind), kind);
+}
+
+// --- Upload leg -----------------------------------------------------------------
+
+void ClientSession::upload_continue() {
+    if (upload_done() || upstream_failure_handled_ || response_done_ || !upstream_ready_ ||
+        upload_reading_ || upload_writing_)
+        return;
+    upload_pieces_.clear();
+    while (in_.size() > 0) {
+        upload_consumed_ = upload_pump_.plan(in_view(), upload_pieces_);
+        if (upload_pump_.failed()) {
+            // Malformed chunked body: the request cannot be completed.
+            upstream_failure_handled_ = true;
+            release_upstream(false);
+            close_after_response_ = true;
+            if (!response_started_)
+                respond_local(400, ErrorKind::none);
+            else
+                close_now();
+            return;
+        }
+        if (!upload_pieces_.empty()) break;
+        if (upload_consumed_ == 0) break;
+        in_.consume(upload_consumed_);  // only framing bytes (a partial chunk line)
+        bytes_in_ += upload_consumed_;
+    }
+    const auto max_body = settings_->limits.max_body_bytes;
+    if (max_body > 0 && upload_pump_.payload_bytes() > max_body) {
+        upstream_failure_handled_ = true;
+        release_upstream(false);
+        close_after_response_ = true;
+        if (!response_started_)
+            respond_local(413, ErrorKind::body_too_large);
+        else
+            close_now();
+        return;
+    }
+    if (!upload_pieces_.empty()) {
+        if (replayable_) {
+            for (auto p : upload_pieces_) {
+                if (replay_.size() + p.size() > settings_->server.retry_buffer) {
+                    replayable_ = false;
+                    break;
+                }
+                replay_.append(p);
+            }
+        }
+        to_buffers(upload_pieces_, upload_buffers_);
+        upload_writing_ = true;
+        upstream_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+        asio::async_write(up_->socket, upload_buffers_,
+                          [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+                              self->on_upload_written(ex, ec, n);
+                          });
+        return;
+    }
+    client_deadline_.arm(Clock::now(), settings_->timeouts.client_body, ErrorKind::client_timeout);
+    upload_reading_ = true;
+    client_.async_read_some(in_.prepare(kReadChunk),
+                            [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                                self->on_upload_read(seq, ec, n);
+                            });
+}
+
+void ClientSession::on_upload_read(std::uint64_t seq, error_code ec, std::size_t n) {
+    if (seq != seq_ || closing_) return;
+    upload_reading_ = false;
+    client_deadline_.clear();
+    if (ec) {
+        if (response_done_) return;
+        upstream_failure_handled_ = true;
+        release_upstream(false);
+        close_after_response_ = true;
+        if (client_timed_out_ && !response_started_) {
+            respond_local(408, ErrorKind::client_timeout);
+            return;
+        }
+        // The client went away mid-body: nobody to answer.
+        error_ = ErrorKind::client_closed;
+        write_access_log();
+        close_now();
+        return;
+    }
+    in_.commit(n);
+    upload_continue();  // waits for upstream_ready_ during a retry's reconnect
+}
+
+void ClientSession::on_upload_written(std::uint64_t ex, error_code ec, std::size_t n) {
+    if (ex != exchange_ || closing_) return;
+    upload_writing_ = false;
+    upstream_bytes_written_ += n;
+    if (ec) {
+        // The download leg sees the same failure (or a response the upstream
+        // sent before closing) and decides; only a write that sent nothing on
+        // a reused connection is settled here, as the retry rule allows.
+        if (up_reused_ && upstream_bytes_written_ == 0 && !response_byte_received_)
+            upstream_failed(ErrorKind::upstream_reset);
+        return;
+    }
+    upstream_ready_ = true;
+    if (!response_byte_received_)
+        upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
+                               ErrorKind::upstream_timeout);
+    in_.consume(upload_consumed_);
+    bytes_in_ += upload_consumed_;
+    upload_consumed_ = 0;
+    if (upload_done()) {
+        maybe_finish();
+        return;
+    }
+    upload_continue();
+}
+
+// --- Download leg ---------------------------------------------------------------
+
+void ClientSession::download_read_head() {
+    resp_parser_.reset();
+    if (up_->buffer.size() > 0 && try_parse_response_head()) return;
+    if (!upload_writing_)
+        upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
+                               ErrorKind::upstream_timeout);
+    up_->socket.async_read_some(up_->buffer.prepare(16 * 1024),
+                                [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+                                    self->on_download_head_read(ex, ec, n);
+                                });
+}
+
+void ClientSession::on_download_head_read(std::uint64_t ex, error_code ec, std::size_t n) {
+    if (ex != exchange_ || closing_) return;
+    if (ec) {
+        if (upstream_timed_out_)
+            upstream_failed(upstream_timeout_kind_);
+        else if (ec == asio::error::eof)
+            upstream_failed(ErrorKind::upstream_closed);
+        else
+            upstream_failed(ErrorKind::upstream_reset);
+        return;
+    }
+    response_byte_received_ = true;
+    up_->buffer.commit(n);
+    if (try_parse_response_head()) return;
+    up_->socket.async_read_some(up_->buffer.prepare(16 * 1024),
+                                [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+                                    self->on_download_head_read(ex, ec, n);
+                                });
+}
+
+bool ClientSession::try_parse_response_head() {
+    if (!resp_parser_)
+        resp_parser_.emplace(http::ResponseHeadParser::Limits{settings_->limits.max_header_bytes, 0, 256},
+                             resp_fields_);
+    switch (resp_parser_->parse(up_view())) {
+        case http::ParseStatus::need_more: return false;
+        case http::ParseStatus::error: upstream_failed(ErrorKind::bad_response); return true;
+        case http::ParseStatus::done: on_response_head(); return true;
+    }
+    return true;
+}
+
+void ClientSession::on_response_head() {
+    upstream_deadline_.clear();
+    const auto& head = *resp_parser_;
+    http::ResponseFacts facts;
+    if (http::inspect_response(head, request_was_head_, facts) != 0) {
+        upstream_failed(ErrorKind::bad_response);
+        return;
+    }
+    const unsigned status = head.status();
+    if (status / 100 == 1) {
+        if (status == 101) {  // we never forward Upgrade, so this was not asked for
+            upstream_failed(ErrorKind::bad_response);
+            return;
+        }
+        // Interim response: relayed to HTTP/1.1 clients only (RFC 9110 §15.2).
+        const std::size_t used = head.head_bytes();
+        if (client_http10_) {
+            up_->buffer.consume(used);
+            download_read_head();
+            return;
+        }
+        http::ClientResponseOptions opt;
+        http::write_client_response_head(head, facts, opt, resp_head_);
+        up_->buffer.consume(used);
+        resp_parser_.reset();
+        download_pieces_.assign(1, resp_head_);
+        to_buffers(download_pieces_, download_buffers_);
+        client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+        asio::async_write(client_, download_buffers_,
+                          [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                              if (seq != self->seq_ || self->closing_) return;
+                              self->client_deadline_.clear();
+                              if (ec) {
+                                  self->upstream_failure_handled_ = true;
+                                  self->release_upstream(false);
+                                  self->close_now();
+                                  return;
+                              }
+                              self->bytes_out_ += n;
+                              self->download_read_head();
+                          });
+        return;
+    }
+
+    status_ = status;
+    const bool chunked_out = facts.framing.kind == http::BodyKind::chunked && !client_http10_;
+    if (facts.framing.kind == http::BodyKind::until_close ||
+        (facts.framing.kind == http::BodyKind::chunked && client_http10_) || !upload_done())
+        close_after_response_ = true;
+    if (worker_.shutting_down()) close_after_response_ = true;
+    upstream_reusable_ = facts.persistent;
+
+    http::ClientResponseOptions opt;
+    opt.close = close_after_response_;
+    opt.client_http10 = client_http10_;
+    opt.chunked = chunked_out;
+    opt.date_field = worker_.date_field();
+    http::write_client_response_head(head, facts, opt, resp_head_);
+    up_->buffer.consume(head.head_bytes());
+    resp_parser_.reset();
+    download_pump_.reset(facts.framing, chunked_out);
+    response_started_ = true;
+
+    download_pieces_.assign(1, resp_head_);
+    download_consumed_ = download_pump_.plan(up_view(), download_pieces_);
+    if (download_pump_.failed()) {
+        upstream_failed(ErrorKind::bad_response);
+        return;
+    }
+    to_buffers(download_pieces_, download_buffers_);
+    client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    asio::async_write(client_, download_buffers_,
+                      [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                          self->on_download_written(seq, ec, n);
+                      });
+}
+
+void ClientSession::download_continue() {
+    download_pieces_.clear();
+    while (up_->buffer.size() > 0) {
+        download_consumed_ = download_pump_.plan(up_view(), download_pieces_);
+        if (download_pump_.failed()) {
+            upstream_failed(ErrorKind::bad_response);
+            return;
+        }
+        if (!download_pieces_.empty() || download_consumed_ == 0) break;
+        up_->buffer.consume(download_consumed_);
+    }
+    if (!download_pieces_.empty()) {
+        to_buffers(download_pieces_, download_buffers_);
+        client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+        asio::async_write(client_, download_buffers_,
+                          [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                              self->on_download_written(seq, ec, n);
+                          });
+        return;
+    }
+    upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
+                           ErrorKind::upstream_timeout);
+    up_->socket.async_read_some(up_->buffer.prepare(kReadChunk),
+                                [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+                                    self->on_download_read(ex, ec, n);
+                                });
+}
+
+void ClientSession::on_download_read(std::uint64_t ex, error_code ec, std::size_t n) {
+    if (ex != exchange_ || closing_) return;
+    upstream_deadline_.clear();
+    if (ec) {
+        if (ec == asio::error::eof && !upstream_timed_out_) {
+            upstream_reusable_ = false;
+            download_pieces_.clear();
+            download_pump_.on_source_eof(download_pieces_);
+            if (!download_pump_.failed()) {
+                if (download_pieces_.empty()) {
+                    response_done_ = true;
+                    maybe_finish();
+                    return;
+                }
+                download_consumed_ = 0;
+                to_buffers(download_pieces_, download_buffers_);
+                asio::async_write(client_, download_buffers_,
+                                  [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                                      self->on_download_written(seq, ec, n);
+                                  });
+                return;
+            }
+            upstream_failed(ErrorKind::upstream_closed);
+            return;
+        }
+        upstream_failed(upstream_timed_out_ ? upstream_timeout_kind_ : ErrorKind::upstream_reset);
+        return;
+    }
+    up_->buffer.commit(n);
+    download_continue();
+}
+
+void ClientSession::on_download_written(std::uint64_t seq, error_code ec, std::size_t n) {
+    if (seq != seq_ || closing_) return;
+    client_deadline_.clear();
+    bytes_out_ += n;
+    if (ec) {
+        // The client is gone or does not read: nothing more can be sent.
+        upstream_failure_handled_ = true;
+        release_upstream(false);
+        error_ = client_timed_out_ ? ErrorKind::send_timeout : ErrorKind::client_closed;
+        write_access_log();
+        close_now();
+        return;
+    }
+    if (up_) up_->buffer.consume(download_consumed_);
+    download_consumed_ = 0;
+    if (download_pump_.done()) {
+        response_done_ = true;
+        maybe_finish();
+        return;
+    }
+    download_continue();
+}
+
+// --- Ending ----------------------------------------------------------------------
+
+void ClientSession::respond_local(unsigned status, ErrorKind error) {
+    status_ = status;
+    error_ = error;
+    response_started_ = true;
+    if (!in_request_) in_request_ = true;
+    if (request_id_.empty()) worker_.next_request_id(request_id_);
+    http::write_local_response(status, close_after_response_, request_id_, worker_.date_field(),
+                               resp_head_);
+    client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    ++seq_;  // nothing of the exchange it replaces may act from here on
+    asio::async_write(client_, asio::buffer(resp_head_),
+                      [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                          if (seq != self->seq_ || self->closing_) return;
+                          self->client_deadline_.clear();
+                          self->bytes_out_ += n;
+                          if (ec) self->close_after_response_ = true;
+                          self->response_done_ = true;
+                          self->finish_request();
+                      });
+}
+
+void ClientSession::maybe_finish() {
+    if (!response_done_) return;
+    if (!upload_done()) {
+        // Answered before the request body was complete: the upstream
+        // connection cannot be reused and the client's is closed.
+        upstream_reusable_ = false;
+        close_after_response_ = true;
+    } else if (upload_writing_) {
+        return;  // the last body write is still in flight; its handler finishes
+    }
+    finish_request();
+}
+
+void ClientSession::finish_request() {
+    ++seq_;
+    ++exchange_;
+    client_deadline_.clear();
+    upstream_deadline_.clear();
+    if (up_) {
+        const bool reusable = upstream_reusable_ && upload_done() && !upload_writing_ &&
+                              response_done_ && download_pump_.done() &&
+                              !upstream_failure_handled_ && !worker_.shutting_down();
+        release_upstream(reusable);
+    }
+    upload_reading_ = upload_writing_ = false;
+    write_access_log();
+    routing_.reset();
+    server_ = nullptr;
+    if (close_after_response_ || worker_.shutting_down()) {
+        close_gracefully();
+        return;
+    }
+    read_request();
+}
+
+void ClientSession::write_access_log() {
+    if (!in_request_) return;
+    in_request_ = false;
+    auto& log = worker_.access_log();
+    if (!log.enabled()) return;
+    const auto now = Clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - started_).count();
+    std::string& out = log.line_buffer();
+    out.append("{\"time\":\"");
+    out.append(worker_.log_time());
+    out.append("\",\"worker\":");
+    append_number(out, worker_.id());
+    out.append(",\"client\":\"");
+    out.append(client_addr_);
+    out.append("\",\"method\":\"");
+    append_json_escaped(out, log_method_);
+    out.append("\",\"target\":\"");
+    append_json_escaped(out, log_target_);
+    out.append("\",\"status\":");
+    append_number(out, status_);
+    out.append(",\"bytes_in\":");
+    append_number(out, bytes_in_);
+    out.append(",\"bytes_out\":");
+    append_number(out, bytes_out_);
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 3);
+    out.append(",\"duration_ms\":");
+    out.append(buf, r.ptr);
+    out.append(",\"upstream\":\"");
+    if (server_ != nullptr) out.append(server_->address);
+    out.append("\",\"pool\":\"");
+    if (routing_ && pool_index_ >= 0) out.append(routing_->pools[static_cast<std::size_t>(pool_index_)].name);
+    out.append("\",\"request_id\":\"");
+    append_json_escaped(out, request_id_);
+    out.push_back('"');
+    if (error_ != ErrorKind::none) {
+        out.append(",\"error\":\"");
+        out.append(to_string(error_));
+        out.push_back('"');
+    }
+    if (retried_) out.append(",\"retried\":true");
+    out.append("}\n");
+    log.line_done();
+}
+
+void ClientSession::release_upstream(bool reusable) {
+    if (!up_) return;
+    upstream_deadline_.clear();
+    if (reusable && up_->buffer.size() == 0) {
+        worker_.upstreams().put(std::move(up_), Clock::now());
+        return;
+    }
+    error_code ignored;
+    up_->socket.close(ignored);
+    up_.reset();
+}
+
+// Closes after a response that ended the connection: shut down our side and
+// read until the client closes (bounded), so the client never gets a reset
+// that could discard the response it has not read yet.
+void ClientSession::close_gracefully() {
+    if (closing_) return;
+    closing_ = true;
+    ++seq_;
+    ++exchange_;
+    release_upstream(false);
+    error_code ignored;
+    client_.shutdown(tcp::socket::shutdown_send, ignored);
+    client_deadline_.arm(Clock::now(), std::chrono::seconds(2), ErrorKind::client_closed);
+    struct Drain {
+        std::shared_ptr<ClientSession> self;
+        void operator()(error_code ec, std::size_t) {
+            if (ec) {
+                self->close_now();
+                return;
+            }
+            auto& s = *self;
+            s.client_.async_read_some(asio::buffer(s.linger_buf_), std::move(*this));
+        }
+    };
+    client_.async_read_some(asio::buffer(linger_buf_), Drain{shared_from_this()});
+}
+
+void ClientSession::close_now() {
+    closing_ = true;
+    ++seq_;
+    ++exchange_;
+    client_deadline_.clear();
+    upstream_deadline_.clear();
+    release_upstream(false);
+    error_code ignored;
+    client_.close(ignored);
+}
+
+void ClientSession::on_tick(Clock::time_point now) {
+    if (client_deadline_.at <= now) {
+        client_timed_out_ = true;
+        client_timeout_kind_ = client_deadline_.kind;
+        client_deadline_.clear();
+        error_code ignored;
+        client_.cancel(ignored);
+    }
+    if (upstream_deadline_.at <= now && up_) {
+        upstream_timed_out_ = true;
+        upstream_timeout_kind_ = upstream_deadline_.kind;
+        upstream_deadline_.clear();
+        error_code ignored;
+        up_->socket.cancel(ignored);
+    }
+}
+
+void ClientSession::on_shutdown() {
+    if (closing_) return;
+    if (!in_request_ && in_.size() == 0 && !head_started_) {
+        // Idle between requests: nothing is lost by closing now.
+        error_code ignored;
+        client_.cancel(ignored);
+        return;
+    }
+    close_after_response_ = true;
+}
+
+void ClientSession::on_force_close() {
+    if (in_request_) {
+        error_ = ErrorKind::client_closed;
+        write_access_log();
+    }
+    close_now();
+}
+
+}  // namespace switchyard::proxy

@@ -1,0 +1,255 @@
+#include "switchyard/proxy/worker.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <ctime>
+
+#include "switchyard/http/header_rules.hpp"
+#include "switchyard/proxy/client_session.hpp"
+
+namespace switchyard::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(100);
+}
+
+// Accepts on one listening socket shared by all workers (each worker holds a
+// duplicate of the descriptor). Above server.max_connections it pauses
+// instead of accepting and failing; on EMFILE/ENFILE it backs off.
+class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
+public:
+    Acceptor(Worker& worker, int fd, std::shared_ptr<const ListenerContext> listener)
+        : worker_(worker),
+          acceptor_(worker.io()),
+          backoff_(worker.io()),
+          listener_(std::move(listener)) {
+        boost::system::error_code ec;
+        // The socket is already bound and listening; the protocol follows the
+        // address family it was opened with.
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+        acceptor_.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+        if (ec) worker_.log().error("listener {}: {}", listener_->name, ec.message());
+    }
+
+    void start() { do_accept(); }
+
+    void stop() {
+        stopped_ = true;
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        backoff_.cancel();
+    }
+
+private:
+    void do_accept() {
+        if (stopped_) return;
+        const auto& settings = *worker_.settings();
+        if (worker_.shared().open_connections.load(std::memory_order_relaxed) >=
+            static_cast<std::int64_t>(settings.server.max_connections)) {
+            // Leave the connection in the kernel's backlog until one closes.
+            wait(std::chrono::milliseconds(10));
+            return;
+        }
+        acceptor_.async_accept(
+            [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                self->on_accept(ec, std::move(socket));
+            });
+    }
+
+    void on_accept(boost::system::error_code ec, tcp::socket socket) {
+        if (stopped_) return;
+        if (ec) {
+            if (ec == asio::error::operation_aborted) return;
+            if (ec.value() == EMFILE || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+                ec == asio::error::no_memory) {
+                if (!warned_) worker_.log().warn("accept on {}: {}; backing off", listener_->name,
+                                                 ec.message());
+                warned_ = true;
+                wait(std::chrono::milliseconds(100));
+                return;
+            }
+            do_accept();  // ECONNABORTED and the like concern one connection only
+            return;
+        }
+        warned_ = false;
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<ClientSession>(worker_, std::move(socket), listener_)->start();
+        do_accept();
+    }
+
+    void wait(std::chrono::milliseconds d) {
+        backoff_.expires_after(d);
+        backoff_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec) self->do_accept();
+        });
+    }
+
+    Worker& worker_;
+    tcp::acceptor acceptor_;
+    asio::steady_timer backoff_;
+    std::shared_ptr<const ListenerContext> listener_;
+    bool stopped_ = false;
+    bool warned_ = false;
+};
+
+Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings> settings,
+               std::shared_ptr<const RoutingState> routing)
+    : id_(id),
+      shared_(shared),
+      tick_(io_),
+      settings_(std::move(settings)),
+      routing_(std::move(routing)),
+      access_log_buffer_(shared.access_log) {
+    std::random_device rd;
+    request_id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    update_clock_strings();
+}
+
+Worker::~Worker() { join(); }
+
+void Worker::start(std::function<void()> on_exit) {
+    work_.emplace(io_.get_executor());
+    run_tick();
+    thread_ = std::thread([this, on_exit = std::move(on_exit)] {
+        io_.run();
+        access_log_buffer_.flush();
+        if (on_exit) on_exit();
+    });
+}
+
+void Worker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void Worker::add_listener(int fd, std::shared_ptr<const ListenerContext> listener) {
+    asio::post(io_, [this, fd, listener = std::move(listener)]() mutable {
+        if (shutting_down_) {
+            ::close(fd);
+            return;
+        }
+        auto acceptor = std::make_shared<Acceptor>(*this, fd, std::move(listener));
+        acceptors_.push_back(acceptor);
+        acceptor->start();
+    });
+}
+
+void Worker::publish(std::shared_ptr<const Settings> settings,
+                     std::shared_ptr<const RoutingState> routing, std::function<void()> applied) {
+    asio::post(io_, [this, settings = std::move(settings), routing = std::move(routing),
+                     applied = std::move(applied)]() mutable {
+        settings_ = std::move(settings);
+        routing_ = std::move(routing);
+        balancer_.sync(*routing_);
+        // Idle connections to servers that left the snapshot are closed now.
+        std::unordered_set<std::uint64_t> keep;
+        for (const auto& pool : routing_->pools)
+            for (const auto& s : pool.servers) keep.insert(s.id);
+        upstreams_.retain_only(keep);
+        if (applied) applied();
+    });
+}
+
+void Worker::begin_shutdown(Clock::time_point deadline) {
+    asio::post(io_, [this, deadline] {
+        if (shutting_down_) return;
+        shutting_down_ = true;
+        shutdown_deadline_ = deadline;
+        for (auto& a : acceptors_) a->stop();
+        acceptors_.clear();
+        upstreams_.clear();
+        // on_shutdown() may unlink the session it is called on.
+        for (TimedSession* s = sessions_; s != nullptr;) {
+            TimedSession* next = s->next_;
+            s->on_shutdown();
+            s = next;
+        }
+        maybe_finish_shutdown();
+    });
+}
+
+void Worker::maybe_finish_shutdown() {
+    if (!shutting_down_) return;
+    if (session_count_ == 0) {
+        tick_.cancel();
+        work_.reset();
+        return;
+    }
+    if (Clock::now() >= shutdown_deadline_) {
+        // Drain time is over: what is still open is cut; the sessions end
+        // through their own handlers, and the last one ends the thread.
+        for (TimedSession* s = sessions_; s != nullptr;) {
+            TimedSession* next = s->next_;
+            s->on_force_close();
+            s = next;
+        }
+    }
+}
+
+void Worker::run_tick() {
+    tick_.expires_after(kTick);
+    tick_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        auto now = Clock::now();
+        update_clock_strings();
+        for (TimedSession* s = sessions_; s != nullptr;) {
+            TimedSession* next = s->next_;
+            s->on_tick(now);
+            s = next;
+        }
+        upstreams_.sweep(now, settings_->timeouts.upstream_idle);
+        access_log_buffer_.flush();
+        maybe_finish_shutdown();
+        if (!(shutting_down_ && session_count_ == 0)) run_tick();
+    });
+}
+
+void Worker::update_clock_strings() {
+    auto now = std::chrono::system_clock::now();
+    std::int64_t sec = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (sec == clock_second_) return;
+    clock_second_ = sec;
+    date_field_ = http::make_date_field(sec);
+    std::time_t t = static_cast<std::time_t>(sec);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    log_time_.assign(buf, n);
+}
+
+void Worker::next_request_id(std::string& out) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint64_t a = request_id_prefix_ ^ (static_cast<std::uint64_t>(id_) << 56);
+    std::uint64_t b = ++request_counter_;
+    out.resize(32);
+    for (int i = 15; i >= 0; --i, a >>= 4) out[static_cast<std::size_t>(i)] = hex[a & 0xf];
+    for (int i = 31; i >= 16; --i, b >>= 4) out[static_cast<std::size_t>(i)] = hex[b & 0xf];
+}
+
+void Worker::link(TimedSession* s) {
+    s->prev_ = nullptr;
+    s->next_ = sessions_;
+    if (sessions_ != nullptr) sessions_->prev_ = s;
+    sessions_ = s;
+    ++session_count_;
+}
+
+void Worker::unlink(TimedSession* s) {
+    if (s->prev_ != nullptr)
+        s->prev_->next_ = s->next_;
+    else if (sessions_ == s)
+        sessions_ = s->next_;
+    if (s->next_ != nullptr) s->next_->prev_ = s->prev_;
+    s->prev_ = s->next_ = nullptr;
+    --session_count_;
+    if (shutting_down_ && session_count_ == 0)
+        asio::post(io_, [this] { maybe_finish_shutdown(); });
+}
+
+}  // namespace switchyard::proxy
