@@ -229,7 +229,18 @@ void read_listeners(Sink& sink, const TableReader& top, std::vector<ListenerSett
 
 void read_control(Sink& sink, const toml::table& t, ControlSettings& out) {
     TableReader r(sink, t, "control", {"socket", "mode"});
-    r.get_string("socket", out.socket);
+    if (const auto* node = r.find("socket")) {
+        if (auto path = detail::read_string(sink, *node, "control.socket")) {
+            // sockaddr_un::sun_path holds 108 bytes with the terminating NUL;
+            // a longer path would only fail later, at bind().
+            if (path->size() > 107)
+                sink.error(node->source(), "control.socket",
+                           "too long: " + std::to_string(path->size()) +
+                               " bytes (a Unix socket path holds at most 107)");
+            else
+                out.socket = std::move(*path);
+        }
+    }
     if (const auto* node = r.find("mode")) {
         // A string, because TOML has no leading-zero integers: mode = 660
         // would silently be decimal.

@@ -1242,6 +1242,15 @@ TEST(ConfigControl, ModeMustBeAString) {
                                       "octal mode like \"0660\", got an integer"));
 }
 
+TEST(ConfigControl, SocketPathMustFitSunPath) {
+    auto ok = load_with("[control]\nsocket = \"/" + std::string(106, 's') + "\"\n");
+    ASSERT_TRUE(ok.ok()) << ::testing::PrintToString(lines(ok));
+    EXPECT_EQ(ok.settings->control.socket.size(), 107u);
+    auto r = load_with("[control]\nsocket = \"/" + std::string(107, 's') + "\"\n");
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:10: error: control.socket: too long: 108 bytes (a "
+                                      "Unix socket path holds at most 107)"));
+}
+
 TEST(ConfigAdmin, AbsentMeansNoAdminListener) {
     auto r = load(kMinimal);
     ASSERT_TRUE(r.ok());
