@@ -1,0 +1,556 @@
+#!/usr/bin/env bash
+# Benchmarks Switchyard against HAProxy and NGINX as equivalent reverse proxies
+# in front of one switchyard-echo upstream, all on 127.0.0.1, driven by wrk.
+# See bench/README.md for what is measured and what the targets are.
+#
+#   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
+#                    [--only switchyard|haproxy|nginx[,...]] [--build-dir DIR] [--out FILE]
+#
+# Every process it starts runs in the foreground of its own config in a temp
+# dir, on ephemeral ports, and is stopped by its PID at the end, on errors and
+# on Ctrl-C. The system's haproxy/nginx services are never touched.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+duration=5
+runs=5
+workers_list="1,2"
+only=""
+build_dir="build-release"
+out=""
+warmup=1
+ready_timeout=5
+
+usage() {
+  cat <<'EOF'
+usage: scripts/bench.sh [options]
+  --duration S      seconds per wrk run (default 5)
+  --runs N          runs per cell and proxy (default 5)
+  --quick           1 run of 2 s per cell (smoke test)
+  --workers LIST    worker counts to run the matrix with (default 1,2)
+  --only LIST       switchyard, haproxy and/or nginx, comma-separated (default all)
+  --build-dir DIR   where switchyard and switchyard-echo are (default build-release;
+                    relative to the repository); built there (Release) if missing
+  --out FILE        summary TSV (default DIR/bench-results/bench-TIMESTAMP.tsv;
+                    the per-run TSV goes next to it as *-runs.tsv)
+EOF
+}
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=${2:?--duration needs a value}; shift 2 ;;
+    --duration=*) duration=${1#*=}; shift ;;
+    --runs) runs=${2:?--runs needs a value}; shift 2 ;;
+    --runs=*) runs=${1#*=}; shift ;;
+    --quick) duration=2; runs=1; shift ;;
+    --workers) workers_list=${2:?--workers needs a value}; shift 2 ;;
+    --workers=*) workers_list=${1#*=}; shift ;;
+    --only) only=${2:?--only needs a value}; shift 2 ;;
+    --only=*) only=${1#*=}; shift ;;
+    --build-dir) build_dir=${2:?--build-dir needs a value}; shift 2 ;;
+    --build-dir=*) build_dir=${1#*=}; shift ;;
+    --out) out=${2:?--out needs a value}; shift 2 ;;
+    --out=*) out=${1#*=}; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+done
+
+[[ $duration =~ ^[1-9][0-9]*$ ]] || die "--duration expects whole seconds >= 1"
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs expects a number >= 1"
+[[ $workers_list =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--workers expects e.g. 1,2"
+IFS=, read -r -a worker_counts <<<"$workers_list"
+
+want_switchyard=1 want_haproxy=1 want_nginx=1
+if [ -n "$only" ]; then
+  want_switchyard=0 want_haproxy=0 want_nginx=0
+  IFS=, read -r -a only_items <<<"$only"
+  for item in "${only_items[@]}"; do
+    case "$item" in
+      switchyard) want_switchyard=1 ;;
+      haproxy) want_haproxy=1 ;;
+      nginx) want_nginx=1 ;;
+      *) die "--only: unknown proxy '$item' (switchyard, haproxy, nginx)" ;;
+    esac
+  done
+fi
+
+case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
+echo_bin="$build_dir/switchyard-echo"
+switchyard_bin="$build_dir/switchyard"
+
+for tool in wrk curl python3; do
+  command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
+done
+if [ "$want_haproxy" -eq 1 ]; then
+  command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh installs it)"
+fi
+if [ "$want_nginx" -eq 1 ]; then
+  command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs it)"
+fi
+
+# ---------------------------------------------------------------- processes --
+
+tmp=$(mktemp -d /tmp/switchyard-bench.XXXXXX)
+chmod 755 "$tmp" # nginx workers may run as another user
+mkfifo "$tmp/never"
+pids=()          # every process this script started and has not stopped yet
+
+forget_pid() {
+  local keep=() p
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+
+# Stops one of our processes by its PID: TERM, then KILL after 5 s.
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+}
+
+cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || [ "$rc" -eq 143 ]; then
+    rm -rf "$tmp"
+  else
+    log "stopped; logs and configs kept in $tmp"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Starts "$@" in the background with output to $1's log; sets started_pid.
+started_pid=""
+start_bg() {
+  local logfile=$1
+  shift
+  "$@" >"$logfile" 2>&1 &
+  started_pid=$!
+  pids+=("$started_pid")
+}
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Polls until the proxy at $2 answers with a response from the echo upstream,
+# or $1 dies, or $3 seconds pass.
+wait_ready() {
+  local pid=$1 url=$2 timeout=$3 deadline
+  deadline=$(($(now_us) + timeout * 1000000))
+  while [ "$(now_us)" -lt "$deadline" ]; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if curl -s -m 1 -D - -o /dev/null "$url" 2>/dev/null | grep -qi '^x-echo-name: bench'; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# The PID and its descendants (nginx: master and workers).
+tree_pids() {
+  local p c
+  for p in "$@"; do
+    echo "$p"
+    for c in $(pgrep -P "$p" 2>/dev/null || true); do tree_pids "$c"; done
+  done
+}
+
+# utime + stime in clock ticks, summed over the given PIDs.
+cpu_ticks() {
+  local total=0 p line
+  local -a f
+  for p in "$@"; do
+    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a f <<<"${line##*) }" # fields from 3 (state) on
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+# Resident set size in KiB, summed over the given PIDs, into rss_total (no
+# subshell, so that the sampler below never has a child to orphan).
+rss_total=0
+rss_kib() {
+  local p resident _
+  rss_total=0
+  for p in "$@"; do
+    read -r _ resident _ 2>/dev/null <"/proc/$p/statm" || continue
+    rss_total=$((rss_total + resident * page_kib))
+  done
+}
+
+# Appends each new largest RSS (KiB) to $1, sampling every 0.2 s until killed
+# (appending one short line is one write, so a kill never leaves it torn).
+# Waits with read -t on a FIFO that never gets data: no sleep child either.
+sample_rss() {
+  local outfile=$1 max=0 fd
+  shift
+  exec {fd}<>"$tmp/never"
+  while :; do
+    rss_kib "$@"
+    if [ "$rss_total" -gt "$max" ]; then
+      max=$rss_total
+      echo "$max" >>"$outfile"
+    fi
+    read -r -t 0.2 -u "$fd" _ || true
+  done
+}
+
+page_kib=$(($(getconf PAGESIZE) / 1024))
+clk_tck=$(getconf CLK_TCK)
+
+# ------------------------------------------------------------------- build --
+
+need_switchyard=$want_switchyard
+if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard_bin" ]; }; then
+  build_log="$tmp/build.log"
+  log "building Release in $build_dir (log: $build_log)"
+  if ! cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_TESTS=OFF \
+    >"$build_log" 2>&1; then
+    tail -n 20 "$build_log" >&2
+    [ -x "$echo_bin" ] || die "cmake configure failed"
+    log "cmake configure failed; using what is already built"
+  else
+    cmake --build "$build_dir" -j2 --target switchyard-echo >>"$build_log" 2>&1 ||
+      { tail -n 20 "$build_log" >&2; die "switchyard-echo failed to build"; }
+    if [ "$need_switchyard" -eq 1 ]; then
+      cmake --build "$build_dir" -j2 --target switchyard >>"$build_log" 2>&1 ||
+        log "switchyard failed to build (see $build_log); its columns will be empty"
+    fi
+  fi
+fi
+[ -x "$echo_bin" ] || die "$echo_bin not found"
+
+# ------------------------------------------------------------------- peers --
+
+echo_port=""
+start_echo() {
+  local deadline
+  start_bg "$tmp/echo.log" "$echo_bin" --name bench --threads 1
+  echo_pid=$started_pid
+  deadline=$(($(now_us) + ready_timeout * 1000000))
+  while [ "$(now_us)" -lt "$deadline" ]; do
+    if grep -q '^listening ' "$tmp/echo.log" 2>/dev/null; then
+      echo_port=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$tmp/echo.log")
+      return 0
+    fi
+    kill -0 "$echo_pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  cat "$tmp/echo.log" >&2
+  die "switchyard-echo did not start"
+}
+
+fill_template() { # template output workers port dir
+  local user_line=""
+  if [ "$(id -u)" -eq 0 ]; then user_line="user $(id -un) $(id -gn);"; fi
+  sed -e "s|@WORKERS@|$3|g" -e "s|@PORT@|$4|g" -e "s|@UPSTREAM_PORT@|$echo_port|g" \
+    -e "s|@TMPDIR@|$5|g" -e "s|@MAXCONN@|$maxconn|g" -e "s|@USER_LINE@|$user_line|g" \
+    "$1" >"$2"
+}
+
+# HAProxy needs about two descriptors per connection.
+maxconn=$((($(ulimit -n) - 200) / 2))
+[ "$maxconn" -gt 100000 ] && maxconn=100000
+
+# start_proxy NAME WORKERS: starts it, waits until it answers; sets proxy_pid,
+# proxy_port. Returns 1 (with a message) when it does not come up.
+start_proxy() {
+  local name=$1 workers=$2 dir="$tmp/$1-w$2" access_log
+  mkdir -p "$dir"
+  chmod 755 "$dir"
+  proxy_port=$(free_port)
+  case "$name" in
+    haproxy)
+      fill_template "$repo/bench/haproxy.cfg.in" "$dir/haproxy.cfg" "$workers" "$proxy_port" "$dir"
+      start_bg "$dir/proxy.log" haproxy -db -f "$dir/haproxy.cfg"
+      ;;
+    nginx)
+      fill_template "$repo/bench/nginx.conf.in" "$dir/nginx.conf" "$workers" "$proxy_port" "$dir"
+      start_bg "$dir/proxy.log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
+      ;;
+    switchyard | switchyard-log)
+      if [ ! -x "$switchyard_bin" ]; then
+        log "$name: $switchyard_bin not found (build failed?); skipped"
+        return 1
+      fi
+      access_log="off"
+      [ "$name" = switchyard-log ] && access_log="$dir/access.log"
+      cat >"$dir/switchyard.toml" <<EOF
+[server]
+workers = $workers
+state_file = "$dir/state.json"
+
+[log]
+level = "warn"
+access_log = "$access_log"
+
+[[listeners]]
+address = "127.0.0.1:$proxy_port"
+
+[control]
+socket = "$dir/control.sock"
+
+[routing]
+active = "blue"
+
+[pools.blue]
+servers = [{ address = "127.0.0.1:$echo_port" }]
+EOF
+      start_bg "$dir/proxy.log" "$switchyard_bin" -c "$dir/switchyard.toml"
+      ;;
+  esac
+  proxy_pid=$started_pid
+  if ! wait_ready "$proxy_pid" "http://127.0.0.1:$proxy_port/" "$ready_timeout"; then
+    log "$name (workers=$workers) did not answer through to the upstream within ${ready_timeout}s; skipped. Its log:"
+    tail -n 15 "$dir/proxy.log" >&2 || true
+    stop_pid "$proxy_pid"
+    return 1
+  fi
+}
+
+# --------------------------------------------------------------------- wrk --
+
+cells=(small-c1 small-c50 small-c256 16k-c50)
+cell_path() { case "$1" in 16k-*) echo "/?bytes=16384" ;; *) echo "/" ;; esac; }
+cell_conns() { echo "${1##*-c}"; }
+
+to_us() { # 197.00us | 1.05ms | 2.01s | 1.00m  ->  microseconds
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") m = 1; else if (u == "ms") m = 1000; else if (u == "s") m = 1000000;
+    else if (u == "m") m = 60000000; else m = 1
+    printf "%.1f", n * m }'
+}
+
+# run_wrk URL CONNS SECONDS OUTFILE. wrk runs in the background and is waited
+# for, so that Ctrl-C runs the trap at once (and the trap stops it by PID);
+# timeout bounds it even if it should hang.
+run_wrk() {
+  local threads=2
+  [ "$2" -lt 2 ] && threads=1
+  start_bg "$4" timeout $(($3 + 30)) wrk -t"$threads" -c"$2" -d"$3"s --latency "$1"
+  wait "$started_pid" || true
+  forget_pid "$started_pid"
+}
+
+# Parses wrk output: prints "rps requests errors p50_us p99_us".
+parse_wrk() {
+  local rps requests errors p50 p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$1")
+  requests=$(awk '/ requests in / {print $1}' "$1")
+  errors=$(awk '/Socket errors:/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10}
+                /Non-2xx or 3xx responses:/ {e += $5} END {print e + 0}' "$1")
+  p50=$(awk '$1 == "50%" {print $2}' "$1")
+  p99=$(awk '$1 == "99%" {print $2}' "$1")
+  if [ -z "$rps" ] || [ -z "$requests" ] || [ -z "$p50" ] || [ -z "$p99" ]; then
+    echo "0 0 0 nan nan"
+    return
+  fi
+  echo "$rps $requests $errors $(to_us "$p50") $(to_us "$p99")"
+}
+
+# ------------------------------------------------------------------- main --
+
+stamp=$(date +%Y%m%d-%H%M%S)
+[ -n "$out" ] || out="$build_dir/bench-results/bench-$stamp.tsv"
+mkdir -p "$(dirname "$out")"
+runs_tsv="${out%.tsv}-runs.tsv"
+printf 'workers\tproxy\tcell\tconnections\trun\trps\trequests\terrors\tp50_us\tp99_us\tcpu_us_per_req\trss_idle_kib\trss_load_kib\n' >"$runs_tsv"
+
+proxies=()
+[ "$want_switchyard" -eq 1 ] && proxies+=(switchyard switchyard-log)
+[ "$want_haproxy" -eq 1 ] && proxies+=(haproxy)
+[ "$want_nginx" -eq 1 ] && proxies+=(nginx)
+
+start_echo
+log "upstream switchyard-echo on 127.0.0.1:$echo_port; temp dir $tmp"
+log "$(nproc) cores; $runs run(s) x ${duration}s per cell and proxy; workers ${workers_list}; proxies ${proxies[*]}"
+
+declare -A port_of pid_of idle_of
+for workers in "${worker_counts[@]}"; do
+  # All proxies of this worker count run side by side (idle ones cost nothing);
+  # runs are interleaved across proxies so that drift hits all of them alike.
+  up=()
+  for name in "${proxies[@]}"; do
+    if start_proxy "$name" "$workers"; then
+      up+=("$name")
+      port_of[$name]=$proxy_port
+      pid_of[$name]=$proxy_pid
+      mapfile -t tree < <(tree_pids "$proxy_pid")
+      rss_kib "${tree[@]}"
+      idle_of[$name]=$rss_total
+      log "$name workers=$workers on 127.0.0.1:$proxy_port, idle RSS ${idle_of[$name]} KiB"
+    fi
+  done
+  [ ${#up[@]} -gt 0 ] || continue
+
+  for cell in "${cells[@]}"; do
+    conns=$(cell_conns "$cell")
+    path=$(cell_path "$cell")
+    for name in "${up[@]}"; do # warm-up: upstream connections, caches
+      run_wrk "http://127.0.0.1:${port_of[$name]}$path" "$conns" "$warmup" "$tmp/warmup.txt"
+    done
+    for ((run = 1; run <= runs; run++)); do
+      for name in "${up[@]}"; do
+        pid=${pid_of[$name]}
+        if ! kill -0 "$pid" 2>/dev/null; then
+          log "$name (workers=$workers) has exited; no more runs for it"
+          continue
+        fi
+        mapfile -t tree < <(tree_pids "$pid")
+        echo "${idle_of[$name]}" >"$tmp/rss.max"
+        start_bg /dev/null sample_rss "$tmp/rss.max" "${tree[@]}"
+        sampler=$started_pid
+        cpu0=$(cpu_ticks "${tree[@]}")
+        run_wrk "http://127.0.0.1:${port_of[$name]}$path" "$conns" "$duration" "$tmp/wrk.txt"
+        cpu1=$(cpu_ticks "${tree[@]}")
+        stop_pid "$sampler"
+        rss_load=$(awk '$1 + 0 > m { m = $1 + 0 } END { print m + 0 }' "$tmp/rss.max")
+        read -r rps requests errors p50 p99 <<<"$(parse_wrk "$tmp/wrk.txt")"
+        cpu_per_req=$(awk -v t=$((cpu1 - cpu0)) -v hz="$clk_tck" -v n="$requests" \
+          'BEGIN { if (n > 0) printf "%.2f", t * 1000000 / hz / n; else print "nan" }')
+        if ! kill -0 "$pid" 2>/dev/null; then
+          log "$name (workers=$workers) exited during the run; this run is void. Its log:"
+          tail -n 15 "$tmp/$name-w$workers/proxy.log" >&2 || true
+          continue
+        fi
+        cp "$tmp/wrk.txt" "$tmp/$name-w$workers/wrk-$cell-$run.txt"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$name" "$cell" \
+          "$conns" "$run" "$rps" "$requests" "$errors" "$p50" "$p99" "$cpu_per_req" \
+          "${idle_of[$name]}" "$rss_load" >>"$runs_tsv"
+        log "workers=$workers $cell $name run $run/$runs: $rps req/s, p99 ${p99}us, ${cpu_per_req}us CPU/req, errors $errors"
+      done
+    done
+  done
+
+  for name in "${up[@]}"; do stop_pid "${pid_of[$name]}"; done
+done
+stop_pid "$echo_pid"
+
+# ----------------------------------------------------------------- report --
+
+# Summary TSV: one row per (workers, proxy, cell), medians over runs.
+awk -F'\t' '
+  NR == 1 { next }
+  { k = $1 "\t" $2 "\t" $3 "\t" $4; if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+    n[k]++; rps[k, n[k]] = $6; p50[k, n[k]] = $9; p99[k, n[k]] = $10; cpu[k, n[k]] = $11
+    err[k] += $8; idle[k] = $12; if ($13 + 0 > load[k] + 0) load[k] = $13 }
+  function med(a, k, m,    i, j, t, v) {
+    for (i = 1; i <= m; i++) v[i] = a[k, i] + 0
+    for (i = 2; i <= m; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+  }
+  function lo(a, k, m,    i, r) { r = a[k, 1] + 0; for (i = 2; i <= m; i++) if (a[k, i] + 0 < r) r = a[k, i] + 0; return r }
+  function hi(a, k, m,    i, r) { r = a[k, 1] + 0; for (i = 2; i <= m; i++) if (a[k, i] + 0 > r) r = a[k, i] + 0; return r }
+  BEGIN { OFS = "\t"; print "workers", "proxy", "cell", "connections", "runs", "rps_median", "rps_min", "rps_max",
+          "p50_us", "p99_us", "cpu_us_per_req", "rss_idle_kib", "rss_load_kib", "errors" }
+  END { for (i = 1; i <= nk; i++) { k = order[i]; m = n[k]
+          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\n", k, m, med(rps, k, m), lo(rps, k, m),
+            hi(rps, k, m), med(p50, k, m), med(p99, k, m), med(cpu, k, m), idle[k], load[k], err[k] } }
+' "$runs_tsv" >"$out"
+
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+
+echo
+echo "Switchyard vs HAProxy vs NGINX: $runs run(s) x ${duration}s per cell, wrk --latency with 2 threads"
+echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), switchyard $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+for workers in "${worker_counts[@]}"; do
+  echo
+  echo "== workers = $workers =="
+  printf '%-11s %-15s %27s %9s %9s %10s %10s %10s %7s\n' cell proxy "req/s median (min-max)" "p50 us" "p99 us" \
+    "CPU us/req" "RSS idle" "RSS load" errors
+  for cell in "${cells[@]}"; do
+    for name in "${proxies[@]}"; do
+      row=$(awk -F'\t' -v w="$workers" -v p="$name" -v c="$cell" '$1 == w && $2 == p && $3 == c' "$out")
+      if [ -z "$row" ]; then
+        printf '%-11s %-15s %27s\n' "$cell" "$name" "(not measured)"
+        continue
+      fi
+      IFS=$'\t' read -r _ _ _ _ _ rmed rmin rmax p50 p99 cpu idle load errs <<<"$row"
+      printf '%-11s %-15s %27s %9s %9s %10s %10s %10s %7s\n' "$cell" "$name" \
+        "$rmed ($rmin-$rmax)" "$p50" "$p99" "$cpu" "$(mib "$idle")" "$(mib "$load")" "$errs"
+    done
+  done
+done
+
+# Ratios Switchyard / peer: req/s (higher is better), p99 and CPU/req (lower is better).
+value() { # workers proxy cell column
+  awk -F'\t' -v w="$1" -v p="$2" -v c="$3" -v col="$4" '$1 == w && $2 == p && $3 == c {print $col}' "$out"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+if [ "$want_switchyard" -eq 1 ] && { [ "$want_haproxy" -eq 1 ] || [ "$want_nginx" -eq 1 ]; }; then
+  echo
+  echo "== ratios switchyard / peer (req/s: >= 1 is better; p99, CPU/req: <= 1 is better; |1 - x| < 0.15 is noise here) =="
+  printf '%-8s %-11s %-9s %8s %8s %8s\n' workers cell peer "req/s" p99 "CPU/req"
+  for workers in "${worker_counts[@]}"; do
+    for cell in "${cells[@]}"; do
+      for peer in haproxy nginx; do
+        [ "$peer" = haproxy ] && [ "$want_haproxy" -eq 0 ] && continue
+        [ "$peer" = nginx ] && [ "$want_nginx" -eq 0 ] && continue
+        printf '%-8s %-11s %-9s %8s %8s %8s\n' "$workers" "$cell" "$peer" \
+          "$(ratio "$(value "$workers" switchyard "$cell" 6)" "$(value "$workers" "$peer" "$cell" 6)")" \
+          "$(ratio "$(value "$workers" switchyard "$cell" 10)" "$(value "$workers" "$peer" "$cell" 10)")" \
+          "$(ratio "$(value "$workers" switchyard "$cell" 11)" "$(value "$workers" "$peer" "$cell" 11)")"
+      done
+    done
+  done
+fi
+
+# The project's targets (bench/README.md), at 50 and 256 connections.
+verdict() { # ratio better(high|low) -> ok | noise | MISS | n/a
+  awk -v r="$1" -v b="$2" 'BEGIN {
+    if (r == "n/a") { print "n/a"; exit }
+    if (b == "high") v = (r >= 1) ? "ok" : (r >= 0.85) ? "noise" : "MISS"
+    else v = (r <= 1) ? "ok" : (r <= 1.15) ? "noise" : "MISS"
+    printf "%s %s", r, v }'
+}
+limit() { # value max -> ok | MISS | n/a
+  awk -v v="$1" -v m="$2" 'BEGIN { if (v == "" || v == "nan") print "n/a"; else print (v + 0 <= m) ? "ok" : "MISS" }'
+}
+if [ "$want_switchyard" -eq 1 ]; then
+  echo
+  echo "== targets for switchyard (ok; noise = within 15 %; MISS) =="
+  printf '%-8s %-11s %-16s %-16s %-16s %-14s %-12s
+' workers cell "req/s>=haproxy" "req/s>=nginx" \
+    "p99<=haproxy" "CPU<=25us/req" "idle<=16MiB"
+  for workers in "${worker_counts[@]}"; do
+    for cell in small-c50 small-c256; do
+      sy_rps=$(value "$workers" switchyard "$cell" 6)
+      sy_p99=$(value "$workers" switchyard "$cell" 10)
+      printf '%-8s %-11s %-16s %-16s %-16s %-14s %-12s\n' "$workers" "$cell" \
+        "$(verdict "$(ratio "$sy_rps" "$(value "$workers" haproxy "$cell" 6)")" high)" \
+        "$(verdict "$(ratio "$sy_rps" "$(value "$workers" nginx "$cell" 6)")" high)" \
+        "$(verdict "$(ratio "$sy_p99" "$(value "$workers" haproxy "$cell" 10)")" low)" \
+        "$(limit "$(value "$workers" switchyard "$cell" 11)" 25)" \
+        "$(limit "$(value "$workers" switchyard "$cell" 12)" 16384)"
+    done
+  done
+fi
+
+echo
+echo "summary TSV: $out"
+echo "per-run TSV: $runs_tsv"
