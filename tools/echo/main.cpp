@@ -20,6 +20,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "server.hpp"
 
@@ -136,6 +137,10 @@ int main(int argc, char** argv) {
         int sig = 0;
         sigwait(&signals, &sig);
         server.stop();
+    } catch (const boost::system::system_error& e) {
+        std::cerr << "switchyard-echo: cannot serve on " << format_endpoint(args.endpoint) << ": "
+                  << e.code().message() << "\n";
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "switchyard-echo: " << e.what() << "\n";
         return 1;
