@@ -27,7 +27,9 @@ HeadParser<isRequest>::HeadParser(const Limits& limits, std::vector<HeaderField>
     : limits_(limits), fields_(fields) {
     fields_.clear();
     this->eager(false);
-    this->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    // The size limit is enforced in parse(); Beast only ever sees a head that
+    // is within it.
+    this->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes + 4));
     this->body_limit(boost::none);  // bodies are never parsed here
 }
 
@@ -39,48 +41,46 @@ const HeaderField* HeadParser<isRequest>::find(bhttp::field id) const {
 }
 
 template <bool isRequest>
+bool HeadParser<isRequest>::target_too_long(std::string_view partial_head) const {
+    if (!isRequest || limits_.max_target_bytes == 0) return false;
+    auto first_sp = partial_head.find(' ');
+    if (first_sp == std::string_view::npos) return false;
+    auto line_end = partial_head.find('\n');
+    std::size_t end = line_end == std::string_view::npos ? partial_head.size() : line_end;
+    // " HTTP/1.1\r" follows the target on a complete line.
+    return end - first_sp > limits_.max_target_bytes + sizeof(" HTTP/1.1\r");
+}
+
+template <bool isRequest>
 ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
     if (head_done_) return ParseStatus::done;
-    beast::error_code ec;
-    std::size_t used = this->put(boost::asio::const_buffer(buffered.data(), buffered.size()), ec);
-    if (ec == bhttp::error::need_more) {
-        // Beast looks for the end of the head before parsing the start line, so
-        // an over-long target shows up as a head over the limit: tell them apart.
-        if constexpr (isRequest) {
-            if (limits_.max_target_bytes > 0) {
-                auto first_sp = buffered.find(' ');
-                auto line_end = buffered.find('\n');
-                std::size_t target_len =
-                    first_sp == std::string_view::npos
-                        ? 0
-                        : (line_end == std::string_view::npos ? buffered.size() : line_end) -
-                              first_sp;
-                if (target_len > limits_.max_target_bytes + sizeof(" HTTP/1.1\r")) {
-                    error_ = HeadError::target_too_long;
-                    return ParseStatus::error;
-                }
-            }
-        }
+    if (error_ != HeadError::none) return ParseStatus::error;
+    const std::size_t from = scanned_ > 3 ? scanned_ - 3 : 0;
+    auto end = buffered.find("\r\n\r\n", from);
+    if (end == std::string_view::npos) {
+        // A bare LF can never end a head we accept (RFC 9112 §2.2 is strict
+        // for intermediaries): refuse now rather than at the size limit.
+        for (std::size_t i = from; i < buffered.size(); ++i)
+            if (buffered[i] == '\n' && (i == 0 || buffered[i - 1] != '\r'))
+                return fail(HeadError::malformed);
+        scanned_ = buffered.size();
+        if (target_too_long(buffered)) return fail(HeadError::target_too_long);
+        if (buffered.size() > limits_.max_header_bytes) return fail(HeadError::header_too_large);
         return ParseStatus::need_more;
     }
-    if (ec == bhttp::error::header_limit) {
-        if (error_ == HeadError::none) error_ = HeadError::header_too_large;
-        if constexpr (isRequest) {
-            auto first_sp = buffered.find(' ');
-            auto line_end = buffered.find('\n');
-            if (first_sp != std::string_view::npos &&
-                (line_end == std::string_view::npos ||
-                 line_end - first_sp > limits_.max_target_bytes))
-                error_ = HeadError::target_too_long;
-        }
-        return ParseStatus::error;
+    std::string_view head = buffered.substr(0, end + 4);
+    if (head.size() > limits_.max_header_bytes)
+        return fail(target_too_long(head) ? HeadError::target_too_long
+                                          : HeadError::header_too_large);
+    head_begin_ = head.data();
+    head_end_ = head.data() + head.size();
+    beast::error_code ec;
+    std::size_t used = this->put(boost::asio::const_buffer(head.data(), head.size()), ec);
+    if (ec || !head_done_) {
+        if (error_ != HeadError::none) return ParseStatus::error;
+        if (ec == bhttp::error::header_limit) return fail(HeadError::header_too_large);
+        return fail(ec == bhttp::error::bad_version ? HeadError::bad_version : HeadError::malformed);
     }
-    if (ec) {
-        if (error_ == HeadError::none)
-            error_ = ec == bhttp::error::bad_version ? HeadError::bad_version : HeadError::malformed;
-        return ParseStatus::error;
-    }
-    if (!head_done_) return ParseStatus::need_more;
     head_bytes_ = used;
     return ParseStatus::done;
 }
@@ -120,9 +120,11 @@ void HeadParser<isRequest>::on_response_impl(int code, beast::string_view reason
 template <bool isRequest>
 void HeadParser<isRequest>::on_field_impl(bhttp::field name, beast::string_view name_string,
                                           beast::string_view value, beast::error_code& ec) {
-    // Beast accepts obs-fold and some control characters inside values; an
-    // intermediary must not pass either on (RFC 9112 §5.2, RFC 9110 §5.5).
-    if (!is_valid_field_name(sv(name_string)) || !is_valid_field_value(sv(value))) {
+    // Beast accepts obs-fold (handing over an unfolded copy, so the value is
+    // not inside the head) and some control characters; an intermediary must
+    // pass on neither (RFC 9112 §5.2, RFC 9110 §5.5).
+    const bool folded = !value.empty() && (value.data() < head_begin_ || value.data() >= head_end_);
+    if (folded || !is_valid_field_name(sv(name_string)) || !is_valid_field_value(sv(value))) {
         error_ = HeadError::bad_field;
         ec = bhttp::error::bad_value;
         return;

@@ -54,7 +54,10 @@ public:
     HeadParser(const Limits& limits, std::vector<HeaderField>& fields);
 
     // Parses `buffered`, which holds the message from its first byte on (more
-    // of it on every call; Beast re-scans, which is cheap next to a read).
+    // of it on every call). Beast is handed the head only once it is complete,
+    // in one piece, so every view points into that one buffer (Beast would
+    // otherwise report the start line and early fields from an earlier,
+    // possibly moved, buffer).
     ParseStatus parse(std::string_view buffered);
 
     HeadError error() const { return error_; }
@@ -90,7 +93,16 @@ private:
                                    boost::beast::error_code& ec) override;
     void on_finish_impl(boost::beast::error_code& ec) override;
 
+    ParseStatus fail(HeadError e) {
+        error_ = e;
+        return ParseStatus::error;
+    }
+    bool target_too_long(std::string_view partial_head) const;
+
     Limits limits_;
+    std::size_t scanned_ = 0;  // bytes already searched for the end of the head
+    const char* head_begin_ = nullptr;
+    const char* head_end_ = nullptr;
     HeadError error_ = HeadError::none;
     bool head_done_ = false;
     std::size_t head_bytes_ = 0;

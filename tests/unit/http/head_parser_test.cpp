@@ -1,0 +1,151 @@
+#include "switchyard/http/head_parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace switchyard::http {
+namespace {
+
+struct Parsed {
+    std::vector<HeaderField> fields;
+    RequestHeadParser parser;
+    ParseStatus status;
+    Parsed(std::string_view text, RequestHeadParser::Limits limits = {})
+        : parser(limits, fields), status(parser.parse(text)) {}
+};
+
+TEST(HeadParser, ParsesRequestLineAndFieldsInOrder) {
+    std::string text =
+        "POST /a?b=1 HTTP/1.1\r\nHost: x\r\nX-B: 2\r\nx-a: 1\r\nX-B: 3\r\n\r\nBODY";
+    Parsed p(text);
+    ASSERT_EQ(p.status, ParseStatus::done);
+    EXPECT_EQ(p.parser.head_bytes(), text.size() - 4);  // stops before the body
+    EXPECT_EQ(p.parser.method(), bhttp::verb::post);
+    EXPECT_EQ(p.parser.method_string(), "POST");
+    EXPECT_EQ(p.parser.target(), "/a?b=1");
+    EXPECT_EQ(p.parser.version(), 11u);
+    ASSERT_EQ(p.fields.size(), 4u);
+    EXPECT_EQ(p.fields[0].id, bhttp::field::host);
+    EXPECT_EQ(p.fields[1].name, "X-B");
+    EXPECT_EQ(p.fields[1].value, "2");
+    EXPECT_EQ(p.fields[2].name, "x-a");
+    EXPECT_EQ(p.fields[3].value, "3");
+    // Views point into the caller's buffer: nothing was copied.
+    EXPECT_GE(p.fields[0].name.data(), text.data());
+    EXPECT_LT(p.fields[0].name.data(), text.data() + text.size());
+}
+
+TEST(HeadParser, NeedsMoreUntilTheHeadIsComplete) {
+    std::vector<HeaderField> fields;
+    RequestHeadParser parser({}, fields);
+    std::string text = "GET / HTTP/1.1\r\nHost: x\r\n";
+    EXPECT_EQ(parser.parse(text), ParseStatus::need_more);
+    text += "\r\n";
+    EXPECT_EQ(parser.parse(text), ParseStatus::done);
+    EXPECT_EQ(fields.size(), 1u);
+}
+
+TEST(HeadParser, ContentLengthBeyondBeastsDefaultBodyLimitIsAccepted) {
+    Parsed p("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n");
+    EXPECT_EQ(p.status, ParseStatus::done);
+}
+
+TEST(HeadParser, HeadOverTheLimitIs431) {
+    std::string text = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n";
+    Parsed p(text, {1024, 512, 256});
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(p.parser.error(), HeadError::header_too_large);
+    EXPECT_EQ(status_for(p.parser.error()), 431u);
+}
+
+TEST(HeadParser, LongTargetIs414EvenBeforeTheHeadEnds) {
+    std::string target = "/" + std::string(3000, 'a');
+    Parsed complete("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n", {64 * 1024, 1024, 256});
+    ASSERT_EQ(complete.status, ParseStatus::error);
+    EXPECT_EQ(complete.parser.error(), HeadError::target_too_long);
+    Parsed partial("GET " + target, {64 * 1024, 1024, 256});
+    ASSERT_EQ(partial.status, ParseStatus::error);
+    EXPECT_EQ(status_for(partial.parser.error()), 414u);
+}
+
+TEST(HeadParser, TooManyFieldsIs431) {
+    std::string text = "GET / HTTP/1.1\r\n";
+    for (int i = 0; i < 10; ++i) text += "X-" + std::to_string(i) + ": v\r\n";
+    text += "\r\n";
+    Parsed p(text, {64 * 1024, 1024, 5});
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(status_for(p.parser.error()), 431u);
+}
+
+TEST(HeadParser, ControlCharacterInValueIs400) {
+    Parsed p(std::string("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n"));
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(status_for(p.parser.error()), 400u);
+}
+
+TEST(HeadParser, ObsFoldIs400) {
+    Parsed p("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n");
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(status_for(p.parser.error()), 400u);
+}
+
+TEST(HeadParser, WhitespaceBeforeColonIs400) {
+    Parsed p("GET / HTTP/1.1\r\nHost : x\r\n\r\n");
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(status_for(p.parser.error()), 400u);
+}
+
+TEST(HeadParser, BareLineFeedIs400WithoutWaitingForMore) {
+    Parsed p("GET / HTTP/1.1\nHost: x\n");
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(status_for(p.parser.error()), 400u);
+}
+
+TEST(HeadParser, ViewsStayInTheLatestBufferWhenItMoves) {
+    std::vector<HeaderField> fields;
+    RequestHeadParser parser({}, fields);
+    std::string first = "GET /first HTTP/1.1\r\nHost: a\r\n";
+    ASSERT_EQ(parser.parse(first), ParseStatus::need_more);
+    std::string second = first + "X: y\r\n\r\n";  // another allocation
+    first.assign(first.size(), '#');                   // the old bytes are gone
+    ASSERT_EQ(parser.parse(second), ParseStatus::done);
+    EXPECT_EQ(parser.target(), "/first");
+    EXPECT_GE(parser.target().data(), second.data());
+    ASSERT_EQ(fields.size(), 2u);
+    EXPECT_EQ(fields[1].value, "y");
+}
+
+TEST(HeadParser, GarbageIs400) {
+    Parsed p("HELLO\r\n\r\n");
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(status_for(p.parser.error()), 400u);
+}
+
+TEST(HeadParser, ParsesResponses) {
+    std::vector<HeaderField> fields;
+    ResponseHeadParser parser({}, fields);
+    std::string text = "HTTP/1.0 404 Not Here\r\nContent-Length: 3\r\n\r\nabc";
+    ASSERT_EQ(parser.parse(text), ParseStatus::done);
+    EXPECT_EQ(parser.status(), 404u);
+    EXPECT_EQ(parser.reason(), "Not Here");
+    EXPECT_EQ(parser.version(), 10u);
+    EXPECT_EQ(parser.head_bytes(), text.size() - 3);
+    ASSERT_NE(parser.find(bhttp::field::content_length), nullptr);
+    EXPECT_EQ(parser.find(bhttp::field::content_length)->value, "3");
+}
+
+TEST(HeadParser, ReusedStorageIsClearedPerMessage) {
+    std::vector<HeaderField> fields;
+    {
+        RequestHeadParser a({}, fields);
+        ASSERT_EQ(a.parse("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\n\r\n"), ParseStatus::done);
+    }
+    RequestHeadParser b({}, fields);
+    ASSERT_EQ(b.parse("GET / HTTP/1.1\r\nHost: y\r\n\r\n"), ParseStatus::done);
+    ASSERT_EQ(fields.size(), 1u);
+    EXPECT_EQ(fields[0].value, "y");
+}
+
+}  // namespace
+}  // namespace switchyard::http

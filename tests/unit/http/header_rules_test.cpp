@@ -1,0 +1,190 @@
+#include "switchyard/http/header_rules.hpp"
+
+#include <gtest/gtest.h>
+
+namespace switchyard::http {
+namespace {
+
+struct Request {
+    std::string text;
+    std::vector<HeaderField> fields;
+    RequestHeadParser parser;
+    RequestFacts facts;
+    unsigned refused = 0;
+    explicit Request(std::string t) : text(std::move(t)), parser({}, fields) {
+        EXPECT_EQ(parser.parse(text), ParseStatus::done) << text;
+        refused = inspect_request(parser, facts);
+    }
+    std::string upstream_head(UpstreamRequestOptions o = {}) {
+        if (o.client_ip.empty()) o.client_ip = "10.0.0.9";
+        std::string out;
+        write_upstream_request_head(parser, facts, o, out);
+        return out;
+    }
+};
+
+TEST(HeaderRules, ForwardsWithHopByHopRemovedAndProxyFieldsAdded) {
+    Request r(
+        "GET /p?q=1 HTTP/1.1\r\nHost: app.example\r\nConnection: keep-alive, X-Secret\r\n"
+        "X-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nUpgrade: h2c\r\n"
+        "Proxy-Connection: keep-alive\r\nTrailer: X\r\nAccept: */*\r\n"
+        "X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Proto: https\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    UpstreamRequestOptions o;
+    o.new_request_id = "abc";
+    EXPECT_EQ(r.upstream_head(o),
+              "GET /p?q=1 HTTP/1.1\r\n"
+              "Host: app.example\r\n"
+              "Accept: */*\r\n"
+              "X-Forwarded-For: 1.2.3.4, 10.0.0.9\r\n"
+              "X-Forwarded-Proto: http\r\n"
+              "X-Forwarded-Host: app.example\r\n"
+              "X-Request-Id: abc\r\n"
+              "Via: 1.1 switchyard\r\n"
+              "\r\n");
+}
+
+TEST(HeaderRules, SeveralForwardedForLinesCombineInOrder) {
+    Request r("GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\nA: b\r\n"
+              "x-forwarded-for: 2.2.2.2, 3.3.3.3\r\n\r\n");
+    auto head = r.upstream_head();
+    EXPECT_NE(head.find("X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.9\r\n"),
+              std::string::npos)
+        << head;
+}
+
+TEST(HeaderRules, FramingFieldsAreRewrittenByTheProxy) {
+    Request cl("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n");
+    ASSERT_EQ(cl.refused, 0u);
+    EXPECT_EQ(cl.facts.framing.kind, BodyKind::content_length);
+    EXPECT_NE(cl.upstream_head().find("Content-Length: 5\r\n"), std::string::npos);
+    Request te("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    ASSERT_EQ(te.refused, 0u);
+    EXPECT_NE(te.upstream_head().find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+}
+
+TEST(HeaderRules, AbsoluteFormRebuildsHostFromTheTarget) {
+    Request r("GET http://origin.example:8080/x?y HTTP/1.1\r\nHost: other\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    auto head = r.upstream_head();
+    EXPECT_EQ(head.rfind("GET /x?y HTTP/1.1\r\nHost: origin.example:8080\r\n", 0), 0u) << head;
+}
+
+TEST(HeaderRules, Http10RequestUsesTheProxysVersion) {
+    Request r("GET / HTTP/1.0\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    EXPECT_FALSE(r.facts.persistent);
+    EXPECT_EQ(r.upstream_head().rfind("GET / HTTP/1.1\r\n", 0), 0u);
+    Request ka("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_TRUE(ka.facts.persistent);
+}
+
+TEST(HeaderRules, RefusesBadRequests) {
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\n\r\n").refused, 400u);  // no Host
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").refused, 400u);
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a b\r\n\r\n").refused, 400u);
+    EXPECT_EQ(Request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo, chunked\r\n\r\n").refused,
+              501u);
+}
+
+TEST(HeaderRules, ConnectionCloseEndsPersistence) {
+    Request r("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_FALSE(r.facts.persistent);
+}
+
+struct Response {
+    std::string text;
+    std::vector<HeaderField> fields;
+    ResponseHeadParser parser;
+    ResponseFacts facts;
+    unsigned refused = 0;
+    // A head the parser refuses ends as 502 in the proxy, as does one that
+    // inspect_response() refuses.
+    Response(std::string t, bool head_request = false)
+        : text(std::move(t)), parser({}, fields) {
+        refused = parser.parse(text) == ParseStatus::done
+                      ? inspect_response(parser, head_request, facts)
+                      : 502u;
+    }
+};
+
+TEST(HeaderRules, ClientResponseHead) {
+    Response r("HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\n"
+               "Content-Length: 3\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    ClientResponseOptions o;
+    o.date_field = "Date: D\r\n";
+    std::string out;
+    write_client_response_head(r.parser, r.facts, o, out);
+    EXPECT_EQ(out,
+              "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nDate: D\r\n"
+              "Via: 1.1 switchyard\r\nContent-Length: 3\r\n\r\n");
+}
+
+TEST(HeaderRules, ClientResponseHeadForHttp10AndClose) {
+    Response r("HTTP/1.1 200 OK\r\nDate: X\r\nTransfer-Encoding: chunked\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    ClientResponseOptions o;
+    o.close = true;
+    o.client_http10 = true;
+    std::string out;
+    write_client_response_head(r.parser, r.facts, o, out);
+    EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nDate: X\r\nVia: 1.1 switchyard\r\nConnection: close\r\n\r\n");
+}
+
+TEST(HeaderRules, HeadResponseKeepsItsContentLength) {
+    Response r("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", /*head_request=*/true);
+    ASSERT_EQ(r.refused, 0u);
+    EXPECT_EQ(r.facts.framing.kind, BodyKind::none);
+    std::string out;
+    write_client_response_head(r.parser, r.facts, {}, out);
+    EXPECT_NE(out.find("Content-Length: 99\r\n"), std::string::npos);
+}
+
+TEST(HeaderRules, BadUpstreamFramingIs502) {
+    EXPECT_EQ(Response("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n").refused, 502u);
+    EXPECT_EQ(Response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n").refused,
+              502u);
+    EXPECT_EQ(Response("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n").refused, 0u);
+}
+
+TEST(HeaderRules, ConflictingFramingNeverGetsThroughTheParser) {
+    // Beast refuses these already; the head parser reports them as malformed.
+    std::vector<HeaderField> fields;
+    RequestHeadParser req({}, fields);
+    EXPECT_EQ(req.parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n"),
+              ParseStatus::error);
+    EXPECT_EQ(status_for(req.error()), 400u);
+    ResponseHeadParser resp({}, fields);
+    EXPECT_EQ(resp.parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+              ParseStatus::error);
+}
+
+TEST(HeaderRules, UpstreamPersistence) {
+    EXPECT_TRUE(Response("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").facts.persistent);
+    EXPECT_FALSE(Response("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                     .facts.persistent);
+    EXPECT_FALSE(Response("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").facts.persistent);
+    EXPECT_FALSE(Response("HTTP/1.1 200 OK\r\n\r\n").facts.persistent);  // until close
+}
+
+TEST(HeaderRules, LocalResponseIsComplete) {
+    std::string out;
+    write_local_response(502, true, "rid", "Date: D\r\n", out);
+    EXPECT_EQ(out,
+              "HTTP/1.1 502 Bad Gateway\r\nDate: D\r\nContent-Type: text/plain\r\n"
+              "Content-Length: 16\r\nX-Request-Id: rid\r\nConnection: close\r\n\r\n"
+              "502 Bad Gateway\n");
+    write_local_response(503, false, "", "", out);
+    EXPECT_NE(out.find("Retry-After: 1\r\n"), std::string::npos);
+    EXPECT_EQ(out.find("Connection:"), std::string::npos);
+}
+
+TEST(HeaderRules, DateField) {
+    EXPECT_EQ(make_date_field(0), "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n");
+    EXPECT_EQ(make_date_field(1795651200), "Date: Thu, 26 Nov 2026 00:00:00 GMT\r\n");
+}
+
+}  // namespace
+}  // namespace switchyard::http
