@@ -190,7 +190,10 @@ int Server::run() {
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i)
         workers_.push_back(std::make_unique<proxy::Worker>(i, shared_, settings_, routing_));
+    std::vector<proxy::Worker*> peers;
+    for (auto& w : workers_) peers.push_back(w.get());
     for (auto& w : workers_) {
+        w->set_peers(peers);
         for (std::size_t i = 0; i < listen_fds_.size(); ++i) {
             int dup = ::fcntl(listen_fds_[i], F_DUPFD_CLOEXEC, 0);
             if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));

@@ -50,6 +50,7 @@ ClientSession::ClientSession(Worker& worker, tcp::socket socket,
 }
 
 ClientSession::~ClientSession() {
+    worker_.assigned_connections().fetch_sub(1, std::memory_order_relaxed);
     worker_.unlink(this);
     worker_.shared().open_connections.fetch_sub(1, std::memory_order_relaxed);
 }

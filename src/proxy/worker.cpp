@@ -32,7 +32,8 @@ public:
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-        acceptor_.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+        protocol_ = ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+        acceptor_.assign(protocol_, fd, ec);
         if (ec) worker_.log().error("listener {}: {}", listener_->name, ec.message());
     }
 
@@ -79,7 +80,23 @@ private:
         warned_ = false;
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<ClientSession>(worker_, std::move(socket), listener_)->start();
+        // Whichever worker wakes first accepts; the connection goes to the
+        // least loaded one, or a burst would land on a single worker.
+        Worker* target = &worker_;
+        for (Worker* peer : worker_.peers_)
+            if (peer->assigned_.load(std::memory_order_relaxed) <
+                target->assigned_.load(std::memory_order_relaxed))
+                target = peer;
+        target->assigned_.fetch_add(1, std::memory_order_relaxed);
+        if (target == &worker_) {
+            std::make_shared<ClientSession>(worker_, std::move(socket), listener_)->start();
+        } else {
+            int fd = socket.release(ignored);
+            if (fd >= 0)
+                target->adopt(protocol_, fd, listener_);
+            else
+                target->assigned_.fetch_sub(1, std::memory_order_relaxed);
+        }
         do_accept();
     }
 
@@ -92,6 +109,7 @@ private:
 
     Worker& worker_;
     tcp::acceptor acceptor_;
+    tcp::acceptor::protocol_type protocol_ = tcp::v4();
     asio::steady_timer backoff_;
     std::shared_ptr<const ListenerContext> listener_;
     bool stopped_ = false;
@@ -136,6 +154,21 @@ void Worker::add_listener(int fd, std::shared_ptr<const ListenerContext> listene
         auto acceptor = std::make_shared<Acceptor>(*this, fd, std::move(listener));
         acceptors_.push_back(acceptor);
         acceptor->start();
+    });
+}
+
+void Worker::adopt(tcp::socket::protocol_type protocol, int fd,
+                   std::shared_ptr<const ListenerContext> listener) {
+    asio::post(io_, [this, protocol, fd, listener = std::move(listener)]() mutable {
+        tcp::socket socket(io_);
+        boost::system::error_code ec;
+        socket.assign(protocol, fd, ec);
+        if (ec || shutting_down_) {
+            if (ec) ::close(fd);
+            assigned_.fetch_sub(1, std::memory_order_relaxed);
+            return;  // the socket's destructor closes an assigned fd
+        }
+        std::make_shared<ClientSession>(*this, std::move(socket), std::move(listener))->start();
     });
 }
 

@@ -72,6 +72,9 @@ public:
     Worker& operator=(const Worker&) = delete;
 
     // --- Control thread (thread-safe) ---------------------------------------
+    // All workers of the process, this one included; set before start(). A
+    // worker that accepts a connection hands it to the least loaded of them.
+    void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
     // `on_exit` runs on the worker's thread when it has finished (after a
     // shutdown), so the control thread can learn it without blocking.
     void start(std::function<void()> on_exit = nullptr);
@@ -108,6 +111,13 @@ public:
     void unlink(TimedSession* s);
     std::size_t session_count() const { return session_count_; }
 
+    // Client connections assigned to this worker (counted when handed over,
+    // so a burst of accepts spreads evenly). Read by other workers.
+    std::atomic<std::int64_t>& assigned_connections() { return assigned_; }
+    // Adopts a connection another worker accepted.
+    void adopt(boost::asio::ip::tcp::socket::protocol_type protocol, int fd,
+               std::shared_ptr<const ListenerContext> listener);
+
 private:
     class Acceptor;
 
@@ -128,6 +138,8 @@ private:
     UpstreamPool upstreams_;
     AccessLogBuffer access_log_buffer_;
     std::vector<std::shared_ptr<Acceptor>> acceptors_;
+    std::vector<Worker*> peers_;
+    std::atomic<std::int64_t> assigned_{0};
 
     TimedSession* sessions_ = nullptr;
     std::size_t session_count_ = 0;
