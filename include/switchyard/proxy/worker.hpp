@@ -127,7 +127,10 @@ private:
 
     unsigned id_;
     WorkerShared& shared_;
-    boost::asio::io_context io_{1};
+    // Only this worker's thread runs handlers and touches its sockets; other
+    // threads only post. So the reactor's per-descriptor locking can go
+    // (posting keeps its lock).
+    boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::thread thread_;
     boost::asio::steady_timer tick_;
