@@ -225,7 +225,8 @@ clk_tck=$(getconf CLK_TCK)
 
 need_switchyard=$want_switchyard
 if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard_bin" ]; }; then
-  build_log="$tmp/build.log"
+  mkdir -p "$build_dir"
+  build_log="$build_dir/bench-build.log"
   log "building Release in $build_dir (log: $build_log)"
   if ! cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_TESTS=OFF \
     >"$build_log" 2>&1; then
@@ -385,6 +386,10 @@ proxies=()
 [ "$want_haproxy" -eq 1 ] && proxies+=(haproxy)
 [ "$want_nginx" -eq 1 ] && proxies+=(nginx)
 
+read -r load1 _ </proc/loadavg
+if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  log "warning: load average $load1 on $(nproc) cores before starting; something else is running and the numbers will be noisy"
+fi
 start_echo
 log "upstream switchyard-echo on 127.0.0.1:$echo_port; temp dir $tmp"
 log "$(nproc) cores; $runs run(s) x ${duration}s per cell and proxy; workers ${workers_list}; proxies ${proxies[*]}"
@@ -447,6 +452,11 @@ for workers in "${worker_counts[@]}"; do
   done
 
   for name in "${up[@]}"; do stop_pid "${pid_of[$name]}"; done
+  if [ -n "${pid_of[switchyard-log]:-}" ]; then
+    access_log="$tmp/switchyard-log-w$workers/access.log"
+    log "switchyard-log workers=$workers wrote $(wc -l <"$access_log" 2>/dev/null || echo 0) access log lines"
+  fi
+  pid_of=()
 done
 stop_pid "$echo_pid"
 
@@ -476,7 +486,8 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
 echo
 echo "Switchyard vs HAProxy vs NGINX: $runs run(s) x ${duration}s per cell, wrk --latency with 2 threads"
-echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores,"
+echo "load average at start $load1, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), switchyard $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 for workers in "${worker_counts[@]}"; do
   echo
