@@ -38,6 +38,33 @@ void append_number(std::string& out, std::uint64_t v) {
     out.append(buf, r.ptr);
 }
 
+bool has_token(std::string_view list, std::string_view token) {
+    bool found = false;
+    for_each_token(list, [&](std::string_view t) {
+        if (iequals(t, token)) found = true;
+        return !found;
+    });
+    return found;
+}
+
+// Does a Via value name `via_name` as a received-by (RFC 9110 §7.6.3:
+// "1.1 name", "HTTP/1.1 name (comment)")?
+bool via_names(std::string_view value, std::string_view via_name) {
+    bool found = false;
+    for_each_token(value, [&](std::string_view entry) {
+        auto sp = entry.find_first_of(" \t");
+        if (sp != std::string_view::npos) {
+            std::string_view by = trim_ows(entry.substr(sp + 1));
+            by = by.substr(0, by.find_first_of(" \t"));
+            if (iequals(by, via_name)) found = true;
+        }
+        return !found;
+    });
+    return found;
+}
+
+bool is_options_or_trace(std::string_view method) { return method == "OPTIONS" || method == "TRACE"; }
+
 bool is_forwarded_field(std::string_view name) {
     return iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
            iequals(name, "x-forwarded-host");
@@ -45,9 +72,16 @@ bool is_forwarded_field(std::string_view name) {
 
 }  // namespace
 
-unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts) {
+unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
+                         std::string_view via_name) {
     FramingLines lines;
+    std::string_view upgrade;
+    bool loop = false;
+    bool bad_max_forwards = false;
+    const bool options_or_trace = is_options_or_trace(head.method_string());
     for (const auto& f : head.fields()) {
+        // CGI-style upstreams read X_User as X-User: refuse the ambiguity.
+        if (f.name.find('_') != std::string_view::npos) return 400;
         switch (f.id) {
             case bhttp::field::connection: facts.connection.add(f.value); break;
             case bhttp::field::host:
@@ -61,12 +95,22 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts) {
             case bhttp::field::expect:
                 facts.expect_continue = iequals(f.value, "100-continue");
                 break;
+            case bhttp::field::upgrade: upgrade = f.value; break;
+            case bhttp::field::via: loop = loop || via_names(f.value, via_name); break;
+            case bhttp::field::max_forwards:
+                if (options_or_trace) {
+                    auto v = parse_content_length(std::span<const std::string_view>(&f.value, 1));
+                    if (!v || facts.max_forwards) bad_max_forwards = true;
+                    facts.max_forwards = v;
+                }
+                break;
             default:
                 if (f.id == bhttp::field::unknown && iequals(f.name, "x-request-id"))
                     facts.request_id = f.value;
         }
     }
-    if (lines.overflow || facts.connection.malformed() || facts.connection.overflowed())
+    if (lines.overflow || facts.connection.malformed() || facts.connection.overflowed() ||
+        bad_max_forwards)
         return 400;
     facts.framing = request_framing(head.version(), {lines.cl.data(), lines.cl_count},
                                     {lines.te.data(), lines.te_count});
@@ -82,6 +126,12 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts) {
         facts.persistent = facts.connection.has_keep_alive() && !facts.connection.has_close();
     }
     if (!is_valid_method(head.method_string())) return 400;
+    if (head.method() == bhttp::verb::connect) return 405;
+    if (loop) return 508;
+    // RFC 9110 §7.8: Upgrade is ignored in HTTP/1.0; only WebSocket is tunnelled.
+    facts.upgrade_websocket = head.version() >= 11 && facts.connection.has_upgrade() &&
+                              !upgrade.empty() && has_token(upgrade, "websocket") &&
+                              facts.framing.kind == BodyKind::none;
     return 0;
 }
 
@@ -123,6 +173,14 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
                 continue;
             default: break;
         }
+        if (f.id == bhttp::field::max_forwards && facts.max_forwards &&
+            is_options_or_trace(head.method_string())) {
+            out.append("Max-Forwards: ");
+            append_number(out, *facts.max_forwards - 1);  // 0 is answered by the proxy
+            out.append("\r\n");
+            continue;
+        }
+        if (f.id == bhttp::field::http2_settings) continue;  // h2c is never tunnelled
         if (f.id == bhttp::field::unknown && is_forwarded_field(f.name)) {
             if (iequals(f.name, "x-forwarded-for")) {
                 if (xff_first.empty() && !xff_many)
@@ -159,6 +217,7 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
     if (!host.empty()) append_field(out, "X-Forwarded-Host", host);
     if (!options.new_request_id.empty()) append_field(out, "X-Request-Id", options.new_request_id);
     append_field(out, "Via", options.via);
+    if (facts.upgrade_websocket) out.append("Upgrade: websocket\r\nConnection: upgrade\r\n");
     switch (facts.framing.kind) {
         case BodyKind::content_length:
             out.append("Content-Length: ");
@@ -182,6 +241,7 @@ unsigned inspect_response(const ResponseHeadParser& head, bool request_was_head,
                 lines.add(lines.te, lines.te_count, f.value);
                 break;
             case bhttp::field::date: facts.has_date = true; break;
+            case bhttp::field::upgrade: facts.upgrade = f.value; break;
             default: break;
         }
     }
@@ -237,11 +297,45 @@ void write_client_response_head(const ResponseHeadParser& head, const ResponseFa
     } else if (options.chunked) {
         out.append("Transfer-Encoding: chunked\r\n");
     }
-    if (options.close)
+    if (options.upgrade) {
+        append_field(out, "Upgrade", facts.upgrade);
+        out.append("Connection: upgrade\r\n");
+    } else if (options.close)
         out.append("Connection: close\r\n");
     else if (options.client_http10)
         out.append("Connection: keep-alive\r\n");
     out.append("\r\n");
+}
+
+void write_max_forwards_response(const RequestHeadParser& head, bool close,
+                                 std::string_view date_field, std::string& out) {
+    std::string body;
+    if (head.method_string() == "TRACE") {
+        body.append(head.method_string());
+        body.push_back(' ');
+        body.append(head.target());
+        body.append(head.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+        for (const auto& f : head.fields()) {
+            if (f.id == bhttp::field::cookie || f.id == bhttp::field::authorization ||
+                f.id == bhttp::field::proxy_authorization)
+                continue;
+            append_field(body, f.name, f.value);
+        }
+        body.append("\r\n");
+    }
+    out.clear();
+    out.append("HTTP/1.1 200 OK\r\n");
+    out.append(date_field);
+    if (head.method_string() == "TRACE")
+        out.append("Content-Type: message/http\r\n");
+    else
+        out.append("Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE\r\n");
+    out.append("Content-Length: ");
+    append_number(out, body.size());
+    out.append("\r\n");
+    if (close) out.append("Connection: close\r\n");
+    out.append("\r\n");
+    out.append(body);
 }
 
 std::string_view reason_phrase(unsigned status) {

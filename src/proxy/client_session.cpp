@@ -162,7 +162,7 @@ void ClientSession::on_request_head() {
     pool_index_ = -1;
 
     http::RequestFacts facts;
-    unsigned refuse = http::inspect_request(head, facts);
+    unsigned refuse = http::inspect_request(head, facts, settings_->server.via_name);
     if (facts.request_id.empty() || facts.request_id.size() > 200) {
         worker_.next_request_id(request_id_);
         new_request_id_ = true;
@@ -186,6 +186,16 @@ void ClientSession::on_request_head() {
         return;
     }
 
+    if (facts.max_forwards && *facts.max_forwards == 0) {
+        // OPTIONS/TRACE with Max-Forwards: 0: this proxy is the final recipient.
+        if (facts.framing.kind != http::BodyKind::none) close_after_response_ = true;
+        http::write_max_forwards_response(head, close_after_response_, worker_.date_field(),
+                                          resp_head_);
+        send_response_head(200);
+        return;
+    }
+    upgrade_requested_ = facts.upgrade_websocket;
+
     routing_ = worker_.routing();
     RequestView view{head.method_string(), head.target(), facts.host};
     Decision d = Router::decide(view, *routing_, worker_.balancer());
@@ -201,6 +211,7 @@ void ClientSession::on_request_head() {
     http::UpstreamRequestOptions options;
     options.client_ip = client_ip_;
     options.proto = listener_->tls ? "https" : "http";
+    options.via = worker_.via();
     if (new_request_id_) options.new_request_id = request_id_;
     http::write_upstream_request_head(head, facts, options, up_head_);
 
@@ -503,8 +514,20 @@ void ClientSession::on_response_head() {
     }
     const unsigned status = head.status();
     if (status / 100 == 1) {
-        if (status == 101) {  // we never forward Upgrade, so this was not asked for
-            upstream_failed(ErrorKind::bad_response);
+        if (status == 101) {
+            if (!upgrade_requested_ || facts.upgrade.empty()) {
+                upstream_failed(ErrorKind::bad_response);  // a 101 nobody asked for
+                return;
+            }
+            status_ = 101;
+            http::ClientResponseOptions opt;
+            opt.upgrade = true;
+            opt.date_field = worker_.date_field();
+            opt.via = worker_.via();
+            http::write_client_response_head(head, facts, opt, resp_head_);
+            up_->buffer.consume(head.head_bytes());
+            resp_parser_.reset();
+            start_tunnel();
             return;
         }
         // Interim response: relayed to HTTP/1.1 clients only (RFC 9110 §15.2).
@@ -515,6 +538,7 @@ void ClientSession::on_response_head() {
             return;
         }
         http::ClientResponseOptions opt;
+        opt.via = worker_.via();
         http::write_client_response_head(head, facts, opt, resp_head_);
         up_->buffer.consume(used);
         resp_parser_.reset();
@@ -550,6 +574,7 @@ void ClientSession::on_response_head() {
     opt.client_http10 = client_http10_;
     opt.chunked = chunked_out;
     opt.date_field = worker_.date_field();
+    opt.via = worker_.via();
     http::write_client_response_head(head, facts, opt, resp_head_);
     up_->buffer.consume(head.head_bytes());
     resp_parser_.reset();
@@ -656,13 +681,18 @@ void ClientSession::on_download_written(std::uint64_t seq, error_code ec, std::s
 // --- Ending ----------------------------------------------------------------------
 
 void ClientSession::respond_local(unsigned status, ErrorKind error) {
-    status_ = status;
     error_ = error;
-    response_started_ = true;
-    if (!in_request_) in_request_ = true;
     if (request_id_.empty()) worker_.next_request_id(request_id_);
     http::write_local_response(status, close_after_response_, request_id_, worker_.date_field(),
                                resp_head_);
+    send_response_head(status);
+}
+
+// Sends resp_head_, a complete response made by the proxy, and ends the request.
+void ClientSession::send_response_head(unsigned status) {
+    status_ = status;
+    response_started_ = true;
+    in_request_ = true;
     client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
     ++seq_;  // nothing of the exchange it replaces may act from here on
     asio::async_write(client_, asio::buffer(resp_head_),
@@ -674,6 +704,76 @@ void ClientSession::respond_local(unsigned status, ErrorKind error) {
                           self->response_done_ = true;
                           self->finish_request();
                       });
+}
+
+// --- Tunnel ------------------------------------------------------------------------
+
+// After a 101 the connection belongs to the application protocol: bytes go
+// both ways unchanged until either side closes or nothing moves for
+// timeouts.tunnel_idle. Whatever either side sent early is in the buffers.
+void ClientSession::start_tunnel() {
+    in_tunnel_ = true;
+    response_started_ = true;
+    ++worker_.open_tunnels();
+    upstream_deadline_.clear();
+    download_pieces_.assign(1, resp_head_);
+    if (up_->buffer.size() > 0) download_pieces_.push_back(up_view());
+    to_buffers(download_pieces_, download_buffers_);
+    client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    asio::async_write(client_, download_buffers_,
+                      [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                          if (seq != self->seq_ || self->closing_) return;
+                          if (ec) {
+                              self->end_tunnel();
+                              return;
+                          }
+                          self->bytes_out_ += n;
+                          self->up_->buffer.consume(self->up_->buffer.size());
+                          self->tunnel_step(true);
+                          self->tunnel_step(false);
+                      });
+}
+
+void ClientSession::tunnel_step(bool to_upstream) {
+    auto& source_buffer = to_upstream ? in_ : up_->buffer;
+    auto& source = to_upstream ? client_ : up_->socket;
+    auto& sink = to_upstream ? up_->socket : client_;
+    auto self = shared_from_this();
+    if (source_buffer.size() > 0) {
+        asio::async_write(sink, source_buffer.data(),
+                          [self, to_upstream, seq = seq_](error_code ec, std::size_t n) {
+                              if (seq != self->seq_ || self->closing_) return;
+                              if (ec) {
+                                  self->end_tunnel();
+                                  return;
+                              }
+                              (to_upstream ? self->in_ : self->up_->buffer).consume(n);
+                              (to_upstream ? self->bytes_in_ : self->bytes_out_) += n;
+                              self->tunnel_step(to_upstream);
+                          });
+        return;
+    }
+    const auto now = Clock::now();
+    client_deadline_.arm(now, settings_->timeouts.tunnel_idle, ErrorKind::none);
+    upstream_deadline_.arm(now, settings_->timeouts.tunnel_idle, ErrorKind::none);
+    source.async_read_some(source_buffer.prepare(16 * 1024),
+                           [self, to_upstream, seq = seq_](error_code ec, std::size_t n) {
+                               if (seq != self->seq_ || self->closing_) return;
+                               if (ec) {
+                                   self->end_tunnel();
+                                   return;
+                               }
+                               (to_upstream ? self->in_ : self->up_->buffer).commit(n);
+                               self->tunnel_step(to_upstream);
+                           });
+}
+
+void ClientSession::end_tunnel() {
+    if (!in_tunnel_) return;
+    in_tunnel_ = false;
+    --worker_.open_tunnels();
+    write_access_log();
+    close_now();
 }
 
 void ClientSession::maybe_finish() {
@@ -823,7 +923,7 @@ void ClientSession::on_tick(Clock::time_point now) {
 }
 
 void ClientSession::on_shutdown() {
-    if (closing_) return;
+    if (closing_ || in_tunnel_) return;  // tunnels run until the drain deadline
     if (!in_request_ && in_.size() == 0 && !head_started_) {
         // Idle between requests: nothing is lost by closing now.
         error_code ignored;
@@ -834,6 +934,10 @@ void ClientSession::on_shutdown() {
 }
 
 void ClientSession::on_force_close() {
+    if (in_tunnel_) {
+        end_tunnel();
+        return;
+    }
     if (in_request_) {
         error_ = ErrorKind::client_closed;
         write_access_log();

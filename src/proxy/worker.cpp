@@ -127,6 +127,7 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
     std::random_device rd;
     request_id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
     update_clock_strings();
+    via_ = "1.1 " + settings_->server.via_name;
 }
 
 Worker::~Worker() { join(); }
@@ -178,6 +179,7 @@ void Worker::publish(std::shared_ptr<const Settings> settings,
                      applied = std::move(applied)]() mutable {
         settings_ = std::move(settings);
         routing_ = std::move(routing);
+        via_ = "1.1 " + settings_->server.via_name;
         balancer_.sync(*routing_);
         // Idle connections to servers that left the snapshot are closed now.
         std::unordered_set<std::uint64_t> keep;

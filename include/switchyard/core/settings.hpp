@@ -122,6 +122,9 @@ struct ServerProcessSettings {
     std::uint32_t max_connections = 10000;
     Duration shutdown_delay{0};
     std::uint64_t retry_buffer = 64 * 1024;
+    // Our pseudonym in Via (RFC 9110 §7.6.3); a request that already carries
+    // it has looped (508). Give each tier of a multi-tier setup its own.
+    std::string via_name = "switchyard";
     bool operator==(const ServerProcessSettings&) const = default;
 };
 

@@ -80,8 +80,14 @@ private:
     void on_download_read(std::uint64_t seq, error_code ec, std::size_t n);
     void on_download_written(std::uint64_t seq, error_code ec, std::size_t n);
 
+    // WebSocket tunnel after a 101: bytes both ways until either side closes
+    void start_tunnel();
+    void tunnel_step(bool to_upstream);
+    void end_tunnel();
+
     // Ending
     void respond_local(unsigned status, ErrorKind error);
+    void send_response_head(unsigned status);
     void finish_request();
     void write_access_log();
     void release_upstream(bool reusable);
@@ -133,6 +139,8 @@ private:
     bool upload_reading_ = false;
     bool upstream_ready_ = false;  // the exchange's first write completed
     bool closing_ = false;
+    bool upgrade_requested_ = false;
+    bool in_tunnel_ = false;
     std::uint64_t upstream_bytes_written_ = 0;
     std::size_t upload_consumed_ = 0;
     std::size_t download_consumed_ = 0;

@@ -104,6 +104,10 @@ public:
     // Cached per second: "Date: ...\r\n" and the access log's time stamp.
     std::string_view date_field() const { return date_field_; }
     std::string_view log_time() const { return log_time_; }
+    // "1.1 <server.via_name>", the Via entry this proxy adds.
+    std::string_view via() const { return via_; }
+    // Open WebSocket tunnels on this worker (the drain logic waits for them).
+    std::size_t& open_tunnels() { return open_tunnels_; }
     // 32 hex digits, unique per process run (worker id, random prefix, counter).
     void next_request_id(std::string& out);
 
@@ -150,6 +154,8 @@ private:
     std::int64_t clock_second_ = -1;
     std::string date_field_;
     std::string log_time_;
+    std::string via_;
+    std::size_t open_tunnels_ = 0;
     std::uint64_t request_id_prefix_;
     std::uint64_t request_counter_ = 0;
 

@@ -188,3 +188,98 @@ TEST(HeaderRules, DateField) {
 
 }  // namespace
 }  // namespace switchyard::http
+
+namespace switchyard::http {
+namespace {
+
+TEST(HeaderRules, ConnectIsRefusedWith405) {
+    EXPECT_EQ(Request("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n").refused,
+              405u);
+}
+
+TEST(HeaderRules, UnderscoreInAFieldNameIs400) {
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\nX_User: admin\r\n\r\n").refused, 400u);
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\nX-User: admin\r\n\r\n").refused, 0u);
+}
+
+TEST(HeaderRules, OurOwnViaEntryIsALoop) {
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\nVia: 1.0 edge, 1.1 switchyard\r\n\r\n").refused,
+              508u);
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\nVia: HTTP/1.1 SwitchYard (x)\r\n\r\n").refused,
+              508u);
+    EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 switchyard-edge\r\n\r\n").refused, 0u);
+    // Another tier's name is not a loop; ours, configured, is.
+    std::vector<HeaderField> fields;
+    RequestHeadParser p({}, fields);
+    ASSERT_EQ(p.parse("GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 switchyard\r\n\r\n"), ParseStatus::done);
+    RequestFacts facts;
+    EXPECT_EQ(inspect_request(p, facts, "inner"), 0u);
+}
+
+TEST(HeaderRules, MaxForwardsIsDecrementedForOptionsAndTrace) {
+    Request r("OPTIONS * HTTP/1.1\r\nHost: a\r\nMax-Forwards: 3\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    ASSERT_TRUE(r.facts.max_forwards);
+    EXPECT_EQ(*r.facts.max_forwards, 3u);
+    EXPECT_NE(r.upstream_head().find("Max-Forwards: 2\r\n"), std::string::npos);
+    Request get("GET / HTTP/1.1\r\nHost: a\r\nMax-Forwards: 3\r\n\r\n");
+    EXPECT_FALSE(get.facts.max_forwards);  // only OPTIONS and TRACE (RFC 9110 §7.6.2)
+    EXPECT_NE(get.upstream_head().find("Max-Forwards: 3\r\n"), std::string::npos);
+    EXPECT_EQ(Request("TRACE / HTTP/1.1\r\nHost: a\r\nMax-Forwards: x\r\n\r\n").refused, 400u);
+}
+
+TEST(HeaderRules, MaxForwardsZeroIsAnsweredByTheProxy) {
+    Request trace("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\nCookie: secret\r\nX-A: 1\r\n\r\n");
+    std::string out;
+    write_max_forwards_response(trace.parser, false, "Date: D\r\n", out);
+    const std::string body = "TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\nX-A: 1\r\n\r\n";
+    EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nDate: D\r\nContent-Type: message/http\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body);
+    Request options("OPTIONS * HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n\r\n");
+    write_max_forwards_response(options.parser, true, "", out);
+    EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\nAllow: ", 0), 0u);
+    EXPECT_NE(out.find("Content-Length: 0\r\nConnection: close\r\n\r\n"), std::string::npos);
+}
+
+TEST(HeaderRules, H2cIsNeverForwarded) {
+    Request r("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+              "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    EXPECT_FALSE(r.facts.upgrade_websocket);
+    auto head = r.upstream_head();
+    EXPECT_EQ(head.find("Upgrade"), std::string::npos) << head;
+    EXPECT_EQ(head.find("HTTP2-Settings"), std::string::npos) << head;
+    // Even when Connection does not name it.
+    Request bare("GET / HTTP/1.1\r\nHost: a\r\nHTTP2-Settings: AAA\r\n\r\n");
+    EXPECT_EQ(bare.upstream_head().find("HTTP2-Settings"), std::string::npos);
+}
+
+TEST(HeaderRules, WebSocketUpgradeIsForwarded) {
+    Request r("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\n"
+              "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    EXPECT_TRUE(r.facts.upgrade_websocket);
+    auto head = r.upstream_head();
+    EXPECT_NE(head.find("Sec-WebSocket-Key: k\r\n"), std::string::npos);
+    EXPECT_NE(head.find("Upgrade: websocket\r\nConnection: upgrade\r\n"), std::string::npos) << head;
+    // Not on HTTP/1.0 (RFC 9110 §7.8), not without Connection: upgrade.
+    EXPECT_FALSE(Request("GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+                     .facts.upgrade_websocket);
+    EXPECT_FALSE(Request("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n").facts.upgrade_websocket);
+}
+
+TEST(HeaderRules, SwitchingProtocolsKeepsUpgradeForTheTunnel) {
+    Response r("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Accept: x\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    ClientResponseOptions o;
+    o.upgrade = true;
+    std::string out;
+    write_client_response_head(r.parser, r.facts, o, out);
+    EXPECT_EQ(out,
+              "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: x\r\nVia: 1.1 switchyard\r\n"
+              "Upgrade: websocket\r\nConnection: upgrade\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace switchyard::http
