@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -183,6 +184,13 @@ void Server::on_signal(int signo) {
 }
 
 int Server::run() {
+    // Each client costs a descriptor, each upstream connection another: use
+    // all the descriptors the hard limit allows, as HAProxy does.
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     open_listeners();
     resolve_all();
     routing_ = std::make_shared<RoutingState>(build_routing_state(*settings_, resolved_, ++generation_));

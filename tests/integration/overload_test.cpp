@@ -1,0 +1,99 @@
+// Overload: slow and stuck clients must not delay anyone else, memory stays
+// bounded, and server.max_connections makes new connections wait instead of
+// failing.
+#include <sys/resource.h>
+
+#include "fixture.hpp"
+
+namespace sy_it {
+namespace {
+
+class Overload : public ProxyTest {};
+
+long vm_rss_kib(pid_t pid) {
+    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    auto pos = status.find("VmRSS:");
+    return pos == std::string::npos ? -1 : std::stol(status.substr(pos + 6));
+}
+
+TEST_F(Overload, ThousandSlowClientsDoNotDelayNormalRequests) {
+    auto cfg = base_config();
+    cfg.workers = 2;
+    auto& proxy = start_proxy(cfg);
+
+    // 1000 slowloris connections: half a head each, then nothing.
+    std::vector<Socket> slow;
+    slow.reserve(1000);
+    for (int i = 0; i < 1000; ++i) {
+        Socket s = Socket::connect(proxy.port(), after(seconds(5)));
+        ASSERT_TRUE(s.valid()) << "connection " << i;
+        ASSERT_TRUE(s.send_all("GET / HTTP/1.1\r\nHost: slow\r\nX-Trickle: ", after(seconds(2))));
+        slow.push_back(std::move(s));
+    }
+    // 20 clients that ask for a large body and never read it.
+    std::vector<Socket> stuck;
+    for (int i = 0; i < 20; ++i) {
+        Socket s = Socket::connect(proxy.port(), after(seconds(5)));
+        ASSERT_TRUE(s.valid());
+        ASSERT_TRUE(s.send_all(get_request("/?bytes=50000000"), after(seconds(2))));
+        stuck.push_back(std::move(s));
+    }
+
+    // Every normal request still succeeds, each within 1 s.
+    long long slowest = 0;
+    for (int i = 0; i < 50; ++i) {
+        auto start = Clock::now();
+        HttpConn c(proxy.port());
+        Response r = c.roundtrip(get_request("/"));
+        EXPECT_EQ(r.status(), 200u);
+        EXPECT_EQ(r.body(), "blue\n");
+        slowest = std::max(slowest, ms_since(start));
+    }
+    EXPECT_LT(slowest, 1000) << "slowest normal request in ms";
+    std::cout << "[ overload ] slowest of 50 requests beside 1000 slow and 20 stuck clients: "
+              << slowest << " ms; proxy RSS " << vm_rss_kib(proxy.pid()) / 1024 << " MiB\n";
+    // Memory is bounded: one small read buffer per slow client, one relay
+    // buffer per stuck one.
+    EXPECT_LT(vm_rss_kib(proxy.pid()), 128 * 1024);
+}
+
+TEST_F(Overload, SlowlorisHeadsAreCutByClientHeaderTimeout) {
+    auto cfg = base_config();
+    cfg.timeouts["client_header"] = "\"300ms\"";
+    auto& proxy = start_proxy(cfg);
+    std::vector<HttpConn> slow;
+    for (int i = 0; i < 50; ++i) {
+        slow.emplace_back(proxy.port());
+        slow.back().send("GET / HTTP/1.1\r\nHost: slow\r\n");
+    }
+    for (auto& c : slow) {
+        auto raw = c.read_until_close(seconds(3));
+        EXPECT_TRUE(raw.eof || raw.reset);
+        EXPECT_EQ(raw.bytes.rfind("HTTP/1.1 408 ", 0), 0u) << raw.bytes;
+    }
+}
+
+TEST_F(Overload, AboveMaxConnectionsNewConnectionsWaitInsteadOfFailing) {
+    auto cfg = base_config();
+    cfg.server["max_connections"] = "4";
+    auto& proxy = start_proxy(cfg);
+    std::vector<HttpConn> held;
+    for (int i = 0; i < 4; ++i) {
+        held.emplace_back(proxy.port());
+        EXPECT_EQ(held.back().roundtrip(get_request("/")).status(), 200u);
+    }
+    // The fifth connects (the kernel's backlog holds it) but is not served...
+    HttpConn waiting(proxy.port());
+    ASSERT_TRUE(waiting.connected());
+    waiting.send(get_request("/"));
+    Response early;
+    EXPECT_TRUE(waiting.try_read_response(early, milliseconds(300)));  // an error: nothing came
+    // ...until a held connection closes; then it is, promptly.
+    held.pop_back();
+    Response r = waiting.read_response(seconds(2));
+    EXPECT_EQ(r.status(), 200u);
+    EXPECT_EQ(r.body(), "blue\n");
+}
+
+}  // namespace
+}  // namespace sy_it
