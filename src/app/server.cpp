@@ -73,6 +73,7 @@ void Server::open_listeners() {
         auto ctx = std::make_shared<proxy::ListenerContext>();
         ctx->name = l.address.to_string();
         ctx->trusted_proxies = l.trusted_proxies;
+        ctx->proxy_protocol = l.proxy_protocol;
         ctx->tls = l.tls.has_value();
         listeners_.push_back(std::move(ctx));
     }

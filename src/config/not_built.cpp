@@ -19,11 +19,9 @@ struct NotBuilt {
 
 // THE list of accepted-but-not-built features. Delete a row when its feature
 // lands (and the test that expects its warning).
-constexpr std::array<NotBuilt, 18> kNotBuilt{{
+constexpr std::array<NotBuilt, 16> kNotBuilt{{
     {"server.shutdown_delay", "the shutdown delay", When::non_zero},
     {"listeners[*].tls", "TLS termination", When::present},
-    {"listeners[*].proxy_protocol", "the PROXY protocol", When::is_true},
-    {"listeners[*].trusted_proxies", "X-Forwarded-For from trusted proxies", When::non_empty},
     {"control", "the control socket", When::present},
     {"admin", "the admin listener", When::present},
     {"routing.canary", "canary routing", When::positive_weight},

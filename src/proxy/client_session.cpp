@@ -1,5 +1,8 @@
 #include "switchyard/proxy/client_session.hpp"
 
+#include "switchyard/core/client_address.hpp"
+#include "switchyard/http/proxy_protocol.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
@@ -42,11 +45,25 @@ ClientSession::ClientSession(Worker& worker, tcp::socket socket,
         auto addr = remote.address();
         if (addr.is_v6() && addr.to_v6().is_v4_mapped())
             addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-        client_ip_ = addr.to_string();
-        client_addr_ = addr.is_v6() ? "[" + client_ip_ + "]" : client_ip_;
-        client_addr_ += ':';
-        append_number(client_addr_, remote.port());
+        if (addr.is_v4()) {
+            auto b = addr.to_v4().to_bytes();
+            set_client(b, remote.port());
+        } else {
+            auto b = addr.to_v6().to_bytes();
+            set_client(b, remote.port());
+        }
     }
+}
+
+void ClientSession::set_client(std::span<const std::uint8_t> ip, std::uint16_t port) {
+    if (ip.size() == 16 && std::all_of(ip.begin(), ip.begin() + 10, [](auto b) { return b == 0; }) &&
+        ip[10] == 0xff && ip[11] == 0xff)
+        ip = ip.subspan(12);  // IPv4-mapped: the client is an IPv4 client
+    peer_ip_.assign(ip.begin(), ip.end());
+    client_ip_ = http::ip_to_string(peer_ip_);
+    client_addr_ = ip.size() == 16 ? "[" + client_ip_ + "]" : client_ip_;
+    client_addr_ += ':';
+    append_number(client_addr_, port);
 }
 
 ClientSession::~ClientSession() {
@@ -55,7 +72,43 @@ ClientSession::~ClientSession() {
     worker_.shared().open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void ClientSession::start() { read_request(); }
+void ClientSession::start() {
+    if (listener_->proxy_protocol)
+        read_proxy_header();
+    else
+        read_request();
+}
+
+// The PROXY header (v1 or v2) comes before any HTTP byte; the address it
+// carries replaces the peer's. Anything else, or nothing in time, closes.
+void ClientSession::read_proxy_header() {
+    settings_ = worker_.settings();
+    client_deadline_.arm(Clock::now(), settings_->timeouts.client_header, ErrorKind::client_timeout);
+    client_.async_read_some(
+        in_.prepare(1024), [self = shared_from_this()](error_code ec, std::size_t n) {
+            if (self->closing_) return;
+            if (ec) {
+                self->close_now();
+                return;
+            }
+            self->in_.commit(n);
+            http::ProxyHeader header;
+            switch (http::parse_proxy_header(self->in_view(), header)) {
+                case http::ProxyParse::need_more: self->read_proxy_header(); return;
+                case http::ProxyParse::invalid:
+                    self->worker_.log().debug("{}: invalid PROXY protocol header; closing",
+                                              self->client_addr_);
+                    self->close_now();
+                    return;
+                case http::ProxyParse::done:
+                    if (!header.local) self->set_client(header.source_ip, header.source_port);
+                    self->in_.consume(header.header_bytes);
+                    self->client_deadline_.clear();
+                    self->read_request();
+                    return;
+            }
+        });
+}
 
 std::string_view ClientSession::in_view() const {
     auto d = in_.data();
@@ -71,6 +124,7 @@ std::string_view ClientSession::up_view() const {
 
 void ClientSession::read_request() {
     in_request_ = false;
+    request_client_.clear();
     head_started_ = false;
     status_ = 0;
     error_ = ErrorKind::none;
@@ -171,6 +225,17 @@ void ClientSession::on_request_head() {
         new_request_id_ = false;
     }
     client_keep_alive_ = facts.persistent;
+    request_client_ = client_addr_;
+    if (!listener_->trusted_proxies.empty()) {
+        // X-Forwarded-For is believed only from trusted proxies (DESIGN.md).
+        std::string_view xff[16];
+        std::size_t n = 0;
+        for (const auto& f : head.fields())
+            if (n < 16 && f.id == http::bhttp::field::unknown && http::iequals(f.name, "x-forwarded-for"))
+                xff[n++] = f.value;
+        auto client = client_address(peer_ip_, {xff, n}, listener_->trusted_proxies);
+        if (client != peer_ip_) request_client_ = http::ip_to_string(client);
+    }
     close_after_response_ = !client_keep_alive_ || worker_.shutting_down();
     bytes_in_ += head.head_bytes();
     if (refuse != 0) {
@@ -824,7 +889,11 @@ void ClientSession::write_access_log() {
     out.append("\",\"worker\":");
     append_number(out, worker_.id());
     out.append(",\"client\":\"");
-    out.append(client_addr_);
+    out.append(request_client_.empty() ? client_addr_ : request_client_);
+    if (!request_client_.empty() && request_client_ != client_addr_) {
+        out.append("\",\"peer\":\"");
+        out.append(client_addr_);
+    }
     out.append("\",\"method\":\"");
     append_json_escaped(out, log_method_);
     out.append("\",\"target\":\"");

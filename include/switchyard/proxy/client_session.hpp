@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ private:
         }
         void clear() { at = Clock::time_point::max(); }
     };
+
+    // PROXY protocol header (listeners with proxy_protocol = true)
+    void read_proxy_header();
+    void set_client(std::span<const std::uint8_t> ip, std::uint16_t port);
 
     // Request head
     void read_request();
@@ -101,8 +106,13 @@ private:
     Worker& worker_;
     boost::asio::ip::tcp::socket client_;
     std::shared_ptr<const ListenerContext> listener_;
-    std::string client_ip_;
-    std::string client_addr_;  // ip:port for the access log
+    // The peer as the connection shows it, or as a PROXY header states it.
+    std::vector<std::uint8_t> peer_ip_;
+    std::string client_ip_;    // peer_ip_ as text: appended to X-Forwarded-For
+    std::string client_addr_;  // peer ip:port
+    // The client of the current request: the peer, or from a trusted proxy
+    // the last untrusted X-Forwarded-For entry. Logged; routes by client_ip.
+    std::string request_client_;
     boost::beast::flat_buffer in_;
     std::vector<http::HeaderField> req_fields_;
     std::vector<http::HeaderField> resp_fields_;

@@ -35,6 +35,7 @@ namespace switchyard::proxy {
 struct ListenerContext {
     std::string name;  // the configured address
     std::vector<Cidr> trusted_proxies;
+    bool proxy_protocol = false;  // every connection starts with a PROXY header
     bool tls = false;
 };
 

@@ -1372,10 +1372,6 @@ servers = [{ address = "h:2" }]
         ElementsAre(
             "t.toml:2:1: warning: server.shutdown_delay: accepted, but the shutdown delay is not "
             "built yet",
-            "t.toml:5:1: warning: listeners[0].trusted_proxies: accepted, but X-Forwarded-For from "
-            "trusted proxies is not built yet",
-            "t.toml:6:1: warning: listeners[0].proxy_protocol: accepted, but the PROXY protocol is "
-            "not built yet",
             "t.toml:7:1: warning: listeners[0].tls: accepted, but TLS termination is not built yet",
             "t.toml:8:2: warning: control: accepted, but the control socket is not built yet",
             "t.toml:10:2: warning: admin: accepted, but the admin listener is not built yet",
@@ -1446,7 +1442,7 @@ TEST(ConfigWarnings, ArePerListenerAndPerPool) {
 address = "127.0.0.1:0"
 [[listeners]]
 address = "127.0.0.1:0"
-proxy_protocol = true
+tls = { cert = "c", key = "k" }
 [pools.blue]
 servers = [{ address = "h:1" }]
 [pools.green]
@@ -1455,7 +1451,7 @@ on_unhealthy = "fail"
 )toml");
     ASSERT_TRUE(r.ok());
     EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
-                ElementsAre("listeners[1].proxy_protocol", "pools.green.on_unhealthy"));
+                ElementsAre("listeners[1].tls", "pools.green.on_unhealthy"));
 }
 
 // ---------------------------------------------------------------- load_file
