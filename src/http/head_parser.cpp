@@ -63,6 +63,14 @@ ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
         for (std::size_t i = from; i < buffered.size(); ++i)
             if (buffered[i] == '\n' && (i == 0 || buffered[i - 1] != '\r'))
                 return fail(HeadError::malformed);
+        // A request starts with a token method: anything else (a TLS
+        // handshake on a plain port, binary noise) is refused at once rather
+        // than after client_header. Bytes before `from` were checked already.
+        if constexpr (isRequest) {
+            const std::size_t method_end = std::min(buffered.find(' '), buffered.size());
+            for (std::size_t i = from; i < method_end; ++i)
+                if (!is_tchar(buffered[i])) return fail(HeadError::malformed);
+        }
         scanned_ = buffered.size();
         if (target_too_long(buffered)) return fail(HeadError::target_too_long);
         if (buffered.size() > limits_.max_header_bytes) return fail(HeadError::header_too_large);

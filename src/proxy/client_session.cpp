@@ -237,25 +237,34 @@ void ClientSession::on_request_head() {
         if (client != peer_ip_) request_client_ = http::ip_to_string(client);
     }
     close_after_response_ = !client_keep_alive_ || worker_.shutting_down();
-    bytes_in_ += head.head_bytes();
+    const std::size_t head_bytes = head.head_bytes();
+    bytes_in_ += head_bytes;
+    // A request answered here must leave the read buffer like a forwarded one,
+    // or a keep-alive connection would parse the same head again. A body it
+    // carries is not read, so the connection closes after the answer.
+    auto drop_head = [&] {
+        if (facts.framing.kind != http::BodyKind::none) close_after_response_ = true;
+        in_.consume(head_bytes);
+    };
     if (refuse != 0) {
         close_after_response_ = true;
+        drop_head();
         respond_local(refuse, ErrorKind::none);
         return;
     }
     const auto max_body = settings_->limits.max_body_bytes;
     if (max_body > 0 && facts.framing.kind == http::BodyKind::content_length &&
         facts.framing.length > max_body) {
-        close_after_response_ = true;
+        drop_head();
         respond_local(413, ErrorKind::body_too_large);
         return;
     }
-
     if (facts.max_forwards && *facts.max_forwards == 0) {
         // OPTIONS/TRACE with Max-Forwards: 0: this proxy is the final recipient.
         if (facts.framing.kind != http::BodyKind::none) close_after_response_ = true;
         http::write_max_forwards_response(head, close_after_response_, worker_.date_field(),
                                           resp_head_);
+        drop_head();
         send_response_head(200);
         return;
     }
@@ -266,8 +275,7 @@ void ClientSession::on_request_head() {
     Decision d = Router::decide(view, *routing_, worker_.balancer());
     if (d.pool >= 0) pool_index_ = d.pool;
     if (d.pool < 0 || d.server < 0) {
-        // The body, if any, was not read: the connection cannot be reused.
-        if (facts.framing.kind != http::BodyKind::none) close_after_response_ = true;
+        drop_head();
         respond_local(503, ErrorKind::no_server);
         return;
     }
@@ -281,7 +289,7 @@ void ClientSession::on_request_head() {
     http::write_upstream_request_head(head, facts, options, up_head_);
 
     // The head's views end here: everything needed was copied.
-    in_.consume(head.head_bytes());
+    in_.consume(head_bytes);
     req_parser_.reset();
     upload_pump_.reset(facts.framing, /*chunked_sink=*/true);
     replay_.clear();
@@ -350,9 +358,8 @@ void ClientSession::start_exchange() {
         upload_consumed_ = 0;
     } else {
         upload_consumed_ = upload_pump_.plan(in_view(), upload_pieces_);
-        if (upload_pump_.failed()) {
-            close_after_response_ = true;
-            respond_local(400, ErrorKind::none);
+        if (upload_pump_.failed() || body_over_limit()) {
+            refuse_body();
             return;
         }
         for (std::size_t i = 1; i < upload_pieces_.size() && replayable_; ++i) {
@@ -413,6 +420,29 @@ void ClientSession::upstream_failed(ErrorKind kind) {
 
 // --- Upload leg -----------------------------------------------------------------
 
+bool ClientSession::body_over_limit() const {
+    const auto max_body = settings_->limits.max_body_bytes;
+    return max_body > 0 && upload_pump_.payload_bytes() > max_body;
+}
+
+// A body that cannot be relayed (malformed chunked coding, over
+// limits.max_body_bytes) ends the exchange before the offending bytes are
+// written: 400/413 if the response has not started, else a closed connection.
+void ClientSession::refuse_body() {
+    const bool too_large = !upload_pump_.failed();
+    upstream_failure_handled_ = true;
+    release_upstream(false);
+    close_after_response_ = true;
+    if (response_started_) {
+        close_now();
+        return;
+    }
+    if (too_large)
+        respond_local(413, ErrorKind::body_too_large);
+    else
+        respond_local(400, ErrorKind::none);
+}
+
 void ClientSession::upload_continue() {
     if (upload_done() || upstream_failure_handled_ || response_done_ || !upstream_ready_ ||
         upload_reading_ || upload_writing_)
@@ -420,32 +450,14 @@ void ClientSession::upload_continue() {
     upload_pieces_.clear();
     while (in_.size() > 0) {
         upload_consumed_ = upload_pump_.plan(in_view(), upload_pieces_);
-        if (upload_pump_.failed()) {
-            // Malformed chunked body: the request cannot be completed.
-            upstream_failure_handled_ = true;
-            release_upstream(false);
-            close_after_response_ = true;
-            if (!response_started_)
-                respond_local(400, ErrorKind::none);
-            else
-                close_now();
+        if (upload_pump_.failed() || body_over_limit()) {
+            refuse_body();
             return;
         }
         if (!upload_pieces_.empty()) break;
         if (upload_consumed_ == 0) break;
         in_.consume(upload_consumed_);  // only framing bytes (a partial chunk line)
         bytes_in_ += upload_consumed_;
-    }
-    const auto max_body = settings_->limits.max_body_bytes;
-    if (max_body > 0 && upload_pump_.payload_bytes() > max_body) {
-        upstream_failure_handled_ = true;
-        release_upstream(false);
-        close_after_response_ = true;
-        if (!response_started_)
-            respond_local(413, ErrorKind::body_too_large);
-        else
-            close_now();
-        return;
     }
     if (!upload_pieces_.empty()) {
         if (replayable_) {

@@ -73,6 +73,8 @@ private:
 
     // Upload leg: client body → upstream
     void upload_continue();
+    bool body_over_limit() const;
+    void refuse_body();
     void on_upload_read(std::uint64_t seq, error_code ec, std::size_t n);
     void on_upload_written(std::uint64_t seq, error_code ec, std::size_t n);
 
