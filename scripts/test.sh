@@ -3,9 +3,15 @@
 #   ./scripts/test.sh              RelWithDebInfo build in build/
 #   ./scripts/test.sh --sanitize   ASan + UBSan build in build-asan/
 #   ./scripts/test.sh --tsan       ThreadSanitizer build in build-tsan/
+#   ./scripts/test.sh --fuzz       also, after ctest, 10 s per fuzz target (scripts/fuzz.sh --smoke)
 # Extra arguments after the mode go to ctest (e.g. -R integration).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+fuzz=0  # --fuzz, anywhere among the arguments
+args=()
+for a in "$@"; do if [[ $a == --fuzz ]]; then fuzz=1; else args+=("$a"); fi; done
+set -- ${args[@]+"${args[@]}"}
 
 build_dir=build
 cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
@@ -25,3 +31,5 @@ cd "$build_dir"
 # timeouts, so they run one at a time.
 ctest --output-on-failure -j"$(nproc)" -R '^unit\.' "$@"
 ctest --output-on-failure -R '^integration\.' "$@"
+# The corpus replay is part of the unit tests; --fuzz adds a short libFuzzer run.
+if ((fuzz)); then cd .. && ./scripts/fuzz.sh --smoke; fi
