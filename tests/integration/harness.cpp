@@ -557,7 +557,9 @@ Switchyard::Switchyard(const TempDir& dir, const ProxyConfig& cfg) {
         port_ = free_port();
         write_file(config_path_, render_config(cfg, dir, port_));
         Process::Options o;
-        o.argv = {SWITCHYARD_BIN, "-c", config_path_.string()};
+        o.argv = cfg.launcher;
+        for (std::string a : {std::string(SWITCHYARD_BIN), std::string("-c"), config_path_.string()})
+            o.argv.push_back(a);
         o.stdout_path = dir / "switchyard.stdout";
         o.stderr_path = stderr_path_;
         proc_ = std::make_unique<Process>(o);

@@ -299,6 +299,9 @@ struct ProxyConfig {
     std::string level = "warn";
     bool control_socket = true;  // [control] socket inside the temp dir
     std::string listener_extra;  // raw TOML lines added to the [[listeners]] entry
+    // Prepended to the command line, e.g. {"prlimit", "--nofile=40:40", "--"}
+    // (it must exec the proxy in place, so that the pid stays the proxy's).
+    std::vector<std::string> launcher;
 };
 
 // The TOML text of a configuration; listener on 127.0.0.1:port.

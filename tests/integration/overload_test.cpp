@@ -2,6 +2,9 @@
 // bounded, and server.max_connections makes new connections wait instead of
 // failing.
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <sstream>
 
 #include "fixture.hpp"
 
@@ -93,6 +96,73 @@ TEST_F(Overload, AboveMaxConnectionsNewConnectionsWaitInsteadOfFailing) {
     Response r = waiting.read_response(seconds(2));
     EXPECT_EQ(r.status(), 200u);
     EXPECT_EQ(r.body(), "blue\n");
+}
+
+}  // namespace
+}  // namespace sy_it
+
+namespace sy_it {
+namespace {
+
+// Process CPU time (user + system) in clock ticks.
+long cpu_ticks(pid_t pid) {
+    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream in(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+        if (i == 14) utime = std::stol(field);
+        if (i == 15) stime = std::stol(field);
+    }
+    return utime + stime;
+}
+
+TEST_F(Overload, OutOfDescriptorsBacksOffInsteadOfSpinning) {
+    auto cfg = base_config();
+    cfg.launcher = {"/usr/bin/prlimit", "--nofile=48:48", "--"};
+    auto& proxy = start_proxy(cfg);
+    // More idle connections than the proxy has descriptors: accept fails with
+    // EMFILE while they stay open.
+    std::vector<Socket> idle;
+    for (int i = 0; i < 80; ++i) {
+        Socket s = Socket::connect(proxy.port(), after(seconds(2)));
+        ASSERT_TRUE(s.valid());
+        idle.push_back(std::move(s));
+    }
+    const long before = cpu_ticks(proxy.pid());
+    const auto t0 = Clock::now();
+    poll_until(after(seconds(1)), [] { return false; }, milliseconds(100));  // observe for 1 s
+    const long used = cpu_ticks(proxy.pid()) - before;
+    const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
+    // Spinning on EMFILE would burn a whole core (ticks_per_s in 1 s).
+    EXPECT_LT(used, ticks_per_s / 5) << "CPU ticks in " << ms_since(t0) << " ms";
+    // Once descriptors are free again, service resumes.
+    idle.clear();
+    Response r;
+    bool served = poll_until(after(seconds(5)), [&] {
+        try {
+            HttpConn c(proxy.port());
+            c.send(get_request("/"));
+            return !c.try_read_response(r, seconds(1));
+        } catch (const std::exception&) {
+            return false;
+        }
+    });
+    EXPECT_TRUE(served);
+    EXPECT_EQ(r.status(), 200u);
+}
+
+TEST_F(Overload, TrickledBodyIsCutByClientBodyTimeout) {
+    auto cfg = base_config();
+    cfg.timeouts["client_body"] = "\"300ms\"";
+    auto& proxy = start_proxy(cfg);
+    HttpConn c(proxy.port());
+    c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nfirst-bytes");
+    const auto t0 = Clock::now();
+    auto got = c.read_until_close(seconds(3));
+    EXPECT_EQ(got.bytes.rfind("HTTP/1.1 408 ", 0), 0u) << got.bytes;
+    EXPECT_TRUE(got.eof || got.reset);
+    EXPECT_LT(ms_since(t0), 1500);
 }
 
 }  // namespace
