@@ -159,7 +159,8 @@ void Server::refresh_dns() {
 }
 
 void Server::publish() {
-    auto state = std::make_shared<RoutingState>(build_routing_state(*settings_, resolved_, ++generation_));
+    auto state = std::make_shared<RoutingState>(
+        build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
     routing_ = state;
     for (auto& w : workers_) w->publish(settings_, routing_, nullptr);
 }
@@ -194,7 +195,9 @@ int Server::run() {
     }
     open_listeners();
     resolve_all();
-    routing_ = std::make_shared<RoutingState>(build_routing_state(*settings_, resolved_, ++generation_));
+    runtime_ = initial_runtime_state(*settings_);
+    routing_ = std::make_shared<RoutingState>(
+        build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
     unsigned n = settings_->server.workers;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i)

@@ -3,8 +3,8 @@
 namespace switchyard {
 
 void BalancerState::sync(const RoutingState& state) {
-    if (state.generation == generation_ && credits_.size() == state.pools.size()) return;
-    generation_ = state.generation;
+    if (state.snapshot == snapshot_ && credits_.size() == state.pools.size()) return;
+    snapshot_ = state.snapshot;
     credits_.assign(state.pools.size(), {});
     for (std::size_t i = 0; i < state.pools.size(); ++i)
         credits_[i].assign(state.pools[i].servers.size(), 0);
@@ -15,7 +15,7 @@ int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& c
     int best = -1;
     for (std::size_t i = 0; i < pool.servers.size(); ++i) {
         const auto& s = pool.servers[i];
-        if (s.resolved.empty() || s.weight == 0) continue;
+        if (s.resolved.empty() || s.weight == 0 || s.admin != AdminState::enabled) continue;
         credits[i] += s.weight;
         total += s.weight;
         if (best < 0 || credits[i] > credits[static_cast<std::size_t>(best)])

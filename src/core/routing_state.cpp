@@ -30,21 +30,41 @@ std::uint64_t server_identity(const std::string& pool, const ServerState& s) {
 }
 }  // namespace
 
-RoutingState build_routing_state(const Settings& settings, const ResolvedHosts& resolved,
-                                 std::uint64_t generation) {
+bool RoutingState::takes_traffic(int pool, int server) const {
+    if (pool < 0 || server < 0 || static_cast<std::size_t>(pool) >= pools.size()) return false;
+    if (pool != active && !(pool == canary && canary_weight_bp > 0)) return false;
+    const auto& servers = pools[static_cast<std::size_t>(pool)].servers;
+    if (static_cast<std::size_t>(server) >= servers.size()) return false;
+    const auto& s = servers[static_cast<std::size_t>(server)];
+    return s.admin == AdminState::enabled && s.weight > 0 && !s.resolved.empty();
+}
+
+RoutingState build_routing_state(const Settings& settings, const RuntimeState& runtime,
+                                 const ResolvedHosts& resolved, std::uint64_t snapshot) {
     RoutingState state;
-    state.generation = generation;
+    state.generation = runtime.generation;
+    state.snapshot = snapshot;
     state.seed = settings.routing.seed;
+    state.sticky = settings.routing.sticky;
+    state.override_header = settings.routing.override_header;
+    state.override_token = settings.routing.override_token;
     for (const auto& ps : settings.pools) {
         PoolState pool;
         pool.name = ps.name;
         pool.balance = ps.balance;
         pool.retries = ps.retries;
+        const auto admin_pool = runtime.servers.find(ps.name);
         for (const auto& ss : ps.servers) {
             ServerState s;
             s.address = ss.address.to_string();
             s.endpoint = ss.address;
             s.weight = ss.weight;
+            if (admin_pool != runtime.servers.end()) {
+                if (auto it = admin_pool->second.find(s.address); it != admin_pool->second.end()) {
+                    s.admin = it->second.state;
+                    if (it->second.weight) s.weight = *it->second.weight;
+                }
+            }
             if (is_ip_literal(ss.address.host)) {
                 s.resolved = {ss.address.host};
             } else if (auto it = resolved.find(ss.address.host); it != resolved.end()) {
@@ -55,13 +75,22 @@ RoutingState build_routing_state(const Settings& settings, const ResolvedHosts& 
         }
         state.pools.push_back(std::move(pool));
     }
-    state.active = std::max(0, state.find_pool(settings.routing.active));
-    if (!settings.routing.canary_pool.empty()) {
-        state.canary = state.find_pool(settings.routing.canary_pool);
-        state.canary_weight_bp =
-            static_cast<std::uint32_t>(settings.routing.canary_weight_percent * 100.0 + 0.5);
+    state.active = std::max(0, state.find_pool(runtime.active));
+    state.previous = runtime.previous.empty() ? -1 : state.find_pool(runtime.previous);
+    if (!runtime.canary_pool.empty()) {
+        state.canary = state.find_pool(runtime.canary_pool);
+        state.canary_weight_bp = state.canary >= 0 ? runtime.canary_weight_bp : 0;
     }
     return state;
+}
+
+RuntimeState initial_runtime_state(const Settings& settings) {
+    RuntimeState r;
+    r.active = settings.routing.active;
+    r.canary_pool = settings.routing.canary_pool;
+    r.canary_weight_bp =
+        static_cast<std::uint32_t>(settings.routing.canary_weight_percent * 100.0 + 0.5);
+    return r;
 }
 
 }  // namespace switchyard

@@ -45,7 +45,8 @@ private:
     boost::asio::steady_timer dns_timer_;
     boost::asio::ip::tcp::resolver resolver_;
     ResolvedHosts resolved_;
-    std::uint64_t generation_ = 0;
+    RuntimeState runtime_;
+    std::uint64_t snapshot_ = 0;
     std::shared_ptr<const RoutingState> routing_;
     std::vector<int> listen_fds_;
     std::vector<std::shared_ptr<const proxy::ListenerContext>> listeners_;

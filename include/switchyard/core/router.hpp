@@ -31,7 +31,7 @@ public:
     std::vector<std::int64_t>& credits(int pool) { return credits_[static_cast<std::size_t>(pool)]; }
 
 private:
-    std::uint64_t generation_ = ~0ULL;
+    std::uint64_t snapshot_ = ~0ULL;
     std::vector<std::vector<std::int64_t>> credits_;
 };
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
 
 namespace switchyard {
@@ -20,7 +21,8 @@ struct ServerState {
     std::string address;                // as configured: "127.0.0.1:9001", "app:80"
     Endpoint endpoint;
     std::vector<std::string> resolved;  // numeric IPs to connect to, first preferred
-    std::uint32_t weight = 1;
+    std::uint32_t weight = 1;           // effective: the admin override, else the config's
+    AdminState admin = AdminState::enabled;
     // Identity of the upstream this entry connects to (pool, address, resolved
     // IPs): pooled connections are reused only for an equal id, so a changed
     // address or DNS answer never reuses an old connection.
@@ -41,19 +43,30 @@ struct RoutingState {
     int canary = -1;    // -1: none
     std::uint32_t canary_weight_bp = 0;  // basis points, 0..10000
     std::uint64_t seed = 0;
-    std::uint64_t generation = 0;
+    std::uint64_t generation = 0;  // the routing generation (RuntimeState::generation)
+    // Increments on every snapshot published (routing change, reload, DNS
+    // change): per-worker balancer memory is rebuilt when it changes.
+    std::uint64_t snapshot = 0;
+    StickySettings sticky;
+    std::string override_header;  // empty: overrides off
+    std::string override_token;
 
     int find_pool(std::string_view name) const;
+    // Does this server take new requests in this snapshot? It must be in the
+    // active pool or in a canary pool with weight > 0, enabled, weighted and
+    // resolved.
+    bool takes_traffic(int pool, int server) const;
 };
 
 // DNS answers by host name: numeric IPs in preference order.
 using ResolvedHosts = std::map<std::string, std::vector<std::string>, std::less<>>;
 
-// Builds the snapshot for `settings`. Hosts that are IP literals resolve to
-// themselves; names come from `resolved` (a name missing there has no address
-// and its server is skipped by the balancer until it resolves).
-RoutingState build_routing_state(const Settings& settings, const ResolvedHosts& resolved,
-                                 std::uint64_t generation);
+// Builds the snapshot for `settings` and `runtime` (active, canary, admin
+// states). Hosts that are IP literals resolve to themselves; names come from
+// `resolved` (a name missing there has no address and its server is skipped
+// by the balancer until it resolves).
+RoutingState build_routing_state(const Settings& settings, const RuntimeState& runtime,
+                                 const ResolvedHosts& resolved, std::uint64_t snapshot);
 
 // True if `host` is an IPv4 or IPv6 literal (no brackets).
 bool is_ip_literal(std::string_view host);
