@@ -279,7 +279,9 @@ void ClientSession::on_request_head() {
         respond_local(503, ErrorKind::no_server);
         return;
     }
-    server_ = &routing_->pools[static_cast<std::size_t>(d.pool)].servers[static_cast<std::size_t>(d.server)];
+    const auto& pool = routing_->pools[static_cast<std::size_t>(d.pool)];
+    server_ = &pool.servers[static_cast<std::size_t>(d.server)];
+    inflight_.start(worker_.load_for(*server_, pool.name));
 
     http::UpstreamRequestOptions options;
     options.client_ip = client_ip_;
@@ -790,6 +792,7 @@ void ClientSession::send_response_head(unsigned status) {
 // timeouts.tunnel_idle. Whatever either side sent early is in the buffers.
 void ClientSession::start_tunnel() {
     in_tunnel_ = true;
+    inflight_.to_tunnel();
     response_started_ = true;
     ++worker_.open_tunnels();
     upstream_deadline_.clear();
@@ -879,6 +882,7 @@ void ClientSession::finish_request() {
     }
     upload_reading_ = upload_writing_ = false;
     write_access_log();
+    inflight_.reset();
     routing_.reset();
     server_ = nullptr;
     if (close_after_response_ || worker_.shutting_down()) {
@@ -940,7 +944,9 @@ void ClientSession::write_access_log() {
 void ClientSession::release_upstream(bool reusable) {
     if (!up_) return;
     upstream_deadline_.clear();
-    if (reusable && up_->buffer.size() == 0) {
+    // A server that lost traffic (switch, drain, disable) gets no pooled
+    // connections back: they would keep its pool from counting as drained.
+    if (reusable && up_->buffer.size() == 0 && worker_.server_is_live(up_->server_id)) {
         worker_.upstreams().put(std::move(up_), Clock::now());
         return;
     }
@@ -979,6 +985,7 @@ void ClientSession::close_now() {
     closing_ = true;
     ++seq_;
     ++exchange_;
+    inflight_.reset();
     client_deadline_.clear();
     upstream_deadline_.clear();
     release_upstream(false);
@@ -1012,6 +1019,18 @@ void ClientSession::on_shutdown() {
         return;
     }
     close_after_response_ = true;
+}
+
+bool ClientSession::cut_if_on_pool(std::string_view pool) {
+    if (closing_ || inflight_.load() == nullptr || inflight_.load()->pool != pool) return false;
+    error_ = ErrorKind::drain_cut;
+    if (in_tunnel_) {
+        end_tunnel();
+        return true;
+    }
+    write_access_log();
+    close_now();
+    return true;
 }
 
 void ClientSession::on_force_close() {

@@ -12,6 +12,7 @@ unsigned status_for(ErrorKind kind) {
         case ErrorKind::connect_timeout:
         case ErrorKind::upstream_timeout: return 504;
         case ErrorKind::send_timeout: return 504;
+        case ErrorKind::drain_cut: return 503;
         case ErrorKind::connect_failed:
         case ErrorKind::upstream_closed:
         case ErrorKind::upstream_reset:
@@ -34,6 +35,7 @@ std::string_view to_string(ErrorKind kind) {
         case ErrorKind::upstream_timeout: return "upstream_timeout";
         case ErrorKind::bad_response: return "bad_response";
         case ErrorKind::send_timeout: return "send_timeout";
+        case ErrorKind::drain_cut: return "drain_cut";
     }
     return "unknown";
 }

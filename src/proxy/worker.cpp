@@ -128,6 +128,7 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
     request_id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
     update_clock_strings();
     via_ = "1.1 " + settings_->server.via_name;
+    apply_snapshot();
 }
 
 Worker::~Worker() { join(); }
@@ -180,13 +181,53 @@ void Worker::publish(std::shared_ptr<const Settings> settings,
         settings_ = std::move(settings);
         routing_ = std::move(routing);
         via_ = "1.1 " + settings_->server.via_name;
-        balancer_.sync(*routing_);
-        // Idle connections to servers that left the snapshot are closed now.
-        std::unordered_set<std::uint64_t> keep;
-        for (const auto& pool : routing_->pools)
-            for (const auto& s : pool.servers) keep.insert(s.id);
-        upstreams_.retain_only(keep);
+        apply_snapshot();
         if (applied) applied();
+    });
+}
+
+// A snapshot that takes traffic away from a server closes its idle pooled
+// connections now; busy ones are not returned to the pool when they finish.
+void Worker::apply_snapshot() {
+    balancer_.sync(*routing_);
+    live_servers_.clear();
+    for (std::size_t p = 0; p < routing_->pools.size(); ++p)
+        for (std::size_t i = 0; i < routing_->pools[p].servers.size(); ++i)
+            if (routing_->takes_traffic(static_cast<int>(p), static_cast<int>(i)))
+                live_servers_.insert(routing_->pools[p].servers[i].id);
+    upstreams_.retain_only(live_servers_);
+}
+
+ServerLoad& Worker::load_for(const ServerState& server, const std::string& pool) {
+    auto [it, inserted] = loads_.try_emplace(server.id);
+    if (inserted) {
+        it->second.pool = pool;
+        it->second.address = server.address;
+    }
+    return it->second;
+}
+
+void Worker::collect(std::function<void(WorkerStats)> done) {
+    asio::post(io_, [this, done = std::move(done)] {
+        WorkerStats stats;
+        for (const auto& [id, load] : loads_) {
+            auto idle = static_cast<std::int64_t>(upstreams_.idle_count(id));
+            if (load.inflight == 0 && load.tunnels == 0 && idle == 0) continue;
+            stats.push_back({load.pool, load.address, load.inflight, load.tunnels, idle});
+        }
+        done(std::move(stats));
+    });
+}
+
+void Worker::cut_pool(std::string pool, std::function<void(std::size_t)> done) {
+    asio::post(io_, [this, pool = std::move(pool), done = std::move(done)] {
+        std::size_t cut = 0;
+        for (TimedSession* s = sessions_; s != nullptr;) {
+            TimedSession* next = s->next_;  // cutting may unlink it
+            if (s->cut_if_on_pool(pool)) ++cut;
+            s = next;
+        }
+        if (done) done(cut);
     });
 }
 

@@ -39,6 +39,7 @@ public:
     void on_tick(Clock::time_point now) override;
     void on_shutdown() override;
     void on_force_close() override;
+    bool cut_if_on_pool(std::string_view pool) override;
 
 private:
     using error_code = boost::system::error_code;
@@ -127,6 +128,7 @@ private:
     const ServerState* server_ = nullptr;
     int pool_index_ = -1;
 
+    InflightCount inflight_;  // the pinned server's count while the request or tunnel lasts
     std::unique_ptr<UpstreamConnection> up_;
     bool up_reused_ = false;
     std::vector<boost::asio::ip::tcp::endpoint> endpoints_;

@@ -20,6 +20,7 @@ enum class ErrorKind {
     upstream_timeout,    // 504: no response (byte) within upstream_response
     bad_response,        // 502: a response the proxy must not relay
     send_timeout,        // a peer that does not read
+    drain_cut,           // still on a pool when its drain time ran out
 };
 
 enum class ErrorSide { client, upstream, internal };

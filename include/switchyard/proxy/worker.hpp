@@ -21,6 +21,8 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "switchyard/core/router.hpp"
@@ -46,6 +48,57 @@ struct WorkerShared {
     std::atomic<std::int64_t> open_connections{0};  // client connections, all workers
 };
 
+// Requests in flight and tunnels open to one upstream server (by identity),
+// on one worker. Exact: sessions hold an InflightCount, whose destructor
+// gives the count back however the request ended.
+struct ServerLoad {
+    std::string pool;
+    std::string address;
+    std::int64_t inflight = 0;
+    std::int64_t tunnels = 0;
+};
+
+class InflightCount {
+public:
+    InflightCount() = default;
+    InflightCount(const InflightCount&) = delete;
+    InflightCount& operator=(const InflightCount&) = delete;
+    ~InflightCount() { reset(); }
+    void start(ServerLoad& load) {
+        reset();
+        load_ = &load;
+        ++load_->inflight;
+    }
+    // The request became a tunnel: it now counts as one.
+    void to_tunnel() {
+        if (load_ == nullptr || tunnel_) return;
+        --load_->inflight;
+        ++load_->tunnels;
+        tunnel_ = true;
+    }
+    void reset() {
+        if (load_ == nullptr) return;
+        --(tunnel_ ? load_->tunnels : load_->inflight);
+        load_ = nullptr;
+        tunnel_ = false;
+    }
+    const ServerLoad* load() const { return load_; }
+
+private:
+    ServerLoad* load_ = nullptr;
+    bool tunnel_ = false;
+};
+
+// What a worker reports for status and wait-drained, per server identity.
+struct ServerStats {
+    std::string pool;
+    std::string address;
+    std::int64_t inflight = 0;
+    std::int64_t tunnels = 0;
+    std::int64_t idle_connections = 0;
+};
+using WorkerStats = std::vector<ServerStats>;
+
 // A session with deadlines, linked into its worker's tick list.
 class TimedSession {
 public:
@@ -57,6 +110,8 @@ public:
     virtual void on_shutdown() = 0;
     // Drain time is over: close everything now.
     virtual void on_force_close() = 0;
+    // `switch drain=D` ran out: close if a request or tunnel is on `pool`.
+    virtual bool cut_if_on_pool(std::string_view pool) = 0;
 
 private:
     friend class Worker;
@@ -88,6 +143,10 @@ public:
     // Stops accepting, lets in-flight requests finish (until `deadline`, then
     // cuts them), and ends the thread.
     void begin_shutdown(Clock::time_point deadline);
+    // Counts per server, delivered on this worker's thread to `done`.
+    void collect(std::function<void(WorkerStats)> done);
+    // Closes what is still on `pool` (requests and tunnels); `done` gets the count.
+    void cut_pool(std::string pool, std::function<void(std::size_t)> done);
     void join();
 
     // --- Worker thread --------------------------------------------------------
@@ -112,6 +171,13 @@ public:
     // 32 hex digits, unique per process run (worker id, random prefix, counter).
     void next_request_id(std::string& out);
 
+    // The load entry of a server (created on first use; never erased, so
+    // references stay valid).
+    ServerLoad& load_for(const ServerState& server, const std::string& pool);
+    // Does this server still take new requests in the current snapshot? A
+    // connection to one that does not is never returned to the idle pool.
+    bool server_is_live(std::uint64_t server_id) const { return live_servers_.count(server_id) > 0; }
+
     void link(TimedSession* s);
     void unlink(TimedSession* s);
     std::size_t session_count() const { return session_count_; }
@@ -127,6 +193,7 @@ private:
     class Acceptor;
 
     void run_tick();
+    void apply_snapshot();
     void update_clock_strings();
     void maybe_finish_shutdown();
 
@@ -147,6 +214,8 @@ private:
     AccessLogBuffer access_log_buffer_;
     std::vector<std::shared_ptr<Acceptor>> acceptors_;
     std::vector<Worker*> peers_;
+    std::unordered_map<std::uint64_t, ServerLoad> loads_;
+    std::unordered_set<std::uint64_t> live_servers_;
     std::atomic<std::int64_t> assigned_{0};
 
     TimedSession* sessions_ = nullptr;
