@@ -1,13 +1,92 @@
 #include "switchyard/core/router.hpp"
 
+#include "switchyard/core/cookie.hpp"
+#include "switchyard/core/sticky.hpp"
+
 namespace switchyard {
+namespace {
+
+// A uniform integer in [0, n) from 64 random bits (Lemire's multiply-shift:
+// no division, and no modulo bias worth the name for n < 2^32).
+std::uint64_t below(Random& random, std::uint64_t n) {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(random.next()) * n) >> 64);
+}
+
+// Token comparison whose time does not depend on where the first
+// difference is, so the token cannot be guessed byte by byte.
+bool equal_secret(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+bool valid_pool(const RoutingState& state, int pool) {
+    return pool >= 0 && static_cast<std::size_t>(pool) < state.pools.size();
+}
+
+// The user key the configured source gives, empty if none.
+std::string_view configured_key(const RequestView& request, const StickySettings& sticky) {
+    switch (sticky.source) {
+        case StickySource::cookie:
+            if (auto v = find_cookie(request.cookies, sticky.name)) return *v;
+            return {};
+        case StickySource::header:
+            return request.sticky_header;
+        case StickySource::client_ip:
+            return request.client_ip;
+        case StickySource::none:
+            return {};
+    }
+    return {};
+}
+
+}  // namespace
+
+BalancerState::BalancerState()
+    // Distinct per worker (and per process, with ASLR) so that the
+    // transitional decide() does not hand every worker the same ids.
+    : fallback_random_(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this))) {}
+
+bool BalancerState::same_shape(const RoutingState& state) const {
+    if (credits_.size() != state.pools.size()) return false;
+    for (std::size_t i = 0; i < credits_.size(); ++i)
+        if (credits_[i].size() != state.pools[i].servers.size()) return false;
+    return true;
+}
 
 void BalancerState::sync(const RoutingState& state) {
-    if (state.snapshot == snapshot_ && credits_.size() == state.pools.size()) return;
+    if (state.snapshot == snapshot_ && same_shape(state)) return;
     snapshot_ = state.snapshot;
     credits_.assign(state.pools.size(), {});
-    for (std::size_t i = 0; i < state.pools.size(); ++i)
+    loads_.assign(state.pools.size(), {});
+    for (std::size_t i = 0; i < state.pools.size(); ++i) {
         credits_[i].assign(state.pools[i].servers.size(), 0);
+        loads_[i].assign(state.pools[i].servers.size(), 0);
+    }
+}
+
+std::uint32_t BalancerState::load(int pool, int server) const {
+    if (pool < 0 || server < 0 || static_cast<std::size_t>(pool) >= loads_.size()) return 0;
+    const auto& loads = loads_[static_cast<std::size_t>(pool)];
+    if (static_cast<std::size_t>(server) >= loads.size()) return 0;
+    return loads[static_cast<std::size_t>(server)];
+}
+
+void BalancerState::add_load(int pool, int server, int delta) {
+    if (pool < 0 || server < 0 || static_cast<std::size_t>(pool) >= loads_.size()) return;
+    auto& loads = loads_[static_cast<std::size_t>(pool)];
+    if (static_cast<std::size_t>(server) >= loads.size()) return;
+    auto& load = loads[static_cast<std::size_t>(server)];
+    const std::int64_t next = static_cast<std::int64_t>(load) + delta;
+    load = next < 0 ? 0 : static_cast<std::uint32_t>(next);
+}
+
+bool BalancerState::add_load_if(std::uint64_t snapshot, int pool, int server, int delta) {
+    if (snapshot != snapshot_) return false;
+    add_load(pool, server, delta);
+    return true;
 }
 
 int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& credits) {
@@ -15,7 +94,7 @@ int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& c
     int best = -1;
     for (std::size_t i = 0; i < pool.servers.size(); ++i) {
         const auto& s = pool.servers[i];
-        if (s.resolved.empty() || s.weight == 0 || s.admin != AdminState::enabled) continue;
+        if (!server_usable(s)) continue;
         credits[i] += s.weight;
         total += s.weight;
         if (best < 0 || credits[i] > credits[static_cast<std::size_t>(best)])
@@ -25,13 +104,118 @@ int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& c
     return best;
 }
 
-Decision Router::decide(const RequestView&, const RoutingState& state, BalancerState& balancer) {
-    Decision d;
-    if (state.active < 0 || static_cast<std::size_t>(state.active) >= state.pools.size()) return d;
+int Router::pick_least_request(const PoolState& pool, int pool_index, const BalancerState& balancer,
+                               Random& random) {
+    // A walk over weight intervals (as Envoy's), linear in the pool: pools
+    // are small, and this needs no per-snapshot index to keep in step.
+    const auto& servers = pool.servers;
+    std::uint64_t total = 0;
+    int usable = 0, only = -1;
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+        if (!server_usable(servers[i])) continue;
+        total += servers[i].weight;
+        ++usable;
+        only = static_cast<int>(i);
+    }
+    if (usable <= 1) return only;
+
+    // The server whose weight interval holds `point`, skipping `skip`.
+    auto walk = [&](std::uint64_t point, int skip) {
+        int last = -1;
+        for (std::size_t i = 0; i < servers.size(); ++i) {
+            if (static_cast<int>(i) == skip || !server_usable(servers[i])) continue;
+            last = static_cast<int>(i);
+            if (point < servers[i].weight) break;
+            point -= servers[i].weight;
+        }
+        return last;
+    };
+    const int a = walk(below(random, total), -1);
+    const int b = walk(below(random, total - servers[static_cast<std::size_t>(a)].weight), a);
+
+    // load_a / w_a <= load_b / w_b without division; 64 bits cannot overflow.
+    const std::uint64_t cost_a =
+        std::uint64_t{balancer.load(pool_index, a)} * servers[static_cast<std::size_t>(b)].weight;
+    const std::uint64_t cost_b =
+        std::uint64_t{balancer.load(pool_index, b)} * servers[static_cast<std::size_t>(a)].weight;
+    return cost_b < cost_a ? b : a;
+}
+
+int Router::pick_server(const RoutingState& state, int pool, BalancerState& balancer,
+                        Random& random) {
+    if (!valid_pool(state, pool)) return -1;
     balancer.sync(state);
+    const auto& p = state.pools[static_cast<std::size_t>(pool)];
+    switch (p.balance) {
+        case BalancePolicy::round_robin:
+            return pick_round_robin(p, balancer.credits(pool));
+        case BalancePolicy::least_request:
+            return pick_least_request(p, pool, balancer, random);
+    }
+    return -1;
+}
+
+Decision Router::decide(const RequestView& request, const RoutingState& state,
+                        BalancerState& balancer, Random& random) {
+    Decision d;
+    if (!valid_pool(state, state.active)) return d;
+    balancer.sync(state);
+
+    // The user's bucket. It is computed even for overridden requests, so
+    // that the user keeps one assignment (and gets the cookie) either way.
+    const StickySettings& sticky = state.sticky;
+    if (sticky.source == StickySource::none || sticky.assign_cookie.empty()) {
+        // No stickiness: every request is a fresh draw.
+        std::string_view key = configured_key(request, sticky);
+        d.bucket = key.empty() ? static_cast<std::uint32_t>(below(random, kBucketCount))
+                               : bucket_of(key, state.seed);
+    } else {
+        std::string_view key = configured_key(request, sticky);
+        if (key.empty() &&
+            !(sticky.source == StickySource::cookie && sticky.name == sticky.assign_cookie)) {
+            if (auto v = find_cookie(request.cookies, sticky.assign_cookie)) key = *v;
+        }
+        if (key.empty()) {
+            const std::uint64_t hi = random.next();
+            d.assign_cookie_value = new_assignment_id(hi, random.next());
+            key = d.assign_cookie_value;
+        }
+        d.bucket = bucket_of(key, state.seed);
+    }
+
+    if (!state.override_header.empty() && !request.override_pool.empty()) {
+        const int pool = state.find_pool(request.override_pool);
+        const bool allowed = request.from_trusted_proxy ||
+                             (!state.override_token.empty() &&
+                              equal_secret(request.override_token, state.override_token));
+        if (pool >= 0 && allowed) {
+            d.pool = pool;
+            d.overridden = true;
+            d.server = pick_server(state, pool, balancer, random);
+            return d;
+        }
+    }
+
+    if (state.canary >= 0 && state.canary != state.active && valid_pool(state, state.canary) &&
+        in_canary(d.bucket, state.canary_weight_bp)) {
+        // A canary with no usable server sends its share to the active pool
+        // rather than failing those users.
+        const int server = pick_server(state, state.canary, balancer, random);
+        if (server >= 0) {
+            d.pool = state.canary;
+            d.server = server;
+            d.canary = true;
+            return d;
+        }
+    }
     d.pool = state.active;
-    d.server = pick_round_robin(state.pools[static_cast<std::size_t>(d.pool)], balancer.credits(d.pool));
+    d.server = pick_server(state, state.active, balancer, random);
     return d;
+}
+
+Decision Router::decide(const RequestView& request, const RoutingState& state,
+                        BalancerState& balancer) {
+    return decide(request, state, balancer, balancer.fallback_random());
 }
 
 }  // namespace switchyard

@@ -1,0 +1,62 @@
+#include "switchyard/core/cookie.hpp"
+
+#include <charconv>
+
+namespace switchyard {
+namespace {
+
+bool is_ows(char c) {
+    return c == ' ' || c == '\t';
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_ows(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+// The value of `name` in one Cookie field value, or nullopt.
+std::optional<std::string_view> find_in(std::string_view field, std::string_view name) {
+    while (!field.empty()) {
+        const auto semi = field.find(';');
+        const std::string_view pair = field.substr(0, semi);
+        field = semi == std::string_view::npos ? std::string_view{} : field.substr(semi + 1);
+        const auto eq = pair.find('=');
+        if (eq == std::string_view::npos) continue;  // malformed: no '='
+        if (trim(pair.substr(0, eq)) != name) continue;
+        std::string_view value = trim(pair.substr(eq + 1));
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
+        return value;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string_view> find_cookie(std::span<const std::string_view> cookie_header_values,
+                                            std::string_view name) {
+    // An empty name would match "=value" pairs, which are not cookies.
+    if (name.empty()) return std::nullopt;
+    for (std::string_view field : cookie_header_values)
+        if (auto v = find_in(field, name)) return v;
+    return std::nullopt;
+}
+
+std::string make_assign_cookie(std::string_view name, std::string_view value,
+                               std::int64_t max_age_seconds, bool secure) {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, max_age_seconds);
+    (void)ec;  // 24 chars hold any int64
+    std::string out;
+    out.reserve(name.size() + value.size() + 64);
+    out.append(name).append("=").append(value).append("; Path=/; Max-Age=");
+    out.append(digits, end);
+    out.append("; HttpOnly; SameSite=Lax");
+    if (secure) out.append("; Secure");
+    return out;
+}
+
+}  // namespace switchyard
