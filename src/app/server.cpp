@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <atomic>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -151,18 +153,61 @@ void Server::refresh_dns() {
                 if (*fresh != resolved_) {
                     resolved_ = std::move(*fresh);
                     log_->info("dns answers changed; publishing new upstream addresses");
-                    publish();
+                    republish();
                 }
                 schedule_dns_refresh();
             });
     }
 }
 
-void Server::publish() {
-    auto state = std::make_shared<RoutingState>(
+void Server::republish() { publish(settings_, runtime_, nullptr); }
+
+// Every worker gets the snapshot by a post; the last ack (on its own thread)
+// posts `applied` back to the control thread.
+void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
+                     std::function<void()> applied) {
+    settings_ = std::move(settings);
+    runtime_ = runtime;
+    routing_ = std::make_shared<RoutingState>(
         build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
-    routing_ = state;
-    for (auto& w : workers_) w->publish(settings_, routing_, nullptr);
+    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+    auto done = std::make_shared<std::function<void()>>(std::move(applied));
+    for (auto& w : workers_) {
+        w->publish(settings_, routing_, [this, left, done] {
+            if (left->fetch_sub(1) == 1 && *done) asio::post(io_, [done] { (*done)(); });
+        });
+    }
+}
+
+void Server::collect(std::function<void(proxy::WorkerStats)> done) {
+    struct Gather {
+        std::mutex mu;
+        proxy::WorkerStats all;
+        std::size_t left;
+        std::function<void(proxy::WorkerStats)> done;
+    };
+    auto g = std::make_shared<Gather>();
+    g->left = workers_.size();
+    g->done = std::move(done);
+    for (auto& w : workers_) {
+        w->collect([this, g](proxy::WorkerStats stats) {
+            std::lock_guard lock(g->mu);  // once per worker per status, not per request
+            g->all.insert(g->all.end(), stats.begin(), stats.end());
+            if (--g->left == 0) asio::post(io_, [g] { g->done(std::move(g->all)); });
+        });
+    }
+}
+
+void Server::cut_pool(const std::string& pool, std::function<void(std::size_t)> done) {
+    auto total = std::make_shared<std::atomic<std::size_t>>(0);
+    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+    auto cb = std::make_shared<std::function<void(std::size_t)>>(std::move(done));
+    for (auto& w : workers_) {
+        w->cut_pool(pool, [this, total, left, cb](std::size_t n) {
+            total->fetch_add(n);
+            if (left->fetch_sub(1) == 1 && *cb) asio::post(io_, [total, cb] { (*cb)(total->load()); });
+        });
+    }
 }
 
 void Server::on_signal(int signo) {

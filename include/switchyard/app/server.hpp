@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "switchyard/app/data_plane.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/proxy/access_log.hpp"
@@ -20,7 +21,7 @@
 
 namespace switchyard::app {
 
-class Server {
+class Server final : public DataPlane {
 public:
     Server(std::shared_ptr<const Settings> settings, std::shared_ptr<spdlog::logger> log);
     ~Server();
@@ -28,12 +29,18 @@ public:
     // Runs until SIGTERM/SIGINT and the drain that follows. Returns the exit code.
     int run();
 
+    // DataPlane (control thread)
+    void publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
+                 std::function<void()> applied) override;
+    void collect(std::function<void(proxy::WorkerStats)> done) override;
+    void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) override;
+
 private:
     void open_listeners();
     void resolve_all();
     void schedule_dns_refresh();
     void refresh_dns();
-    void publish();
+    void republish();
     void on_signal(int signo);
 
     std::shared_ptr<const Settings> settings_;

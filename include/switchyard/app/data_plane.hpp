@@ -1,0 +1,29 @@
+// DataPlane: what the control plane needs from the running data plane. The
+// Server implements it over its workers; every callback runs on the control
+// thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "switchyard/core/runtime_state.hpp"
+#include "switchyard/core/settings.hpp"
+#include "switchyard/proxy/worker.hpp"
+
+namespace switchyard::app {
+
+class DataPlane {
+public:
+    virtual ~DataPlane() = default;
+    // Publishes a snapshot built from `settings` and `runtime`; `applied`
+    // runs once every worker has it: requests that start after that see it.
+    virtual void publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
+                         std::function<void()> applied) = 0;
+    // Per-server counts of all workers.
+    virtual void collect(std::function<void(proxy::WorkerStats)> done) = 0;
+    // Cuts what is still on `pool`; `done` gets the number of connections cut.
+    virtual void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) = 0;
+};
+
+}  // namespace switchyard::app
