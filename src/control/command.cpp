@@ -1,0 +1,303 @@
+#include "switchyard/control/command.hpp"
+
+#include <array>
+#include <charconv>
+
+#include "switchyard/control/state_file.hpp"
+#include "switchyard/core/units.hpp"
+
+namespace switchyard::control {
+
+namespace {
+
+using Verb = ControlCommand::Verb;
+
+struct VerbSpec {
+    Verb verb;
+    std::string_view name;
+    std::string_view usage;  // the whole syntax, shown with argument errors
+    std::size_t min_positional;
+    std::size_t max_positional;
+    std::array<std::string_view, 3> keys;  // accepted key= names (and "force")
+};
+
+constexpr std::array<VerbSpec, 12> kVerbs = {{
+    {Verb::status, "status", "status", 0, 0, {}},
+    {Verb::switch_,
+     "switch",
+     "switch POOL [drain=DURATION] [if-generation=N] [force]",
+     1,
+     1,
+     {"drain", "if-generation", "force"}},
+    {Verb::canary,
+     "canary",
+     "canary POOL PERCENT [if-generation=N] [force]",
+     2,
+     2,
+     {"if-generation", "force"}},
+    {Verb::promote,
+     "promote",
+     "promote [drain=DURATION] [if-generation=N] [force]",
+     0,
+     0,
+     {"drain", "if-generation", "force"}},
+    {Verb::rollback,
+     "rollback",
+     "rollback [drain=DURATION] [if-generation=N] [force]",
+     0,
+     0,
+     {"drain", "if-generation", "force"}},
+    {Verb::wait_drained, "wait-drained", "wait-drained POOL [timeout=DURATION]", 1, 1, {"timeout"}},
+    {Verb::server,
+     "server",
+     "server POOL ADDRESS drain|disable|enable|weight N [if-generation=N] [force]",
+     3,
+     4,
+     {"if-generation", "force"}},
+    {Verb::reload, "reload", "reload", 0, 0, {}},
+    {Verb::upgrade, "upgrade", "upgrade [binary=PATH]", 0, 0, {"binary"}},
+    {Verb::ramp, "ramp", "ramp ...", 0, 0, {}},
+    {Verb::shadow, "shadow", "shadow ...", 0, 0, {}},
+    {Verb::flag, "flag", "flag ...", 0, 0, {}},
+}};
+
+const VerbSpec* find_verb(std::string_view name) {
+    for (const auto& v : kVerbs)
+        if (v.name == name) return &v;
+    return nullptr;
+}
+
+const VerbSpec& spec_of(Verb verb) {
+    for (const auto& v : kVerbs)
+        if (v.verb == verb) return v;
+    return kVerbs[0];
+}
+
+bool accepts(const VerbSpec& spec, std::string_view key) {
+    for (auto k : spec.keys)
+        if (!k.empty() && k == key) return true;
+    return false;
+}
+
+ParsedCommand fail(std::string error) {
+    return {std::nullopt, std::move(error)};
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    for (char c : text)
+        if (c < '0' || c > '9') return std::nullopt;
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// "5", "5.5", "5.55", "100", "100.00": percent with at most two decimals.
+std::optional<std::uint32_t> parse_percent_bp(std::string_view text) {
+    const auto dot = text.find('.');
+    std::string_view whole = text.substr(0, dot);
+    std::string_view frac =
+        dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+    if (dot != std::string_view::npos && (frac.empty() || frac.size() > 2)) return std::nullopt;
+    auto w = parse_u64(whole);
+    if (!w || *w > 100) return std::nullopt;
+    std::uint64_t bp = *w * 100;
+    if (!frac.empty()) {
+        auto f = parse_u64(frac);
+        if (!f) return std::nullopt;
+        bp += frac.size() == 1 ? *f * 10 : *f;
+    }
+    if (bp > 10000) return std::nullopt;
+    return static_cast<std::uint32_t>(bp);
+}
+
+std::vector<std::string_view> split_tokens(std::string_view line) {
+    std::vector<std::string_view> tokens;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t'))
+            ++i;
+        std::size_t start = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t')
+            ++i;
+        if (i > start) tokens.push_back(line.substr(start, i - start));
+    }
+    return tokens;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+std::string_view verb_name(Verb verb) {
+    return spec_of(verb).name;
+}
+
+bool changes_routing(Verb verb) {
+    return verb == Verb::switch_ || verb == Verb::canary || verb == Verb::promote ||
+           verb == Verb::rollback || verb == Verb::server;
+}
+
+ParsedCommand parse_command(std::string_view line) {
+    // The server strips the terminator; a caller that did not is forgiven.
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > kMaxLineBytes) return fail("line too long");
+    for (char c : line) {
+        const auto u = static_cast<unsigned char>(c);
+        // Control characters would forge lines in the audit log.
+        if ((u < 0x20 && c != '\t') || u == 0x7f)
+            return fail("command contains a control character");
+    }
+    const auto tokens = split_tokens(line);
+    if (tokens.empty()) return fail("empty command");
+
+    const VerbSpec* spec = find_verb(tokens[0]);
+    if (spec == nullptr)
+        return fail("unknown command " + std::string(tokens[0]) +
+                    " (commands: status, switch, canary, promote, rollback, wait-drained, server, "
+                    "reload, upgrade)");
+
+    ControlCommand cmd;
+    cmd.verb = spec->verb;
+    cmd.text = std::string(trim(line));
+    const std::string usage = "usage: " + std::string(spec->usage);
+
+    // Not built yet: the server answers "not implemented", whatever follows.
+    if (spec->verb == Verb::ramp || spec->verb == Verb::shadow || spec->verb == Verb::flag) {
+        for (std::size_t i = 1; i < tokens.size(); ++i)
+            cmd.args.emplace_back(tokens[i]);
+        return {std::move(cmd), {}};
+    }
+
+    std::vector<std::string_view> positional;
+    bool seen_named = false;
+    bool seen_generation = false;
+    for (std::size_t i = 1; i < tokens.size(); ++i) {
+        const std::string_view tok = tokens[i];
+        const auto eq = tok.find('=');
+        if (eq == std::string_view::npos && tok != "force") {
+            if (seen_named)
+                return fail("argument " + std::string(tok) +
+                            " after key=value arguments; positional arguments come first; " +
+                            usage);
+            positional.push_back(tok);
+            continue;
+        }
+        seen_named = true;
+        const std::string_view key = eq == std::string_view::npos ? tok : tok.substr(0, eq);
+        const std::string_view value = eq == std::string_view::npos ? "" : tok.substr(eq + 1);
+        if (!accepts(*spec, key) || (key == "force") != (eq == std::string_view::npos))
+            return fail("unknown argument " + std::string(tok) + " for " + std::string(spec->name) +
+                        "; " + usage);
+        const auto twice = [&] { return fail(std::string(key) + " given twice"); };
+        if (key == "force") {
+            if (cmd.routing.force) return twice();
+            cmd.routing.force = true;
+        } else if (key == "drain" || key == "timeout") {
+            auto& slot = key == "drain" ? cmd.drain : cmd.timeout;
+            if (slot) return twice();
+            slot = parse_duration(value);
+            if (!slot)
+                return fail("bad " + std::string(key) + " value " + std::string(value) +
+                            ": a duration with a unit (250ms, 30s, 5m, 1h)");
+        } else if (key == "if-generation") {
+            if (seen_generation) return twice();
+            seen_generation = true;
+            cmd.routing.if_generation = parse_u64(value);
+            if (!cmd.routing.if_generation)
+                return fail("bad if-generation value " + std::string(value) +
+                            ": a non-negative integer");
+        } else if (key == "binary") {
+            if (!cmd.binary.empty()) return twice();
+            // The server's working directory is not the caller's.
+            if (value.empty() || value.front() != '/')
+                return fail("bad binary value " + std::string(value) + ": an absolute path");
+            cmd.binary = std::string(value);
+        }
+    }
+    if (positional.size() < spec->min_positional) return fail("missing argument; " + usage);
+    if (positional.size() > spec->max_positional) return fail("too many arguments; " + usage);
+
+    auto& r = cmd.routing;
+    switch (spec->verb) {
+        case Verb::switch_:
+            r.kind = RoutingCommand::Kind::switch_to;
+            r.pool = std::string(positional[0]);
+            break;
+        case Verb::canary: {
+            r.kind = RoutingCommand::Kind::canary;
+            r.pool = std::string(positional[0]);
+            auto bp = parse_percent_bp(positional[1]);
+            if (!bp)
+                return fail("bad canary weight " + std::string(positional[1]) +
+                            ": a percentage from 0 to 100 with at most two decimals");
+            r.weight_bp = *bp;
+            break;
+        }
+        case Verb::promote:
+            r.kind = RoutingCommand::Kind::promote;
+            break;
+        case Verb::rollback:
+            r.kind = RoutingCommand::Kind::rollback;
+            break;
+        case Verb::wait_drained:
+            cmd.pool = std::string(positional[0]);
+            break;
+        case Verb::server: {
+            r.kind = RoutingCommand::Kind::server_admin;
+            r.pool = std::string(positional[0]);
+            r.server = std::string(positional[1]);
+            const std::string_view action = positional[2];
+            const bool has_weight = positional.size() == 4;
+            using Action = RoutingCommand::ServerAction;
+            if (action == "drain") {
+                r.action = Action::drain;
+            } else if (action == "disable") {
+                r.action = Action::disable;
+            } else if (action == "enable") {
+                r.action = Action::enable;
+            } else if (action == "weight") {
+                r.action = Action::weight;
+                if (!has_weight) return fail("missing server weight; " + usage);
+                auto w = parse_u64(positional[3]);
+                if (!w || *w < 1 || *w > kMaxServerWeight)
+                    return fail("bad server weight " + std::string(positional[3]) +
+                                ": an integer from 1 to " + std::to_string(kMaxServerWeight) +
+                                " (use disable to take a server out)");
+                r.server_weight = static_cast<std::uint32_t>(*w);
+            } else {
+                return fail("unknown server action " + std::string(action) +
+                            " (drain, disable, enable, weight N)");
+            }
+            if (has_weight && r.action != Action::weight)
+                return fail("too many arguments; " + usage);
+            break;
+        }
+        default:
+            break;
+    }
+    return {std::move(cmd), {}};
+}
+
+std::string error_reply(std::string_view error) {
+    return "{\"ok\":false,\"error\":" + json_quote(error) + "}";
+}
+
+std::string state_reply(const RuntimeState& state, bool changed, std::string_view draining) {
+    std::string out = "{\"ok\":true,\"changed\":";
+    out += changed ? "true," : "false,";
+    out += routing_fields_json(state);
+    if (!draining.empty()) out += ",\"draining\":" + json_quote(draining);
+    out += '}';
+    return out;
+}
+
+}  // namespace switchyard::control

@@ -1,0 +1,326 @@
+#include "switchyard/control/state_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "switchyard/core/runtime_transitions.hpp"
+
+namespace switchyard::control {
+
+namespace json = boost::json;
+
+std::string json_quote(std::string_view text) {
+    return json::serialize(json::string_view(text));
+}
+
+std::string_view admin_state_name(AdminState state) {
+    switch (state) {
+        case AdminState::enabled:
+            return "enabled";
+        case AdminState::draining:
+            return "draining";
+        case AdminState::disabled:
+            return "disabled";
+    }
+    return "enabled";
+}
+
+// Written by hand rather than with json::serialize: the canary weight must
+// read 5.00 (Boost.JSON prints doubles as 5E0) and the key order is fixed, so
+// the file diffs well and golden tests are exact.
+std::string routing_fields_json(const RuntimeState& state) {
+    std::string out = "\"active\":" + json_quote(state.active);
+    out += ",\"previous\":";
+    out += state.previous.empty() ? "null" : json_quote(state.previous);
+    out += ",\"canary\":{\"pool\":";
+    out += state.canary_pool.empty() ? "null" : json_quote(state.canary_pool);
+    out += ",\"weight\":" + format_weight_percent(state.canary_weight_bp) + "}";
+    out += ",\"generation\":" + std::to_string(state.generation);
+    return out;
+}
+
+std::string to_json(const RuntimeState& state) {
+    std::string out = "{\"version\":1," + routing_fields_json(state) + ",\"servers\":{";
+    bool first_pool = true;
+    for (const auto& [pool, servers] : state.servers) {
+        if (!first_pool) out += ',';
+        first_pool = false;
+        out += json_quote(pool) + ":{";
+        bool first = true;
+        for (const auto& [address, admin] : servers) {
+            if (!first) out += ',';
+            first = false;
+            out += json_quote(address) + ":{\"state\":\"";
+            out += admin_state_name(admin.state);
+            out += '"';
+            if (admin.weight) out += ",\"weight\":" + std::to_string(*admin.weight);
+            out += '}';
+        }
+        out += '}';
+    }
+    out += "}}";
+    return out;
+}
+
+namespace {
+
+bool fail(std::string& error, std::string message) {
+    error = std::move(message);
+    return false;
+}
+
+std::optional<std::uint64_t> as_u64(const json::value& v) {
+    if (v.is_uint64()) return v.get_uint64();
+    if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
+    return std::nullopt;
+}
+
+bool check_keys(const json::object& obj, std::initializer_list<std::string_view> allowed,
+                std::string_view where, std::string& error) {
+    for (const auto& kv : obj) {
+        bool known = false;
+        for (auto a : allowed)
+            known = known || kv.key() == a;
+        if (!known)
+            return fail(error,
+                        std::string(where) + ": unknown key \"" + std::string(kv.key()) + "\"");
+    }
+    return true;
+}
+
+// A non-empty string, or (when `nullable`) null → "".
+bool read_name(const json::object& obj, std::string_view key, bool nullable, std::string& out,
+               std::string& error) {
+    const json::value* v = obj.if_contains(key);
+    if (v == nullptr) return fail(error, "\"" + std::string(key) + "\" is missing");
+    if (nullable && v->is_null()) {
+        out.clear();
+        return true;
+    }
+    if (!v->is_string() || v->get_string().empty())
+        return fail(error, "\"" + std::string(key) + "\" must be a pool name" +
+                               (nullable ? " or null" : ""));
+    out = std::string(v->get_string());
+    return true;
+}
+
+bool read_weight_bp(const json::value& v, std::uint32_t& out, std::string& error) {
+    if (auto u = as_u64(v)) {
+        if (*u > 100) return fail(error, "canary weight must be between 0 and 100");
+        out = static_cast<std::uint32_t>(*u * 100);
+        return true;
+    }
+    if (v.is_int64()) return fail(error, "canary weight must be between 0 and 100");  // negative
+    if (!v.is_double()) return fail(error, "canary weight must be a number");
+    const double bp = v.get_double() * 100.0;
+    const double rounded = std::round(bp);
+    if (!(rounded >= 0 && rounded <= 10000))
+        return fail(error, "canary weight must be between 0 and 100");
+    if (std::fabs(bp - rounded) > 1e-6)
+        return fail(error, "canary weight must have at most two decimals");
+    out = static_cast<std::uint32_t>(rounded);
+    return true;
+}
+
+bool read_servers(const json::value& v, RuntimeState& state, std::string& error) {
+    if (!v.is_object()) return fail(error, "\"servers\" must be an object");
+    for (const auto& pool : v.get_object()) {
+        const std::string where = "servers." + std::string(pool.key());
+        if (pool.key().empty()) return fail(error, "servers: empty pool name");
+        if (!pool.value().is_object()) return fail(error, where + " must be an object");
+        auto& admins = state.servers[std::string(pool.key())];
+        for (const auto& server : pool.value().get_object()) {
+            const std::string at = where + "." + std::string(server.key());
+            if (server.key().empty()) return fail(error, where + ": empty server address");
+            if (!server.value().is_object()) return fail(error, at + " must be an object");
+            const auto& obj = server.value().get_object();
+            if (!check_keys(obj, {"state", "weight"}, at, error)) return false;
+            ServerAdmin admin;
+            const json::value* st = obj.if_contains("state");
+            if (st == nullptr || !st->is_string())
+                return fail(error, at + ": \"state\" must be enabled, draining or disabled");
+            if (st->get_string() == "enabled")
+                admin.state = AdminState::enabled;
+            else if (st->get_string() == "draining")
+                admin.state = AdminState::draining;
+            else if (st->get_string() == "disabled")
+                admin.state = AdminState::disabled;
+            else
+                return fail(error, at + ": unknown state \"" + std::string(st->get_string()) +
+                                       "\" (enabled, draining or disabled)");
+            if (const json::value* w = obj.if_contains("weight")) {
+                auto n = as_u64(*w);
+                if (!n || *n < 1 || *n > kMaxServerWeight)
+                    return fail(error, at + ": \"weight\" must be an integer from 1 to " +
+                                           std::to_string(kMaxServerWeight));
+                admin.weight = static_cast<std::uint32_t>(*n);
+            }
+            admins[std::string(server.key())] = admin;
+        }
+        if (admins.empty()) state.servers.erase(std::string(pool.key()));
+    }
+    return true;
+}
+
+bool parse_state(std::string_view text, RuntimeState& state, std::string& error) {
+    boost::system::error_code ec;
+    json::value root = json::parse(json::string_view(text.data(), text.size()), ec);
+    if (ec) return fail(error, "not JSON: " + ec.message());
+    if (!root.is_object()) return fail(error, "not a JSON object");
+    const auto& obj = root.get_object();
+    if (!check_keys(obj, {"version", "active", "previous", "canary", "generation", "servers"},
+                    "state", error))
+        return false;
+    const json::value* version = obj.if_contains("version");
+    if (version == nullptr) return fail(error, "\"version\" is missing");
+    if (as_u64(*version) != std::optional<std::uint64_t>(1))
+        return fail(error,
+                    "unsupported \"version\" " + json::serialize(*version) + " (expected 1)");
+    if (!read_name(obj, "active", false, state.active, error)) return false;
+    if (!read_name(obj, "previous", true, state.previous, error)) return false;
+
+    const json::value* canary = obj.if_contains("canary");
+    if (canary == nullptr) return fail(error, "\"canary\" is missing");
+    if (!canary->is_object()) return fail(error, "\"canary\" must be an object");
+    const auto& cobj = canary->get_object();
+    if (!check_keys(cobj, {"pool", "weight"}, "canary", error)) return false;
+    if (!read_name(cobj, "pool", true, state.canary_pool, error))
+        return fail(error, "canary: " + error);
+    const json::value* weight = cobj.if_contains("weight");
+    if (weight == nullptr) return fail(error, "canary: \"weight\" is missing");
+    if (!read_weight_bp(*weight, state.canary_weight_bp, error)) return false;
+    if (state.canary_pool.empty() && state.canary_weight_bp > 0)
+        return fail(error, "canary weight above 0 without a canary pool");
+
+    const json::value* generation = obj.if_contains("generation");
+    if (generation == nullptr) return fail(error, "\"generation\" is missing");
+    auto g = as_u64(*generation);
+    if (!g) return fail(error, "\"generation\" must be a non-negative integer");
+    state.generation = *g;
+
+    if (const json::value* servers = obj.if_contains("servers"))
+        if (!read_servers(*servers, state, error)) return false;
+    return true;
+}
+
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+// mkdir -p with mode 0755; an existing directory is fine.
+bool make_directories(const std::string& dir, std::string& error) {
+    if (dir.empty()) return true;
+    for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
+        if (pos != dir.size() && dir[pos] != '/') continue;
+        const std::string prefix = dir.substr(0, pos);
+        if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+            return fail(error, "cannot create directory " + prefix + ": " + errno_text(errno));
+    }
+    return true;
+}
+
+std::string parent_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+}  // namespace
+
+std::optional<RuntimeState> from_json(std::string_view text, std::string& error) {
+    RuntimeState state;
+    if (!parse_state(text, state, error)) return std::nullopt;
+    return state;
+}
+
+bool save_state_file(const std::string& path, const RuntimeState& state, std::string& error) {
+    const std::string dir = parent_of(path);
+    if (!make_directories(dir, error)) return fail(error, "cannot save state: " + error);
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const std::string text = to_json(state) + "\n";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return fail(error, "cannot save state: " + tmp + ": " + errno_text(errno));
+    if (!write_all(fd, text) || ::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return fail(error, "cannot save state: " + tmp + ": " + errno_text(err));
+    }
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return fail(error, "cannot save state: " + tmp + ": " + errno_text(err));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return fail(error, "cannot save state: rename to " + path + ": " + errno_text(err));
+    }
+    // Without this the rename itself may not survive a crash.
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || ::fsync(dfd) != 0) {
+        const int err = errno;
+        if (dfd >= 0) ::close(dfd);
+        return fail(error, "cannot save state: sync directory " + dir + ": " + errno_text(err));
+    }
+    ::close(dfd);
+    return true;
+}
+
+LoadStatus load_state_file(const std::string& path, RuntimeState& out, std::string& error) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return LoadStatus::missing;
+        error = "state file " + path + ": " + errno_text(errno);
+        return LoadStatus::corrupt;
+    }
+    std::string text;
+    char buf[8192];
+    constexpr std::size_t kMaxBytes = 16 * 1024 * 1024;  // far above any real state
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = "state file " + path + ": " + errno_text(errno);
+            ::close(fd);
+            return LoadStatus::corrupt;
+        }
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+        if (text.size() > kMaxBytes) {
+            ::close(fd);
+            error = "state file " + path + ": larger than 16 MiB";
+            return LoadStatus::corrupt;
+        }
+    }
+    ::close(fd);
+    std::string why;
+    auto state = from_json(text, why);
+    if (!state) {
+        error = "state file " + path + ": " + why;
+        return LoadStatus::corrupt;
+    }
+    out = std::move(*state);
+    return LoadStatus::ok;
+}
+
+}  // namespace switchyard::control
