@@ -181,6 +181,7 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
             continue;
         }
         if (f.id == bhttp::field::http2_settings) continue;  // h2c is never tunnelled
+        if (!options.drop_field.empty() && iequals(f.name, options.drop_field)) continue;
         if (f.id == bhttp::field::unknown && is_forwarded_field(f.name)) {
             if (iequals(f.name, "x-forwarded-for")) {
                 if (xff_first.empty() && !xff_many)
@@ -290,6 +291,7 @@ void write_client_response_head(const ResponseHeadParser& head, const ResponseFa
     }
     if (!facts.has_date) out.append(options.date_field);
     append_field(out, "Via", options.via);
+    out.append(options.extra_fields);
     if (facts.framing.kind == BodyKind::content_length) {
         out.append("Content-Length: ");
         append_number(out, facts.framing.length);

@@ -1,6 +1,8 @@
 #include "switchyard/proxy/client_session.hpp"
 
+#include "switchyard/core/address.hpp"
 #include "switchyard/core/client_address.hpp"
+#include "switchyard/core/cookie.hpp"
 #include "switchyard/http/proxy_protocol.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -226,7 +228,11 @@ void ClientSession::on_request_head() {
     }
     client_keep_alive_ = facts.persistent;
     request_client_ = client_addr_;
+    request_client_ip_ = client_ip_;
+    peer_trusted_ = false;
     if (!listener_->trusted_proxies.empty()) {
+        for (const auto& cidr : listener_->trusted_proxies)
+            if (cidr_contains(cidr, peer_ip_)) peer_trusted_ = true;
         // X-Forwarded-For is believed only from trusted proxies (DESIGN.md).
         std::string_view xff[16];
         std::size_t n = 0;
@@ -234,7 +240,7 @@ void ClientSession::on_request_head() {
             if (n < 16 && f.id == http::bhttp::field::unknown && http::iequals(f.name, "x-forwarded-for"))
                 xff[n++] = f.value;
         auto client = client_address(peer_ip_, {xff, n}, listener_->trusted_proxies);
-        if (client != peer_ip_) request_client_ = http::ip_to_string(client);
+        if (client != peer_ip_) request_client_ = request_client_ip_ = http::ip_to_string(client);
     }
     close_after_response_ = !client_keep_alive_ || worker_.shutting_down();
     const std::size_t head_bytes = head.head_bytes();
@@ -271,8 +277,7 @@ void ClientSession::on_request_head() {
     upgrade_requested_ = facts.upgrade_websocket;
 
     routing_ = worker_.routing();
-    RequestView view{head.method_string(), head.target(), facts.host};
-    Decision d = Router::decide(view, *routing_, worker_.balancer());
+    Decision d = decide(head, facts.host);
     if (d.pool >= 0) pool_index_ = d.pool;
     if (d.pool < 0 || d.server < 0) {
         drop_head();
@@ -281,12 +286,25 @@ void ClientSession::on_request_head() {
     }
     const auto& pool = routing_->pools[static_cast<std::size_t>(d.pool)];
     server_ = &pool.servers[static_cast<std::size_t>(d.server)];
-    inflight_.start(worker_.load_for(*server_, pool.name));
+    inflight_.start(worker_.load_for(*server_, pool.name), worker_.balancer(), routing_->snapshot,
+                    d.pool, d.server);
+    set_cookie_.clear();
+    if (!d.assign_cookie_value.empty()) {
+        // A new user: the assignment cookie keeps them on their side of the
+        // canary split on every later request (and every instance).
+        const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(
+                                 routing_->sticky.assign_max_age).count();
+        set_cookie_ = "Set-Cookie: " +
+                      make_assign_cookie(routing_->sticky.assign_cookie, d.assign_cookie_value,
+                                         max_age, listener_->tls) +
+                      "\r\n";
+    }
 
     http::UpstreamRequestOptions options;
     options.client_ip = client_ip_;
     options.proto = listener_->tls ? "https" : "http";
     options.via = worker_.via();
+    options.drop_field = routing_->override_header;
     if (new_request_id_) options.new_request_id = request_id_;
     http::write_upstream_request_head(head, facts, options, up_head_);
 
@@ -297,6 +315,35 @@ void ClientSession::on_request_head() {
     replay_.clear();
     replayable_ = true;
     acquire_upstream();
+}
+
+// The policy's inputs from the head: cookies, the sticky header, the client
+// address and the override header ("POOL" or "POOL; token=SECRET").
+Decision ClientSession::decide(const http::RequestHeadParser& head, std::string_view host) {
+    const RoutingState& state = *routing_;
+    std::array<std::string_view, 16> cookies{};
+    std::size_t n_cookies = 0;
+    RequestView view{head.method_string(), head.target(), host};
+    for (const auto& f : head.fields()) {
+        if (f.id == http::bhttp::field::cookie) {
+            if (n_cookies < cookies.size()) cookies[n_cookies++] = f.value;
+        } else if (state.sticky.source == StickySource::header &&
+                   http::iequals(f.name, state.sticky.name)) {
+            view.sticky_header = f.value;
+        } else if (!state.override_header.empty() && http::iequals(f.name, state.override_header)) {
+            std::string_view v = f.value;
+            auto semi = v.find(';');
+            view.override_pool = http::trim_ows(v.substr(0, semi));
+            if (semi != std::string_view::npos) {
+                std::string_view param = http::trim_ows(v.substr(semi + 1));
+                if (param.rfind("token=", 0) == 0) view.override_token = param.substr(6);
+            }
+        }
+    }
+    view.cookies = {cookies.data(), n_cookies};
+    view.client_ip = request_client_ip_;
+    view.from_trusted_proxy = peer_trusted_;
+    return Router::decide(view, state, worker_.balancer(), worker_.random());
 }
 
 // --- Upstream -----------------------------------------------------------------
@@ -654,6 +701,7 @@ void ClientSession::on_response_head() {
     opt.chunked = chunked_out;
     opt.date_field = worker_.date_field();
     opt.via = worker_.via();
+    opt.extra_fields = set_cookie_;
     http::write_client_response_head(head, facts, opt, resp_head_);
     up_->buffer.consume(head.head_bytes());
     resp_parser_.reset();

@@ -123,6 +123,7 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
       tick_(io_),
       settings_(std::move(settings)),
       routing_(std::move(routing)),
+      random_((static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
       access_log_buffer_(shared.access_log) {
     std::random_device rd;
     request_id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();

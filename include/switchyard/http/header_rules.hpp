@@ -44,6 +44,7 @@ struct UpstreamRequestOptions {
     std::string_view proto = "http";        // X-Forwarded-Proto
     std::string_view new_request_id;         // set when the client sent none
     std::string_view via = "1.1 switchyard";
+    std::string_view drop_field;  // never forwarded (the routing override header)
 };
 
 // Writes the request head to send upstream: the proxy's own HTTP version,
@@ -71,6 +72,7 @@ struct ClientResponseOptions {
     bool upgrade = false;          // a 101 starting a tunnel: keep Upgrade and Connection
     std::string_view date_field;   // "Date: ...\r\n", added when the upstream sent none
     std::string_view via = "1.1 switchyard";
+    std::string_view extra_fields;  // complete lines the proxy adds ("Set-Cookie: ...\r\n")
 };
 
 void write_client_response_head(const ResponseHeadParser& head, const ResponseFacts& facts,

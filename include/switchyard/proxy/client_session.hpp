@@ -63,6 +63,7 @@ private:
     void on_head_read(error_code ec, std::size_t n);
     bool try_parse_head();
     void on_request_head();
+    Decision decide(const http::RequestHeadParser& head, std::string_view host);
 
     // Upstream
     void acquire_upstream();
@@ -116,6 +117,9 @@ private:
     // The client of the current request: the peer, or from a trusted proxy
     // the last untrusted X-Forwarded-For entry. Logged; routes by client_ip.
     std::string request_client_;
+    std::string request_client_ip_;  // the same without the port: sticky client_ip key
+    bool peer_trusted_ = false;      // the peer is in the listener's trusted_proxies
+    std::string set_cookie_;         // "Set-Cookie: ...\r\n" for a newly assigned user
     boost::beast::flat_buffer in_;
     std::vector<http::HeaderField> req_fields_;
     std::vector<http::HeaderField> resp_fields_;

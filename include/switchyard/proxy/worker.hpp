@@ -64,10 +64,19 @@ public:
     InflightCount(const InflightCount&) = delete;
     InflightCount& operator=(const InflightCount&) = delete;
     ~InflightCount() { reset(); }
-    void start(ServerLoad& load) {
+    // Counts a request to (pool, server) of the snapshot `snapshot`, both in
+    // the server's exact drain count and in the balancer's load (which only
+    // takes the decrement back while that snapshot is current).
+    void start(ServerLoad& load, BalancerState& balancer, std::uint64_t snapshot, int pool,
+               int server) {
         reset();
         load_ = &load;
         ++load_->inflight;
+        balancer_ = &balancer;
+        snapshot_ = snapshot;
+        pool_ = pool;
+        server_ = server;
+        balancer_->add_load_if(snapshot_, pool_, server_, 1);
     }
     // The request became a tunnel: it now counts as one.
     void to_tunnel() {
@@ -79,6 +88,7 @@ public:
     void reset() {
         if (load_ == nullptr) return;
         --(tunnel_ ? load_->tunnels : load_->inflight);
+        balancer_->add_load_if(snapshot_, pool_, server_, -1);
         load_ = nullptr;
         tunnel_ = false;
     }
@@ -86,6 +96,10 @@ public:
 
 private:
     ServerLoad* load_ = nullptr;
+    BalancerState* balancer_ = nullptr;
+    std::uint64_t snapshot_ = 0;
+    int pool_ = -1;
+    int server_ = -1;
     bool tunnel_ = false;
 };
 
@@ -155,6 +169,7 @@ public:
     const std::shared_ptr<const Settings>& settings() const { return settings_; }
     const std::shared_ptr<const RoutingState>& routing() const { return routing_; }
     BalancerState& balancer() { return balancer_; }
+    Random& random() { return random_; }
     UpstreamPool& upstreams() { return upstreams_; }
     AccessLogBuffer& access_log() { return access_log_buffer_; }
     spdlog::logger& log() { return *shared_.log; }
@@ -210,6 +225,7 @@ private:
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<const RoutingState> routing_;
     BalancerState balancer_;
+    SplitMix64 random_;
     UpstreamPool upstreams_;
     AccessLogBuffer access_log_buffer_;
     std::vector<std::shared_ptr<Acceptor>> acceptors_;
