@@ -225,7 +225,15 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
-// mkdir -p with mode 0755; an existing directory is fine.
+std::string parent_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+}  // namespace
+
 bool make_directories(const std::string& dir, std::string& error) {
     if (dir.empty()) return true;
     for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
@@ -236,15 +244,6 @@ bool make_directories(const std::string& dir, std::string& error) {
     }
     return true;
 }
-
-std::string parent_of(const std::string& path) {
-    const auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
-}  // namespace
 
 std::optional<RuntimeState> from_json(std::string_view text, std::string& error) {
     RuntimeState state;

@@ -45,4 +45,8 @@ std::string routing_fields_json(const RuntimeState& state);
 
 std::string_view admin_state_name(AdminState state);  // "enabled", "draining", "disabled"
 
+// mkdir -p with mode 0755 (an existing directory is fine): the state file's
+// and the control socket's parent directories.
+bool make_directories(const std::string& dir, std::string& error);
+
 }  // namespace switchyard::control
