@@ -44,11 +44,6 @@ std::string_view configured_key(const RequestView& request, const StickySettings
 
 }  // namespace
 
-BalancerState::BalancerState()
-    // Distinct per worker (and per process, with ASLR) so that the
-    // transitional decide() does not hand every worker the same ids.
-    : fallback_random_(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this))) {}
-
 bool BalancerState::same_shape(const RoutingState& state) const {
     if (credits_.size() != state.pools.size()) return false;
     for (std::size_t i = 0; i < credits_.size(); ++i)
@@ -56,8 +51,11 @@ bool BalancerState::same_shape(const RoutingState& state) const {
     return true;
 }
 
-void BalancerState::sync(const RoutingState& state) {
-    if (state.snapshot == snapshot_ && same_shape(state)) return;
+bool BalancerState::sync(const RoutingState& state) {
+    if (state.snapshot == snapshot_ && same_shape(state)) return true;
+    // Snapshot numbers only grow: an older one is a request that pinned it
+    // (a retry, say); rebuilding for it would wipe the current loads.
+    if (snapshot_ != kNever && state.snapshot < snapshot_) return false;
     snapshot_ = state.snapshot;
     credits_.assign(state.pools.size(), {});
     loads_.assign(state.pools.size(), {});
@@ -65,6 +63,7 @@ void BalancerState::sync(const RoutingState& state) {
         credits_[i].assign(state.pools[i].servers.size(), 0);
         loads_[i].assign(state.pools[i].servers.size(), 0);
     }
+    return true;
 }
 
 std::uint32_t BalancerState::load(int pool, int server) const {
@@ -104,7 +103,7 @@ int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& c
     return best;
 }
 
-int Router::pick_least_request(const PoolState& pool, int pool_index, const BalancerState& balancer,
+int Router::pick_least_request(const PoolState& pool, std::span<const std::uint32_t> loads,
                                Random& random) {
     // A walk over weight intervals (as Envoy's), linear in the pool: pools
     // are small, and this needs no per-snapshot index to keep in step.
@@ -130,36 +129,44 @@ int Router::pick_least_request(const PoolState& pool, int pool_index, const Bala
         }
         return last;
     };
-    const int a = walk(below(random, total), -1);
-    const int b = walk(below(random, total - servers[static_cast<std::size_t>(a)].weight), a);
+    const auto a = static_cast<std::size_t>(walk(below(random, total), -1));
+    const auto b = static_cast<std::size_t>(
+        walk(below(random, total - servers[a].weight), static_cast<int>(a)));
+    if (loads.size() != servers.size()) return static_cast<int>(a);  // no loads known: a tie
 
     // load_a / w_a <= load_b / w_b without division; 64 bits cannot overflow.
-    const std::uint64_t cost_a =
-        std::uint64_t{balancer.load(pool_index, a)} * servers[static_cast<std::size_t>(b)].weight;
-    const std::uint64_t cost_b =
-        std::uint64_t{balancer.load(pool_index, b)} * servers[static_cast<std::size_t>(a)].weight;
-    return cost_b < cost_a ? b : a;
+    const std::uint64_t cost_a = std::uint64_t{loads[a]} * servers[b].weight;
+    const std::uint64_t cost_b = std::uint64_t{loads[b]} * servers[a].weight;
+    return static_cast<int>(cost_b < cost_a ? b : a);
+}
+
+int Router::pick(const RoutingState& state, int pool, BalancerState* balancer, Random& random) {
+    const auto& p = state.pools[static_cast<std::size_t>(pool)];
+    if (!balancer) {
+        // Memory of another snapshot: a weighted random pick, which is
+        // what least request does without loads.
+        return pick_least_request(p, {}, random);
+    }
+    switch (p.balance) {
+        case BalancePolicy::round_robin:
+            return pick_round_robin(p, balancer->credits(pool));
+        case BalancePolicy::least_request:
+            return pick_least_request(p, balancer->loads(pool), random);
+    }
+    return -1;
 }
 
 int Router::pick_server(const RoutingState& state, int pool, BalancerState& balancer,
                         Random& random) {
     if (!valid_pool(state, pool)) return -1;
-    balancer.sync(state);
-    const auto& p = state.pools[static_cast<std::size_t>(pool)];
-    switch (p.balance) {
-        case BalancePolicy::round_robin:
-            return pick_round_robin(p, balancer.credits(pool));
-        case BalancePolicy::least_request:
-            return pick_least_request(p, pool, balancer, random);
-    }
-    return -1;
+    return pick(state, pool, balancer.sync(state) ? &balancer : nullptr, random);
 }
 
 Decision Router::decide(const RequestView& request, const RoutingState& state,
                         BalancerState& balancer, Random& random) {
     Decision d;
     if (!valid_pool(state, state.active)) return d;
-    balancer.sync(state);
+    BalancerState* memory = balancer.sync(state) ? &balancer : nullptr;
 
     // The user's bucket. It is computed even for overridden requests, so
     // that the user keeps one assignment (and gets the cookie) either way.
@@ -191,7 +198,7 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
         if (pool >= 0 && allowed) {
             d.pool = pool;
             d.overridden = true;
-            d.server = pick_server(state, pool, balancer, random);
+            d.server = pick(state, pool, memory, random);
             return d;
         }
     }
@@ -200,7 +207,7 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
         in_canary(d.bucket, state.canary_weight_bp)) {
         // A canary with no usable server sends its share to the active pool
         // rather than failing those users.
-        const int server = pick_server(state, state.canary, balancer, random);
+        const int server = pick(state, state.canary, memory, random);
         if (server >= 0) {
             d.pool = state.canary;
             d.server = server;
@@ -209,13 +216,8 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
         }
     }
     d.pool = state.active;
-    d.server = pick_server(state, state.active, balancer, random);
+    d.server = pick(state, state.active, memory, random);
     return d;
-}
-
-Decision Router::decide(const RequestView& request, const RoutingState& state,
-                        BalancerState& balancer) {
-    return decide(request, state, balancer, balancer.fallback_random());
 }
 
 }  // namespace switchyard

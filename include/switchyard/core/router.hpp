@@ -75,7 +75,7 @@ inline bool server_usable(const ServerState& s) {
 
 // Per-worker balancer memory, indexed like the snapshot it was synced to:
 // smooth weighted round-robin credits and in-flight requests per server.
-// Everything resets when a snapshot with another number (or shape) arrives.
+// Everything resets when a newer snapshot (or another shape) arrives.
 //
 // In-flight loads: the proxy adds 1 when it sends a request to a server and
 // subtracts 1 when that request ends, using the pool/server indices of the
@@ -84,8 +84,10 @@ inline bool server_usable(const ServerState& s) {
 // snapshot: compare with snapshot(), or use add_load_if(), which does so.
 class BalancerState {
   public:
-    BalancerState();
-    void sync(const RoutingState& state);
+    // Adopts `state`'s numbering; a newer snapshot (or another shape)
+    // resets the memory. False for an older snapshot than the one synced:
+    // the memory is kept for the current one and does not apply.
+    bool sync(const RoutingState& state);
     std::vector<std::int64_t>& credits(int pool) {
         return credits_[static_cast<std::size_t>(pool)];
     }
@@ -93,22 +95,24 @@ class BalancerState {
     // The snapshot number these indices belong to (~0 before the first sync).
     std::uint64_t snapshot() const { return snapshot_; }
 
+    // In-flight requests per server of `pool` (an index of the synced
+    // snapshot), indexed like its servers.
+    std::span<const std::uint32_t> loads(int pool) const {
+        return loads_[static_cast<std::size_t>(pool)];
+    }
     std::uint32_t load(int pool, int server) const;
     // Out-of-range indices are ignored; the load never goes below 0.
     void add_load(int pool, int server, int delta);
     // add_load() only if `snapshot` is the synced one; true if applied.
     bool add_load_if(std::uint64_t snapshot, int pool, int server, int delta);
 
-    // For Router's transitional 3-argument decide() only.
-    Random& fallback_random() { return fallback_random_; }
-
   private:
     bool same_shape(const RoutingState& state) const;
 
-    std::uint64_t snapshot_ = ~0ULL;
+    static constexpr std::uint64_t kNever = ~0ULL;
+    std::uint64_t snapshot_ = kNever;
     std::vector<std::vector<std::int64_t>> credits_;
     std::vector<std::vector<std::uint32_t>> loads_;
-    SplitMix64 fallback_random_;
 };
 
 class Router {
@@ -122,17 +126,15 @@ class Router {
     //  - canary iff bucket < canary weight and the canary pool has a usable
     //    server; else the active pool.
     //  - the server: the pool's balance policy.
+    // The bucket (and the assignment cookie) are set for overridden
+    // requests too, so the user keeps one assignment either way.
     static Decision decide(const RequestView& request, const RoutingState& state,
                            BalancerState& balancer, Random& random);
 
-    // Transitional: the 3-argument form the session called before randomness
-    // was injected. Draws from a SplitMix64 seeded from the balancer's
-    // address (distinct per worker). Call the 4-argument form.
-    static Decision decide(const RequestView& request, const RoutingState& state,
-                           BalancerState& balancer);
-
-    // The server for a request to `pool` by the pool's policy; -1 if none is
-    // usable. Syncs `balancer` to `state`.
+    // The server for a request to `pool` by the pool's policy (e.g. a retry
+    // on another server); -1 if none is usable. Syncs `balancer` to
+    // `state`; for a snapshot older than the balancer's, a weighted random
+    // pick without memory.
     static int pick_server(const RoutingState& state, int pool, BalancerState& balancer,
                            Random& random);
 
@@ -145,8 +147,12 @@ class Router {
     // distinct usable servers with probability proportional to weight, take
     // the one with fewer in-flight requests per unit weight, ties to the
     // first drawn. One usable server: that one; none: -1.
-    static int pick_least_request(const PoolState& pool, int pool_index,
-                                  const BalancerState& balancer, Random& random);
+    // `loads` is indexed like the pool's servers; empty: unknown (all ties).
+    static int pick_least_request(const PoolState& pool, std::span<const std::uint32_t> loads,
+                                  Random& random);
+
+  private:
+    static int pick(const RoutingState& state, int pool, BalancerState* balancer, Random& random);
 };
 
 }  // namespace switchyard

@@ -77,9 +77,10 @@ TEST(Router, RoundRobinFollowsWeightsSmoothly) {
     auto s = two_pools({5, 1, 1});
     auto state = build_routing_state(s, initial_runtime_state(s), {}, 1);
     BalancerState balancer;
+    SplitMix64 random(1);
     std::string order;
     for (int i = 0; i < 7; ++i) {
-        auto d = Router::decide({}, state, balancer);
+        auto d = Router::decide({}, state, balancer, random);
         ASSERT_EQ(d.pool, 0);
         order += static_cast<char>('a' + d.server);
     }
@@ -91,9 +92,10 @@ TEST(Router, RoundRobinSharesMatchWeights) {
     auto s = two_pools({3, 2, 1});
     auto state = build_routing_state(s, initial_runtime_state(s), {}, 1);
     BalancerState balancer;
+    SplitMix64 random(1);
     std::map<int, int> counts;
     for (int i = 0; i < 6000; ++i)
-        ++counts[Router::decide({}, state, balancer).server];
+        ++counts[Router::decide({}, state, balancer, random).server];
     EXPECT_EQ(counts[0], 3000);
     EXPECT_EQ(counts[1], 2000);
     EXPECT_EQ(counts[2], 1000);
@@ -105,8 +107,9 @@ TEST(Router, ServersWithoutAddressAreSkipped) {
                               ServerSettings{{"nowhere.invalid", 80}, 1});
     auto state = build_routing_state(s, initial_runtime_state(s), {}, 1);
     BalancerState balancer;
+    SplitMix64 random(1);
     for (int i = 0; i < 10; ++i)
-        EXPECT_EQ(Router::decide({}, state, balancer).server, 1);
+        EXPECT_EQ(Router::decide({}, state, balancer, random).server, 1);
 }
 
 TEST(Router, PoolWithNoUsableServerGivesNoServer) {
@@ -114,7 +117,8 @@ TEST(Router, PoolWithNoUsableServerGivesNoServer) {
     s.pools[0].servers = {ServerSettings{{"nowhere.invalid", 80}, 1}};
     auto state = build_routing_state(s, initial_runtime_state(s), {}, 1);
     BalancerState balancer;
-    auto d = Router::decide({}, state, balancer);
+    SplitMix64 random(1);
+    auto d = Router::decide({}, state, balancer, random);
     EXPECT_EQ(d.pool, 0);
     EXPECT_EQ(d.server, -1);
 }
@@ -151,17 +155,19 @@ TEST(Router, DrainedAndDisabledServersAreSkipped) {
     rt.servers["blue"]["127.0.0.1:9000"] = {AdminState::disabled, std::nullopt};
     auto state = build_routing_state(s, rt, {}, 1);
     BalancerState balancer;
+    SplitMix64 random(1);
     for (int i = 0; i < 10; ++i)
-        EXPECT_EQ(Router::decide({}, state, balancer).server, 1);
+        EXPECT_EQ(Router::decide({}, state, balancer, random).server, 1);
 }
 
 TEST(Router, BalancerResetsOnANewGeneration) {
     auto s = two_pools({1, 1});
     auto first = build_routing_state(s, initial_runtime_state(s), {}, 1);
     BalancerState balancer;
-    EXPECT_EQ(Router::decide({}, first, balancer).server, 0);
+    SplitMix64 random(1);
+    EXPECT_EQ(Router::decide({}, first, balancer, random).server, 0);
     auto second = build_routing_state(s, initial_runtime_state(s), {}, 2);
-    EXPECT_EQ(Router::decide({}, second, balancer).server, 0);  // fresh credits
+    EXPECT_EQ(Router::decide({}, second, balancer, random).server, 0);  // fresh credits
 }
 
 // --- Pool choice: sticky buckets, canary, override -------------------------------
@@ -641,6 +647,31 @@ TEST(LeastRequest, LoadsFollowTheSnapshot) {
     EXPECT_EQ(balancer.load(0, 0), 0u);
     EXPECT_FALSE(balancer.add_load_if(5, 0, 0, -1));  // the old snapshot's end: dropped
     EXPECT_EQ(balancer.load(0, 0), 0u);
+}
+
+TEST(LeastRequest, AnOlderSnapshotLeavesTheMemoryAlone) {
+    // A request that pinned an older snapshot (a retry, say) must not wipe
+    // the loads kept for the current one; it gets a weighted random pick.
+    auto current = one_pool({1, 1}, 6);
+    auto older = one_pool({1, 1, 1}, 5);
+    BalancerState balancer;
+    balancer.sync(current);
+    balancer.add_load(0, 0, 10);
+    EXPECT_FALSE(balancer.sync(older));
+    std::map<int, int> counts;
+    SplitMix64 random(3);
+    for (int i = 0; i < 3000; ++i)
+        ++counts[Router::pick_server(older, 0, balancer, random)];
+    EXPECT_EQ(counts.size(), 3u);
+    for (int s = 0; s < 3; ++s)
+        EXPECT_NEAR(counts[s], 1000, 150) << s;
+    auto d = Router::decide({}, older, balancer, random);
+    EXPECT_EQ(d.pool, 0);
+    EXPECT_GE(d.server, 0);
+    EXPECT_EQ(balancer.snapshot(), 6u);
+    EXPECT_EQ(balancer.load(0, 0), 10u);
+    EXPECT_TRUE(balancer.sync(current));
+    EXPECT_EQ(Router::pick_server(current, 0, balancer, random), 1);
 }
 
 TEST(LeastRequest, RoundRobinIsStillAvailableWithInjectedRandomness) {
