@@ -1,0 +1,420 @@
+#include "switchyard/control/ctl_client.hpp"
+
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "switchyard/control/control_server.hpp"
+
+namespace switchyard::control {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+json::object obj(const char* text) {
+    return json::parse(text).as_object();
+}
+
+// --- arguments ---------------------------------------------------------------
+
+CtlOptions args_ok(std::vector<std::string> args) {
+    auto p = parse_ctl_args(args);
+    EXPECT_TRUE(p.options) << p.error;
+    return p.options.value_or(CtlOptions{});
+}
+
+std::string args_err(std::vector<std::string> args) {
+    auto p = parse_ctl_args(args);
+    EXPECT_FALSE(p.options);
+    return p.error;
+}
+
+TEST(CtlArgs, OptionsBeforeAndAfterTheCommand) {
+    auto o = args_ok({"-s", "/tmp/x.sock", "--json", "switch", "green", "--wait", "--timeout",
+                      "90s", "drain=10s"});
+    EXPECT_EQ(o.socket, "/tmp/x.sock");
+    EXPECT_TRUE(o.json);
+    EXPECT_TRUE(o.wait);
+    EXPECT_EQ(o.wait_timeout, milliseconds(90000));
+    EXPECT_EQ(o.command, (std::vector<std::string>{"switch", "green", "drain=10s"}));
+
+    o = args_ok({"--socket=/a", "--config=/b.toml", "status"});
+    EXPECT_EQ(o.socket, "/a");
+    EXPECT_EQ(o.config, "/b.toml");
+    o = args_ok({"-c", "/b.toml", "status"});
+    EXPECT_EQ(o.config, "/b.toml");
+    o = args_ok({"promote", "--wait", "--timeout=1m"});
+    EXPECT_EQ(o.wait_timeout, milliseconds(60000));
+}
+
+TEST(CtlArgs, NegativeNumbersAndDoubleDashAreArguments) {
+    EXPECT_EQ(args_ok({"canary", "green", "-1"}).command,
+              (std::vector<std::string>{"canary", "green", "-1"}));
+    EXPECT_EQ(args_ok({"--", "status", "--json"}).command,
+              (std::vector<std::string>{"status", "--json"}));
+    EXPECT_FALSE(args_ok({"--", "status", "--json"}).json);
+}
+
+TEST(CtlArgs, Errors) {
+    EXPECT_EQ(args_err({}), "no command given");
+    EXPECT_EQ(args_err({"--json"}), "no command given");
+    EXPECT_EQ(args_err({"-x", "status"}), "unknown option -x");
+    EXPECT_EQ(args_err({"status", "-s"}), "-s needs a value");
+    EXPECT_EQ(args_err({"--socket=", "status"}), "--socket needs a value");
+    EXPECT_EQ(args_err({"switch", "g", "--wait", "--timeout", "90"}),
+              "bad --timeout value 90: a duration with a unit (30s, 5m, 1h)");
+    EXPECT_EQ(args_err({"switch", "g", "--timeout", "90s"}), "--timeout goes with --wait");
+    EXPECT_EQ(args_err({"canary", "g", "5", "--wait"}),
+              "--wait goes with switch, promote or rollback");
+    EXPECT_EQ(args_err({"--json=yes", "status"}), "--json takes no value");
+}
+
+TEST(CtlArgs, Help) {
+    EXPECT_TRUE(args_ok({"--help"}).help);
+    EXPECT_TRUE(args_ok({"-h", "status"}).help);
+    EXPECT_NE(ctl_usage().find("usage: switchyardctl"), std::string::npos);
+}
+
+// --- socket resolution -------------------------------------------------------
+
+TEST(ResolveSocket, Precedence) {
+    int reads = 0;
+    ConfigSocketReader reader = [&](const std::string& path, std::string&) {
+        ++reads;
+        return std::optional<std::string>("/from/" + path);
+    };
+    CtlOptions o;
+    o.socket = "/flag.sock";
+    o.config = "/c.toml";
+    EXPECT_EQ(resolve_socket(o, "/env.sock", reader).path, "/flag.sock");
+    o.socket.clear();
+    EXPECT_EQ(resolve_socket(o, "/env.sock", reader).path, "/env.sock");
+    EXPECT_EQ(reads, 0);
+    EXPECT_EQ(resolve_socket(o, "", reader).path, "/from//c.toml");
+    EXPECT_EQ(resolve_socket(o, nullptr, reader).path, "/from//c.toml");
+    EXPECT_EQ(reads, 2);
+}
+
+TEST(ResolveSocket, AnExplicitConfigThatDoesNotLoadIsAnError) {
+    ConfigSocketReader reader = [](const std::string&, std::string& error) {
+        error = "/c.toml: cannot open: No such file or directory";
+        return std::optional<std::string>();
+    };
+    CtlOptions o;
+    o.config = "/c.toml";
+    auto c = resolve_socket(o, nullptr, reader);
+    EXPECT_EQ(c.error,
+              "cannot read the control socket from /c.toml: /c.toml: cannot open: No such file or "
+              "directory");
+}
+
+TEST(ResolveSocket, WithoutAnythingTheDefault) {
+    if (fs::exists(kDefaultConfigPath)) GTEST_SKIP() << kDefaultConfigPath << " exists here";
+    auto c = resolve_socket(CtlOptions{}, nullptr, {});
+    EXPECT_EQ(c.path, "/run/switchyard/control.sock");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.warning, "");
+}
+
+// --- replies -----------------------------------------------------------------
+
+TEST(CtlReply, ParseReply) {
+    EXPECT_TRUE(parse_reply(R"({"ok":true})"));
+    EXPECT_TRUE(parse_reply(R"({"ok":false,"error":"x"})"));
+    EXPECT_FALSE(parse_reply("garbage"));
+    EXPECT_FALSE(parse_reply("[1]"));
+    EXPECT_FALSE(parse_reply(R"({"error":"x"})"));
+    EXPECT_FALSE(parse_reply(R"({"ok":"yes"})"));
+    EXPECT_FALSE(parse_reply(""));
+}
+
+TEST(CtlReply, ExitCodes) {
+    EXPECT_EQ(reply_exit_code(obj(R"({"ok":true})")), 0);
+    EXPECT_EQ(reply_exit_code(obj(R"({"ok":false,"error":"x"})")), 1);
+    EXPECT_EQ(reply_exit_code(obj(R"({"ok":true,"pool":"blue","drained":true})")), 0);
+    EXPECT_EQ(reply_exit_code(obj(R"({"ok":false,"pool":"blue","drained":false})")), 3);
+    EXPECT_EQ(reply_exit_code(obj(R"({"ok":true,"pool":"blue","drained":false})")), 3);
+}
+
+const char* const kStatus =
+    R"({"ok":true,"active":"blue","previous":null,"canary":{"pool":"green","weight":5.00},)"
+    R"("generation":3,"pools":[)"
+    R"({"name":"blue","role":"active","inflight":2,"tunnels":0,"idle_connections":1,)"
+    R"("servers":[{"address":"127.0.0.1:9001","admin":"enabled","weight":1,"inflight":2},)"
+    R"({"address":"127.0.0.1:9002","admin":"draining","weight":3,"inflight":0}]},)"
+    R"({"name":"green","role":"canary","inflight":0,"tunnels":1,"idle_connections":0,)"
+    R"("servers":[{"address":"127.0.0.1:9101","admin":"enabled","health":"healthy","weight":1,"inflight":0}]}],)"
+    R"("conflicts":["active blue from state; config says green"]})";
+
+TEST(CtlFormat, StatusTable) {
+    EXPECT_EQ(format_status(obj(kStatus)),
+              "active      blue\n"
+              "previous    -\n"
+              "canary      green 5.00%\n"
+              "generation  3\n"
+              "\n"
+              "POOL   ROLE    INFLIGHT  TUNNELS  IDLE\n"
+              "blue   active  2         0        1\n"
+              "green  canary  0         1        0\n"
+              "\n"
+              "POOL   SERVER          ADMIN     HEALTH   WEIGHT  INFLIGHT\n"
+              "blue   127.0.0.1:9001  enabled   -        1       2\n"
+              "blue   127.0.0.1:9002  draining  -        3       0\n"
+              "green  127.0.0.1:9101  enabled   healthy  1       0\n"
+              "\n"
+              "conflicts:\n"
+              "  active blue from state; config says green\n");
+}
+
+TEST(CtlFormat, StatusShowsFieldsItDoesNotKnow) {
+    auto text = format_status(
+        obj(R"({"ok":true,"active":"blue","canary":{"pool":null,"weight":0},"generation":0,)"
+            R"("upgrade_in_progress":false,"pools":[{"name":"blue","ejected":1,"servers":[]}]})"));
+    EXPECT_EQ(text,
+              "active               blue\n"
+              "previous             -\n"
+              "canary               none\n"
+              "generation           0\n"
+              "upgrade_in_progress  no\n"
+              "\n"
+              "POOL  EJECTED\n"
+              "blue  1\n");
+}
+
+TEST(CtlFormat, Summaries) {
+    auto r = obj(R"({"ok":true,"changed":true,"active":"green","previous":"blue",)"
+                 R"("canary":{"pool":"blue","weight":0.00},"generation":4,"draining":"blue"})");
+    EXPECT_EQ(format_summary({"switch", "green"}, r),
+              "switched to green (generation 4); blue draining\n");
+    EXPECT_EQ(format_summary({"promote"}, r),
+              "promoted green to active (generation 4); blue draining\n");
+    EXPECT_EQ(format_summary({"rollback"}, r),
+              "rolled back to green (generation 4); blue draining\n");
+    // Without "draining", switch names the previous pool.
+    r.erase("draining");
+    EXPECT_EQ(format_summary({"switch", "green"}, r),
+              "switched to green (generation 4); blue draining\n");
+    EXPECT_EQ(format_summary({"rollback"}, r),
+              "rolled back: active green, canary blue 0.00% (generation 4)\n");
+
+    auto same = obj(R"({"ok":true,"changed":false,"active":"green","previous":"blue",)"
+                    R"("canary":{"pool":"blue","weight":0},"generation":4})");
+    EXPECT_EQ(format_summary({"switch", "green"}, same),
+              "green is already active (generation 4); nothing changed\n");
+
+    auto canary = obj(R"({"ok":true,"changed":true,"active":"blue","previous":null,)"
+                      R"("canary":{"pool":"green","weight":5.5},"generation":2})");
+    EXPECT_EQ(format_summary({"canary", "green", "5.5"}, canary),
+              "canary green 5.50% (generation 2)\n");
+    EXPECT_EQ(format_summary({"server", "blue", "127.0.0.1:9001", "weight", "5"}, canary),
+              "server 127.0.0.1:9001 in pool blue: weight 5 (generation 2)\n");
+    EXPECT_EQ(format_summary({"server", "blue", "127.0.0.1:9001", "drain"}, canary),
+              "server 127.0.0.1:9001 in pool blue: drain (generation 2)\n");
+    EXPECT_EQ(format_summary({"reload"}, obj(R"({"ok":true,"generation":2})")),
+              "configuration reloaded (generation 2)\n");
+    EXPECT_EQ(format_summary({"upgrade"}, obj(R"({"ok":true,"pid":4242})")),
+              "upgrading: new process 4242\n");
+    EXPECT_EQ(format_summary({"frob"}, obj(R"({"ok":true,"a":1,"b":"x"})")), "frob: ok a=1 b=x\n");
+}
+
+TEST(CtlFormat, Wait) {
+    EXPECT_EQ(format_wait(obj(R"({"ok":true,"pool":"blue","drained":true,"inflight":0,)"
+                              R"("tunnels":0,"idle_connections":0,"waited_ms":1234})")),
+              "blue drained in 1234 ms\n");
+    EXPECT_EQ(format_wait(obj(R"({"ok":false,"pool":"blue","drained":false,"inflight":2,)"
+                              R"("tunnels":1,"idle_connections":3,"waited_ms":60000})")),
+              "blue not drained after 60000 ms: 2 in flight, 1 tunnels, 3 idle connections\n");
+}
+
+// --- the program against a real socket ----------------------------------------
+
+// Replies from a script: command text -> reply line.
+class ScriptedHandler : public CommandHandler {
+  public:
+    void handle(const ControlCommand& command, const PeerCredentials&, Reply reply) override {
+        std::lock_guard lock(mutex_);
+        seen_.push_back(command.text);
+        auto it = script_.find(command.text);
+        reply(it != script_.end() ? it->second : R"({"ok":false,"error":"unexpected"})");
+    }
+    void set(std::string command, std::string reply) {
+        std::lock_guard lock(mutex_);
+        script_[std::move(command)] = std::move(reply);
+    }
+    std::vector<std::string> seen() {
+        std::lock_guard lock(mutex_);
+        return seen_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::map<std::string, std::string> script_;
+    std::vector<std::string> seen_;
+};
+
+class RunCtl : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/sy-ctl-run-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        path_ = (dir_ / "control.sock").string();
+        auto log = std::make_shared<spdlog::logger>(
+            "test", std::make_shared<spdlog::sinks::null_sink_mt>());
+        server_ = std::make_unique<ControlServer>(io_, handler_, log);
+        server_->listen(path_, 0600);
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    void TearDown() override {
+        std::promise<void> done;
+        asio::post(io_, [&] {
+            server_->stop();
+            done.set_value();
+        });
+        done.get_future().wait();
+        work_.reset();
+        io_.stop();
+        thread_.join();
+        server_.reset();
+        fs::remove_all(dir_);
+    }
+
+    int run(std::vector<std::string> args) {
+        out_.str("");
+        err_.str("");
+        args.insert(args.begin(), {"-s", path_});
+        return run_ctl(args, nullptr, {}, out_, err_);
+    }
+
+    fs::path dir_;
+    std::string path_;
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+    ScriptedHandler handler_;
+    std::unique_ptr<ControlServer> server_;
+    std::thread thread_;
+    std::ostringstream out_;
+    std::ostringstream err_;
+};
+
+TEST_F(RunCtl, StatusHumanAndJson) {
+    handler_.set("status", kStatus);
+    EXPECT_EQ(run({"status"}), 0);
+    EXPECT_EQ(out_.str(), format_status(obj(kStatus)));
+    EXPECT_EQ(err_.str(), "");
+    EXPECT_EQ(run({"--json", "status"}), 0);
+    EXPECT_EQ(out_.str(), std::string(kStatus) + "\n");
+}
+
+TEST_F(RunCtl, ArgumentsAreJoinedWithSpaces) {
+    handler_.set("canary green 5 if-generation=3", R"({"ok":true,"changed":true,"active":"blue",)"
+                                                   R"("canary":{"pool":"green","weight":5.00},)"
+                                                   R"("generation":4})");
+    EXPECT_EQ(run({"canary", "green", "5", "if-generation=3"}), 0);
+    EXPECT_EQ(out_.str(), "canary green 5.00% (generation 4)\n");
+}
+
+TEST_F(RunCtl, FailureGoesToStderrWithExitOne) {
+    handler_.set("switch purple", R"({"ok":false,"error":"pool purple does not exist"})");
+    EXPECT_EQ(run({"switch", "purple"}), 1);
+    EXPECT_EQ(out_.str(), "");
+    EXPECT_EQ(err_.str(), "switchyardctl: pool purple does not exist\n");
+    EXPECT_EQ(run({"--json", "switch", "purple"}), 1);
+    EXPECT_EQ(out_.str(), R"({"ok":false,"error":"pool purple does not exist"})"
+                          "\n");
+}
+
+TEST_F(RunCtl, ParseErrorsFromTheServerAreFailures) {
+    EXPECT_EQ(run({"canary", "green", "-1"}), 1);
+    EXPECT_EQ(err_.str(),
+              "switchyardctl: bad canary weight -1: a percentage from 0 to 100 with at most two "
+              "decimals\n");
+}
+
+TEST_F(RunCtl, ReplyThatIsNotJsonExitsTwo) {
+    handler_.set("status", "garbage");
+    EXPECT_EQ(run({"status"}), 2);
+    EXPECT_EQ(err_.str(), "switchyardctl: control socket " + path_ +
+                              ": the reply is not a JSON object with \"ok\": garbage\n");
+}
+
+TEST_F(RunCtl, UnreachableSocketExitsTwoNamingThePath) {
+    std::ostringstream out, err;
+    const std::string missing = (dir_ / "nope.sock").string();
+    EXPECT_EQ(run_ctl({"-s", missing, "status"}, nullptr, {}, out, err), 2);
+    EXPECT_EQ(err.str(), "switchyardctl: cannot connect to control socket " + missing +
+                             ": No such file or directory (is switchyard running?)\n");
+}
+
+TEST_F(RunCtl, EnvironmentSocket) {
+    handler_.set("status", R"({"ok":true,"active":"blue"})");
+    std::ostringstream out, err;
+    EXPECT_EQ(run_ctl({"status"}, path_.c_str(), {}, out, err), 0) << err.str();
+}
+
+TEST_F(RunCtl, UsageErrorExitsTwo) {
+    EXPECT_EQ(run({"--bogus"}), 2);
+    EXPECT_EQ(err_.str().rfind("switchyardctl: unknown option --bogus\nusage:", 0), 0u);
+}
+
+TEST_F(RunCtl, SwitchWaitDrained) {
+    handler_.set("switch green", R"({"ok":true,"changed":true,"active":"green","previous":"blue",)"
+                                 R"("canary":{"pool":"blue","weight":0.00},"generation":4,)"
+                                 R"("draining":"blue"})");
+    handler_.set("wait-drained blue timeout=90s",
+                 R"({"ok":true,"pool":"blue","drained":true,"inflight":0,"tunnels":0,)"
+                 R"("idle_connections":0,"waited_ms":15})");
+    EXPECT_EQ(run({"switch", "green", "--wait", "--timeout", "90s"}), 0) << err_.str();
+    EXPECT_EQ(out_.str(),
+              "switched to green (generation 4); blue draining\nblue drained in 15 ms\n");
+    EXPECT_EQ(handler_.seen(),
+              (std::vector<std::string>{"switch green", "wait-drained blue timeout=90s"}));
+}
+
+TEST_F(RunCtl, SwitchWaitTimesOut) {
+    handler_.set("switch green", R"({"ok":true,"changed":true,"active":"green","previous":"blue",)"
+                                 R"("canary":{"pool":"blue","weight":0.00},"generation":4})");
+    const char* timeout_reply =
+        R"({"ok":false,"pool":"blue","drained":false,"inflight":2,"tunnels":0,)"
+        R"("idle_connections":1,"waited_ms":60000})";
+    handler_.set("wait-drained blue", timeout_reply);
+    EXPECT_EQ(run({"switch", "green", "--wait"}), 3);
+    EXPECT_EQ(out_.str(), "switched to green (generation 4); blue draining\n");
+    EXPECT_EQ(err_.str(),
+              "switchyardctl: blue not drained after 60000 ms: 2 in flight, 0 tunnels, 1 idle "
+              "connections\n");
+    EXPECT_EQ(run({"--json", "switch", "green", "--wait"}), 3);
+    EXPECT_NE(out_.str().find(std::string(timeout_reply) + "\n"), std::string::npos);
+}
+
+TEST_F(RunCtl, SwitchWaitWithNothingToDrain) {
+    handler_.set("switch green", R"({"ok":true,"changed":false,"active":"green","previous":"blue",)"
+                                 R"("canary":{"pool":"blue","weight":0},"generation":4})");
+    EXPECT_EQ(run({"switch", "green", "--wait"}), 0);
+    EXPECT_EQ(out_.str(),
+              "green is already active (generation 4); nothing changed\nnothing to drain\n");
+    EXPECT_EQ(handler_.seen(), std::vector<std::string>{"switch green"});
+}
+
+TEST_F(RunCtl, FailedSwitchDoesNotWait) {
+    handler_.set("switch green if-generation=4",
+                 R"({"ok":false,"error":"generation is 5, not 4"})");
+    EXPECT_EQ(run({"switch", "green", "if-generation=4", "--wait"}), 1);
+    EXPECT_EQ(handler_.seen(), std::vector<std::string>{"switch green if-generation=4"});
+}
+
+}  // namespace
+}  // namespace switchyard::control
