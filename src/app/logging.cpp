@@ -5,15 +5,24 @@
 
 namespace switchyard::app {
 
+namespace {
+spdlog::sink_ptr make_sink(const std::string& target) {
+    if (target == "stderr" || target.empty()) return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    if (target == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    return std::make_shared<spdlog::sinks::basic_file_sink_mt>(target);
+}
+}  // namespace
+
+std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings) {
+    auto logger = std::make_shared<spdlog::logger>("audit", make_sink(settings.audit_log));
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z audit %v");
+    logger->set_level(spdlog::level::info);
+    logger->flush_on(spdlog::level::info);
+    return logger;
+}
+
 std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings) {
-    spdlog::sink_ptr sink;
-    if (settings.error_log == "stderr" || settings.error_log.empty())
-        sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    else if (settings.error_log == "stdout")
-        sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    else
-        sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(settings.error_log);
-    auto logger = std::make_shared<spdlog::logger>("switchyard", std::move(sink));
+    auto logger = std::make_shared<spdlog::logger>("switchyard", make_sink(settings.error_log));
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
     logger->set_level(spdlog::level::from_str(settings.level));
     logger->flush_on(spdlog::level::info);

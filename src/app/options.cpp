@@ -19,6 +19,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
             if (!value(o.config_path)) return {std::nullopt, a + " needs a file"};
         } else if (a == "-t" || a == "--check") {
             o.check = true;
+        } else if (a == "--reset-state") {
+            o.reset_state = true;
         } else if (a == "-v" || a == "--version") {
             o.show_version = true;
         } else if (a == "-h" || a == "--help") {
@@ -33,7 +35,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
 std::string usage() {
     return "usage: switchyard [-c FILE] [--check]\n"
            "  -c, --config FILE   configuration (default /etc/switchyard/switchyard.toml)\n"
-           "  -t, --check         validate the configuration and exit (1 on errors)\n"
+           "  -t, --check         validate the configuration and the state file, and exit\n"
+           "      --reset-state   start from the config's routing if the state file is corrupt\n"
            "  -v, --version       print the version\n"
            "  -h, --help          this text\n";
 }

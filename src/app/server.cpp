@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
+#include <boost/json/serialize.hpp>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,13 +53,18 @@ int open_listen_socket(const Endpoint& address, int backlog) {
     throw std::runtime_error("listener " + address.to_string() + ": " + last_error);
 }
 
-Server::Server(std::shared_ptr<const Settings> settings, std::shared_ptr<spdlog::logger> log)
+Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
+               std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
+               std::shared_ptr<spdlog::logger> audit)
     : settings_(std::move(settings)),
       log_(std::move(log)),
+      audit_(std::move(audit)),
+      conflicts_(std::move(conflicts)),
       io_(1),
       signals_(io_),
       dns_timer_(io_),
-      resolver_(io_) {
+      resolver_(io_),
+      runtime_(std::move(runtime)) {
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
     shared_.log = log_;
     shared_.access_log = access_log_.get();
@@ -211,11 +217,18 @@ void Server::cut_pool(const std::string& pool, std::function<void(std::size_t)> 
 }
 
 void Server::on_signal(int signo) {
-    if (signo == SIGINT || signo == SIGTERM) {
+    if (signo == SIGHUP && !stopping_) {
+        log_->info("SIGHUP: reloading {}", settings_->source_path);
+        control_plane_->reload([this](boost::json::object result) {
+            if (!result["ok"].as_bool())
+                log_->error("reload failed: {}", boost::json::serialize(result));
+        });
+    } else if (signo == SIGINT || signo == SIGTERM) {
         if (stopping_) return;
         stopping_ = true;
         log_->info("signal {}: draining (up to {} ms)", signo, settings_->server.drain_timeout.count());
         sd_notify(0, "STOPPING=1");
+        if (control_server_) control_server_->stop();
         dns_timer_.cancel();
         resolver_.cancel();
         auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
@@ -223,7 +236,6 @@ void Server::on_signal(int signo) {
         for (int fd : listen_fds_) ::close(fd);
         listen_fds_.clear();
         // The workers end on their own once drained and say so (run()).
-        return;
     }
     signals_.async_wait([this](boost::system::error_code ec, int s) {
         if (!ec) on_signal(s);
@@ -240,7 +252,6 @@ int Server::run() {
     }
     open_listeners();
     resolve_all();
-    runtime_ = initial_runtime_state(*settings_);
     routing_ = std::make_shared<RoutingState>(
         build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
     unsigned n = settings_->server.workers;
@@ -262,8 +273,13 @@ int Server::run() {
             });
         });
     }
+    control_plane_ = std::make_unique<ControlPlane>(io_, *this, log_, audit_);
+    control_plane_->start(settings_, runtime_, conflicts_);
+    control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
+    control_server_->listen(settings_->control.socket, settings_->control.mode);
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
+    signals_.add(SIGHUP);
     signals_.async_wait([this](boost::system::error_code ec, int s) {
         if (!ec) on_signal(s);
     });

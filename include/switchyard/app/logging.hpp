@@ -12,5 +12,7 @@ namespace switchyard::app {
 
 // Throws std::runtime_error if a log file cannot be opened.
 std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings);
+// The audit log (log.audit_log): every control command with its peer.
+std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings);
 
 }  // namespace switchyard::app

@@ -12,6 +12,7 @@ struct Options {
     bool check = false;        // --check / -t: validate and exit
     bool show_version = false;
     bool show_help = false;
+    bool reset_state = false;  // start from the config when the state file is corrupt
 };
 
 struct ParsedOptions {

@@ -13,7 +13,9 @@
 #include <memory>
 #include <vector>
 
+#include "switchyard/app/control_plane.hpp"
 #include "switchyard/app/data_plane.hpp"
+#include "switchyard/control/control_server.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/proxy/access_log.hpp"
@@ -23,7 +25,11 @@ namespace switchyard::app {
 
 class Server final : public DataPlane {
 public:
-    Server(std::shared_ptr<const Settings> settings, std::shared_ptr<spdlog::logger> log);
+    // `runtime`: the routing state to start from (state file or config);
+    // `conflicts`: where it differs from the config (shown by status).
+    Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
+           std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
+           std::shared_ptr<spdlog::logger> audit);
     ~Server();
 
     // Runs until SIGTERM/SIGINT and the drain that follows. Returns the exit code.
@@ -45,6 +51,8 @@ private:
 
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<spdlog::logger> log_;
+    std::shared_ptr<spdlog::logger> audit_;
+    std::vector<std::string> conflicts_;
     std::unique_ptr<proxy::AccessLogWriter> access_log_;
     proxy::WorkerShared shared_;
     boost::asio::io_context io_;
@@ -58,6 +66,8 @@ private:
     std::vector<int> listen_fds_;
     std::vector<std::shared_ptr<const proxy::ListenerContext>> listeners_;
     std::vector<std::unique_ptr<proxy::Worker>> workers_;
+    std::unique_ptr<ControlPlane> control_plane_;
+    std::unique_ptr<control::ControlServer> control_server_;
     bool stopping_ = false;
     std::size_t workers_exited_ = 0;
 };

@@ -1,0 +1,65 @@
+// ControlPlane: carries out control commands on the control thread.
+//
+// A routing change is: apply the command to the RuntimeState (pure) →
+// persist the state file → publish the new snapshot to every worker → wait
+// for every worker's ack → reply. If persisting fails the reply is ok:false
+// and nothing is published. Every command is audited with the peer's uid and
+// pid and old → new state.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/control/command.hpp"
+#include "switchyard/control/control_server.hpp"
+#include "switchyard/core/runtime_state.hpp"
+#include "switchyard/core/settings.hpp"
+#include "switchyard/app/data_plane.hpp"
+
+namespace switchyard::app {
+
+class ControlPlane final : public control::CommandHandler {
+public:
+    ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
+                 std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit);
+
+    // The state the process starts from (state file or config), and the
+    // config it runs.
+    void start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
+               std::vector<std::string> conflicts);
+
+    const RuntimeState& runtime() const { return runtime_; }
+    const std::shared_ptr<const Settings>& settings() const { return settings_; }
+
+    void handle(const control::ControlCommand& command, const control::PeerCredentials& peer,
+                control::Reply reply) override;
+
+    // Re-reads the config file (SIGHUP and `reload`); the reply object says
+    // what happened.
+    void reload(std::function<void(boost::json::object)> done);
+
+private:
+    void status(control::Reply reply);
+    void mutate(const control::ControlCommand& command, const control::PeerCredentials& peer,
+                control::Reply reply);
+    void wait_drained(const std::string& pool, Duration timeout, control::Reply reply);
+    void schedule_drain_cut(const std::string& pool, Duration after, std::uint64_t generation);
+    void audit(const control::PeerCredentials& peer, std::string_view command,
+               std::string_view result);
+
+    boost::asio::io_context& io_;
+    DataPlane& data_plane_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::shared_ptr<spdlog::logger> audit_;
+    std::shared_ptr<const Settings> settings_;
+    RuntimeState runtime_;
+    std::vector<std::string> conflicts_;
+};
+
+}  // namespace switchyard::app

@@ -1,0 +1,298 @@
+#include "switchyard/app/control_plane.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <map>
+
+#include "switchyard/config/config_loader.hpp"
+#include "switchyard/control/state_file.hpp"
+#include "switchyard/core/runtime_transitions.hpp"
+#include "switchyard/core/units.hpp"
+
+namespace switchyard::app {
+
+namespace json = boost::json;
+using control::ControlCommand;
+using Verb = control::ControlCommand::Verb;
+
+namespace {
+
+std::string to_line(const json::object& o) { return json::serialize(o); }
+
+std::string error_line(std::string_view message) { return control::error_reply(message); }
+
+struct PoolTotals {
+    std::int64_t inflight = 0, tunnels = 0, idle = 0;
+};
+
+std::string describe(const RuntimeState& s) {
+    std::string out = "active=" + s.active;
+    if (!s.previous.empty()) out += " previous=" + s.previous;
+    if (!s.canary_pool.empty()) {
+        char weight[16];
+        std::snprintf(weight, sizeof weight, "%u.%02u%%", s.canary_weight_bp / 100, s.canary_weight_bp % 100);
+        out += " canary=" + s.canary_pool + ":" + weight;
+    }
+    out += " generation=" + std::to_string(s.generation);
+    return out;
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
+                           std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit)
+    : io_(io), data_plane_(data_plane), log_(std::move(log)), audit_(std::move(audit)) {}
+
+void ControlPlane::start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
+                         std::vector<std::string> conflicts) {
+    settings_ = std::move(settings);
+    runtime_ = std::move(runtime);
+    conflicts_ = std::move(conflicts);
+}
+
+void ControlPlane::audit(const control::PeerCredentials& peer, std::string_view command,
+                         std::string_view result) {
+    audit_->info("control uid={} pid={} command=\"{}\" {}", peer.uid, peer.pid, command, result);
+}
+
+void ControlPlane::handle(const ControlCommand& command, const control::PeerCredentials& peer,
+                          control::Reply reply) {
+    switch (command.verb) {
+        case Verb::status: status(std::move(reply)); return;
+        case Verb::switch_:
+        case Verb::canary:
+        case Verb::promote:
+        case Verb::rollback:
+        case Verb::server: mutate(command, peer, std::move(reply)); return;
+        case Verb::wait_drained:
+            wait_drained(command.pool, command.timeout.value_or(Duration(60000)), std::move(reply));
+            return;
+        case Verb::reload:
+            reload([this, peer, reply = std::move(reply)](json::object result) {
+                audit(peer, "reload", result["ok"].as_bool() ? "ok" : "refused");
+                reply(to_line(result));
+            });
+            return;
+        case Verb::upgrade:
+        case Verb::ramp:
+        case Verb::shadow:
+        case Verb::flag: reply(error_line("not implemented")); return;
+    }
+    reply(error_line("not implemented"));
+}
+
+void ControlPlane::status(control::Reply reply) {
+    data_plane_.collect([this, reply = std::move(reply)](proxy::WorkerStats stats) {
+        // Sum per (pool, address): a server whose DNS answer changed has
+        // several identities.
+        std::map<std::pair<std::string, std::string>, proxy::ServerStats> by_server;
+        for (const auto& s : stats) {
+            auto& t = by_server[{s.pool, s.address}];
+            t.inflight += s.inflight;
+            t.tunnels += s.tunnels;
+            t.idle_connections += s.idle_connections;
+        }
+        json::array pools;
+        for (const auto& p : settings_->pools) {
+            json::object po;
+            po["name"] = p.name;
+            const bool canary = p.name == runtime_.canary_pool && runtime_.canary_weight_bp > 0;
+            po["role"] = p.name == runtime_.active     ? "active"
+                         : canary                      ? "canary"
+                         : p.name == runtime_.previous ? "previous"
+                                                       : "standby";
+            PoolTotals totals;
+            json::array servers;
+            const auto admin_pool = runtime_.servers.find(p.name);
+            for (const auto& s : p.servers) {
+                const std::string address = s.address.to_string();
+                ServerAdmin admin;
+                if (admin_pool != runtime_.servers.end())
+                    if (auto it = admin_pool->second.find(address); it != admin_pool->second.end())
+                        admin = it->second;
+                proxy::ServerStats counts;
+                if (auto it = by_server.find({p.name, address}); it != by_server.end())
+                    counts = it->second;
+                json::object so;
+                so["address"] = address;
+                so["admin"] = control::admin_state_name(admin.state);
+                so["weight"] = admin.weight.value_or(s.weight);
+                so["inflight"] = counts.inflight;
+                so["tunnels"] = counts.tunnels;
+                so["idle_connections"] = counts.idle_connections;
+                servers.push_back(std::move(so));
+                totals.inflight += counts.inflight;
+                totals.tunnels += counts.tunnels;
+                totals.idle += counts.idle_connections;
+            }
+            po["inflight"] = totals.inflight;
+            po["tunnels"] = totals.tunnels;
+            po["idle_connections"] = totals.idle;
+            po["servers"] = std::move(servers);
+            pools.push_back(std::move(po));
+        }
+        json::array conflicts;
+        for (const auto& c : conflicts_) conflicts.push_back(json::string(c));
+        reply("{\"ok\":true," + control::routing_fields_json(runtime_) +
+              ",\"pools\":" + json::serialize(pools) + ",\"conflicts\":" +
+              json::serialize(conflicts) + "}");
+    });
+}
+
+void ControlPlane::mutate(const ControlCommand& command, const control::PeerCredentials& peer,
+                          control::Reply reply) {
+    const std::string text = command.text;
+    Transition t = apply(runtime_, command.routing, *settings_);
+    if (!t.ok) {
+        audit(peer, text, "refused: " + t.error);
+        reply(error_line(t.error));
+        return;
+    }
+    if (!t.changed) {
+        audit(peer, text, "ok, no change");
+        reply(control::state_reply(runtime_, false));
+        return;
+    }
+    // Durable before visible: a change the state file does not hold would
+    // be undone by a restart.
+    std::string error;
+    if (!control::save_state_file(settings_->server.state_file, t.next, error)) {
+        audit(peer, text, "failed: " + error);
+        reply(error_line("cannot write the state file: " + error + "; nothing changed"));
+        return;
+    }
+    const RuntimeState before = runtime_;
+    runtime_ = t.next;
+    const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
+    data_plane_.publish(settings_, runtime_,
+                        [this, peer, text, before, t, drain, reply = std::move(reply)] {
+                            audit(peer, text, describe(before) + " -> " + describe(t.next));
+                            if (!t.drain_pool.empty())
+                                schedule_drain_cut(t.drain_pool, drain, t.next.generation);
+                            reply(control::state_reply(t.next, true, t.drain_pool));
+                        });
+}
+
+// After `switch POOL drain=D`, what is still on the old pool after D is cut,
+// unless a later change made it take traffic again.
+void ControlPlane::schedule_drain_cut(const std::string& pool, Duration after,
+                                      std::uint64_t generation) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, after);
+    timer->async_wait([this, timer, pool, generation](boost::system::error_code ec) {
+        if (ec) return;
+        const bool serving = pool == runtime_.active ||
+                             (pool == runtime_.canary_pool && runtime_.canary_weight_bp > 0);
+        if (serving) return;
+        data_plane_.cut_pool(pool, [this, pool, generation](std::size_t cut) {
+            if (cut > 0)
+                log_->warn("drain of pool {} (generation {}) timed out: {} connections cut", pool,
+                           generation, cut);
+        });
+    });
+}
+
+void ControlPlane::wait_drained(const std::string& pool, Duration timeout, control::Reply reply) {
+    if (settings_->find_pool(pool) == nullptr) {
+        reply(error_line("pool " + pool + " does not exist"));
+        return;
+    }
+    struct Wait {
+        ControlPlane* self;
+        std::string pool;
+        control::Reply reply;
+        proxy::Clock::time_point start = proxy::Clock::now();
+        proxy::Clock::time_point deadline;
+        boost::asio::steady_timer timer;
+        Wait(ControlPlane* s, std::string p, control::Reply r, Duration timeout)
+            : self(s), pool(std::move(p)), reply(std::move(r)), deadline(start + timeout), timer(s->io_) {}
+    };
+    auto w = std::make_shared<Wait>(this, pool, std::move(reply), timeout);
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [w, poll] {
+        w->self->data_plane_.collect([w, poll](proxy::WorkerStats stats) {
+            PoolTotals t;
+            for (const auto& s : stats) {
+                if (s.pool != w->pool) continue;
+                t.inflight += s.inflight;
+                t.tunnels += s.tunnels;
+                t.idle += s.idle_connections;
+            }
+            const bool drained = t.inflight == 0 && t.tunnels == 0 && t.idle == 0;
+            const auto now = proxy::Clock::now();
+            if (drained || now >= w->deadline) {
+                json::object o;
+                o["ok"] = drained;
+                if (!drained)
+                    o["error"] = "timeout: pool " + w->pool + " still has " +
+                                 std::to_string(t.inflight) + " requests in flight, " +
+                                 std::to_string(t.tunnels) + " tunnels and " +
+                                 std::to_string(t.idle) + " idle upstream connections";
+                o["pool"] = w->pool;
+                o["drained"] = drained;
+                o["inflight"] = t.inflight;
+                o["tunnels"] = t.tunnels;
+                o["idle_connections"] = t.idle;
+                o["waited_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(now - w->start).count();
+                w->reply(to_line(o));
+                *poll = nullptr;  // break the cycle
+                return;
+            }
+            w->timer.expires_after(std::chrono::milliseconds(20));
+            w->timer.async_wait([poll](boost::system::error_code ec) {
+                if (!ec && *poll) (*poll)();
+            });
+        });
+    };
+    (*poll)();
+}
+
+void ControlPlane::reload(std::function<void(json::object)> done) {
+    json::object o;
+    auto result = config::load_file(settings_->source_path);
+    if (!result.ok()) {
+        json::array errors;
+        for (const auto& d : result.diagnostics)
+            if (d.severity == config::Diagnostic::Severity::error) errors.push_back(json::string(d.to_string()));
+        o["ok"] = false;
+        o["error"] = "the configuration has errors; the running one is kept";
+        o["errors"] = std::move(errors);
+        log_->error("reload refused: {} has errors", settings_->source_path);
+        done(std::move(o));
+        return;
+    }
+    auto next = std::make_shared<const Settings>(std::move(*result.settings));
+    // DESIGN.md "State": a reload must not remove the pools that take traffic,
+    // nor move users between pools by changing the seed mid-canary.
+    std::string refusal;
+    if (next->find_pool(runtime_.active) == nullptr)
+        refusal = "the new configuration has no pool " + runtime_.active + ", the active pool";
+    else if (runtime_.canary_weight_bp > 0 && next->find_pool(runtime_.canary_pool) == nullptr)
+        refusal = "the new configuration has no pool " + runtime_.canary_pool +
+                  ", a canary pool with a weight above 0";
+    else if (runtime_.canary_weight_bp > 0 && runtime_.canary_weight_bp < 10000 &&
+             next->routing.seed != settings_->routing.seed)
+        refusal = "routing.seed cannot change while a canary holds 0 < weight < 100%";
+    if (!refusal.empty()) {
+        o["ok"] = false;
+        o["error"] = refusal + "; the running configuration is kept";
+        log_->error("reload refused: {}", refusal);
+        done(std::move(o));
+        return;
+    }
+    auto reconciled = reconcile(runtime_, *next);
+    settings_ = next;
+    runtime_ = reconciled.state;
+    conflicts_ = reconciled.conflicts;
+    for (const auto& d : reconciled.dropped) log_->warn("reload: dropped state entry: {}", d);
+    data_plane_.publish(settings_, runtime_, [this, done = std::move(done)] {
+        json::object r;
+        r["ok"] = true;
+        r["summary"] = config::summary(*settings_);
+        log_->info("reloaded {}", settings_->source_path);
+        done(std::move(r));
+    });
+}
+
+}  // namespace switchyard::app
