@@ -250,6 +250,13 @@ int Server::run() {
         nofile.rlim_cur = nofile.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &nofile);
     }
+    // The control socket first: a second instance fails here, before it binds
+    // a port, and the socket exists once the ports answer. Commands are
+    // handled only once io_.run() runs, when the workers exist.
+    control_plane_ = std::make_unique<ControlPlane>(io_, *this, log_, audit_);
+    control_plane_->start(settings_, runtime_, conflicts_);
+    control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
+    control_server_->listen(settings_->control.socket, settings_->control.mode);
     open_listeners();
     resolve_all();
     routing_ = std::make_shared<RoutingState>(
@@ -273,10 +280,6 @@ int Server::run() {
             });
         });
     }
-    control_plane_ = std::make_unique<ControlPlane>(io_, *this, log_, audit_);
-    control_plane_->start(settings_, runtime_, conflicts_);
-    control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
-    control_server_->listen(settings_->control.socket, settings_->control.mode);
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
     signals_.add(SIGHUP);

@@ -19,15 +19,10 @@ struct NotBuilt {
 
 // THE list of accepted-but-not-built features. Delete a row when its feature
 // lands (and the test that expects its warning).
-constexpr std::array<NotBuilt, 16> kNotBuilt{{
+constexpr std::array<NotBuilt, 11> kNotBuilt{{
     {"server.shutdown_delay", "the shutdown delay", When::non_zero},
     {"listeners[*].tls", "TLS termination", When::present},
-    {"control", "the control socket", When::present},
     {"admin", "the admin listener", When::present},
-    {"routing.canary", "canary routing", When::positive_weight},
-    {"routing.sticky", "sticky assignment", When::present},
-    {"routing.override_header", "the override header", When::present},
-    {"routing.override_token", "the override header", When::present},
     {"pools.*.health", "active health checking", When::present},
     {"pools.*.outlier", "outlier ejection", When::present},
     {"pools.*.min_healthy", "the min_healthy gate", When::present},

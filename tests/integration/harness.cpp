@@ -1,5 +1,9 @@
 #include "harness.hpp"
 
+#include <sys/un.h>
+
+#include <cstring>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -510,7 +514,8 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
     std::ostringstream t;
     t << "[server]\n";
     t << "workers = " << cfg.workers << "\n";
-    t << "state_file = \"" << (dir / "state.json").string() << "\"\n";
+    t << "state_file = \"" << (cfg.state_file.empty() ? (dir / "state.json").string() : cfg.state_file)
+      << "\"\n";
     for (const auto& [k, v] : cfg.server)
         t << k << " = " << v << "\n";
     if (!cfg.timeouts.empty()) {
@@ -538,6 +543,7 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
     }
     t << "\n[routing]\n";
     t << "active = \"" << cfg.active << "\"\n";
+    for (const auto& [k, v] : cfg.routing) t << k << " = " << v << "\n";
     for (const auto& pool : cfg.pools) {
         t << "\n[pools." << pool.name << "]\n";
         t << "servers = [";
@@ -712,6 +718,33 @@ std::optional<ScriptedUpstream::Request> ScriptedUpstream::Conn::read_request(
     req.body = buf.substr(0, length);
     buf.erase(0, length);
     return req;
+}
+
+}  // namespace sy_it
+
+namespace sy_it {
+
+std::string control_command(const std::filesystem::path& socket, std::string_view line,
+                            Clock::duration timeout) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("socket(AF_UNIX) failed");
+    Socket s(fd);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        throw std::runtime_error("cannot connect to " + socket.string());
+    const auto deadline = after(timeout);
+    if (!s.send_all(std::string(line) + "\n", deadline))
+        throw std::runtime_error("cannot send to " + socket.string());
+    std::string reply;
+    char buf[4096];
+    while (reply.find('\n') == std::string::npos) {
+        long n = s.recv_some(buf, sizeof buf, deadline);
+        if (n <= 0) throw std::runtime_error("no reply to \"" + std::string(line) + "\": " + reply);
+        reply.append(buf, static_cast<std::size_t>(n));
+    }
+    return reply.substr(0, reply.find('\n'));
 }
 
 }  // namespace sy_it

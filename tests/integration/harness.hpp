@@ -299,6 +299,8 @@ struct ProxyConfig {
     std::string level = "warn";
     bool control_socket = true;  // [control] socket inside the temp dir
     std::string listener_extra;  // raw TOML lines added to the [[listeners]] entry
+    std::map<std::string, std::string> routing;  // [routing] beyond active, e.g. {"seed", "7"}
+    std::string state_file;  // empty: state.json in the temp dir
     // Prepended to the command line, e.g. {"prlimit", "--nofile=40:40", "--"}
     // (it must exec the proxy in place, so that the pid stays the proxy's).
     std::vector<std::string> launcher;
@@ -335,6 +337,11 @@ class Switchyard {
     std::filesystem::path access_log_;
     std::filesystem::path stderr_path_;
 };
+
+// Sends one line to a control socket and returns the reply line (without
+// '\n'); throws on connection errors or timeout.
+std::string control_command(const std::filesystem::path& socket, std::string_view line,
+                            Clock::duration timeout = seconds(5));
 
 // Runs `switchyard --check -c FILE`; returns {wait status, stdout, stderr}.
 struct CheckResult {

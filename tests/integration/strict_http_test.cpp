@@ -268,7 +268,7 @@ TEST_F(StrictHttp, EarlyHintsReachHttp11ClientsOnly) {
     c10.send("GET / HTTP/1.0\r\n\r\n");
     auto got = c10.read_until_close(seconds(3));
     EXPECT_EQ(got.bytes.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got.bytes;
-    EXPECT_EQ(got.bytes.find("103"), std::string::npos);
+    EXPECT_EQ(got.bytes.find("HTTP/1.1 103"), std::string::npos) << got.bytes;
 }
 
 TEST_F(StrictHttp, Http10GetsPersistenceOnlyWhenItAsks) {

@@ -215,16 +215,12 @@ TEST(ConfigDesignExample, LoadsWithExactlyTheNotBuiltWarnings) {
     EXPECT_THAT(lines(r),
                 ElementsAre("design.toml:38:12: warning: listeners[1].tls: accepted, but TLS "
                             "termination is not built yet",
-                            "design.toml:44:2: warning: control: accepted, but the control socket "
-                            "is not built yet",
                             "design.toml:48:2: warning: admin: accepted, but the admin listener is "
                             "not built yet",
-                            "design.toml:55:1: warning: routing.sticky: accepted, but sticky "
-                            "assignment is not built yet",
                             "design.toml:66:1: warning: pools.blue.retry_budget_percent: accepted, "
                             "but the retry budget is not built yet"));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_EQ(r.warning_count(), 5u);
+    EXPECT_EQ(r.warning_count(), 3u);
 }
 
 TEST(ConfigDesignExample, EveryValueIsRead) {
@@ -273,8 +269,7 @@ TEST(ConfigDesignExample, CommentedKeysAreValidToo) {
     EXPECT_EQ(r.error_count(), 0u);
     EXPECT_THAT(
         key_paths(r, Diagnostic::Severity::warning),
-        ElementsAre("listeners[1].tls", "control", "admin", "routing.sticky",
-                    "routing.override_header", "routing.override_token",
+        ElementsAre("listeners[1].tls", "admin",
                     "pools.blue.retry_budget_percent", "pools.blue.health", "pools.blue.outlier",
                     "pools.blue.min_healthy", "pools.blue.on_unhealthy", "pools.blue.tls"));
     const auto& blue = r.settings->pools[0];
@@ -321,8 +316,7 @@ TEST(ConfigReference, CommentedExamplesAreValidAndDocumentDefaults) {
     }
     EXPECT_THAT(
         key_paths(r, Diagnostic::Severity::warning),
-        ElementsAre("listeners[1].tls", "control", "admin", "routing.sticky",
-                    "routing.override_header", "routing.override_token",
+        ElementsAre("listeners[1].tls", "admin",
                     "pools.blue.retry_budget_percent", "pools.blue.health", "pools.blue.outlier",
                     "pools.blue.min_healthy", "pools.blue.on_unhealthy", "pools.blue.tls"));
     const Settings& s = *r.settings;
@@ -1306,11 +1300,12 @@ colour = "blue"
 }
 
 TEST(ConfigErrors, WarningsDoNotPreventLoading) {
-    auto r = load_with("[control]\nsocket = \"/tmp/x.sock\"\n");
+    auto r = load_with("[admin]\naddress = \"127.0.0.1:9901\"\n");
     EXPECT_TRUE(r.ok());
     EXPECT_EQ(r.error_count(), 0u);
     EXPECT_EQ(r.warning_count(), 1u);
-    EXPECT_EQ(r.settings->control.socket, "/tmp/x.sock");
+    ASSERT_TRUE(r.settings->admin);
+    EXPECT_EQ(r.settings->admin->address.port, 9901);
 }
 
 TEST(ConfigErrors, SyntaxErrorHasItsPosition) {
@@ -1373,17 +1368,7 @@ servers = [{ address = "h:2" }]
             "t.toml:2:1: warning: server.shutdown_delay: accepted, but the shutdown delay is not "
             "built yet",
             "t.toml:7:1: warning: listeners[0].tls: accepted, but TLS termination is not built yet",
-            "t.toml:8:2: warning: control: accepted, but the control socket is not built yet",
             "t.toml:10:2: warning: admin: accepted, but the admin listener is not built yet",
-            "t.toml:13:1: warning: routing.canary: accepted, but canary routing is not built yet",
-            "t.toml:14:1: warning: routing.sticky: accepted, but sticky assignment is not built "
-            "yet",
-            "t.toml:15:1: warning: routing.override_header: accepted, but the override header is "
-            "not "
-            "built yet",
-            "t.toml:16:1: warning: routing.override_token: accepted, but the override header is "
-            "not "
-            "built yet",
             "t.toml:19:1: warning: pools.blue.max_connections_per_server: accepted, but the "
             "per-server connection limit is not built yet",
             "t.toml:20:1: warning: pools.blue.max_pending_per_server: accepted, but the per-server "
