@@ -127,6 +127,24 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
     }
     if (!is_valid_method(head.method_string())) return 400;
     if (head.method() == bhttp::verb::connect) return 405;
+    // RFC 9112 §3.2: origin-form; a valid http(s) absolute-form, whose
+    // authority is the host (the proxy rewrites it to origin-form); "*" for
+    // OPTIONS only. Anything else (userinfo, fragments, other schemes, raw
+    // non-ASCII) must not reach an upstream.
+    const std::string_view target = head.target();
+    if (target == "*") {
+        if (head.method_string() != "OPTIONS") return 400;
+    } else if (!target.empty() && target.front() == '/') {
+        if (!is_valid_origin_form(target)) return 400;
+    } else if (auto abs = split_absolute_form(target)) {  // no userinfo, no fragment
+        const std::string_view pq = abs->path_and_query;  // "", "/p?q" or "?q"
+        const bool ok = pq.empty() || (pq.front() == '/' ? is_valid_origin_form(pq)
+                                                         : is_valid_origin_form("/" + std::string(pq)));
+        if (!ok) return 400;
+        facts.host = abs->authority;
+    } else {
+        return 400;
+    }
     if (loop) return 508;
     // RFC 9110 §7.8: Upgrade is ignored in HTTP/1.0; only WebSocket is tunnelled.
     facts.upgrade_websocket = head.version() >= 11 && facts.connection.has_upgrade() &&
@@ -248,6 +266,10 @@ unsigned inspect_response(const ResponseHeadParser& head, bool request_was_head,
     }
     if (lines.overflow || facts.connection.malformed() || facts.connection.overflowed())
         return 502;
+    // RFC 9110 §15: a status is 100..599; Beast takes any three digits.
+    if (head.status() < 100 || head.status() > 599) return 502;
+    // A Date the Connection field names is removed: it does not count.
+    if (facts.has_date && facts.connection.names("date")) facts.has_date = false;
     facts.framing = response_framing(head.version(), head.status(), request_was_head, false,
                                      {lines.cl.data(), lines.cl_count},
                                      {lines.te.data(), lines.te_count});

@@ -283,3 +283,43 @@ TEST(HeaderRules, SwitchingProtocolsKeepsUpgradeForTheTunnel) {
 
 }  // namespace
 }  // namespace switchyard::http
+
+namespace switchyard::http {
+namespace {
+
+TEST(HeaderRules, RequestTargetsAreValidated) {
+    // Found by fuzzing: nothing checked the target form.
+    EXPECT_EQ(Request("GET /a?b=c HTTP/1.1\r\nHost: a\r\n\r\n").refused, 0u);
+    EXPECT_EQ(Request("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").refused, 0u);
+    EXPECT_EQ(Request("GET * HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
+    EXPECT_EQ(Request("GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
+    EXPECT_EQ(Request("GET foo HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
+    EXPECT_EQ(Request("GET ftp://a.example/x HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
+    EXPECT_EQ(Request("GET http://user@evil.example/x HTTP/1.1\r\nHost: good.example\r\n\r\n").refused,
+              400u);
+    EXPECT_EQ(Request("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
+    // A valid absolute-form: its authority is the host the request is routed by.
+    Request abs("GET http://origin.example:8080/p HTTP/1.1\r\nHost: other\r\n\r\n");
+    EXPECT_EQ(abs.refused, 0u);
+    EXPECT_EQ(abs.facts.host, "origin.example:8080");
+}
+
+TEST(HeaderRules, StatusOutsideTheRangeIs502) {
+    EXPECT_EQ(Response("HTTP/1.1 002 OK\r\nContent-Length: 0\r\n\r\n").refused, 502u);
+    EXPECT_EQ(Response("HTTP/1.1 600 X\r\nContent-Length: 0\r\n\r\n").refused, 502u);
+    EXPECT_EQ(Response("HTTP/1.1 599 X\r\nContent-Length: 0\r\n\r\n").refused, 0u);
+}
+
+TEST(HeaderRules, DateNamedByConnectionIsReplaced) {
+    Response r("HTTP/1.1 200 OK\r\nConnection: Date\r\nDate: old\r\nContent-Length: 0\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    ClientResponseOptions o;
+    o.date_field = "Date: new\r\n";
+    std::string out;
+    write_client_response_head(r.parser, r.facts, o, out);
+    EXPECT_EQ(out.find("Date: old"), std::string::npos);
+    EXPECT_NE(out.find("Date: new\r\n"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace switchyard::http
