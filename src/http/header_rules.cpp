@@ -63,6 +63,11 @@ bool via_names(std::string_view value, std::string_view via_name) {
     return found;
 }
 
+// "?q" (an absolute-form target with no path) is valid iff "/?q" is.
+bool is_valid_query_only(std::string_view query) {
+    return is_valid_origin_form("/" + std::string(query));
+}
+
 bool is_options_or_trace(std::string_view method) { return method == "OPTIONS" || method == "TRACE"; }
 
 bool is_forwarded_field(std::string_view name) {
@@ -138,9 +143,11 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
         if (!is_valid_origin_form(target)) return 400;
     } else if (auto abs = split_absolute_form(target)) {  // no userinfo, no fragment
         const std::string_view pq = abs->path_and_query;  // "", "/p?q" or "?q"
-        const bool ok = pq.empty() || (pq.front() == '/' ? is_valid_origin_form(pq)
-                                                         : is_valid_origin_form("/" + std::string(pq)));
-        if (!ok) return 400;
+        if (!pq.empty() && pq.front() != '/') {
+            if (!is_valid_query_only(pq)) return 400;
+        } else if (!pq.empty() && !is_valid_origin_form(pq)) {
+            return 400;
+        }
         facts.host = abs->authority;
     } else {
         return 400;
