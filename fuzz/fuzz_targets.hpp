@@ -368,22 +368,19 @@ inline void check_upstream_request(const http::RequestHeadParser& head,
 
     // RFC 9112 §3.2: the proxy sends origin-form (a valid http(s) absolute-form
     // becomes one), or "*" for OPTIONS; any other target is a malformed request
-    // line (400) that must not reach an upstream (DESIGN.md). Today nothing
-    // checks it: "GET http://user@evil/x" with "Host: good" is routed by Host
-    // and forwarded as is, "GET /a#frag", "GET foo", "GET *" too. Reported
-    // for src/http (inspect_request).
-    SY_FUZZ_KNOWN_ISSUE("request-target-not-validated",
-                        http::is_valid_origin_form(again.target()) ||
-                            (again.target() == "*" && again.method_string() == "OPTIONS"));
+    // line (400) that never reaches an upstream (DESIGN.md). Regressions:
+    // fuzz/regressions/request_head/target_* (absolute-form with userinfo was
+    // routed by Host and forwarded as is: host confusion).
+    SY_FUZZ_CHECK(http::is_valid_origin_form(again.target()) ||
+                  (again.target() == "*" && again.method_string() == "OPTIONS"));
 }
 
 inline void check_client_response(const http::ResponseHeadParser& head, bool request_was_head,
                                   const http::ResponseFacts& facts, std::string_view body,
                                   std::uint64_t h) {
-    // Beast takes any three digits; write_client_response_head writes status
-    // 2 as "HTTP/1.1 2 OK", which is not a status line (RFC 9112 §4: 3DIGIT;
-    // RFC 9110 §15: 100..599). Reported for src/http.
-    SY_FUZZ_KNOWN_ISSUE("response-status-below-100", head.status() >= 100);
+    // Beast takes any three digits; the proxy relays 100..599 only (RFC 9110
+    // §15). Regression: response_status_002_relayed_as_2 ("HTTP/1.1 2 OK").
+    SY_FUZZ_CHECK(head.status() >= 100 && head.status() <= 599);
 
     // The options ClientSession chooses (src/proxy/client_session.cpp): a
     // 101 starts a tunnel, other 1xx are relayed as they are, a final
@@ -447,12 +444,9 @@ inline void check_client_response(const http::ResponseHeadParser& head, bool req
         check_relayed_body(body, facts.framing, chunked_out, facts2.framing);
     }
     if (!options.date_field.empty()) {
-        // RFC 9110 §6.6.1: a response forwarded without Date gets one. An
-        // upstream's "Connection: Date" makes the proxy drop the Date it
-        // sent, and write_client_response_head adds none since the upstream
-        // had one (facts.has_date). Reported for src/http.
-        SY_FUZZ_KNOWN_ISSUE("date-named-by-connection",
-                            facts2.has_date || !facts.connection.names("date"));
+        // RFC 9110 §6.6.1: a response forwarded without Date gets one, also
+        // when the upstream's Connection named its Date (regression:
+        // response_date_named_by_connection).
         SY_FUZZ_CHECK(facts2.has_date);
     }
 }
