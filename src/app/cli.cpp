@@ -36,7 +36,8 @@ int run_cli(int argc, char** argv) {
     }
 
     auto result = config::load_file(opt.config_path);
-    for (const auto& d : result.diagnostics) std::cerr << d.to_string() << "\n";
+    for (const auto& d : result.diagnostics)
+        std::cerr << d.to_string() << "\n";
     if (!result.ok()) {
         std::cerr << "switchyard: " << opt.config_path << ": configuration has errors\n";
         return 1;
@@ -49,7 +50,9 @@ int run_cli(int argc, char** argv) {
     std::vector<std::string> conflicts;
     std::string state_error;
     switch (control::load_state_file(settings->server.state_file, runtime, state_error)) {
-        case control::LoadStatus::missing: runtime = initial_runtime_state(*settings); break;
+        case control::LoadStatus::missing:
+            runtime = initial_runtime_state(*settings);
+            break;
         case control::LoadStatus::corrupt:
             if (!opt.reset_state) {
                 std::cerr << "switchyard: state file " << settings->server.state_file
@@ -58,8 +61,8 @@ int run_cli(int argc, char** argv) {
                              "config's routing\n";
                 return 1;
             }
-            std::cerr << "switchyard: state file " << settings->server.state_file
-                      << " is corrupt (" << state_error << "); --reset-state: starting from the config\n";
+            std::cerr << "switchyard: state file " << settings->server.state_file << " is corrupt ("
+                      << state_error << "); --reset-state: starting from the config\n";
             runtime = initial_runtime_state(*settings);
             break;
         case control::LoadStatus::ok: {
@@ -73,7 +76,8 @@ int run_cli(int argc, char** argv) {
     }
     if (opt.check) {
         std::cout << config::summary(*settings) << "\n";
-        for (const auto& c : conflicts) std::cout << "state: " << c << "\n";
+        for (const auto& c : conflicts)
+            std::cout << "state: " << c << "\n";
         return 0;
     }
 
@@ -82,7 +86,8 @@ int run_cli(int argc, char** argv) {
     try {
         auto log = make_error_logger(settings->log);
         auto audit = make_audit_logger(settings->log);
-        for (const auto& c : conflicts) log->warn("state: {}", c);
+        for (const auto& c : conflicts)
+            log->warn("state: {}", c);
         Server server(settings, std::move(runtime), std::move(conflicts), log, audit);
         return server.run();
     } catch (const std::exception& e) {

@@ -19,9 +19,13 @@ using Verb = control::ControlCommand::Verb;
 
 namespace {
 
-std::string to_line(const json::object& o) { return json::serialize(o); }
+std::string to_line(const json::object& o) {
+    return json::serialize(o);
+}
 
-std::string error_line(std::string_view message) { return control::error_reply(message); }
+std::string error_line(std::string_view message) {
+    return control::error_reply(message);
+}
 
 struct PoolTotals {
     std::int64_t inflight = 0, tunnels = 0, idle = 0;
@@ -32,7 +36,8 @@ std::string describe(const RuntimeState& s) {
     if (!s.previous.empty()) out += " previous=" + s.previous;
     if (!s.canary_pool.empty()) {
         char weight[16];
-        std::snprintf(weight, sizeof weight, "%u.%02u%%", s.canary_weight_bp / 100, s.canary_weight_bp % 100);
+        std::snprintf(weight, sizeof weight, "%u.%02u%%", s.canary_weight_bp / 100,
+                      s.canary_weight_bp % 100);
         out += " canary=" + s.canary_pool + ":" + weight;
     }
     out += " generation=" + std::to_string(s.generation);
@@ -42,7 +47,8 @@ std::string describe(const RuntimeState& s) {
 }  // namespace
 
 ControlPlane::ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
-                           std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit)
+                           std::shared_ptr<spdlog::logger> log,
+                           std::shared_ptr<spdlog::logger> audit)
     : io_(io), data_plane_(data_plane), log_(std::move(log)), audit_(std::move(audit)) {}
 
 void ControlPlane::start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
@@ -60,12 +66,16 @@ void ControlPlane::audit(const control::PeerCredentials& peer, std::string_view 
 void ControlPlane::handle(const ControlCommand& command, const control::PeerCredentials& peer,
                           control::Reply reply) {
     switch (command.verb) {
-        case Verb::status: status(std::move(reply)); return;
+        case Verb::status:
+            status(std::move(reply));
+            return;
         case Verb::switch_:
         case Verb::canary:
         case Verb::promote:
         case Verb::rollback:
-        case Verb::server: mutate(command, peer, std::move(reply)); return;
+        case Verb::server:
+            mutate(command, peer, std::move(reply));
+            return;
         case Verb::wait_drained:
             wait_drained(command.pool, command.timeout.value_or(Duration(60000)), std::move(reply));
             return;
@@ -78,7 +88,9 @@ void ControlPlane::handle(const ControlCommand& command, const control::PeerCred
         case Verb::upgrade:
         case Verb::ramp:
         case Verb::shadow:
-        case Verb::flag: reply(error_line("not implemented")); return;
+        case Verb::flag:
+            reply(error_line("not implemented"));
+            return;
     }
     reply(error_line("not implemented"));
 }
@@ -134,10 +146,10 @@ void ControlPlane::status(control::Reply reply) {
             pools.push_back(std::move(po));
         }
         json::array conflicts;
-        for (const auto& c : conflicts_) conflicts.push_back(json::string(c));
-        reply("{\"ok\":true," + control::routing_fields_json(runtime_) +
-              ",\"pools\":" + json::serialize(pools) + ",\"conflicts\":" +
-              json::serialize(conflicts) + "}");
+        for (const auto& c : conflicts_)
+            conflicts.push_back(json::string(c));
+        reply("{\"ok\":true," + control::routing_fields_json(runtime_) + ",\"pools\":" +
+              json::serialize(pools) + ",\"conflicts\":" + json::serialize(conflicts) + "}");
     });
 }
 
@@ -206,7 +218,11 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
         proxy::Clock::time_point deadline;
         boost::asio::steady_timer timer;
         Wait(ControlPlane* s, std::string p, control::Reply r, Duration timeout)
-            : self(s), pool(std::move(p)), reply(std::move(r)), deadline(start + timeout), timer(s->io_) {}
+            : self(s),
+              pool(std::move(p)),
+              reply(std::move(r)),
+              deadline(start + timeout),
+              timer(s->io_) {}
     };
     auto w = std::make_shared<Wait>(this, pool, std::move(reply), timeout);
     auto poll = std::make_shared<std::function<void()>>();
@@ -234,7 +250,8 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
                 o["inflight"] = t.inflight;
                 o["tunnels"] = t.tunnels;
                 o["idle_connections"] = t.idle;
-                o["waited_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(now - w->start).count();
+                o["waited_ms"] =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - w->start).count();
                 w->reply(to_line(o));
                 *poll = nullptr;  // break the cycle
                 return;
@@ -254,7 +271,8 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
     if (!result.ok()) {
         json::array errors;
         for (const auto& d : result.diagnostics)
-            if (d.severity == config::Diagnostic::Severity::error) errors.push_back(json::string(d.to_string()));
+            if (d.severity == config::Diagnostic::Severity::error)
+                errors.push_back(json::string(d.to_string()));
         o["ok"] = false;
         o["error"] = "the configuration has errors; the running one is kept";
         o["errors"] = std::move(errors);
@@ -281,15 +299,25 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
         done(std::move(o));
         return;
     }
+    // Listeners and log targets are opened at start; until reload can open and
+    // close them (hot reload of listeners), say so instead of ignoring it.
+    json::array warnings;
+    if (next->listeners != settings_->listeners)
+        warnings.push_back("listener changes take effect at the next restart");
+    if (next->log != settings_->log)
+        warnings.push_back("log target changes take effect at the next restart");
+    for (const auto& w : warnings) log_->warn("reload: {}", w.as_string().c_str());
     auto reconciled = reconcile(runtime_, *next);
     settings_ = next;
     runtime_ = reconciled.state;
     conflicts_ = reconciled.conflicts;
-    for (const auto& d : reconciled.dropped) log_->warn("reload: dropped state entry: {}", d);
-    data_plane_.publish(settings_, runtime_, [this, done = std::move(done)] {
+    for (const auto& d : reconciled.dropped)
+        log_->warn("reload: dropped state entry: {}", d);
+    data_plane_.publish(settings_, runtime_, [this, warnings, done = std::move(done)] {
         json::object r;
         r["ok"] = true;
         r["summary"] = config::summary(*settings_);
+        if (!warnings.empty()) r["warnings"] = warnings;
         log_->info("reloaded {}", settings_->source_path);
         done(std::move(r));
     });

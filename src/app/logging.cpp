@@ -7,7 +7,8 @@ namespace switchyard::app {
 
 namespace {
 spdlog::sink_ptr make_sink(const std::string& target) {
-    if (target == "stderr" || target.empty()) return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    if (target == "stderr" || target.empty())
+        return std::make_shared<spdlog::sinks::stderr_sink_mt>();
     if (target == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_mt>();
     return std::make_shared<spdlog::sinks::basic_file_sink_mt>(target);
 }

@@ -6,12 +6,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
-#include <boost/json/serialize.hpp>
 #include <unistd.h>
+#include <boost/json/serialize.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <atomic>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -41,7 +41,8 @@ int open_listen_socket(const Endpoint& address, int backlog) {
         }
         int one = 1;
         ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (ai->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (ai->ai_family == AF_INET6)
+            ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
         if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, backlog) == 0) {
             ::freeaddrinfo(res);
             return fd;
@@ -71,7 +72,8 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
 }
 
 Server::~Server() {
-    for (int fd : listen_fds_) ::close(fd);
+    for (int fd : listen_fds_)
+        ::close(fd);
 }
 
 void Server::open_listeners() {
@@ -105,8 +107,10 @@ void Server::resolve_all() {
             for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
                 char buf[INET6_ADDRSTRLEN];
                 const void* a = ai->ai_family == AF_INET
-                                    ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
-                                    : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
+                                    ? static_cast<const void*>(
+                                          &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
+                                    : static_cast<const void*>(
+                                          &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
                 if (::inet_ntop(ai->ai_family, a, buf, sizeof buf) != nullptr &&
                     std::find(ips.begin(), ips.end(), buf) == ips.end())
                     ips.emplace_back(buf);
@@ -142,8 +146,9 @@ void Server::refresh_dns() {
     auto left = std::make_shared<std::size_t>(names.size());
     for (const auto& name : names) {
         resolver_.async_resolve(
-            name, "", [this, name, fresh, left](boost::system::error_code ec,
-                                                asio::ip::tcp::resolver::results_type results) {
+            name, "",
+            [this, name, fresh, left](boost::system::error_code ec,
+                                      asio::ip::tcp::resolver::results_type results) {
                 if (!ec) {
                     auto& ips = (*fresh)[name];
                     for (const auto& r : results) {
@@ -166,7 +171,9 @@ void Server::refresh_dns() {
     }
 }
 
-void Server::republish() { publish(settings_, runtime_, nullptr); }
+void Server::republish() {
+    publish(settings_, runtime_, nullptr);
+}
 
 // Every worker gets the snapshot by a post; the last ack (on its own thread)
 // posts `applied` back to the control thread.
@@ -211,7 +218,8 @@ void Server::cut_pool(const std::string& pool, std::function<void(std::size_t)> 
     for (auto& w : workers_) {
         w->cut_pool(pool, [this, total, left, cb](std::size_t n) {
             total->fetch_add(n);
-            if (left->fetch_sub(1) == 1 && *cb) asio::post(io_, [total, cb] { (*cb)(total->load()); });
+            if (left->fetch_sub(1) == 1 && *cb)
+                asio::post(io_, [total, cb] { (*cb)(total->load()); });
         });
     }
 }
@@ -226,14 +234,17 @@ void Server::on_signal(int signo) {
     } else if (signo == SIGINT || signo == SIGTERM) {
         if (stopping_) return;
         stopping_ = true;
-        log_->info("signal {}: draining (up to {} ms)", signo, settings_->server.drain_timeout.count());
+        log_->info("signal {}: draining (up to {} ms)", signo,
+                   settings_->server.drain_timeout.count());
         sd_notify(0, "STOPPING=1");
         if (control_server_) control_server_->stop();
         dns_timer_.cancel();
         resolver_.cancel();
         auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
-        for (auto& w : workers_) w->begin_shutdown(deadline);
-        for (int fd : listen_fds_) ::close(fd);
+        for (auto& w : workers_)
+            w->begin_shutdown(deadline);
+        for (int fd : listen_fds_)
+            ::close(fd);
         listen_fds_.clear();
         // The workers end on their own once drained and say so (run()).
     }
@@ -266,7 +277,8 @@ int Server::run() {
     for (unsigned i = 0; i < n; ++i)
         workers_.push_back(std::make_unique<proxy::Worker>(i, shared_, settings_, routing_));
     std::vector<proxy::Worker*> peers;
-    for (auto& w : workers_) peers.push_back(w.get());
+    for (auto& w : workers_)
+        peers.push_back(w.get());
     for (auto& w : workers_) {
         w->set_peers(peers);
         for (std::size_t i = 0; i < listen_fds_.size(); ++i) {
@@ -288,9 +300,12 @@ int Server::run() {
     });
     schedule_dns_refresh();
     std::string where;
-    for (const auto& l : listeners_) where += (where.empty() ? "" : ", ") + l->name;
+    for (const auto& l : listeners_)
+        where += (where.empty() ? "" : ", ") + l->name;
     log_->info("switchyard serving on {} with {} workers; active pool {}", where, n,
-               routing_->pools.empty() ? "-" : routing_->pools[static_cast<std::size_t>(routing_->active)].name);
+               routing_->pools.empty()
+                   ? "-"
+                   : routing_->pools[static_cast<std::size_t>(routing_->active)].name);
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s", where.c_str());
     io_.run();
     workers_.clear();

@@ -24,7 +24,8 @@ std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_v
     if (done_ || failed_ || available.empty()) return 0;
     switch (kind_) {
         case BodyKind::content_length: {
-            auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available.size()));
+            auto n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available.size()));
             out.push_back(available.substr(0, n));
             remaining_ -= n;
             payload_ += n;
@@ -43,7 +44,8 @@ std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_v
                 return 0;
             }
             std::uint64_t n = 0;
-            for (auto piece : decoded_) n += piece.size();
+            for (auto piece : decoded_)
+                n += piece.size();
             payload_ += n;
             if (n > 0 && chunked_sink_) {
                 // One chunk per write whatever the client's chunk sizes were:
@@ -60,7 +62,8 @@ std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_v
             }
             return used;
         }
-        case BodyKind::none: return 0;
+        case BodyKind::none:
+            return 0;
     }
     return 0;
 }

@@ -7,17 +7,24 @@ namespace switchyard::http {
 namespace {
 namespace beast = boost::beast;
 
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+std::string_view sv(beast::string_view s) {
+    return {s.data(), s.size()};
+}
 }  // namespace
 
 unsigned status_for(HeadError e) {
     switch (e) {
-        case HeadError::none: return 0;
+        case HeadError::none:
+            return 0;
         case HeadError::malformed:
-        case HeadError::bad_field: return 400;
-        case HeadError::target_too_long: return 414;
-        case HeadError::header_too_large: return 431;
-        case HeadError::bad_version: return 505;
+        case HeadError::bad_field:
+            return 400;
+        case HeadError::target_too_long:
+            return 414;
+        case HeadError::header_too_large:
+            return 431;
+        case HeadError::bad_version:
+            return 505;
     }
     return 400;
 }
@@ -87,7 +94,8 @@ ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
     if (ec || !head_done_) {
         if (error_ != HeadError::none) return ParseStatus::error;
         if (ec == bhttp::error::header_limit) return fail(HeadError::header_too_large);
-        return fail(ec == bhttp::error::bad_version ? HeadError::bad_version : HeadError::malformed);
+        return fail(ec == bhttp::error::bad_version ? HeadError::bad_version
+                                                    : HeadError::malformed);
     }
     head_bytes_ = used;
     return ParseStatus::done;

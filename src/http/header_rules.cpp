@@ -38,6 +38,22 @@ void append_number(std::string& out, std::uint64_t v) {
     out.append(buf, r.ptr);
 }
 
+// Hop-by-hop fields (RFC 9110 §7.6.1), by Beast's id: never forwarded.
+bool is_hop_by_hop_field(bhttp::field id) {
+    switch (id) {
+        case bhttp::field::connection:
+        case bhttp::field::keep_alive:
+        case bhttp::field::proxy_connection:
+        case bhttp::field::te:
+        case bhttp::field::trailer:
+        case bhttp::field::transfer_encoding:
+        case bhttp::field::upgrade:
+            return true;
+        default:
+            return false;
+    }
+}
+
 bool has_token(std::string_view list, std::string_view token) {
     bool found = false;
     for_each_token(list, [&](std::string_view t) {
@@ -68,7 +84,9 @@ bool is_valid_query_only(std::string_view query) {
     return is_valid_origin_form("/" + std::string(query));
 }
 
-bool is_options_or_trace(std::string_view method) { return method == "OPTIONS" || method == "TRACE"; }
+bool is_options_or_trace(std::string_view method) {
+    return method == "OPTIONS" || method == "TRACE";
+}
 
 bool is_forwarded_field(std::string_view name) {
     return iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
@@ -88,20 +106,28 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
         // CGI-style upstreams read X_User as X-User: refuse the ambiguity.
         if (f.name.find('_') != std::string_view::npos) return 400;
         switch (f.id) {
-            case bhttp::field::connection: facts.connection.add(f.value); break;
+            case bhttp::field::connection:
+                facts.connection.add(f.value);
+                break;
             case bhttp::field::host:
                 facts.host = f.value;
                 ++facts.host_count;
                 break;
-            case bhttp::field::content_length: lines.add(lines.cl, lines.cl_count, f.value); break;
+            case bhttp::field::content_length:
+                lines.add(lines.cl, lines.cl_count, f.value);
+                break;
             case bhttp::field::transfer_encoding:
                 lines.add(lines.te, lines.te_count, f.value);
                 break;
             case bhttp::field::expect:
                 facts.expect_continue = iequals(f.value, "100-continue");
                 break;
-            case bhttp::field::upgrade: upgrade = f.value; break;
-            case bhttp::field::via: loop = loop || via_names(f.value, via_name); break;
+            case bhttp::field::upgrade:
+                upgrade = f.value;
+                break;
+            case bhttp::field::via:
+                loop = loop || via_names(f.value, via_name);
+                break;
             case bhttp::field::max_forwards:
                 if (options_or_trace) {
                     auto v = parse_content_length(std::span<const std::string_view>(&f.value, 1));
@@ -183,20 +209,16 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
     std::string_view xff_first;
     bool xff_many = false;
     for (const auto& f : head.fields()) {
+        if (is_hop_by_hop_field(f.id)) continue;
         switch (f.id) {
-            case bhttp::field::connection:
-            case bhttp::field::keep_alive:
-            case bhttp::field::proxy_connection:
-            case bhttp::field::te:
-            case bhttp::field::trailer:
-            case bhttp::field::transfer_encoding:
-            case bhttp::field::upgrade:
-            case bhttp::field::content_length: continue;
+            case bhttp::field::content_length:  // the proxy writes its own framing
+                continue;
             case bhttp::field::host:
                 append_field(out, f.name, host);
                 host_written = true;
                 continue;
-            default: break;
+            default:
+                break;
         }
         if (f.id == bhttp::field::max_forwards && facts.max_forwards &&
             is_options_or_trace(head.method_string())) {
@@ -250,8 +272,11 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
             append_number(out, facts.framing.length);
             out.append("\r\n");
             break;
-        case BodyKind::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
-        default: break;
+        case BodyKind::chunked:
+            out.append("Transfer-Encoding: chunked\r\n");
+            break;
+        default:
+            break;
     }
     out.append("\r\n");
 }
@@ -261,29 +286,37 @@ unsigned inspect_response(const ResponseHeadParser& head, bool request_was_head,
     FramingLines lines;
     for (const auto& f : head.fields()) {
         switch (f.id) {
-            case bhttp::field::connection: facts.connection.add(f.value); break;
-            case bhttp::field::content_length: lines.add(lines.cl, lines.cl_count, f.value); break;
+            case bhttp::field::connection:
+                facts.connection.add(f.value);
+                break;
+            case bhttp::field::content_length:
+                lines.add(lines.cl, lines.cl_count, f.value);
+                break;
             case bhttp::field::transfer_encoding:
                 lines.add(lines.te, lines.te_count, f.value);
                 break;
-            case bhttp::field::date: facts.has_date = true; break;
-            case bhttp::field::upgrade: facts.upgrade = f.value; break;
-            default: break;
+            case bhttp::field::date:
+                facts.has_date = true;
+                break;
+            case bhttp::field::upgrade:
+                facts.upgrade = f.value;
+                break;
+            default:
+                break;
         }
     }
-    if (lines.overflow || facts.connection.malformed() || facts.connection.overflowed())
-        return 502;
+    if (lines.overflow || facts.connection.malformed() || facts.connection.overflowed()) return 502;
     // RFC 9110 §15: a status is 100..599; Beast takes any three digits.
     if (head.status() < 100 || head.status() > 599) return 502;
     // A Date the Connection field names is removed: it does not count.
     if (facts.has_date && facts.connection.names("date")) facts.has_date = false;
-    facts.framing = response_framing(head.version(), head.status(), request_was_head, false,
-                                     {lines.cl.data(), lines.cl_count},
-                                     {lines.te.data(), lines.te_count});
+    facts.framing =
+        response_framing(head.version(), head.status(), request_was_head, false,
+                         {lines.cl.data(), lines.cl_count}, {lines.te.data(), lines.te_count});
     if (facts.framing.error != FramingError::none) return 502;
-    facts.persistent = head.version() >= 11 ? !facts.connection.has_close()
-                                            : facts.connection.has_keep_alive() &&
-                                                  !facts.connection.has_close();
+    facts.persistent = head.version() >= 11
+                           ? !facts.connection.has_close()
+                           : facts.connection.has_keep_alive() && !facts.connection.has_close();
     if (facts.framing.kind == BodyKind::until_close || facts.framing.must_close)
         facts.persistent = false;
     return 0;
@@ -298,20 +331,9 @@ void write_client_response_head(const ResponseHeadParser& head, const ResponseFa
     out.append(head.reason().empty() ? reason_phrase(head.status()) : head.reason());
     out.append("\r\n");
     for (const auto& f : head.fields()) {
-        switch (f.id) {
-            case bhttp::field::connection:
-            case bhttp::field::keep_alive:
-            case bhttp::field::proxy_connection:
-            case bhttp::field::te:
-            case bhttp::field::trailer:
-            case bhttp::field::transfer_encoding:
-            case bhttp::field::upgrade: continue;
-            case bhttp::field::content_length:
-                // Bodiless responses (HEAD, 304) keep the length they describe.
-                if (facts.framing.kind == BodyKind::none) break;
-                continue;
-            default: break;
-        }
+        if (is_hop_by_hop_field(f.id)) continue;
+        // Bodiless responses (HEAD, 304) keep the length they describe.
+        if (f.id == bhttp::field::content_length && facts.framing.kind != BodyKind::none) continue;
         if (facts.connection.names(f.name)) continue;
         out.append(f.name);
         out.append(": ");
@@ -371,35 +393,64 @@ void write_max_forwards_response(const RequestHeadParser& head, bool close,
 
 std::string_view reason_phrase(unsigned status) {
     switch (status) {
-        case 100: return "Continue";
-        case 101: return "Switching Protocols";
-        case 103: return "Early Hints";
-        case 200: return "OK";
-        case 201: return "Created";
-        case 204: return "No Content";
-        case 301: return "Moved Permanently";
-        case 302: return "Found";
-        case 304: return "Not Modified";
-        case 400: return "Bad Request";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 408: return "Request Timeout";
-        case 411: return "Length Required";
-        case 413: return "Content Too Large";
-        case 414: return "URI Too Long";
-        case 417: return "Expectation Failed";
-        case 421: return "Misdirected Request";
-        case 429: return "Too Many Requests";
-        case 431: return "Request Header Fields Too Large";
-        case 500: return "Internal Server Error";
-        case 501: return "Not Implemented";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        case 505: return "HTTP Version Not Supported";
-        case 508: return "Loop Detected";
-        default: return "Unknown";
+        case 100:
+            return "Continue";
+        case 101:
+            return "Switching Protocols";
+        case 103:
+            return "Early Hints";
+        case 200:
+            return "OK";
+        case 201:
+            return "Created";
+        case 204:
+            return "No Content";
+        case 301:
+            return "Moved Permanently";
+        case 302:
+            return "Found";
+        case 304:
+            return "Not Modified";
+        case 400:
+            return "Bad Request";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 408:
+            return "Request Timeout";
+        case 411:
+            return "Length Required";
+        case 413:
+            return "Content Too Large";
+        case 414:
+            return "URI Too Long";
+        case 417:
+            return "Expectation Failed";
+        case 421:
+            return "Misdirected Request";
+        case 429:
+            return "Too Many Requests";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 501:
+            return "Not Implemented";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        case 505:
+            return "HTTP Version Not Supported";
+        case 508:
+            return "Loop Detected";
+        default:
+            return "Unknown";
     }
 }
 

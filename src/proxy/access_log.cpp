@@ -45,7 +45,8 @@ void AccessLogWriter::submit(std::string& batch) {
         std::lock_guard lock(mu_);
         if (pending_bytes_ + batch.size() > max_pending_bytes_) {
             std::size_t lines = 0;
-            for (char c : batch) lines += c == '\n';
+            for (char c : batch)
+                lines += c == '\n';
             dropped_lines_.fetch_add(lines, std::memory_order_relaxed);
             batch.clear();
             return;
@@ -98,8 +99,12 @@ void append_json_escaped(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
             default:
                 if (c < 0x20 || c >= 0x7f) {  // keeps the line valid JSON (UTF-8) whatever arrived
                     out += "\\u00";

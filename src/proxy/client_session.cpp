@@ -18,10 +18,10 @@ namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-void to_buffers(const std::vector<std::string_view>& pieces,
-                std::vector<asio::const_buffer>& out) {
+void to_buffers(const std::vector<std::string_view>& pieces, std::vector<asio::const_buffer>& out) {
     out.clear();
-    for (auto p : pieces) out.emplace_back(p.data(), p.size());
+    for (auto p : pieces)
+        out.emplace_back(p.data(), p.size());
 }
 
 http::HeadParser<true>::Limits request_limits(const Settings& s) {
@@ -58,8 +58,9 @@ ClientSession::ClientSession(Worker& worker, tcp::socket socket,
 }
 
 void ClientSession::set_client(std::span<const std::uint8_t> ip, std::uint16_t port) {
-    if (ip.size() == 16 && std::all_of(ip.begin(), ip.begin() + 10, [](auto b) { return b == 0; }) &&
-        ip[10] == 0xff && ip[11] == 0xff)
+    if (ip.size() == 16 &&
+        std::all_of(ip.begin(), ip.begin() + 10, [](auto b) { return b == 0; }) && ip[10] == 0xff &&
+        ip[11] == 0xff)
         ip = ip.subspan(12);  // IPv4-mapped: the client is an IPv4 client
     peer_ip_.assign(ip.begin(), ip.end());
     client_ip_ = http::ip_to_string(peer_ip_);
@@ -85,7 +86,8 @@ void ClientSession::start() {
 // carries replaces the peer's. Anything else, or nothing in time, closes.
 void ClientSession::read_proxy_header() {
     settings_ = worker_.settings();
-    client_deadline_.arm(Clock::now(), settings_->timeouts.client_header, ErrorKind::client_timeout);
+    client_deadline_.arm(Clock::now(), settings_->timeouts.client_header,
+                         ErrorKind::client_timeout);
     client_.async_read_some(
         in_.prepare(1024), [self = shared_from_this()](error_code ec, std::size_t n) {
             if (self->closing_) return;
@@ -96,7 +98,9 @@ void ClientSession::read_proxy_header() {
             self->in_.commit(n);
             http::ProxyHeader header;
             switch (http::parse_proxy_header(self->in_view(), header)) {
-                case http::ProxyParse::need_more: self->read_proxy_header(); return;
+                case http::ProxyParse::need_more:
+                    self->read_proxy_header();
+                    return;
                 case http::ProxyParse::invalid:
                     self->worker_.log().debug("{}: invalid PROXY protocol header; closing",
                                               self->client_addr_);
@@ -154,10 +158,9 @@ void ClientSession::read_request() {
     } else {
         client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);
     }
-    client_.async_read_some(in_.prepare(16 * 1024),
-                            [self = shared_from_this()](error_code ec, std::size_t n) {
-                                self->on_head_read(ec, n);
-                            });
+    client_.async_read_some(
+        in_.prepare(16 * 1024),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_head_read(ec, n); });
 }
 
 void ClientSession::on_head_read(error_code ec, std::size_t n) {
@@ -176,20 +179,21 @@ void ClientSession::on_head_read(error_code ec, std::size_t n) {
     if (!head_started_) {
         head_started_ = true;
         started_ = Clock::now();
-        client_deadline_.arm(started_, settings_->timeouts.client_header, ErrorKind::client_timeout);
+        client_deadline_.arm(started_, settings_->timeouts.client_header,
+                             ErrorKind::client_timeout);
     }
     if (try_parse_head()) return;
-    client_.async_read_some(in_.prepare(16 * 1024),
-                            [self = shared_from_this()](error_code ec, std::size_t n) {
-                                self->on_head_read(ec, n);
-                            });
+    client_.async_read_some(
+        in_.prepare(16 * 1024),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_head_read(ec, n); });
 }
 
 // True when the head is complete or refused, i.e. this call took over.
 bool ClientSession::try_parse_head() {
     if (!req_parser_) req_parser_.emplace(request_limits(*settings_), req_fields_);
     switch (req_parser_->parse(in_view())) {
-        case http::ParseStatus::need_more: return false;
+        case http::ParseStatus::need_more:
+            return false;
         case http::ParseStatus::error:
             // What follows a malformed head cannot be framed: answer and close.
             in_request_ = true;
@@ -198,7 +202,9 @@ bool ClientSession::try_parse_head() {
             log_target_.clear();
             respond_local(http::status_for(req_parser_->error()), ErrorKind::none);
             return true;
-        case http::ParseStatus::done: on_request_head(); return true;
+        case http::ParseStatus::done:
+            on_request_head();
+            return true;
     }
     return true;
 }
@@ -237,7 +243,8 @@ void ClientSession::on_request_head() {
         std::string_view xff[16];
         std::size_t n = 0;
         for (const auto& f : head.fields())
-            if (n < 16 && f.id == http::bhttp::field::unknown && http::iequals(f.name, "x-forwarded-for"))
+            if (n < 16 && f.id == http::bhttp::field::unknown &&
+                http::iequals(f.name, "x-forwarded-for"))
                 xff[n++] = f.value;
         auto client = client_address(peer_ip_, {xff, n}, listener_->trusted_proxies);
         if (client != peer_ip_) request_client_ = request_client_ip_ = http::ip_to_string(client);
@@ -292,8 +299,9 @@ void ClientSession::on_request_head() {
     if (!d.assign_cookie_value.empty()) {
         // A new user: the assignment cookie keeps them on their side of the
         // canary split on every later request (and every instance).
-        const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(
-                                 routing_->sticky.assign_max_age).count();
+        const auto max_age =
+            std::chrono::duration_cast<std::chrono::seconds>(routing_->sticky.assign_max_age)
+                .count();
         set_cookie_ = "Set-Cookie: " +
                       make_assign_cookie(routing_->sticky.assign_cookie, d.assign_cookie_value,
                                          max_age, listener_->tls) +
@@ -371,17 +379,19 @@ void ClientSession::connect_upstream() {
     upstream_timed_out_ = false;
     upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_connect,
                            ErrorKind::connect_timeout);
-    asio::async_connect(up_->socket, endpoints_,
-                        [self = shared_from_this(), ex = exchange_](error_code ec, const tcp::endpoint&) {
-                            if (ex != self->exchange_ || self->closing_) return;
-                            self->on_connected(ec);
-                        });
+    asio::async_connect(
+        up_->socket, endpoints_,
+        [self = shared_from_this(), ex = exchange_](error_code ec, const tcp::endpoint&) {
+            if (ex != self->exchange_ || self->closing_) return;
+            self->on_connected(ec);
+        });
 }
 
 void ClientSession::on_connected(error_code ec) {
     upstream_deadline_.clear();
     if (ec) {
-        upstream_failed(upstream_timed_out_ ? ErrorKind::connect_timeout : ErrorKind::connect_failed);
+        upstream_failed(upstream_timed_out_ ? ErrorKind::connect_timeout
+                                            : ErrorKind::connect_failed);
         return;
     }
     error_code ignored;
@@ -435,8 +445,8 @@ void ClientSession::start_exchange() {
 void ClientSession::upstream_failed(ErrorKind kind) {
     if (upstream_failure_handled_) return;
     const bool nothing_sent = upstream_bytes_written_ == 0;
-    const bool replay_ok = !response_byte_received_ && replayable_ &&
-                           http::is_idempotent(log_method_);
+    const bool replay_ok =
+        !response_byte_received_ && replayable_ && http::is_idempotent(log_method_);
     if (up_reused_ && !retried_ && !response_started_ && replayable_ &&
         (nothing_sent || replay_ok) && kind != ErrorKind::upstream_timeout &&
         kind != ErrorKind::bad_response) {
@@ -521,10 +531,11 @@ void ClientSession::upload_continue() {
         to_buffers(upload_pieces_, upload_buffers_);
         upload_writing_ = true;
         upstream_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
-        asio::async_write(up_->socket, upload_buffers_,
-                          [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
-                              self->on_upload_written(ex, ec, n);
-                          });
+        asio::async_write(
+            up_->socket, upload_buffers_,
+            [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+                self->on_upload_written(ex, ec, n);
+            });
         return;
     }
     client_deadline_.arm(Clock::now(), settings_->timeouts.client_body, ErrorKind::client_timeout);
@@ -592,10 +603,11 @@ void ClientSession::download_read_head() {
     if (!upload_writing_)
         upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
                                ErrorKind::upstream_timeout);
-    up_->socket.async_read_some(up_->buffer.prepare(16 * 1024),
-                                [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
-                                    self->on_download_head_read(ex, ec, n);
-                                });
+    up_->socket.async_read_some(
+        up_->buffer.prepare(16 * 1024),
+        [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+            self->on_download_head_read(ex, ec, n);
+        });
 }
 
 void ClientSession::on_download_head_read(std::uint64_t ex, error_code ec, std::size_t n) {
@@ -612,20 +624,27 @@ void ClientSession::on_download_head_read(std::uint64_t ex, error_code ec, std::
     response_byte_received_ = true;
     up_->buffer.commit(n);
     if (try_parse_response_head()) return;
-    up_->socket.async_read_some(up_->buffer.prepare(16 * 1024),
-                                [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
-                                    self->on_download_head_read(ex, ec, n);
-                                });
+    up_->socket.async_read_some(
+        up_->buffer.prepare(16 * 1024),
+        [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+            self->on_download_head_read(ex, ec, n);
+        });
 }
 
 bool ClientSession::try_parse_response_head() {
     if (!resp_parser_)
-        resp_parser_.emplace(http::ResponseHeadParser::Limits{settings_->limits.max_header_bytes, 0, 256},
-                             resp_fields_);
+        resp_parser_.emplace(
+            http::ResponseHeadParser::Limits{settings_->limits.max_header_bytes, 0, 256},
+            resp_fields_);
     switch (resp_parser_->parse(up_view())) {
-        case http::ParseStatus::need_more: return false;
-        case http::ParseStatus::error: upstream_failed(ErrorKind::bad_response); return true;
-        case http::ParseStatus::done: on_response_head(); return true;
+        case http::ParseStatus::need_more:
+            return false;
+        case http::ParseStatus::error:
+            upstream_failed(ErrorKind::bad_response);
+            return true;
+        case http::ParseStatus::done:
+            on_response_head();
+            return true;
     }
     return true;
 }
@@ -744,10 +763,11 @@ void ClientSession::download_continue() {
     }
     upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
                            ErrorKind::upstream_timeout);
-    up_->socket.async_read_some(up_->buffer.prepare(kReadChunk),
-                                [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
-                                    self->on_download_read(ex, ec, n);
-                                });
+    up_->socket.async_read_some(
+        up_->buffer.prepare(kReadChunk),
+        [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
+            self->on_download_read(ex, ec, n);
+        });
 }
 
 void ClientSession::on_download_read(std::uint64_t ex, error_code ec, std::size_t n) {
@@ -766,10 +786,11 @@ void ClientSession::on_download_read(std::uint64_t ex, error_code ec, std::size_
                 }
                 download_consumed_ = 0;
                 to_buffers(download_pieces_, download_buffers_);
-                asio::async_write(client_, download_buffers_,
-                                  [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
-                                      self->on_download_written(seq, ec, n);
-                                  });
+                asio::async_write(
+                    client_, download_buffers_,
+                    [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
+                        self->on_download_written(seq, ec, n);
+                    });
                 return;
             }
             upstream_failed(ErrorKind::upstream_closed);
@@ -975,7 +996,8 @@ void ClientSession::write_access_log() {
     out.append(",\"upstream\":\"");
     if (server_ != nullptr) out.append(server_->address);
     out.append("\",\"pool\":\"");
-    if (routing_ && pool_index_ >= 0) out.append(routing_->pools[static_cast<std::size_t>(pool_index_)].name);
+    if (routing_ && pool_index_ >= 0)
+        out.append(routing_->pools[static_cast<std::size_t>(pool_index_)].name);
     out.append("\",\"request_id\":\"");
     append_json_escaped(out, request_id_);
     out.push_back('"');

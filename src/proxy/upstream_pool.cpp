@@ -39,7 +39,8 @@ void UpstreamPool::sweep(Clock::time_point now, Clock::duration max_idle) {
         auto& stack = it->second;
         // Oldest first in the stack: drop the expired prefix.
         std::size_t expired = 0;
-        while (expired < stack.size() && now - stack[expired]->idle_since >= max_idle) ++expired;
+        while (expired < stack.size() && now - stack[expired]->idle_since >= max_idle)
+            ++expired;
         stack.erase(stack.begin(), stack.begin() + static_cast<std::ptrdiff_t>(expired));
         it = stack.empty() ? idle_.erase(it) : std::next(it);
     }
@@ -52,7 +53,8 @@ void UpstreamPool::retain_only(const std::unordered_set<std::uint64_t>& keep) {
 
 std::size_t UpstreamPool::idle_count() const {
     std::size_t n = 0;
-    for (const auto& [id, stack] : idle_) n += stack.size();
+    for (const auto& [id, stack] : idle_)
+        n += stack.size();
     return n;
 }
 

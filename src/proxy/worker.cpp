@@ -20,7 +20,7 @@ constexpr auto kTick = std::chrono::milliseconds(100);
 // duplicate of the descriptor). Above server.max_connections it pauses
 // instead of accepting and failing; on EMFILE/ENFILE it backs off.
 class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
-public:
+  public:
     Acceptor(Worker& worker, int fd, std::shared_ptr<const ListenerContext> listener)
         : worker_(worker),
           acceptor_(worker.io()),
@@ -46,7 +46,7 @@ public:
         backoff_.cancel();
     }
 
-private:
+  private:
     void do_accept() {
         if (stopped_) return;
         const auto& settings = *worker_.settings();
@@ -66,10 +66,11 @@ private:
         if (stopped_) return;
         if (ec) {
             if (ec == asio::error::operation_aborted) return;
-            if (ec.value() == EMFILE || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
-                ec == asio::error::no_memory) {
-                if (!warned_) worker_.log().warn("accept on {}: {}; backing off", listener_->name,
-                                                 ec.message());
+            if (ec.value() == EMFILE || ec.value() == ENFILE ||
+                ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+                if (!warned_)
+                    worker_.log().warn("accept on {}: {}; backing off", listener_->name,
+                                       ec.message());
                 warned_ = true;
                 wait(std::chrono::milliseconds(100));
                 return;
@@ -132,7 +133,9 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
     apply_snapshot();
 }
 
-Worker::~Worker() { join(); }
+Worker::~Worker() {
+    join();
+}
 
 void Worker::start(std::function<void()> on_exit) {
     work_.emplace(io_.get_executor());
@@ -237,7 +240,8 @@ void Worker::begin_shutdown(Clock::time_point deadline) {
         if (shutting_down_) return;
         shutting_down_ = true;
         shutdown_deadline_ = deadline;
-        for (auto& a : acceptors_) a->stop();
+        for (auto& a : acceptors_)
+            a->stop();
         acceptors_.clear();
         upstreams_.clear();
         // on_shutdown() may unlink the session it is called on.
@@ -288,7 +292,8 @@ void Worker::run_tick() {
 
 void Worker::update_clock_strings() {
     auto now = std::chrono::system_clock::now();
-    std::int64_t sec = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    std::int64_t sec =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     if (sec == clock_second_) return;
     clock_second_ = sec;
     date_field_ = http::make_date_field(sec);
@@ -305,8 +310,10 @@ void Worker::next_request_id(std::string& out) {
     std::uint64_t a = request_id_prefix_ ^ (static_cast<std::uint64_t>(id_) << 56);
     std::uint64_t b = ++request_counter_;
     out.resize(32);
-    for (int i = 15; i >= 0; --i, a >>= 4) out[static_cast<std::size_t>(i)] = hex[a & 0xf];
-    for (int i = 31; i >= 16; --i, b >>= 4) out[static_cast<std::size_t>(i)] = hex[b & 0xf];
+    for (int i = 15; i >= 0; --i, a >>= 4)
+        out[static_cast<std::size_t>(i)] = hex[a & 0xf];
+    for (int i = 31; i >= 16; --i, b >>= 4)
+        out[static_cast<std::size_t>(i)] = hex[b & 0xf];
 }
 
 void Worker::link(TimedSession* s) {
@@ -325,8 +332,7 @@ void Worker::unlink(TimedSession* s) {
     if (s->next_ != nullptr) s->next_->prev_ = s->prev_;
     s->prev_ = s->next_ = nullptr;
     --session_count_;
-    if (shutting_down_ && session_count_ == 0)
-        asio::post(io_, [this] { maybe_finish_shutdown(); });
+    if (shutting_down_ && session_count_ == 0) asio::post(io_, [this] { maybe_finish_shutdown(); });
 }
 
 }  // namespace switchyard::proxy

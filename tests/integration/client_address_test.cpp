@@ -6,7 +6,7 @@ namespace sy_it {
 namespace {
 
 class ClientAddress : public ProxyTest {
-protected:
+  protected:
     // The "client" (and "peer") of the last access log line.
     std::pair<std::string, std::string> logged_client(std::size_t lines) {
         auto all = proxy_->wait_access_lines(lines);
@@ -63,7 +63,8 @@ TEST_F(ClientAddress, ProxyProtocolV2SourceIsTheClient) {
 
 TEST_F(ClientAddress, InvalidProxyHeaderClosesWithoutReachingTheUpstream) {
     ScriptedUpstream upstream([](ScriptedUpstream::Conn& conn, int) {
-        while (conn.read_request(seconds(2))) conn.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        while (conn.read_request(seconds(2)))
+            conn.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     });
     ProxyConfig cfg;
     cfg.pools = {{"blue", {upstream.address()}}};

@@ -10,7 +10,7 @@ namespace sy_it {
 namespace {
 
 class Ctl : public ProxyTest {
-protected:
+  protected:
     struct Run {
         int exit_code = -1;
         std::string out, err;
@@ -70,7 +70,8 @@ TEST_F(Ctl, SwitchWaitTimesOutWithTheRemainingCounts) {
     auto r = ctl({"switch", "green", "--wait", "--timeout", "300ms"});
     EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
     EXPECT_NE((r.out + r.err).find("blue not drained after "), std::string::npos) << r.out << r.err;
-    EXPECT_NE((r.out + r.err).find(": 1 in flight, 0 tunnels, 0 idle connections"), std::string::npos)
+    EXPECT_NE((r.out + r.err).find(": 1 in flight, 0 tunnels, 0 idle connections"),
+              std::string::npos)
         << r.out << r.err;
     slow.join();
 }

@@ -514,8 +514,8 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
     std::ostringstream t;
     t << "[server]\n";
     t << "workers = " << cfg.workers << "\n";
-    t << "state_file = \"" << (cfg.state_file.empty() ? (dir / "state.json").string() : cfg.state_file)
-      << "\"\n";
+    t << "state_file = \""
+      << (cfg.state_file.empty() ? (dir / "state.json").string() : cfg.state_file) << "\"\n";
     for (const auto& [k, v] : cfg.server)
         t << k << " = " << v << "\n";
     if (!cfg.timeouts.empty()) {
@@ -543,7 +543,8 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
     }
     t << "\n[routing]\n";
     t << "active = \"" << cfg.active << "\"\n";
-    for (const auto& [k, v] : cfg.routing) t << k << " = " << v << "\n";
+    for (const auto& [k, v] : cfg.routing)
+        t << k << " = " << v << "\n";
     for (const auto& pool : cfg.pools) {
         t << "\n[pools." << pool.name << "]\n";
         t << "servers = [";
@@ -564,7 +565,8 @@ Switchyard::Switchyard(const TempDir& dir, const ProxyConfig& cfg) {
         write_file(config_path_, render_config(cfg, dir, port_));
         Process::Options o;
         o.argv = cfg.launcher;
-        for (std::string a : {std::string(SWITCHYARD_BIN), std::string("-c"), config_path_.string()})
+        for (std::string a :
+             {std::string(SWITCHYARD_BIN), std::string("-c"), config_path_.string()})
             o.argv.push_back(a);
         o.stdout_path = dir / "switchyard.stdout";
         o.stderr_path = stderr_path_;

@@ -297,10 +297,10 @@ struct ProxyConfig {
     std::map<std::string, std::string> limits;
     bool access_log_file = false;  // write the access log into the temp dir
     std::string level = "warn";
-    bool control_socket = true;  // [control] socket inside the temp dir
-    std::string listener_extra;  // raw TOML lines added to the [[listeners]] entry
+    bool control_socket = true;                  // [control] socket inside the temp dir
+    std::string listener_extra;                  // raw TOML lines added to the [[listeners]] entry
     std::map<std::string, std::string> routing;  // [routing] beyond active, e.g. {"seed", "7"}
-    std::string state_file;  // empty: state.json in the temp dir
+    std::string state_file;                      // empty: state.json in the temp dir
     // Prepended to the command line, e.g. {"prlimit", "--nofile=40:40", "--"}
     // (it must exec the proxy in place, so that the pid stays the proxy's).
     std::vector<std::string> launcher;

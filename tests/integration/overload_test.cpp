@@ -131,7 +131,8 @@ TEST_F(Overload, OutOfDescriptorsBacksOffInsteadOfSpinning) {
     }
     const long before = cpu_ticks(proxy.pid());
     const auto t0 = Clock::now();
-    poll_until(after(seconds(1)), [] { return false; }, milliseconds(100));  // observe for 1 s
+    poll_until(
+        after(seconds(1)), [] { return false; }, milliseconds(100));  // observe for 1 s
     const long used = cpu_ticks(proxy.pid()) - before;
     const long ticks_per_s = ::sysconf(_SC_CLK_TCK);
     // Spinning on EMFILE would burn a whole core (ticks_per_s in 1 s).

@@ -16,14 +16,16 @@ namespace {
 namespace json = boost::json;
 
 class Routing : public ProxyTest {
-protected:
+  protected:
     std::filesystem::path socket() const { return dir_.path() / "control.sock"; }
 
     // The reply exactly as sent (golden comparisons), and parsed.
     std::string control_raw(const std::string& line) {
         return control_command(socket(), line, seconds(10));
     }
-    json::object control(const std::string& line) { return json::parse(control_raw(line)).as_object(); }
+    json::object control(const std::string& line) {
+        return json::parse(control_raw(line)).as_object();
+    }
 
     // The pool a user (by assignment cookie) reaches.
     std::string pool_of(HttpConn& c, const std::string& user) {
@@ -56,7 +58,8 @@ TEST_F(Routing, StickyCanaryIsExactAndMonotone) {
     ASSERT_TRUE(control("canary green 20")["ok"].as_bool());
     auto at20 = green_users();
     EXPECT_EQ(at20.size(), 385u);
-    for (int u : at10) EXPECT_TRUE(at20.count(u)) << "user u" << u << " left the canary";
+    for (int u : at10)
+        EXPECT_TRUE(at20.count(u)) << "user u" << u << " left the canary";
 }
 
 TEST_F(Routing, NewUsersGetAnAssignmentCookieThatKeepsThemInPlace) {
@@ -100,7 +103,8 @@ TEST_F(Routing, CutoverUnderLoadLosesNothingAndIsAtomic) {
                     return;
                 }
                 ++total;
-                if (r.status() != 200 || (r.body() != "blue\n" && r.body() != "green\n")) ++failures;
+                if (r.status() != 200 || (r.body() != "blue\n" && r.body() != "green\n"))
+                    ++failures;
                 const long sw = switched_at_ns.load();
                 if (sw != 0 && started > sw && r.body() != "green\n") ++blue_after;
             }
@@ -114,7 +118,8 @@ TEST_F(Routing, CutoverUnderLoadLosesNothingAndIsAtomic) {
     const int at_switch = total.load();
     poll_until(after(seconds(5)), [&] { return total.load() > at_switch + 500; });
     stop = true;
-    for (auto& t : clients) t.join();
+    for (auto& t : clients)
+        t.join();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(blue_after.load(), 0) << "requests that started after the reply reached blue";
     std::cout << "[ cutover ] " << total.load() << " requests, 0 failures expected, got "
@@ -125,11 +130,13 @@ TEST_F(Routing, StateTableRowsAndReplies) {
     auto cfg = base_config();
     start_proxy(cfg);
     // No-op switch.
-    EXPECT_EQ(control_raw("switch blue"),
-              R"({"ok":true,"changed":false,"active":"blue","previous":null,"canary":{"pool":null,"weight":0.00},"generation":0})");
+    EXPECT_EQ(
+        control_raw("switch blue"),
+        R"({"ok":true,"changed":false,"active":"blue","previous":null,"canary":{"pool":null,"weight":0.00},"generation":0})");
     // Canary, then promote.
-    EXPECT_EQ(control_raw("canary green 5"),
-              R"({"ok":true,"changed":true,"active":"blue","previous":null,"canary":{"pool":"green","weight":5.00},"generation":1})");
+    EXPECT_EQ(
+        control_raw("canary green 5"),
+        R"({"ok":true,"changed":true,"active":"blue","previous":null,"canary":{"pool":"green","weight":5.00},"generation":1})");
     // Canary on the active pool is refused and changes nothing.
     auto refused = control("canary blue 5");
     EXPECT_FALSE(refused["ok"].as_bool());
@@ -138,13 +145,15 @@ TEST_F(Routing, StateTableRowsAndReplies) {
     auto conflict = control("canary green 7 if-generation=0");
     EXPECT_FALSE(conflict["ok"].as_bool());
     EXPECT_NE(std::string(conflict["error"].as_string()).find("generation"), std::string::npos);
-    EXPECT_EQ(control_raw("promote"),
-              R"({"ok":true,"changed":true,"active":"green","previous":"blue","canary":{"pool":"blue","weight":0.00},"generation":2,"draining":"blue"})");
+    EXPECT_EQ(
+        control_raw("promote"),
+        R"({"ok":true,"changed":true,"active":"green","previous":"blue","canary":{"pool":"blue","weight":0.00},"generation":2,"draining":"blue"})");
     // Rollback of a switch, then of a canary.
     EXPECT_EQ(control("rollback")["active"].as_string(), "blue");
     ASSERT_TRUE(control("canary green 30")["ok"].as_bool());
-    EXPECT_EQ(control_raw("rollback"),
-              R"({"ok":true,"changed":true,"active":"blue","previous":"green","canary":{"pool":"green","weight":0.00},"generation":5})");
+    EXPECT_EQ(
+        control_raw("rollback"),
+        R"({"ok":true,"changed":true,"active":"blue","previous":"green","canary":{"pool":"green","weight":0.00},"generation":5})");
     // Malformed commands change nothing.
     const auto generation = control("status")["generation"].as_int64();
     for (std::string bad : {"switch", "switch purple", "canary green 101", "canary green x",
@@ -223,7 +232,8 @@ TEST_F(Routing, ServerAdminStates) {
     HttpConn c(proxy_->port());
     auto names = [&] {
         std::set<std::string> seen;
-        for (int i = 0; i < 20; ++i) seen.insert(c.roundtrip(get_request("/")).header("X-Echo-Name"));
+        for (int i = 0; i < 20; ++i)
+            seen.insert(c.roundtrip(get_request("/")).header("X-Echo-Name"));
         return seen;
     };
     EXPECT_EQ(names(), (std::set<std::string>{"blue", "blue2"}));
@@ -248,7 +258,8 @@ TEST_F(Routing, StateSurvivesARestart) {
     EXPECT_EQ(status["active"].as_string(), "green");
     EXPECT_EQ(status["canary"].as_object()["pool"].as_string(), "blue");
     EXPECT_EQ(status["canary"].as_object()["weight"].as_double(), 12.5);
-    EXPECT_NE(control_raw("status").find(R"("canary":{"pool":"blue","weight":12.50})"), std::string::npos);
+    EXPECT_NE(control_raw("status").find(R"("canary":{"pool":"blue","weight":12.50})"),
+              std::string::npos);
     EXPECT_EQ(status["generation"].as_int64(), 2);
     HttpConn c(proxy_->port());
     for (int i = 0; i < 50; ++i) {
@@ -317,8 +328,8 @@ TEST_F(Routing, AuditLogNamesThePeer) {
     ASSERT_TRUE(control("canary green 1")["ok"].as_bool());
     bool found = poll_until(after(seconds(3)), [&] {
         std::string err = proxy_->stderr_text();
-        return err.find("audit control uid=" + std::to_string(::getuid()) + " pid=" +
-                        std::to_string(::getpid()) + " command=\"canary green 1\"") !=
+        return err.find("audit control uid=" + std::to_string(::getuid()) +
+                        " pid=" + std::to_string(::getpid()) + " command=\"canary green 1\"") !=
                std::string::npos;
     });
     EXPECT_TRUE(found) << proxy_->stderr_text();

@@ -9,10 +9,9 @@ namespace {
 // An upstream that answers every request with `response` and records what it
 // received.
 class Recorder {
-public:
+  public:
     explicit Recorder(std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        : response_(std::move(response)),
-          upstream_([this](ScriptedUpstream::Conn& conn, int) {
+        : response_(std::move(response)), upstream_([this](ScriptedUpstream::Conn& conn, int) {
               while (auto req = conn.read_request(seconds(5))) {
                   {
                       std::lock_guard lock(mu_);
@@ -28,7 +27,7 @@ public:
         return heads_;
     }
 
-private:
+  private:
     std::string response_;
     std::mutex mu_;
     std::vector<std::string> heads_;
@@ -36,7 +35,7 @@ private:
 };
 
 class StrictHttp : public ProxyTest {
-protected:
+  protected:
     Switchyard& start_with(const std::string& upstream_address,
                            std::map<std::string, std::string> limits = {}) {
         ProxyConfig cfg;
@@ -74,7 +73,9 @@ TEST_F(StrictHttp, MalformedAndSmugglingHeadsAreRefusedAndNeverReachTheUpstream)
     start_with(upstream.address());
     const std::string post = "POST / HTTP/1.1\r\nHost: a\r\n";
     const std::vector<RefusedCase> cases = {
-        {"CL with TE", post + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400},
+        {"CL with TE",
+         post + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+         400},
         {"TE then CL", post + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400},
         {"differing CL list", post + "Content-Length: 3, 4\r\n\r\nabcd", 400},
         {"differing CL lines", post + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
@@ -100,7 +101,8 @@ TEST_F(StrictHttp, MalformedAndSmugglingHeadsAreRefusedAndNeverReachTheUpstream)
         {"CONNECT", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", 405},
         {"Via loop", "GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 switchyard\r\n\r\n", 508},
         {"HTTP/2.0 version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
-        {"TLS handshake on a plain port", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 400},
+        {"TLS handshake on a plain port",
+         std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 400},
     };
     for (const auto& c : cases) {
         Outcome o = exchange(c.request);
@@ -135,10 +137,12 @@ TEST_F(StrictHttp, LimitsGive431And414And413) {
     start_with(upstream.address(), {{"max_header_bytes", "\"4KiB\""},
                                     {"max_target_bytes", "\"1KiB\""},
                                     {"max_body_bytes", "\"1KiB\""}});
-    Outcome big_head = exchange("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(5000, 'a') + "\r\n\r\n");
+    Outcome big_head =
+        exchange("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(5000, 'a') + "\r\n\r\n");
     EXPECT_EQ(big_head.status, 431u);
     EXPECT_TRUE(big_head.closed);
-    Outcome long_target = exchange("GET /" + std::string(2000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n");
+    Outcome long_target =
+        exchange("GET /" + std::string(2000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n");
     EXPECT_EQ(long_target.status, 414u);
     Outcome big_body = exchange("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n");
     EXPECT_EQ(big_body.status, 413u);
@@ -146,7 +150,8 @@ TEST_F(StrictHttp, LimitsGive431And414And413) {
     EXPECT_EQ(upstream.connections(), 0);
     // A chunked body that grows past the limit is cut with 413 too.
     std::string chunked = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for (int i = 0; i < 4; ++i) chunked += "200\r\n" + std::string(512, 'x') + "\r\n";
+    for (int i = 0; i < 4; ++i)
+        chunked += "200\r\n" + std::string(512, 'x') + "\r\n";
     chunked += "0\r\n\r\n";
     Outcome big_chunked = exchange(chunked);
     EXPECT_EQ(big_chunked.status, 413u);
@@ -252,8 +257,9 @@ TEST_F(StrictHttp, ResponseWithoutFinalChunkedIsReadUntilClose) {
 }
 
 TEST_F(StrictHttp, EarlyHintsReachHttp11ClientsOnly) {
-    Recorder upstream("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
-                      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    Recorder upstream(
+        "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     start_with(upstream.address());
     HttpConn c11(proxy_->port());
     c11.send(get_request("/"));
@@ -290,7 +296,8 @@ TEST_F(StrictHttp, MaxForwardsIsHonouredForOptionsAndTrace) {
     Recorder upstream;
     start_with(upstream.address());
     HttpConn c(proxy_->port());
-    Response trace = c.roundtrip("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\nCookie: s=1\r\n\r\n");
+    Response trace =
+        c.roundtrip("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\nCookie: s=1\r\n\r\n");
     EXPECT_EQ(trace.status(), 200u);
     EXPECT_EQ(trace.header("Content-Type"), "message/http");
     EXPECT_EQ(trace.body().rfind("TRACE /t HTTP/1.1\r\n", 0), 0u);
@@ -311,16 +318,19 @@ TEST_F(StrictHttp, AbsoluteFormTargetRebuildsHost) {
     Recorder upstream;
     start_with(upstream.address());
     HttpConn c(proxy_->port());
-    EXPECT_EQ(c.roundtrip("GET http://origin.example:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n").status(),
-              200u);
+    EXPECT_EQ(
+        c.roundtrip("GET http://origin.example:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n").status(),
+        200u);
     auto heads = upstream.heads();
     ASSERT_EQ(heads.size(), 1u);
-    EXPECT_EQ(heads[0].rfind("GET /p?q HTTP/1.1\r\nHost: origin.example:8080\r\n", 0), 0u) << heads[0];
+    EXPECT_EQ(heads[0].rfind("GET /p?q HTTP/1.1\r\nHost: origin.example:8080\r\n", 0), 0u)
+        << heads[0];
 }
 
 TEST_F(StrictHttp, SetCookieIsNeverMergedAndDateIsAdded) {
-    Recorder upstream("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-M: 1\r\nSet-Cookie: b=2\r\n"
-                      "Content-Length: 0\r\n\r\n");
+    Recorder upstream(
+        "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-M: 1\r\nSet-Cookie: b=2\r\n"
+        "Content-Length: 0\r\n\r\n");
     start_with(upstream.address());
     HttpConn c(proxy_->port());
     c.send(get_request("/"));
@@ -349,13 +359,16 @@ TEST_F(StrictHttp, WebSocketUpgradeIsTunnelledBothWays) {
     ScriptedUpstream upstream([&](ScriptedUpstream::Conn& conn, int) {
         auto req = conn.read_request(seconds(5));
         if (!req) return;
-        upgrade_seen = req->head.find("Upgrade: websocket\r\nConnection: upgrade\r\n") != std::string::npos;
-        conn.send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nhello-from-upstream");
+        upgrade_seen =
+            req->head.find("Upgrade: websocket\r\nConnection: upgrade\r\n") != std::string::npos;
+        conn.send(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nhello-from-upstream");
         // Echo whatever comes, upper-cased, until the peer closes.
         std::string pending = conn.buf;
         for (;;) {
-            for (auto& ch : pending) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            for (auto& ch : pending)
+                ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
             if (!pending.empty() && !conn.send(pending)) return;
             pending.clear();
             char tmp[4096];
@@ -368,8 +381,9 @@ TEST_F(StrictHttp, WebSocketUpgradeIsTunnelledBothWays) {
     cfg.pools = {{"blue", {upstream.address()}}};
     start_proxy(cfg);
     HttpConn c(proxy_->port());
-    c.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    c.send(
+        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     Response r = c.read_response();
     ASSERT_EQ(r.status(), 101u);
     EXPECT_EQ(r.header("Upgrade"), "websocket");

@@ -16,16 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/app/data_plane.hpp"
 #include "switchyard/control/command.hpp"
 #include "switchyard/control/control_server.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
-#include "switchyard/app/data_plane.hpp"
 
 namespace switchyard::app {
 
 class ControlPlane final : public control::CommandHandler {
-public:
+  public:
     ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
                  std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit);
 
@@ -44,7 +44,7 @@ public:
     // what happened.
     void reload(std::function<void(boost::json::object)> done);
 
-private:
+  private:
     void status(control::Reply reply);
     void mutate(const control::ControlCommand& command, const control::PeerCredentials& peer,
                 control::Reply reply);

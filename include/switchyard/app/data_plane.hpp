@@ -14,7 +14,7 @@
 namespace switchyard::app {
 
 class DataPlane {
-public:
+  public:
     virtual ~DataPlane() = default;
     // Publishes a snapshot built from `settings` and `runtime`; `applied`
     // runs once every worker has it: requests that start after that see it.

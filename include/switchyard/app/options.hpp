@@ -9,7 +9,7 @@ namespace switchyard::app {
 
 struct Options {
     std::string config_path = "/etc/switchyard/switchyard.toml";
-    bool check = false;        // --check / -t: validate and exit
+    bool check = false;  // --check / -t: validate and exit
     bool show_version = false;
     bool show_help = false;
     bool reset_state = false;  // start from the config when the state file is corrupt

@@ -24,7 +24,7 @@
 namespace switchyard::app {
 
 class Server final : public DataPlane {
-public:
+  public:
     // `runtime`: the routing state to start from (state file or config);
     // `conflicts`: where it differs from the config (shown by status).
     Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
@@ -41,7 +41,7 @@ public:
     void collect(std::function<void(proxy::WorkerStats)> done) override;
     void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) override;
 
-private:
+  private:
     void open_listeners();
     void resolve_all();
     void schedule_dns_refresh();

@@ -18,7 +18,7 @@
 namespace switchyard {
 
 struct ServerState {
-    std::string address;                // as configured: "127.0.0.1:9001", "app:80"
+    std::string address;  // as configured: "127.0.0.1:9001", "app:80"
     Endpoint endpoint;
     std::vector<std::string> resolved;  // numeric IPs to connect to, first preferred
     std::uint32_t weight = 1;           // effective: the admin override, else the config's
@@ -38,9 +38,9 @@ struct PoolState {
 
 struct RoutingState {
     std::vector<PoolState> pools;
-    int active = 0;     // index into pools
-    int previous = -1;  // -1: none
-    int canary = -1;    // -1: none
+    int active = 0;                      // index into pools
+    int previous = -1;                   // -1: none
+    int canary = -1;                     // -1: none
     std::uint32_t canary_weight_bp = 0;  // basis points, 0..10000
     std::uint64_t seed = 0;
     std::uint64_t generation = 0;  // the routing generation (RuntimeState::generation)

@@ -25,8 +25,8 @@ struct ServerAdmin {
 
 struct RuntimeState {
     std::string active;
-    std::string previous;     // empty: none
-    std::string canary_pool;  // empty: none
+    std::string previous;                // empty: none
+    std::string canary_pool;             // empty: none
     std::uint32_t canary_weight_bp = 0;  // 0..10000
     std::uint64_t generation = 0;
     // pool name -> server address (as configured) -> admin state; only

@@ -18,7 +18,7 @@
 namespace switchyard::http {
 
 class BodyPump {
-public:
+  public:
     // `source`: the body's framing as received. `chunked_sink`: the sink gets
     // chunked coding (only meaningful for a chunked source; a length-framed
     // body is always passed on as is).
@@ -43,7 +43,7 @@ public:
     // Source bytes still expected for a length-framed body.
     std::uint64_t remaining() const { return remaining_; }
 
-private:
+  private:
     BodyKind kind_ = BodyKind::none;
     bool chunked_sink_ = false;
     bool done_ = true;

@@ -42,7 +42,7 @@ unsigned status_for(HeadError);
 
 template <bool isRequest>
 class HeadParser final : public bhttp::basic_parser<isRequest> {
-public:
+  public:
     struct Limits {
         std::size_t max_header_bytes = 64 * 1024;
         std::size_t max_target_bytes = 8 * 1024;  // requests only
@@ -74,7 +74,7 @@ public:
     const std::vector<HeaderField>& fields() const { return fields_; }
     const HeaderField* find(bhttp::field id) const;
 
-private:
+  private:
     void on_request_impl(bhttp::verb method, boost::beast::string_view method_str,
                          boost::beast::string_view target, int version,
                          boost::beast::error_code& ec) override;
@@ -85,8 +85,7 @@ private:
     void on_header_impl(boost::beast::error_code& ec) override;
     void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                            boost::beast::error_code& ec) override;
-    std::size_t on_body_impl(boost::beast::string_view body,
-                             boost::beast::error_code& ec) override;
+    std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
     void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
                               boost::beast::error_code& ec) override;
     std::size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,

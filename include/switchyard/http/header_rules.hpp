@@ -5,8 +5,8 @@
 
 #include <array>
 #include <cstdint>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "switchyard/http/field_rules.hpp"
@@ -41,8 +41,8 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
 
 struct UpstreamRequestOptions {
     std::string_view client_ip;
-    std::string_view proto = "http";        // X-Forwarded-Proto
-    std::string_view new_request_id;         // set when the client sent none
+    std::string_view proto = "http";  // X-Forwarded-Proto
+    std::string_view new_request_id;  // set when the client sent none
     std::string_view via = "1.1 switchyard";
     std::string_view drop_field;  // never forwarded (the routing override header)
 };
@@ -66,11 +66,11 @@ unsigned inspect_response(const ResponseHeadParser& head, bool request_was_head,
                           ResponseFacts& facts);
 
 struct ClientResponseOptions {
-    bool close = false;            // this response ends the client connection
+    bool close = false;  // this response ends the client connection
     bool client_http10 = false;
-    bool chunked = false;          // the proxy sends the body chunked
-    bool upgrade = false;          // a 101 starting a tunnel: keep Upgrade and Connection
-    std::string_view date_field;   // "Date: ...\r\n", added when the upstream sent none
+    bool chunked = false;         // the proxy sends the body chunked
+    bool upgrade = false;         // a 101 starting a tunnel: keep Upgrade and Connection
+    std::string_view date_field;  // "Date: ...\r\n", added when the upstream sent none
     std::string_view via = "1.1 switchyard";
     std::string_view extra_fields;  // complete lines the proxy adds ("Set-Cookie: ...\r\n")
 };

@@ -18,7 +18,7 @@
 namespace switchyard::proxy {
 
 class AccessLogWriter {
-public:
+  public:
     // `target`: a path, "stdout", "stderr" or "off". Throws std::runtime_error
     // if the file cannot be opened.
     explicit AccessLogWriter(const std::string& target, std::size_t max_pending_bytes = 64u << 20);
@@ -33,7 +33,7 @@ public:
     void flush();
     std::uint64_t dropped_lines() const { return dropped_lines_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     void run();
 
     int fd_ = -1;
@@ -53,7 +53,7 @@ private:
 
 // A worker's access log buffer. Not thread-safe: owned by one worker.
 class AccessLogBuffer {
-public:
+  public:
     explicit AccessLogBuffer(AccessLogWriter* writer) : writer_(writer) {}
     bool enabled() const { return writer_ != nullptr && writer_->enabled(); }
     std::string& line_buffer() { return buffer_; }
@@ -66,7 +66,7 @@ public:
         if (writer_ != nullptr && !buffer_.empty()) writer_->submit(buffer_);
     }
 
-private:
+  private:
     static constexpr std::size_t kBatchBytes = 32 * 1024;
     AccessLogWriter* writer_;
     std::string buffer_;

@@ -30,7 +30,7 @@ namespace switchyard::proxy {
 
 class ClientSession final : public std::enable_shared_from_this<ClientSession>,
                             public TimedSession {
-public:
+  public:
     ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket,
                   std::shared_ptr<const ListenerContext> listener);
     ~ClientSession() override;
@@ -41,7 +41,7 @@ public:
     void on_force_close() override;
     bool cut_if_on_pool(std::string_view pool) override;
 
-private:
+  private:
     using error_code = boost::system::error_code;
 
     struct Deadline {

@@ -9,18 +9,18 @@ namespace switchyard::proxy {
 
 enum class ErrorKind {
     none,
-    client_timeout,      // 408: head or body not received in time
-    client_closed,       // the client went away; nothing to answer
-    body_too_large,      // 413
-    no_server,           // 503: no pool or no usable server
-    connect_failed,      // 502
-    connect_timeout,     // 504
-    upstream_closed,     // 502: closed before a complete response
-    upstream_reset,      // 502
-    upstream_timeout,    // 504: no response (byte) within upstream_response
-    bad_response,        // 502: a response the proxy must not relay
-    send_timeout,        // a peer that does not read
-    drain_cut,           // still on a pool when its drain time ran out
+    client_timeout,    // 408: head or body not received in time
+    client_closed,     // the client went away; nothing to answer
+    body_too_large,    // 413
+    no_server,         // 503: no pool or no usable server
+    connect_failed,    // 502
+    connect_timeout,   // 504
+    upstream_closed,   // 502: closed before a complete response
+    upstream_reset,    // 502
+    upstream_timeout,  // 504: no response (byte) within upstream_response
+    bad_response,      // 502: a response the proxy must not relay
+    send_timeout,      // a peer that does not read
+    drain_cut,         // still on a pool when its drain time ran out
 };
 
 enum class ErrorSide { client, upstream, internal };

@@ -30,7 +30,7 @@ struct UpstreamConnection {
 };
 
 class UpstreamPool {
-public:
+  public:
     // An idle connection to `server_id` that is still open, or nullptr.
     std::unique_ptr<UpstreamConnection> take(std::uint64_t server_id, Clock::time_point now,
                                              Clock::duration max_idle);
@@ -44,7 +44,7 @@ public:
     std::size_t idle_count() const;
     std::size_t idle_count(std::uint64_t server_id) const;
 
-private:
+  private:
     std::unordered_map<std::uint64_t, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };
 

@@ -59,7 +59,7 @@ struct ServerLoad {
 };
 
 class InflightCount {
-public:
+  public:
     InflightCount() = default;
     InflightCount(const InflightCount&) = delete;
     InflightCount& operator=(const InflightCount&) = delete;
@@ -94,7 +94,7 @@ public:
     }
     const ServerLoad* load() const { return load_; }
 
-private:
+  private:
     ServerLoad* load_ = nullptr;
     BalancerState* balancer_ = nullptr;
     std::uint64_t snapshot_ = 0;
@@ -115,7 +115,7 @@ using WorkerStats = std::vector<ServerStats>;
 
 // A session with deadlines, linked into its worker's tick list.
 class TimedSession {
-public:
+  public:
     virtual ~TimedSession() = default;
     // Called by the worker's tick (every ~100 ms) with the current time.
     virtual void on_tick(Clock::time_point now) = 0;
@@ -127,14 +127,14 @@ public:
     // `switch drain=D` ran out: close if a request or tunnel is on `pool`.
     virtual bool cut_if_on_pool(std::string_view pool) = 0;
 
-private:
+  private:
     friend class Worker;
     TimedSession* prev_ = nullptr;
     TimedSession* next_ = nullptr;
 };
 
 class Worker {
-public:
+  public:
     Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings> settings,
            std::shared_ptr<const RoutingState> routing);
     ~Worker();
@@ -191,7 +191,9 @@ public:
     ServerLoad& load_for(const ServerState& server, const std::string& pool);
     // Does this server still take new requests in the current snapshot? A
     // connection to one that does not is never returned to the idle pool.
-    bool server_is_live(std::uint64_t server_id) const { return live_servers_.count(server_id) > 0; }
+    bool server_is_live(std::uint64_t server_id) const {
+        return live_servers_.count(server_id) > 0;
+    }
 
     void link(TimedSession* s);
     void unlink(TimedSession* s);
@@ -204,7 +206,7 @@ public:
     void adopt(boost::asio::ip::tcp::socket::protocol_type protocol, int fd,
                std::shared_ptr<const ListenerContext> listener);
 
-private:
+  private:
     class Acceptor;
 
     void run_tick();

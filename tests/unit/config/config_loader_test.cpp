@@ -267,11 +267,10 @@ TEST(ConfigDesignExample, CommentedKeysAreValidToo) {
     auto r = load_string(text, "design.toml");
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_THAT(
-        key_paths(r, Diagnostic::Severity::warning),
-        ElementsAre("listeners[1].tls", "admin",
-                    "pools.blue.retry_budget_percent", "pools.blue.health", "pools.blue.outlier",
-                    "pools.blue.min_healthy", "pools.blue.on_unhealthy", "pools.blue.tls"));
+    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
+                ElementsAre("listeners[1].tls", "admin", "pools.blue.retry_budget_percent",
+                            "pools.blue.health", "pools.blue.outlier", "pools.blue.min_healthy",
+                            "pools.blue.on_unhealthy", "pools.blue.tls"));
     const auto& blue = r.settings->pools[0];
     EXPECT_EQ(r.settings->routing.override_header, "X-Switchyard-Pool");
     EXPECT_EQ(r.settings->routing.override_token, "…");
@@ -314,11 +313,10 @@ TEST(ConfigReference, CommentedExamplesAreValidAndDocumentDefaults) {
         EXPECT_EQ(d.severity, Diagnostic::Severity::warning) << d.to_string();
         EXPECT_THAT(d.message, ::testing::EndsWith("is not built yet")) << d.to_string();
     }
-    EXPECT_THAT(
-        key_paths(r, Diagnostic::Severity::warning),
-        ElementsAre("listeners[1].tls", "admin",
-                    "pools.blue.retry_budget_percent", "pools.blue.health", "pools.blue.outlier",
-                    "pools.blue.min_healthy", "pools.blue.on_unhealthy", "pools.blue.tls"));
+    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
+                ElementsAre("listeners[1].tls", "admin", "pools.blue.retry_budget_percent",
+                            "pools.blue.health", "pools.blue.outlier", "pools.blue.min_healthy",
+                            "pools.blue.on_unhealthy", "pools.blue.tls"));
     const Settings& s = *r.settings;
     ASSERT_EQ(s.listeners.size(), 2u);
     ASSERT_TRUE(s.listeners[1].tls.has_value());

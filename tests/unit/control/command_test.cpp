@@ -213,7 +213,9 @@ TEST(ParseCommand, GeneralErrors) {
               "unknown command swtich (commands: status, switch, canary, promote, rollback, "
               "wait-drained, server, reload, upgrade)");
     EXPECT_EQ(err("STATUS").rfind("unknown command STATUS (", 0), 0u);
-    EXPECT_EQ(err("switch gr\x01" "een"), "command contains a control character");
+    EXPECT_EQ(err("switch gr\x01"
+                  "een"),
+              "command contains a control character");
     EXPECT_EQ(err(std::string("switch g\0x", 10)), "command contains a control character");
     EXPECT_EQ(err("switch green\x7f"), "command contains a control character");
     EXPECT_EQ(err("switch green\rdrain=1s"), "command contains a control character");

@@ -22,7 +22,8 @@ std::string pump_all(BodyPump& pump, std::string_view input, std::size_t step, b
         } else if (eof) {
             out.clear();
             pump.on_source_eof(out);
-            for (auto p : out) sink.append(p);
+            for (auto p : out)
+                sink.append(p);
             break;
         } else {
             break;
@@ -30,7 +31,8 @@ std::string pump_all(BodyPump& pump, std::string_view input, std::size_t step, b
         for (;;) {
             out.clear();
             std::size_t used = pump.plan(buffered, out);
-            for (auto p : out) sink.append(p);
+            for (auto p : out)
+                sink.append(p);
             buffered.erase(0, used);
             if (used == 0 || pump.done() || pump.failed()) break;
         }

@@ -16,8 +16,7 @@ struct Parsed {
 };
 
 TEST(HeadParser, ParsesRequestLineAndFieldsInOrder) {
-    std::string text =
-        "POST /a?b=1 HTTP/1.1\r\nHost: x\r\nX-B: 2\r\nx-a: 1\r\nX-B: 3\r\n\r\nBODY";
+    std::string text = "POST /a?b=1 HTTP/1.1\r\nHost: x\r\nX-B: 2\r\nx-a: 1\r\nX-B: 3\r\n\r\nBODY";
     Parsed p(text);
     ASSERT_EQ(p.status, ParseStatus::done);
     EXPECT_EQ(p.parser.head_bytes(), text.size() - 4);  // stops before the body
@@ -71,7 +70,8 @@ TEST(HeadParser, LongTargetIs414EvenBeforeTheHeadEnds) {
 
 TEST(HeadParser, TooManyFieldsIs431) {
     std::string text = "GET / HTTP/1.1\r\n";
-    for (int i = 0; i < 10; ++i) text += "X-" + std::to_string(i) + ": v\r\n";
+    for (int i = 0; i < 10; ++i)
+        text += "X-" + std::to_string(i) + ": v\r\n";
     text += "\r\n";
     Parsed p(text, {64 * 1024, 1024, 5});
     ASSERT_EQ(p.status, ParseStatus::error);
@@ -108,7 +108,7 @@ TEST(HeadParser, ViewsStayInTheLatestBufferWhenItMoves) {
     std::string first = "GET /first HTTP/1.1\r\nHost: a\r\n";
     ASSERT_EQ(parser.parse(first), ParseStatus::need_more);
     std::string second = first + "X: y\r\n\r\n";  // another allocation
-    first.assign(first.size(), '#');                   // the old bytes are gone
+    first.assign(first.size(), '#');              // the old bytes are gone
     ASSERT_EQ(parser.parse(second), ParseStatus::done);
     EXPECT_EQ(parser.target(), "/first");
     EXPECT_GE(parser.target().data(), second.data());

@@ -45,8 +45,9 @@ TEST(HeaderRules, ForwardsWithHopByHopRemovedAndProxyFieldsAdded) {
 }
 
 TEST(HeaderRules, SeveralForwardedForLinesCombineInOrder) {
-    Request r("GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\nA: b\r\n"
-              "x-forwarded-for: 2.2.2.2, 3.3.3.3\r\n\r\n");
+    Request r(
+        "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\nA: b\r\n"
+        "x-forwarded-for: 2.2.2.2, 3.3.3.3\r\n\r\n");
     auto head = r.upstream_head();
     EXPECT_NE(head.find("X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.9\r\n"),
               std::string::npos)
@@ -83,8 +84,9 @@ TEST(HeaderRules, RefusesBadRequests) {
     EXPECT_EQ(Request("GET / HTTP/1.1\r\n\r\n").refused, 400u);  // no Host
     EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").refused, 400u);
     EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a b\r\n\r\n").refused, 400u);
-    EXPECT_EQ(Request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo, chunked\r\n\r\n").refused,
-              501u);
+    EXPECT_EQ(
+        Request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo, chunked\r\n\r\n").refused,
+        501u);
 }
 
 TEST(HeaderRules, ConnectionCloseEndsPersistence) {
@@ -100,8 +102,7 @@ struct Response {
     unsigned refused = 0;
     // A head the parser refuses ends as 502 in the proxy, as does one that
     // inspect_response() refuses.
-    Response(std::string t, bool head_request = false)
-        : text(std::move(t)), parser({}, fields) {
+    Response(std::string t, bool head_request = false) : text(std::move(t)), parser({}, fields) {
         refused = parser.parse(text) == ParseStatus::done
                       ? inspect_response(parser, head_request, facts)
                       : 502u;
@@ -109,8 +110,9 @@ struct Response {
 };
 
 TEST(HeaderRules, ClientResponseHead) {
-    Response r("HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\n"
-               "Content-Length: 3\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n");
+    Response r(
+        "HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\n"
+        "Content-Length: 3\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n");
     ASSERT_EQ(r.refused, 0u);
     ClientResponseOptions o;
     o.date_field = "Date: D\r\n";
@@ -129,7 +131,8 @@ TEST(HeaderRules, ClientResponseHeadForHttp10AndClose) {
     o.client_http10 = true;
     std::string out;
     write_client_response_head(r.parser, r.facts, o, out);
-    EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nDate: X\r\nVia: 1.1 switchyard\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(out,
+              "HTTP/1.1 200 OK\r\nDate: X\r\nVia: 1.1 switchyard\r\nConnection: close\r\n\r\n");
 }
 
 TEST(HeaderRules, HeadResponseKeepsItsContentLength) {
@@ -211,7 +214,8 @@ TEST(HeaderRules, OurOwnViaEntryIsALoop) {
     // Another tier's name is not a loop; ours, configured, is.
     std::vector<HeaderField> fields;
     RequestHeadParser p({}, fields);
-    ASSERT_EQ(p.parse("GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 switchyard\r\n\r\n"), ParseStatus::done);
+    ASSERT_EQ(p.parse("GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 switchyard\r\n\r\n"),
+              ParseStatus::done);
     RequestFacts facts;
     EXPECT_EQ(inspect_request(p, facts, "inner"), 0u);
 }
@@ -229,7 +233,8 @@ TEST(HeaderRules, MaxForwardsIsDecrementedForOptionsAndTrace) {
 }
 
 TEST(HeaderRules, MaxForwardsZeroIsAnsweredByTheProxy) {
-    Request trace("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\nCookie: secret\r\nX-A: 1\r\n\r\n");
+    Request trace(
+        "TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\nCookie: secret\r\nX-A: 1\r\n\r\n");
     std::string out;
     write_max_forwards_response(trace.parser, false, "Date: D\r\n", out);
     const std::string body = "TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\nX-A: 1\r\n\r\n";
@@ -242,8 +247,9 @@ TEST(HeaderRules, MaxForwardsZeroIsAnsweredByTheProxy) {
 }
 
 TEST(HeaderRules, H2cIsNeverForwarded) {
-    Request r("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-              "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+    Request r(
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
     ASSERT_EQ(r.refused, 0u);
     EXPECT_FALSE(r.facts.upgrade_websocket);
     auto head = r.upstream_head();
@@ -255,30 +261,35 @@ TEST(HeaderRules, H2cIsNeverForwarded) {
 }
 
 TEST(HeaderRules, WebSocketUpgradeIsForwarded) {
-    Request r("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\n"
-              "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    Request r(
+        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\n"
+        "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\n\r\n");
     ASSERT_EQ(r.refused, 0u);
     EXPECT_TRUE(r.facts.upgrade_websocket);
     auto head = r.upstream_head();
     EXPECT_NE(head.find("Sec-WebSocket-Key: k\r\n"), std::string::npos);
-    EXPECT_NE(head.find("Upgrade: websocket\r\nConnection: upgrade\r\n"), std::string::npos) << head;
+    EXPECT_NE(head.find("Upgrade: websocket\r\nConnection: upgrade\r\n"), std::string::npos)
+        << head;
     // Not on HTTP/1.0 (RFC 9110 §7.8), not without Connection: upgrade.
     EXPECT_FALSE(Request("GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
                      .facts.upgrade_websocket);
-    EXPECT_FALSE(Request("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n").facts.upgrade_websocket);
+    EXPECT_FALSE(
+        Request("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n").facts.upgrade_websocket);
 }
 
 TEST(HeaderRules, SwitchingProtocolsKeepsUpgradeForTheTunnel) {
-    Response r("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Accept: x\r\n\r\n");
+    Response r(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: x\r\n\r\n");
     ASSERT_EQ(r.refused, 0u);
     ClientResponseOptions o;
     o.upgrade = true;
     std::string out;
     write_client_response_head(r.parser, r.facts, o, out);
-    EXPECT_EQ(out,
-              "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: x\r\nVia: 1.1 switchyard\r\n"
-              "Upgrade: websocket\r\nConnection: upgrade\r\n\r\n");
+    EXPECT_EQ(
+        out,
+        "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: x\r\nVia: 1.1 switchyard\r\n"
+        "Upgrade: websocket\r\nConnection: upgrade\r\n\r\n");
 }
 
 }  // namespace
@@ -295,8 +306,9 @@ TEST(HeaderRules, RequestTargetsAreValidated) {
     EXPECT_EQ(Request("GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
     EXPECT_EQ(Request("GET foo HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
     EXPECT_EQ(Request("GET ftp://a.example/x HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
-    EXPECT_EQ(Request("GET http://user@evil.example/x HTTP/1.1\r\nHost: good.example\r\n\r\n").refused,
-              400u);
+    EXPECT_EQ(
+        Request("GET http://user@evil.example/x HTTP/1.1\r\nHost: good.example\r\n\r\n").refused,
+        400u);
     EXPECT_EQ(Request("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n").refused, 400u);
     // A valid absolute-form: its authority is the host the request is routed by.
     Request abs("GET http://origin.example:8080/p HTTP/1.1\r\nHost: other\r\n\r\n");

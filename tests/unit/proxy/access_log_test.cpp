@@ -43,7 +43,8 @@ TEST(AccessLog, BatchesReachTheFileInOrder) {
     std::istringstream lines(text);
     std::string line;
     int n = 0;
-    while (std::getline(lines, line)) EXPECT_EQ(line, "{\"n\":" + std::to_string(n++) + "}");
+    while (std::getline(lines, line))
+        EXPECT_EQ(line, "{\"n\":" + std::to_string(n++) + "}");
     EXPECT_EQ(n, 1000);
     ::unlink(path.c_str());
 }
