@@ -321,6 +321,30 @@ TEST_F(Routing, ReloadWithABrokenFileKeepsServing) {
     EXPECT_TRUE(control("reload")["ok"].as_bool());
 }
 
+TEST_F(Routing, ReloadAppliesANewServerAndKeepsTheRuntimeState) {
+    start_upstreams();
+    EchoServer blue2(dir_, "blue2");
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {blue_->address()}}, {"green", {green_->address()}}};
+    start_proxy(cfg);
+    ASSERT_TRUE(control("canary green 1")["ok"].as_bool());
+    cfg.pools[0].servers.push_back(blue2.address());
+    write_file(proxy_->config_path(), render_config(cfg, dir_, proxy_->port()));
+    auto r = control("reload");
+    ASSERT_TRUE(r["ok"].as_bool()) << json::serialize(r);
+    HttpConn c(proxy_->port());
+    std::string user = "u0";  // a user outside the 1 % canary
+    for (int i = 1; switchyard::bucket_of(user, 0) < 100; ++i) user = "u" + std::to_string(i);
+    std::set<std::string> seen;
+    for (int i = 0; i < 20; ++i)
+        seen.insert(
+            c.roundtrip(get_request("/", "Cookie: sy_uid=" + user + "\r\n")).header("X-Echo-Name"));
+    EXPECT_TRUE(seen.count("blue2")) << "the new server takes traffic";
+    auto status = control("status");
+    EXPECT_EQ(status["canary"].as_object()["pool"].as_string(), "green");  // runtime state kept
+    EXPECT_EQ(status["generation"].as_int64(), 1);
+}
+
 TEST_F(Routing, AuditLogNamesThePeer) {
     auto cfg = base_config();
     cfg.level = "info";
