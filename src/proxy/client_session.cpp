@@ -863,7 +863,6 @@ void ClientSession::start_tunnel() {
     in_tunnel_ = true;
     inflight_.to_tunnel();
     response_started_ = true;
-    ++worker_.open_tunnels();
     upstream_deadline_.clear();
     download_pieces_.assign(1, resp_head_);
     if (up_->buffer.size() > 0) download_pieces_.push_back(up_view());
@@ -920,7 +919,6 @@ void ClientSession::tunnel_step(bool to_upstream) {
 void ClientSession::end_tunnel() {
     if (!in_tunnel_) return;
     in_tunnel_ = false;
-    --worker_.open_tunnels();
     write_access_log();
     close_now();
 }

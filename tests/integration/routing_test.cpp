@@ -334,7 +334,8 @@ TEST_F(Routing, ReloadAppliesANewServerAndKeepsTheRuntimeState) {
     ASSERT_TRUE(r["ok"].as_bool()) << json::serialize(r);
     HttpConn c(proxy_->port());
     std::string user = "u0";  // a user outside the 1 % canary
-    for (int i = 1; switchyard::bucket_of(user, 0) < 100; ++i) user = "u" + std::to_string(i);
+    for (int i = 1; switchyard::bucket_of(user, 0) < 100; ++i)
+        user = "u" + std::to_string(i);
     std::set<std::string> seen;
     for (int i = 0; i < 20; ++i)
         seen.insert(
@@ -343,6 +344,38 @@ TEST_F(Routing, ReloadAppliesANewServerAndKeepsTheRuntimeState) {
     auto status = control("status");
     EXPECT_EQ(status["canary"].as_object()["pool"].as_string(), "green");  // runtime state kept
     EXPECT_EQ(status["generation"].as_int64(), 1);
+}
+
+TEST_F(Routing, TunnelsAreCountedAndCutAfterTheDrainTime) {
+    // blue is a WebSocket upstream that keeps the tunnel open until told.
+    ScriptedUpstream ws([](ScriptedUpstream::Conn& conn, int) {
+        if (!conn.read_request(seconds(5))) return;
+        conn.send(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+            "Upgrade\r\n\r\n");
+        while (conn.wait_readable(seconds(10)) == ScriptedUpstream::Conn::Wait::data) {
+            char tmp[256];
+            if (conn.sock.recv_some(tmp, sizeof tmp, after(seconds(1))) <= 0) return;
+        }
+    });
+    start_upstreams();
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {ws.address()}}, {"green", {green_->address()}}};
+    start_proxy(cfg);
+    HttpConn c(proxy_->port());
+    c.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    ASSERT_EQ(c.read_response().status(), 101u);
+    auto blue = [&] { return control("status")["pools"].as_array()[0].as_object(); };
+    EXPECT_TRUE(poll_until(after(seconds(3)), [&] { return blue()["tunnels"].as_int64() == 1; }));
+    EXPECT_EQ(blue()["inflight"].as_int64(), 0);
+    ASSERT_TRUE(control("switch green drain=400ms")["ok"].as_bool());
+    // The open tunnel holds the drain until the drain time cuts it.
+    auto early = control("wait-drained blue timeout=100ms");
+    EXPECT_FALSE(early["drained"].as_bool());
+    EXPECT_EQ(early["tunnels"].as_int64(), 1);
+    auto done = control("wait-drained blue timeout=3s");
+    EXPECT_TRUE(done["drained"].as_bool()) << json::serialize(done);
+    EXPECT_TRUE(c.wait_closed(seconds(2)));
 }
 
 TEST_F(Routing, AuditLogNamesThePeer) {

@@ -181,8 +181,6 @@ class Worker {
     std::string_view log_time() const { return log_time_; }
     // "1.1 <server.via_name>", the Via entry this proxy adds.
     std::string_view via() const { return via_; }
-    // Open WebSocket tunnels on this worker (the drain logic waits for them).
-    std::size_t& open_tunnels() { return open_tunnels_; }
     // 32 hex digits, unique per process run (worker id, random prefix, counter).
     void next_request_id(std::string& out);
 
@@ -197,7 +195,6 @@ class Worker {
 
     void link(TimedSession* s);
     void unlink(TimedSession* s);
-    std::size_t session_count() const { return session_count_; }
 
     // Client connections assigned to this worker (counted when handed over,
     // so a burst of accepts spreads evenly). Read by other workers.
@@ -243,7 +240,6 @@ class Worker {
     std::string date_field_;
     std::string log_time_;
     std::string via_;
-    std::size_t open_tunnels_ = 0;
     std::uint64_t request_id_prefix_;
     std::uint64_t request_counter_ = 0;
 
