@@ -1,0 +1,98 @@
+// systemd integration: the notify messages a Type=notify unit relies on,
+// against a fake NOTIFY_SOCKET; and the unit file passes systemd-analyze.
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <poll.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "fixture.hpp"
+
+namespace sy_it {
+namespace {
+
+class Systemd : public ProxyTest {};
+
+// A datagram socket standing in for systemd's notify socket.
+class NotifySocket {
+  public:
+    explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+            throw std::runtime_error("cannot bind " + path.string());
+    }
+    ~NotifySocket() { ::close(fd_); }
+    // Messages until one contains `what`, or "" at the deadline.
+    std::string wait_for(std::string_view what, Clock::duration timeout) {
+        const auto deadline = after(timeout);
+        while (Clock::now() < deadline) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            char buf[4096];
+            ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) continue;
+            std::string msg(buf, static_cast<std::size_t>(n));
+            if (msg.find(what) != std::string::npos) return msg;
+        }
+        return "";
+    }
+
+  private:
+    std::filesystem::path path_;
+    int fd_ = -1;
+};
+
+TEST_F(Systemd, NotifiesReadyWhenServingAndStoppingOnSigterm) {
+    NotifySocket notify(dir_.path() / "notify.sock");
+    ::setenv("NOTIFY_SOCKET", (dir_.path() / "notify.sock").c_str(), 1);
+    auto cfg = base_config();
+    start_proxy(cfg);
+    ::unsetenv("NOTIFY_SOCKET");
+    std::string ready = notify.wait_for("READY=1", seconds(5));
+    EXPECT_NE(ready.find("READY=1"), std::string::npos);
+    EXPECT_NE(ready.find("STATUS=serving on 127.0.0.1:" + std::to_string(proxy_->port())),
+              std::string::npos)
+        << ready;
+    proxy_->process().signal(SIGTERM);
+    EXPECT_NE(notify.wait_for("STOPPING=1", seconds(5)), "");
+    EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(10))), 0));
+}
+
+TEST_F(Systemd, UnitFileVerifies) {
+    if (!std::filesystem::exists("/usr/bin/systemd-analyze"))
+        GTEST_SKIP() << "systemd-analyze is not installed";
+    // A copy whose ExecStart points at the built binary (verify checks it exists).
+    std::string unit =
+        read_file(std::filesystem::path(SWITCHYARD_SOURCE_DIR) / "systemd/switchyard.service");
+    const std::string installed = "/usr/bin/switchyard", built = SWITCHYARD_BIN;
+    for (auto pos = unit.find(installed); pos != std::string::npos;
+         pos = unit.find(installed, pos + built.size()))
+        unit.replace(pos, installed.size(), built);
+    const auto copy = dir_.path() / "switchyard.service";
+    write_file(copy, unit);
+    Process::Options o;
+    o.argv = {"/usr/bin/systemd-analyze", "verify", copy.string()};
+    o.stdout_path = dir_.path() / "verify.out";
+    o.stderr_path = dir_.path() / "verify.err";
+    Process p(o);
+    ASSERT_TRUE(p.wait_exit(after(seconds(30))));
+    std::string err = read_file(o.stderr_path);
+    // verify exits non-zero when PID 1 is not systemd (containers); judge by its messages
+    // about this unit only.
+    std::string ours;
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);)
+        if (line.find("switchyard.service") != std::string::npos &&
+            line.find("User=") == std::string::npos)
+            ours += line + "\n";
+    EXPECT_EQ(ours, "") << err;
+}
+
+}  // namespace
+}  // namespace sy_it
