@@ -1,4 +1,5 @@
 #include "switchyard/core/client_address.hpp"
+#include "switchyard/core/text.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -74,18 +75,6 @@ bool parse_entry(std::string_view text, Ip& out) {
     return valid_port(text.substr(colon + 1)) && parse_family(text.substr(0, colon), AF_INET, out);
 }
 
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
 bool is_trusted(std::span<const std::uint8_t> addr, std::span<const Cidr> trusted) {
     return std::any_of(trusted.begin(), trusted.end(),
                        [&](const Cidr& cidr) { return cidr_contains(cidr, addr); });
@@ -112,7 +101,7 @@ std::vector<std::uint8_t> client_address(std::span<const std::uint8_t> peer,
         while (true) {
             const auto comma = rest.rfind(',');
             const auto element =
-                trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+                trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
             if (!element.empty()) {  // RFC 9110 §5.6.1: ignore empty elements
                 Ip entry;
                 if (!parse_entry(element, entry)) return to_vector(current);

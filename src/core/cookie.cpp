@@ -1,21 +1,10 @@
 #include "switchyard/core/cookie.hpp"
+#include "switchyard/core/text.hpp"
 
 #include <charconv>
 
 namespace switchyard {
 namespace {
-
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 // The value of `name` in one Cookie field value, or nullopt. Pairs whose
 // name does not match are skipped with one memchr for the next ';' and no
@@ -25,15 +14,12 @@ std::optional<std::string_view> find_in(std::string_view field, std::string_view
         const auto semi = field.find(';');
         std::string_view pair = field.substr(0, semi);
         field = semi == std::string_view::npos ? std::string_view{} : field.substr(semi + 1);
-        while (!pair.empty() && is_ows(pair.front()))
-            pair.remove_prefix(1);
+        pair = trim_ows(pair);
         if (!pair.starts_with(name)) continue;
-        pair.remove_prefix(name.size());
-        while (!pair.empty() && is_ows(pair.front()))
-            pair.remove_prefix(1);
+        pair = trim_ows(pair.substr(name.size()));
         // Not '=': a longer name ("sy_uidx") or a pair without a value.
         if (pair.empty() || pair.front() != '=') continue;
-        std::string_view value = trim(pair.substr(1));
+        std::string_view value = trim_ows(pair.substr(1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
             value = value.substr(1, value.size() - 2);
         return value;

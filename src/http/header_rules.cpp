@@ -54,6 +54,25 @@ bool is_hop_by_hop_field(bhttp::field id) {
     }
 }
 
+// The fields every head's framing and persistence depend on: Connection,
+// Content-Length, Transfer-Encoding. False for any other field.
+bool collect_framing_field(const HeaderField& f, ConnectionTokens& connection,
+                           FramingLines& lines) {
+    switch (f.id) {
+        case bhttp::field::connection:
+            connection.add(f.value);
+            return true;
+        case bhttp::field::content_length:
+            lines.add(lines.cl, lines.cl_count, f.value);
+            return true;
+        case bhttp::field::transfer_encoding:
+            lines.add(lines.te, lines.te_count, f.value);
+            return true;
+        default:
+            return false;
+    }
+}
+
 bool has_token(std::string_view list, std::string_view token) {
     bool found = false;
     for_each_token(list, [&](std::string_view t) {
@@ -105,19 +124,11 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
     for (const auto& f : head.fields()) {
         // CGI-style upstreams read X_User as X-User: refuse the ambiguity.
         if (f.name.find('_') != std::string_view::npos) return 400;
+        if (collect_framing_field(f, facts.connection, lines)) continue;
         switch (f.id) {
-            case bhttp::field::connection:
-                facts.connection.add(f.value);
-                break;
             case bhttp::field::host:
                 facts.host = f.value;
                 ++facts.host_count;
-                break;
-            case bhttp::field::content_length:
-                lines.add(lines.cl, lines.cl_count, f.value);
-                break;
-            case bhttp::field::transfer_encoding:
-                lines.add(lines.te, lines.te_count, f.value);
                 break;
             case bhttp::field::expect:
                 facts.expect_continue = iequals(f.value, "100-continue");
@@ -285,16 +296,8 @@ unsigned inspect_response(const ResponseHeadParser& head, bool request_was_head,
                           ResponseFacts& facts) {
     FramingLines lines;
     for (const auto& f : head.fields()) {
+        if (collect_framing_field(f, facts.connection, lines)) continue;
         switch (f.id) {
-            case bhttp::field::connection:
-                facts.connection.add(f.value);
-                break;
-            case bhttp::field::content_length:
-                lines.add(lines.cl, lines.cl_count, f.value);
-                break;
-            case bhttp::field::transfer_encoding:
-                lines.add(lines.te, lines.te_count, f.value);
-                break;
             case bhttp::field::date:
                 facts.has_date = true;
                 break;
