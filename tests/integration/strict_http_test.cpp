@@ -194,9 +194,10 @@ TEST_F(StrictHttp, ChunkedBodyIsReEncodedWithoutExtensionsOrTrailers) {
         "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
         "3;name=value\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n");
     ASSERT_EQ(r.status(), 200u);
-    // The recorder reads Content-Length bodies only; look at the head it saw.
     // The recorder reads Content-Length bodies only, so the chunked body shows
-    // up as a second "head": exactly the re-encoded chunks, nothing else.
+    // up as a second "head": exactly the re-encoded chunks, nothing else. It
+    // records that one after answering the first, so wait for it.
+    poll_until(after(seconds(3)), [&] { return upstream.heads().size() >= 2; });
     auto heads = upstream.heads();
     ASSERT_EQ(heads.size(), 2u);
     EXPECT_NE(heads[0].find("Transfer-Encoding: chunked\r\n"), std::string::npos) << heads[0];
