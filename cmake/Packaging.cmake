@@ -1,0 +1,1 @@
+install(TARGETS switchyard switchyardctl RUNTIME DESTINATION bin)
