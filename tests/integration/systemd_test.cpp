@@ -64,34 +64,57 @@ TEST_F(Systemd, NotifiesReadyWhenServingAndStoppingOnSigterm) {
     EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(10))), 0));
 }
 
-TEST_F(Systemd, UnitFileVerifies) {
-    if (!std::filesystem::exists("/usr/bin/systemd-analyze"))
-        GTEST_SKIP() << "systemd-analyze is not installed";
-    // A copy whose ExecStart points at the built binary (verify checks it exists).
-    std::string unit =
-        read_file(std::filesystem::path(SWITCHYARD_SOURCE_DIR) / "systemd/switchyard.service");
+// Copies systemd/switchyard.service (ExecStart pointing at the built binary,
+// since verify checks that it exists) and switchyard.socket into the test
+// directory, runs `systemd-analyze verify` on `unit` there, and returns its
+// messages about our units ("" when it has none).
+std::string verify_unit(const std::filesystem::path& dir, const std::string& unit_name) {
+    const std::filesystem::path source(SWITCHYARD_SOURCE_DIR);
+    std::string service = read_file(source / "systemd/switchyard.service");
     const std::string installed = "/usr/bin/switchyard", built = SWITCHYARD_BIN;
-    for (auto pos = unit.find(installed); pos != std::string::npos;
-         pos = unit.find(installed, pos + built.size()))
-        unit.replace(pos, installed.size(), built);
-    const auto copy = dir_.path() / "switchyard.service";
-    write_file(copy, unit);
+    for (auto pos = service.find(installed); pos != std::string::npos;
+         pos = service.find(installed, pos + built.size()))
+        service.replace(pos, installed.size(), built);
+    write_file(dir / "switchyard.service", service);
+    // The socket unit names the service by its name: verify loads it from the same directory.
+    write_file(dir / "switchyard.socket", read_file(source / "systemd/switchyard.socket"));
     Process::Options o;
-    o.argv = {"/usr/bin/systemd-analyze", "verify", copy.string()};
-    o.stdout_path = dir_.path() / "verify.out";
-    o.stderr_path = dir_.path() / "verify.err";
+    o.argv = {"/usr/bin/systemd-analyze", "verify", (dir / unit_name).string()};
+    o.stdout_path = dir / (unit_name + ".verify.out");
+    o.stderr_path = dir / (unit_name + ".verify.err");
     Process p(o);
-    ASSERT_TRUE(p.wait_exit(after(seconds(30))));
+    if (!p.wait_exit(after(seconds(30)))) return "systemd-analyze verify did not finish";
     std::string err = read_file(o.stderr_path);
     // verify exits non-zero when PID 1 is not systemd (containers); judge by its messages
-    // about this unit only.
+    // about our units only.
     std::string ours;
     std::istringstream lines(err);
     for (std::string line; std::getline(lines, line);)
-        if (line.find("switchyard.service") != std::string::npos &&
+        if ((line.find("switchyard.service") != std::string::npos ||
+             line.find("switchyard.socket") != std::string::npos) &&
             line.find("User=") == std::string::npos)
             ours += line + "\n";
-    EXPECT_EQ(ours, "") << err;
+    return ours;
+}
+
+TEST_F(Systemd, UnitFileVerifies) {
+    if (!std::filesystem::exists("/usr/bin/systemd-analyze"))
+        GTEST_SKIP() << "systemd-analyze is not installed";
+    EXPECT_EQ(verify_unit(dir_.path(), "switchyard.service"), "");
+}
+
+TEST_F(Systemd, SocketUnitVerifies) {
+    if (!std::filesystem::exists("/usr/bin/systemd-analyze"))
+        GTEST_SKIP() << "systemd-analyze is not installed";
+    EXPECT_EQ(verify_unit(dir_.path(), "switchyard.socket"), "");
+    // The socket's example listener is the reference config's listener: Switchyard matches
+    // passed sockets to [[listeners]] by address.
+    const std::string socket =
+        read_file(std::filesystem::path(SWITCHYARD_SOURCE_DIR) / "systemd/switchyard.socket");
+    const std::string config =
+        read_file(std::filesystem::path(SWITCHYARD_SOURCE_DIR) / "conf/switchyard.toml");
+    EXPECT_NE(socket.find("\nListenStream=0.0.0.0:8080\n"), std::string::npos) << socket;
+    EXPECT_NE(config.find("\naddress = \"0.0.0.0:8080\""), std::string::npos);
 }
 
 }  // namespace
