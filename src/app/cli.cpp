@@ -1,14 +1,21 @@
 #include "switchyard/app/cli.hpp"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
+#include "switchyard/app/handover.hpp"
+#include "switchyard/app/listen_socket.hpp"
 #include "switchyard/app/logging.hpp"
 #include "switchyard/app/options.hpp"
 #include "switchyard/app/server.hpp"
 #include "switchyard/config/config_loader.hpp"
+#include "switchyard/control/ctl_client.hpp"
 #include "switchyard/control/state_file.hpp"
 #include "switchyard/core/runtime_state.hpp"
 
@@ -17,6 +24,52 @@
 #endif
 
 namespace switchyard::app {
+
+namespace {
+
+// The path this binary was started from, absolute but with symlinks kept:
+// after a package upgrade it names the new binary, where /proc/self/exe
+// names the deleted old one.
+std::string launch_path(const std::string& argv0) {
+    if (argv0.find('/') != std::string::npos) {
+        if (argv0[0] == '/') return argv0;
+        char cwd[PATH_MAX];
+        if (::getcwd(cwd, sizeof cwd) == nullptr) return {};
+        return std::string(cwd) + "/" + argv0;
+    }
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+    for (std::size_t start = 0; start <= dirs.size();) {
+        std::size_t end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        std::string candidate = dirs.substr(start, end - start) + "/" + argv0;
+        if (end > start && candidate[0] == '/' && ::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+        start = end + 1;
+    }
+    return {};
+}
+
+// switchyard --upgrade: the control command `upgrade`, for ExecReload= and
+// scripts that know the config but not the socket.
+int request_upgrade(const Settings& settings, const Options& opt) {
+    control::CtlConnection conn;
+    std::string error;
+    std::string line = "upgrade";
+    if (!opt.upgrade_binary.empty()) line += " binary=" + opt.upgrade_binary;
+    std::optional<std::string> reply;
+    if (conn.connect(settings.control.socket, error) && conn.send_line(line, error))
+        reply = conn.read_line(Duration(120000), error);
+    if (!reply) {
+        std::cerr << "switchyard: upgrade: " << error << "\n";
+        return 1;
+    }
+    std::cout << *reply << "\n";
+    auto parsed = control::parse_reply(*reply);
+    return parsed && control::reply_exit_code(*parsed) == control::kExitOk ? 0 : 1;
+}
+
+}  // namespace
 
 int run_cli(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -35,32 +88,56 @@ int run_cli(int argc, char** argv) {
         return 0;
     }
 
+    // The successor of a hot upgrade reports whatever stops it to the old
+    // process, which then keeps serving and passes the reason on.
+    Inheritance inherited;
+    inherited.handover_fd = opt.handover_fd;
+    auto give_up = [&](const std::string& why) {
+        std::cerr << "switchyard: " << why << "\n";
+        if (opt.handover_fd >= 0) send_reply(opt.handover_fd, {false, 0, why});
+        return 1;
+    };
+
     auto result = config::load_file(opt.config_path);
     for (const auto& d : result.diagnostics)
         std::cerr << d.to_string() << "\n";
-    if (!result.ok()) {
-        std::cerr << "switchyard: " << opt.config_path << ": configuration has errors\n";
-        return 1;
-    }
+    if (!result.ok()) return give_up(opt.config_path + ": configuration has errors");
     auto settings = std::make_shared<const Settings>(std::move(*result.settings));
+    if (opt.upgrade) return request_upgrade(*settings, opt);
+
+    std::optional<HandoverMessage> handover;
+    if (opt.handover_fd >= 0) {
+        ::fcntl(opt.handover_fd, F_SETFD, FD_CLOEXEC);
+        std::string error;
+        handover = receive_handover(opt.handover_fd, Duration(10000), error);
+        if (!handover) return give_up("hot upgrade: " + error);
+        inherited.listeners = std::move(handover->listeners);
+        inherited.control_fd = handover->control_fd;
+        inherited.watchdog_usec = handover->watchdog_usec;
+    } else {
+        inherited.listeners = take_systemd_sockets();
+    }
 
     // The state file wins over the config's routing (DESIGN.md, State): a
     // restart must never revert a cutover.
     RuntimeState runtime = initial_runtime_state(*settings);
     std::vector<std::string> conflicts;
     std::string state_error;
-    switch (control::load_state_file(settings->server.state_file, runtime, state_error)) {
+    // The replaced process's state is the freshest there is (mutating
+    // commands were refused during the hand-over).
+    const control::LoadStatus loaded =
+        handover ? (runtime = handover->runtime, control::LoadStatus::ok)
+                 : control::load_state_file(settings->server.state_file, runtime, state_error);
+    switch (loaded) {
         case control::LoadStatus::missing:
             runtime = initial_runtime_state(*settings);
             break;
         case control::LoadStatus::corrupt:
-            if (!opt.reset_state) {
-                std::cerr << "switchyard: state file " << settings->server.state_file
-                          << " is corrupt: " << state_error
-                          << "\n  fix or remove it, or start with --reset-state to begin from the "
-                             "config's routing\n";
-                return 1;
-            }
+            if (!opt.reset_state)
+                return give_up("state file " + settings->server.state_file +
+                               " is corrupt: " + state_error +
+                               "\n  fix or remove it, or start with --reset-state to begin from "
+                               "the config's routing");
             std::cerr << "switchyard: state file " << settings->server.state_file << " is corrupt ("
                       << state_error << "); --reset-state: starting from the config\n";
             runtime = initial_runtime_state(*settings);
@@ -83,16 +160,31 @@ int run_cli(int argc, char** argv) {
 
     // A client that goes away must not kill the process.
     ::signal(SIGPIPE, SIG_IGN);
+    std::unique_ptr<Server> server;
     try {
         auto log = make_error_logger(settings->log);
         auto audit = make_audit_logger(settings->log);
         for (const auto& c : conflicts)
             log->warn("state: {}", c);
-        Server server(settings, std::move(runtime), std::move(conflicts), log, audit);
-        return server.run();
+        LaunchInfo launch{launch_path(argv[0]), {}};
+        for (int i = 1; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--handover-fd") {
+                ++i;  // and its value: each successor gets its own
+                continue;
+            }
+            if (a.rfind("--handover-fd=", 0) == 0) continue;
+            launch.args.push_back(a);
+        }
+        server = std::make_unique<Server>(settings, std::move(runtime), std::move(conflicts), log,
+                                          audit, std::move(launch), std::move(inherited));
+        return server->run();
     } catch (const std::exception& e) {
-        std::cerr << "switchyard: " << e.what() << "\n";
-        return 1;
+        if (server && !server->awaiting_handover_answer()) {
+            std::cerr << "switchyard: " << e.what() << "\n";
+            return 1;
+        }
+        return give_up(e.what());
     }
 }
 

@@ -65,6 +65,14 @@ void ControlPlane::audit(const control::PeerCredentials& peer, std::string_view 
 
 void ControlPlane::handle(const ControlCommand& command, const control::PeerCredentials& peer,
                           control::Reply reply) {
+    const bool read_only = command.verb == Verb::status || command.verb == Verb::wait_drained;
+    if (!read_only && !refusal_.empty()) {
+        // From the start of an upgrade until it ends, no change may fall
+        // between the two processes.
+        audit(peer, command.text, "refused: " + refusal_);
+        reply(error_line(refusal_));
+        return;
+    }
     switch (command.verb) {
         case Verb::status:
             status(std::move(reply));
@@ -86,6 +94,8 @@ void ControlPlane::handle(const ControlCommand& command, const control::PeerCred
             });
             return;
         case Verb::upgrade:
+            upgrade(command, peer, std::move(reply));
+            return;
         case Verb::ramp:
         case Verb::shadow:
         case Verb::flag:
@@ -93,6 +103,23 @@ void ControlPlane::handle(const ControlCommand& command, const control::PeerCred
             return;
     }
     reply(error_line("not implemented"));
+}
+
+void ControlPlane::upgrade(const ControlCommand& command, const control::PeerCredentials& peer,
+                           control::Reply reply) {
+    refusal_ = "upgrade in progress";
+    audit(peer, command.text, "started");
+    data_plane_.upgrade(command.binary, [this, peer, text = command.text,
+                                         reply = std::move(reply)](json::object result) {
+        const bool ok = result["ok"].as_bool();
+        // After a successful upgrade this process only drains: it stays
+        // refusing; the successor takes the commands.
+        if (!ok && refusal_ == "upgrade in progress") refusal_.clear();
+        audit(peer, text,
+              ok ? "ok, new pid " + json::serialize(result["pid"])
+                 : "failed: " + std::string(result["error"].as_string()));
+        reply(to_line(result));
+    });
 }
 
 void ControlPlane::status(control::Reply reply) {
@@ -266,6 +293,19 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
 }
 
 void ControlPlane::reload(std::function<void(json::object)> done) {
+    if (!refusal_.empty()) {
+        json::object o;
+        o["ok"] = false;
+        o["error"] = refusal_;
+        done(std::move(o));
+        return;
+    }
+    notifier_.reloading();
+    // Whatever the outcome, the service is ready again afterwards.
+    done = [this, done = std::move(done)](json::object result) {
+        notifier_.ready("reloaded " + settings_->source_path);
+        done(std::move(result));
+    };
     json::object o;
     auto result = config::load_file(settings_->source_path);
     if (!result.ok()) {
@@ -299,14 +339,20 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
         done(std::move(o));
         return;
     }
-    // Listeners and log targets are opened at start; until reload can open and
-    // close them (hot reload of listeners), say so instead of ignoring it.
+    std::string listener_error;
+    if (!data_plane_.update_listeners(*next, listener_error)) {
+        o["ok"] = false;
+        o["error"] = listener_error + "; the running configuration is kept";
+        log_->error("reload refused: {}", listener_error);
+        done(std::move(o));
+        return;
+    }
+    // Log targets are opened at start; say so instead of ignoring a change.
     json::array warnings;
-    if (next->listeners != settings_->listeners)
-        warnings.push_back("listener changes take effect at the next restart");
     if (next->log != settings_->log)
         warnings.push_back("log target changes take effect at the next restart");
-    for (const auto& w : warnings) log_->warn("reload: {}", w.as_string().c_str());
+    for (const auto& w : warnings)
+        log_->warn("reload: {}", w.as_string().c_str());
     auto reconciled = reconcile(runtime_, *next);
     settings_ = next;
     runtime_ = reconciled.state;

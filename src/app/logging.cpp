@@ -16,7 +16,7 @@ spdlog::sink_ptr make_sink(const std::string& target) {
 
 std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings) {
     auto logger = std::make_shared<spdlog::logger>("audit", make_sink(settings.audit_log));
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z audit %v");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] audit %v");
     logger->set_level(spdlog::level::info);
     logger->flush_on(spdlog::level::info);
     return logger;
@@ -24,7 +24,7 @@ std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings) {
 
 std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings) {
     auto logger = std::make_shared<spdlog::logger>("switchyard", make_sink(settings.error_log));
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l %v");
     logger->set_level(spdlog::level::from_str(settings.level));
     logger->flush_on(spdlog::level::info);
     return logger;

@@ -3,11 +3,17 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+#include <boost/asio/read_until.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "switchyard/app/handover.hpp"
+#include "switchyard/core/units.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -17,53 +23,26 @@
 #include <stdexcept>
 #include <thread>
 
+extern char** environ;
+
 namespace switchyard::app {
 
 namespace asio = boost::asio;
 
-int open_listen_socket(const Endpoint& address, int backlog) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    const std::string port = std::to_string(address.port);
-    int rc = ::getaddrinfo(address.host.empty() ? nullptr : address.host.c_str(), port.c_str(),
-                           &hints, &res);
-    if (rc != 0)
-        throw std::runtime_error("listener " + address.to_string() + ": " + gai_strerror(rc));
-    std::string last_error = "no address";
-    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) {
-            last_error = std::strerror(errno);
-            continue;
-        }
-        int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (ai->ai_family == AF_INET6)
-            ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, backlog) == 0) {
-            ::freeaddrinfo(res);
-            return fd;
-        }
-        last_error = std::strerror(errno);
-        ::close(fd);
-    }
-    ::freeaddrinfo(res);
-    throw std::runtime_error("listener " + address.to_string() + ": " + last_error);
-}
-
 Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
                std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
-               std::shared_ptr<spdlog::logger> audit)
+               std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited)
     : settings_(std::move(settings)),
       log_(std::move(log)),
       audit_(std::move(audit)),
       conflicts_(std::move(conflicts)),
+      launch_(std::move(launch)),
+      inherited_(std::move(inherited)),
       io_(1),
       signals_(io_),
       dns_timer_(io_),
+      stop_timer_(io_),
+      watchdog_timer_(io_),
       resolver_(io_),
       runtime_(std::move(runtime)) {
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
@@ -71,22 +50,115 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
     shared_.access_log = access_log_.get();
 }
 
+// A hot upgrade in progress: the successor's pid and our end of the
+// hand-over socket pair, on which it answers once it serves.
+struct Server::Upgrade {
+    Upgrade(boost::asio::io_context& io, int fd)
+        : channel(io, boost::asio::local::stream_protocol(), fd), timer(io) {}
+    pid_t pid = -1;
+    boost::asio::local::stream_protocol::socket channel;
+    boost::asio::streambuf answer;
+    boost::asio::steady_timer timer;
+    std::function<void(boost::json::object)> done;
+};
+
 Server::~Server() {
-    for (int fd : listen_fds_)
-        ::close(fd);
+    for (const auto& l : listeners_)
+        ::close(l.fd);
+    for (const auto& s : inherited_.listeners)
+        ::close(s.fd);
 }
 
+namespace {
+
+std::shared_ptr<const proxy::ListenerContext> make_context(const ListenerSettings& l) {
+    auto ctx = std::make_shared<proxy::ListenerContext>();
+    ctx->name = l.address.to_string();
+    ctx->trusted_proxies = l.trusted_proxies;
+    ctx->proxy_protocol = l.proxy_protocol;
+    ctx->tls = l.tls.has_value();
+    return ctx;
+}
+
+}  // namespace
+
+// Inherited sockets (systemd's or the replaced process's) are used where one
+// matches a configured listener, so no connection waiting in their queues is
+// lost; the rest are opened here.
 void Server::open_listeners() {
     for (const auto& l : settings_->listeners) {
-        int fd = open_listen_socket(l.address, SOMAXCONN);
-        listen_fds_.push_back(fd);
-        auto ctx = std::make_shared<proxy::ListenerContext>();
-        ctx->name = l.address.to_string();
-        ctx->trusted_proxies = l.trusted_proxies;
-        ctx->proxy_protocol = l.proxy_protocol;
-        ctx->tls = l.tls.has_value();
-        listeners_.push_back(std::move(ctx));
+        int fd;
+        if (auto inherited = take_inherited(inherited_.listeners, l)) {
+            fd = *inherited;
+            log_->info("listener {}: using the inherited socket", l.address.to_string());
+        } else {
+            fd = open_listen_socket(l.address, SOMAXCONN);
+        }
+        listeners_.push_back({l, fd, make_context(l)});
     }
+    for (const auto& s : inherited_.listeners) {
+        log_->warn("an inherited listening socket ({}) matches no listener; closing it",
+                   s.name.empty() ? "fd " + std::to_string(s.fd) : s.name);
+        ::close(s.fd);
+    }
+    inherited_.listeners.clear();
+}
+
+void Server::add_to_workers(const OpenListener& listener) {
+    for (auto& w : workers_) {
+        int dup = ::fcntl(listener.fd, F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
+        w->add_listener(dup, listener.context);
+    }
+}
+
+bool Server::update_listeners(const Settings& next, std::string& error) {
+    // Open every new socket first: a failure leaves everything as it was.
+    std::vector<OpenListener> result;
+    std::vector<OpenListener> opened;
+    for (const auto& l : next.listeners) {
+        auto same = std::find_if(listeners_.begin(), listeners_.end(), [&](const OpenListener& o) {
+            return o.config.address == l.address;
+        });
+        if (same != listeners_.end()) {
+            result.push_back({l, same->fd, same->config == l ? same->context : make_context(l)});
+            continue;
+        }
+        try {
+            opened.push_back({l, open_listen_socket(l.address, SOMAXCONN), make_context(l)});
+            result.push_back(opened.back());
+        } catch (const std::exception& e) {
+            for (const auto& o : opened)
+                ::close(o.fd);
+            error = e.what();
+            return false;
+        }
+    }
+    for (const auto& old : listeners_) {
+        auto kept = std::find_if(result.begin(), result.end(),
+                                 [&](const OpenListener& o) { return o.fd == old.fd; });
+        if (kept != result.end() && kept->context == old.context) continue;
+        for (auto& w : workers_)
+            w->remove_listener(old.context->name);
+        if (kept == result.end()) {
+            ::close(old.fd);
+            log_->info("listener {} closed", old.context->name);
+        }
+    }
+    for (const auto& l : result) {
+        auto before = std::find_if(
+            listeners_.begin(), listeners_.end(),
+            [&](const OpenListener& o) { return o.fd == l.fd && o.context == l.context; });
+        if (before != listeners_.end()) continue;
+        add_to_workers(l);
+        log_->info("listener {} {}", l.context->name,
+                   std::any_of(opened.begin(), opened.end(),
+                               [&](const OpenListener& o) { return o.fd == l.fd; })
+                       ? "opened"
+                       : "updated");
+    }
+    listeners_ = std::move(result);
+    return true;
 }
 
 // Server names are resolved here, at start, and on every dns_refresh: never
@@ -232,25 +304,202 @@ void Server::on_signal(int signo) {
                 log_->error("reload failed: {}", boost::json::serialize(result));
         });
     } else if (signo == SIGINT || signo == SIGTERM) {
-        if (stopping_) return;
-        stopping_ = true;
-        log_->info("signal {}: draining (up to {} ms)", signo,
-                   settings_->server.drain_timeout.count());
-        sd_notify(0, "STOPPING=1");
-        if (control_server_) control_server_->stop();
-        dns_timer_.cancel();
-        resolver_.cancel();
-        auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
-        for (auto& w : workers_)
-            w->begin_shutdown(deadline);
-        for (int fd : listen_fds_)
-            ::close(fd);
-        listen_fds_.clear();
-        // The workers end on their own once drained and say so (run()).
+        if (draining_) {
+            // nothing more to do; the drain runs
+        } else if (stopping_) {
+            log_->info("signal {} again: skipping the rest of the shutdown delay", signo);
+            drain();
+        } else {
+            stopping_ = true;
+            notifier_.stopping();
+            if (upgrade_) finish_upgrade(false, 0, "the old process is stopping (signal)");
+            control_plane_->set_stopping();
+            const auto delay = settings_->server.shutdown_delay;
+            if (delay > Duration::zero()) {
+                // Outer load balancers see /healthz fail and deregister us
+                // while we still serve everything.
+                log_->info("signal {}: serving {} ms more (server.shutdown_delay), then draining",
+                           signo, delay.count());
+                stop_timer_.expires_after(delay);
+                stop_timer_.async_wait([this](boost::system::error_code ec) {
+                    if (!ec) drain();
+                });
+            } else {
+                drain();
+            }
+        }
     }
     signals_.async_wait([this](boost::system::error_code ec, int s) {
         if (!ec) on_signal(s);
     });
+}
+
+void Server::drain() {
+    if (draining_) return;
+    draining_ = true;
+    stopping_ = true;
+    stop_timer_.cancel();
+    log_->info("draining (up to {} ms)", settings_->server.drain_timeout.count());
+    // A control client waiting for a reply (the one that asked for the
+    // upgrade) still gets it; no new connection is accepted.
+    if (control_server_) control_server_->stop_accepting();
+    dns_timer_.cancel();
+    resolver_.cancel();
+    auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
+    for (auto& w : workers_)
+        w->begin_shutdown(deadline);
+    for (const auto& l : listeners_)
+        ::close(l.fd);
+    listeners_.clear();
+    // The workers end on their own once drained and say so (run()).
+}
+
+// A watchdog ping proves more than a live main thread: it goes out only
+// once every worker has answered, so a stuck worker lets systemd restart us.
+void Server::schedule_watchdog() {
+    if (watchdog_period_.count() <= 0) return;
+    watchdog_timer_.expires_after(watchdog_period_ / 2);
+    watchdog_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        collect([this](proxy::WorkerStats) {
+            notifier_.watchdog();
+            schedule_watchdog();
+        });
+    });
+}
+
+std::string Server::serving_status() const {
+    std::string where;
+    for (const auto& l : listeners_)
+        where += (where.empty() ? "" : ", ") + l.context->name;
+    return "serving on " + where;
+}
+
+// --- Hot binary upgrade ---------------------------------------------------------
+//
+// We start the successor ourselves (so it stays in the service's cgroup) with
+// `--handover-fd`, pass it our listening sockets, the control socket and the
+// routing state, and wait for it to say it serves. Only then do we stop
+// accepting and drain; until then we serve as before, so a successor that
+// fails changes nothing.
+
+namespace {
+
+std::string describe_exit(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+    return "stopped";
+}
+
+}  // namespace
+
+void Server::upgrade(const std::string& binary_arg, std::function<void(boost::json::object)> done) {
+    auto fail = [&](const std::string& why) {
+        boost::json::object o;
+        o["ok"] = false;
+        o["error"] = "upgrade failed: " + why + "; this process keeps serving";
+        done(std::move(o));
+    };
+    if (stopping_) return fail("the process is shutting down");
+    const std::string binary = binary_arg.empty() ? launch_.binary : binary_arg;
+    if (binary.empty() || ::access(binary.c_str(), X_OK) != 0)
+        return fail("cannot execute " + binary + ": " + std::strerror(errno));
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return fail(std::string("socketpair: ") + std::strerror(errno));
+    // Only the successor's end crosses exec. The control thread is the only
+    // one that starts processes, so no other child can inherit it.
+    ::fcntl(pair[1], F_SETFD, 0);
+    std::vector<std::string> args{binary};
+    args.insert(args.end(), launch_.args.begin(), launch_.args.end());
+    args.push_back("--handover-fd");
+    args.push_back(std::to_string(pair[1]));
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ);
+    ::close(pair[1]);
+    if (rc != 0) {
+        ::close(pair[0]);
+        return fail("cannot start " + binary + ": " + std::strerror(rc));
+    }
+    log_->info("upgrade: started {} as pid {}", binary, pid);
+
+    HandoverMessage message;
+    message.from_pid = static_cast<int>(::getpid());
+    for (const auto& l : listeners_)
+        message.listeners.push_back({l.fd, l.context->name});
+    message.control_fd = control_server_->native_handle();
+    message.runtime = runtime_;
+    message.watchdog_usec = static_cast<std::uint64_t>(watchdog_period_.count());
+    upgrade_ = std::make_unique<Upgrade>(io_, pair[0]);
+    upgrade_->pid = pid;
+    upgrade_->done = std::move(done);
+    std::string error;
+    if (!send_handover(pair[0], message, error)) {
+        finish_upgrade(false, 0, "cannot hand over: " + error);
+        return;
+    }
+    upgrade_->timer.expires_after(settings_->server.upgrade_timeout);
+    upgrade_->timer.async_wait([this](boost::system::error_code ec) {
+        if (!ec && upgrade_)
+            finish_upgrade(false, 0,
+                           "the new process did not serve within server.upgrade_timeout (" +
+                               format_duration(settings_->server.upgrade_timeout) + ")");
+    });
+    boost::asio::async_read_until(
+        upgrade_->channel, upgrade_->answer, '\n',
+        [this](boost::system::error_code ec, std::size_t n) {
+            if (!upgrade_ || ec == boost::asio::error::operation_aborted) return;
+            std::optional<HandoverReply> reply;
+            if (!ec) {
+                std::string line(boost::asio::buffers_begin(upgrade_->answer.data()),
+                                 boost::asio::buffers_begin(upgrade_->answer.data()) +
+                                     static_cast<std::ptrdiff_t>(n));
+                reply = decode_reply(line);
+            }
+            if (reply && reply->ready)
+                finish_upgrade(true, reply->pid, {});
+            else
+                finish_upgrade(
+                    false, 0,
+                    reply ? reply->error : "the new process ended the hand-over without an answer");
+        });
+}
+
+void Server::finish_upgrade(bool ready, int pid, std::string error) {
+    auto up = std::move(upgrade_);
+    boost::system::error_code ignored;
+    up->timer.cancel();
+    up->channel.close(ignored);
+    boost::json::object o;
+    if (ready) {
+        log_->info("upgrade: pid {} serves now; this process (pid {}) drains and exits", pid,
+                   ::getpid());
+        o["ok"] = true;
+        o["pid"] = pid;
+        o["old_pid"] = static_cast<int>(::getpid());
+        up->done(std::move(o));
+        drain();
+        return;
+    }
+    // The successor may still run (stuck, or it answered with an error):
+    // it must not serve next to us.
+    int status = 0;
+    std::string how;
+    if (::waitpid(up->pid, &status, WNOHANG) == 0) {
+        ::kill(up->pid, SIGKILL);
+        ::waitpid(up->pid, &status, 0);
+        how = "it was stopped";
+    } else {
+        how = "it " + describe_exit(status);
+    }
+    log_->error("upgrade failed: {} ({}); this process keeps serving", error, how);
+    o["ok"] = false;
+    o["error"] = "upgrade failed: " + error + " (" + how + "); this process keeps serving";
+    up->done(std::move(o));
 }
 
 int Server::run() {
@@ -261,13 +510,16 @@ int Server::run() {
         nofile.rlim_cur = nofile.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &nofile);
     }
+    const bool successor = inherited_.handover_fd >= 0;
     // The control socket first: a second instance fails here, before it binds
     // a port, and the socket exists once the ports answer. Commands are
-    // handled only once io_.run() runs, when the workers exist.
+    // handled only once io_.run() runs, when the workers exist. A successor
+    // takes the socket over only once it serves (below).
     control_plane_ = std::make_unique<ControlPlane>(io_, *this, log_, audit_);
     control_plane_->start(settings_, runtime_, conflicts_);
     control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
-    control_server_->listen(settings_->control.socket, settings_->control.mode);
+    if (!successor || inherited_.control_fd < 0)
+        control_server_->listen(settings_->control.socket, settings_->control.mode);
     open_listeners();
     resolve_all();
     routing_ = std::make_shared<RoutingState>(
@@ -279,16 +531,14 @@ int Server::run() {
     std::vector<proxy::Worker*> peers;
     for (auto& w : workers_)
         peers.push_back(w.get());
-    for (auto& w : workers_) {
+    for (auto& w : workers_)
         w->set_peers(peers);
-        for (std::size_t i = 0; i < listen_fds_.size(); ++i) {
-            int dup = ::fcntl(listen_fds_[i], F_DUPFD_CLOEXEC, 0);
-            if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
-            w->add_listener(dup, listeners_[i]);
-        }
+    for (const auto& l : listeners_)
+        add_to_workers(l);
+    for (auto& w : workers_) {
         w->start([this] {
             asio::post(io_, [this] {
-                if (++workers_exited_ == workers_.size()) io_.stop();
+                if (++workers_exited_ == workers_.size()) finish_exit();
             });
         });
     }
@@ -299,19 +549,53 @@ int Server::run() {
         if (!ec) on_signal(s);
     });
     schedule_dns_refresh();
-    std::string where;
-    for (const auto& l : listeners_)
-        where += (where.empty() ? "" : ", ") + l->name;
-    log_->info("switchyard serving on {} with {} workers; active pool {}", where, n,
+    watchdog_period_ = SystemdNotifier::watchdog_period(inherited_.watchdog_usec);
+    schedule_watchdog();
+    const std::string status = serving_status();
+    if (successor) {
+        // Serving now: tell the old process, then take the control socket
+        // over (commands could otherwise reach us before it knows).
+        send_reply(inherited_.handover_fd, {true, static_cast<int>(::getpid()), {}});
+        ::close(inherited_.handover_fd);
+        inherited_.handover_fd = -1;
+        if (inherited_.control_fd >= 0) {
+            control_server_->adopt(inherited_.control_fd);
+            inherited_.control_fd = -1;
+        }
+    }
+    log_->info("switchyard {} with {} workers{}; active pool {}", status, n,
+               successor ? " (hot upgrade)" : "",
                routing_->pools.empty()
                    ? "-"
                    : routing_->pools[static_cast<std::size_t>(routing_->active)].name);
-    sd_notifyf(0, "READY=1\nSTATUS=serving on %s", where.c_str());
+    notifier_.ready(status, successor ? static_cast<int>(::getpid()) : 0);
     io_.run();
     workers_.clear();
     access_log_->flush();
     log_->info("stopped");
     return 0;
+}
+
+// Every worker has ended. A control client may still be reading its reply
+// (`upgrade`): give the open control connections a moment, then stop.
+void Server::finish_exit() {
+    watchdog_timer_.cancel();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    auto check = std::make_shared<std::function<void()>>();
+    *check = [this, deadline, check] {
+        if (control_server_->connection_count() == 0 ||
+            std::chrono::steady_clock::now() >= deadline) {
+            control_server_->stop();
+            io_.stop();
+            *check = nullptr;
+            return;
+        }
+        stop_timer_.expires_after(std::chrono::milliseconds(10));
+        stop_timer_.async_wait([check](boost::system::error_code ec) {
+            if (!ec && *check) (*check)();
+        });
+    };
+    (*check)();
 }
 
 }  // namespace switchyard::app

@@ -72,12 +72,13 @@ void read_token(const TableReader& r, std::string_view key, std::string& out,
 void read_server_process(Sink& sink, const toml::table& t, ServerProcessSettings& out) {
     TableReader r(sink, t, "server",
                   {"workers", "drain_timeout", "state_file", "max_connections", "shutdown_delay",
-                   "retry_buffer", "via_name"});
+                   "retry_buffer", "via_name", "upgrade_timeout"});
     r.get_integer("workers", out.workers, 0, 1024);
     r.get_duration("drain_timeout", out.drain_timeout);
     r.get_string("state_file", out.state_file);
     r.get_integer("max_connections", out.max_connections, 1);
     r.get_duration("shutdown_delay", out.shutdown_delay);
+    r.get_duration("upgrade_timeout", out.upgrade_timeout, kMs);
     r.get_size("retry_buffer", out.retry_buffer, 0, kGiB);
     read_token(r, "via_name", out.via_name, "Via pseudonym");
 }

@@ -20,7 +20,6 @@ struct NotBuilt {
 // THE list of accepted-but-not-built features. Delete a row when its feature
 // lands (and the test that expects its warning).
 constexpr std::array<NotBuilt, 11> kNotBuilt{{
-    {"server.shutdown_delay", "the shutdown delay", When::non_zero},
     {"listeners[*].tls", "TLS termination", When::present},
     {"admin", "the admin listener", When::present},
     {"pools.*.health", "active health checking", When::present},

@@ -385,6 +385,13 @@ void ControlServer::stop() {
     impl_->stop();
 }
 
+void ControlServer::stop_accepting() {
+    impl_->stopped = true;
+    error_code ignored;
+    impl_->acceptor.close(ignored);
+    impl_->retry_timer.cancel();
+}
+
 void ControlServer::set_idle_timeout(Duration timeout) {
     impl_->idle_timeout = timeout;
 }

@@ -140,10 +140,6 @@ void ClientSession::read_request() {
     upstream_deadline_.clear();
     settings_ = worker_.settings();
     req_parser_.reset();
-    if (worker_.shutting_down() && in_.size() == 0) {
-        close_gracefully();
-        return;
-    }
     if (in_.size() > 0) {
         // Pipelined bytes: the next request has started already.
         head_started_ = true;
@@ -153,6 +149,14 @@ void ClientSession::read_request() {
     const auto now = Clock::now();
     if (in_.size() == 0) {
         client_deadline_.arm(now, settings_->timeouts.client_idle, ErrorKind::client_closed);
+        // Shutting down (every response closes then, so this is a connection
+        // accepted just before the listeners closed): its request is surely
+        // on its way; it gets a grace to arrive, then a lingering close.
+        if (worker_.shutting_down())
+            client_deadline_.arm(now,
+                                 std::min<Clock::duration>(settings_->timeouts.client_idle,
+                                                           Worker::kShutdownIdleGrace),
+                                 ErrorKind::client_closed);
         // An idle keep-alive connection keeps no large buffer.
         if (in_.capacity() > 2 * kReadChunk) in_.shrink_to_fit();
     } else {
@@ -170,6 +174,12 @@ void ClientSession::on_head_read(error_code ec, std::size_t n) {
             in_.size() > 0) {
             close_after_response_ = true;
             respond_local(408, ErrorKind::client_timeout);
+            return;
+        }
+        // Closed by the idle grace of a shutdown: a request may be on its
+        // way, so close without a reset (see close_gracefully).
+        if (client_timed_out_ && worker_.shutting_down() && in_.size() == 0) {
+            close_gracefully();
             return;
         }
         close_now();  // EOF between requests, reset, or idle timeout: nothing to answer
@@ -1081,9 +1091,10 @@ void ClientSession::on_tick(Clock::time_point now) {
 void ClientSession::on_shutdown() {
     if (closing_ || in_tunnel_) return;  // tunnels run until the drain deadline
     if (!in_request_ && in_.size() == 0 && !head_started_) {
-        // Idle between requests: nothing is lost by closing now.
-        error_code ignored;
-        client_.cancel(ignored);
+        // Idle between requests. Closing now would race with a request the
+        // client may be sending (the classic reload error): give it a grace
+        // to send one, answered with Connection: close, then close it.
+        client_deadline_.at = std::min(client_deadline_.at, worker_.idle_close_at());
         return;
     }
     close_after_response_ = true;

@@ -38,6 +38,7 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
     }
 
     void start() { do_accept(); }
+    const std::string& name() const { return listener_->name; }
 
     void stop() {
         stopped_ = true;
@@ -63,9 +64,8 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
     }
 
     void on_accept(boost::system::error_code ec, tcp::socket socket) {
-        if (stopped_) return;
         if (ec) {
-            if (ec == asio::error::operation_aborted) return;
+            if (stopped_ || ec == asio::error::operation_aborted) return;
             if (ec.value() == EMFILE || ec.value() == ENFILE ||
                 ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
                 if (!warned_)
@@ -78,6 +78,8 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
             do_accept();  // ECONNABORTED and the like concern one connection only
             return;
         }
+        // Accepted, even if stop() came in between: the client is ours now
+        // and gets an answer (with Connection: close when shutting down).
         warned_ = false;
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
@@ -98,7 +100,7 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
             else
                 target->assigned_.fetch_sub(1, std::memory_order_relaxed);
         }
-        do_accept();
+        if (!stopped_) do_accept();
     }
 
     void wait(std::chrono::milliseconds d) {
@@ -163,17 +165,28 @@ void Worker::add_listener(int fd, std::shared_ptr<const ListenerContext> listene
     });
 }
 
+void Worker::remove_listener(std::string name) {
+    asio::post(io_, [this, name = std::move(name)] {
+        std::erase_if(acceptors_, [&](const std::shared_ptr<Acceptor>& a) {
+            if (a->name() != name) return false;
+            a->stop();
+            return true;
+        });
+    });
+}
+
 void Worker::adopt(tcp::socket::protocol_type protocol, int fd,
                    std::shared_ptr<const ListenerContext> listener) {
     asio::post(io_, [this, protocol, fd, listener = std::move(listener)]() mutable {
         tcp::socket socket(io_);
         boost::system::error_code ec;
         socket.assign(protocol, fd, ec);
-        if (ec || shutting_down_) {
-            if (ec) ::close(fd);
+        if (ec) {
+            ::close(fd);
             assigned_.fetch_sub(1, std::memory_order_relaxed);
-            return;  // the socket's destructor closes an assigned fd
+            return;
         }
+        // Even when shutting down: the connection was accepted and is answered.
         std::make_shared<ClientSession>(*this, std::move(socket), std::move(listener))->start();
     });
 }
@@ -240,6 +253,7 @@ void Worker::begin_shutdown(Clock::time_point deadline) {
         if (shutting_down_) return;
         shutting_down_ = true;
         shutdown_deadline_ = deadline;
+        idle_close_at_ = std::min(deadline, Clock::now() + kShutdownIdleGrace);
         for (auto& a : acceptors_)
             a->stop();
         acceptors_.clear();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "switchyard/app/data_plane.hpp"
+#include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/control/command.hpp"
 #include "switchyard/control/control_server.hpp"
 #include "switchyard/core/runtime_state.hpp"
@@ -44,8 +45,13 @@ class ControlPlane final : public control::CommandHandler {
     // what happened.
     void reload(std::function<void(boost::json::object)> done);
 
+    // Shutting down: commands that change something are refused from now on.
+    void set_stopping() { refusal_ = "shutting down"; }
+
   private:
     void status(control::Reply reply);
+    void upgrade(const control::ControlCommand& command, const control::PeerCredentials& peer,
+                 control::Reply reply);
     void mutate(const control::ControlCommand& command, const control::PeerCredentials& peer,
                 control::Reply reply);
     void wait_drained(const std::string& pool, Duration timeout, control::Reply reply);
@@ -60,6 +66,10 @@ class ControlPlane final : public control::CommandHandler {
     std::shared_ptr<const Settings> settings_;
     RuntimeState runtime_;
     std::vector<std::string> conflicts_;
+    SystemdNotifier notifier_;
+    // Why commands that change something are refused ("upgrade in
+    // progress", "shutting down"); empty when they are not.
+    std::string refusal_;
 };
 
 }  // namespace switchyard::app

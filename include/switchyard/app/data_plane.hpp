@@ -3,6 +3,7 @@
 // thread.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,14 @@ class DataPlane {
     virtual void collect(std::function<void(proxy::WorkerStats)> done) = 0;
     // Cuts what is still on `pool`; `done` gets the number of connections cut.
     virtual void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) = 0;
+    // Reload: opens the listeners `next` adds, closes those it drops and
+    // updates changed ones, touching no connection. If one cannot be opened,
+    // returns false with `error` and nothing changed.
+    virtual bool update_listeners(const Settings& next, std::string& error) = 0;
+    // Hot binary upgrade (DESIGN.md, `upgrade`); `done` gets the reply:
+    // ok with the new pid once the successor serves, or the failure.
+    virtual void upgrade(const std::string& binary,
+                         std::function<void(boost::json::object)> done) = 0;
 };
 
 }  // namespace switchyard::app

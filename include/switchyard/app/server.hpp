@@ -1,20 +1,26 @@
-// Server: the composition root of a running switchyard process. It opens the
-// listening sockets (one per listener, shared by every worker), starts the
-// workers, publishes routing snapshots, refreshes DNS and handles signals on
+// Server: the composition root of a running switchyard process. It opens (or
+// inherits) the listening sockets (one per listener, shared by every worker),
+// starts the workers, publishes routing snapshots, refreshes DNS, handles
+// signals and systemd notification, and performs hot binary upgrades, all on
 // the main (control) thread.
 #pragma once
 
 #include <spdlog/logger.h>
+#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <memory>
 #include <vector>
 
 #include "switchyard/app/control_plane.hpp"
 #include "switchyard/app/data_plane.hpp"
+#include "switchyard/app/listen_socket.hpp"
+#include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/control/control_server.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
@@ -23,57 +29,95 @@
 
 namespace switchyard::app {
 
+// How this process was started: what a hot upgrade runs again.
+struct LaunchInfo {
+    std::string binary;             // absolute path, symlinks kept
+    std::vector<std::string> args;  // without argv[0]
+};
+
+// What a process starts with besides its config: sockets from systemd or
+// from the process it replaces, and the hand-over channel to answer on.
+struct Inheritance {
+    std::vector<InheritedSocket> listeners;
+    int control_fd = -1;
+    int handover_fd = -1;  // ≥ 0: we are the successor in a hot upgrade
+    std::uint64_t watchdog_usec = 0;
+};
+
 class Server final : public DataPlane {
   public:
-    // `runtime`: the routing state to start from (state file or config);
-    // `conflicts`: where it differs from the config (shown by status).
+    // `runtime`: the routing state to start from (state file, hand-over or
+    // config); `conflicts`: where it differs from the config (status).
     Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
            std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
-           std::shared_ptr<spdlog::logger> audit);
+           std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited);
     ~Server();
 
-    // Runs until SIGTERM/SIGINT and the drain that follows. Returns the exit code.
+    // Runs until SIGTERM/SIGINT (or a hot upgrade) and the drain that
+    // follows. Returns the exit code.
     int run();
+    // A successor that has not told the old process it serves yet.
+    bool awaiting_handover_answer() const { return inherited_.handover_fd >= 0; }
 
     // DataPlane (control thread)
     void publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
                  std::function<void()> applied) override;
     void collect(std::function<void(proxy::WorkerStats)> done) override;
     void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) override;
+    bool update_listeners(const Settings& next, std::string& error) override;
+    void upgrade(const std::string& binary, std::function<void(boost::json::object)> done) override;
 
   private:
+    struct OpenListener {
+        ListenerSettings config;
+        int fd = -1;
+        std::shared_ptr<const proxy::ListenerContext> context;
+    };
+    struct Upgrade;
+
     void open_listeners();
+    void add_to_workers(const OpenListener& listener);
     void resolve_all();
     void schedule_dns_refresh();
     void refresh_dns();
     void republish();
     void on_signal(int signo);
+    // Stops accepting, drains the workers (up to drain_timeout) and ends the
+    // process once they are done.
+    void drain();
+    void schedule_watchdog();
+    void finish_upgrade(bool ready, int pid, std::string error);
+    std::string serving_status() const;
+    void finish_exit();
 
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<spdlog::logger> log_;
     std::shared_ptr<spdlog::logger> audit_;
     std::vector<std::string> conflicts_;
+    LaunchInfo launch_;
+    Inheritance inherited_;
+    SystemdNotifier notifier_;
     std::unique_ptr<proxy::AccessLogWriter> access_log_;
     proxy::WorkerShared shared_;
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer dns_timer_;
+    boost::asio::steady_timer stop_timer_;  // shutdown_delay, then the end of the drain
+    boost::asio::steady_timer watchdog_timer_;
     boost::asio::ip::tcp::resolver resolver_;
     ResolvedHosts resolved_;
     RuntimeState runtime_;
     std::uint64_t snapshot_ = 0;
     std::shared_ptr<const RoutingState> routing_;
-    std::vector<int> listen_fds_;
-    std::vector<std::shared_ptr<const proxy::ListenerContext>> listeners_;
+    std::vector<OpenListener> listeners_;
     std::vector<std::unique_ptr<proxy::Worker>> workers_;
     std::unique_ptr<ControlPlane> control_plane_;
     std::unique_ptr<control::ControlServer> control_server_;
-    bool stopping_ = false;
+    std::unique_ptr<Upgrade> upgrade_;
+    std::chrono::microseconds watchdog_period_{0};
+    bool stopping_ = false;  // SIGTERM seen (the shutdown delay may still run)
+    bool draining_ = false;  // listeners closed, workers draining
     std::size_t workers_exited_ = 0;
 };
-
-// Opens, binds and listens on `address`; returns the descriptor or throws
-// std::runtime_error with the reason.
-int open_listen_socket(const Endpoint& address, int backlog);
 
 }  // namespace switchyard::app

@@ -71,6 +71,9 @@ class ControlServer {
     // running. The socket file stays: a hot upgrade's successor serves it,
     // and a stale one is replaced at the next start.
     void stop();
+    // Stops accepting but lets open sessions finish (the reply to `upgrade`
+    // is still being written when the successor takes the socket over).
+    void stop_accepting();
 
     // Tunables (tests shorten them): silence allowed before a connection is
     // closed (also the deadline for reading one whole line and for writing

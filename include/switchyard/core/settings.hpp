@@ -121,6 +121,8 @@ struct ServerProcessSettings {
     std::string state_file = "/var/lib/switchyard/state.json";
     std::uint32_t max_connections = 10000;
     Duration shutdown_delay{0};
+    // A hot upgrade's successor must serve within this, or it is stopped.
+    Duration upgrade_timeout{30000};
     std::uint64_t retry_buffer = 64 * 1024;
     // Our pseudonym in Via (RFC 9110 §7.6.3); a request that already carries
     // it has looped (508). Give each tier of a multi-tier setup its own.

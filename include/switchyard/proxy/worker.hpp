@@ -150,6 +150,9 @@ class Worker {
     void start(std::function<void()> on_exit = nullptr);
     // Takes ownership of `fd` (a listening socket, already a duplicate).
     void add_listener(int fd, std::shared_ptr<const ListenerContext> listener);
+    // Stops accepting on the listener named `name` (closing this worker's
+    // duplicate); connections already accepted are not touched.
+    void remove_listener(std::string name);
     // Publishes new snapshots; `applied` runs on this worker's thread once
     // every request that starts from now on sees them.
     void publish(std::shared_ptr<const Settings> settings,
@@ -175,6 +178,10 @@ class Worker {
     spdlog::logger& log() { return *shared_.log; }
     WorkerShared& shared() { return shared_; }
     bool shutting_down() const { return shutting_down_; }
+    // Shutting down, connections without a request in progress are closed
+    // at this time: a grace for a request already on its way.
+    Clock::time_point idle_close_at() const { return idle_close_at_; }
+    static constexpr std::chrono::milliseconds kShutdownIdleGrace{1000};
 
     // Cached per second: "Date: ...\r\n" and the access log's time stamp.
     std::string_view date_field() const { return date_field_; }
@@ -245,6 +252,7 @@ class Worker {
 
     bool shutting_down_ = false;
     Clock::time_point shutdown_deadline_{};
+    Clock::time_point idle_close_at_ = Clock::time_point::max();
 };
 
 }  // namespace switchyard::proxy

@@ -189,6 +189,7 @@ TEST(ConfigDefaults, SpotCheckOfTheDefaultValues) {
     EXPECT_EQ(s.server.state_file, "/var/lib/switchyard/state.json");
     EXPECT_EQ(s.server.max_connections, 10'000u);
     EXPECT_EQ(s.server.retry_buffer, 65'536u);
+    EXPECT_EQ(s.server.upgrade_timeout, milliseconds(30'000));
     EXPECT_EQ(s.timeouts.client_header, milliseconds(10'000));
     EXPECT_EQ(s.timeouts.upstream_idle, milliseconds(4'000));
     EXPECT_EQ(s.timeouts.tunnel_idle, milliseconds(3'600'000));
@@ -341,6 +342,7 @@ workers = 2
 drain_timeout = "5m"
 state_file = "/tmp/state.json"
 max_connections = 77
+upgrade_timeout = "9s"
 shutdown_delay = "250ms"
 retry_buffer = "1MiB"
 
@@ -419,7 +421,8 @@ servers = [{ address = "[2001:db8::1]:9000" }]
     const Settings& s = *r.settings;
 
     EXPECT_EQ(s.server, (ServerProcessSettings{2, milliseconds(300'000), "/tmp/state.json", 77,
-                                               milliseconds(250), 1'048'576}));
+                                               milliseconds(250), milliseconds(9000),
+                                               1'048'576}));
     EXPECT_EQ(s.timeouts,
               (TimeoutSettings{milliseconds(1000), milliseconds(2000), milliseconds(3000),
                                milliseconds(4000), milliseconds(500), milliseconds(6000),
@@ -1363,8 +1366,6 @@ servers = [{ address = "h:2" }]
     EXPECT_THAT(
         lines(r),
         ElementsAre(
-            "t.toml:2:1: warning: server.shutdown_delay: accepted, but the shutdown delay is not "
-            "built yet",
             "t.toml:7:1: warning: listeners[0].tls: accepted, but TLS termination is not built yet",
             "t.toml:10:2: warning: admin: accepted, but the admin listener is not built yet",
             "t.toml:19:1: warning: pools.blue.max_connections_per_server: accepted, but the "
@@ -1386,7 +1387,7 @@ servers = [{ address = "h:2" }]
             "is not built yet",
             "t.toml:26:1: warning: pools.blue.tls: accepted, but upstream TLS is not built yet"));
     // Accepted means read: the values are in Settings for when the features land.
-    EXPECT_EQ(r.settings->server.shutdown_delay, milliseconds(5000));
+    EXPECT_EQ(r.settings->server.shutdown_delay, milliseconds(5000));  // built: no warning
     EXPECT_EQ(r.settings->routing.sticky.source, StickySource::none);
     EXPECT_EQ(r.settings->pools[0].on_unhealthy, OnUnhealthy::fallback);
 }

@@ -1,0 +1,54 @@
+// Hot binary upgrade: what the running process passes to its successor over
+// a Unix socket pair, and the successor's answer.
+//
+// Old → new: one JSON line; the descriptors travel with it (SCM_RIGHTS) and
+// the JSON names them by their index in that array:
+//   {"version":1,"from_pid":123,"listeners":[{"name":"0.0.0.0:8080","fd":0}],
+//    "control_fd":1,"runtime":{...state file JSON...},"watchdog_usec":0}
+// New → old: {"ready":true,"pid":456} once it serves, or
+//            {"ready":false,"error":"..."} before it gives up.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/app/listen_socket.hpp"
+#include "switchyard/core/runtime_state.hpp"
+#include "switchyard/core/units.hpp"
+
+namespace switchyard::app {
+
+struct HandoverMessage {
+    int from_pid = 0;
+    std::vector<InheritedSocket> listeners;
+    int control_fd = -1;  // the control socket's listening descriptor
+    // The routing state the old process runs: the state file holds the same,
+    // but this also covers a configuration without a writable state file.
+    RuntimeState runtime;
+    std::uint64_t watchdog_usec = 0;  // the old process's watchdog, 0 = none
+};
+
+// The JSON line (with '\n') and, in `fds`, the descriptors in index order.
+std::string encode_handover(const HandoverMessage& message, std::vector<int>& fds);
+// Strict; on error returns nullopt and says why. Descriptors the message does
+// not name are not touched (the caller closes them).
+std::optional<HandoverMessage> decode_handover(std::string_view line, const std::vector<int>& fds,
+                                               std::string& error);
+
+struct HandoverReply {
+    bool ready = false;
+    int pid = 0;
+    std::string error;
+};
+std::string encode_reply(const HandoverReply& reply);  // with '\n'
+std::optional<HandoverReply> decode_reply(std::string_view line);
+
+// Blocking I/O on the socket pair, bounded by `timeout`.
+bool send_handover(int fd, const HandoverMessage& message, std::string& error);
+std::optional<HandoverMessage> receive_handover(int fd, Duration timeout, std::string& error);
+bool send_reply(int fd, const HandoverReply& reply);
+
+}  // namespace switchyard::app

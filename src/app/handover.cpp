@@ -1,0 +1,267 @@
+#include "switchyard/app/handover.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "switchyard/control/state_file.hpp"
+
+namespace switchyard::app {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxLine = 1 << 20;
+constexpr std::size_t kMaxFds = 200;  // below the kernel's SCM_MAX_FD (253)
+
+const json::value* member(const json::object& o, std::string_view key) {
+    return o.if_contains(key);
+}
+
+std::optional<int> fd_at(const json::value* v, const std::vector<int>& fds) {
+    if (v == nullptr || !v->is_int64()) return std::nullopt;
+    const auto i = v->get_int64();
+    if (i < 0 || static_cast<std::size_t>(i) >= fds.size()) return std::nullopt;
+    return fds[static_cast<std::size_t>(i)];
+}
+
+}  // namespace
+
+std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds) {
+    fds.clear();
+    json::object o;
+    o["version"] = 1;
+    o["from_pid"] = m.from_pid;
+    json::array listeners;
+    for (const auto& l : m.listeners) {
+        json::object lo;
+        lo["name"] = l.name;
+        lo["fd"] = fds.size();
+        fds.push_back(l.fd);
+        listeners.push_back(std::move(lo));
+    }
+    o["listeners"] = std::move(listeners);
+    if (m.control_fd >= 0) {
+        o["control_fd"] = fds.size();
+        fds.push_back(m.control_fd);
+    }
+    o["runtime"] = json::parse(control::to_json(m.runtime));
+    o["watchdog_usec"] = m.watchdog_usec;
+    return json::serialize(o) + "\n";
+}
+
+std::optional<HandoverMessage> decode_handover(std::string_view line, const std::vector<int>& fds,
+                                               std::string& error) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) {
+        error = "the hand-over message is not a JSON object";
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const json::value* version = member(o, "version");
+    if (version == nullptr || !version->is_int64() || version->get_int64() != 1) {
+        error = "unsupported hand-over version (this binary understands 1)";
+        return std::nullopt;
+    }
+    HandoverMessage m;
+    if (const auto* pid = member(o, "from_pid"); pid != nullptr && pid->is_int64())
+        m.from_pid = static_cast<int>(pid->get_int64());
+    const json::value* listeners = member(o, "listeners");
+    if (listeners == nullptr || !listeners->is_array()) {
+        error = "the hand-over message has no listeners array";
+        return std::nullopt;
+    }
+    for (const auto& l : listeners->get_array()) {
+        const json::value* name = l.is_object() ? member(l.get_object(), "name") : nullptr;
+        auto fd = l.is_object() ? fd_at(member(l.get_object(), "fd"), fds) : std::nullopt;
+        if (name == nullptr || !name->is_string() || !fd) {
+            error = "a hand-over listener lacks a name or a valid descriptor index";
+            return std::nullopt;
+        }
+        m.listeners.push_back({*fd, std::string(name->get_string())});
+    }
+    if (const auto* c = member(o, "control_fd")) {
+        auto fd = fd_at(c, fds);
+        if (!fd) {
+            error = "the hand-over control_fd is not a valid descriptor index";
+            return std::nullopt;
+        }
+        m.control_fd = *fd;
+    }
+    const json::value* runtime = member(o, "runtime");
+    if (runtime == nullptr) {
+        error = "the hand-over message has no runtime state";
+        return std::nullopt;
+    }
+    std::string state_error;
+    auto state = control::from_json(json::serialize(*runtime), state_error);
+    if (!state) {
+        error = "the hand-over runtime state is invalid: " + state_error;
+        return std::nullopt;
+    }
+    m.runtime = std::move(*state);
+    if (const auto* w = member(o, "watchdog_usec"); w != nullptr) {
+        if (w->is_uint64())
+            m.watchdog_usec = w->get_uint64();
+        else if (w->is_int64() && w->get_int64() >= 0)
+            m.watchdog_usec = static_cast<std::uint64_t>(w->get_int64());
+    }
+    return m;
+}
+
+std::string encode_reply(const HandoverReply& r) {
+    json::object o;
+    o["ready"] = r.ready;
+    if (r.ready)
+        o["pid"] = r.pid;
+    else
+        o["error"] = r.error;
+    return json::serialize(o) + "\n";
+}
+
+std::optional<HandoverReply> decode_reply(std::string_view line) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto& o = v.get_object();
+    const json::value* ready = member(o, "ready");
+    if (ready == nullptr || !ready->is_bool()) return std::nullopt;
+    HandoverReply r;
+    r.ready = ready->get_bool();
+    if (const auto* pid = member(o, "pid"); pid != nullptr && pid->is_int64())
+        r.pid = static_cast<int>(pid->get_int64());
+    if (const auto* e = member(o, "error"); e != nullptr && e->is_string())
+        r.error = std::string(e->get_string());
+    if (r.ready && r.pid <= 0) return std::nullopt;
+    return r;
+}
+
+bool send_handover(int fd, const HandoverMessage& message, std::string& error) {
+    std::vector<int> fds;
+    const std::string line = encode_handover(message, fds);
+    if (fds.size() > kMaxFds) {
+        error = "too many descriptors to hand over";
+        return false;
+    }
+    // The descriptors ride on the first byte; the rest of the line follows.
+    std::vector<char> control(CMSG_SPACE(sizeof(int) * std::max<std::size_t>(fds.size(), 1)));
+    iovec iov{const_cast<char*>(line.data()), 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (!fds.empty()) {
+        msg.msg_control = control.data();
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
+    ssize_t n;
+    do {
+        n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) {
+        error = std::string("sendmsg: ") + std::strerror(errno);
+        return false;
+    }
+    std::size_t off = 1;
+    while (off < line.size()) {
+        n = ::send(fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error = std::string("send: ") + std::strerror(errno);
+            return false;
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+std::optional<HandoverMessage> receive_handover(int fd, Duration timeout, std::string& error) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string line;
+    std::vector<int> fds;
+    auto close_all = [&] {
+        for (int f : fds)
+            ::close(f);
+    };
+    while (line.find('\n') == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        const int rc = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc <= 0) {
+            error = rc == 0 ? "timed out waiting for the hand-over" : std::strerror(errno);
+            close_all();
+            return std::nullopt;
+        }
+        char buf[4096];
+        std::vector<char> control(CMSG_SPACE(sizeof(int) * kMaxFds));
+        iovec iov{buf, sizeof buf};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.data();
+        msg.msg_controllen = control.size();
+        const ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) continue;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int f;
+                std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+                fds.push_back(f);
+            }
+        }
+        if (n <= 0 || (msg.msg_flags & MSG_CTRUNC) != 0 || line.size() > kMaxLine) {
+            error = n == 0  ? "the old process closed the hand-over socket"
+                    : n < 0 ? std::string("recvmsg: ") + std::strerror(errno)
+                            : "the hand-over message is too large";
+            close_all();
+            return std::nullopt;
+        }
+        line.append(buf, static_cast<std::size_t>(n));
+    }
+    line.resize(line.find('\n'));
+    auto message = decode_handover(line, fds, error);
+    if (!message) {
+        close_all();
+        return std::nullopt;
+    }
+    // Close what the message does not name.
+    for (int f : fds) {
+        bool named = f == message->control_fd;
+        for (const auto& l : message->listeners)
+            named = named || l.fd == f;
+        if (!named) ::close(f);
+    }
+    return message;
+}
+
+bool send_reply(int fd, const HandoverReply& reply) {
+    const std::string line = encode_reply(reply);
+    std::size_t off = 0;
+    while (off < line.size()) {
+        const ssize_t n = ::send(fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        off += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace switchyard::app
