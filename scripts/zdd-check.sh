@@ -1,0 +1,665 @@
+#!/usr/bin/env bash
+# The zero-downtime check (issue "Zero-downtime operations", section "Proof"):
+# switchyard-load runs mixed traffic against Switchyard in front of two
+# switchyard-echo pools (blue, green; two servers each) while this script
+# performs K cutovers back and forth, K reloads (switchyardctl reload and
+# SIGHUP, alternately) and K hot binary upgrades, interleaved. Every failed
+# request is counted by kind; the script exits non-zero on any failed request
+# or any failed control command. --compare runs the same load against HAProxy
+# and NGINX during K reloads each and reports what they lose.
+#
+#   scripts/zdd-check.sh [--k N] [--requests N] [--duration S] [--skip-upgrades]
+#                        [--compare] [--build-dir DIR] [--no-build] [--keep]
+#
+# Everything runs on 127.0.0.1 (high ports), with its configs in a temp dir;
+# every process started is stopped by its PID at the end, on errors and on
+# Ctrl-C. The system's haproxy/nginx services are never touched.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+k=20
+requests=100000
+duration=0
+skip_upgrades=0
+compare=0
+build_dir="build-release"
+no_build=0
+keep=0
+pause=0.5
+keepalive=50
+per_request=4
+slow=8
+slow_ms=1500
+post_percent=20
+drain_timeout=10
+
+usage() {
+  cat <<'EOF'
+usage: scripts/zdd-check.sh [options]
+  --k N             cutovers, reloads and upgrades, K of each (default 20)
+  --requests N      at least N requests in the run (default 100000)
+  --duration S      the load runs at least S seconds (default 0: as long as
+                    the events and --requests take)
+  --skip-upgrades   no binary upgrades
+  --compare         also measure HAProxy and NGINX under the same load, K reloads each
+  --build-dir DIR   where the binaries are (default build-release, relative to the
+                    repository); configured like scripts/quickstart.sh (Release) if
+                    it has no CMakeCache.txt, then the four targets are built
+  --no-build        use the binaries in --build-dir as they are
+  --pause S         pause between events (default 0.5)
+  --keepalive N     keep-alive connections of the load (default 50)
+  --keep            keep the temp dir (kept anyway when the check fails)
+exit status: 0 no failed request and every control command ok; 1 otherwise;
+2 bad arguments or the set-up failed
+EOF
+}
+
+log() { printf 'zdd-check: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 2
+}
+
+need_value() { [ $# -ge 2 ] || die "$1 needs a value"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --k) need_value "$@"; k=$2; shift 2 ;;
+    --k=*) k=${1#*=}; shift ;;
+    --requests) need_value "$@"; requests=$2; shift 2 ;;
+    --requests=*) requests=${1#*=}; shift ;;
+    --duration) need_value "$@"; duration=$2; shift 2 ;;
+    --duration=*) duration=${1#*=}; shift ;;
+    --skip-upgrades) skip_upgrades=1; shift ;;
+    --compare) compare=1; shift ;;
+    --build-dir) need_value "$@"; build_dir=$2; shift 2 ;;
+    --build-dir=*) build_dir=${1#*=}; shift ;;
+    --no-build) no_build=1; shift ;;
+    --pause) need_value "$@"; pause=$2; shift 2 ;;
+    --pause=*) pause=${1#*=}; shift ;;
+    --keepalive) need_value "$@"; keepalive=$2; shift 2 ;;
+    --keepalive=*) keepalive=${1#*=}; shift ;;
+    --keep) keep=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+done
+
+if ! [[ $k =~ ^[0-9]+$ ]] || [ "$k" -gt 10000 ]; then die "--k expects 0..10000"; fi
+[[ $requests =~ ^[0-9]+$ ]] || die "--requests expects a number"
+[[ $duration =~ ^[0-9]+$ ]] || die "--duration expects whole seconds"
+[[ $pause =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--pause expects seconds"
+if ! [[ $keepalive =~ ^[0-9]+$ ]] || [ "$keepalive" -lt 1 ]; then die "--keepalive expects a number >= 1"; fi
+
+case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
+switchyard_bin="$build_dir/switchyard"
+echo_bin="$build_dir/switchyard-echo"
+ctl_bin="$build_dir/switchyardctl"
+load_bin="$build_dir/switchyard-load"
+
+command -v python3 >/dev/null || die "python3 not found (scripts/install-deps.sh installs it)"
+command -v curl >/dev/null || die "curl not found (scripts/install-deps.sh installs it)"
+if [ "$compare" -eq 1 ]; then
+  command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh installs it)"
+  command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs it)"
+fi
+
+# ------------------------------------------------------------------- build --
+
+if [ "$no_build" -eq 0 ]; then
+  mkdir -p "$build_dir"
+  build_log="$build_dir/zdd-build.log"
+  log "building in $build_dir (log: $build_log)"
+  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+    cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_TESTS=OFF \
+      -DSWITCHYARD_BENCH=OFF >"$build_log" 2>&1 || { tail -n 20 "$build_log" >&2; die "cmake configure failed"; }
+  fi
+  cmake --build "$build_dir" -j"$(nproc)" --target switchyard switchyard-echo switchyardctl \
+    switchyard-load >>"$build_log" 2>&1 || { tail -n 30 "$build_log" >&2; die "the build failed"; }
+fi
+for bin in "$switchyard_bin" "$echo_bin" "$ctl_bin" "$load_bin"; do
+  [ -x "$bin" ] || die "$bin not found (build it, or drop --no-build)"
+done
+
+# ---------------------------------------------------------------- processes --
+
+tmp=$(mktemp -d /tmp/switchyard-zdd.XXXXXX)
+chmod 755 "$tmp" # nginx workers may run as another user
+pids=()          # processes started by this script (directly) and not stopped yet
+sy_pid=""        # the switchyard process serving now (after upgrades: not our child)
+sy_old_pids=()   # switchyard processes replaced by an upgrade
+
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+
+# True while the process exists and is not a zombie.
+alive() {
+  local line
+  line=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  line=${line##*) }
+  [ "${line%% *}" != Z ]
+}
+
+forget_pid() {
+  local keep_pids=() p
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep_pids+=("$p"); done
+  pids=(${keep_pids[@]+"${keep_pids[@]}"})
+}
+
+# Stops one process by its PID: TERM, then KILL after $2 seconds (default 5).
+stop_pid() {
+  local pid=$1 grace=${2:-5} i
+  if alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 20; i++)); do
+      alive "$pid" || break
+      sleep 0.05
+    done
+    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+}
+
+# A switchyard process started by an upgrade is not our child: before
+# signalling it, make sure the PID still is a switchyard.
+is_switchyard() {
+  local exe
+  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+  case "${exe##*/}" in switchyard | "switchyard (deleted)") return 0 ;; *) return 1 ;; esac
+}
+
+stop_switchyards() {
+  local p
+  for p in ${sy_old_pids[@]+"${sy_old_pids[@]}"} $sy_pid; do
+    [ -n "$p" ] && is_switchyard "$p" && stop_pid "$p" $((drain_timeout + 5))
+  done
+  sy_pid=""
+  sy_old_pids=()
+}
+
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  stop_switchyards
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
+  if [ "$keep" -eq 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || [ "$rc" -eq 143 ]; }; then
+    rm -rf "$tmp"
+  else
+    log "logs and configs kept in $tmp"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Starts "$@" in the background, output to log file $1; sets started_pid.
+started_pid=""
+start_bg() {
+  local logfile=$1
+  shift
+  "$@" >"$logfile" 2>&1 &
+  started_pid=$!
+  pids+=("$started_pid")
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_echo NAME LABEL: a switchyard-echo on an ephemeral port; sets echo_port.
+start_echo() {
+  local name=$1 label=$2 deadline
+  start_bg "$tmp/echo-$label.log" "$echo_bin" --name "$name"
+  deadline=$(($(now_ms) + 5000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    echo_port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/echo-$label.log")
+    [ -n "$echo_port" ] && return 0
+    alive "$started_pid" || break
+    sleep 0.02
+  done
+  cat "$tmp/echo-$label.log" >&2
+  die "switchyard-echo $label did not start"
+}
+
+# wait_answer PID URL POOL SECONDS: until the proxy at URL answers from POOL.
+wait_answer() {
+  local pid=$1 url=$2 pool=$3 deadline
+  deadline=$(($(now_ms) + $4 * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    alive "$pid" || return 1
+    if curl -s -m 1 -D - -o /dev/null "$url" 2>/dev/null | grep -qi "^x-echo-name: $pool"; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# ------------------------------------------------------------------ the load --
+
+# start_load LABEL PORT: switchyard-load in the background; sets load_pid.
+# It runs until stop_load (the cap is only a safeguard).
+start_load() {
+  local label=$1 port=$2
+  : >"$tmp/$label-slow.log"
+  start_bg "$tmp/$label-load.log" "$load_bin" --target "127.0.0.1:$port" \
+    --duration $((duration + 1800)) --keepalive "$keepalive" --per-request "$per_request" \
+    --slow "$slow" --slow-ms "$slow_ms" --post-percent "$post_percent" \
+    --slow-log "$tmp/$label-slow.log" --slow-threshold-ms 100 --progress 0.5 --json
+  load_pid=$started_pid
+  # The summary goes to stdout, progress to stderr: keep them apart.
+  load_start_ms=$(now_ms)
+}
+
+load_requests() {
+  local line
+  line=$(grep 'progress' "$tmp/$1-load.log" 2>/dev/null | tail -n 1) || true
+  line=${line##*requests=}
+  echo "${line%% *}" | grep -E '^[0-9]+$' || echo 0
+}
+
+# stop_load LABEL EVENTS_END_MS: lets the load run at least 3 s past the last
+# event, --duration seconds and --requests requests; then SIGTERM (the client
+# finishes what is in flight and prints its summary). Sets load_rc.
+stop_load() {
+  local label=$1 events_end=$2 now
+  if ! alive "$load_pid"; then
+    log "$label: the load client ended before the events were done"
+    load_early=1
+  fi
+  while alive "$load_pid"; do
+    now=$(now_ms)
+    if [ "$now" -ge $((events_end + 3000)) ] && [ "$now" -ge $((load_start_ms + duration * 1000)) ] &&
+      [ "$(load_requests "$label")" -ge "$requests" ]; then
+      kill -TERM "$load_pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  set +e
+  wait "$load_pid"
+  load_rc=$?
+  set -e
+  forget_pid "$load_pid"
+  # stdout and stderr of the client went to one file; the summary is the JSON line.
+  grep '^{' "$tmp/$label-load.log" | tail -n 1 >"$tmp/$label-load.json" || true
+  [ -s "$tmp/$label-load.json" ] || log "$label: no summary from the load client (exit $load_rc)"
+}
+
+# ----------------------------------------------------------------- events --
+
+events_file=""
+control_failures=0
+
+# record KIND LABEL START_MS END_MS RC [DETAIL]
+record() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$events_file"
+  if [ "$5" -ne 0 ]; then
+    control_failures=$((control_failures + 1))
+    log "$1 ($2) failed: ${6:-exit $5}"
+  fi
+}
+
+# run_cmd KIND LABEL COMMAND...: one control command as an event.
+run_cmd() {
+  local kind=$1 label=$2 t0 t1 rc out
+  shift 2
+  t0=$(now_ms)
+  set +e
+  out=$(timeout 90 "$@" 2>&1)
+  rc=$?
+  set -e
+  t1=$(now_ms)
+  record "$kind" "$label" "$t0" "$t1" "$rc" "$(echo "$out" | tr '\n\t' '  ')"
+}
+
+reload_count() { grep -c 'reloaded \| reload refused' "$tmp/switchyard.log" 2>/dev/null || true; }
+
+# SIGHUP: done when the log says "reloaded" (or "reload refused") once more.
+hup_reload() {
+  local before t0 t1 deadline rc=1 detail="no 'reloaded' line within 10 s"
+  before=$(reload_count)
+  t0=$(now_ms)
+  kill -HUP "$sy_pid"
+  deadline=$((t0 + 10000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    if [ "$(reload_count)" -gt "$before" ]; then
+      if tail -n 20 "$tmp/switchyard.log" | grep -q 'reload refused'; then
+        detail=$(grep 'reload refused' "$tmp/switchyard.log" | tail -n 1)
+      else
+        rc=0 detail=""
+      fi
+      break
+    fi
+    sleep 0.01
+  done
+  t1=$(now_ms)
+  record reload "SIGHUP" "$t0" "$t1" "$rc" "$detail"
+}
+
+# switchyardctl upgrade: the reply carries the new pid, which is tracked from
+# then on; the old process drains and exits by itself.
+upgrade() {
+  local t0 t1 rc out new_pid
+  t0=$(now_ms)
+  set +e
+  out=$(timeout 90 "$ctl_bin" -s "$tmp/control.sock" --json upgrade 2>&1)
+  rc=$?
+  set -e
+  t1=$(now_ms)
+  new_pid=$(echo "$out" | sed -n 's/.*"pid":\([0-9][0-9]*\).*/\1/p' | head -n 1)
+  if [ "$rc" -eq 0 ] && [ -n "$new_pid" ] && alive "$new_pid"; then
+    sy_old_pids+=("$sy_pid")
+    sy_pid=$new_pid
+    record upgrade "pid $new_pid" "$t0" "$t1" 0
+  else
+    [ "$rc" -eq 0 ] && rc=1
+    record upgrade "upgrade" "$t0" "$t1" "$rc" "$(echo "$out" | tr '\n\t' '  ')"
+  fi
+}
+
+# ------------------------------------------------------------------ report --
+
+# report LABEL: requests, failures by kind, slowest request around each kind
+# of event (from the slow log), control command failures.
+report() {
+  python3 - "$1" "$tmp/$1-load.json" "$tmp/$1-events.tsv" "$tmp/$1-slow.log" "$slow_ms" <<'PY'
+import json, sys
+label, summary_path, events_path, slow_path, slow_ms = sys.argv[1:6]
+slow_ms = float(slow_ms)
+try:
+    s = json.load(open(summary_path))
+except (OSError, ValueError):
+    print(f"== {label}: no load summary"); sys.exit(0)
+events = []
+for line in open(events_path):
+    kind, what, t0, t1, rc, detail = line.rstrip("\n").split("\t")
+    events.append((kind, what, int(t0), int(t1), int(rc), detail))
+slow = []
+for line in open(slow_path):
+    f = line.split()
+    if len(f) < 6: continue
+    start, dur = int(f[0]), float(f[1])
+    excess = dur - slow_ms if f[5] == "slow" else dur
+    slow.append((start, dur, excess, f[2], f[3], f[4], f[5]))
+
+print(f"== {label}: {s['requests']} requests in {s['elapsed_s']:.1f} s ({s['rps']:.0f}/s), "
+      f"failed {s['failures']}")
+print("   loops: {keepalive} keep-alive, {per_request} new-connection-per-request, {slow} slow".format(**s["loops"]))
+print("   failures by kind: " + ", ".join(f"{k} {v}" for k, v in s["by_kind"].items()))
+if s["non_2xx_statuses"]:
+    print("   non-2xx statuses: " + ", ".join(f"{k} x{v}" for k, v in s["non_2xx_statuses"].items()))
+for what, n in s["details"].items():
+    print(f"   {what} (x{n})")
+lat = s["latency_ms"]
+print(f"   latency ms: p50 {lat['p50']:.3f}, p99 {lat['p99']:.3f}, max {lat['max']:.3f}")
+print("   pools: " + (", ".join(f"{k} {v}" for k, v in s["pools"].items()) or "none"))
+print(f"   connections {s['connections']}, reconnects after Connection: close "
+      f"{s['reconnects_after_close']}, idle connections found closed {s['idle_closed']}")
+
+kinds = []
+for e in events:
+    if e[0] not in kinds: kinds.append(e[0])
+for kind in kinds:
+    evs = [e for e in events if e[0] == kind]
+    ok = sum(1 for e in evs if e[4] == 0)
+    took = [e[3] - e[2] for e in evs]
+    best, fails = None, 0
+    for (start, dur, excess, okind, status, pool, cls) in slow:
+        end = start + dur
+        near = next((e for e in evs if start <= e[3] + 2000 and end >= e[2] - 2000), None)
+        if near is None: continue
+        if okind != "ok": fails += 1
+        if best is None or excess > best[0]:
+            best = (excess, dur, okind, status, pool, cls, near)
+    line = (f"   {kind}: {len(evs)} ({ok} ok), command took ms: max {max(took)}, "
+            f"median {sorted(took)[len(took) // 2]}; failed requests within 2 s: {fails}; ")
+    if best:
+        excess, dur, okind, status, pool, cls, near = best
+        extra = f" ({dur:.1f} ms - {slow_ms:.0f} ms delay)" if cls == "slow" else ""
+        line += (f"slowest within 2 s: {excess:.1f} ms{extra} {cls} {okind} {status} {pool} "
+                 f"around {near[1]}")
+    else:
+        line += "no request within 2 s took over 100 ms (beyond its delay)"
+    print(line)
+failed = [r for r in slow if r[3] != "ok"]
+far = [r for r in failed
+       if not any(r[0] <= e[3] + 2000 and r[0] + r[1] >= e[2] - 2000 for e in events)]
+if failed:
+    print(f"   failed requests in the slow log: {len(failed)}, of which {len(far)} not within 2 s of an event")
+bad = [e for e in events if e[4] != 0]
+for e in bad[:10]:
+    print(f"   FAILED {e[0]} ({e[1]}): {e[5][:300]}")
+PY
+}
+
+# --------------------------------------------------------------------- main --
+
+log "temp dir $tmp"
+start_echo blue blue1; blue1=$echo_port
+start_echo blue blue2; blue2=$echo_port
+start_echo green green1; green1=$echo_port
+start_echo green green2; green2=$echo_port
+log "echo servers: blue 127.0.0.1:$blue1, 127.0.0.1:$blue2; green 127.0.0.1:$green1, 127.0.0.1:$green2"
+
+overall=0
+summary_lines=()
+
+# ---- Switchyard
+sy_port=$(free_port)
+cfg="$tmp/switchyard.toml"
+cat >"$cfg" <<EOF
+# scripts/zdd-check.sh: Switchyard in front of two switchyard-echo pools.
+[server]
+workers = 2
+drain_timeout = "${drain_timeout}s"
+state_file = "$tmp/state.json"
+
+[log]
+level = "info"
+access_log = "off"
+
+[[listeners]]
+address = "127.0.0.1:$sy_port"
+
+[control]
+socket = "$tmp/control.sock"
+
+[routing]
+active = "blue"
+
+[pools.blue]
+servers = [{ address = "127.0.0.1:$blue1" }, { address = "127.0.0.1:$blue2" }]
+
+[pools.green]
+servers = [{ address = "127.0.0.1:$green1" }, { address = "127.0.0.1:$green2" }]
+EOF
+"$switchyard_bin" --check -c "$cfg" >"$tmp/check.log" 2>&1 || { cat "$tmp/check.log" >&2; die "switchyard --check failed"; }
+start_bg "$tmp/switchyard.log" "$switchyard_bin" -c "$cfg"
+sy_pid=$started_pid
+forget_pid "$sy_pid" # stopped with the other switchyard processes
+deadline=$(($(now_ms) + 10000))
+until "$ctl_bin" -s "$tmp/control.sock" status >/dev/null 2>&1; do
+  alive "$sy_pid" || { tail -n 20 "$tmp/switchyard.log" >&2; die "switchyard exited"; }
+  [ "$(now_ms)" -lt "$deadline" ] || die "switchyard's control socket did not answer within 10 s"
+  sleep 0.05
+done
+wait_answer "$sy_pid" "http://127.0.0.1:$sy_port/" blue 10 ||
+  { tail -n 20 "$tmp/switchyard.log" >&2; die "switchyard did not answer from blue"; }
+log "switchyard pid $sy_pid on 127.0.0.1:$sy_port"
+
+events_file="$tmp/switchyard-events.tsv"
+: >"$events_file"
+start_load switchyard "$sy_port"
+load_early=0
+sleep 1
+upgrades=$((skip_upgrades ? 0 : k))
+log "switchyard: $k cutovers, $k reloads, $upgrades upgrades, ${pause}s apart"
+target=green
+for ((i = 1; i <= k; i++)); do
+  run_cmd switch "$target" "$ctl_bin" -s "$tmp/control.sock" switch "$target" --wait --timeout 30s
+  [ "$target" = green ] && target=blue || target=green
+  sleep "$pause"
+  if ((i % 2)); then
+    run_cmd reload "switchyardctl reload" "$ctl_bin" -s "$tmp/control.sock" reload
+  else
+    hup_reload
+  fi
+  sleep "$pause"
+  if [ "$skip_upgrades" -eq 0 ]; then
+    upgrade
+    sleep "$pause"
+  fi
+  alive "$load_pid" || break
+  log "round $i/$k done; $(load_requests switchyard) requests so far"
+done
+events_end=$(now_ms)
+stop_load switchyard "$events_end"
+sy_load_rc=$load_rc
+
+# The processes replaced by upgrades must have drained and exited by now.
+lingering=()
+for p in ${sy_old_pids[@]+"${sy_old_pids[@]}"}; do
+  deadline=$(($(now_ms) + (drain_timeout + 5) * 1000))
+  while alive "$p" && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
+  alive "$p" && lingering+=("$p")
+done
+alive "$sy_pid" || { log "the serving switchyard (pid $sy_pid) has exited"; overall=1; }
+stop_switchyards
+
+echo
+report switchyard
+if [ ${#lingering[@]} -gt 0 ]; then
+  echo "   replaced processes still running ${drain_timeout}+5 s after the run: ${lingering[*]}"
+  overall=1
+fi
+[ "$sy_load_rc" -eq 0 ] || overall=1
+[ "$control_failures" -eq 0 ] || overall=1
+[ "$load_early" -eq 0 ] || overall=1
+
+# ---- HAProxy and NGINX, K reloads each
+run_peer() {
+  local name=$1 dir="$tmp/$1" port pid i user_line=""
+  mkdir -p "$dir"
+  chmod 755 "$dir"
+  port=$(free_port)
+  case "$name" in
+    haproxy)
+      cat >"$dir/haproxy.cfg" <<EOF
+global
+    maxconn 4096
+    hard-stop-after 30s
+    pidfile $dir/haproxy.pid
+
+defaults
+    mode http
+    option http-keep-alive
+    timeout connect 3s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+
+frontend zdd
+    bind 127.0.0.1:$port
+    default_backend echo
+
+backend echo
+    server blue1 127.0.0.1:$blue1
+    server blue2 127.0.0.1:$blue2
+EOF
+      start_bg "$dir/proxy.log" haproxy -W -db -f "$dir/haproxy.cfg" -S "$dir/master.sock"
+      ;;
+    nginx)
+      [ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+      cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+worker_shutdown_timeout 30s;
+$user_line
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    access_log off;
+    client_body_temp_path $dir/client-body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    keepalive_timeout 60s;
+    keepalive_requests 100000000;
+
+    upstream echo {
+        server 127.0.0.1:$blue1;
+        server 127.0.0.1:$blue2;
+        keepalive 64;
+    }
+
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://echo;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+      start_bg "$dir/proxy.log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
+      ;;
+  esac
+  pid=$started_pid
+  if ! wait_answer "$pid" "http://127.0.0.1:$port/" blue 10; then
+    log "$name did not answer; skipped. Its log:"
+    tail -n 15 "$dir/proxy.log" >&2 || true
+    stop_pid "$pid"
+    summary_lines+=("$name: did not start")
+    return 0
+  fi
+  log "$name (master pid $pid) on 127.0.0.1:$port: $k reloads, ${pause}s apart"
+  events_file="$tmp/$name-events.tsv"
+  : >"$events_file"
+  start_load "$name" "$port"
+  load_early=0
+  sleep 1
+  # HAProxy's master-worker reload is SIGUSR2; NGINX's (nginx -s reload) is SIGHUP.
+  local sig=HUP t0
+  [ "$name" = haproxy ] && sig=USR2
+  for ((i = 1; i <= k; i++)); do
+    t0=$(now_ms)
+    kill -"$sig" "$pid"
+    record reload "SIG$sig $i" "$t0" "$(now_ms)" 0
+    sleep "$pause"
+    sleep "$pause"
+    sleep "$pause"
+    alive "$load_pid" || break
+  done
+  stop_load "$name" "$(now_ms)"
+  stop_pid "$pid" 10
+  echo
+  report "$name"
+}
+
+if [ "$compare" -eq 1 ]; then
+  saved_failures=$control_failures
+  run_peer haproxy
+  run_peer nginx
+  control_failures=$saved_failures
+fi
+
+echo
+if [ "$overall" -eq 0 ]; then
+  echo "zdd-check: PASS: 0 failed requests, every control command ok"
+else
+  echo "zdd-check: FAIL (see above; logs in $tmp)"
+  keep=1
+fi
+exit "$overall"
