@@ -58,8 +58,10 @@ struct Server::Upgrade {
     pid_t pid = -1;
     boost::asio::local::stream_protocol::socket channel;
     boost::asio::streambuf answer;
-    boost::asio::steady_timer timer;
+    boost::asio::steady_timer timer;  // the upgrade timeout, then reaping a failed successor
     std::function<void(boost::json::object)> done;
+    std::string failure;  // set once it failed; the successor is being reaped
+    std::chrono::steady_clock::time_point kill_at;
 };
 
 Server::~Server() {
@@ -312,7 +314,7 @@ void Server::on_signal(int signo) {
         } else {
             stopping_ = true;
             notifier_.stopping();
-            if (upgrade_) finish_upgrade(false, 0, "the old process is stopping (signal)");
+            if (upgrade_) fail_upgrade("the old process is stopping (signal)", {});
             control_plane_->set_stopping();
             const auto delay = settings_->server.shutdown_delay;
             if (delay > Duration::zero()) {
@@ -385,6 +387,9 @@ std::string Server::serving_status() const {
 
 namespace {
 
+// A successor that gave up is exiting; how long it may take.
+constexpr std::chrono::milliseconds kExitGrace{1000};
+
 std::string describe_exit(int status) {
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
@@ -439,20 +444,22 @@ void Server::upgrade(const std::string& binary_arg, std::function<void(boost::js
     upgrade_->done = std::move(done);
     std::string error;
     if (!send_handover(pair[0], message, error)) {
-        finish_upgrade(false, 0, "cannot hand over: " + error);
+        fail_upgrade("cannot hand over: " + error, kExitGrace);
         return;
     }
     upgrade_->timer.expires_after(settings_->server.upgrade_timeout);
     upgrade_->timer.async_wait([this](boost::system::error_code ec) {
-        if (!ec && upgrade_)
-            finish_upgrade(false, 0,
-                           "the new process did not serve within server.upgrade_timeout (" +
-                               format_duration(settings_->server.upgrade_timeout) + ")");
+        if (!ec && upgrade_ && upgrade_->failure.empty())
+            fail_upgrade("the new process did not serve within server.upgrade_timeout (" +
+                             format_duration(settings_->server.upgrade_timeout) + ")",
+                         {});
     });
     boost::asio::async_read_until(
         upgrade_->channel, upgrade_->answer, '\n',
         [this](boost::system::error_code ec, std::size_t n) {
-            if (!upgrade_ || ec == boost::asio::error::operation_aborted) return;
+            if (!upgrade_ || !upgrade_->failure.empty() ||
+                ec == boost::asio::error::operation_aborted)
+                return;
             std::optional<HandoverReply> reply;
             if (!ec) {
                 std::string line(boost::asio::buffers_begin(upgrade_->answer.data()),
@@ -461,45 +468,71 @@ void Server::upgrade(const std::string& binary_arg, std::function<void(boost::js
                 reply = decode_reply(line);
             }
             if (reply && reply->ready)
-                finish_upgrade(true, reply->pid, {});
+                succeed_upgrade(reply->pid);
             else
-                finish_upgrade(
-                    false, 0,
-                    reply ? reply->error : "the new process ended the hand-over without an answer");
+                fail_upgrade(
+                    reply ? reply->error : "the new process ended the hand-over without an answer",
+                    kExitGrace);
         });
 }
 
-void Server::finish_upgrade(bool ready, int pid, std::string error) {
+void Server::succeed_upgrade(int pid) {
     auto up = std::move(upgrade_);
     boost::system::error_code ignored;
     up->timer.cancel();
     up->channel.close(ignored);
+    log_->info("upgrade: pid {} serves now; this process (pid {}) drains and exits", pid,
+               ::getpid());
     boost::json::object o;
-    if (ready) {
-        log_->info("upgrade: pid {} serves now; this process (pid {}) drains and exits", pid,
-                   ::getpid());
-        o["ok"] = true;
-        o["pid"] = pid;
-        o["old_pid"] = static_cast<int>(::getpid());
-        up->done(std::move(o));
-        drain();
+    o["ok"] = true;
+    o["pid"] = pid;
+    o["old_pid"] = static_cast<int>(::getpid());
+    up->done(std::move(o));
+    drain();
+}
+
+// The successor must not serve next to us: it gets `grace` to exit by itself
+// (it said why it gives up, or closed the channel), then it is killed.
+void Server::fail_upgrade(std::string error, std::chrono::milliseconds grace) {
+    auto& up = *upgrade_;
+    const auto kill_at = std::chrono::steady_clock::now() + grace;
+    if (!up.failure.empty()) {  // already failing: only hurry
+        up.kill_at = std::min(up.kill_at, kill_at);
         return;
     }
-    // The successor may still run (stuck, or it answered with an error):
-    // it must not serve next to us.
+    boost::system::error_code ignored;
+    up.timer.cancel();
+    up.channel.close(ignored);
+    up.failure = std::move(error);
+    up.kill_at = kill_at;
+    reap_failed_upgrade();
+}
+
+void Server::reap_failed_upgrade() {
+    auto& up = *upgrade_;
     int status = 0;
     std::string how;
-    if (::waitpid(up->pid, &status, WNOHANG) == 0) {
-        ::kill(up->pid, SIGKILL);
-        ::waitpid(up->pid, &status, 0);
+    if (::waitpid(up.pid, &status, WNOHANG) == up.pid) {
+        how = "it " + describe_exit(status);
+    } else if (std::chrono::steady_clock::now() >= up.kill_at) {
+        ::kill(up.pid, SIGKILL);
+        ::waitpid(up.pid, &status, 0);
         how = "it was stopped";
     } else {
-        how = "it " + describe_exit(status);
+        up.timer.expires_after(std::chrono::milliseconds(10));
+        up.timer.async_wait([this](boost::system::error_code ec) {
+            if (!ec && upgrade_) reap_failed_upgrade();
+        });
+        return;
     }
-    log_->error("upgrade failed: {} ({}); this process keeps serving", error, how);
+    auto done = std::move(up.done);
+    const std::string error = "upgrade failed: " + up.failure + " (" + how + ")";
+    upgrade_.reset();
+    log_->error("{}; this process keeps serving", error);
+    boost::json::object o;
     o["ok"] = false;
-    o["error"] = "upgrade failed: " + error + " (" + how + "); this process keeps serving";
-    up->done(std::move(o));
+    o["error"] = error + "; this process keeps serving";
+    done(std::move(o));
 }
 
 int Server::run() {

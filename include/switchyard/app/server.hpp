@@ -86,7 +86,9 @@ class Server final : public DataPlane {
     // process once they are done.
     void drain();
     void schedule_watchdog();
-    void finish_upgrade(bool ready, int pid, std::string error);
+    void succeed_upgrade(int pid);
+    void fail_upgrade(std::string error, std::chrono::milliseconds grace);
+    void reap_failed_upgrade();
     std::string serving_status() const;
     void finish_exit();
 
