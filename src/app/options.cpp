@@ -28,8 +28,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
                 return {std::nullopt, "--binary needs an absolute path"};
         } else if (a == "--handover-fd" || a.rfind("--handover-fd=", 0) == 0) {
             std::string fd;
-            if (!value(fd) || fd.find_first_not_of("0123456789") != std::string::npos ||
-                fd.size() > 6)
+            if (!value(fd) || fd.empty() ||
+                fd.find_first_not_of("0123456789") != std::string::npos || fd.size() > 6)
                 return {std::nullopt, "--handover-fd needs a descriptor number"};
             o.handover_fd = std::stoi(fd);
         } else if (a == "-v" || a == "--version") {

@@ -31,5 +31,28 @@ TEST(Options, Errors) {
     EXPECT_FALSE(parse_options({"--config="}).options);
 }
 
+TEST(Options, UpgradeAndBinary) {
+    auto p = parse_options({"--upgrade", "-c", "/x.toml", "--binary", "/opt/sy/switchyard"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_TRUE(p.options->upgrade);
+    EXPECT_EQ(p.options->upgrade_binary, "/opt/sy/switchyard");
+    EXPECT_EQ(p.options->handover_fd, -1);
+    EXPECT_EQ(parse_options({"--binary=/b"}).error, "--binary goes with --upgrade");
+    EXPECT_EQ(parse_options({"--upgrade", "--binary", "relative"}).error,
+              "--binary needs an absolute path");
+    EXPECT_FALSE(parse_options({"--upgrade", "--check"}).options);
+}
+
+TEST(Options, HandoverFd) {
+    auto p = parse_options({"-c", "/x.toml", "--handover-fd", "7"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->handover_fd, 7);
+    EXPECT_EQ(parse_options({"--handover-fd=12"}).options->handover_fd, 12);
+    for (const char* bad : {"-1", "x", "", "99999999"})
+        EXPECT_EQ(parse_options({"--handover-fd", bad}).error,
+                  "--handover-fd needs a descriptor number")
+            << bad;
+}
+
 }  // namespace
 }  // namespace switchyard::app
