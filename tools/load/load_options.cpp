@@ -85,6 +85,8 @@ const char* load_usage() {
            "  --progress SECONDS      a progress line on stderr every SECONDS\n"
            "  --threads N             io_context threads (default 1)\n"
            "  --json                  print the summary as one JSON object\n"
+           "  --no-reuse-check        reuse a keep-alive connection without first checking\n"
+           "                          that the server has not closed it (a naive client)\n"
            "exit status: 0 no failed request, 1 a failed request, 2 bad arguments\n";
 }
 
@@ -105,6 +107,10 @@ ParsedArgs parse_load_args(const std::vector<std::string>& args) {
         }
         if (arg == "--json") {
             o.json = true;
+            continue;
+        }
+        if (arg == "--no-reuse-check") {
+            o.reuse_check = false;
             continue;
         }
         std::string_view key = arg;

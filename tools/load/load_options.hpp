@@ -28,6 +28,7 @@ struct LoadOptions {
     double progress_s = 0;  // 0: no progress lines on stderr
     unsigned threads = 1;
     bool json = false;
+    bool reuse_check = true;  // peek for a FIN/RST on an idle connection before reusing it
     std::string path_suffix;  // hidden: a query parameter added to every request
 };
 

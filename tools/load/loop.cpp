@@ -88,7 +88,7 @@ void Loop::start_request() {
     start_ = std::chrono::steady_clock::now();
     start_epoch_ms_ = epoch_ms();
     stream_.expires_after(std::chrono::milliseconds(options_.timeout_ms));
-    if (connected_ && !idle_connection_usable()) {
+    if (connected_ && options_.reuse_check && !idle_connection_usable()) {
         // The server ended the idle connection after a complete response and
         // before this request was sent: reconnecting is what any client does.
         stats_.count_idle_closed();

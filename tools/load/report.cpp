@@ -125,6 +125,7 @@ void print_json(const Stats& stats, const RunInfo& run, std::ostream& out) {
         << ",\"stopped_by\":" << json_string(stop_name(run.stopped_by))
         << ",\"loops\":{\"keepalive\":" << o.keepalive << ",\"per_request\":" << o.per_request
         << ",\"slow\":" << o.slow << "},\"threads\":" << o.threads
+        << ",\"reuse_check\":" << (o.reuse_check ? "true" : "false")
         << ",\"requests\":" << stats.requests() << ",\"rps\":" << fixed(rate(stats, run), 1)
         << ",\"ok\":" << stats.count(Outcome::ok) << ",\"failures\":" << stats.failures()
         << ",\"by_kind\":{";
