@@ -417,5 +417,68 @@ TEST_F(ZeroDowntime, NotifiesReloadingWatchdogAndTheNewMainPid) {
     EXPECT_EQ(notify.count("STOPPING=1"), 0u);
 }
 
+// --- The zero-downtime check, small ------------------------------------------------------
+//
+// scripts/zdd-check.sh runs K ≥ 20 of each event over ≥ 100 000 requests;
+// this is the same with K = 3, under mixed load from switchyard-load.
+#ifdef SWITCHYARD_LOAD_BIN
+TEST_F(ZeroDowntime, MixedLoadSeesNoFailureAcrossCutoversReloadsAndUpgrades) {
+    auto cfg = config();
+    cfg.level = "warn";
+    start_proxy(cfg);
+    Process::Options o;
+    o.argv = {SWITCHYARD_LOAD_BIN,
+              "--target",
+              "127.0.0.1:" + std::to_string(proxy_->port()),
+              "--duration",
+              "60",
+              "--keepalive",
+              "6",
+              "--per-request",
+              "2",
+              "--slow",
+              "2",
+              "--slow-ms",
+              "400",
+              "--post-percent",
+              "20",
+              "--json"};
+    o.stdout_path = dir_ / "load.out";
+    o.stderr_path = dir_ / "load.err";
+    Process load(o);
+    pid_t current = proxy_->pid();
+    std::set<pid_t> old;
+    auto ok = [](const std::string& reply) { return has(reply, "\"ok\":true"); };
+    for (int k = 0; k < 3; ++k) {
+        ASSERT_TRUE(ok(command("switch green"))) << k;
+        ASSERT_TRUE(ok(command("wait-drained blue timeout=10s", seconds(15)))) << k;
+        ASSERT_TRUE(ok(command("reload"))) << k;
+        ASSERT_TRUE(ok(command("switch blue"))) << k;
+        auto reply = upgrade();
+        ASSERT_TRUE(ok(reply)) << reply;
+        old.insert(current);
+        current = static_cast<pid_t>(json_number(reply, "pid"));
+        ASSERT_TRUE(load.running()) << read_file(dir_ / "load.err");
+    }
+    // Every old process drains and exits 0.
+    EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(15))), 0));
+    for (pid_t pid : old) {
+        if (pid != proxy_->pid()) {
+            EXPECT_TRUE(exited_with(wait_pid(pid, seconds(15)), 0)) << pid;
+        }
+    }
+    load.signal(SIGINT);  // stop early: requests in flight finish
+    auto status = load.wait_exit(after(seconds(20)));
+    const std::string summary = read_file(dir_ / "load.out");
+    EXPECT_TRUE(exited_with(status, 0)) << summary << read_file(dir_ / "load.err");
+    EXPECT_EQ(json_number(summary, "failures"), 0) << summary;
+    // It did send traffic all along (2-7k requests here; sanitizers are slower).
+    EXPECT_GE(json_number(summary, "requests"), 200) << summary;
+    EXPECT_GT(json_number(summary, "green"), 0) << summary;
+    ::kill(current, SIGTERM);
+    EXPECT_TRUE(exited_with(wait_pid(current, seconds(15)), 0));
+}
+#endif
+
 }  // namespace
 }  // namespace sy_it
