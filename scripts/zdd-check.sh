@@ -219,7 +219,8 @@ start_echo() {
   start_bg "$tmp/echo-$label.log" "$echo_bin" --name "$name"
   deadline=$(($(now_ms) + 5000))
   while [ "$(now_ms)" -lt "$deadline" ]; do
-    echo_port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/echo-$label.log")
+    # (the log may not exist yet: the child opens it)
+    echo_port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/echo-$label.log" 2>/dev/null || true)
     [ -n "$echo_port" ] && return 0
     alive "$started_pid" || break
     sleep 0.02
