@@ -674,7 +674,7 @@ fi
 
 echo
 if [ "$overall" -eq 0 ]; then
-  echo "zdd-check: PASS: 0 failed requests, every control command ok"
+  echo "zdd-check: PASS: Switchyard lost 0 requests and every control command was ok"
 else
   echo "zdd-check: FAIL (see above; logs in $tmp)"
   keep=1
