@@ -543,6 +543,14 @@ int Server::run() {
         nofile.rlim_cur = nofile.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &nofile);
     }
+    // Signals first: a SIGTERM that arrives while we start (the port may
+    // already answer) must drain, not kill. They wait until io_.run().
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.add(SIGHUP);
+    signals_.async_wait([this](boost::system::error_code ec, int s) {
+        if (!ec) on_signal(s);
+    });
     const bool successor = inherited_.handover_fd >= 0;
     // The control socket first: a second instance fails here, before it binds
     // a port, and the socket exists once the ports answer. Commands are
@@ -559,6 +567,7 @@ int Server::run() {
         build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
     unsigned n = settings_->server.workers;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+    shared_.accepting_workers = static_cast<int>(n);
     for (unsigned i = 0; i < n; ++i)
         workers_.push_back(std::make_unique<proxy::Worker>(i, shared_, settings_, routing_));
     std::vector<proxy::Worker*> peers;
@@ -575,12 +584,6 @@ int Server::run() {
             });
         });
     }
-    signals_.add(SIGINT);
-    signals_.add(SIGTERM);
-    signals_.add(SIGHUP);
-    signals_.async_wait([this](boost::system::error_code ec, int s) {
-        if (!ec) on_signal(s);
-    });
     schedule_dns_refresh();
     watchdog_period_ = SystemdNotifier::watchdog_period(inherited_.watchdog_usec);
     schedule_watchdog();

@@ -149,9 +149,11 @@ void ClientSession::read_request() {
     const auto now = Clock::now();
     if (in_.size() == 0) {
         client_deadline_.arm(now, settings_->timeouts.client_idle, ErrorKind::client_closed);
-        // Shutting down (every response closes then, so this is a connection
-        // accepted just before the listeners closed): its request is surely
-        // on its way; it gets a grace to arrive, then a lingering close.
+        // Shutting down: a connection accepted just before the listeners
+        // closed, or one whose keep-alive response ended just after the
+        // shutdown began. A request may be on its way: it gets a grace to
+        // arrive (and is answered with Connection: close), then a lingering
+        // close.
         if (worker_.shutting_down())
             client_deadline_.arm(now,
                                  std::min<Clock::duration>(settings_->timeouts.client_idle,
@@ -962,7 +964,11 @@ void ClientSession::finish_request() {
     inflight_.reset();
     routing_.reset();
     server_ = nullptr;
-    if (close_after_response_ || worker_.shutting_down()) {
+    // Shutting down, a response whose head promised keep-alive (it was
+    // written before the shutdown) does not end the connection: the client
+    // may be sending its next request already; read_request gives it the
+    // shutdown grace.
+    if (close_after_response_) {
         close_gracefully();
         return;
     }
@@ -1097,7 +1103,8 @@ void ClientSession::on_shutdown() {
         client_deadline_.at = std::min(client_deadline_.at, worker_.idle_close_at());
         return;
     }
-    close_after_response_ = true;
+    // Only a response not started yet can still say Connection: close.
+    if (!response_started_) close_after_response_ = true;
 }
 
 bool ClientSession::cut_if_on_pool(std::string_view pool) {

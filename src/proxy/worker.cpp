@@ -47,6 +47,20 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
         backoff_.cancel();
     }
 
+    // Shutting down: connections already in the kernel's accept queue would
+    // be reset when the last descriptor of the socket closes, so take them
+    // first (they are answered with Connection: close), then stop.
+    void stop_after_backlog() {
+        boost::system::error_code ec;
+        acceptor_.non_blocking(true, ec);
+        while (!ec && acceptor_.is_open()) {
+            tcp::socket socket(worker_.io());
+            acceptor_.accept(socket, ec);
+            if (!ec) on_accept(ec, std::move(socket), false);
+        }
+        stop();
+    }
+
   private:
     void do_accept() {
         if (stopped_) return;
@@ -63,7 +77,7 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
             });
     }
 
-    void on_accept(boost::system::error_code ec, tcp::socket socket) {
+    void on_accept(boost::system::error_code ec, tcp::socket socket, bool accept_more = true) {
         if (ec) {
             if (stopped_ || ec == asio::error::operation_aborted) return;
             if (ec.value() == EMFILE || ec.value() == ENFILE ||
@@ -85,11 +99,13 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
         socket.set_option(tcp::no_delay(true), ignored);
         // Whichever worker wakes first accepts; the connection goes to the
         // least loaded one, or a burst would land on a single worker.
+        // Shutting down, a peer may have finished already: keep it here.
         Worker* target = &worker_;
-        for (Worker* peer : worker_.peers_)
-            if (peer->assigned_.load(std::memory_order_relaxed) <
-                target->assigned_.load(std::memory_order_relaxed))
-                target = peer;
+        if (!worker_.shutting_down())
+            for (Worker* peer : worker_.peers_)
+                if (peer->assigned_.load(std::memory_order_relaxed) <
+                    target->assigned_.load(std::memory_order_relaxed))
+                    target = peer;
         target->assigned_.fetch_add(1, std::memory_order_relaxed);
         if (target == &worker_) {
             std::make_shared<ClientSession>(worker_, std::move(socket), listener_)->start();
@@ -100,7 +116,7 @@ class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
             else
                 target->assigned_.fetch_sub(1, std::memory_order_relaxed);
         }
-        if (!stopped_) do_accept();
+        if (!stopped_ && accept_more) do_accept();
     }
 
     void wait(std::chrono::milliseconds d) {
@@ -255,8 +271,10 @@ void Worker::begin_shutdown(Clock::time_point deadline) {
         shutdown_deadline_ = deadline;
         idle_close_at_ = std::min(deadline, Clock::now() + kShutdownIdleGrace);
         for (auto& a : acceptors_)
-            a->stop();
+            a->stop_after_backlog();
         acceptors_.clear();
+        // No more hand-offs from here (release: they were posted before).
+        shared_.accepting_workers.fetch_sub(1, std::memory_order_acq_rel);
         upstreams_.clear();
         // on_shutdown() may unlink the session it is called on.
         for (TimedSession* s = sessions_; s != nullptr;) {
@@ -270,8 +288,12 @@ void Worker::begin_shutdown(Clock::time_point deadline) {
 
 void Worker::maybe_finish_shutdown() {
     if (!shutting_down_) return;
-    if (session_count_ == 0) {
+    // A peer still accepting may hand us a connection: wait for it (the
+    // tick checks again).
+    if (session_count_ == 0 && shared_.accepting_workers.load(std::memory_order_acquire) <= 0) {
         tick_.cancel();
+        tick_running_ = false;
+        finished_ = true;
         work_.reset();
         return;
     }
@@ -287,6 +309,7 @@ void Worker::maybe_finish_shutdown() {
 }
 
 void Worker::run_tick() {
+    tick_running_ = true;
     tick_.expires_after(kTick);
     tick_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
@@ -300,7 +323,7 @@ void Worker::run_tick() {
         upstreams_.sweep(now, settings_->timeouts.upstream_idle);
         access_log_buffer_.flush();
         maybe_finish_shutdown();
-        if (!(shutting_down_ && session_count_ == 0)) run_tick();
+        if (!finished_) run_tick();
     });
 }
 
@@ -336,6 +359,10 @@ void Worker::link(TimedSession* s) {
     if (sessions_ != nullptr) sessions_->prev_ = s;
     sessions_ = s;
     ++session_count_;
+    // A connection handed over after this worker drained its own (shutting
+    // down) needs the tick again for its deadlines.
+    finished_ = false;
+    if (!tick_running_) run_tick();
 }
 
 void Worker::unlink(TimedSession* s) {

@@ -46,6 +46,9 @@ struct WorkerShared {
     std::shared_ptr<spdlog::logger> log;
     AccessLogWriter* access_log = nullptr;
     std::atomic<std::int64_t> open_connections{0};  // client connections, all workers
+    // Workers that may still hand accepted connections to peers; a worker
+    // that drained ends only once this is 0. Set to the worker count.
+    std::atomic<int> accepting_workers{0};
 };
 
 // Requests in flight and tunnels open to one upstream server (by identity),
@@ -227,6 +230,8 @@ class Worker {
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::thread thread_;
     boost::asio::steady_timer tick_;
+    bool tick_running_ = false;
+    bool finished_ = false;  // drained after a shutdown: the thread may end
 
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<const RoutingState> routing_;
