@@ -749,4 +749,40 @@ std::string control_command(const std::filesystem::path& socket, std::string_vie
     return reply.substr(0, reply.find('\n'));
 }
 
+NotifySocket::NotifySocket(const std::filesystem::path& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd_ >= 0) ::close(fd_);
+        throw std::runtime_error("cannot bind " + path.string());
+    }
+}
+
+NotifySocket::~NotifySocket() {
+    ::close(fd_);
+}
+
+std::string NotifySocket::wait_for(std::string_view what, Clock::duration timeout) {
+    const auto deadline = after(timeout);
+    do {
+        for (const auto& m : messages_)
+            if (m.find(what) != std::string::npos) return m;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        char buf[4096];
+        const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n > 0) messages_.emplace_back(buf, static_cast<std::size_t>(n));
+    } while (Clock::now() < deadline);
+    return "";
+}
+
+std::size_t NotifySocket::count(std::string_view what) const {
+    std::size_t n = 0;
+    for (const auto& m : messages_)
+        n += m.find(what) != std::string::npos ? 1 : 0;
+    return n;
+}
+
 }  // namespace sy_it

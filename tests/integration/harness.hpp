@@ -343,6 +343,25 @@ class Switchyard {
 std::string control_command(const std::filesystem::path& socket, std::string_view line,
                             Clock::duration timeout = seconds(5));
 
+// A datagram socket standing in for systemd's notify socket (NOTIFY_SOCKET);
+// keeps every message it received.
+class NotifySocket {
+  public:
+    explicit NotifySocket(const std::filesystem::path& path);  // throws if it cannot bind
+    ~NotifySocket();
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+    // Waits until some message received so far contains `what`; returns it,
+    // or "" at the deadline.
+    std::string wait_for(std::string_view what, Clock::duration timeout);
+    // Messages received so far that contain `what`.
+    std::size_t count(std::string_view what) const;
+
+  private:
+    int fd_ = -1;
+    std::vector<std::string> messages_;
+};
+
 // Runs `switchyard --check -c FILE`; returns {wait status, stdout, stderr}.
 struct CheckResult {
     std::optional<int> status;

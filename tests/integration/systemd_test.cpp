@@ -16,38 +16,6 @@ namespace {
 
 class Systemd : public ProxyTest {};
 
-// A datagram socket standing in for systemd's notify socket.
-class NotifySocket {
-  public:
-    explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
-        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            throw std::runtime_error("cannot bind " + path.string());
-    }
-    ~NotifySocket() { ::close(fd_); }
-    // Messages until one contains `what`, or "" at the deadline.
-    std::string wait_for(std::string_view what, Clock::duration timeout) {
-        const auto deadline = after(timeout);
-        while (Clock::now() < deadline) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 50) <= 0) continue;
-            char buf[4096];
-            ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) continue;
-            std::string msg(buf, static_cast<std::size_t>(n));
-            if (msg.find(what) != std::string::npos) return msg;
-        }
-        return "";
-    }
-
-  private:
-    std::filesystem::path path_;
-    int fd_ = -1;
-};
-
 TEST_F(Systemd, NotifiesReadyWhenServingAndStoppingOnSigterm) {
     NotifySocket notify(dir_.path() / "notify.sock");
     ::setenv("NOTIFY_SOCKET", (dir_.path() / "notify.sock").c_str(), 1);

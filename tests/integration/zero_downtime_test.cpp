@@ -31,45 +31,6 @@ bool has(const std::string& text, std::string_view what) {
     return text.find(what) != std::string::npos;
 }
 
-// A datagram socket standing in for systemd's notify socket; keeps every
-// message it received.
-class NotifySocket {
-  public:
-    explicit NotifySocket(const std::filesystem::path& path) {
-        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            throw std::runtime_error("cannot bind " + path.string());
-    }
-    ~NotifySocket() { ::close(fd_); }
-    // Waits until some message received so far contains `what`; returns it.
-    std::string wait_for(std::string_view what, Clock::duration timeout) {
-        const auto deadline = after(timeout);
-        do {
-            for (const auto& m : messages_)
-                if (has(m, what)) return m;
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 20) <= 0) continue;
-            char buf[4096];
-            ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n > 0) messages_.emplace_back(buf, static_cast<std::size_t>(n));
-        } while (Clock::now() < deadline);
-        return "";
-    }
-    std::size_t count(std::string_view what) const {
-        std::size_t n = 0;
-        for (const auto& m : messages_)
-            n += has(m, what) ? 1 : 0;
-        return n;
-    }
-
-  private:
-    int fd_ = -1;
-    std::vector<std::string> messages_;
-};
-
 class ZeroDowntime : public ProxyTest {
   protected:
     void SetUp() override {
