@@ -1,12 +1,6 @@
 // systemd integration: the notify messages a Type=notify unit relies on,
 // against a fake NOTIFY_SOCKET; and the unit file passes systemd-analyze.
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <poll.h>
-
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 
 #include "fixture.hpp"

@@ -5,13 +5,10 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
-#include <poll.h>
 
-#include <cstring>
 #include <set>
 
 #include "fixture.hpp"
