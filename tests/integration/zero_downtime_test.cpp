@@ -378,7 +378,8 @@ TEST_F(ZeroDowntime, NotifiesReloadingWatchdogAndTheNewMainPid) {
 // --- The zero-downtime check, small ------------------------------------------------------
 //
 // scripts/zdd-check.sh runs K ≥ 20 of each event over ≥ 100 000 requests;
-// this is the same with K = 3, under mixed load from switchyard-load.
+// this is the same with K = 3, and an upgrade to a broken binary, under
+// mixed load from switchyard-load.
 #ifdef SWITCHYARD_LOAD_BIN
 TEST_F(ZeroDowntime, MixedLoadSeesNoFailureAcrossCutoversReloadsAndUpgrades) {
     auto cfg = config();
@@ -418,6 +419,10 @@ TEST_F(ZeroDowntime, MixedLoadSeesNoFailureAcrossCutoversReloadsAndUpgrades) {
         current = static_cast<pid_t>(json_number(reply, "pid"));
         ASSERT_TRUE(load.running()) << read_file(dir_ / "load.err");
     }
+    // An upgrade to a broken binary, under the same load: refused, nothing lost.
+    auto broken = upgrade("binary=" + script("broken", "exit 3"));
+    EXPECT_TRUE(has(broken, "exited with status 3")) << broken;
+    EXPECT_TRUE(ok(command("switch green")));
     // Every old process drains and exits 0.
     EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(15))), 0));
     for (pid_t pid : old) {
