@@ -435,8 +435,10 @@ TEST_F(ZeroDowntime, MixedLoadSeesNoFailureAcrossCutoversReloadsAndUpgrades) {
     const std::string summary = read_file(dir_ / "load.out");
     EXPECT_TRUE(exited_with(status, 0)) << summary << read_file(dir_ / "load.err");
     EXPECT_EQ(json_number(summary, "failures"), 0) << summary;
-    // It did send traffic all along (2-7k requests here; sanitizers are slower).
-    EXPECT_GE(json_number(summary, "requests"), 200) << summary;
+    // It did send traffic all along, to both pools (2-7k requests here; 171
+    // under TSan).
+    EXPECT_GE(json_number(summary, "requests"), 100) << summary;
+    EXPECT_GT(json_number(summary, "blue"), 0) << summary;
     EXPECT_GT(json_number(summary, "green"), 0) << summary;
     ::kill(current, SIGTERM);
     EXPECT_TRUE(exited_with(wait_pid(current, seconds(15)), 0));
