@@ -137,4 +137,10 @@ std::vector<std::vector<bool>> HealthView::usable_mask(const RoutingState& routi
     return mask;
 }
 
+void apply_health(RoutingState& routing, const HealthView& view, HealthTime now) {
+    for (auto& pool : routing.pools)
+        for (auto& server : pool.servers)
+            server.healthy = view.usable(pool.name, server.address, now);
+}
+
 }  // namespace switchyard

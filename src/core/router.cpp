@@ -215,8 +215,11 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
             return d;
         }
     }
-    d.pool = state.active;
-    d.server = pick(state, state.active, memory, random);
+    // The active pool, or the previous one standing in for it (on_unhealthy
+    // = "fallback"); with neither usable the pick fails and the request
+    // gets 503.
+    d.pool = state.serving_pool();
+    d.server = pick(state, d.pool, memory, random);
     return d;
 }
 

@@ -30,13 +30,34 @@ std::uint64_t server_identity(const std::string& pool, const ServerState& s) {
 }
 }  // namespace
 
+namespace {
+bool usable(const ServerState& s) {
+    return s.admin == AdminState::enabled && s.weight > 0 && !s.resolved.empty() && s.healthy;
+}
+}  // namespace
+
+bool RoutingState::has_usable_server(int pool) const {
+    if (pool < 0 || static_cast<std::size_t>(pool) >= pools.size()) return false;
+    for (const auto& s : pools[static_cast<std::size_t>(pool)].servers)
+        if (usable(s)) return true;
+    return false;
+}
+
+int RoutingState::serving_pool() const {
+    if (active < 0 || static_cast<std::size_t>(active) >= pools.size()) return active;
+    if (pools[static_cast<std::size_t>(active)].on_unhealthy == OnUnhealthy::fallback &&
+        previous >= 0 && previous != active && !has_usable_server(active) &&
+        has_usable_server(previous))
+        return previous;
+    return active;
+}
+
 bool RoutingState::takes_traffic(int pool, int server) const {
     if (pool < 0 || server < 0 || static_cast<std::size_t>(pool) >= pools.size()) return false;
-    if (pool != active && !(pool == canary && canary_weight_bp > 0)) return false;
+    if (pool != serving_pool() && !(pool == canary && canary_weight_bp > 0)) return false;
     const auto& servers = pools[static_cast<std::size_t>(pool)].servers;
     if (static_cast<std::size_t>(server) >= servers.size()) return false;
-    const auto& s = servers[static_cast<std::size_t>(server)];
-    return s.admin == AdminState::enabled && s.weight > 0 && !s.resolved.empty();
+    return usable(servers[static_cast<std::size_t>(server)]);
 }
 
 RoutingState build_routing_state(const Settings& settings, const RuntimeState& runtime,
@@ -53,6 +74,7 @@ RoutingState build_routing_state(const Settings& settings, const RuntimeState& r
         pool.name = ps.name;
         pool.balance = ps.balance;
         pool.retries = ps.retries;
+        pool.on_unhealthy = ps.on_unhealthy;
         const auto admin_pool = runtime.servers.find(ps.name);
         for (const auto& ss : ps.servers) {
             ServerState s;

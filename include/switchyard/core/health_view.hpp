@@ -133,4 +133,9 @@ class HealthView {
     Pools pools_;
 };
 
+// Marks the servers of `routing` that `view` says may not take requests at
+// `now` (ServerState::healthy), so the router and the drain bookkeeping see
+// health like any other reason a server takes no traffic.
+void apply_health(RoutingState& routing, const HealthView& view, HealthTime now);
+
 }  // namespace switchyard

@@ -70,7 +70,7 @@ class SplitMix64 final : public Random {
 // the admin, weighted and resolved (RoutingState::takes_traffic without the
 // role check).
 inline bool server_usable(const ServerState& s) {
-    return s.admin == AdminState::enabled && s.weight > 0 && !s.resolved.empty();
+    return s.admin == AdminState::enabled && s.weight > 0 && !s.resolved.empty() && s.healthy;
 }
 
 // Per-worker balancer memory, indexed like the snapshot it was synced to:

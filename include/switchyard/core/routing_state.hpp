@@ -23,6 +23,9 @@ struct ServerState {
     std::vector<std::string> resolved;  // numeric IPs to connect to, first preferred
     std::uint32_t weight = 1;           // effective: the admin override, else the config's
     AdminState admin = AdminState::enabled;
+    // False while active checks fail or it is ejected (the HealthView the
+    // snapshot was built with; see apply_health).
+    bool healthy = true;
     // Identity of the upstream this entry connects to (pool, address, resolved
     // IPs): pooled connections are reused only for an equal id, so a changed
     // address or DNS answer never reuses an old connection.
@@ -34,6 +37,7 @@ struct PoolState {
     BalancePolicy balance = BalancePolicy::least_request;
     std::vector<ServerState> servers;
     std::uint32_t retries = 1;
+    OnUnhealthy on_unhealthy = OnUnhealthy::fail;
 };
 
 struct RoutingState {
@@ -52,9 +56,16 @@ struct RoutingState {
     std::string override_token;
 
     int find_pool(std::string_view name) const;
+    // Has the pool a server that may take requests (whatever its role)?
+    bool has_usable_server(int pool) const;
+    // The pool that serves the active pool's share: the active pool, or the
+    // previous one when the active pool has no usable server and its
+    // on_unhealthy is "fallback" (and the previous one has one).
+    int serving_pool() const;
     // Does this server take new requests in this snapshot? It must be in the
-    // active pool or in a canary pool with weight > 0, enabled, weighted and
-    // resolved.
+    // active pool or in a canary pool with weight > 0 (or in the previous
+    // pool while it stands in for an active pool without a usable server),
+    // enabled, weighted, resolved and healthy.
     bool takes_traffic(int pool, int server) const;
 };
 

@@ -1,4 +1,5 @@
 #include "switchyard/core/router.hpp"
+#include "switchyard/core/health_view.hpp"
 
 #include <gtest/gtest.h>
 
@@ -160,6 +161,56 @@ TEST(Router, DrainedAndDisabledServersAreSkipped) {
         EXPECT_EQ(Router::decide({}, state, balancer, random).server, 1);
 }
 
+TEST(Router, UnhealthyServersAreSkippedAndTakeNoTraffic) {
+    auto s = two_pools({1, 1});
+    auto state = build_routing_state(s, initial_runtime_state(s), {}, 1);
+    HealthView view(1);
+    ServerHealth down;
+    down.state = HealthState::unhealthy;
+    view.set("blue", "127.0.0.1:9000", down);
+    apply_health(state, view, HealthTime{});
+    EXPECT_FALSE(state.pools[0].servers[0].healthy);
+    EXPECT_FALSE(state.takes_traffic(0, 0));
+    EXPECT_TRUE(state.takes_traffic(0, 1));
+    BalancerState balancer;
+    SplitMix64 random(1);
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(Router::decide({}, state, balancer, random).server, 1);
+}
+
+TEST(Router, ActivePoolWithoutAUsableServerFailsOrFallsBack) {
+    auto s = two_pools({1});
+    RuntimeState rt = initial_runtime_state(s);
+    rt.previous = "green";
+    HealthView view(1);
+    ServerHealth down;
+    down.state = HealthState::unhealthy;
+    view.set("blue", "127.0.0.1:9000", down);
+    BalancerState balancer;
+    SplitMix64 random(1);
+
+    auto fail = build_routing_state(s, rt, {}, 1);  // on_unhealthy = "fail" (default)
+    apply_health(fail, view, HealthTime{});
+    EXPECT_EQ(fail.serving_pool(), 0);
+    auto d = Router::decide({}, fail, balancer, random);
+    EXPECT_EQ(d.pool, 0);
+    EXPECT_EQ(d.server, -1);  // → 503
+
+    s.pools[0].on_unhealthy = OnUnhealthy::fallback;
+    auto fallback = build_routing_state(s, rt, {}, 2);
+    apply_health(fallback, view, HealthTime{});
+    EXPECT_EQ(fallback.serving_pool(), 1);
+    d = Router::decide({}, fallback, balancer, random);
+    EXPECT_EQ(d.pool, 1);
+    EXPECT_EQ(d.server, 0);
+    EXPECT_TRUE(fallback.takes_traffic(1, 0));  // the previous pool stands in
+
+    // Back to healthy: the active pool serves again.
+    auto healed = build_routing_state(s, rt, {}, 3);
+    EXPECT_EQ(healed.serving_pool(), 0);
+    EXPECT_FALSE(healed.takes_traffic(1, 0));
+}
+
 TEST(Router, BalancerResetsOnANewGeneration) {
     auto s = two_pools({1, 1});
     auto first = build_routing_state(s, initial_runtime_state(s), {}, 1);
@@ -191,6 +242,24 @@ RequestView with_key(std::string_view key) {
     RequestView r;
     r.sticky_header = key;
     return r;
+}
+
+TEST(Router, CanaryWithoutAUsableServerSendsItsShareToTheActivePool) {
+    auto state = canary_state(10000);  // everyone to green
+    HealthView view(1);
+    ServerHealth ejected;
+    ejected.state = HealthState::ejected;
+    ejected.ejected_until = HealthTime::max();
+    view.set("green", "127.0.0.1:9100", ejected);
+    apply_health(state, view, HealthTime{});
+    BalancerState balancer;
+    SplitMix64 random(1);
+    RequestView alice;
+    alice.sticky_header = "alice";
+    auto d = Router::decide(alice, state, balancer, random);
+    EXPECT_EQ(d.pool, 0);
+    EXPECT_FALSE(d.canary);
+    EXPECT_GE(d.server, 0);
 }
 
 TEST(Router, BucketDecidesTheCanary) {
