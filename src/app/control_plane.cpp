@@ -8,6 +8,7 @@
 
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/state_file.hpp"
+#include "switchyard/core/health_gate.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -133,6 +134,7 @@ void ControlPlane::status(control::Reply reply) {
             t.tunnels += s.tunnels;
             t.idle_connections += s.idle_connections;
         }
+        const auto health = data_plane_.health();
         json::array pools;
         for (const auto& p : settings_->pools) {
             json::object po;
@@ -161,6 +163,13 @@ void ControlPlane::status(control::Reply reply) {
                 so["inflight"] = counts.inflight;
                 so["tunnels"] = counts.tunnels;
                 so["idle_connections"] = counts.idle_connections;
+                if (const ServerHealth* h = health->find(p.name, address)) {
+                    so["health"] = to_string(h->state);
+                    if (h->last_check.outcome != CheckOutcome::none)
+                        so["last_check"] = describe(h->last_check);
+                    so["reason"] = h->reason;
+                    so["ejections"] = h->ejections;
+                }
                 servers.push_back(std::move(so));
                 totals.inflight += counts.inflight;
                 totals.tunnels += counts.tunnels;
@@ -194,6 +203,24 @@ void ControlPlane::mutate(const ControlCommand& command, const control::PeerCred
         reply(control::state_reply(runtime_, false));
         return;
     }
+    // Health gate: no users are sent to a pool that cannot serve them,
+    // unless `force` says so (audited). Stopping a canary is never gated.
+    std::string forced;
+    if (auto target = gate_target(command.routing, runtime_)) {
+        const auto routing = data_plane_.routing();
+        const PoolSettings* pool = settings_->find_pool(*target);
+        const int index = routing ? routing->find_pool(*target) : -1;
+        if (pool != nullptr && index >= 0) {
+            const auto gate = evaluate_health_gate(routing->pools[static_cast<std::size_t>(index)],
+                                                   *data_plane_.health(), pool->min_healthy);
+            if (!gate.pass && !command.routing.force) {
+                audit(peer, text, "refused: " + gate.message);
+                reply(error_line(gate.message + "; nothing changed (add force to override)"));
+                return;
+            }
+            if (!gate.pass) forced = " (forced past the health gate: " + gate.message + ")";
+        }
+    }
     // Durable before visible: a change the state file does not hold would
     // be undone by a restart.
     std::string error;
@@ -206,8 +233,9 @@ void ControlPlane::mutate(const ControlCommand& command, const control::PeerCred
     runtime_ = t.next;
     const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
     data_plane_.publish(settings_, runtime_,
-                        [this, peer, text, before, t, drain, reply = std::move(reply)] {
-                            audit(peer, text, describe(before) + " -> " + describe(t.next));
+                        [this, peer, text, before, t, drain, forced, reply = std::move(reply)] {
+                            audit(peer, text,
+                                  describe(before) + " -> " + describe(t.next) + forced);
                             if (!t.drain_pool.empty())
                                 schedule_drain_cut(t.drain_pool, drain, t.next.generation);
                             reply(control::state_reply(t.next, true, t.drain_pool));

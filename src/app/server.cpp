@@ -237,6 +237,7 @@ void Server::refresh_dns() {
                 if (--*left > 0) return;
                 if (*fresh != resolved_) {
                     resolved_ = std::move(*fresh);
+                    if (health_) health_->configure(*settings_, resolved_);
                     log_->info("dns answers changed; publishing new upstream addresses");
                     republish();
                 }
@@ -249,14 +250,40 @@ void Server::republish() {
     publish(settings_, runtime_, nullptr);
 }
 
+std::shared_ptr<const HealthView> Server::health() const {
+    return health_ ? health_->view() : std::make_shared<const HealthView>();
+}
+
+std::shared_ptr<RoutingState> Server::build_routing() {
+    auto routing = std::make_shared<RoutingState>(
+        build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
+    if (health_) apply_health(*routing, *health_->view(), std::chrono::steady_clock::now());
+    return routing;
+}
+
+// A new health view is published to the workers only when it changes which
+// servers may take traffic; reasons and counters are for status.
+void Server::on_health_changed() {
+    if (draining_ || !routing_ || workers_.empty()) return;
+    const auto now = std::chrono::steady_clock::now();
+    const HealthView& view = *health_->view();
+    for (const auto& pool : routing_->pools)
+        for (const auto& server : pool.servers)
+            if (server.healthy != view.usable(pool.name, server.address, now)) {
+                republish();
+                return;
+            }
+}
+
 // Every worker gets the snapshot by a post; the last ack (on its own thread)
 // posts `applied` back to the control thread.
 void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
                      std::function<void()> applied) {
+    const bool new_config = settings != settings_;
     settings_ = std::move(settings);
     runtime_ = runtime;
-    routing_ = std::make_shared<RoutingState>(
-        build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
+    if (new_config && health_) health_->configure(*settings_, resolved_);
+    routing_ = build_routing();
     auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
     auto done = std::make_shared<std::function<void()>>(std::move(applied));
     for (auto& w : workers_) {
@@ -347,6 +374,7 @@ void Server::drain() {
     if (control_server_) control_server_->stop_accepting();
     dns_timer_.cancel();
     resolver_.cancel();
+    if (health_) health_->stop();
     auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
     for (auto& w : workers_)
         w->begin_shutdown(deadline);
@@ -563,8 +591,16 @@ int Server::run() {
         control_server_->listen(settings_->control.socket, settings_->control.mode);
     open_listeners();
     resolve_all();
-    routing_ = std::make_shared<RoutingState>(
-        build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
+    health_ = std::make_unique<control::HealthMonitor>(io_, log_, [this] { on_health_changed(); });
+    health_->configure(*settings_, resolved_);
+    // Workers report upstream outcomes for outlier detection (failures, and
+    // the first success after one: no traffic to us in the steady state).
+    shared_.report_upstream = [this](std::string pool, std::string address, PassiveResult r) {
+        asio::post(io_, [this, pool = std::move(pool), address = std::move(address), r] {
+            if (health_) health_->report(pool, address, r);
+        });
+    };
+    routing_ = build_routing();
     unsigned n = settings_->server.workers;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     shared_.accepting_workers = static_cast<int>(n);

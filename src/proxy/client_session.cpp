@@ -975,9 +975,40 @@ void ClientSession::finish_request() {
     read_request();
 }
 
+// What this request says about its upstream server, for outlier detection.
+void ClientSession::report_outcome() {
+    if (server_ == nullptr || !routing_ || pool_index_ < 0) return;
+    PassiveResult r;
+    switch (error_) {
+        case ErrorKind::connect_failed:
+        case ErrorKind::connect_timeout:
+            r.outcome = PassiveOutcome::connect_failure;
+            break;
+        case ErrorKind::upstream_closed:
+        case ErrorKind::upstream_reset:
+            r.outcome = PassiveOutcome::reset;
+            break;
+        case ErrorKind::upstream_timeout:
+            r.outcome = PassiveOutcome::timeout;
+            break;
+        case ErrorKind::bad_response:
+            r = {PassiveOutcome::server_error, 502};
+            break;
+        case ErrorKind::none:
+            if (status_ == 0) return;
+            r = passive_result_for_status(static_cast<std::uint16_t>(status_));
+            break;
+        default:
+            return;  // the client's doing or ours: nothing about the server
+    }
+    worker_.report_outcome(*server_, routing_->pools[static_cast<std::size_t>(pool_index_)].name,
+                           r);
+}
+
 void ClientSession::write_access_log() {
     if (!in_request_) return;
     in_request_ = false;
+    report_outcome();
     auto& log = worker_.access_log();
     if (!log.enabled()) return;
     const auto now = Clock::now();

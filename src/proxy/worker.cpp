@@ -353,6 +353,17 @@ void Worker::next_request_id(std::string& out) {
         out[static_cast<std::size_t>(i)] = hex[b & 0xf];
 }
 
+void Worker::report_outcome(const ServerState& server, const std::string& pool,
+                            PassiveResult result) {
+    if (!shared_.report_upstream) return;
+    if (result.outcome == PassiveOutcome::success) {
+        if (last_failed_.erase(server.id) == 0) return;  // nothing to reset
+    } else {
+        last_failed_.insert(server.id);
+    }
+    shared_.report_upstream(pool, server.address, result);
+}
+
 void Worker::link(TimedSession* s) {
     s->prev_ = nullptr;
     s->next_ = sessions_;

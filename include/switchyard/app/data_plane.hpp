@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "switchyard/core/health_view.hpp"
+#include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/proxy/worker.hpp"
@@ -29,6 +31,9 @@ class DataPlane {
     // updates changed ones, touching no connection. If one cannot be opened,
     // returns false with `error` and nothing changed.
     virtual bool update_listeners(const Settings& next, std::string& error) = 0;
+    // The current snapshots: routing (as workers see it) and health.
+    virtual std::shared_ptr<const RoutingState> routing() const = 0;
+    virtual std::shared_ptr<const HealthView> health() const = 0;
     // Hot binary upgrade (DESIGN.md, `upgrade`); `done` gets the reply:
     // ok with the new pid once the successor serves, or the failure.
     virtual void upgrade(const std::string& binary,

@@ -22,6 +22,7 @@
 #include "switchyard/app/listen_socket.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/control/control_server.hpp"
+#include "switchyard/control/health_monitor.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/proxy/access_log.hpp"
@@ -66,6 +67,8 @@ class Server final : public DataPlane {
     void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) override;
     bool update_listeners(const Settings& next, std::string& error) override;
     void upgrade(const std::string& binary, std::function<void(boost::json::object)> done) override;
+    std::shared_ptr<const RoutingState> routing() const override { return routing_; }
+    std::shared_ptr<const HealthView> health() const override;
 
   private:
     struct OpenListener {
@@ -81,6 +84,8 @@ class Server final : public DataPlane {
     void schedule_dns_refresh();
     void refresh_dns();
     void republish();
+    std::shared_ptr<RoutingState> build_routing();
+    void on_health_changed();
     void on_signal(int signo);
     // Stops accepting, drains the workers (up to drain_timeout) and ends the
     // process once they are done.
@@ -113,6 +118,7 @@ class Server final : public DataPlane {
     std::shared_ptr<const RoutingState> routing_;
     std::vector<OpenListener> listeners_;
     std::vector<std::unique_ptr<proxy::Worker>> workers_;
+    std::unique_ptr<control::HealthMonitor> health_;
     std::unique_ptr<ControlPlane> control_plane_;
     std::unique_ptr<control::ControlServer> control_server_;
     std::unique_ptr<Upgrade> upgrade_;

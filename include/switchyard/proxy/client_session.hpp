@@ -99,6 +99,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void send_response_head(unsigned status);
     void finish_request();
     void write_access_log();
+    void report_outcome();
     void release_upstream(bool reusable);
     void close_gracefully();
     void close_now();

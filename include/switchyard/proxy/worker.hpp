@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "switchyard/core/outlier_policy.hpp"
 #include "switchyard/core/router.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
@@ -49,6 +50,10 @@ struct WorkerShared {
     // Workers that may still hand accepted connections to peers; a worker
     // that drained ends only once this is 0. Set to the worker count.
     std::atomic<int> accepting_workers{0};
+    // Passive health reports (any worker thread; posts to the control
+    // thread). Empty: not reported.
+    std::function<void(std::string pool, std::string address, PassiveResult result)>
+        report_upstream;
 };
 
 // Requests in flight and tunnels open to one upstream server (by identity),
@@ -203,6 +208,10 @@ class Worker {
         return live_servers_.count(server_id) > 0;
     }
 
+    // The outcome of one request to `server` of `pool`, for outlier
+    // detection: failures are reported, and a success only after a failure.
+    void report_outcome(const ServerState& server, const std::string& pool, PassiveResult result);
+
     void link(TimedSession* s);
     void unlink(TimedSession* s);
 
@@ -243,6 +252,7 @@ class Worker {
     std::vector<Worker*> peers_;
     std::unordered_map<std::uint64_t, ServerLoad> loads_;
     std::unordered_set<std::uint64_t> live_servers_;
+    std::unordered_set<std::uint64_t> last_failed_;  // servers whose last report was a failure
     std::atomic<std::int64_t> assigned_{0};
 
     TimedSession* sessions_ = nullptr;

@@ -1,0 +1,73 @@
+// HealthMonitor: the control thread's view of upstream health (DESIGN.md,
+// "Health is its own snapshot"). It probes every server of a pool with
+// `health` configured (jittered, never on the request path), takes the
+// workers' passive reports for pools with `outlier`, decides ejections (it
+// has the pool-wide view the cap needs) and publishes an immutable
+// HealthView whenever what it says changes.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "switchyard/core/health_tracker.hpp"
+#include "switchyard/core/health_view.hpp"
+#include "switchyard/core/outlier_policy.hpp"
+#include "switchyard/core/routing_state.hpp"
+#include "switchyard/core/settings.hpp"
+
+namespace switchyard::control {
+
+class HealthMonitor {
+  public:
+    // `changed` runs on the io_context's thread after each new view.
+    HealthMonitor(boost::asio::io_context& io, std::shared_ptr<spdlog::logger> log,
+                  std::function<void()> changed);
+    ~HealthMonitor();
+    HealthMonitor(const HealthMonitor&) = delete;
+    HealthMonitor& operator=(const HealthMonitor&) = delete;
+
+    // Start and every reload or DNS change: servers that stay keep their
+    // state; new ones start unknown (checked pools) and are probed soon.
+    void configure(const Settings& settings, const ResolvedHosts& resolved);
+    // A worker's report on one request to (pool, address); ignored for
+    // pools without `outlier`.
+    void report(const std::string& pool, const std::string& address, PassiveResult result);
+    void stop();
+
+    std::shared_ptr<const HealthView> view() const { return view_; }
+
+  private:
+    struct Checked;
+    struct Pool {
+        std::vector<std::string> addresses;
+        std::optional<HealthCheckSettings> health;
+        std::unique_ptr<OutlierPolicy> outlier;
+        std::map<std::string, std::shared_ptr<Checked>, std::less<>> checked;  // by address
+    };
+
+    void schedule(const std::shared_ptr<Checked>& server, HealthTime at);
+    void run_probe(const std::shared_ptr<Checked>& server);
+    void schedule_release();
+    void rebuild();
+    void log_events(const std::string& pool, const std::vector<OutlierEvent>& events);
+
+    boost::asio::io_context& io_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::function<void()> changed_;
+    std::map<std::string, Pool, std::less<>> pools_;
+    std::shared_ptr<const HealthView> view_;
+    std::uint64_t version_ = 0;
+    boost::asio::steady_timer release_timer_;
+    std::mt19937_64 random_;
+    bool stopped_ = false;
+};
+
+}  // namespace switchyard::control
