@@ -19,13 +19,9 @@ struct NotBuilt {
 
 // THE list of accepted-but-not-built features. Delete a row when its feature
 // lands (and the test that expects its warning).
-constexpr std::array<NotBuilt, 11> kNotBuilt{{
+constexpr std::array<NotBuilt, 6> kNotBuilt{{
     {"listeners[*].tls", "TLS termination", When::present},
     {"admin", "the admin listener", When::present},
-    {"pools.*.health", "active health checking", When::present},
-    {"pools.*.outlier", "outlier ejection", When::present},
-    {"pools.*.min_healthy", "the min_healthy gate", When::present},
-    {"pools.*.on_unhealthy", "the on_unhealthy fallback", When::present},
     {"pools.*.tls", "upstream TLS", When::present},
     {"pools.*.max_connections_per_server", "the per-server connection limit", When::non_zero},
     {"pools.*.max_pending_per_server", "the per-server pending queue", When::non_zero},

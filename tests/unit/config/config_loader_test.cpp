@@ -270,8 +270,7 @@ TEST(ConfigDesignExample, CommentedKeysAreValidToo) {
     EXPECT_EQ(r.error_count(), 0u);
     EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
                 ElementsAre("listeners[1].tls", "admin", "pools.blue.retry_budget_percent",
-                            "pools.blue.health", "pools.blue.outlier", "pools.blue.min_healthy",
-                            "pools.blue.on_unhealthy", "pools.blue.tls"));
+                            "pools.blue.tls"));
     const auto& blue = r.settings->pools[0];
     EXPECT_EQ(r.settings->routing.override_header, "X-Switchyard-Pool");
     EXPECT_EQ(r.settings->routing.override_token, "…");
@@ -316,8 +315,7 @@ TEST(ConfigReference, CommentedExamplesAreValidAndDocumentDefaults) {
     }
     EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
                 ElementsAre("listeners[1].tls", "admin", "pools.blue.retry_budget_percent",
-                            "pools.blue.health", "pools.blue.outlier", "pools.blue.min_healthy",
-                            "pools.blue.on_unhealthy", "pools.blue.tls"));
+                            "pools.blue.tls"));
     const Settings& s = *r.settings;
     ASSERT_EQ(s.listeners.size(), 2u);
     ASSERT_TRUE(s.listeners[1].tls.has_value());
@@ -1375,16 +1373,6 @@ servers = [{ address = "h:2" }]
             "t.toml:21:1: warning: pools.blue.retry_budget_percent: accepted, but the retry budget "
             "is "
             "not built yet",
-            "t.toml:22:1: warning: pools.blue.health: accepted, but active health checking is not "
-            "built yet",
-            "t.toml:23:1: warning: pools.blue.outlier: accepted, but outlier ejection is not built "
-            "yet",
-            "t.toml:24:1: warning: pools.blue.min_healthy: accepted, but the min_healthy gate is "
-            "not "
-            "built yet",
-            "t.toml:25:1: warning: pools.blue.on_unhealthy: accepted, but the on_unhealthy "
-            "fallback "
-            "is not built yet",
             "t.toml:26:1: warning: pools.blue.tls: accepted, but upstream TLS is not built yet"));
     // Accepted means read: the values are in Settings for when the features land.
     EXPECT_EQ(r.settings->server.shutdown_delay, milliseconds(5000));  // built: no warning
@@ -1431,11 +1419,11 @@ tls = { cert = "c", key = "k" }
 servers = [{ address = "h:1" }]
 [pools.green]
 servers = [{ address = "h:2" }]
-on_unhealthy = "fail"
+tls = { verify = false }
 )toml");
     ASSERT_TRUE(r.ok());
     EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
-                ElementsAre("listeners[1].tls", "pools.green.on_unhealthy"));
+                ElementsAre("listeners[1].tls", "pools.green.tls"));
 }
 
 // ---------------------------------------------------------------- load_file
