@@ -551,6 +551,7 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
         for (std::size_t i = 0; i < pool.servers.size(); ++i)
             t << (i ? ", " : "") << "{ address = \"" << pool.servers[i] << "\" }";
         t << "]\n";
+        t << pool.extra;
     }
     return t.str();
 }

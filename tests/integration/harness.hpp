@@ -285,6 +285,7 @@ class EchoServer {
 struct PoolSpec {
     std::string name;
     std::vector<std::string> servers;  // host:port
+    std::string extra{};               // raw TOML lines for the pool, e.g. "health = {...}\n"
 };
 
 struct ProxyConfig {
