@@ -87,11 +87,13 @@ void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& res
             pool.checked[address] = c;
         }
     }
-    // Servers that went away stop probing.
+    // Servers that went away (or whose checks changed) stop probing.
     for (auto& [name, pool] : pools_)
         for (auto& [address, c] : pool.checked) {
             auto p = next.find(name);
-            if (p == next.end() || !p->second.checked.count(address)) {
+            const bool kept = p != next.end() && p->second.checked.count(address) > 0 &&
+                              p->second.checked.at(address) == c;
+            if (!kept) {
                 c->alive = false;
                 c->timer.cancel();
             }
