@@ -83,6 +83,26 @@ TEST_F(Health, ForceOverridesTheGateAndIsAudited) {
     EXPECT_TRUE(has(command("canary green 0"), "\"ok\":true"));
 }
 
+TEST_F(Health, RollbackToAScaledDownPoolIsRefused) {
+    start_upstreams();
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {blue_->address()}, kFastHealth}, {"green", {green_->address()}, ""}};
+    start_proxy(cfg);
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        return has(server_status(blue_->address()), "\"health\":\"healthy\"");
+    }));
+    ASSERT_TRUE(has(command("switch green"), "\"ok\":true"));
+    blue_->process().signal(SIGKILL);  // the old pool is scaled down
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        return has(server_status(blue_->address()), "\"health\":\"unhealthy\"");
+    }));
+    auto refused = command("rollback");
+    EXPECT_TRUE(has(refused, "\"ok\":false")) << refused;
+    EXPECT_TRUE(has(refused, "pool blue has 0 of 1")) << refused;
+    EXPECT_TRUE(has(command("status"), "\"active\":\"green\""));
+    EXPECT_EQ(proxy_->connect().roundtrip(get_request("/")).body(), "green\n");
+}
+
 TEST_F(Health, AKilledServerIsMarkedDownAndTakesNoMoreTraffic) {
     start_upstreams();
     EchoServer second(dir_, "blue-b");
