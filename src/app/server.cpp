@@ -264,7 +264,7 @@ std::shared_ptr<RoutingState> Server::build_routing() {
 // A new health view is published to the workers only when it changes which
 // servers may take traffic; reasons and counters are for status.
 void Server::on_health_changed() {
-    if (draining_ || !routing_ || workers_.empty()) return;
+    if (draining_ || publishing_ || !routing_ || workers_.empty()) return;
     const auto now = std::chrono::steady_clock::now();
     const HealthView& view = *health_->view();
     for (const auto& pool : routing_->pools)
@@ -282,7 +282,12 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
     const bool new_config = settings != settings_;
     settings_ = std::move(settings);
     runtime_ = runtime;
-    if (new_config && health_) health_->configure(*settings_, resolved_);
+    if (new_config && health_) {
+        // The view this publish applies; no separate republish for it.
+        publishing_ = true;
+        health_->configure(*settings_, resolved_);
+        publishing_ = false;
+    }
     routing_ = build_routing();
     auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
     auto done = std::make_shared<std::function<void()>>(std::move(applied));

@@ -125,6 +125,7 @@ class Server final : public DataPlane {
     std::chrono::microseconds watchdog_period_{0};
     bool stopping_ = false;  // SIGTERM seen (the shutdown delay may still run)
     bool draining_ = false;  // listeners closed, workers draining
+    bool publishing_ = false;
     std::size_t workers_exited_ = 0;
 };
 
