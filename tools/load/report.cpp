@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <cstdio>
 #include <string_view>
 
@@ -33,36 +35,9 @@ std::string fixed(double v, int digits) {
     return buf;
 }
 
+// A JSON string literal (with quotes): Boost.JSON escapes what needs it.
 std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
+    return boost::json::serialize(boost::json::string(s));
 }
 
 double rate(const Stats& stats, const RunInfo& run) {
