@@ -114,6 +114,7 @@ int run_cli(int argc, char** argv) {
         inherited.listeners = std::move(handover->listeners);
         inherited.control_fd = handover->control_fd;
         inherited.watchdog_usec = handover->watchdog_usec;
+        inherited.health = std::move(handover->health);
     } else {
         inherited.listeners = take_systemd_sockets();
     }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 
 #include "switchyard/control/state_file.hpp"
 
@@ -34,11 +35,173 @@ std::optional<int> fd_at(const json::value* v, const std::vector<int>& fds) {
     return fds[static_cast<std::size_t>(i)];
 }
 
+// --- The health section ------------------------------------------------------
+//
+// Times travel as durations relative to encoding, not as steady_clock time
+// points: those are CLOCK_MONOTONIC on Linux and so would mean the same in
+// the successor, but a duration needs no such assumption and reads plainly.
+// The cost: an ejection ends later by the time the message waits in the
+// socket until the successor reads it (its start-up, well under a second).
+
+// Relative times are clamped to ten years: an absurd value must not overflow
+// steady_clock's nanoseconds.
+constexpr std::int64_t kMaxRelativeMs = 10LL * 365 * 24 * 3600 * 1000;
+
+// to - from in whole milliseconds, rounded up (an ejection must not end
+// early), within [0, kMaxRelativeMs].
+std::int64_t ms_from(HealthTime from, HealthTime to) {
+    if (to <= from) return 0;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(to - from).count();
+    return std::min<std::int64_t>(ms, kMaxRelativeMs);
+}
+
+std::optional<std::uint64_t> unsigned_at(const json::object& o, std::string_view key,
+                                         std::uint64_t max) {
+    const json::value* v = member(o, key);
+    if (v == nullptr) return std::nullopt;
+    std::uint64_t n;
+    if (v->is_uint64())
+        n = v->get_uint64();
+    else if (v->is_int64() && v->get_int64() >= 0)
+        n = static_cast<std::uint64_t>(v->get_int64());
+    else
+        return std::nullopt;
+    if (n > max) return std::nullopt;
+    return n;
+}
+
+std::optional<std::uint32_t> u32_at(const json::object& o, std::string_view key) {
+    auto n = unsigned_at(o, key, std::numeric_limits<std::uint32_t>::max());
+    if (!n) return std::nullopt;
+    return static_cast<std::uint32_t>(*n);
+}
+
+std::optional<std::uint16_t> u16_at(const json::object& o, std::string_view key) {
+    auto n = unsigned_at(o, key, std::numeric_limits<std::uint16_t>::max());
+    if (!n) return std::nullopt;
+    return static_cast<std::uint16_t>(*n);
+}
+
+std::optional<Duration> ms_at(const json::object& o, std::string_view key) {
+    auto n = unsigned_at(o, key, static_cast<std::uint64_t>(kMaxRelativeMs));
+    if (!n) return std::nullopt;
+    return Duration(static_cast<Duration::rep>(*n));
+}
+
+std::optional<std::string> string_at(const json::object& o, std::string_view key) {
+    const json::value* v = member(o, key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->get_string());
+}
+
+json::object health_to_json(const HealthHandover& h, HealthTime now) {
+    json::object o;
+    o["pool"] = h.pool;
+    o["address"] = h.address;
+    o["state"] = to_string(h.health.state);
+    o["reason"] = h.health.reason;
+    json::object last;
+    last["outcome"] = to_string(h.health.last_check.outcome);
+    last["status"] = h.health.last_check.status;
+    last["detail"] = h.health.last_check.detail;
+    o["last_check"] = std::move(last);
+    o["ejections"] = h.health.ejections;
+    if (h.health.state == HealthState::ejected)
+        o["ejected_until_ms"] = ms_from(now, h.health.ejected_until);
+    o["ejection_level"] = h.ejection_level;
+    if (h.returned != HealthTime{}) o["returned_ms_ago"] = ms_from(h.returned, now);
+    if (h.checked) {
+        const HealthCheckSettings& cs = h.check_settings;
+        json::object c;
+        c["path"] = cs.path;
+        c["host"] = cs.host;
+        c["interval_ms"] = cs.interval.count();
+        c["timeout_ms"] = cs.timeout.count();
+        c["rise"] = cs.rise;
+        c["fall"] = cs.fall;
+        c["expect_min"] = cs.expect_min;
+        c["expect_max"] = cs.expect_max;
+        c["state"] = to_string(h.check_state);
+        c["successes"] = h.successes;
+        c["failures"] = h.failures;
+        o["checks"] = std::move(c);
+    }
+    return o;
+}
+
+// The active-check part of an entry; false, and nothing taken, when anything
+// is missing or unreadable (the server then starts unknown: a guess at the
+// sender's settings could keep a verdict they do not support).
+bool checks_from_json(const json::object& c, HealthHandover& h) {
+    auto path = string_at(c, "path");
+    auto host = string_at(c, "host");
+    auto interval = ms_at(c, "interval_ms");
+    auto timeout = ms_at(c, "timeout_ms");
+    auto rise = u32_at(c, "rise");
+    auto fall = u32_at(c, "fall");
+    auto expect_min = u16_at(c, "expect_min");
+    auto expect_max = u16_at(c, "expect_max");
+    // Absent or unreadable reads as ejected, which is never a check state.
+    const HealthState state =
+        health_state_from_string(string_at(c, "state").value_or("")).value_or(HealthState::ejected);
+    auto successes = u32_at(c, "successes");
+    auto failures = u32_at(c, "failures");
+    if (!path || !host || !interval || !timeout || !rise || !fall || !expect_min || !expect_max ||
+        state == HealthState::ejected || !successes || !failures)
+        return false;
+    h.checked = true;
+    h.check_settings = {*path, *host, *interval, *timeout, *rise, *fall, *expect_min, *expect_max};
+    h.check_state = state;
+    h.successes = *successes;
+    h.failures = *failures;
+    return true;
+}
+
+std::optional<HealthHandover> health_from_json(const json::value& v, HealthTime now) {
+    if (!v.is_object()) return std::nullopt;
+    const auto& o = v.get_object();
+    HealthHandover h;
+    auto pool = string_at(o, "pool");
+    auto address = string_at(o, "address");
+    const auto state = health_state_from_string(string_at(o, "state").value_or(""));
+    if (!pool || !address || pool->empty() || address->empty() || !state) return std::nullopt;
+    h.pool = std::move(*pool);
+    h.address = std::move(*address);
+    h.health.state = state.value_or(HealthState::unknown);
+    h.health.reason = string_at(o, "reason").value_or("");
+    if (const json::value* last = member(o, "last_check"); last != nullptr) {
+        if (!last->is_object()) return std::nullopt;
+        const auto& lo = last->get_object();
+        const auto outcome = check_outcome_from_string(string_at(lo, "outcome").value_or(""));
+        if (!outcome) return std::nullopt;
+        h.health.last_check.outcome = outcome.value_or(CheckOutcome::none);
+        h.health.last_check.status = u16_at(lo, "status").value_or(0);
+        h.health.last_check.detail = string_at(lo, "detail").value_or("");
+    }
+    h.health.ejections = u32_at(o, "ejections").value_or(0);
+    if (h.health.state == HealthState::ejected) {
+        auto left = ms_at(o, "ejected_until_ms");
+        if (!left) return std::nullopt;  // an ejection without an end cannot be honoured
+        h.health.ejected_until = now + *left;
+    }
+    h.ejection_level = u32_at(o, "ejection_level").value_or(0);
+    if (auto ago = ms_at(o, "returned_ms_ago")) h.returned = now - *ago;
+    if (const json::value* c = member(o, "checks"); c != nullptr && c->is_object())
+        checks_from_json(c->get_object(), h);
+    return h;
+}
+
 }  // namespace
 
-std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds) {
+std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds, HealthTime now) {
     fds.clear();
     json::object o;
+    // Still 1 with "health": the section is optional and additive. A
+    // receiver that predates it ignores it (only the members it knows are
+    // looked up) and its servers start unknown, as before; a message without
+    // it decodes here with no health. A new version number would instead
+    // make an upgrade from, or a roll-back to, an older binary fail outright
+    // over knowledge that only saves a few probes.
     o["version"] = 1;
     o["from_pid"] = m.from_pid;
     json::array listeners;
@@ -56,11 +219,17 @@ std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds) {
     }
     o["runtime"] = json::parse(control::to_json(m.runtime));
     o["watchdog_usec"] = m.watchdog_usec;
+    if (!m.health.empty()) {
+        json::array health;
+        for (const auto& h : m.health)
+            health.push_back(health_to_json(h, now));
+        o["health"] = std::move(health);
+    }
     return json::serialize(o) + "\n";
 }
 
 std::optional<HandoverMessage> decode_handover(std::string_view line, const std::vector<int>& fds,
-                                               std::string& error) {
+                                               std::string& error, HealthTime now) {
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
     if (ec || !v.is_object()) {
@@ -116,6 +285,9 @@ std::optional<HandoverMessage> decode_handover(std::string_view line, const std:
         else if (w->is_int64() && w->get_int64() >= 0)
             m.watchdog_usec = static_cast<std::uint64_t>(w->get_int64());
     }
+    if (const auto* health = member(o, "health"); health != nullptr && health->is_array())
+        for (const auto& entry : health->get_array())
+            if (auto h = health_from_json(entry, now)) m.health.push_back(std::move(*h));
     return m;
 }
 

@@ -413,10 +413,10 @@ std::string Server::serving_status() const {
 // --- Hot binary upgrade ---------------------------------------------------------
 //
 // We start the successor ourselves (so it stays in the service's cgroup) with
-// `--handover-fd`, pass it our listening sockets, the control socket and the
-// routing state, and wait for it to say it serves. Only then do we stop
-// accepting and drain; until then we serve as before, so a successor that
-// fails changes nothing.
+// `--handover-fd`, pass it our listening sockets, the control socket, the
+// routing state and the health view, and wait for it to say it serves. Only
+// then do we stop accepting and drain; until then we serve as before, so a
+// successor that fails changes nothing.
 
 namespace {
 
@@ -472,6 +472,7 @@ void Server::upgrade(const std::string& binary_arg, std::function<void(boost::js
     message.control_fd = control_server_->native_handle();
     message.runtime = runtime_;
     message.watchdog_usec = static_cast<std::uint64_t>(watchdog_period_.count());
+    if (health_) message.health = health_->handover();
     upgrade_ = std::make_unique<Upgrade>(io_, pair[0]);
     upgrade_->pid = pid;
     upgrade_->done = std::move(done);
@@ -597,6 +598,9 @@ int Server::run() {
     open_listeners();
     resolve_all();
     health_ = std::make_unique<control::HealthMonitor>(io_, log_, [this] { on_health_changed(); });
+    // A successor goes on from the old process's view: its gates and
+    // ejections hold from the first request, not only after new probes.
+    if (!inherited_.health.empty()) health_->seed(std::move(inherited_.health));
     health_->configure(*settings_, resolved_);
     // Workers report upstream outcomes for outlier detection (failures, and
     // the first success after one: no traffic to us in the steady state).

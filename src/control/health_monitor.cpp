@@ -1,5 +1,8 @@
 #include "switchyard/control/health_monitor.hpp"
 
+#include <set>
+#include <string_view>
+
 #include "switchyard/http/probe_client.hpp"
 
 namespace switchyard::control {
@@ -48,18 +51,34 @@ void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& res
     std::map<std::string, Pool, std::less<>> next;
     const auto now = std::chrono::steady_clock::now();
     std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::set<std::pair<std::string_view, std::string_view>> carried;  // servers seeded from seed_
+    std::size_t recheck = 0;  // seeded servers whose checks changed: they start unknown
     for (const auto& ps : settings.pools) {
         Pool& pool = next[ps.name];
         for (const auto& s : ps.servers)
             pool.addresses.push_back(s.address.to_string());
         pool.health = ps.health;
         auto old = pools_.find(ps.name);
+        const auto seeded = seed_.find(ps.name);
+        auto seed_for = [&](const std::string& address) -> const HealthHandover* {
+            if (seeded == seed_.end()) return nullptr;
+            auto it = seeded->second.find(address);
+            return it == seeded->second.end() ? nullptr : &it->second;
+        };
         if (ps.outlier) {
             if (old != pools_.end() && old->second.outlier) {
                 pool.outlier = std::move(old->second.outlier);
                 pool.outlier->reconfigure(*ps.outlier, pool.addresses);
             } else {
                 pool.outlier = std::make_unique<OutlierPolicy>(*ps.outlier, pool.addresses);
+                for (const auto& address : pool.addresses)
+                    if (const HealthHandover* h = seed_for(address)) {
+                        pool.outlier->restore(address,
+                                              {h->health.state == HealthState::ejected,
+                                               h->health.ejected_until, h->ejection_level,
+                                               h->health.ejections, h->returned, h->health.reason});
+                        carried.insert({h->pool, h->address});
+                    }
             }
         }
         if (!ps.health) continue;
@@ -81,6 +100,15 @@ void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& res
                 c->address = address;
                 c->ip = ip;
                 c->port = s.address.port;
+                if (const HealthHandover* h = seed_for(address)) {
+                    if (h->checked && h->check_settings == *ps.health) {
+                        c->tracker.restore(h->check_state, h->health.last_check, h->successes,
+                                           h->failures);
+                        carried.insert({h->pool, h->address});
+                    } else {
+                        ++recheck;
+                    }
+                }
                 schedule(c, first_probe_time(now, ps.health->interval, unit(random_)));
             }
             c->ip = ip;  // a DNS change applies from the next probe
@@ -99,7 +127,58 @@ void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& res
             }
         }
     pools_ = std::move(next);
+    if (!seed_.empty()) {
+        log_->info("health: {} servers start from the replaced process's view{}", carried.size(),
+                   recheck > 0
+                       ? "; " + std::to_string(recheck) + " start unknown (their checks changed)"
+                       : std::string());
+        carried.clear();     // it points into seed_
+        seed_.clear();       // once: a later reload must not bring old verdicts back
+        schedule_release();  // for the ejections taken over
+    }
     rebuild();
+}
+
+std::vector<HealthHandover> HealthMonitor::handover() const {
+    std::vector<HealthHandover> out;
+    for (const auto& [name, pool] : pools_) {
+        std::set<std::string_view> seen;  // an address listed twice is one server
+        for (const auto& address : pool.addresses) {
+            if (!seen.insert(address).second) continue;
+            HealthHandover h;
+            h.pool = name;
+            h.address = address;
+            CheckStatus checks = unchecked_status();
+            if (auto it = pool.checked.find(address); it != pool.checked.end()) {
+                const Checked& c = *it->second;
+                checks = c.tracker.status();
+                h.checked = true;
+                h.check_settings = c.settings;
+                h.check_state = c.tracker.state();
+                h.successes = c.tracker.successes();
+                h.failures = c.tracker.failures();
+            }
+            PassiveStatus passive;
+            if (pool.outlier) {
+                passive = pool.outlier->status(address);
+                const auto memory = pool.outlier->memory(address);
+                h.ejection_level = memory.level;
+                h.returned = memory.returned;
+            }
+            h.health = combine_health(checks, passive);
+            out.push_back(std::move(h));
+        }
+    }
+    return out;
+}
+
+void HealthMonitor::seed(std::vector<HealthHandover> servers) {
+    seed_.clear();
+    for (auto& h : servers) {
+        auto& pool = seed_[h.pool];
+        const std::string address = h.address;
+        pool.insert_or_assign(address, std::move(h));
+    }
 }
 
 void HealthMonitor::schedule(const std::shared_ptr<Checked>& server, HealthTime at) {

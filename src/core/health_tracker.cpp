@@ -41,6 +41,16 @@ bool HealthTracker::record(const CheckResult& result) {
     return state_ != before;
 }
 
+void HealthTracker::restore(HealthState state, const CheckResult& last, std::uint32_t successes,
+                            std::uint32_t failures) {
+    state_ = state == HealthState::ejected ? HealthState::unknown : state;
+    last_ = last;
+    const bool ok = last.outcome == CheckOutcome::ok;
+    const bool none = last.outcome == CheckOutcome::none;
+    successes_ = ok ? successes : 0;
+    failures_ = ok || none ? 0 : failures;
+}
+
 std::string HealthTracker::reason() const {
     std::string text = describe(last_);
     if (last_.outcome == CheckOutcome::none) return text;

@@ -40,6 +40,21 @@ std::string_view to_string(CheckOutcome outcome) {
     return "other";
 }
 
+std::optional<HealthState> health_state_from_string(std::string_view text) {
+    for (auto s :
+         {HealthState::unknown, HealthState::healthy, HealthState::unhealthy, HealthState::ejected})
+        if (to_string(s) == text) return s;
+    return std::nullopt;
+}
+
+std::optional<CheckOutcome> check_outcome_from_string(std::string_view text) {
+    for (auto o : {CheckOutcome::none, CheckOutcome::ok, CheckOutcome::timeout,
+                   CheckOutcome::refused, CheckOutcome::reset, CheckOutcome::bad_status,
+                   CheckOutcome::bad_response, CheckOutcome::other})
+        if (to_string(o) == text) return o;
+    return std::nullopt;
+}
+
 namespace {
 
 std::string with_detail(std::string text, const std::string& detail) {

@@ -161,6 +161,27 @@ PassiveStatus OutlierPolicy::status(std::string_view address) const {
     return st;
 }
 
+OutlierPolicy::Memory OutlierPolicy::memory(std::string_view address) const {
+    auto it = servers_.find(address);
+    if (it == servers_.end()) return {};
+    const Server& s = it->second;
+    return Memory{s.ejected,  s.ejected ? s.until : HealthTime{},  s.level, s.ejections,
+                  s.returned, s.ejected ? s.reason : std::string()};
+}
+
+void OutlierPolicy::restore(std::string_view address, const Memory& memory) {
+    auto it = servers_.find(address);
+    if (it == servers_.end()) return;
+    Server& s = it->second;
+    s = Server{};
+    s.ejected = memory.ejected;
+    s.until = memory.ejected ? memory.until : HealthTime{};
+    s.level = std::min(memory.level, kMaxLevel);
+    s.ejections = memory.ejections;
+    s.returned = memory.returned;
+    s.reason = memory.ejected ? memory.reason : std::string();
+}
+
 std::uint32_t OutlierPolicy::failures(std::string_view address) const {
     auto it = servers_.find(address);
     return it == servers_.end() ? 0 : it->second.failures;

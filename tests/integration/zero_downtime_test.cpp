@@ -241,6 +241,60 @@ TEST_F(ZeroDowntime, UpgradeHandsOverAndKeepsTheRoutingState) {
     EXPECT_TRUE(exited_with(wait_pid(new_pid, seconds(10)), 0));
 }
 
+// The health view crosses the upgrade: right after the reply the new process
+// knows which servers are up and down. With rise = 2 and a 1 s interval, a
+// successor that started from unknown would need about a second of probes
+// before the healthy server counted, so `switch` would be refused meanwhile,
+// and the down server would take traffic until its first probe failed.
+TEST_F(ZeroDowntime, UpgradeHandsTheHealthViewToTheNewProcess) {
+    const std::string down = "127.0.0.1:" + std::to_string(free_port());  // nothing listens
+    auto cfg = config();
+    cfg.pools = {{"blue", {blue_->address()}, ""},
+                 {"green",
+                  {green_->address(), down},
+                  "health = { path = \"/\", interval = \"1s\", timeout = \"300ms\", rise = 2, "
+                  "fall = 2 }\n"}};
+    start_proxy(cfg);
+    // The status JSON of one server, from its address to the end of its object.
+    auto server_status = [&](const std::string& address) {
+        const std::string status = command("status");
+        const auto at = status.find("\"address\":\"" + address + "\"");
+        if (at == std::string::npos) return std::string();
+        return status.substr(at, status.find('}', at) - at);
+    };
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        return has(server_status(green_->address()), "\"health\":\"healthy\"") &&
+               has(server_status(down), "\"health\":\"unhealthy\"");
+    })) << command("status");
+
+    auto reply = upgrade();
+    ASSERT_TRUE(has(reply, "\"ok\":true")) << reply;
+    const auto new_pid = static_cast<pid_t>(json_number(reply, "pid"));
+    // The old process stopped accepting on the control socket before it
+    // replied: from here on, the new process answers.
+    const std::string up = server_status(green_->address());
+    EXPECT_TRUE(has(up, "\"health\":\"healthy\"")) << up;
+    const std::string out = server_status(down);
+    EXPECT_TRUE(has(out, "\"health\":\"unhealthy\"")) << out;
+    EXPECT_TRUE(has(out, "connection refused")) << out;
+    // The cutover gate passes at once: 1 of 2 green servers is healthy.
+    auto switched = command("switch green");
+    EXPECT_TRUE(has(switched, "\"ok\":true")) << switched;
+    EXPECT_TRUE(wait_log("[" + std::to_string(new_pid) +
+                         "] info health: 2 servers start from the replaced process's view"))
+        << stderr_text();
+    // The down server takes no traffic.
+    for (int i = 0; i < 10; ++i) {
+        auto r = HttpConn(proxy_->port()).roundtrip(get_request("/"));
+        EXPECT_EQ(r.status(), 200u) << i;
+        EXPECT_EQ(r.body(), "green\n") << i;
+    }
+
+    EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(10))), 0));
+    ::kill(new_pid, SIGTERM);
+    EXPECT_TRUE(exited_with(wait_pid(new_pid, seconds(10)), 0));
+}
+
 TEST_F(ZeroDowntime, ChangesAreRefusedWhileAnUpgradeIsInProgress) {
     start_proxy(config());
     // A successor that takes a moment before it becomes the real binary.

@@ -4,11 +4,23 @@
 // Old → new: one JSON line; the descriptors travel with it (SCM_RIGHTS) and
 // the JSON names them by their index in that array:
 //   {"version":1,"from_pid":123,"listeners":[{"name":"0.0.0.0:8080","fd":0}],
-//    "control_fd":1,"runtime":{...state file JSON...},"watchdog_usec":0}
+//    "control_fd":1,"runtime":{...state file JSON...},"watchdog_usec":0,
+//    "health":[{"pool":"blue","address":"10.0.0.1:80","state":"ejected",
+//               "reason":"5 consecutive failures, last: status 503",
+//               "last_check":{"outcome":"ok","status":200,"detail":""},
+//               "ejections":1,"ejected_until_ms":29500,"ejection_level":1,
+//               "checks":{"path":"/healthz","host":"","interval_ms":2000,
+//                         "timeout_ms":1000,"rise":2,"fall":3,"expect_min":200,
+//                         "expect_max":399,"state":"healthy","successes":7,
+//                         "failures":0}}]}
+// Times in "health" are relative to the moment of encoding, in ms:
+// ejected_until_ms is what remains of an ejection, returned_ms_ago how long
+// ago the last one ended.
 // New → old: {"ready":true,"pid":456} once it serves, or
 //            {"ready":false,"error":"..."} before it gives up.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +28,7 @@
 #include <vector>
 
 #include "switchyard/app/listen_socket.hpp"
+#include "switchyard/core/health_view.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -29,14 +42,23 @@ struct HandoverMessage {
     // but this also covers a configuration without a writable state file.
     RuntimeState runtime;
     std::uint64_t watchdog_usec = 0;  // the old process's watchdog, 0 = none
+    // The old process's health knowledge, so the successor's cutover gates
+    // and ejections go on from it; empty from a sender that predates it.
+    std::vector<HealthHandover> health{};
 };
 
 // The JSON line (with '\n') and, in `fds`, the descriptors in index order.
-std::string encode_handover(const HandoverMessage& message, std::vector<int>& fds);
+// `now` is what the health times are made relative to.
+std::string encode_handover(const HandoverMessage& message, std::vector<int>& fds,
+                            HealthTime now = std::chrono::steady_clock::now());
 // Strict; on error returns nullopt and says why. Descriptors the message does
-// not name are not touched (the caller closes them).
+// not name are not touched (the caller closes them). The health section is
+// the exception: an entry this binary cannot read is left out (that server
+// starts unknown), since health knowledge is worth less than the upgrade.
+// `now` is what the health times are taken relative to.
 std::optional<HandoverMessage> decode_handover(std::string_view line, const std::vector<int>& fds,
-                                               std::string& error);
+                                               std::string& error,
+                                               HealthTime now = std::chrono::steady_clock::now());
 
 struct HandoverReply {
     bool ready = false;

@@ -43,6 +43,7 @@ struct Inheritance {
     int control_fd = -1;
     int handover_fd = -1;  // ≥ 0: we are the successor in a hot upgrade
     std::uint64_t watchdog_usec = 0;
+    std::vector<HealthHandover> health{};  // the replaced process's, to seed ours
 };
 
 class Server final : public DataPlane {

@@ -37,6 +37,16 @@ class HealthMonitor {
     // Start and every reload or DNS change: servers that stay keep their
     // state; new ones start unknown (checked pools) and are probed soon.
     void configure(const Settings& settings, const ResolvedHosts& resolved);
+
+    // Hot upgrade, old side: every server's health and what the deciders
+    // remember, for the successor's seed().
+    std::vector<HealthHandover> handover() const;
+    // Hot upgrade, new side, before the first configure(), which consumes
+    // it: a server named here starts from the old process's rise/fall state
+    // if its pool's check settings are the same, and from its ejection and
+    // back-off history if the pool has outlier detection. Servers not named
+    // start unknown, as without a hand-over.
+    void seed(std::vector<HealthHandover> servers);
     // A worker's report on one request to (pool, address); ignored for
     // pools without `outlier`.
     void report(const std::string& pool, const std::string& address, PassiveResult result);
@@ -63,6 +73,8 @@ class HealthMonitor {
     std::shared_ptr<spdlog::logger> log_;
     std::function<void()> changed_;
     std::map<std::string, Pool, std::less<>> pools_;
+    // seed(), by pool then address, until configure() takes it.
+    std::map<std::string, std::map<std::string, HealthHandover, std::less<>>, std::less<>> seed_;
     std::shared_ptr<const HealthView> view_;
     std::uint64_t version_ = 0;
     boost::asio::steady_timer release_timer_;

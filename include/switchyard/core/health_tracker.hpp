@@ -37,6 +37,13 @@ class HealthTracker {
     // changed, so the control thread knows to publish a new view.
     bool record(const CheckResult& result);
 
+    // Continues where the tracker of the process this one replaces (hot
+    // upgrade, same settings) left off. `ejected` is not a check state and
+    // counts as unknown; of the streaks only the one that `last` continues is
+    // kept (one of them is always 0).
+    void restore(HealthState state, const CheckResult& last, std::uint32_t successes,
+                 std::uint32_t failures);
+
     HealthState state() const { return state_; }
     const CheckResult& last() const { return last_; }
     // The current streaks; one of them is always 0.

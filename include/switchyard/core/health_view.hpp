@@ -23,11 +23,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "switchyard/core/routing_state.hpp"
+#include "switchyard/core/settings.hpp"
 
 namespace switchyard {
 
@@ -52,6 +54,9 @@ std::string_view to_string(HealthState state);
 // "none", "ok", "timeout", "refused", "reset", "bad_status", "bad_response",
 // "other": stable tokens for JSON and metrics.
 std::string_view to_string(CheckOutcome outcome);
+// The inverses, for a hot upgrade's hand-over; nullopt for any other text.
+std::optional<HealthState> health_state_from_string(std::string_view text);
+std::optional<CheckOutcome> check_outcome_from_string(std::string_view text);
 
 // The result as a person reads it: "no check finished yet", "ok",
 // "timeout", "connection refused", "connection reset", "status 500",
@@ -131,6 +136,31 @@ class HealthView {
   private:
     std::uint64_t version_;
     Pools pools_;
+};
+
+// One server's health as a hot upgrade hands it to the successor ("An
+// upgrade hands the current view to the new process"): the view's entry plus
+// what the deciders need to carry on where the old process stopped, so the
+// cutover gates do not fall back to unknown and an ejected server does not
+// take traffic again. Times are the holder's steady_clock; the hand-over
+// sends them as durations relative to the moment it is encoded.
+struct HealthHandover {
+    std::string pool{};
+    std::string address{};
+    ServerHealth health{};  // as the view has it (state, last check, reason, ejections)
+    // Active checks; `checked` false: the pool had none.
+    bool checked = false;
+    // The successor keeps the verdict only under the same settings (a reload
+    // that changes them starts the servers unknown, too).
+    HealthCheckSettings check_settings{};
+    HealthState check_state = HealthState::unknown;  // the tracker's own: never ejected
+    std::uint32_t successes = 0;                     // the current streaks (rise, fall)
+    std::uint32_t failures = 0;
+    // Passive outlier detection: the back-off level of the last ejection and
+    // when that ejection ended (decay); the rest is in `health`.
+    std::uint32_t ejection_level = 0;
+    HealthTime returned{};  // {}: none ended yet
+    bool operator==(const HealthHandover&) const = default;
 };
 
 // Marks the servers of `routing` that `view` says may not take requests at

@@ -107,6 +107,25 @@ class OutlierPolicy {
     // timer; nullopt when nothing is ejected.
     std::optional<HealthTime> next_release() const;
 
+    // What a hot upgrade carries over for one server: its ejection and the
+    // back-off history that decides the next one's length.
+    struct Memory {
+        bool ejected = false;
+        HealthTime until{};
+        std::uint32_t level = 0;
+        std::uint32_t ejections = 0;
+        HealthTime returned{};  // when the last ejection ended
+        std::string reason{};   // ejected: why
+        bool operator==(const Memory&) const = default;
+    };
+    // A default Memory for an unknown address.
+    Memory memory(std::string_view address) const;
+    // Takes over a server's memory from the process this one replaces; an
+    // address not in the pool is ignored. The failure streak starts anew.
+    // An ejection in force stays even beyond the cap, as after a reload
+    // that shrinks it.
+    void restore(std::string_view address, const Memory& memory);
+
     // For combine_health(); a default PassiveStatus for an unknown address.
     PassiveStatus status(std::string_view address) const;
     // The current failure streak of `address` (0 when unknown).

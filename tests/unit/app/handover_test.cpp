@@ -87,6 +87,140 @@ TEST(Handover, RejectsWhatItCannotTrust) {
     }
 }
 
+// --- The health section ---------------------------------------------------------
+
+HealthTime at_ms(std::int64_t ms) {
+    return HealthTime{} + std::chrono::milliseconds(ms);
+}
+
+// An unhealthy checked server and an ejected one with back-off history.
+std::vector<HealthHandover> sample_health(HealthTime now) {
+    HealthHandover down;
+    down.pool = "green";
+    down.address = "127.0.0.1:9002";
+    down.health.state = HealthState::unhealthy;
+    down.health.last_check = {CheckOutcome::refused, 0, ""};
+    down.health.reason = "connection refused";
+    down.checked = true;
+    down.check_settings.path = "/";
+    down.check_settings.interval = Duration(100);
+    down.check_settings.rise = 1;
+    down.check_state = HealthState::unhealthy;
+    down.failures = 4;
+
+    HealthHandover ejected;
+    ejected.pool = "blue";
+    ejected.address = "app.internal:80";
+    ejected.health.state = HealthState::ejected;
+    ejected.health.ejected_until = now + std::chrono::milliseconds(29500);
+    ejected.health.ejections = 3;
+    ejected.health.last_check = {CheckOutcome::bad_response, 0, "no status line"};
+    ejected.health.reason = "5 consecutive failures, last: status 503";
+    ejected.ejection_level = 2;
+    ejected.returned = now - std::chrono::milliseconds(1200);
+    return {down, ejected};
+}
+
+// Times travel relative to the moment of encoding: the successor's clock
+// may be read later, and the remaining ejection and the time since the
+// last one ended are kept, not the time points.
+TEST(Handover, HealthRoundTripsWithRelativeTimes) {
+    auto in = sample();
+    in.health = sample_health(at_ms(1'000'000));
+    std::vector<int> fds;
+    const std::string line = encode_handover(in, fds, at_ms(1'000'000));
+    EXPECT_NE(line.find("\"ejected_until_ms\":29500"), std::string::npos) << line;
+    EXPECT_NE(line.find("\"returned_ms_ago\":1200"), std::string::npos) << line;
+    EXPECT_EQ(line.find("ejected_until\":"), std::string::npos) << line;  // no time points
+
+    std::string error;
+    auto m = decode_handover(line, {20, 21, 22}, error, at_ms(5'000'000));
+    ASSERT_TRUE(m) << error;
+    auto expected = sample_health(at_ms(5'000'000));
+    ASSERT_EQ(m->health.size(), 2u);
+    EXPECT_EQ(m->health[0], expected[0]);
+    EXPECT_EQ(m->health[1], expected[1]);
+    EXPECT_EQ(m->health[1].health.ejected_until, at_ms(5'029'500));
+    EXPECT_EQ(m->health[1].returned, at_ms(4'998'800));
+    EXPECT_EQ(m->runtime.active, "green");  // the rest is unchanged
+}
+
+TEST(Handover, AnEjectionAlreadyDueTravelsAsZero) {
+    auto in = sample();
+    in.health = sample_health(at_ms(1'000'000));
+    std::vector<int> fds;
+    const std::string line = encode_handover(in, fds, at_ms(1'040'000));
+    EXPECT_NE(line.find("\"ejected_until_ms\":0"), std::string::npos) << line;
+    std::string error;
+    auto m = decode_handover(line, {20, 21, 22}, error, at_ms(2'000'000));
+    ASSERT_TRUE(m) << error;
+    ASSERT_EQ(m->health.size(), 2u);
+    EXPECT_EQ(m->health[1].health.ejected_until, at_ms(2'000'000));
+}
+
+// Version 1 either way: a message from a sender that predates the section
+// decodes with no health, and one without health has no "health" member
+// (an older receiver would ignore it anyway).
+TEST(Handover, WithoutHealthStaysCompatible) {
+    std::vector<int> fds;
+    const std::string line = encode_handover(sample(), fds);
+    EXPECT_EQ(line.find("health"), std::string::npos) << line;
+    EXPECT_NE(line.find("\"version\":1"), std::string::npos) << line;
+    std::string error;
+    auto m = decode_handover(line, fds, error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_TRUE(m->health.empty());
+
+    auto in = sample();
+    in.health = sample_health(std::chrono::steady_clock::now());
+    const std::string with = encode_handover(in, fds);
+    EXPECT_NE(with.find("\"version\":1"), std::string::npos) << with;
+}
+
+// Health knowledge is worth less than the upgrade: an entry this binary
+// cannot read is left out, and active-check data it cannot read only drops
+// the verdict (the server starts unknown), never the whole message.
+TEST(Handover, UnreadableHealthEntriesAreLeftOut) {
+    auto in = sample();
+    in.control_fd = -1;
+    in.listeners.clear();
+    std::vector<int> fds;
+    std::string line = encode_handover(in, fds);
+    line.resize(line.rfind('}'));  // open: a health member follows
+    const std::string head = line + R"(,"health":[)";
+    std::string error;
+    for (const char* entry : {
+             R"(7)",
+             R"({"address":"a:1","state":"healthy"})",             // no pool
+             R"({"pool":"p","state":"healthy"})",                  // no address
+             R"({"pool":"p","address":"a:1","state":"sleepy"})",   // unknown state
+             R"({"pool":"p","address":"a:1","state":"ejected"})",  // no end
+             R"({"pool":"p","address":"a:1","state":"ejected","ejected_until_ms":-5})",
+             R"({"pool":"p","address":"a:1","state":"healthy","last_check":{"outcome":"meh"}})",
+         }) {
+        auto m = decode_handover(head + entry + "]}", {}, error);
+        ASSERT_TRUE(m) << entry << ": " << error;
+        EXPECT_TRUE(m->health.empty()) << entry;
+    }
+    // Not an array: ignored as well.
+    auto m = decode_handover(line + R"(,"health":{}})", {}, error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_TRUE(m->health.empty());
+
+    // Checks without their settings: the entry stays, unchecked.
+    m = decode_handover(
+        head +
+            R"({"pool":"p","address":"a:1","state":"unhealthy","checks":{"state":"unhealthy"}},)" +
+            R"({"pool":"p","address":"b:1","state":"healthy"}]})",
+        {}, error);
+    ASSERT_TRUE(m) << error;
+    ASSERT_EQ(m->health.size(), 2u);
+    EXPECT_EQ(m->health[0].address, "a:1");
+    EXPECT_EQ(m->health[0].health.state, HealthState::unhealthy);
+    EXPECT_FALSE(m->health[0].checked);
+    EXPECT_EQ(m->health[1].address, "b:1");
+}
+
 TEST(Handover, Replies) {
     auto ready = decode_reply(encode_reply({true, 77, {}}));
     ASSERT_TRUE(ready);

@@ -26,6 +26,29 @@ TEST(HealthTracker, StartsUnknownWithNoResult) {
     EXPECT_EQ(t.status(), (CheckStatus{HealthState::unknown, {}, "no check finished yet"}));
 }
 
+// A hot upgrade: the successor's tracker goes on from the old one's streaks.
+TEST(HealthTracker, RestoreGoesOnFromTheOldStreaks) {
+    HealthTracker t(3, 2);
+    t.restore(HealthState::unhealthy, kOk, 2, 5);  // the streak `last` contradicts is dropped
+    EXPECT_EQ(t.state(), HealthState::unhealthy);
+    EXPECT_EQ(t.successes(), 2u);
+    EXPECT_EQ(t.failures(), 0u);
+    EXPECT_EQ(t.reason(), "ok (2 of 3 to rise)");
+    EXPECT_TRUE(t.record(kOk));  // the third success in a row
+    EXPECT_EQ(t.state(), HealthState::healthy);
+
+    HealthTracker h(3, 2);
+    h.restore(HealthState::healthy, kTimeout, 0, 1);
+    EXPECT_EQ(h.reason(), "timeout (1 of 2 to fall)");
+    EXPECT_TRUE(h.record(kRefused));
+    EXPECT_EQ(h.state(), HealthState::unhealthy);
+
+    // `ejected` is not a check state.
+    HealthTracker e(1, 1);
+    e.restore(HealthState::ejected, {}, 4, 4);
+    EXPECT_EQ(e.status(), (CheckStatus{HealthState::unknown, {}, "no check finished yet"}));
+}
+
 TEST(HealthTracker, TakesRiseAndFallFromSettings) {
     HealthCheckSettings s;
     s.rise = 4;

@@ -415,5 +415,37 @@ TEST(OutlierPolicy, StatusCombinesIntoTheHealthView) {
     EXPECT_EQ(h.ejections, 1u);
 }
 
+// A hot upgrade: the successor's policy takes each server's memory and goes
+// on exactly as the old one would have.
+TEST(OutlierPolicy, RestoredMemoryGoesOnAsTheOldPolicyWould) {
+    OutlierPolicy old(settings(1, seconds(30), 50), kTwo);
+    const std::string a = "10.0.0.1:80";
+    HealthTime now = old.record(a, k503, t0).back().until;  // level 1, back at t0 + 30 s
+    old.release(now);
+    fail(old, a, 1, now + seconds(10));  // level 2: 60 s, until t0 + 100 s
+    const auto memory = old.memory(a);
+    EXPECT_TRUE(memory.ejected);
+    EXPECT_EQ(memory.until, t0 + seconds(100));
+    EXPECT_EQ(memory.level, 2u);
+    EXPECT_EQ(memory.ejections, 2u);
+    EXPECT_EQ(memory.returned, t0 + seconds(30));
+    EXPECT_EQ(memory.reason, "1 consecutive failures, last: status 503");
+    EXPECT_EQ(old.memory("10.0.0.2:80"), OutlierPolicy::Memory{});
+    EXPECT_EQ(old.memory("nowhere:1"), OutlierPolicy::Memory{});
+
+    OutlierPolicy fresh(settings(1, seconds(30), 50), kTwo);
+    fresh.restore(a, memory);
+    fresh.restore("nowhere:1", memory);  // not in the pool: ignored
+    EXPECT_EQ(fresh.memory(a), memory);
+    EXPECT_EQ(fresh.status(a), old.status(a));
+    EXPECT_EQ(fresh.ejected_count(), 1u);
+    EXPECT_EQ(fresh.next_release(), t0 + seconds(100));
+    // Reports about it are ignored while it is out; it returns on time and
+    // the next ejection is level 3 (90 s), as with the old policy.
+    EXPECT_TRUE(fresh.record(a, k503, t0 + seconds(50)).empty());
+    EXPECT_EQ(fresh.release(t0 + seconds(100)), (std::vector{returned(a, t0 + seconds(100), 2)}));
+    EXPECT_EQ(fail(fresh, a, 1, t0 + seconds(110)).back().until, t0 + seconds(200));
+}
+
 }  // namespace
 }  // namespace switchyard
