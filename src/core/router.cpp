@@ -1,5 +1,7 @@
 #include "switchyard/core/router.hpp"
 
+#include <algorithm>
+
 #include "switchyard/core/cookie.hpp"
 #include "switchyard/core/sticky.hpp"
 
@@ -88,12 +90,22 @@ bool BalancerState::add_load_if(std::uint64_t snapshot, int pool, int server, in
     return true;
 }
 
-int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& credits) {
+namespace {
+
+bool eligible(const PoolState& pool, std::size_t i, std::span<const int> exclude) {
+    return server_usable(pool.servers[i]) &&
+           std::find(exclude.begin(), exclude.end(), static_cast<int>(i)) == exclude.end();
+}
+
+}  // namespace
+
+int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& credits,
+                             std::span<const int> exclude) {
     std::int64_t total = 0;
     int best = -1;
     for (std::size_t i = 0; i < pool.servers.size(); ++i) {
         const auto& s = pool.servers[i];
-        if (!server_usable(s)) continue;
+        if (!eligible(pool, i, exclude)) continue;
         credits[i] += s.weight;
         total += s.weight;
         if (best < 0 || credits[i] > credits[static_cast<std::size_t>(best)])
@@ -104,14 +116,14 @@ int Router::pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& c
 }
 
 int Router::pick_least_request(const PoolState& pool, std::span<const std::uint32_t> loads,
-                               Random& random) {
+                               Random& random, std::span<const int> exclude) {
     // A walk over weight intervals (as Envoy's), linear in the pool: pools
     // are small, and this needs no per-snapshot index to keep in step.
     const auto& servers = pool.servers;
     std::uint64_t total = 0;
     int usable = 0, only = -1;
     for (std::size_t i = 0; i < servers.size(); ++i) {
-        if (!server_usable(servers[i])) continue;
+        if (!eligible(pool, i, exclude)) continue;
         total += servers[i].weight;
         ++usable;
         only = static_cast<int>(i);
@@ -122,7 +134,7 @@ int Router::pick_least_request(const PoolState& pool, std::span<const std::uint3
     auto walk = [&](std::uint64_t point, int skip) {
         int last = -1;
         for (std::size_t i = 0; i < servers.size(); ++i) {
-            if (static_cast<int>(i) == skip || !server_usable(servers[i])) continue;
+            if (static_cast<int>(i) == skip || !eligible(pool, i, exclude)) continue;
             last = static_cast<int>(i);
             if (point < servers[i].weight) break;
             point -= servers[i].weight;
@@ -140,26 +152,27 @@ int Router::pick_least_request(const PoolState& pool, std::span<const std::uint3
     return static_cast<int>(cost_b < cost_a ? b : a);
 }
 
-int Router::pick(const RoutingState& state, int pool, BalancerState* balancer, Random& random) {
+int Router::pick(const RoutingState& state, int pool, BalancerState* balancer, Random& random,
+                 std::span<const int> exclude) {
     const auto& p = state.pools[static_cast<std::size_t>(pool)];
     if (!balancer) {
         // Memory of another snapshot: a weighted random pick, which is
         // what least request does without loads.
-        return pick_least_request(p, {}, random);
+        return pick_least_request(p, {}, random, exclude);
     }
     switch (p.balance) {
         case BalancePolicy::round_robin:
-            return pick_round_robin(p, balancer->credits(pool));
+            return pick_round_robin(p, balancer->credits(pool), exclude);
         case BalancePolicy::least_request:
-            return pick_least_request(p, balancer->loads(pool), random);
+            return pick_least_request(p, balancer->loads(pool), random, exclude);
     }
     return -1;
 }
 
 int Router::pick_server(const RoutingState& state, int pool, BalancerState& balancer,
-                        Random& random) {
+                        Random& random, std::span<const int> exclude) {
     if (!valid_pool(state, pool)) return -1;
-    return pick(state, pool, balancer.sync(state) ? &balancer : nullptr, random);
+    return pick(state, pool, balancer.sync(state) ? &balancer : nullptr, random, exclude);
 }
 
 Decision Router::decide(const RequestView& request, const RoutingState& state,
@@ -214,11 +227,13 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
             d.canary = true;
             return d;
         }
+        d.canary_failover = true;
     }
     // The active pool, or the previous one standing in for it (on_unhealthy
     // = "fallback"); with neither usable the pick fails and the request
     // gets 503.
     d.pool = state.serving_pool();
+    d.fallback = d.pool != state.active;
     d.server = pick(state, d.pool, memory, random);
     return d;
 }

@@ -38,6 +38,11 @@ struct Decision {
     std::uint32_t bucket = 0;  // the user's bucket, 0..9999 (also without a canary)
     bool canary = false;       // in the canary pool because bucket < canary weight
     bool overridden = false;   // the override header chose the pool
+    // The canary's share went to the active pool: the canary had no usable server.
+    bool canary_failover = false;
+    // The previous pool served for an active pool without a usable server
+    // (on_unhealthy = "fallback").
+    bool fallback = false;
     // Non-empty: the user had no key; the proxy must add
     // Set-Cookie: make_assign_cookie(state.sticky.assign_cookie, this, ...).
     std::string assign_cookie_value;
@@ -131,17 +136,18 @@ class Router {
     static Decision decide(const RequestView& request, const RoutingState& state,
                            BalancerState& balancer, Random& random);
 
-    // The server for a request to `pool` by the pool's policy (e.g. a retry
-    // on another server); -1 if none is usable. Syncs `balancer` to
-    // `state`; for a snapshot older than the balancer's, a weighted random
-    // pick without memory.
+    // The server for a request to `pool` by the pool's policy, skipping the
+    // servers in `exclude` (a retry goes to a server not tried yet); -1 if
+    // none is usable. Syncs `balancer` to `state`; for a snapshot older than
+    // the balancer's, a weighted random pick without memory.
     static int pick_server(const RoutingState& state, int pool, BalancerState& balancer,
-                           Random& random);
+                           Random& random, std::span<const int> exclude = {});
 
     // Smooth weighted round-robin (as NGINX's): every pick adds each
     // server's weight to its credit, takes the largest and subtracts the
     // total. Servers without an address are skipped. -1 if none is usable.
-    static int pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& credits);
+    static int pick_round_robin(const PoolState& pool, std::vector<std::int64_t>& credits,
+                                std::span<const int> exclude = {});
 
     // Weighted least-request by power of two choices (as Envoy's): draw two
     // distinct usable servers with probability proportional to weight, take
@@ -149,10 +155,11 @@ class Router {
     // first drawn. One usable server: that one; none: -1.
     // `loads` is indexed like the pool's servers; empty: unknown (all ties).
     static int pick_least_request(const PoolState& pool, std::span<const std::uint32_t> loads,
-                                  Random& random);
+                                  Random& random, std::span<const int> exclude = {});
 
   private:
-    static int pick(const RoutingState& state, int pool, BalancerState* balancer, Random& random);
+    static int pick(const RoutingState& state, int pool, BalancerState* balancer, Random& random,
+                    std::span<const int> exclude = {});
 };
 
 }  // namespace switchyard

@@ -195,6 +195,7 @@ TEST(Router, ActivePoolWithoutAUsableServerFailsOrFallsBack) {
     auto d = Router::decide({}, fail, balancer, random);
     EXPECT_EQ(d.pool, 0);
     EXPECT_EQ(d.server, -1);  // → 503
+    EXPECT_FALSE(d.fallback);
 
     s.pools[0].on_unhealthy = OnUnhealthy::fallback;
     auto fallback = build_routing_state(s, rt, {}, 2);
@@ -203,6 +204,7 @@ TEST(Router, ActivePoolWithoutAUsableServerFailsOrFallsBack) {
     d = Router::decide({}, fallback, balancer, random);
     EXPECT_EQ(d.pool, 1);
     EXPECT_EQ(d.server, 0);
+    EXPECT_TRUE(d.fallback);                    // counted in status
     EXPECT_TRUE(fallback.takes_traffic(1, 0));  // the previous pool stands in
 
     // Back to healthy: the active pool serves again.
@@ -259,7 +261,11 @@ TEST(Router, CanaryWithoutAUsableServerSendsItsShareToTheActivePool) {
     auto d = Router::decide(alice, state, balancer, random);
     EXPECT_EQ(d.pool, 0);
     EXPECT_FALSE(d.canary);
+    EXPECT_TRUE(d.canary_failover);  // counted in status
     EXPECT_GE(d.server, 0);
+    // Users outside the canary share are not failovers.
+    auto none = canary_state(0);
+    EXPECT_FALSE(Router::decide(alice, none, balancer, random).canary_failover);
 }
 
 TEST(Router, BucketDecidesTheCanary) {
@@ -741,6 +747,35 @@ TEST(LeastRequest, AnOlderSnapshotLeavesTheMemoryAlone) {
     EXPECT_EQ(balancer.load(0, 0), 10u);
     EXPECT_TRUE(balancer.sync(current));
     EXPECT_EQ(Router::pick_server(current, 0, balancer, random), 1);
+}
+
+TEST(PickServer, ARetrySkipsTheServersAlreadyTried) {
+    // Least request: the excluded servers are never drawn, whatever the loads.
+    auto state = one_pool({1, 1, 1});
+    BalancerState balancer;
+    SplitMix64 random(11);
+    const int tried[] = {0, 2};
+    for (int i = 0; i < 200; ++i)
+        EXPECT_EQ(Router::pick_server(state, 0, balancer, random, tried), 1) << i;
+    const int all[] = {0, 1, 2};
+    EXPECT_EQ(Router::pick_server(state, 0, balancer, random, all), -1);
+    std::map<int, int> counts;
+    const int first[] = {0};
+    for (int i = 0; i < 2000; ++i)
+        ++counts[Router::pick_server(state, 0, balancer, random, first)];
+    EXPECT_EQ(counts.count(0), 0u);
+    EXPECT_NEAR(counts[1], 1000, 150);
+    EXPECT_NEAR(counts[2], 1000, 150);
+
+    // Round robin: the excluded server gets no credit, the others keep their order.
+    auto rr = build_routing_state(two_pools({2, 1, 1}), initial_runtime_state(two_pools({2, 1, 1})),
+                                  {}, 1);
+    BalancerState rr_balancer;
+    std::string order;
+    const int skip_a[] = {0};
+    for (int i = 0; i < 4; ++i)
+        order += static_cast<char>('a' + Router::pick_server(rr, 0, rr_balancer, random, skip_a));
+    EXPECT_EQ(order, "bcbc");
 }
 
 TEST(LeastRequest, RoundRobinIsStillAvailableWithInjectedRandomness) {
