@@ -128,11 +128,22 @@ void ControlPlane::status(control::Reply reply) {
         // Sum per (pool, address): a server whose DNS answer changed has
         // several identities.
         std::map<std::pair<std::string, std::string>, proxy::ServerStats> by_server;
-        for (const auto& s : stats) {
+        for (const auto& s : stats.servers) {
             auto& t = by_server[{s.pool, s.address}];
             t.inflight += s.inflight;
             t.tunnels += s.tunnels;
             t.idle_connections += s.idle_connections;
+            t.attempts += s.attempts;
+            t.failures += s.failures;
+            t.limited += s.limited;
+        }
+        std::map<std::string, proxy::PoolStats> by_pool;
+        for (const auto& p : stats.pools) {
+            auto& t = by_pool[p.pool];
+            t.retries += p.retries;
+            t.budget_exhausted += p.budget_exhausted;
+            t.canary_failovers += p.canary_failovers;
+            t.fallbacks += p.fallbacks;
         }
         const auto health = data_plane_.health();
         json::array pools;
@@ -163,6 +174,9 @@ void ControlPlane::status(control::Reply reply) {
                 so["inflight"] = counts.inflight;
                 so["tunnels"] = counts.tunnels;
                 so["idle_connections"] = counts.idle_connections;
+                so["requests"] = counts.attempts;
+                so["failures"] = counts.failures;
+                so["limit_reached"] = counts.limited;
                 if (const ServerHealth* h = health->find(p.name, address)) {
                     so["health"] = to_string(h->state);
                     if (h->last_check.outcome != CheckOutcome::none)
@@ -178,6 +192,12 @@ void ControlPlane::status(control::Reply reply) {
             po["inflight"] = totals.inflight;
             po["tunnels"] = totals.tunnels;
             po["idle_connections"] = totals.idle;
+            proxy::PoolStats counters;
+            if (auto it = by_pool.find(p.name); it != by_pool.end()) counters = it->second;
+            po["retries"] = counters.retries;
+            po["retry_budget_exhausted"] = counters.budget_exhausted;
+            po["canary_failovers"] = counters.canary_failovers;
+            po["fallbacks"] = counters.fallbacks;
             po["servers"] = std::move(servers);
             pools.push_back(std::move(po));
         }
@@ -284,7 +304,7 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
     *poll = [w, poll] {
         w->self->data_plane_.collect([w, poll](proxy::WorkerStats stats) {
             PoolTotals t;
-            for (const auto& s : stats) {
+            for (const auto& s : stats.servers) {
                 if (s.pool != w->pool) continue;
                 t.inflight += s.inflight;
                 t.tunnels += s.tunnels;

@@ -311,7 +311,8 @@ void Server::collect(std::function<void(proxy::WorkerStats)> done) {
     for (auto& w : workers_) {
         w->collect([this, g](proxy::WorkerStats stats) {
             std::lock_guard lock(g->mu);  // once per worker per status, not per request
-            g->all.insert(g->all.end(), stats.begin(), stats.end());
+            g->all.servers.insert(g->all.servers.end(), stats.servers.begin(), stats.servers.end());
+            g->all.pools.insert(g->all.pools.end(), stats.pools.begin(), stats.pools.end());
             if (--g->left == 0) asio::post(io_, [g] { g->done(std::move(g->all)); });
         });
     }

@@ -19,13 +19,10 @@ struct NotBuilt {
 
 // THE list of accepted-but-not-built features. Delete a row when its feature
 // lands (and the test that expects its warning).
-constexpr std::array<NotBuilt, 6> kNotBuilt{{
+constexpr std::array<NotBuilt, 3> kNotBuilt{{
     {"listeners[*].tls", "TLS termination", When::present},
     {"admin", "the admin listener", When::present},
     {"pools.*.tls", "upstream TLS", When::present},
-    {"pools.*.max_connections_per_server", "the per-server connection limit", When::non_zero},
-    {"pools.*.max_pending_per_server", "the per-server pending queue", When::non_zero},
-    {"pools.*.retry_budget_percent", "the retry budget", When::present},
 }};
 
 bool is_non_zero(const toml::node& node) {

@@ -74,6 +74,9 @@ RoutingState build_routing_state(const Settings& settings, const RuntimeState& r
         pool.name = ps.name;
         pool.balance = ps.balance;
         pool.retries = ps.retries;
+        pool.retry_budget_percent = ps.retry_budget_percent;
+        pool.max_connections_per_server = ps.max_connections_per_server;
+        pool.max_pending_per_server = ps.max_pending_per_server;
         pool.on_unhealthy = ps.on_unhealthy;
         const auto admin_pool = runtime.servers.find(ps.name);
         for (const auto& ss : ps.servers) {

@@ -231,9 +231,13 @@ void ClientSession::on_request_head() {
     request_was_head_ = head.method() == http::bhttp::verb::head;
     client_http10_ = head.version() == 10;
     upstream_failure_handled_ = false;
-    retried_ = false;
     server_ = nullptr;
-    pool_index_ = -1;
+    pool_index_ = server_index_ = -1;
+    tried_.clear();
+    retries_ = resends_ = 0;
+    stale_retried_ = false;
+    upstream_bytes_written_ = 0;  // what the retry rule looks at, also before a connect
+    response_byte_received_ = false;
 
     http::RequestFacts facts;
     unsigned refuse = http::inspect_request(head, facts, settings_->server.via_name);
@@ -297,16 +301,19 @@ void ClientSession::on_request_head() {
 
     routing_ = worker_.routing();
     Decision d = decide(head, facts.host);
-    if (d.pool >= 0) pool_index_ = d.pool;
+    if (d.pool >= 0) {
+        pool_index_ = d.pool;
+        worker_.pool_counters(*routing_, d.pool).budget.record_request(started_);
+        // Counted against the pool that could not serve its share.
+        if (d.canary_failover)
+            ++worker_.pool_counters(*routing_, routing_->canary).canary_failovers;
+        if (d.fallback) ++worker_.pool_counters(*routing_, routing_->active).fallbacks;
+    }
     if (d.pool < 0 || d.server < 0) {
         drop_head();
         respond_local(503, ErrorKind::no_server);
         return;
     }
-    const auto& pool = routing_->pools[static_cast<std::size_t>(d.pool)];
-    server_ = &pool.servers[static_cast<std::size_t>(d.server)];
-    inflight_.start(worker_.load_for(*server_, pool.name), worker_.balancer(), routing_->snapshot,
-                    d.pool, d.server);
     set_cookie_.clear();
     if (!d.assign_cookie_value.empty()) {
         // A new user: the assignment cookie keeps them on their side of the
@@ -334,7 +341,88 @@ void ClientSession::on_request_head() {
     upload_pump_.reset(facts.framing, /*chunked_sink=*/true);
     replay_.clear();
     replayable_ = true;
-    acquire_upstream();
+    if (claim_server(d.server)) {
+        acquire_upstream();
+        return;
+    }
+    // Every usable server of the pool is at max_connections_per_server:
+    // wait for a slot of the chosen one (max_pending_per_server), or 503.
+    const PoolState& p = pool();
+    ServerLoad& load = worker_.load_for(p.servers[static_cast<std::size_t>(d.server)], p.name);
+    ++load.limited;
+    if (p.max_pending_per_server > 0 &&
+        ServerSlots::try_wait(*load.slot, p.max_pending_per_server)) {
+        waiting_slot_ = true;
+        wait_server_ = d.server;
+        // As HAProxy's `timeout queue`, which defaults to `timeout connect`.
+        wait_until_ = Clock::now() + settings_->timeouts.upstream_connect;
+        worker_.wait_for_slot(shared_from_this());
+        return;
+    }
+    if (!upload_done()) close_after_response_ = true;  // the body is not read
+    respond_local(503, ErrorKind::limit_reached);
+}
+
+// --- Server choice --------------------------------------------------------------
+
+// Takes `server` for this request, or, when it is at its pool's
+// max_connections_per_server, another usable one with room (not one already
+// tried). False if none has room.
+bool ClientSession::claim_server(int server) {
+    const PoolState& p = pool();
+    const std::uint32_t limit = p.max_connections_per_server;
+    if (limit == 0) {
+        use_server(server, false);
+        return true;
+    }
+    skip_ = tried_;
+    while (server >= 0) {
+        ServerLoad& load = worker_.load_for(p.servers[static_cast<std::size_t>(server)], p.name);
+        if (ServerSlots::try_acquire(*load.slot, limit)) {
+            use_server(server, true);
+            return true;
+        }
+        skip_.push_back(server);
+        server = Router::pick_server(*routing_, pool_index_, worker_.balancer(), worker_.random(),
+                                     skip_);
+    }
+    return false;
+}
+
+void ClientSession::use_server(int server, bool holds_slot) {
+    const PoolState& p = pool();
+    server_index_ = server;
+    server_ = &p.servers[static_cast<std::size_t>(server)];
+    inflight_.start(worker_, worker_.load_for(*server_, p.name), routing_->snapshot, pool_index_,
+                    server, holds_slot);
+}
+
+// Queued for a slot: called on every tick of the worker and when a slot is
+// given back on it.
+bool ClientSession::retry_slot(Clock::time_point now) {
+    if (!waiting_slot_) return true;
+    if (closing_) {
+        leave_slot_queue();
+        return true;
+    }
+    if (claim_server(wait_server_)) {
+        leave_slot_queue();
+        acquire_upstream();
+        return true;
+    }
+    if (now < wait_until_) return false;
+    leave_slot_queue();
+    if (!upload_done()) close_after_response_ = true;
+    respond_local(503, ErrorKind::limit_reached);
+    return true;
+}
+
+void ClientSession::leave_slot_queue() {
+    if (!waiting_slot_) return;
+    waiting_slot_ = false;
+    const PoolState& p = pool();
+    ServerSlots::stop_waiting(
+        *worker_.load_for(p.servers[static_cast<std::size_t>(wait_server_)], p.name).slot);
 }
 
 // The policy's inputs from the head: cookies, the sticky header, the client
@@ -423,7 +511,7 @@ void ClientSession::start_exchange() {
     upstream_ready_ = false;
     upload_pieces_.clear();
     upload_pieces_.push_back(up_head_);
-    if (retried_) {
+    if (resends_ > 0) {
         // A replay: the body so far is in replay_; the rest is still to come.
         if (!replay_.empty()) upload_pieces_.push_back(replay_);
         upload_consumed_ = 0;
@@ -452,28 +540,73 @@ void ClientSession::start_exchange() {
 
 // The retry rule (DESIGN.md): resend only if no byte reached the upstream,
 // or the method is idempotent, no response byte arrived and everything sent
-// is still in the replay buffer. Only a reused (possibly stale) connection is
-// retried here; failing servers are handled by health checks and retries.
+// is still in the replay buffer. Only failures to reach the server count: a
+// server that answered too slowly or wrongly is not asked twice (a retry
+// would double the wait, or the damage).
+bool ClientSession::may_resend(ErrorKind kind) const {
+    if (response_started_ || !replayable_) return false;
+    const bool nothing_sent = upstream_bytes_written_ == 0;
+    const bool replay_ok = !response_byte_received_ && http::is_idempotent(log_method_);
+    if (!nothing_sent && !replay_ok) return false;
+    switch (kind) {
+        case ErrorKind::connect_failed:
+        case ErrorKind::connect_timeout:
+        case ErrorKind::upstream_closed:
+        case ErrorKind::upstream_reset:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Forgets the failed exchange; what it carried goes out again from replay_.
+void ClientSession::resend() {
+    ++resends_;
+    ++exchange_;  // completions of the failed exchange are ignored from here on
+    if (upload_writing_) {
+        in_.consume(upload_consumed_);
+        bytes_in_ += upload_consumed_;
+        upload_consumed_ = 0;
+        upload_writing_ = false;
+    }
+    release_upstream(false);
+}
+
+// Another server of the same pool, within the pool's `retries` and its
+// retry budget, so that an outage never multiplies the load.
+bool ClientSession::retry_elsewhere(ErrorKind kind) {
+    const PoolState& p = pool();
+    if (retries_ >= p.retries) return false;
+    tried_.push_back(server_index_);
+    const int next =
+        Router::pick_server(*routing_, pool_index_, worker_.balancer(), worker_.random(), tried_);
+    if (next < 0) return false;
+    auto& counters = worker_.pool_counters(*routing_, pool_index_);
+    if (!counters.budget.try_acquire_retry(Clock::now())) {
+        ++counters.budget_exhausted;
+        return false;
+    }
+    report_attempt(kind, 0);  // the failed server's share of outlier detection
+    if (!claim_server(next)) return false;
+    ++retries_;
+    ++counters.retries;
+    resend();
+    acquire_upstream();
+    return true;
+}
+
 void ClientSession::upstream_failed(ErrorKind kind) {
     if (upstream_failure_handled_) return;
-    const bool nothing_sent = upstream_bytes_written_ == 0;
-    const bool replay_ok =
-        !response_byte_received_ && replayable_ && http::is_idempotent(log_method_);
-    if (up_reused_ && !retried_ && !response_started_ && replayable_ &&
-        (nothing_sent || replay_ok) && kind != ErrorKind::upstream_timeout &&
-        kind != ErrorKind::bad_response) {
-        retried_ = true;
-        ++exchange_;  // completions of the failed exchange are ignored from here on
-        if (upload_writing_) {
-            // What that write carried is in replay_ and goes out again from there.
-            in_.consume(upload_consumed_);
-            bytes_in_ += upload_consumed_;
-            upload_consumed_ = 0;
-            upload_writing_ = false;
+    if (may_resend(kind)) {
+        // A pooled connection the server closed meanwhile: the same server
+        // on a fresh connection, free of the retry count and budget.
+        if (up_reused_ && !stale_retried_) {
+            stale_retried_ = true;
+            resend();
+            connect_upstream();
+            return;
         }
-        release_upstream(false);
-        connect_upstream();
-        return;
+        if (retry_elsewhere(kind)) return;
     }
     upstream_failure_handled_ = true;
     release_upstream(false);
@@ -975,11 +1108,12 @@ void ClientSession::finish_request() {
     read_request();
 }
 
-// What this request says about its upstream server, for outlier detection.
-void ClientSession::report_outcome() {
+// What an attempt says about its upstream server, for outlier detection
+// and the server's failure count.
+void ClientSession::report_attempt(ErrorKind error, unsigned status) {
     if (server_ == nullptr || !routing_ || pool_index_ < 0) return;
     PassiveResult r;
-    switch (error_) {
+    switch (error) {
         case ErrorKind::connect_failed:
         case ErrorKind::connect_timeout:
             r.outcome = PassiveOutcome::connect_failure;
@@ -995,20 +1129,20 @@ void ClientSession::report_outcome() {
             r = {PassiveOutcome::server_error, 502};
             break;
         case ErrorKind::none:
-            if (status_ == 0) return;
-            r = passive_result_for_status(static_cast<std::uint16_t>(status_));
+            if (status == 0) return;
+            r = passive_result_for_status(static_cast<std::uint16_t>(status));
             break;
         default:
             return;  // the client's doing or ours: nothing about the server
     }
-    worker_.report_outcome(*server_, routing_->pools[static_cast<std::size_t>(pool_index_)].name,
-                           r);
+    if (error != ErrorKind::none) ++worker_.load_for(*server_, pool().name).failures;
+    worker_.report_outcome(*server_, pool().name, r);
 }
 
 void ClientSession::write_access_log() {
     if (!in_request_) return;
     in_request_ = false;
-    report_outcome();
+    report_attempt(error_, status_);
     auto& log = worker_.access_log();
     if (!log.enabled()) return;
     const auto now = Clock::now();
@@ -1051,7 +1185,10 @@ void ClientSession::write_access_log() {
         out.append(to_string(error_));
         out.push_back('"');
     }
-    if (retried_) out.append(",\"retried\":true");
+    if (resends_ > 0) {
+        out.append(",\"retries\":");
+        append_number(out, resends_);
+    }
     out.append("}\n");
     log.line_done();
 }
@@ -1098,6 +1235,7 @@ void ClientSession::close_gracefully() {
 
 void ClientSession::close_now() {
     closing_ = true;
+    leave_slot_queue();
     ++seq_;
     ++exchange_;
     inflight_.reset();

@@ -13,6 +13,7 @@ unsigned status_for(ErrorKind kind) {
         case ErrorKind::body_too_large:
             return 413;
         case ErrorKind::no_server:
+        case ErrorKind::limit_reached:
             return 503;
         case ErrorKind::connect_timeout:
         case ErrorKind::upstream_timeout:
@@ -42,6 +43,8 @@ std::string_view to_string(ErrorKind kind) {
             return "body_too_large";
         case ErrorKind::no_server:
             return "no_server";
+        case ErrorKind::limit_reached:
+            return "limit_reached";
         case ErrorKind::connect_failed:
             return "connect_failed";
         case ErrorKind::connect_timeout:

@@ -153,6 +153,7 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
 
 Worker::~Worker() {
     join();
+    slot_waiters_.clear();  // sessions unlink themselves from this worker
 }
 
 void Worker::start(std::function<void()> on_exit) {
@@ -223,6 +224,9 @@ void Worker::publish(std::shared_ptr<const Settings> settings,
 // connections now; busy ones are not returned to the pool when they finish.
 void Worker::apply_snapshot() {
     balancer_.sync(*routing_);
+    pool_index_.clear();
+    for (std::size_t p = 0; p < routing_->pools.size(); ++p)
+        pool_index_.push_back(&pool_counters(*routing_, static_cast<int>(p)));
     live_servers_.clear();
     for (std::size_t p = 0; p < routing_->pools.size(); ++p)
         for (std::size_t i = 0; i < routing_->pools[p].servers.size(); ++i)
@@ -236,8 +240,71 @@ ServerLoad& Worker::load_for(const ServerState& server, const std::string& pool)
     if (inserted) {
         it->second.pool = pool;
         it->second.address = server.address;
+        it->second.slot = &shared_.slots.slot(server.id);
     }
     return it->second;
+}
+
+PoolCounters& Worker::pool_counters(const RoutingState& state, int pool) {
+    const auto index = static_cast<std::size_t>(pool);
+    if (&state == routing_.get() && index < pool_index_.size()) return *pool_index_[index];
+    const PoolState& p = state.pools[index];
+    auto [it, inserted] = pool_counters_.try_emplace(p.name, p.retry_budget_percent);
+    if (!inserted && it->second.budget_percent != p.retry_budget_percent)
+        it->second.budget = RetryBudget(p.retry_budget_percent);  // a reload changed it
+    it->second.budget_percent = p.retry_budget_percent;
+    return it->second;
+}
+
+void InflightCount::start(Worker& worker, ServerLoad& load, std::uint64_t snapshot, int pool,
+                          int server, bool holds_slot) {
+    reset();
+    worker_ = &worker;
+    load_ = &load;
+    ++load_->inflight;
+    ++load_->attempts;
+    snapshot_ = snapshot;
+    pool_ = pool;
+    server_ = server;
+    holds_slot_ = holds_slot;
+    worker_->balancer().add_load_if(snapshot_, pool_, server_, 1);
+}
+
+void InflightCount::reset() {
+    if (load_ == nullptr) return;
+    --(tunnel_ ? load_->tunnels : load_->inflight);
+    worker_->balancer().add_load_if(snapshot_, pool_, server_, -1);
+    if (holds_slot_) {
+        ServerSlots::release(*load_->slot);
+        worker_->slot_released();
+    }
+    load_ = nullptr;
+    tunnel_ = false;
+    holds_slot_ = false;
+}
+
+void Worker::wait_for_slot(std::shared_ptr<TimedSession> session) {
+    slot_waiters_.push_back(std::move(session));
+}
+
+// A slot given back here goes to the oldest waiter that can use it; slots
+// given back on other workers are found by the tick.
+void Worker::slot_released() {
+    if (slot_waiters_.empty() || wake_posted_) return;
+    wake_posted_ = true;  // posted: the session giving it back may be mid-handler
+    asio::post(io_, [this] {
+        wake_posted_ = false;
+        wake_slot_waiters(Clock::now());
+    });
+}
+
+void Worker::wake_slot_waiters(Clock::time_point now) {
+    // retry_slot() may answer a request and so release a slot again; it
+    // never adds a waiter, so iterating over a moved-out list is safe.
+    auto waiters = std::move(slot_waiters_);
+    slot_waiters_.clear();
+    for (auto& w : waiters)
+        if (!w->retry_slot(now)) slot_waiters_.push_back(std::move(w));
 }
 
 void Worker::collect(std::function<void(WorkerStats)> done) {
@@ -245,9 +312,12 @@ void Worker::collect(std::function<void(WorkerStats)> done) {
         WorkerStats stats;
         for (const auto& [id, load] : loads_) {
             auto idle = static_cast<std::int64_t>(upstreams_.idle_count(id));
-            if (load.inflight == 0 && load.tunnels == 0 && idle == 0) continue;
-            stats.push_back({load.pool, load.address, load.inflight, load.tunnels, idle});
+            stats.servers.push_back({load.pool, load.address, load.inflight, load.tunnels, idle,
+                                     load.attempts, load.failures, load.limited});
         }
+        for (const auto& [name, c] : pool_counters_)
+            stats.pools.push_back(
+                {name, c.retries, c.budget_exhausted, c.canary_failovers, c.fallbacks});
         done(std::move(stats));
     });
 }
@@ -320,6 +390,7 @@ void Worker::run_tick() {
             s->on_tick(now);
             s = next;
         }
+        if (!slot_waiters_.empty()) wake_slot_waiters(now);
         upstreams_.sweep(now, settings_->timeouts.upstream_idle);
         access_log_buffer_.flush();
         maybe_finish_shutdown();

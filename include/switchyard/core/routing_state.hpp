@@ -36,7 +36,10 @@ struct PoolState {
     std::string name;
     BalancePolicy balance = BalancePolicy::least_request;
     std::vector<ServerState> servers;
-    std::uint32_t retries = 1;
+    std::uint32_t retries = 1;                     // attempts on other servers after the first
+    std::uint32_t retry_budget_percent = 20;       // retries at most this share of requests
+    std::uint32_t max_connections_per_server = 0;  // requests at once per server; 0: no limit
+    std::uint32_t max_pending_per_server = 0;      // requests waiting for a slot per server
     OnUnhealthy on_unhealthy = OnUnhealthy::fail;
 };
 

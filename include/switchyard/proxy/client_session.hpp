@@ -40,6 +40,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void on_shutdown() override;
     void on_force_close() override;
     bool cut_if_on_pool(std::string_view pool) override;
+    bool retry_slot(Clock::time_point now) override;
 
   private:
     using error_code = boost::system::error_code;
@@ -64,6 +65,15 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     bool try_parse_head();
     void on_request_head();
     Decision decide(const http::RequestHeadParser& head, std::string_view host);
+
+    // Server choice within the pool: limits, waiting, retries elsewhere
+    bool claim_server(int server);
+    void use_server(int server, bool holds_slot);
+    void leave_slot_queue();
+    bool may_resend(ErrorKind kind) const;
+    bool retry_elsewhere(ErrorKind kind);
+    void resend();
+    const PoolState& pool() const { return routing_->pools[static_cast<std::size_t>(pool_index_)]; }
 
     // Upstream
     void acquire_upstream();
@@ -99,7 +109,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void send_response_head(unsigned status);
     void finish_request();
     void write_access_log();
-    void report_outcome();
+    void report_attempt(ErrorKind error, unsigned status);
     void release_upstream(bool reusable);
     void close_gracefully();
     void close_now();
@@ -132,6 +142,15 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::shared_ptr<const Settings> settings_;
     const ServerState* server_ = nullptr;
     int pool_index_ = -1;
+    int server_index_ = -1;
+    std::vector<int> tried_;     // servers of the pool this request failed on
+    std::vector<int> skip_;      // tried_ plus servers at their limit (claim_server)
+    std::uint32_t retries_ = 0;  // attempts on another server
+    unsigned resends_ = 0;       // every resend (stale connection or another server)
+    bool stale_retried_ = false;
+    bool waiting_slot_ = false;  // queued for a slot of server wait_server_
+    int wait_server_ = -1;
+    Clock::time_point wait_until_{};
 
     InflightCount inflight_;  // the pinned server's count while the request or tunnel lasts
     std::unique_ptr<UpstreamConnection> up_;
@@ -152,7 +171,6 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     bool upstream_reusable_ = false;
     bool response_byte_received_ = false;
     bool upstream_failure_handled_ = false;
-    bool retried_ = false;
     bool replayable_ = true;  // everything sent upstream is in up_head_ + replay_
     bool upload_writing_ = false;
     bool upload_reading_ = false;

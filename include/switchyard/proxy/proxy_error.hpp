@@ -13,6 +13,7 @@ enum class ErrorKind {
     client_closed,     // the client went away; nothing to answer
     body_too_large,    // 413
     no_server,         // 503: no pool or no usable server
+    limit_reached,     // 503: every usable server at max_connections_per_server
     connect_failed,    // 502
     connect_timeout,   // 504
     upstream_closed,   // 502: closed before a complete response

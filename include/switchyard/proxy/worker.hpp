@@ -26,10 +26,12 @@
 #include <vector>
 
 #include "switchyard/core/outlier_policy.hpp"
+#include "switchyard/core/retry_budget.hpp"
 #include "switchyard/core/router.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/proxy/access_log.hpp"
+#include "switchyard/proxy/server_slots.hpp"
 #include "switchyard/proxy/upstream_pool.hpp"
 
 namespace switchyard::proxy {
@@ -54,17 +56,37 @@ struct WorkerShared {
     // thread). Empty: not reported.
     std::function<void(std::string pool, std::string address, PassiveResult result)>
         report_upstream;
+    // Per-server request limits, shared by all workers.
+    ServerSlots slots;
 };
 
 // Requests in flight and tunnels open to one upstream server (by identity),
-// on one worker. Exact: sessions hold an InflightCount, whose destructor
-// gives the count back however the request ended.
+// on one worker, and what happened to them. Exact: sessions hold an
+// InflightCount, whose destructor gives the count back however the request
+// ended. The counters are the worker's own (no atomics); status sums them.
 struct ServerLoad {
     std::string pool;
     std::string address;
+    ServerSlots::Slot* slot = nullptr;  // the server's shared limit count
     std::int64_t inflight = 0;
     std::int64_t tunnels = 0;
+    std::uint64_t attempts = 0;  // requests sent to it, retries included
+    std::uint64_t failures = 0;  // connect failures, resets, timeouts, bad responses
+    std::uint64_t limited = 0;   // requests refused or queued at max_connections_per_server
 };
+
+// Per pool, on one worker: the retry budget and what routing did.
+struct PoolCounters {
+    explicit PoolCounters(std::uint32_t percent) : budget(percent) {}
+    RetryBudget budget;
+    std::uint32_t budget_percent = 20;
+    std::uint64_t retries = 0;           // attempts on another server
+    std::uint64_t budget_exhausted = 0;  // retries refused by the budget
+    std::uint64_t canary_failovers = 0;  // canary share served by the active pool
+    std::uint64_t fallbacks = 0;         // served by the previous pool (on_unhealthy)
+};
+
+class Worker;
 
 class InflightCount {
   public:
@@ -74,18 +96,11 @@ class InflightCount {
     ~InflightCount() { reset(); }
     // Counts a request to (pool, server) of the snapshot `snapshot`, both in
     // the server's exact drain count and in the balancer's load (which only
-    // takes the decrement back while that snapshot is current).
-    void start(ServerLoad& load, BalancerState& balancer, std::uint64_t snapshot, int pool,
-               int server) {
-        reset();
-        load_ = &load;
-        ++load_->inflight;
-        balancer_ = &balancer;
-        snapshot_ = snapshot;
-        pool_ = pool;
-        server_ = server;
-        balancer_->add_load_if(snapshot_, pool_, server_, 1);
-    }
+    // takes the decrement back while that snapshot is current). With
+    // `holds_slot`, the request holds one of the server's limited slots,
+    // given back (and waiters woken) when it ends.
+    void start(Worker& worker, ServerLoad& load, std::uint64_t snapshot, int pool, int server,
+               bool holds_slot);
     // The request became a tunnel: it now counts as one.
     void to_tunnel() {
         if (load_ == nullptr || tunnel_) return;
@@ -93,22 +108,17 @@ class InflightCount {
         ++load_->tunnels;
         tunnel_ = true;
     }
-    void reset() {
-        if (load_ == nullptr) return;
-        --(tunnel_ ? load_->tunnels : load_->inflight);
-        balancer_->add_load_if(snapshot_, pool_, server_, -1);
-        load_ = nullptr;
-        tunnel_ = false;
-    }
+    void reset();
     const ServerLoad* load() const { return load_; }
 
   private:
+    Worker* worker_ = nullptr;
     ServerLoad* load_ = nullptr;
-    BalancerState* balancer_ = nullptr;
     std::uint64_t snapshot_ = 0;
     int pool_ = -1;
     int server_ = -1;
     bool tunnel_ = false;
+    bool holds_slot_ = false;
 };
 
 // What a worker reports for status and wait-drained, per server identity.
@@ -118,8 +128,21 @@ struct ServerStats {
     std::int64_t inflight = 0;
     std::int64_t tunnels = 0;
     std::int64_t idle_connections = 0;
+    std::uint64_t attempts = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t limited = 0;
 };
-using WorkerStats = std::vector<ServerStats>;
+struct PoolStats {
+    std::string pool;
+    std::uint64_t retries = 0;
+    std::uint64_t budget_exhausted = 0;
+    std::uint64_t canary_failovers = 0;
+    std::uint64_t fallbacks = 0;
+};
+struct WorkerStats {
+    std::vector<ServerStats> servers;
+    std::vector<PoolStats> pools;
+};
 
 // A session with deadlines, linked into its worker's tick list.
 class TimedSession {
@@ -134,6 +157,9 @@ class TimedSession {
     virtual void on_force_close() = 0;
     // `switch drain=D` ran out: close if a request or tunnel is on `pool`.
     virtual bool cut_if_on_pool(std::string_view pool) = 0;
+    // Waiting for a server slot (max_pending_per_server): try again. True
+    // once it no longer waits (it got a slot, or was answered or closed).
+    virtual bool retry_slot(Clock::time_point /*now*/) { return true; }
 
   private:
     friend class Worker;
@@ -212,6 +238,15 @@ class Worker {
     // detection: failures are reported, and a success only after a failure.
     void report_outcome(const ServerState& server, const std::string& pool, PassiveResult result);
 
+    // The retry budget and counters of `pool` (an index into `state`, the
+    // snapshot a request pinned). Kept by pool name across snapshots.
+    PoolCounters& pool_counters(const RoutingState& state, int pool);
+
+    // A request waits for a slot of a server at its limit; retried on every
+    // tick and whenever a slot is given back on this worker.
+    void wait_for_slot(std::shared_ptr<TimedSession> session);
+    void slot_released();
+
     void link(TimedSession* s);
     void unlink(TimedSession* s);
 
@@ -251,6 +286,11 @@ class Worker {
     std::vector<std::shared_ptr<Acceptor>> acceptors_;
     std::vector<Worker*> peers_;
     std::unordered_map<std::uint64_t, ServerLoad> loads_;
+    std::unordered_map<std::string, PoolCounters> pool_counters_;
+    std::vector<PoolCounters*> pool_index_;  // pool_counters_ by the current snapshot's index
+    std::vector<std::shared_ptr<TimedSession>> slot_waiters_;  // oldest first
+    bool wake_posted_ = false;
+    void wake_slot_waiters(Clock::time_point now);
     std::unordered_set<std::uint64_t> live_servers_;
     std::unordered_set<std::uint64_t> last_failed_;  // servers whose last report was a failure
     std::atomic<std::int64_t> assigned_{0};

@@ -217,11 +217,9 @@ TEST(ConfigDesignExample, LoadsWithExactlyTheNotBuiltWarnings) {
                 ElementsAre("design.toml:38:12: warning: listeners[1].tls: accepted, but TLS "
                             "termination is not built yet",
                             "design.toml:48:2: warning: admin: accepted, but the admin listener is "
-                            "not built yet",
-                            "design.toml:66:1: warning: pools.blue.retry_budget_percent: accepted, "
-                            "but the retry budget is not built yet"));
+                            "not built yet"));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_EQ(r.warning_count(), 3u);
+    EXPECT_EQ(r.warning_count(), 2u);
 }
 
 TEST(ConfigDesignExample, EveryValueIsRead) {
@@ -269,8 +267,7 @@ TEST(ConfigDesignExample, CommentedKeysAreValidToo) {
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     EXPECT_EQ(r.error_count(), 0u);
     EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
-                ElementsAre("listeners[1].tls", "admin", "pools.blue.retry_budget_percent",
-                            "pools.blue.tls"));
+                ElementsAre("listeners[1].tls", "admin", "pools.blue.tls"));
     const auto& blue = r.settings->pools[0];
     EXPECT_EQ(r.settings->routing.override_header, "X-Switchyard-Pool");
     EXPECT_EQ(r.settings->routing.override_token, "…");
@@ -314,8 +311,7 @@ TEST(ConfigReference, CommentedExamplesAreValidAndDocumentDefaults) {
         EXPECT_THAT(d.message, ::testing::EndsWith("is not built yet")) << d.to_string();
     }
     EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
-                ElementsAre("listeners[1].tls", "admin", "pools.blue.retry_budget_percent",
-                            "pools.blue.tls"));
+                ElementsAre("listeners[1].tls", "admin", "pools.blue.tls"));
     const Settings& s = *r.settings;
     ASSERT_EQ(s.listeners.size(), 2u);
     ASSERT_TRUE(s.listeners[1].tls.has_value());
@@ -419,8 +415,7 @@ servers = [{ address = "[2001:db8::1]:9000" }]
     const Settings& s = *r.settings;
 
     EXPECT_EQ(s.server, (ServerProcessSettings{2, milliseconds(300'000), "/tmp/state.json", 77,
-                                               milliseconds(250), milliseconds(9000),
-                                               1'048'576}));
+                                               milliseconds(250), milliseconds(9000), 1'048'576}));
     EXPECT_EQ(s.timeouts,
               (TimeoutSettings{milliseconds(1000), milliseconds(2000), milliseconds(3000),
                                milliseconds(4000), milliseconds(500), milliseconds(6000),
@@ -1366,13 +1361,6 @@ servers = [{ address = "h:2" }]
         ElementsAre(
             "t.toml:7:1: warning: listeners[0].tls: accepted, but TLS termination is not built yet",
             "t.toml:10:2: warning: admin: accepted, but the admin listener is not built yet",
-            "t.toml:19:1: warning: pools.blue.max_connections_per_server: accepted, but the "
-            "per-server connection limit is not built yet",
-            "t.toml:20:1: warning: pools.blue.max_pending_per_server: accepted, but the per-server "
-            "pending queue is not built yet",
-            "t.toml:21:1: warning: pools.blue.retry_budget_percent: accepted, but the retry budget "
-            "is "
-            "not built yet",
             "t.toml:26:1: warning: pools.blue.tls: accepted, but upstream TLS is not built yet"));
     // Accepted means read: the values are in Settings for when the features land.
     EXPECT_EQ(r.settings->server.shutdown_delay, milliseconds(5000));  // built: no warning
