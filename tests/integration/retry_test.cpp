@@ -101,6 +101,8 @@ TEST_F(Retries, KillingAnUpstreamUnderSteadyGetsCausesNoError) {
     stop = true;
     for (auto& t : clients)
         t.join();
+    std::cout << "[ measured ] " << ok.load() << " GETs, " << killed_at_ok.load()
+              << " before the kill, " << errors.size() << " errors\n";
     EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
     EXPECT_GE(ok.load(), 500);
 }
@@ -170,6 +172,8 @@ TEST_F(Retries, RetryBudgetCapsUpstreamAttempts) {
     ASSERT_EQ(ok + bad_gateway, requests);
     // Every 200 reached blue exactly once, every 502 did not reach it.
     const int attempts = refuses.connections() + ok;
+    std::cout << "[ measured ] " << requests << " requests: " << ok << " ok, " << bad_gateway
+              << " 502, " << attempts << " upstream attempts\n";
     EXPECT_LE(attempts, requests * 12 / 10) << "refusing " << refuses.connections();
     EXPECT_GT(attempts, requests);  // retries happened
     EXPECT_GT(ok, requests / 2);    // and rescued requests
