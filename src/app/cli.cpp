@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "switchyard/control/ctl_client.hpp"
 #include "switchyard/control/state_file.hpp"
 #include "switchyard/core/runtime_state.hpp"
+#include "switchyard/http/tls_files.hpp"
 
 #ifndef SWITCHYARD_VERSION
 #define SWITCHYARD_VERSION "0.1.0"
@@ -67,6 +69,32 @@ int request_upgrade(const Settings& settings, const Options& opt) {
     std::cout << *reply << "\n";
     auto parsed = control::parse_reply(*reply);
     return parsed && control::reply_exit_code(*parsed) == control::kExitOk ? 0 : 1;
+}
+
+// --check: every certificate, key and CA file the config names must be
+// readable, parse, and (cert with key) match; expiry within 14 days and
+// SNI names a certificate does not cover are warnings. Printed like the
+// config's diagnostics; false if there is an error.
+bool check_tls_files(const Settings& settings) {
+    bool ok = true;
+    auto print = [&](config::Diagnostic::Severity severity, const std::string& key_path,
+                     const std::string& message) {
+        config::Diagnostic d;
+        d.severity = severity;
+        d.file = settings.source_path;
+        d.key_path = key_path;
+        d.message = message;
+        std::cerr << d.to_string() << "\n";
+    };
+    for (const auto& report : http::check_tls_files(settings, std::chrono::system_clock::now())) {
+        if (!report.ok) {
+            ok = false;
+            print(config::Diagnostic::Severity::error, report.key_path, report.error);
+        }
+        for (const auto& warning : http::report_warnings(report))
+            print(config::Diagnostic::Severity::warning, report.key_path, warning);
+    }
+    return ok;
 }
 
 }  // namespace
@@ -153,6 +181,8 @@ int run_cli(int argc, char** argv) {
         }
     }
     if (opt.check) {
+        if (!check_tls_files(*settings))
+            return give_up(opt.config_path + ": TLS files have errors");
         std::cout << config::summary(*settings) << "\n";
         for (const auto& c : conflicts)
             std::cout << "state: " << c << "\n";
