@@ -143,6 +143,7 @@ int run_cli(int argc, char** argv) {
         inherited.control_fd = handover->control_fd;
         inherited.watchdog_usec = handover->watchdog_usec;
         inherited.health = std::move(handover->health);
+        inherited.tls_ticket_keys = std::move(handover->tls_ticket_keys);
     } else {
         inherited.listeners = take_systemd_sockets();
     }

@@ -219,6 +219,7 @@ std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds, Hea
     }
     o["runtime"] = json::parse(control::to_json(m.runtime));
     o["watchdog_usec"] = m.watchdog_usec;
+    if (!m.tls_ticket_keys.empty()) o["tls_ticket_keys"] = m.tls_ticket_keys;
     if (!m.health.empty()) {
         json::array health;
         for (const auto& h : m.health)
@@ -285,6 +286,8 @@ std::optional<HandoverMessage> decode_handover(std::string_view line, const std:
         else if (w->is_int64() && w->get_int64() >= 0)
             m.watchdog_usec = static_cast<std::uint64_t>(w->get_int64());
     }
+    if (const auto* keys = member(o, "tls_ticket_keys"); keys != nullptr && keys->is_string())
+        m.tls_ticket_keys = std::string(keys->get_string());
     if (const auto* health = member(o, "health"); health != nullptr && health->is_array())
         for (const auto& entry : health->get_array())
             if (auto h = health_from_json(entry, now)) m.health.push_back(std::move(*h));

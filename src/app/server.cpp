@@ -43,6 +43,7 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
       dns_timer_(io_),
       stop_timer_(io_),
       watchdog_timer_(io_),
+      ticket_timer_(io_),
       resolver_(io_),
       runtime_(std::move(runtime)) {
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
@@ -71,18 +72,54 @@ Server::~Server() {
         ::close(s.fd);
 }
 
-namespace {
-
-std::shared_ptr<const proxy::ListenerContext> make_context(const ListenerSettings& l) {
+// TLS listeners read their certificate files here, at start and on every
+// reload (so a renewed certificate is picked up); new connections get the
+// new context, connections already up keep theirs.
+std::shared_ptr<const proxy::ListenerContext> Server::make_context(const ListenerSettings& l,
+                                                                   std::string& error) {
     auto ctx = std::make_shared<proxy::ListenerContext>();
     ctx->name = l.address.to_string();
     ctx->trusted_proxies = l.trusted_proxies;
     ctx->proxy_protocol = l.proxy_protocol;
     ctx->tls = l.tls.has_value();
+    if (l.tls) {
+        std::string why;
+        ctx->tls_context = http::build_server_tls(*l.tls, ticket_keys_, why);
+        if (!ctx->tls_context) {
+            error = "listener " + ctx->name + ": " + why;
+            return nullptr;
+        }
+    }
     return ctx;
 }
 
-}  // namespace
+std::shared_ptr<const proxy::UpstreamTlsMap> Server::build_upstream_tls_map(const Settings& s,
+                                                                            std::string& error) {
+    auto map = std::make_shared<proxy::UpstreamTlsMap>();
+    for (const auto& pool : s.pools) {
+        if (!pool.tls) continue;
+        std::string why;
+        auto ctx = http::build_upstream_tls(*pool.tls, why);
+        if (!ctx) {
+            error = "pool " + pool.name + " tls: " + why;
+            return nullptr;
+        }
+        (*map)[pool.name] = std::move(ctx);
+    }
+    return map;
+}
+
+// Ticket keys rotate on a schedule (a ticket outlives its key by up to two
+// periods, see TicketKeys), so a leaked key exposes a bounded window.
+void Server::schedule_ticket_rotation() {
+    ticket_timer_.expires_after(std::chrono::hours(1));
+    ticket_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopping_) return;
+        std::string error;
+        if (!ticket_keys_->rotate(error)) log_->warn("TLS ticket key rotation failed: {}", error);
+        schedule_ticket_rotation();
+    });
+}
 
 // Inherited sockets (systemd's or the replaced process's) are used where one
 // matches a configured listener, so no connection waiting in their queues is
@@ -96,7 +133,13 @@ void Server::open_listeners() {
         } else {
             fd = open_listen_socket(l.address, SOMAXCONN);
         }
-        listeners_.push_back({l, fd, make_context(l)});
+        std::string error;
+        auto context = make_context(l, error);
+        if (!context) {
+            ::close(fd);
+            throw std::runtime_error(error);
+        }
+        listeners_.push_back({l, fd, std::move(context)});
     }
     for (const auto& s : inherited_.listeners) {
         log_->warn("an inherited listening socket ({}) matches no listener; closing it",
@@ -116,26 +159,40 @@ void Server::add_to_workers(const OpenListener& listener) {
 
 bool Server::update_listeners(const Settings& next, std::string& error) {
     // Open every new socket first: a failure leaves everything as it was.
+    // TLS files are loaded first too: a bad certificate, key or CA keeps the
+    // running ones (and the whole running configuration).
+    auto upstream_tls = build_upstream_tls_map(next, error);
+    if (!upstream_tls) return false;
     std::vector<OpenListener> result;
     std::vector<OpenListener> opened;
+    auto give_up = [&] {
+        for (const auto& o : opened)
+            ::close(o.fd);
+        return false;
+    };
     for (const auto& l : next.listeners) {
         auto same = std::find_if(listeners_.begin(), listeners_.end(), [&](const OpenListener& o) {
             return o.config.address == l.address;
         });
+        // A TLS listener always gets a new context: its files may have changed.
+        auto context = same != listeners_.end() && same->config == l && !l.tls
+                           ? same->context
+                           : make_context(l, error);
+        if (!context) return give_up();
         if (same != listeners_.end()) {
-            result.push_back({l, same->fd, same->config == l ? same->context : make_context(l)});
+            result.push_back({l, same->fd, std::move(context)});
             continue;
         }
         try {
-            opened.push_back({l, open_listen_socket(l.address, SOMAXCONN), make_context(l)});
+            opened.push_back({l, open_listen_socket(l.address, SOMAXCONN), std::move(context)});
             result.push_back(opened.back());
         } catch (const std::exception& e) {
-            for (const auto& o : opened)
-                ::close(o.fd);
             error = e.what();
-            return false;
+            return give_up();
         }
     }
+    prepared_upstream_tls_ = std::move(upstream_tls);
+    prepared_for_ = &next;
     for (const auto& old : listeners_) {
         auto kept = std::find_if(result.begin(), result.end(),
                                  [&](const OpenListener& o) { return o.fd == old.fd; });
@@ -288,11 +345,17 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
         health_->configure(*settings_, resolved_);
         publishing_ = false;
     }
+    std::shared_ptr<const proxy::UpstreamTlsMap> upstream_tls;  // null: unchanged
+    if (new_config && prepared_for_ == settings_.get() && prepared_upstream_tls_) {
+        upstream_tls_ = std::move(prepared_upstream_tls_);
+        upstream_tls = upstream_tls_;
+    }
+    prepared_for_ = nullptr;
     routing_ = build_routing();
     auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
     auto done = std::make_shared<std::function<void()>>(std::move(applied));
     for (auto& w : workers_) {
-        w->publish(settings_, routing_, [this, left, done] {
+        w->publish(settings_, routing_, upstream_tls, [this, left, done] {
             if (left->fetch_sub(1) == 1 && *done) asio::post(io_, [done] { (*done)(); });
         });
     }
@@ -379,6 +442,7 @@ void Server::drain() {
     // upgrade) still gets it; no new connection is accepted.
     if (control_server_) control_server_->stop_accepting();
     dns_timer_.cancel();
+    ticket_timer_.cancel();
     resolver_.cancel();
     if (health_) health_->stop();
     auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
@@ -473,6 +537,7 @@ void Server::upgrade(const std::string& binary_arg, std::function<void(boost::js
     message.control_fd = control_server_->native_handle();
     message.runtime = runtime_;
     message.watchdog_usec = static_cast<std::uint64_t>(watchdog_period_.count());
+    message.tls_ticket_keys = ticket_keys_->export_hex();
     if (health_) message.health = health_->handover();
     upgrade_ = std::make_unique<Upgrade>(io_, pair[0]);
     upgrade_->pid = pid;
@@ -596,6 +661,19 @@ int Server::run() {
     control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
     if (!successor || inherited_.control_fd < 0)
         control_server_->listen(settings_->control.socket, settings_->control.mode);
+    {
+        // Resumption keys: the replaced process's, so its clients resume here.
+        std::string error;
+        if (!inherited_.tls_ticket_keys.empty())
+            ticket_keys_ = http::TicketKeys::import_hex(inherited_.tls_ticket_keys, error);
+        if (!ticket_keys_) {
+            if (!error.empty()) log_->warn("TLS ticket keys from the hand-over: {}", error);
+            ticket_keys_ = http::TicketKeys::generate(error);
+        }
+        if (!ticket_keys_) throw std::runtime_error("TLS ticket keys: " + error);
+        upstream_tls_ = build_upstream_tls_map(*settings_, error);
+        if (!upstream_tls_) throw std::runtime_error(error);
+    }
     open_listeners();
     resolve_all();
     health_ = std::make_unique<control::HealthMonitor>(io_, log_, [this] { on_health_changed(); });
@@ -616,6 +694,8 @@ int Server::run() {
     shared_.accepting_workers = static_cast<int>(n);
     for (unsigned i = 0; i < n; ++i)
         workers_.push_back(std::make_unique<proxy::Worker>(i, shared_, settings_, routing_));
+    for (auto& w : workers_)
+        w->publish(settings_, routing_, upstream_tls_, nullptr);  // runs before any accept
     std::vector<proxy::Worker*> peers;
     for (auto& w : workers_)
         peers.push_back(w.get());
@@ -631,6 +711,7 @@ int Server::run() {
         });
     }
     schedule_dns_refresh();
+    schedule_ticket_rotation();
     watchdog_period_ = SystemdNotifier::watchdog_period(inherited_.watchdog_usec);
     schedule_watchdog();
     const std::string status = serving_status();
@@ -662,6 +743,7 @@ int Server::run() {
 // (`upgrade`): give the open control connections a moment, then stop.
 void Server::finish_exit() {
     watchdog_timer_.cancel();
+    ticket_timer_.cancel();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     auto check = std::make_shared<std::function<void()>>();
     *check = [this, deadline, check] {

@@ -19,10 +19,8 @@ struct NotBuilt {
 
 // THE list of accepted-but-not-built features. Delete a row when its feature
 // lands (and the test that expects its warning).
-constexpr std::array<NotBuilt, 3> kNotBuilt{{
-    {"listeners[*].tls", "TLS termination", When::present},
+constexpr std::array<NotBuilt, 1> kNotBuilt{{
     {"admin", "the admin listener", When::present},
-    {"pools.*.tls", "upstream TLS", When::present},
 }};
 
 bool is_non_zero(const toml::node& node) {

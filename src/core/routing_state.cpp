@@ -18,13 +18,19 @@ bool is_ip_literal(std::string_view host) {
 }
 
 namespace {
-std::uint64_t server_identity(const std::string& pool, const ServerState& s) {
-    std::string key = pool;
+// The upstream TLS settings are part of it: a pooled connection made with
+// other ones (or without TLS) is never reused after a reload changed them.
+std::uint64_t server_identity(const PoolSettings& pool, const ServerState& s) {
+    std::string key = pool.name;
     key += '\0';
     key += s.address;
     for (const auto& ip : s.resolved) {
         key += '\0';
         key += ip;
+    }
+    if (pool.tls) {
+        key += "\0tls\0" + pool.tls->ca + '\0' + pool.tls->sni;
+        key += pool.tls->verify ? "\0verify" : "\0no-verify";
     }
     return XXH64(key.data(), key.size(), 0);
 }
@@ -95,7 +101,7 @@ RoutingState build_routing_state(const Settings& settings, const RuntimeState& r
             } else if (auto it = resolved.find(ss.address.host); it != resolved.end()) {
                 s.resolved = it->second;
             }
-            s.id = server_identity(ps.name, s);
+            s.id = server_identity(ps, s);
             pool.servers.push_back(std::move(s));
         }
         state.pools.push_back(std::move(pool));

@@ -42,7 +42,7 @@ ClientSession::ClientSession(Worker& worker, tcp::socket socket,
     worker_.shared().open_connections.fetch_add(1, std::memory_order_relaxed);
     worker_.link(this);
     boost::system::error_code ec;
-    auto remote = client_.remote_endpoint(ec);
+    auto remote = client_.socket().remote_endpoint(ec);
     if (!ec) {
         auto addr = remote.address();
         if (addr.is_v6() && addr.to_v6().is_v4_mapped())
@@ -79,7 +79,43 @@ void ClientSession::start() {
     if (listener_->proxy_protocol)
         read_proxy_header();
     else
-        read_request();
+        begin_http();
+}
+
+void ClientSession::begin_http() {
+    if (listener_->tls_context && !client_.tls()) {
+        start_tls();
+        return;
+    }
+    read_request();
+}
+
+// A client that stalls in the handshake is cut like a slow request head
+// (timeouts.client_header); plain HTTP on a TLS port, or a client with no
+// version or suite in common, fails the handshake: logged and closed.
+void ClientSession::start_tls() {
+    settings_ = worker_.settings();
+    client_.use_tls(listener_->tls_context->context());
+    client_deadline_.arm(Clock::now(), settings_->timeouts.client_header,
+                         ErrorKind::client_timeout);
+    auto done = [self = shared_from_this()](error_code ec, std::size_t used) {
+        if (self->closing_) return;
+        self->client_deadline_.clear();
+        if (ec) {
+            self->worker_.log().debug("{}: TLS handshake failed: {}", self->client_addr_,
+                                      self->client_timed_out_ ? "timed out" : ec.message());
+            self->close_now();
+            return;
+        }
+        self->in_.consume(used);
+        self->begin_http();
+    };
+    using base = asio::ssl::stream_base;
+    if (in_.size() > 0)  // read with a PROXY header: the start of the handshake
+        client_.tls_layer()->async_handshake(base::server, in_.data(), std::move(done));
+    else
+        client_.async_handshake(base::server,
+                                [done = std::move(done)](error_code ec) mutable { done(ec, 0); });
 }
 
 // The PROXY header (v1 or v2) comes before any HTTP byte; the address it
@@ -110,7 +146,7 @@ void ClientSession::read_proxy_header() {
                     if (!header.local) self->set_client(header.source_ip, header.source_port);
                     self->in_.consume(header.header_bytes);
                     self->client_deadline_.clear();
-                    self->read_request();
+                    self->begin_http();
                     return;
             }
         });
@@ -480,7 +516,7 @@ void ClientSession::connect_upstream() {
     upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_connect,
                            ErrorKind::connect_timeout);
     asio::async_connect(
-        up_->socket, endpoints_,
+        up_->stream.socket(), endpoints_,
         [self = shared_from_this(), ex = exchange_](error_code ec, const tcp::endpoint&) {
             if (ex != self->exchange_ || self->closing_) return;
             self->on_connected(ec);
@@ -495,8 +531,42 @@ void ClientSession::on_connected(error_code ec) {
         return;
     }
     error_code ignored;
-    up_->socket.set_option(tcp::no_delay(true), ignored);
+    up_->stream.socket().set_option(tcp::no_delay(true), ignored);
+    if (auto tls = worker_.upstream_tls(pool().name)) {
+        upstream_handshake(std::move(tls));
+        return;
+    }
     start_exchange();
+}
+
+// Pools with `tls`: the handshake runs within timeouts.upstream_connect; a
+// certificate that does not verify (or any other TLS failure) is a 502,
+// never retried (it would fail the same way on the next server).
+void ClientSession::upstream_handshake(std::shared_ptr<const http::UpstreamTlsContext> tls) {
+    up_->stream.use_tls(tls->context());
+    std::string error;
+    const bool ready = tls->prepare(up_->stream.native_tls(), server_->endpoint.host, error);
+    up_->tls = std::move(tls);
+    if (!ready) {
+        worker_.log().warn("pool {} server {}: {}", pool().name, server_->address, error);
+        upstream_failed(ErrorKind::upstream_tls);
+        return;
+    }
+    upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_connect,
+                           ErrorKind::connect_timeout);
+    up_->stream.async_handshake(
+        asio::ssl::stream_base::client, [self = shared_from_this(), ex = exchange_](error_code ec) {
+            if (ex != self->exchange_ || self->closing_) return;
+            self->upstream_deadline_.clear();
+            if (ec) {
+                self->worker_.log().debug("TLS handshake with {} failed: {}",
+                                          self->server_->address, ec.message());
+                self->upstream_failed(self->upstream_timed_out_ ? ErrorKind::connect_timeout
+                                                                : ErrorKind::upstream_tls);
+                return;
+            }
+            self->start_exchange();
+        });
 }
 
 // Sends the head and whatever body is at hand in one write, and starts
@@ -531,7 +601,7 @@ void ClientSession::start_exchange() {
     to_buffers(upload_pieces_, upload_buffers_);
     upload_writing_ = true;
     upstream_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
-    asio::async_write(up_->socket, upload_buffers_,
+    asio::async_write(up_->stream, upload_buffers_,
                       [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
                           self->on_upload_written(ex, ec, n);
                       });
@@ -677,7 +747,7 @@ void ClientSession::upload_continue() {
         upload_writing_ = true;
         upstream_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
         asio::async_write(
-            up_->socket, upload_buffers_,
+            up_->stream, upload_buffers_,
             [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
                 self->on_upload_written(ex, ec, n);
             });
@@ -748,7 +818,7 @@ void ClientSession::download_read_head() {
     if (!upload_writing_)
         upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
                                ErrorKind::upstream_timeout);
-    up_->socket.async_read_some(
+    up_->stream.async_read_some(
         up_->buffer.prepare(16 * 1024),
         [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
             self->on_download_head_read(ex, ec, n);
@@ -769,7 +839,7 @@ void ClientSession::on_download_head_read(std::uint64_t ex, error_code ec, std::
     response_byte_received_ = true;
     up_->buffer.commit(n);
     if (try_parse_response_head()) return;
-    up_->socket.async_read_some(
+    up_->stream.async_read_some(
         up_->buffer.prepare(16 * 1024),
         [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
             self->on_download_head_read(ex, ec, n);
@@ -908,7 +978,7 @@ void ClientSession::download_continue() {
     }
     upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
                            ErrorKind::upstream_timeout);
-    up_->socket.async_read_some(
+    up_->stream.async_read_some(
         up_->buffer.prepare(kReadChunk),
         [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
             self->on_download_read(ex, ec, n);
@@ -1029,8 +1099,8 @@ void ClientSession::start_tunnel() {
 
 void ClientSession::tunnel_step(bool to_upstream) {
     auto& source_buffer = to_upstream ? in_ : up_->buffer;
-    auto& source = to_upstream ? client_ : up_->socket;
-    auto& sink = to_upstream ? up_->socket : client_;
+    auto& source = to_upstream ? client_ : up_->stream;
+    auto& sink = to_upstream ? up_->stream : client_;
     auto self = shared_from_this();
     if (source_buffer.size() > 0) {
         asio::async_write(sink, source_buffer.data(),
@@ -1116,6 +1186,7 @@ void ClientSession::report_attempt(ErrorKind error, unsigned status) {
     switch (error) {
         case ErrorKind::connect_failed:
         case ErrorKind::connect_timeout:
+        case ErrorKind::upstream_tls:
             r.outcome = PassiveOutcome::connect_failure;
             break;
         case ErrorKind::upstream_closed:
@@ -1203,7 +1274,7 @@ void ClientSession::release_upstream(bool reusable) {
         return;
     }
     error_code ignored;
-    up_->socket.close(ignored);
+    up_->stream.socket().close(ignored);
     up_.reset();
 }
 
@@ -1217,7 +1288,7 @@ void ClientSession::close_gracefully() {
     ++exchange_;
     release_upstream(false);
     error_code ignored;
-    client_.shutdown(tcp::socket::shutdown_send, ignored);
+    client_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     client_deadline_.arm(Clock::now(), std::chrono::seconds(2), ErrorKind::client_closed);
     struct Drain {
         std::shared_ptr<ClientSession> self;
@@ -1243,7 +1314,7 @@ void ClientSession::close_now() {
     upstream_deadline_.clear();
     release_upstream(false);
     error_code ignored;
-    client_.close(ignored);
+    client_.socket().close(ignored);
 }
 
 void ClientSession::on_tick(Clock::time_point now) {
@@ -1252,14 +1323,14 @@ void ClientSession::on_tick(Clock::time_point now) {
         client_timeout_kind_ = client_deadline_.kind;
         client_deadline_.clear();
         error_code ignored;
-        client_.cancel(ignored);
+        client_.socket().cancel(ignored);
     }
     if (upstream_deadline_.at <= now && up_) {
         upstream_timed_out_ = true;
         upstream_timeout_kind_ = upstream_deadline_.kind;
         upstream_deadline_.clear();
         error_code ignored;
-        up_->socket.cancel(ignored);
+        up_->stream.socket().cancel(ignored);
     }
 }
 

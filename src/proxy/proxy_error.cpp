@@ -23,6 +23,7 @@ unsigned status_for(ErrorKind kind) {
         case ErrorKind::drain_cut:
             return 503;
         case ErrorKind::connect_failed:
+        case ErrorKind::upstream_tls:
         case ErrorKind::upstream_closed:
         case ErrorKind::upstream_reset:
         case ErrorKind::bad_response:
@@ -47,6 +48,8 @@ std::string_view to_string(ErrorKind kind) {
             return "limit_reached";
         case ErrorKind::connect_failed:
             return "connect_failed";
+        case ErrorKind::upstream_tls:
+            return "upstream_tls";
         case ErrorKind::connect_timeout:
             return "connect_timeout";
         case ErrorKind::upstream_closed:

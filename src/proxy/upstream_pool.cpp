@@ -22,7 +22,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(std::uint64_t server_id,
     while (!stack.empty()) {
         auto conn = std::move(stack.back());
         stack.pop_back();
-        if (now - conn->idle_since < max_idle && !is_stale(conn->socket)) return conn;
+        if (now - conn->idle_since < max_idle && !is_stale(conn->stream.socket())) return conn;
         // Dropping it closes the socket.
     }
     return nullptr;

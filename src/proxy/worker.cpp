@@ -209,15 +209,19 @@ void Worker::adopt(tcp::socket::protocol_type protocol, int fd,
 }
 
 void Worker::publish(std::shared_ptr<const Settings> settings,
-                     std::shared_ptr<const RoutingState> routing, std::function<void()> applied) {
-    asio::post(io_, [this, settings = std::move(settings), routing = std::move(routing),
-                     applied = std::move(applied)]() mutable {
-        settings_ = std::move(settings);
-        routing_ = std::move(routing);
-        via_ = "1.1 " + settings_->server.via_name;
-        apply_snapshot();
-        if (applied) applied();
-    });
+                     std::shared_ptr<const RoutingState> routing,
+                     std::shared_ptr<const UpstreamTlsMap> upstream_tls,
+                     std::function<void()> applied) {
+    asio::post(io_,
+               [this, settings = std::move(settings), routing = std::move(routing),
+                upstream_tls = std::move(upstream_tls), applied = std::move(applied)]() mutable {
+                   settings_ = std::move(settings);
+                   routing_ = std::move(routing);
+                   if (upstream_tls) upstream_tls_ = std::move(upstream_tls);
+                   via_ = "1.1 " + settings_->server.via_name;
+                   apply_snapshot();
+                   if (applied) applied();
+               });
 }
 
 // A snapshot that takes traffic away from a server closes its idle pooled
@@ -233,6 +237,11 @@ void Worker::apply_snapshot() {
             if (routing_->takes_traffic(static_cast<int>(p), static_cast<int>(i)))
                 live_servers_.insert(routing_->pools[p].servers[i].id);
     upstreams_.retain_only(live_servers_);
+}
+
+std::shared_ptr<const http::UpstreamTlsContext> Worker::upstream_tls(std::string_view pool) const {
+    auto it = upstream_tls_->find(pool);
+    return it == upstream_tls_->end() ? nullptr : it->second;
 }
 
 ServerLoad& Worker::load_for(const ServerState& server, const std::string& pool) {

@@ -45,6 +45,10 @@ struct HandoverMessage {
     // The old process's health knowledge, so the successor's cutover gates
     // and ejections go on from it; empty from a sender that predates it.
     std::vector<HealthHandover> health{};
+    // TLS session ticket keys (TicketKeys::export_hex), so that clients
+    // resume their sessions on the successor; empty: none sent. Secret: the
+    // socket pair is private to the two processes.
+    std::string tls_ticket_keys{};
 };
 
 // The JSON line (with '\n') and, in `fds`, the descriptors in index order.

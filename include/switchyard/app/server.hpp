@@ -44,6 +44,7 @@ struct Inheritance {
     int handover_fd = -1;  // ≥ 0: we are the successor in a hot upgrade
     std::uint64_t watchdog_usec = 0;
     std::vector<HealthHandover> health{};  // the replaced process's, to seed ours
+    std::string tls_ticket_keys{};         // the replaced process's (hex), so resumption goes on
 };
 
 class Server final : public DataPlane {
@@ -80,6 +81,13 @@ class Server final : public DataPlane {
     struct Upgrade;
 
     void open_listeners();
+    // A listener's context (its TLS files loaded), or nullptr with `error`.
+    std::shared_ptr<const proxy::ListenerContext> make_context(const ListenerSettings& l,
+                                                               std::string& error);
+    // Every pool's upstream TLS context, or nullptr with `error`.
+    std::shared_ptr<const proxy::UpstreamTlsMap> build_upstream_tls_map(const Settings& s,
+                                                                        std::string& error);
+    void schedule_ticket_rotation();
     void add_to_workers(const OpenListener& listener);
     void resolve_all();
     void schedule_dns_refresh();
@@ -112,6 +120,14 @@ class Server final : public DataPlane {
     boost::asio::steady_timer dns_timer_;
     boost::asio::steady_timer stop_timer_;  // shutdown_delay, then the end of the drain
     boost::asio::steady_timer watchdog_timer_;
+    boost::asio::steady_timer ticket_timer_;
+    // Session ticket keys shared by every TLS listener and worker.
+    std::shared_ptr<http::TicketKeys> ticket_keys_;
+    std::shared_ptr<const proxy::UpstreamTlsMap> upstream_tls_;
+    // Built by update_listeners() for the configuration a reload is about to
+    // publish, so that a bad CA file refuses the reload before anything changes.
+    std::shared_ptr<const proxy::UpstreamTlsMap> prepared_upstream_tls_;
+    const Settings* prepared_for_ = nullptr;
     boost::asio::ip::tcp::resolver resolver_;
     ResolvedHosts resolved_;
     RuntimeState runtime_;

@@ -22,6 +22,7 @@
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
 #include "switchyard/http/header_rules.hpp"
+#include "switchyard/http/stream.hpp"
 #include "switchyard/proxy/proxy_error.hpp"
 #include "switchyard/proxy/upstream_pool.hpp"
 #include "switchyard/proxy/worker.hpp"
@@ -57,6 +58,10 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
 
     // PROXY protocol header (listeners with proxy_protocol = true)
     void read_proxy_header();
+    // TLS listeners: the handshake (bytes already read are its first).
+    void start_tls();
+    // After the PROXY header and the TLS handshake, if any.
+    void begin_http();
     void set_client(std::span<const std::uint8_t> ip, std::uint16_t port);
 
     // Request head
@@ -79,6 +84,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void acquire_upstream();
     void connect_upstream();
     void on_connected(error_code ec);
+    void upstream_handshake(std::shared_ptr<const http::UpstreamTlsContext> tls);
     void start_exchange();
     void upstream_failed(ErrorKind kind);
     void maybe_finish();
@@ -119,7 +125,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::string_view up_view() const;
 
     Worker& worker_;
-    boost::asio::ip::tcp::socket client_;
+    http::Stream client_;
     std::shared_ptr<const ListenerContext> listener_;
     // The peer as the connection shows it, or as a PROXY header states it.
     std::vector<std::uint8_t> peer_ip_;

@@ -15,6 +15,7 @@ enum class ErrorKind {
     no_server,         // 503: no pool or no usable server
     limit_reached,     // 503: every usable server at max_connections_per_server
     connect_failed,    // 502
+    upstream_tls,      // 502: the TLS handshake with the upstream failed (e.g. verification)
     connect_timeout,   // 504
     upstream_closed,   // 502: closed before a complete response
     upstream_reset,    // 502

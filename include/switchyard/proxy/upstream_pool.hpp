@@ -16,13 +16,18 @@
 #include <unordered_set>
 #include <vector>
 
+#include "switchyard/http/stream.hpp"
+#include "switchyard/http/tls_context.hpp"
+
 namespace switchyard::proxy {
 
 using Clock = std::chrono::steady_clock;
 
 struct UpstreamConnection {
-    explicit UpstreamConnection(boost::asio::any_io_executor ex) : socket(std::move(ex)) {}
-    boost::asio::ip::tcp::socket socket;
+    explicit UpstreamConnection(const http::Stream::executor_type& ex) : stream(ex) {}
+    http::Stream stream;  // TLS on it for pools with `tls`
+    // Kept with the connection: its SSL uses the context's settings.
+    std::shared_ptr<const http::UpstreamTlsContext> tls;
     boost::beast::flat_buffer buffer;  // bytes read from the upstream, not yet relayed
     std::uint64_t server_id = 0;
     Clock::time_point idle_since{};

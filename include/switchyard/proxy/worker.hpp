@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -30,6 +31,7 @@
 #include "switchyard/core/router.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
+#include "switchyard/http/tls_context.hpp"
 #include "switchyard/proxy/access_log.hpp"
 #include "switchyard/proxy/server_slots.hpp"
 #include "switchyard/proxy/upstream_pool.hpp"
@@ -42,7 +44,15 @@ struct ListenerContext {
     std::vector<Cidr> trusted_proxies;
     bool proxy_protocol = false;  // every connection starts with a PROXY header
     bool tls = false;
+    // The listener's certificates (tls = true); a reload builds new ones, and
+    // a connection keeps the context it was accepted with.
+    std::shared_ptr<const http::ServerTlsContext> tls_context{};
 };
+
+// The pools' upstream TLS contexts by pool name (pools without `tls` are
+// absent). Immutable; published with each new configuration.
+using UpstreamTlsMap =
+    std::map<std::string, std::shared_ptr<const http::UpstreamTlsContext>, std::less<>>;
 
 // Things that outlive the workers and are safe to use from any thread.
 struct WorkerShared {
@@ -190,7 +200,8 @@ class Worker {
     // Publishes new snapshots; `applied` runs on this worker's thread once
     // every request that starts from now on sees them.
     void publish(std::shared_ptr<const Settings> settings,
-                 std::shared_ptr<const RoutingState> routing, std::function<void()> applied);
+                 std::shared_ptr<const RoutingState> routing,
+                 std::shared_ptr<const UpstreamTlsMap> upstream_tls, std::function<void()> applied);
     // Stops accepting, lets in-flight requests finish (until `deadline`, then
     // cuts them), and ends the thread.
     void begin_shutdown(Clock::time_point deadline);
@@ -205,6 +216,8 @@ class Worker {
     unsigned id() const { return id_; }
     const std::shared_ptr<const Settings>& settings() const { return settings_; }
     const std::shared_ptr<const RoutingState>& routing() const { return routing_; }
+    // The upstream TLS context of `pool`, or nullptr (plain TCP).
+    std::shared_ptr<const http::UpstreamTlsContext> upstream_tls(std::string_view pool) const;
     BalancerState& balancer() { return balancer_; }
     Random& random() { return random_; }
     UpstreamPool& upstreams() { return upstreams_; }
@@ -279,6 +292,7 @@ class Worker {
 
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<const RoutingState> routing_;
+    std::shared_ptr<const UpstreamTlsMap> upstream_tls_ = std::make_shared<const UpstreamTlsMap>();
     BalancerState balancer_;
     SplitMix64 random_;
     UpstreamPool upstreams_;

@@ -214,12 +214,10 @@ TEST(ConfigDesignExample, LoadsWithExactlyTheNotBuiltWarnings) {
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     // Line numbers are one more than in the DESIGN block (the raw string starts with a newline).
     EXPECT_THAT(lines(r),
-                ElementsAre("design.toml:38:12: warning: listeners[1].tls: accepted, but TLS "
-                            "termination is not built yet",
-                            "design.toml:48:2: warning: admin: accepted, but the admin listener is "
+                ElementsAre("design.toml:48:2: warning: admin: accepted, but the admin listener is "
                             "not built yet"));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_EQ(r.warning_count(), 2u);
+    EXPECT_EQ(r.warning_count(), 1u);
 }
 
 TEST(ConfigDesignExample, EveryValueIsRead) {
@@ -266,8 +264,7 @@ TEST(ConfigDesignExample, CommentedKeysAreValidToo) {
     auto r = load_string(text, "design.toml");
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
-                ElementsAre("listeners[1].tls", "admin", "pools.blue.tls"));
+    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning), ElementsAre("admin"));
     const auto& blue = r.settings->pools[0];
     EXPECT_EQ(r.settings->routing.override_header, "X-Switchyard-Pool");
     EXPECT_EQ(r.settings->routing.override_token, "…");
@@ -310,8 +307,7 @@ TEST(ConfigReference, CommentedExamplesAreValidAndDocumentDefaults) {
         EXPECT_EQ(d.severity, Diagnostic::Severity::warning) << d.to_string();
         EXPECT_THAT(d.message, ::testing::EndsWith("is not built yet")) << d.to_string();
     }
-    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
-                ElementsAre("listeners[1].tls", "admin", "pools.blue.tls"));
+    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning), ElementsAre("admin"));
     const Settings& s = *r.settings;
     ASSERT_EQ(s.listeners.size(), 2u);
     ASSERT_TRUE(s.listeners[1].tls.has_value());
@@ -1359,9 +1355,7 @@ servers = [{ address = "h:2" }]
     EXPECT_THAT(
         lines(r),
         ElementsAre(
-            "t.toml:7:1: warning: listeners[0].tls: accepted, but TLS termination is not built yet",
-            "t.toml:10:2: warning: admin: accepted, but the admin listener is not built yet",
-            "t.toml:26:1: warning: pools.blue.tls: accepted, but upstream TLS is not built yet"));
+            "t.toml:10:2: warning: admin: accepted, but the admin listener is not built yet"));
     // Accepted means read: the values are in Settings for when the features land.
     EXPECT_EQ(r.settings->server.shutdown_delay, milliseconds(5000));  // built: no warning
     EXPECT_EQ(r.settings->routing.sticky.source, StickySource::none);
@@ -1397,7 +1391,7 @@ TEST(ConfigWarnings, NoWarningWhereTheKeyHasAnError) {
                             "host:port)"));
 }
 
-TEST(ConfigWarnings, ArePerListenerAndPerPool) {
+TEST(ConfigWarnings, TlsListenersAndUpstreamTlsAreBuiltAndDoNotWarn) {
     auto r = load(R"toml([[listeners]]
 address = "127.0.0.1:0"
 [[listeners]]
@@ -1410,8 +1404,11 @@ servers = [{ address = "h:2" }]
 tls = { verify = false }
 )toml");
     ASSERT_TRUE(r.ok());
-    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning),
-                ElementsAre("listeners[1].tls", "pools.green.tls"));
+    EXPECT_THAT(key_paths(r, Diagnostic::Severity::warning), IsEmpty());
+    ASSERT_TRUE(r.settings->listeners[1].tls.has_value());
+    EXPECT_EQ(r.settings->listeners[1].tls->cert, "c");
+    ASSERT_TRUE(r.settings->pools[1].tls.has_value());
+    EXPECT_FALSE(r.settings->pools[1].tls->verify);
 }
 
 // ---------------------------------------------------------------- load_file
