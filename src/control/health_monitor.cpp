@@ -18,6 +18,7 @@ struct HealthMonitor::Checked {
     std::string address;
     std::string ip;  // empty while the name does not resolve
     std::uint16_t port = 0;
+    std::string host;  // as configured: the name a TLS certificate must match
     HealthCheckSettings settings;
     HealthTracker tracker;
     asio::steady_timer timer;
@@ -58,6 +59,11 @@ void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& res
         for (const auto& s : ps.servers)
             pool.addresses.push_back(s.address.to_string());
         pool.health = ps.health;
+        if (ps.health && ps.tls) {
+            // Probes speak TLS as the pool's requests do; the files are
+            // read again here, so a reload picks up a new CA for both.
+            pool.tls = http::build_upstream_tls(*ps.tls, pool.tls_error);
+        }
         auto old = pools_.find(ps.name);
         const auto seeded = seed_.find(ps.name);
         auto seed_for = [&](const std::string& address) -> const HealthHandover* {
@@ -100,6 +106,7 @@ void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& res
                 c->address = address;
                 c->ip = ip;
                 c->port = s.address.port;
+                c->host = s.address.host;
                 if (const HealthHandover* h = seed_for(address)) {
                     if (h->checked && h->check_settings == *ps.health) {
                         c->tracker.restore(h->check_state, h->health.last_check, h->successes,
@@ -216,6 +223,14 @@ void HealthMonitor::run_probe(const std::shared_ptr<Checked>& server) {
         return;
     }
     http::ProbeRequest req;
+    if (auto pool = pools_.find(server->pool); pool != pools_.end()) {
+        if (!pool->second.tls_error.empty()) {
+            after_result({CheckOutcome::other, 0, "tls: " + pool->second.tls_error});
+            return;
+        }
+        req.tls = pool->second.tls;
+        req.tls_host = server->host;
+    }
     req.ip = server->ip;
     req.port = server->port;
     req.host = server->settings.host.empty() ? server->address : server->settings.host;

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "switchyard/core/health_tracker.hpp"
+#include "switchyard/http/stream.hpp"
 
 namespace switchyard::http {
 namespace {
@@ -53,7 +54,9 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
   public:
     ProbeSession(asio::io_context& io, const ProbeRequest& request,
                  std::function<void(CheckResult)> done)
-        : socket_(io),
+        : stream_(io.get_executor()),
+          tls_(request.tls),
+          tls_host_(request.tls_host),
           timer_(io),
           request_(probe_request_text(request)),
           timeout_(request.timeout),
@@ -76,14 +79,15 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
 
         timer_.expires_after(timeout_);
         timer_.async_wait([self = shared_from_this()](error_code e) { self->on_deadline(e); });
-        socket_.async_connect(tcp::endpoint(address, request.port),
-                              [self = shared_from_this()](error_code e) { self->on_connect(e); });
+        stream_.socket().async_connect(
+            tcp::endpoint(address, request.port),
+            [self = shared_from_this()](error_code e) { self->on_connect(e); });
     }
 
   private:
     // A result known before any I/O: still delivered from a handler on io.
     void fail_soon(CheckResult result) {
-        asio::post(socket_.get_executor(),
+        asio::post(stream_.get_executor(),
                    [self = shared_from_this(), r = std::move(result)]() mutable {
                        self->finish(std::move(r));
                    });
@@ -93,7 +97,7 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
         if (ec || finished_) return;  // cancelled: the probe ended first
         timed_out_ = true;
         error_code ignored;
-        socket_.cancel(ignored);  // the pending step completes with operation_aborted
+        stream_.socket().cancel(ignored);  // the pending step completes with operation_aborted
         // Report now: the cancelled step's handler then finds the probe finished.
         finish(make_result(CheckOutcome::timeout));
     }
@@ -110,9 +114,29 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
             return finish(make_result(CheckOutcome::other, "connect: " + ec.message()));
         }
         error_code ignored;
-        socket_.set_option(tcp::no_delay(true), ignored);
+        stream_.socket().set_option(tcp::no_delay(true), ignored);
+        if (tls_) return handshake();
+        write_request();
+    }
+
+    void handshake() {
+        stream_.use_tls(tls_->context());
+        std::string error;
+        if (!tls_->prepare(stream_.native_tls(), tls_host_, error))
+            return finish(make_result(CheckOutcome::other, "tls: " + error));
+        stream_.async_handshake(
+            asio::ssl::stream_base::client, [self = shared_from_this()](error_code e) {
+                if (self->ended()) return;
+                if (e)
+                    return self->finish(
+                        make_result(CheckOutcome::other, "tls handshake: " + e.message()));
+                self->write_request();
+            });
+    }
+
+    void write_request() {
         asio::async_write(
-            socket_, asio::buffer(request_),
+            stream_, asio::buffer(request_),
             [self = shared_from_this()](error_code e, std::size_t) { self->on_write(e); });
     }
 
@@ -130,7 +154,7 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
         parser_->header_limit(kHeadLimit);
         parser_->skip(true);  // the head only: no body is expected or read
         bhttp::async_read_header(
-            socket_, buffer_, *parser_,
+            stream_, buffer_, *parser_,
             [self = shared_from_this()](error_code e, std::size_t) { self->on_head(e); });
     }
 
@@ -155,14 +179,16 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
         finished_ = true;
         error_code ignored;
         timer_.cancel();
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.socket().close(ignored);
         auto done = std::move(done_);
         done_ = nullptr;
         if (done) done(std::move(result));
     }
 
-    tcp::socket socket_;
+    Stream stream_;
+    std::shared_ptr<const UpstreamTlsContext> tls_;
+    std::string tls_host_;
     asio::steady_timer timer_;
     std::string request_;
     Duration timeout_;

@@ -22,6 +22,7 @@
 #include "switchyard/core/outlier_policy.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
+#include "switchyard/http/tls_context.hpp"
 
 namespace switchyard::control {
 
@@ -59,6 +60,8 @@ class HealthMonitor {
     struct Pool {
         std::vector<std::string> addresses;
         std::optional<HealthCheckSettings> health;
+        std::shared_ptr<const http::UpstreamTlsContext> tls;  // probes over TLS
+        std::string tls_error;  // the pool's TLS files could not be loaded
         std::unique_ptr<OutlierPolicy> outlier;
         std::map<std::string, std::shared_ptr<Checked>, std::less<>> checked;  // by address
     };

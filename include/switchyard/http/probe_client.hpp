@@ -31,6 +31,7 @@
 
 #include "switchyard/core/health_view.hpp"
 #include "switchyard/core/settings.hpp"
+#include "switchyard/http/tls_context.hpp"
 
 namespace switchyard::http {
 
@@ -41,6 +42,11 @@ struct ProbeRequest {
     std::string path = "/healthz";
     Duration timeout{1000};  // whole probe: connect + write + response head
     std::uint16_t expect_min = 200, expect_max = 399;
+    // Pools with `tls`: the probe speaks TLS with the pool's settings and
+    // checks the certificate against tls_host (the server's configured
+    // host) unless the pool names an sni; a failed handshake is `other`.
+    std::shared_ptr<const UpstreamTlsContext> tls{};
+    std::string tls_host{};
 };
 
 // The probe's request bytes:
