@@ -399,6 +399,33 @@ TEST_F(Tls, UpstreamTlsVerifiesTheServerAndAWrongCaGives502) {
     EXPECT_TRUE(has(lines[2], "\"error\":\"upstream_tls\"")) << lines[2];
 }
 
+// --check loads every certificate and key: a key that does not match fails
+// the check (exit 1, naming the files); one expiring soon is a warning.
+TEST_F(Tls, CheckVerifiesCertificatesAndWarnsAboutExpiry) {
+    auto cfg = base_config();
+    cfg.listener_extra =
+        "tls = { cert = \"" + path("server.pem") + "\", key = \"" + path("api.key") + "\" }\n";
+    const auto bad = dir_ / "bad.toml";
+    write_file(bad, render_config(cfg, dir_, free_port()));
+    auto r = run_check(dir_, bad);
+    EXPECT_TRUE(exited_with(r.status, 1)) << r.out << r.err;
+    EXPECT_TRUE(has(r.err, "does not match certificate")) << r.err;
+
+    auto key = pki::make_key();
+    auto soon = pki::make_cert({"localhost", "DNS:localhost", false, pki::now_unix() - 3600,
+                                pki::now_unix() + 3 * pki::kDay},
+                               key.get(), ca_.get(), ca_key_.get());
+    pki::write_pem(path("soon.pem"), {soon.get()});
+    pki::write_key(path("soon.key"), key.get());
+    cfg.listener_extra =
+        "tls = { cert = \"" + path("soon.pem") + "\", key = \"" + path("soon.key") + "\" }\n";
+    const auto expiring = dir_ / "soon.toml";
+    write_file(expiring, render_config(cfg, dir_, free_port()));
+    r = run_check(dir_, expiring);
+    EXPECT_TRUE(exited_with(r.status, 0)) << r.out << r.err;
+    EXPECT_TRUE(has(r.out + r.err, "expires within 14 days")) << r.out << r.err;
+}
+
 // A hot upgrade hands the ticket keys over: a session from the old process
 // resumes on the new one.
 TEST_F(Tls, SessionsResumeAfterAHotUpgrade) {
