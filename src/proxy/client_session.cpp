@@ -6,6 +6,7 @@
 #include "switchyard/http/proxy_protocol.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
 
@@ -989,7 +990,11 @@ void ClientSession::on_download_read(std::uint64_t ex, error_code ec, std::size_
     if (ex != exchange_ || closing_) return;
     upstream_deadline_.clear();
     if (ec) {
-        if (ec == asio::error::eof && !upstream_timed_out_) {
+        // A TLS upstream that closes without close_notify ends a
+        // close-delimited body as a plain one would (as NGINX and HAProxy
+        // accept); framed bodies are checked by the pump either way.
+        if ((ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) &&
+            !upstream_timed_out_) {
             upstream_reusable_ = false;
             download_pieces_.clear();
             download_pump_.on_source_eof(download_pieces_);

@@ -55,6 +55,7 @@ class TlsConn {
         std::string sni;      // also the name verified; empty: no SNI, no name check
         int max_version = 0;  // e.g. TLS1_2_VERSION
         SSL_SESSION* resume = nullptr;
+        std::string preamble;  // sent in clear before the handshake (a PROXY header)
         std::string alpn = std::string("\x08http/1.1", 9);  // wire format; empty: none
     };
 
@@ -77,6 +78,10 @@ class TlsConn {
         timeval tv{5, 0};
         ::setsockopt(sock_.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         ::setsockopt(sock_.fd(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (!o.preamble.empty() && !sock_.send_all(o.preamble, after(seconds(5)))) {
+            error_ = "preamble not sent";
+            return;
+        }
         ssl_.reset(SSL_new(ctx_.get()));
         SSL_set_fd(ssl_.get(), sock_.fd());
         if (!o.sni.empty()) {
@@ -213,6 +218,21 @@ TEST_F(Tls, HttpsThroughTheProxyWithVerification) {
     auto again = c.roundtrip(get_request("/"));
     EXPECT_EQ(status_of(again), 200u) << again;
     EXPECT_TRUE(has(again, "\r\n\r\nblue\n")) << again;
+}
+
+// PROXY protocol in front of TLS: the header comes in clear, then the
+// handshake (in the same read or not).
+TEST_F(Tls, ProxyProtocolHeaderBeforeTheHandshake) {
+    auto cfg = base_config();
+    cfg.listener_extra = "proxy_protocol = true\n" + tls_listener();
+    start_proxy(cfg);
+    auto o = verified();
+    o.preamble = "PROXY TCP4 203.0.113.7 10.0.0.1 5555 443\r\n";
+    TlsConn c(proxy_->port(), o);
+    ASSERT_TRUE(c.connected()) << c.error();
+    auto r = c.roundtrip(get_request("/?echo=head"));
+    EXPECT_EQ(status_of(r), 200u) << r;
+    EXPECT_TRUE(has(r, "X-Forwarded-For: 203.0.113.7")) << r;
 }
 
 TEST_F(Tls, SniPicksTheCertificateAndAnUnknownNameGetsTheDefault) {
