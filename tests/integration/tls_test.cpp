@@ -383,6 +383,7 @@ TEST_F(Tls, UpstreamTlsVerifiesTheServerAndAWrongCaGives502) {
     up_cfg.pools = {{"blue", {blue_->address()}, ""}};
     up_cfg.server = {{"via_name", "\"upstream-tls\""}};
     up_cfg.listener_extra = tls_listener();
+    up_cfg.access_log_file = true;
     Switchyard upstream(up_dir, up_cfg);
     const std::string address = "127.0.0.1:" + std::to_string(upstream.port());
 
@@ -405,11 +406,27 @@ TEST_F(Tls, UpstreamTlsVerifiesTheServerAndAWrongCaGives502) {
     })) << status;
     EXPECT_TRUE(has(status, "tls handshake: certificate verify failed")) << status;
     HttpConn c = proxy_->connect();
-    auto ok = c.roundtrip(get_request("/"));
+    auto ok = c.roundtrip(get_request("/reuse-1"));
     EXPECT_EQ(ok.status(), 200u);
     EXPECT_EQ(ok.body(), "blue\n");
-    // Pooled TLS connections are reused.
-    EXPECT_EQ(c.roundtrip(get_request("/")).status(), 200u);
+    EXPECT_EQ(c.roundtrip(get_request("/reuse-2")).status(), 200u);
+    // Pooled TLS connections are reused: the TLS upstream saw both requests
+    // come from one client address and port.
+    std::string first, second;
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        const auto text = read_file(upstream.access_log_path());
+        auto client_of = [&](std::string_view target) -> std::string {
+            auto at = text.find("\"target\":\"" + std::string(target) + "\"");
+            if (at == std::string::npos) return "";
+            auto start = text.rfind('\n', at);
+            auto c = text.find("\"client\":\"", start == std::string::npos ? 0 : start) + 10;
+            return text.substr(c, text.find('"', c) - c);
+        };
+        first = client_of("/reuse-1");
+        second = client_of("/reuse-2");
+        return !first.empty() && !second.empty();
+    }));
+    EXPECT_EQ(first, second);
 
     ASSERT_TRUE(has(command("switch bad force"), "\"ok\":true"));  // past its health gate
     auto refused = proxy_->connect().roundtrip(get_request("/"));
