@@ -101,14 +101,6 @@ int on_ticket(SSL* ssl, unsigned char* key_name, unsigned char* iv, EVP_CIPHER_C
     return data->ticket_keys->init_ticket_crypto(key_name, iv, cipher, mac, enc);
 }
 
-std::string openssl_reason() {
-    const unsigned long e = ERR_peek_error();
-    const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
-    std::string out = reason != nullptr ? reason : "unknown OpenSSL error";
-    ERR_clear_error();
-    return out;
-}
-
 // The TLS 1.3 suites a context would offer.
 int count_tls13_suites(SSL_CTX* ctx) {
     int n = 0;

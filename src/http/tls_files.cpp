@@ -12,15 +12,6 @@
 #include <ctime>
 
 namespace switchyard::http {
-namespace {
-
-struct BioFree {
-    void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
-// The reason of the first queued OpenSSL error (the most specific one);
-// clears the queue so that later calls start clean.
 std::string openssl_reason() {
     const unsigned long e = ERR_peek_error();
     const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
@@ -28,6 +19,13 @@ std::string openssl_reason() {
     ERR_clear_error();
     return out;
 }
+
+namespace {
+
+struct BioFree {
+    void operator()(BIO* b) const noexcept { BIO_free(b); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 // The whole file, or nullopt with "cannot read <what> <path>: <errno text>".
 // Read by hand, not with BIO_new_file, for an error that says why.

@@ -25,16 +25,7 @@ bool has(const std::string& text, std::string_view what) {
     return text.find(what) != std::string::npos;
 }
 
-struct SslCtxDeleter {
-    void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
-};
-struct SslDeleter {
-    void operator()(SSL* s) const { SSL_free(s); }
-};
-struct SessionDeleter {
-    void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
-};
-using SessionPtr = std::unique_ptr<SSL_SESSION, SessionDeleter>;
+using pki::SessionPtr;
 
 std::string ssl_errors() {
     std::string out;
@@ -146,9 +137,9 @@ class TlsConn {
     }
 
   private:
-    std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx_;
+    pki::SslCtxPtr ctx_;
     Socket sock_;
-    std::unique_ptr<SSL, SslDeleter> ssl_;
+    pki::SslPtr ssl_;
     std::string error_;
 };
 

@@ -29,6 +29,10 @@ struct EvpPkeyFree {
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
 
+// The reason of the first queued OpenSSL error (the most specific one);
+// clears the queue so that later calls start clean.
+std::string openssl_reason();
+
 // A certificate chain and the private key of its leaf.
 struct KeyPair {
     X509Ptr leaf{};
