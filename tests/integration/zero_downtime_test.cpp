@@ -489,9 +489,13 @@ TEST_F(ZeroDowntime, MixedLoadSeesNoFailureAcrossCutoversReloadsAndUpgrades) {
     const std::string summary = read_file(dir_ / "load.out");
     EXPECT_TRUE(exited_with(status, 0)) << summary << read_file(dir_ / "load.err");
     EXPECT_EQ(json_number(summary, "failures"), 0) << summary;
-    // It did send traffic all along, to both pools (2-7k requests here; 171
-    // under TSan).
+    // It did send traffic all along, to both pools (2-7k requests here; 78 to
+    // 171 under TSan, whose slowdown the floor allows for).
+#ifdef SWITCHYARD_SANITIZED
+    EXPECT_GE(json_number(summary, "requests"), 20) << summary;
+#else
     EXPECT_GE(json_number(summary, "requests"), 100) << summary;
+#endif
     EXPECT_GT(json_number(summary, "blue"), 0) << summary;
     EXPECT_GT(json_number(summary, "green"), 0) << summary;
     ::kill(current, SIGTERM);
