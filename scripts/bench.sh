@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks Switchyard against HAProxy and NGINX as equivalent reverse proxies
-# in front of one switchyard-echo upstream, all on 127.0.0.1, driven by wrk.
+# in front of one switchyard-echo upstream, all on 127.0.0.1, driven by wrk:
+# plain HTTP cells, and TLS cells (keep-alive over TLS, full handshakes per
+# second) with one throwaway ECDSA P-256 certificate made at run time.
 # See bench/README.md for what is measured and what the targets are.
 #
 #   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
-#                    [--only switchyard|haproxy|nginx[,...]] [--build-dir DIR] [--out FILE]
+#                    [--only switchyard|haproxy|nginx[,...]] [--cells CELL[,...]]
+#                    [--build-dir DIR] [--out FILE]
 #
 # Every process it starts runs in the foreground of its own config in a temp
 # dir, on ephemeral ports, and is stopped by its PID at the end, on errors and
@@ -17,6 +20,7 @@ duration=5
 runs=5
 workers_list="1,2"
 only=""
+cells_opt=""
 build_dir="build-release"
 out=""
 warmup=1
@@ -30,6 +34,9 @@ usage: scripts/bench.sh [options]
   --quick           1 run of 2 s per cell (smoke test)
   --workers LIST    worker counts to run the matrix with (default 1,2)
   --only LIST       switchyard, haproxy and/or nginx, comma-separated (default all)
+  --cells LIST      cells to run, comma-separated (default all): small-c1, small-c50,
+                    small-c256, 16k-c50, tls-keepalive-c50, tls-handshake-c50;
+                    also "plain" (the first four) and "tls" (the last two)
   --build-dir DIR   where switchyard and switchyard-echo are (default build-release;
                     relative to the repository); built there (Release) if missing
   --out FILE        summary TSV (default DIR/bench-results/bench-TIMESTAMP.tsv;
@@ -54,6 +61,8 @@ while [ $# -gt 0 ]; do
     --workers=*) workers_list=${1#*=}; shift ;;
     --only) only=${2:?--only needs a value}; shift 2 ;;
     --only=*) only=${1#*=}; shift ;;
+    --cells) cells_opt=${2:?--cells needs a value}; shift 2 ;;
+    --cells=*) cells_opt=${1#*=}; shift ;;
     --build-dir) build_dir=${2:?--build-dir needs a value}; shift 2 ;;
     --build-dir=*) build_dir=${1#*=}; shift ;;
     --out) out=${2:?--out needs a value}; shift 2 ;;
@@ -82,6 +91,33 @@ if [ -n "$only" ]; then
   done
 fi
 
+plain_cells=(small-c1 small-c50 small-c256 16k-c50)
+tls_cells=(tls-keepalive-c50 tls-handshake-c50)
+cells=()
+if [ -z "$cells_opt" ]; then
+  cells=("${plain_cells[@]}" "${tls_cells[@]}")
+else
+  IFS=, read -r -a cell_items <<<"$cells_opt"
+  for item in "${plain_cells[@]}" "${tls_cells[@]}"; do # keep the matrix order
+    for want in "${cell_items[@]}"; do
+      if [ "$want" = "$item" ] || { [ "$want" = plain ] && [[ $item != tls-* ]]; } ||
+        { [ "$want" = tls ] && [[ $item == tls-* ]]; }; then
+        cells+=("$item")
+        break
+      fi
+    done
+  done
+  for want in "${cell_items[@]}"; do
+    case " plain tls ${plain_cells[*]} ${tls_cells[*]} " in
+      *" $want "*) ;;
+      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]}, plain, tls)" ;;
+    esac
+  done
+fi
+[ ${#cells[@]} -gt 0 ] || die "--cells: no cell selected"
+want_tls=0
+for cell in "${cells[@]}"; do if [[ $cell == tls-* ]]; then want_tls=1; fi; done
+
 case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
 echo_bin="$build_dir/switchyard-echo"
 switchyard_bin="$build_dir/switchyard"
@@ -94,6 +130,10 @@ if [ "$want_haproxy" -eq 1 ]; then
 fi
 if [ "$want_nginx" -eq 1 ]; then
   command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs it)"
+fi
+if [ "$want_tls" -eq 1 ]; then
+  command -v openssl >/dev/null || die "openssl not found (the TLS cells make their certificate with it)"
+  command -v cc >/dev/null || die "cc not found (the TLS cells build a small wrk preload with it)"
 fi
 
 # ---------------------------------------------------------------- processes --
@@ -153,15 +193,23 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Polls until the proxy at $2 answers with a response from the echo upstream,
-# or $1 dies, or $3 seconds pass.
+# Polls until the proxy at $2 (and, if given, at the https URL $4) answers
+# with a response from the echo upstream, or $1 dies, or $3 seconds pass.
 wait_ready() {
-  local pid=$1 url=$2 timeout=$3 deadline
+  local pid=$1 url=$2 timeout=$3 tls_url=${4:-} deadline plain_ok=0
   deadline=$(($(now_us) + timeout * 1000000))
   while [ "$(now_us)" -lt "$deadline" ]; do
     kill -0 "$pid" 2>/dev/null || return 1
-    if curl -s -m 1 -D - -o /dev/null "$url" 2>/dev/null | grep -qi '^x-echo-name: bench'; then
-      return 0
+    if [ "$plain_ok" -eq 0 ] &&
+      curl -s -m 1 -D - -o /dev/null "$url" 2>/dev/null | grep -qi '^x-echo-name: bench'; then
+      plain_ok=1
+    fi
+    if [ "$plain_ok" -eq 1 ]; then
+      [ -n "$tls_url" ] || return 0
+      if curl -sk --http1.1 -m 1 -D - -o /dev/null "$tls_url" 2>/dev/null |
+        grep -qi '^x-echo-name: bench'; then
+        return 0
+      fi
     fi
     sleep 0.05
   done
@@ -244,6 +292,80 @@ if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard
 fi
 [ -x "$echo_bin" ] || die "$echo_bin not found"
 
+# --------------------------------------------------------------------- tls --
+
+# The TLS cells use one throwaway ECDSA P-256 self-signed certificate, made
+# here in the temp dir for all three proxies (no key material is ever kept in
+# the repository). TLS 1.2 ciphers: Switchyard's built-in default list, read
+# from its header and given to HAProxy and NGINX as well, with server
+# preference on all three; TLS 1.3 suites and groups: OpenSSL's defaults on
+# all three.
+tls_dir="$tmp/tls"
+tls12_ciphers=""
+make_tls_material() {
+  mkdir -p "$tls_dir"
+  chmod 755 "$tls_dir"
+  if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj /CN=switchyard-bench -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" >"$tls_dir/openssl.log" 2>&1; then
+    cat "$tls_dir/openssl.log" >&2
+    die "openssl could not make the benchmark certificate"
+  fi
+  cat "$tls_dir/cert.pem" "$tls_dir/key.pem" >"$tls_dir/haproxy.pem" # HAProxy: one file
+  tls12_ciphers=$(sed -n '/kDefaultTls12Ciphers =/,/;/p' "$repo/include/switchyard/http/tls_context.hpp" \
+    2>/dev/null | grep -o '"[^"]*"' | tr -d '"\n')
+  if [ -z "$tls12_ciphers" ]; then
+    tls12_ciphers="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+    log "could not read Switchyard's TLS 1.2 cipher list from its header; using the copy in this script"
+  fi
+
+  # wrk keeps each connection's SSL object across reconnects (SSL_shutdown +
+  # SSL_clear), and with it the session, so its next handshake is a
+  # resumption (a TLS 1.2 ticket or a TLS 1.3 PSK) whenever the server allows
+  # it. This preload, given to wrk alone in the TLS cells, drops the session
+  # before each handshake starts, so that every connection makes a full
+  # handshake while the servers keep their session tickets on. It also counts
+  # the handshakes wrk completed, full and resumed, into $WRK_TLS_STATS; a run
+  # with a resumed handshake, or with fewer full handshakes than requests in
+  # the handshake cell, has them counted as errors.
+  cat >"$tls_dir/wrk-full-handshake.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct ssl_st SSL;
+static unsigned long full, resumed;
+
+int SSL_connect(SSL *ssl) {
+    static int (*real)(SSL *);
+    static int (*in_before)(const SSL *);
+    static int (*set_session)(SSL *, void *);
+    static int (*reused)(const SSL *);
+    if (!real) {
+        in_before = (int (*)(const SSL *))dlsym(RTLD_DEFAULT, "SSL_in_before");
+        set_session = (int (*)(SSL *, void *))dlsym(RTLD_DEFAULT, "SSL_set_session");
+        reused = (int (*)(const SSL *))dlsym(RTLD_DEFAULT, "SSL_session_reused");
+        real = (int (*)(SSL *))dlsym(RTLD_NEXT, "SSL_connect");
+    }
+    if (in_before(ssl)) set_session(ssl, NULL); /* no session offered: full handshake */
+    int r = real(ssl);
+    if (r == 1) __atomic_add_fetch(reused(ssl) ? &resumed : &full, 1, __ATOMIC_RELAXED);
+    return r;
+}
+
+__attribute__((destructor)) static void report(void) {
+    const char *path = getenv("WRK_TLS_STATS");
+    FILE *f;
+    if (path == NULL || (f = fopen(path, "a")) == NULL) return;
+    fprintf(f, "%lu %lu\n", full, resumed);
+    fclose(f);
+}
+EOF
+  cc -shared -fPIC -O2 -o "$tls_dir/wrk-full-handshake.so" "$tls_dir/wrk-full-handshake.c" -ldl \
+    >"$tls_dir/cc.log" 2>&1 || { cat "$tls_dir/cc.log" >&2; die "could not build the wrk preload"; }
+}
+
 # ------------------------------------------------------------------- peers --
 
 echo_port=""
@@ -277,19 +399,76 @@ maxconn=$((($(ulimit -n) - 200) / 2))
 [ "$maxconn" -gt 100000 ] && maxconn=100000
 
 # start_proxy NAME WORKERS: starts it, waits until it answers; sets proxy_pid,
-# proxy_port. Returns 1 (with a message) when it does not come up.
+# proxy_port and, when TLS cells are selected, tls_port (a second listener of
+# the same proxy, terminating TLS, to the same upstream). Returns 1 (with a
+# message) when it does not come up.
+#
+# The TLS listener of each proxy, kept equivalent: the certificate above, TLS
+# 1.2 and 1.3, the same TLS 1.2 cipher list in server order, OpenSSL's TLS 1.3
+# suites and groups, ALPN http/1.1, stateless session tickets on, no
+# server-side session cache (Switchyard has none; HAProxy's shared cache is
+# turned off with tune.ssl.cachesize 0, NGINX's with ssl_session_cache off).
+# Added to the peers' configs here rather than in the templates, so that the
+# three TLS configurations can be compared in one place.
 start_proxy() {
-  local name=$1 workers=$2 dir="$tmp/$1-w$2" access_log
+  local name=$1 workers=$2 dir="$tmp/$1-w$2" access_log tls_url=""
   mkdir -p "$dir"
   chmod 755 "$dir"
   proxy_port=$(free_port)
+  tls_port=""
+  if [ "$want_tls" -eq 1 ]; then
+    tls_port=$(free_port)
+    while [ "$tls_port" = "$proxy_port" ]; do tls_port=$(free_port); done
+    tls_url="https://127.0.0.1:$tls_port/"
+  fi
   case "$name" in
     haproxy)
       fill_template "$repo/bench/haproxy.cfg.in" "$dir/haproxy.cfg" "$workers" "$proxy_port" "$dir"
+      if [ -n "$tls_port" ]; then
+        cat >>"$dir/haproxy.cfg" <<EOF
+
+# TLS listener, added by scripts/bench.sh (see start_proxy there).
+global
+    tune.ssl.cachesize 0
+
+frontend bench_tls
+    bind 127.0.0.1:$tls_port ssl crt $tls_dir/haproxy.pem alpn http/1.1 ssl-min-ver TLSv1.2 ciphers $tls12_ciphers
+    default_backend echo
+EOF
+      fi
       start_bg "$dir/proxy.log" haproxy -db -f "$dir/haproxy.cfg"
       ;;
     nginx)
       fill_template "$repo/bench/nginx.conf.in" "$dir/nginx.conf" "$workers" "$proxy_port" "$dir"
+      if [ -n "$tls_port" ]; then
+        # A second server in the http block: inserted before its closing brace
+        # (the template's last line).
+        cat >"$dir/nginx-tls.conf" <<EOF
+    # TLS listener, added by scripts/bench.sh (see start_proxy there).
+    server {
+        listen 127.0.0.1:$tls_port ssl;
+        ssl_certificate $tls_dir/cert.pem;
+        ssl_certificate_key $tls_dir/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ciphers $tls12_ciphers;
+        ssl_prefer_server_ciphers on;
+        ssl_conf_command Options PrioritizeChaCha;
+        ssl_session_tickets on;
+        ssl_session_cache off;
+        location / {
+            proxy_pass http://echo;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+EOF
+        awk -v extra="$dir/nginx-tls.conf" '
+          { line[NR] = $0 } $0 ~ /^}[ \t]*$/ { last = NR }
+          END { for (i = 1; i <= NR; i++) {
+                  if (i == last) while ((getline l < extra) > 0) print l
+                  print line[i] } }' "$dir/nginx.conf" >"$dir/nginx.conf.tls"
+        mv "$dir/nginx.conf.tls" "$dir/nginx.conf"
+      fi
       start_bg "$dir/proxy.log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
       ;;
     switchyard | switchyard-log)
@@ -310,6 +489,8 @@ access_log = "$access_log"
 
 [[listeners]]
 address = "127.0.0.1:$proxy_port"
+$(if [ -n "$tls_port" ]; then printf '\n[[listeners]]\naddress = "127.0.0.1:%s"\ntls = { cert = "%s", key = "%s" }\n' \
+  "$tls_port" "$tls_dir/cert.pem" "$tls_dir/key.pem"; fi)
 
 [control]
 socket = "$dir/control.sock"
@@ -324,7 +505,7 @@ EOF
       ;;
   esac
   proxy_pid=$started_pid
-  if ! wait_ready "$proxy_pid" "http://127.0.0.1:$proxy_port/" "$ready_timeout"; then
+  if ! wait_ready "$proxy_pid" "http://127.0.0.1:$proxy_port/" "$ready_timeout" "$tls_url"; then
     log "$name (workers=$workers) did not answer through to the upstream within ${ready_timeout}s; skipped. Its log:"
     tail -n 15 "$dir/proxy.log" >&2 || true
     stop_pid "$proxy_pid"
@@ -334,9 +515,24 @@ EOF
 
 # --------------------------------------------------------------------- wrk --
 
-cells=(small-c1 small-c50 small-c256 16k-c50)
+# Cells (the list is at the top): small-*, 16k-* plain HTTP with keep-alive;
+# tls-keepalive-* the same over TLS; tls-handshake-* one request per TLS
+# connection ("Connection: close"), each connection a full handshake (the wrk
+# preload above), so that req/s there is full handshakes per second.
 cell_path() { case "$1" in 16k-*) echo "/?bytes=16384" ;; *) echo "/" ;; esac; }
 cell_conns() { echo "${1##*-c}"; }
+cell_url() { # cell proxy
+  case "$1" in
+    tls-*) echo "https://127.0.0.1:${tls_port_of[$2]}$(cell_path "$1")" ;;
+    *) echo "http://127.0.0.1:${port_of[$2]}$(cell_path "$1")" ;;
+  esac
+}
+set_cell_args() { # cell -> cell_args (wrk parses -H only as "Name: value")
+  cell_args=()
+  case "$1" in tls-handshake-*) cell_args=(-H "Connection: close") ;; esac
+}
+# The access-log variant of Switchyard is measured in the plain cells only.
+cell_runs_proxy() { [[ $1 != tls-* ]] || [ "$2" != switchyard-log ]; }
 
 to_us() { # 197.00us | 1.05ms | 2.01s | 1.00m  ->  microseconds
   awk -v v="$1" 'BEGIN {
@@ -346,15 +542,33 @@ to_us() { # 197.00us | 1.05ms | 2.01s | 1.00m  ->  microseconds
     printf "%.1f", n * m }'
 }
 
-# run_wrk URL CONNS SECONDS OUTFILE. wrk runs in the background and is waited
-# for, so that Ctrl-C runs the trap at once (and the trap stops it by PID);
-# timeout bounds it even if it should hang.
+# run_wrk URL CONNS SECONDS OUTFILE [WRK ARGS...]. wrk runs in the background
+# and is waited for, so that Ctrl-C runs the trap at once (and the trap stops
+# it by PID); timeout bounds it even if it should hang. For https URLs wrk
+# runs with the full-handshake preload, which writes its counts to
+# OUTFILE.tls ("full resumed").
 run_wrk() {
-  local threads=2
-  [ "$2" -lt 2 ] && threads=1
-  start_bg "$4" timeout $(($3 + 30)) wrk -t"$threads" -c"$2" -d"$3"s --latency "$1"
+  local url=$1 conns=$2 secs=$3 outfile=$4 threads=2
+  local -a preload=()
+  shift 4
+  [ "$conns" -lt 2 ] && threads=1
+  rm -f "$outfile.tls"
+  case "$url" in
+    https:*) preload=(env LD_PRELOAD="$tls_dir/wrk-full-handshake.so" WRK_TLS_STATS="$outfile.tls") ;;
+  esac
+  start_bg "$outfile" timeout $((secs + 30)) "${preload[@]}" \
+    wrk -t"$threads" -c"$conns" -d"$secs"s --latency "$@" "$url"
   wait "$started_pid" || true
   forget_pid "$started_pid"
+}
+
+# The preload's counts for OUTFILE: prints "full resumed" ("- -" if none).
+parse_tls_stats() {
+  if [ -s "$1.tls" ]; then
+    awk '{ f += $1; r += $2 } END { print f + 0, r + 0 }' "$1.tls"
+  else
+    echo "- -"
+  fi
 }
 
 # Parses wrk output: prints "rps requests errors p50_us p99_us".
@@ -379,7 +593,7 @@ stamp=$(date +%Y%m%d-%H%M%S)
 [ -n "$out" ] || out="$build_dir/bench-results/bench-$stamp.tsv"
 mkdir -p "$(dirname "$out")"
 runs_tsv="${out%.tsv}-runs.tsv"
-printf 'workers\tproxy\tcell\tconnections\trun\trps\trequests\terrors\tp50_us\tp99_us\tcpu_us_per_req\trss_idle_kib\trss_load_kib\n' >"$runs_tsv"
+printf 'workers\tproxy\tcell\tconnections\trun\trps\trequests\terrors\tp50_us\tp99_us\tcpu_us_per_req\trss_idle_kib\trss_load_kib\ttls_full_handshakes\ttls_resumed\n' >"$runs_tsv"
 
 proxies=()
 [ "$want_switchyard" -eq 1 ] && proxies+=(switchyard switchyard-log)
@@ -391,10 +605,14 @@ if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
   log "warning: load average $load1 on $(nproc) cores before starting; something else is running and the numbers will be noisy"
 fi
 start_echo
+if [ "$want_tls" -eq 1 ]; then
+  make_tls_material
+  log "TLS cells: ECDSA P-256 self-signed certificate and wrk full-handshake preload in $tls_dir"
+fi
 log "upstream switchyard-echo on 127.0.0.1:$echo_port; temp dir $tmp"
-log "$(nproc) cores; $runs run(s) x ${duration}s per cell and proxy; workers ${workers_list}; proxies ${proxies[*]}"
+log "$(nproc) cores; $runs run(s) x ${duration}s per cell and proxy; workers ${workers_list}; proxies ${proxies[*]}; cells ${cells[*]}"
 
-declare -A port_of pid_of idle_of
+declare -A port_of tls_port_of pid_of idle_of
 for workers in "${worker_counts[@]}"; do
   # All proxies of this worker count run side by side (idle ones cost nothing);
   # runs are interleaved across proxies so that drift hits all of them alike.
@@ -403,23 +621,26 @@ for workers in "${worker_counts[@]}"; do
     if start_proxy "$name" "$workers"; then
       up+=("$name")
       port_of[$name]=$proxy_port
+      tls_port_of[$name]=$tls_port
       pid_of[$name]=$proxy_pid
       mapfile -t tree < <(tree_pids "$proxy_pid")
       rss_kib "${tree[@]}"
       idle_of[$name]=$rss_total
-      log "$name workers=$workers on 127.0.0.1:$proxy_port, idle RSS ${idle_of[$name]} KiB"
+      log "$name workers=$workers on 127.0.0.1:$proxy_port${tls_port:+ (TLS: $tls_port)}, idle RSS ${idle_of[$name]} KiB"
     fi
   done
   [ ${#up[@]} -gt 0 ] || continue
 
   for cell in "${cells[@]}"; do
     conns=$(cell_conns "$cell")
-    path=$(cell_path "$cell")
+    set_cell_args "$cell"
     for name in "${up[@]}"; do # warm-up: upstream connections, caches
-      run_wrk "http://127.0.0.1:${port_of[$name]}$path" "$conns" "$warmup" "$tmp/warmup.txt"
+      cell_runs_proxy "$cell" "$name" || continue
+      run_wrk "$(cell_url "$cell" "$name")" "$conns" "$warmup" "$tmp/warmup.txt" "${cell_args[@]}"
     done
     for ((run = 1; run <= runs; run++)); do
       for name in "${up[@]}"; do
+        cell_runs_proxy "$cell" "$name" || continue
         pid=${pid_of[$name]}
         if ! kill -0 "$pid" 2>/dev/null; then
           log "$name (workers=$workers) has exited; no more runs for it"
@@ -430,11 +651,29 @@ for workers in "${worker_counts[@]}"; do
         start_bg /dev/null sample_rss "$tmp/rss.max" "${tree[@]}"
         sampler=$started_pid
         cpu0=$(cpu_ticks "${tree[@]}")
-        run_wrk "http://127.0.0.1:${port_of[$name]}$path" "$conns" "$duration" "$tmp/wrk.txt"
+        run_wrk "$(cell_url "$cell" "$name")" "$conns" "$duration" "$tmp/wrk.txt" "${cell_args[@]}"
         cpu1=$(cpu_ticks "${tree[@]}")
         stop_pid "$sampler"
         rss_load=$(awk '$1 + 0 > m { m = $1 + 0 } END { print m + 0 }' "$tmp/rss.max")
         read -r rps requests errors p50 p99 <<<"$(parse_wrk "$tmp/wrk.txt")"
+        read -r tls_full tls_resumed <<<"$(parse_tls_stats "$tmp/wrk.txt")"
+        tls_note=""
+        if [[ $cell == tls-* ]]; then
+          if [ "$tls_full" = - ]; then
+            # No counts: the preload did not run (or wrk died); nothing shows
+            # that the handshakes were full ones.
+            log "warning: no handshake counts from the wrk preload; run counted as failed"
+            errors=$((errors + requests))
+          else
+            # A resumed handshake is not what this cell measures; nor is a
+            # request that reused a connection in the handshake cell.
+            errors=$((errors + tls_resumed))
+            if [[ $cell == tls-handshake-* ]] && [ "$tls_full" -lt "$requests" ]; then
+              errors=$((errors + requests - tls_full))
+            fi
+            tls_note=", TLS handshakes full $tls_full resumed $tls_resumed"
+          fi
+        fi
         cpu_per_req=$(awk -v t=$((cpu1 - cpu0)) -v hz="$clk_tck" -v n="$requests" \
           'BEGIN { if (n > 0) printf "%.2f", t * 1000000 / hz / n; else print "nan" }')
         if ! kill -0 "$pid" 2>/dev/null; then
@@ -443,10 +682,10 @@ for workers in "${worker_counts[@]}"; do
           continue
         fi
         cp "$tmp/wrk.txt" "$tmp/$name-w$workers/wrk-$cell-$run.txt"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$name" "$cell" \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$name" "$cell" \
           "$conns" "$run" "$rps" "$requests" "$errors" "$p50" "$p99" "$cpu_per_req" \
-          "${idle_of[$name]}" "$rss_load" >>"$runs_tsv"
-        log "workers=$workers $cell $name run $run/$runs: $rps req/s, p99 ${p99}us, ${cpu_per_req}us CPU/req, errors $errors"
+          "${idle_of[$name]}" "$rss_load" "$tls_full" "$tls_resumed" >>"$runs_tsv"
+        log "workers=$workers $cell $name run $run/$runs: $rps req/s, p99 ${p99}us, ${cpu_per_req}us CPU/req, errors $errors$tls_note"
       done
     done
   done
@@ -489,20 +728,29 @@ echo "Switchyard vs HAProxy vs NGINX: $runs run(s) x ${duration}s per cell, wrk 
 echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores,"
 echo "load average at start $load1, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), switchyard $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [ "$want_tls" -eq 1 ]; then
+  echo "$(openssl version | awk '{print $1, $2}') (wrk, haproxy and nginx: $(haproxy -vv 2>/dev/null | sed -n 's/^Running on OpenSSL version : //p'))."
+  echo "TLS cells: ECDSA P-256 certificate, what wrk and the proxies negotiate (TLS 1.3 with OpenSSL"
+  echo "defaults); tls-handshake: one request per connection, every connection a full handshake, so"
+  echo "req/s there is full handshakes/s (its latency columns leave out the handshake: wrk times from"
+  echo "the request write); CPU us/req there is CPU per handshake + request. wrk's own handshake work"
+  echo "(key exchange, signature check) competes with the proxy for the same cores."
+fi
 for workers in "${worker_counts[@]}"; do
   echo
   echo "== workers = $workers =="
-  printf '%-11s %-15s %27s %9s %9s %10s %10s %10s %7s\n' cell proxy "req/s median (min-max)" "p50 us" "p99 us" \
+  printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' cell proxy "req/s median (min-max)" "p50 us" "p99 us" \
     "CPU us/req" "RSS idle" "RSS load" errors
   for cell in "${cells[@]}"; do
     for name in "${proxies[@]}"; do
+      cell_runs_proxy "$cell" "$name" || continue
       row=$(awk -F'\t' -v w="$workers" -v p="$name" -v c="$cell" '$1 == w && $2 == p && $3 == c' "$out")
       if [ -z "$row" ]; then
-        printf '%-11s %-15s %27s\n' "$cell" "$name" "(not measured)"
+        printf '%-17s %-15s %27s\n' "$cell" "$name" "(not measured)"
         continue
       fi
       IFS=$'\t' read -r _ _ _ _ _ rmed rmin rmax p50 p99 cpu idle load errs <<<"$row"
-      printf '%-11s %-15s %27s %9s %9s %10s %10s %10s %7s\n' "$cell" "$name" \
+      printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' "$cell" "$name" \
         "$rmed ($rmin-$rmax)" "$p50" "$p99" "$cpu" "$(mib "$idle")" "$(mib "$load")" "$errs"
     done
   done
@@ -516,13 +764,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 if [ "$want_switchyard" -eq 1 ] && { [ "$want_haproxy" -eq 1 ] || [ "$want_nginx" -eq 1 ]; }; then
   echo
   echo "== ratios switchyard / peer (req/s: >= 1 is better; p99, CPU/req: <= 1 is better; |1 - x| < 0.15 is noise here) =="
-  printf '%-8s %-11s %-9s %8s %8s %8s\n' workers cell peer "req/s" p99 "CPU/req"
+  printf '%-8s %-17s %-9s %8s %8s %8s\n' workers cell peer "req/s" p99 "CPU/req"
   for workers in "${worker_counts[@]}"; do
     for cell in "${cells[@]}"; do
       for peer in haproxy nginx; do
         [ "$peer" = haproxy ] && [ "$want_haproxy" -eq 0 ] && continue
         [ "$peer" = nginx ] && [ "$want_nginx" -eq 0 ] && continue
-        printf '%-8s %-11s %-9s %8s %8s %8s\n' "$workers" "$cell" "$peer" \
+        printf '%-8s %-17s %-9s %8s %8s %8s\n' "$workers" "$cell" "$peer" \
           "$(ratio "$(value "$workers" switchyard "$cell" 6)" "$(value "$workers" "$peer" "$cell" 6)")" \
           "$(ratio "$(value "$workers" switchyard "$cell" 10)" "$(value "$workers" "$peer" "$cell" 10)")" \
           "$(ratio "$(value "$workers" switchyard "$cell" 11)" "$(value "$workers" "$peer" "$cell" 11)")"
@@ -542,7 +790,8 @@ verdict() { # ratio better(high|low) -> ok | noise | MISS | n/a
 limit() { # value max -> ok | MISS | n/a
   awk -v v="$1" -v m="$2" 'BEGIN { if (v == "" || v == "nan") print "n/a"; else print (v + 0 <= m) ? "ok" : "MISS" }'
 }
-if [ "$want_switchyard" -eq 1 ]; then
+has_cell() { case " ${cells[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+if [ "$want_switchyard" -eq 1 ] && { has_cell small-c50 || has_cell small-c256; }; then
   echo
   echo "== targets for switchyard (ok; noise = within 15 %; MISS) =="
   printf '%-8s %-11s %-16s %-16s %-16s %-14s %-12s
@@ -550,6 +799,7 @@ if [ "$want_switchyard" -eq 1 ]; then
     "p99<=haproxy" "CPU<=25us/req" "idle<=16MiB"
   for workers in "${worker_counts[@]}"; do
     for cell in small-c50 small-c256; do
+      has_cell "$cell" || continue
       sy_rps=$(value "$workers" switchyard "$cell" 6)
       sy_p99=$(value "$workers" switchyard "$cell" 10)
       printf '%-8s %-11s %-16s %-16s %-16s %-14s %-12s\n' "$workers" "$cell" \
@@ -558,6 +808,23 @@ if [ "$want_switchyard" -eq 1 ]; then
         "$(verdict "$(ratio "$sy_p99" "$(value "$workers" haproxy "$cell" 10)")" low)" \
         "$(limit "$(value "$workers" switchyard "$cell" 11)" 25)" \
         "$(limit "$(value "$workers" switchyard "$cell" 12)" 16384)"
+    done
+  done
+fi
+
+# Issue 7: over TLS, Switchyard's keep-alive req/s and full handshakes/s >=
+# HAProxy's at the same worker count (NGINX shown alongside).
+if [ "$want_switchyard" -eq 1 ] && [ "$want_tls" -eq 1 ]; then
+  echo
+  echo "== TLS targets for switchyard (ok; noise = within 15 %; MISS) =="
+  printf '%-8s %-17s %-16s %-16s\n' workers cell "req/s>=haproxy" "req/s>=nginx"
+  for workers in "${worker_counts[@]}"; do
+    for cell in "${tls_cells[@]}"; do
+      has_cell "$cell" || continue
+      sy_rps=$(value "$workers" switchyard "$cell" 6)
+      printf '%-8s %-17s %-16s %-16s\n' "$workers" "$cell" \
+        "$(verdict "$(ratio "$sy_rps" "$(value "$workers" haproxy "$cell" 6)")" high)" \
+        "$(verdict "$(ratio "$sy_rps" "$(value "$workers" nginx "$cell" 6)")" high)"
     done
   done
 fi
