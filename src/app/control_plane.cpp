@@ -399,6 +399,8 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
     json::array warnings;
     if (next->log != settings_->log)
         warnings.push_back("log target changes take effect at the next restart");
+    if (next->admin != settings_->admin)
+        warnings.push_back("admin listener changes take effect at the next restart");
     for (const auto& w : warnings)
         log_->warn("reload: {}", w.as_string().c_str());
     auto reconciled = reconcile(runtime_, *next);

@@ -66,6 +66,8 @@ struct Server::Upgrade {
 };
 
 Server::~Server() {
+    admin_server_.reset();
+    if (admin_fd_ >= 0) ::close(admin_fd_);
     for (const auto& l : listeners_)
         ::close(l.fd);
     for (const auto& s : inherited_.listeners)
@@ -140,6 +142,16 @@ void Server::open_listeners() {
             throw std::runtime_error(error);
         }
         listeners_.push_back({l, fd, std::move(context)});
+    }
+    if (settings_->admin) {
+        ListenerSettings admin;
+        admin.address = settings_->admin->address;
+        if (auto inherited = take_inherited(inherited_.listeners, admin)) {
+            admin_fd_ = *inherited;
+            log_->info("admin listener {}: using the inherited socket", admin.address.to_string());
+        } else {
+            admin_fd_ = open_listen_socket(admin.address, SOMAXCONN);
+        }
     }
     for (const auto& s : inherited_.listeners) {
         log_->warn("an inherited listening socket ({}) matches no listener; closing it",
@@ -534,6 +546,8 @@ void Server::upgrade(const std::string& binary_arg, std::function<void(boost::js
     message.from_pid = static_cast<int>(::getpid());
     for (const auto& l : listeners_)
         message.listeners.push_back({l.fd, l.context->name});
+    if (admin_fd_ >= 0)
+        message.listeners.push_back({admin_fd_, settings_->admin->address.to_string()});
     message.control_fd = control_server_->native_handle();
     message.runtime = runtime_;
     message.watchdog_usec = static_cast<std::uint64_t>(watchdog_period_.count());
@@ -588,6 +602,9 @@ void Server::succeed_upgrade(int pid) {
     o["pid"] = pid;
     o["old_pid"] = static_cast<int>(::getpid());
     up->done(std::move(o));
+    // The successor answers health checks from now on (on the same socket).
+    upgraded_ = true;
+    if (admin_server_) admin_server_->stop_accepting();
     drain();
 }
 
@@ -703,6 +720,19 @@ int Server::run() {
         w->set_peers(peers);
     for (const auto& l : listeners_)
         add_to_workers(l);
+    if (admin_fd_ >= 0) {
+        admin_server_ = std::make_unique<control::AdminServer>(
+            io_, log_,
+            control::AdminServer::Sources{
+                [this](std::function<void(std::string)> reply) {
+                    control_plane_->status(std::move(reply));
+                },
+                // Draining after a hot upgrade is no outage: the successor serves.
+                [this] { return !stopping_ || upgraded_; }});
+        int dup = ::fcntl(admin_fd_, F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
+        admin_server_->adopt(dup);
+    }
     for (auto& w : workers_) {
         w->start([this] {
             asio::post(io_, [this] {
@@ -744,6 +774,7 @@ int Server::run() {
 void Server::finish_exit() {
     watchdog_timer_.cancel();
     ticket_timer_.cancel();
+    if (admin_server_) admin_server_->stop();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     auto check = std::make_shared<std::function<void()>>();
     *check = [this, deadline, check] {

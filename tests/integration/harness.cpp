@@ -537,6 +537,7 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
     t << "\n[[listeners]]\n";
     t << "address = \"127.0.0.1:" << port << "\"\n";
     t << cfg.listener_extra;
+    if (cfg.admin_port != 0) t << "\n[admin]\naddress = \"127.0.0.1:" << cfg.admin_port << "\"\n";
     if (cfg.control_socket) {
         t << "\n[control]\n";
         t << "socket = \"" << (dir / "control.sock").string() << "\"\n";

@@ -300,6 +300,7 @@ struct ProxyConfig {
     std::string level = "warn";
     bool control_socket = true;                  // [control] socket inside the temp dir
     std::string listener_extra;                  // raw TOML lines added to the [[listeners]] entry
+    std::uint16_t admin_port = 0;                // non-zero: [admin] on 127.0.0.1:admin_port
     std::map<std::string, std::string> routing;  // [routing] beyond active, e.g. {"seed", "7"}
     std::string state_file;                      // empty: state.json in the temp dir
     // Prepended to the command line, e.g. {"prlimit", "--nofile=40:40", "--"}

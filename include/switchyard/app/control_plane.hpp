@@ -48,8 +48,10 @@ class ControlPlane final : public control::CommandHandler {
     // Shutting down: commands that change something are refused from now on.
     void set_stopping() { refusal_ = "shutting down"; }
 
-  private:
+    // The `status` reply (also the admin listener's /status).
     void status(control::Reply reply);
+
+  private:
     void upgrade(const control::ControlCommand& command, const control::PeerCredentials& peer,
                  control::Reply reply);
     void mutate(const control::ControlCommand& command, const control::PeerCredentials& peer,

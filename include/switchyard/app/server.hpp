@@ -21,6 +21,7 @@
 #include "switchyard/app/data_plane.hpp"
 #include "switchyard/app/listen_socket.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
+#include "switchyard/control/admin_server.hpp"
 #include "switchyard/control/control_server.hpp"
 #include "switchyard/control/health_monitor.hpp"
 #include "switchyard/core/routing_state.hpp"
@@ -138,9 +139,12 @@ class Server final : public DataPlane {
     std::unique_ptr<control::HealthMonitor> health_;
     std::unique_ptr<ControlPlane> control_plane_;
     std::unique_ptr<control::ControlServer> control_server_;
+    std::unique_ptr<control::AdminServer> admin_server_;
+    int admin_fd_ = -1;  // the admin listener (kept to hand over in an upgrade)
     std::unique_ptr<Upgrade> upgrade_;
     std::chrono::microseconds watchdog_period_{0};
     bool stopping_ = false;  // SIGTERM seen (the shutdown delay may still run)
+    bool upgraded_ = false;  // a successor serves; this process only drains
     bool draining_ = false;  // listeners closed, workers draining
     bool publishing_ = false;
     std::size_t workers_exited_ = 0;

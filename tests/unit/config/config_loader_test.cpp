@@ -214,8 +214,8 @@ TEST(ConfigDesignExample, LoadsWithExactlyTheNotBuiltWarnings) {
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     // Line numbers are one more than in the DESIGN block (the raw string starts with a newline).
     EXPECT_THAT(lines(r),
-                ElementsAre("design.toml:48:2: warning: admin: accepted, but the admin listener is "
-                            "not built yet"));
+                ElementsAre("design.toml:48:2: warning: admin: accepted, but the metrics and "
+                            "dashboard part of the admin listener is not built yet"));
     EXPECT_EQ(r.error_count(), 0u);
     EXPECT_EQ(r.warning_count(), 1u);
 }
@@ -1355,7 +1355,8 @@ servers = [{ address = "h:2" }]
     EXPECT_THAT(
         lines(r),
         ElementsAre(
-            "t.toml:10:2: warning: admin: accepted, but the admin listener is not built yet"));
+            "t.toml:10:2: warning: admin: accepted, but the metrics and dashboard part of the "
+            "admin listener is not built yet"));
     // Accepted means read: the values are in Settings for when the features land.
     EXPECT_EQ(r.settings->server.shutdown_delay, milliseconds(5000));  // built: no warning
     EXPECT_EQ(r.settings->routing.sticky.source, StickySource::none);
