@@ -388,7 +388,7 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
         return;
     }
     std::string listener_error;
-    if (!data_plane_.update_listeners(*next, listener_error)) {
+    if (!data_plane_.prepare_config(*next, listener_error)) {
         o["ok"] = false;
         o["error"] = listener_error + "; the running configuration is kept";
         log_->error("reload refused: {}", listener_error);

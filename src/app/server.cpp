@@ -169,7 +169,7 @@ void Server::add_to_workers(const OpenListener& listener) {
     }
 }
 
-bool Server::update_listeners(const Settings& next, std::string& error) {
+bool Server::prepare_config(const Settings& next, std::string& error) {
     // Open every new socket first: a failure leaves everything as it was.
     // TLS files are loaded first too: a bad certificate, key or CA keeps the
     // running ones (and the whole running configuration).
@@ -306,7 +306,7 @@ void Server::refresh_dns() {
                 if (--*left > 0) return;
                 if (*fresh != resolved_) {
                     resolved_ = std::move(*fresh);
-                    if (health_) health_->configure(*settings_, resolved_);
+                    if (health_) health_->configure(*settings_, resolved_, *upstream_tls_);
                     log_->info("dns answers changed; publishing new upstream addresses");
                     republish();
                 }
@@ -351,18 +351,18 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
     const bool new_config = settings != settings_;
     settings_ = std::move(settings);
     runtime_ = runtime;
-    if (new_config && health_) {
-        // The view this publish applies; no separate republish for it.
-        publishing_ = true;
-        health_->configure(*settings_, resolved_);
-        publishing_ = false;
-    }
     std::shared_ptr<const proxy::UpstreamTlsMap> upstream_tls;  // null: unchanged
     if (new_config && prepared_for_ == settings_.get() && prepared_upstream_tls_) {
         upstream_tls_ = std::move(prepared_upstream_tls_);
         upstream_tls = upstream_tls_;
     }
     prepared_for_ = nullptr;
+    if (new_config && health_) {
+        // The view this publish applies; no separate republish for it.
+        publishing_ = true;
+        health_->configure(*settings_, resolved_, *upstream_tls_);
+        publishing_ = false;
+    }
     routing_ = build_routing();
     auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
     auto done = std::make_shared<std::function<void()>>(std::move(applied));
@@ -697,7 +697,7 @@ int Server::run() {
     // A successor goes on from the old process's view: its gates and
     // ejections hold from the first request, not only after new probes.
     if (!inherited_.health.empty()) health_->seed(std::move(inherited_.health));
-    health_->configure(*settings_, resolved_);
+    health_->configure(*settings_, resolved_, *upstream_tls_);
     // Workers report upstream outcomes for outlier detection (failures, and
     // the first success after one: no traffic to us in the steady state).
     shared_.report_upstream = [this](std::string pool, std::string address, PassiveResult r) {

@@ -48,7 +48,8 @@ void HealthMonitor::stop() {
         }
 }
 
-void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& resolved) {
+void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& resolved,
+                              const http::UpstreamTlsMap& tls) {
     std::map<std::string, Pool, std::less<>> next;
     const auto now = std::chrono::steady_clock::now();
     std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -59,11 +60,7 @@ void HealthMonitor::configure(const Settings& settings, const ResolvedHosts& res
         for (const auto& s : ps.servers)
             pool.addresses.push_back(s.address.to_string());
         pool.health = ps.health;
-        if (ps.health && ps.tls) {
-            // Probes speak TLS as the pool's requests do; the files are
-            // read again here, so a reload picks up a new CA for both.
-            pool.tls = http::build_upstream_tls(*ps.tls, pool.tls_error);
-        }
+        if (auto it = tls.find(ps.name); ps.tls && it != tls.end()) pool.tls = it->second;
         auto old = pools_.find(ps.name);
         const auto seeded = seed_.find(ps.name);
         auto seed_for = [&](const std::string& address) -> const HealthHandover* {
@@ -224,10 +221,6 @@ void HealthMonitor::run_probe(const std::shared_ptr<Checked>& server) {
     }
     http::ProbeRequest req;
     if (auto pool = pools_.find(server->pool); pool != pools_.end()) {
-        if (!pool->second.tls_error.empty()) {
-            after_result({CheckOutcome::other, 0, "tls: " + pool->second.tls_error});
-            return;
-        }
         req.tls = pool->second.tls;
         req.tls_host = server->host;
     }

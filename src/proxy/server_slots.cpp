@@ -22,10 +22,6 @@ bool take_one(std::atomic<std::int64_t>& count, std::uint32_t limit) {
 }  // namespace
 
 bool ServerSlots::try_acquire(Slot& slot, std::uint32_t limit) {
-    if (limit == 0) {
-        slot.active.fetch_add(1, std::memory_order_acq_rel);
-        return true;
-    }
     return take_one(slot.active, limit);
 }
 

@@ -27,10 +27,11 @@ class DataPlane {
     virtual void collect(std::function<void(proxy::WorkerStats)> done) = 0;
     // Cuts what is still on `pool`; `done` gets the number of connections cut.
     virtual void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) = 0;
-    // Reload: opens the listeners `next` adds, closes those it drops and
-    // updates changed ones, touching no connection. If one cannot be opened,
-    // returns false with `error` and nothing changed.
-    virtual bool update_listeners(const Settings& next, std::string& error) = 0;
+    // Reload, before `next` is published: loads its TLS files, opens the
+    // listeners it adds, closes those it drops and updates changed ones,
+    // touching no connection. If a file cannot be loaded or a listener
+    // opened, returns false with `error` and nothing changed.
+    virtual bool prepare_config(const Settings& next, std::string& error) = 0;
     // The current snapshots: routing (as workers see it) and health.
     virtual std::shared_ptr<const RoutingState> routing() const = 0;
     virtual std::shared_ptr<const HealthView> health() const = 0;

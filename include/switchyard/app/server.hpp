@@ -68,7 +68,7 @@ class Server final : public DataPlane {
                  std::function<void()> applied) override;
     void collect(std::function<void(proxy::WorkerStats)> done) override;
     void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) override;
-    bool update_listeners(const Settings& next, std::string& error) override;
+    bool prepare_config(const Settings& next, std::string& error) override;
     void upgrade(const std::string& binary, std::function<void(boost::json::object)> done) override;
     std::shared_ptr<const RoutingState> routing() const override { return routing_; }
     std::shared_ptr<const HealthView> health() const override;
@@ -125,7 +125,7 @@ class Server final : public DataPlane {
     // Session ticket keys shared by every TLS listener and worker.
     std::shared_ptr<http::TicketKeys> ticket_keys_;
     std::shared_ptr<const proxy::UpstreamTlsMap> upstream_tls_;
-    // Built by update_listeners() for the configuration a reload is about to
+    // Built by prepare_config() for the configuration a reload is about to
     // publish, so that a bad CA file refuses the reload before anything changes.
     std::shared_ptr<const proxy::UpstreamTlsMap> prepared_upstream_tls_;
     const Settings* prepared_for_ = nullptr;

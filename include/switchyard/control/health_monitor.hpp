@@ -37,7 +37,9 @@ class HealthMonitor {
 
     // Start and every reload or DNS change: servers that stay keep their
     // state; new ones start unknown (checked pools) and are probed soon.
-    void configure(const Settings& settings, const ResolvedHosts& resolved);
+    // Probes to pools with `tls` use that pool's context in `tls`.
+    void configure(const Settings& settings, const ResolvedHosts& resolved,
+                   const http::UpstreamTlsMap& tls = {});
 
     // Hot upgrade, old side: every server's health and what the deciders
     // remember, for the successor's seed().
@@ -61,7 +63,6 @@ class HealthMonitor {
         std::vector<std::string> addresses;
         std::optional<HealthCheckSettings> health;
         std::shared_ptr<const http::UpstreamTlsContext> tls;  // probes over TLS
-        std::string tls_error;  // the pool's TLS files could not be loaded
         std::unique_ptr<OutlierPolicy> outlier;
         std::map<std::string, std::shared_ptr<Checked>, std::less<>> checked;  // by address
     };

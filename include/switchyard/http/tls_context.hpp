@@ -21,6 +21,8 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -96,6 +98,12 @@ class UpstreamTlsContext {
     std::unique_ptr<boost::asio::ssl::context> context_;
     UpstreamTlsSettings settings_;
 };
+
+// The pools' upstream TLS contexts by pool name (pools without `tls` are
+// absent). Built once per configuration by the server; immutable; shared by
+// the workers and the health probes.
+using UpstreamTlsMap =
+    std::map<std::string, std::shared_ptr<const UpstreamTlsContext>, std::less<>>;
 
 // nullptr with `error` if the CA file cannot be read or holds no certificate.
 std::shared_ptr<const UpstreamTlsContext> build_upstream_tls(const UpstreamTlsSettings& settings,

@@ -27,7 +27,8 @@ class ServerSlots {
     // so the reference stays valid for the life of this object.
     Slot& slot(std::uint64_t server_id);
 
-    // Takes a slot if fewer than `limit` are held; 0 means no limit.
+    // Takes a slot if fewer than `limit` are held (pools without a limit
+    // never come here).
     static bool try_acquire(Slot& slot, std::uint32_t limit);
     static void release(Slot& slot) { slot.active.fetch_sub(1, std::memory_order_acq_rel); }
     // Joins the wait if fewer than `max_pending` requests wait already.

@@ -49,10 +49,7 @@ struct ListenerContext {
     std::shared_ptr<const http::ServerTlsContext> tls_context{};
 };
 
-// The pools' upstream TLS contexts by pool name (pools without `tls` are
-// absent). Immutable; published with each new configuration.
-using UpstreamTlsMap =
-    std::map<std::string, std::shared_ptr<const http::UpstreamTlsContext>, std::less<>>;
+using http::UpstreamTlsMap;
 
 // Things that outlive the workers and are safe to use from any thread.
 struct WorkerShared {
@@ -274,6 +271,7 @@ class Worker {
     class Acceptor;
 
     void run_tick();
+    void wake_slot_waiters(Clock::time_point now);
     void apply_snapshot();
     void update_clock_strings();
     void maybe_finish_shutdown();
@@ -304,7 +302,6 @@ class Worker {
     std::vector<PoolCounters*> pool_index_;  // pool_counters_ by the current snapshot's index
     std::vector<std::shared_ptr<TimedSession>> slot_waiters_;  // oldest first
     bool wake_posted_ = false;
-    void wake_slot_waiters(Clock::time_point now);
     std::unordered_set<std::uint64_t> live_servers_;
     std::unordered_set<std::uint64_t> last_failed_;  // servers whose last report was a failure
     std::atomic<std::int64_t> assigned_{0};
