@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's archive, exactly what building, testing and
 # benchmarking Switchyard needs. Idempotent: installs only what is missing.
+# chromium runs headless in the dashboard's integration test (never with
+# network access beyond 127.0.0.1); without it that test is skipped.
 # haproxy and nginx are benchmark peers only; their system services must never
 # start, so policy-rc.d forbids service starts while they are installed and the
 # services are disabled afterwards.
@@ -16,6 +18,7 @@ packages=(
   clang libclang-rt-14-dev
   curl procps python3
   haproxy nginx wrk
+  chromium
 )
 
 missing=()
