@@ -1,7 +1,8 @@
 #include "switchyard/app/logging.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include "switchyard/app/reopenable_file_sink.hpp"
 
 namespace switchyard::app {
 
@@ -10,7 +11,7 @@ spdlog::sink_ptr make_sink(const std::string& target) {
     if (target == "stderr" || target.empty())
         return std::make_shared<spdlog::sinks::stderr_sink_mt>();
     if (target == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    return std::make_shared<spdlog::sinks::basic_file_sink_mt>(target);
+    return std::make_shared<ReopenableFileSink>(target);
 }
 }  // namespace
 
@@ -28,6 +29,17 @@ std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings) {
     logger->set_level(spdlog::level::from_str(settings.level));
     logger->flush_on(spdlog::level::info);
     return logger;
+}
+
+std::vector<std::string> reopen_log_files(const spdlog::logger& logger) {
+    std::vector<std::string> errors;
+    for (const auto& sink : logger.sinks()) {
+        if (auto file = std::dynamic_pointer_cast<ReopenableFileSink>(sink)) {
+            std::string error;
+            if (!file->reopen(error)) errors.push_back(std::move(error));
+        }
+    }
+    return errors;
 }
 
 }  // namespace switchyard::app

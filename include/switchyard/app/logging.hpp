@@ -5,6 +5,8 @@
 #include <spdlog/logger.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "switchyard/core/settings.hpp"
 
@@ -14,5 +16,10 @@ namespace switchyard::app {
 std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings);
 // The audit log (log.audit_log): every control command with its peer.
 std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings);
+
+// Log rotation (SIGUSR1): opens every file the logger writes to again at its
+// path (stdout and stderr are left alone). Returns one message per file that
+// could not be reopened ("cannot reopen PATH: reason"); that file stays in use.
+std::vector<std::string> reopen_log_files(const spdlog::logger& logger);
 
 }  // namespace switchyard::app

@@ -26,17 +26,32 @@ class AccessLogWriter {
     AccessLogWriter(const AccessLogWriter&) = delete;
     AccessLogWriter& operator=(const AccessLogWriter&) = delete;
 
-    bool enabled() const { return fd_ >= 0; }
+    bool enabled() const { return enabled_; }
     // Takes the batch (leaves `batch` empty but with capacity to reuse).
     void submit(std::string& batch);
     // Writes everything queued so far (used at shutdown and by tests).
     void flush();
+    // Log rotation (SIGUSR1): opens the target path again now (created with
+    // mode 0640 like the first time). Batches submitted before this call are
+    // still written to the old file, later ones to the new one; the writer
+    // thread switches between two batches, so no line is split or lost. If
+    // the open fails, the old file stays in use and `error` is "cannot reopen
+    // access log PATH: reason". stdout, stderr and off: nothing to do.
+    bool reopen(std::string& error);
     std::uint64_t dropped_lines() const { return dropped_lines_.load(std::memory_order_relaxed); }
 
   private:
-    void run();
+    struct PendingReopen {
+        std::uint64_t after_batches;  // applies once this many batches were taken
+        int fd;
+    };
 
-    int fd_ = -1;
+    void run();
+    void apply_reopens();  // writer thread, mu_ held
+
+    std::string path_;  // the target when it is a file
+    bool enabled_ = false;
+    int fd_ = -1;  // after the constructor, only the writer thread uses it
     bool owns_fd_ = false;
     std::size_t max_pending_bytes_;
     std::mutex mu_;
@@ -46,6 +61,9 @@ class AccessLogWriter {
     std::deque<std::string> spare_;  // written batches returned for reuse
     std::size_t pending_bytes_ = 0;
     bool writing_ = false;
+    std::uint64_t submitted_batches_ = 0;
+    std::uint64_t taken_batches_ = 0;
+    std::deque<PendingReopen> reopens_;
     bool stop_ = false;
     std::atomic<std::uint64_t> dropped_lines_{0};
     std::thread thread_;

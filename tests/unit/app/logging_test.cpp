@@ -1,0 +1,70 @@
+#include "switchyard/app/logging.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace switchyard::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+class LogDir {
+  public:
+    LogDir() {
+        std::string tmpl = ::testing::TempDir() + "sy_logging_XXXXXX";
+        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error(std::strerror(errno));
+        path_ = tmpl;
+    }
+    ~LogDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    fs::path operator/(const std::string& name) const { return path_ / name; }
+
+  private:
+    fs::path path_;
+};
+
+TEST(ReopenLogFiles, ReopensFileSinksAndLeavesStandardStreamsAlone) {
+    LogDir dir;
+    LogSettings settings;
+    settings.level = "info";
+    settings.error_log = (dir / "error.log").string();
+    settings.audit_log = "stderr";
+    auto error_log = make_error_logger(settings);
+    auto audit_log = make_audit_logger(settings);
+    error_log->info("first");
+    fs::rename(dir / "error.log", dir / "error.log.1");
+    EXPECT_TRUE(reopen_log_files(*error_log).empty());
+    EXPECT_TRUE(reopen_log_files(*audit_log).empty());  // stderr: nothing to do
+    error_log->info("second");
+    EXPECT_NE(read_file(dir / "error.log.1").find(" info first\n"), std::string::npos);
+    EXPECT_EQ(read_file(dir / "error.log.1").find("second"), std::string::npos);
+    EXPECT_NE(read_file(dir / "error.log").find(" info second\n"), std::string::npos);
+
+    fs::rename(dir / "error.log", dir / "error.log.2");
+    fs::create_directory(dir / "error.log");
+    const auto errors = reopen_log_files(*error_log);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0],
+              "cannot reopen " + (dir / "error.log").string() + ": " + std::strerror(EISDIR));
+    error_log->info("third");
+    EXPECT_NE(read_file(dir / "error.log.2").find(" info third\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchyard::app
