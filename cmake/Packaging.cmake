@@ -19,6 +19,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/systemd/switchyard.service
               ${CMAKE_SOURCE_DIR}/systemd/switchyard.socket
         DESTINATION ${SWITCHYARD_SYSTEMD_UNIT_DIR})
 install(FILES ${CMAKE_SOURCE_DIR}/conf/switchyard.toml DESTINATION /etc/switchyard)
+# The logrotate example (log files in /var/log/switchyard; SIGUSR1 reopens
+# them). Inert while the logs go to stdout/stderr (missingok).
+install(FILES ${CMAKE_SOURCE_DIR}/conf/logrotate DESTINATION /etc/logrotate.d RENAME switchyard)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # --- CPack: one .deb ------------------------------------------------------------
@@ -54,7 +57,8 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")  # switchyard_<version>_<arch>.deb
 # CPack (3.25) marks no conffiles by itself: packaging/debian/conffiles lists
-# /etc/switchyard/switchyard.toml, so an upgrade keeps the operator's edits.
+# /etc/switchyard/switchyard.toml and /etc/logrotate.d/switchyard, so an
+# upgrade keeps the operator's edits.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_SOURCE_DIR}/packaging/debian/conffiles"
     "${CMAKE_SOURCE_DIR}/packaging/debian/postinst"
