@@ -13,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "switchyard/app/handover.hpp"
+#include "switchyard/app/logging.hpp"
 #include "switchyard/core/units.hpp"
 
 #include <atomic>
@@ -438,10 +439,38 @@ void Server::on_signal(int signo) {
                 drain();
             }
         }
+    } else if (signo == SIGUSR1) {
+        reopen_logs();
     }
     signals_.async_wait([this](boost::system::error_code ec, int s) {
         if (!ec) on_signal(s);
     });
+}
+
+// SIGUSR1 (logrotate): every worker first hands its buffered access log
+// lines to the writer, so that requests answered before the signal are
+// logged in the old (renamed) file; then each log file is opened again at
+// its path. A file that cannot be reopened keeps being written to.
+void Server::reopen_logs() {
+    auto reopen = [this] {
+        std::vector<std::string> errors = reopen_log_files(*log_);
+        for (auto& e : reopen_log_files(*audit_))
+            errors.push_back(std::move(e));
+        std::string error;
+        if (!access_log_->reopen(error)) errors.push_back(std::move(error));
+        if (errors.empty()) log_->info("SIGUSR1: reopened log files");
+        for (const auto& e : errors)
+            log_->error("SIGUSR1: {}; still writing to the old file", e);
+    };
+    // Draining workers may have exited: their buffers were flushed then.
+    if (draining_ || workers_.empty()) return reopen();
+    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+    for (auto& w : workers_) {
+        asio::post(w->io(), [this, worker = w.get(), left, reopen] {
+            worker->access_log().flush();
+            if (left->fetch_sub(1) == 1) asio::post(io_, reopen);
+        });
+    }
 }
 
 void Server::drain() {
@@ -665,6 +694,7 @@ int Server::run() {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
     signals_.add(SIGHUP);
+    signals_.add(SIGUSR1);  // reopen the log files (logrotate)
     signals_.async_wait([this](boost::system::error_code ec, int s) {
         if (!ec) on_signal(s);
     });

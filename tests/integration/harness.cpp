@@ -530,10 +530,12 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
     }
     t << "\n[log]\n";
     t << "level = \"" << cfg.level << "\"\n";
-    t << "error_log = \"stderr\"\n";
+    t << "error_log = \""
+      << (cfg.error_log_file ? (dir / "error.log").string() : std::string("stderr")) << "\"\n";
     t << "access_log = \""
       << (cfg.access_log_file ? (dir / "access.log").string() : std::string("off")) << "\"\n";
-    t << "audit_log = \"stderr\"\n";
+    t << "audit_log = \""
+      << (cfg.audit_log_file ? (dir / "audit.log").string() : std::string("stderr")) << "\"\n";
     t << "\n[[listeners]]\n";
     t << "address = \"127.0.0.1:" << port << "\"\n";
     t << cfg.listener_extra;

@@ -297,6 +297,8 @@ struct ProxyConfig {
     std::map<std::string, std::string> timeouts;  // e.g. {"client_idle", "\"300ms\""}
     std::map<std::string, std::string> limits;
     bool access_log_file = false;  // write the access log into the temp dir
+    bool error_log_file = false;   // error.log in the temp dir instead of stderr
+    bool audit_log_file = false;   // audit.log in the temp dir instead of stderr
     std::string level = "warn";
     bool control_socket = true;                  // [control] socket inside the temp dir
     std::string listener_extra;                  // raw TOML lines added to the [[listeners]] entry
@@ -322,6 +324,9 @@ class Switchyard {
     pid_t pid() const { return proc_->pid(); }
     std::filesystem::path config_path() const { return config_path_; }
     std::filesystem::path access_log_path() const { return access_log_; }
+    // Where error_log_file / audit_log_file put the error and audit logs.
+    std::filesystem::path error_log_path() const { return access_log_.parent_path() / "error.log"; }
+    std::filesystem::path audit_log_path() const { return access_log_.parent_path() / "audit.log"; }
     std::string stderr_text() const;
 
     HttpConn connect(Clock::duration timeout = seconds(5)) const {

@@ -97,6 +97,7 @@ class Server final : public DataPlane {
     std::shared_ptr<RoutingState> build_routing();
     void on_health_changed();
     void on_signal(int signo);
+    void reopen_logs();  // SIGUSR1
     // Stops accepting, drains the workers (up to drain_timeout) and ends the
     // process once they are done.
     void drain();
