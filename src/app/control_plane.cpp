@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <cmath>
 #include <map>
 
 #include "switchyard/config/config_loader.hpp"
@@ -31,6 +32,36 @@ std::string error_line(std::string_view message) {
 struct PoolTotals {
     std::int64_t inflight = 0, tunnels = 0, idle = 0;
 };
+
+double round3(double v) {
+    return std::round(v * 1000) / 1000;
+}
+
+// One window of a pool: rates per second, the 5xx share and quantiles in
+// milliseconds (null without requests).
+json::object window_json(const WindowSnapshot& w) {
+    json::object o;
+    o["requests"] = w.requests();
+    o["requests_per_second"] = round3(w.requests_per_second());
+    o["errors_per_second"] = round3(w.errors_per_second());
+    o["error_ratio"] = std::round(w.error_ratio() * 1e6) / 1e6;
+    const auto ms = [&](double q) -> json::value {
+        if (w.requests() == 0) return nullptr;
+        return round3(static_cast<double>(w.latency.quantile(q)) / 1000.0);
+    };
+    o["p50_ms"] = ms(0.5);
+    o["p90_ms"] = ms(0.9);
+    o["p99_ms"] = ms(0.99);
+    o["span_s"] = round3(std::chrono::duration<double>(w.span).count());
+    return o;
+}
+
+json::object rates_json(const PoolStats& p) {
+    json::object o;
+    o["10s"] = window_json(p.last_10s);
+    o["60s"] = window_json(p.last_60s);
+    return o;
+}
 
 std::string describe(const RuntimeState& s) {
     std::string out = "active=" + s.active;
@@ -124,27 +155,7 @@ void ControlPlane::upgrade(const ControlCommand& command, const control::PeerCre
 }
 
 void ControlPlane::status(control::Reply reply) {
-    data_plane_.collect([this, reply = std::move(reply)](proxy::WorkerStats stats) {
-        // Sum per (pool, address): a server whose DNS answer changed has
-        // several identities.
-        std::map<std::pair<std::string, std::string>, proxy::ServerStats> by_server;
-        for (const auto& s : stats.servers) {
-            auto& t = by_server[{s.pool, s.address}];
-            t.inflight += s.inflight;
-            t.tunnels += s.tunnels;
-            t.idle_connections += s.idle_connections;
-            t.attempts += s.attempts;
-            t.failures += s.failures;
-            t.limited += s.limited;
-        }
-        std::map<std::string, proxy::PoolStats> by_pool;
-        for (const auto& p : stats.pools) {
-            auto& t = by_pool[p.pool];
-            t.retries += p.retries;
-            t.budget_exhausted += p.budget_exhausted;
-            t.canary_failovers += p.canary_failovers;
-            t.fallbacks += p.fallbacks;
-        }
+    data_plane_.collect(true, [this, reply = std::move(reply)](TrafficTotals stats) {
         const auto health = data_plane_.health();
         json::array pools;
         for (const auto& p : settings_->pools) {
@@ -164,9 +175,7 @@ void ControlPlane::status(control::Reply reply) {
                 if (admin_pool != runtime_.servers.end())
                     if (auto it = admin_pool->second.find(address); it != admin_pool->second.end())
                         admin = it->second;
-                proxy::ServerStats counts;
-                if (auto it = by_server.find({p.name, address}); it != by_server.end())
-                    counts = it->second;
+                const ServerStats& counts = stats.server(p.name, address);
                 json::object so;
                 so["address"] = address;
                 so["admin"] = control::admin_state_name(admin.state);
@@ -177,6 +186,7 @@ void ControlPlane::status(control::Reply reply) {
                 so["requests"] = counts.attempts;
                 so["failures"] = counts.failures;
                 so["limit_reached"] = counts.limited;
+                so["responses_5xx"] = counts.responses[4];
                 if (const ServerHealth* h = health->find(p.name, address)) {
                     so["health"] = to_string(h->state);
                     if (h->last_check.outcome != CheckOutcome::none)
@@ -192,12 +202,12 @@ void ControlPlane::status(control::Reply reply) {
             po["inflight"] = totals.inflight;
             po["tunnels"] = totals.tunnels;
             po["idle_connections"] = totals.idle;
-            proxy::PoolStats counters;
-            if (auto it = by_pool.find(p.name); it != by_pool.end()) counters = it->second;
+            const PoolStats& counters = stats.pool(p.name);
             po["retries"] = counters.retries;
             po["retry_budget_exhausted"] = counters.budget_exhausted;
             po["canary_failovers"] = counters.canary_failovers;
             po["fallbacks"] = counters.fallbacks;
+            if (settings_->server.metrics) po["rates"] = rates_json(counters);
             po["servers"] = std::move(servers);
             pools.push_back(std::move(po));
         }
@@ -302,10 +312,10 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
     auto w = std::make_shared<Wait>(this, pool, std::move(reply), timeout);
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [w, poll] {
-        w->self->data_plane_.collect([w, poll](proxy::WorkerStats stats) {
+        w->self->data_plane_.collect(false, [w, poll](TrafficTotals stats) {
             PoolTotals t;
-            for (const auto& s : stats.servers) {
-                if (s.pool != w->pool) continue;
+            for (const auto& [key, s] : stats.servers) {
+                if (key.first != w->pool) continue;
                 t.inflight += s.inflight;
                 t.tunnels += s.tunnels;
                 t.idle += s.idle_connections;
@@ -348,6 +358,16 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
         done(std::move(o));
         return;
     }
+    // Every outcome from here on counts (switchyard_reloads_total).
+    done = [this, done = std::move(done)](json::object o) {
+        const bool ok = o["ok"].as_bool();
+        ++(ok ? reload_stats_.succeeded : reload_stats_.failed);
+        reload_stats_.last_ok = ok;
+        reload_stats_.last_time_seconds =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        done(std::move(o));
+    };
     notifier_.reloading();
     // Whatever the outcome, the service is ready again afterwards.
     done = [this, done = std::move(done)](json::object result) {

@@ -374,24 +374,37 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
     }
 }
 
-void Server::collect(std::function<void(proxy::WorkerStats)> done) {
+void Server::collect(bool traffic, std::function<void(TrafficTotals)> done) {
     struct Gather {
         std::mutex mu;
-        proxy::WorkerStats all;
+        TrafficTotals all;
         std::size_t left;
-        std::function<void(proxy::WorkerStats)> done;
+        std::function<void(TrafficTotals)> done;
     };
     auto g = std::make_shared<Gather>();
     g->left = workers_.size();
     g->done = std::move(done);
     for (auto& w : workers_) {
-        w->collect([this, g](proxy::WorkerStats stats) {
+        w->collect(traffic, [this, g](WorkerStats stats) {
             std::lock_guard lock(g->mu);  // once per worker per status, not per request
-            g->all.servers.insert(g->all.servers.end(), stats.servers.begin(), stats.servers.end());
-            g->all.pools.insert(g->all.pools.end(), stats.pools.begin(), stats.pools.end());
+            g->all.add(stats);
             if (--g->left == 0) asio::post(io_, [g] { g->done(std::move(g->all)); });
         });
     }
+}
+
+void Server::metrics(std::function<void(std::string)> reply) {
+    collect(true, [this, reply = std::move(reply)](TrafficTotals traffic) {
+        control::MetricsInput in{*control_plane_->settings(), control_plane_->runtime(),
+                                 *health(), traffic};
+        in.process = control::read_process_stats();
+        in.reload = control_plane_->reload_stats();
+        in.version = SWITCHYARD_VERSION;
+        in.workers = static_cast<std::uint32_t>(workers_.size());
+        in.client_connections = shared_.open_connections.load(std::memory_order_relaxed);
+        in.access_log_dropped = access_log_->dropped_lines();
+        reply(control::render_metrics(in));
+    });
 }
 
 void Server::cut_pool(const std::string& pool, std::function<void(std::size_t)> done) {
@@ -502,7 +515,7 @@ void Server::schedule_watchdog() {
     watchdog_timer_.expires_after(watchdog_period_ / 2);
     watchdog_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
-        collect([this](proxy::WorkerStats) {
+        collect(false, [this](TrafficTotals) {
             notifier_.watchdog();
             schedule_watchdog();
         });
@@ -758,7 +771,8 @@ int Server::run() {
                     control_plane_->status(std::move(reply));
                 },
                 // Draining after a hot upgrade is no outage: the successor serves.
-                [this] { return !stopping_ || upgraded_; }});
+                [this] { return !stopping_ || upgraded_; },
+                [this](std::function<void(std::string)> reply) { metrics(std::move(reply)); }});
         int dup = ::fcntl(admin_fd_, F_DUPFD_CLOEXEC, 0);
         if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
         admin_server_->adopt(dup);

@@ -72,7 +72,7 @@ void read_token(const TableReader& r, std::string_view key, std::string& out,
 void read_server_process(Sink& sink, const toml::table& t, ServerProcessSettings& out) {
     TableReader r(sink, t, "server",
                   {"workers", "drain_timeout", "state_file", "max_connections", "shutdown_delay",
-                   "retry_buffer", "via_name", "upgrade_timeout"});
+                   "retry_buffer", "via_name", "upgrade_timeout", "metrics"});
     r.get_integer("workers", out.workers, 0, 1024);
     r.get_duration("drain_timeout", out.drain_timeout);
     r.get_string("state_file", out.state_file);
@@ -81,6 +81,7 @@ void read_server_process(Sink& sink, const toml::table& t, ServerProcessSettings
     r.get_duration("upgrade_timeout", out.upgrade_timeout, kMs);
     r.get_size("retry_buffer", out.retry_buffer, 0, kGiB);
     read_token(r, "via_name", out.via_name, "Via pseudonym");
+    r.get_bool("metrics", out.metrics);
 }
 
 void read_timeouts(Sink& sink, const toml::table& t, TimeoutSettings& out) {
@@ -106,7 +107,8 @@ void read_limits(Sink& sink, const toml::table& t, LimitSettings& out) {
 }
 
 void read_log(Sink& sink, const toml::table& t, LogSettings& out) {
-    TableReader r(sink, t, "log", {"level", "error_log", "access_log", "audit_log"});
+    TableReader r(sink, t, "log",
+                  {"level", "error_log", "access_log", "audit_log", "access_log_sample"});
     std::string_view level = out.level;
     r.get_enum<std::string_view>("level", level,
                                  {{"trace", "trace"},
@@ -120,6 +122,15 @@ void read_log(Sink& sink, const toml::table& t, LogSettings& out) {
     r.get_string("error_log", out.error_log);
     r.get_string("access_log", out.access_log);
     r.get_string("audit_log", out.audit_log);
+    if (const auto* node = r.find("access_log_sample")) {
+        if (auto v = detail::read_number(sink, *node, "log.access_log_sample", 0, 1)) {
+            if (*v <= 0)
+                sink.error(node->source(), "log.access_log_sample",
+                           "must be above 0 (use access_log = \"off\" to log nothing)");
+            else
+                out.access_log_sample = *v;
+        }
+    }
 }
 
 void read_tls_certificate(Sink& sink, const toml::table& t, const std::string& path,
@@ -271,8 +282,17 @@ void read_control(Sink& sink, const toml::table& t, ControlSettings& out) {
 void read_admin(Sink& sink, const toml::table& t, AdminSettings& out) {
     TableReader r(sink, t, "admin", {"address"});
     if (const auto* node = r.require("address"))
-        if (auto ep = detail::read_endpoint(sink, *node, "admin.address"))
+        if (auto ep = detail::read_endpoint(sink, *node, "admin.address")) {
+            // Read only, but it tells whoever reaches it about every pool
+            // and server: like Envoy's admin port, keep it on loopback.
+            const std::string& h = ep->host;
+            if (h != "localhost" && h != "::1" && h.rfind("127.", 0) != 0)
+                sink.warning(node->source(), "admin.address",
+                             "the admin listener on " + quote(h) +
+                                 " is reachable from other hosts; it has no authentication "
+                                 "(keep it on 127.0.0.1 or a management network)");
             out.address = std::move(*ep);
+        }
 }
 
 std::optional<std::pair<std::uint16_t, std::uint16_t>> parse_status_range(std::string_view s) {

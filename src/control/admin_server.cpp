@@ -79,6 +79,13 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
             return respond(serving ? http::status::ok : http::status::service_unavailable,
                            "text/plain", serving ? "ok\n" : "draining\n");
         }
+        if (path == "/metrics" && state_->sources.metrics) {
+            state_->sources.metrics([self = shared_from_this()](std::string text) {
+                self->respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                              std::move(text));
+            });
+            return;
+        }
         if (path == "/status" && state_->sources.status) {
             state_->sources.status([self = shared_from_this()](std::string json) {
                 self->respond(http::status::ok, "application/json", std::move(json) + "\n");

@@ -35,6 +35,20 @@ void append_number(std::string& out, std::uint64_t v) {
     out.append(buf, r.ptr);
 }
 
+std::int64_t micros_between(Clock::time_point from, Clock::time_point to) {
+    return std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
+}
+
+// `key` then micros as milliseconds with three decimals.
+void append_millis(std::string& out, std::string_view key, std::int64_t micros) {
+    out.append(key);
+    append_number(out, static_cast<std::uint64_t>(micros / 1000));
+    char frac[4] = {'.', static_cast<char>('0' + micros % 1000 / 100),
+                    static_cast<char>('0' + micros % 100 / 10), static_cast<char>('0' + micros % 10)};
+    out.append(frac, 4);
+}
+
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, tcp::socket socket,
@@ -77,6 +91,7 @@ ClientSession::~ClientSession() {
 }
 
 void ClientSession::start() {
+    ++worker_.counters().accepted;
     if (listener_->proxy_protocol)
         read_proxy_header();
     else
@@ -103,6 +118,7 @@ void ClientSession::start_tls() {
         if (self->closing_) return;
         self->client_deadline_.clear();
         if (ec) {
+            ++self->worker_.counters().tls_handshake_failures;
             self->worker_.log().debug("{}: TLS handshake failed: {}", self->client_addr_,
                                       self->client_timed_out_ ? "timed out" : ec.message());
             self->close_now();
@@ -270,6 +286,8 @@ void ClientSession::on_request_head() {
     upstream_failure_handled_ = false;
     server_ = nullptr;
     pool_index_ = server_index_ = -1;
+    bucket_ = -1;
+    connect_us_ = response_us_ = -1;
     tried_.clear();
     retries_ = resends_ = 0;
     stale_retried_ = false;
@@ -338,6 +356,7 @@ void ClientSession::on_request_head() {
 
     routing_ = worker_.routing();
     Decision d = decide(head, facts.host);
+    bucket_ = static_cast<std::int32_t>(d.bucket);
     if (d.pool >= 0) {
         pool_index_ = d.pool;
         worker_.pool_counters(*routing_, d.pool).budget.record_request(started_);
@@ -505,7 +524,9 @@ void ClientSession::acquire_upstream() {
 
 void ClientSession::connect_upstream() {
     up_reused_ = false;
-    up_ = std::make_unique<UpstreamConnection>(client_.get_executor());
+    up_ = std::make_unique<UpstreamConnection>(client_.get_executor(),
+                                               worker_.counters().upstream_open);
+    ++worker_.counters().upstream_opened;
     up_->server_id = server_->id;
     endpoints_.clear();
     for (const auto& ip : server_->resolved) {
@@ -514,7 +535,8 @@ void ClientSession::connect_upstream() {
         if (!ec) endpoints_.emplace_back(addr, server_->endpoint.port);
     }
     upstream_timed_out_ = false;
-    upstream_deadline_.arm(Clock::now(), settings_->timeouts.upstream_connect,
+    connect_started_ = Clock::now();
+    upstream_deadline_.arm(connect_started_, settings_->timeouts.upstream_connect,
                            ErrorKind::connect_timeout);
     asio::async_connect(
         up_->stream.socket(), endpoints_,
@@ -601,7 +623,16 @@ void ClientSession::start_exchange() {
     }
     to_buffers(upload_pieces_, upload_buffers_);
     upload_writing_ = true;
-    upstream_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    exchange_started_ = Clock::now();
+    response_head_seen_ = false;
+    if (!up_reused_) {
+        // A new connection (TCP and TLS) is ready: its set-up time.
+        connect_us_ = micros_between(connect_started_, exchange_started_);
+        if (settings_->server.metrics)
+            worker_.pool_counters(*routing_, pool_index_)
+                .upstream_connect.record(static_cast<std::uint64_t>(connect_us_));
+    }
+    upstream_deadline_.arm(exchange_started_, settings_->timeouts.send, ErrorKind::send_timeout);
     asio::async_write(up_->stream, upload_buffers_,
                       [self = shared_from_this(), ex = exchange_](error_code ec, std::size_t n) {
                           self->on_upload_written(ex, ec, n);
@@ -867,6 +898,15 @@ bool ClientSession::try_parse_response_head() {
 
 void ClientSession::on_response_head() {
     upstream_deadline_.clear();
+    if (!response_head_seen_) {
+        // The upstream's first response head (an interim one included):
+        // its time to answer.
+        response_head_seen_ = true;
+        response_us_ = micros_between(exchange_started_, Clock::now());
+        if (settings_->server.metrics)
+            worker_.pool_counters(*routing_, pool_index_)
+                .upstream_response.record(static_cast<std::uint64_t>(response_us_));
+    }
     const auto& head = *resp_parser_;
     http::ResponseFacts facts;
     if (http::inspect_response(head, request_was_head_, facts) != 0) {
@@ -1211,7 +1251,13 @@ void ClientSession::report_attempt(ErrorKind error, unsigned status) {
         default:
             return;  // the client's doing or ours: nothing about the server
     }
-    if (error != ErrorKind::none) ++worker_.load_for(*server_, pool().name).failures;
+    ServerLoad& load = worker_.load_for(*server_, pool().name);
+    if (error != ErrorKind::none) {
+        ++load.failures;
+        ++load.errors[static_cast<std::size_t>(error)];
+    } else if (status >= 100 && status < 600) {
+        ++load.responses[status / 100 - 1];
+    }
     worker_.report_outcome(*server_, pool().name, r);
 }
 
@@ -1219,9 +1265,15 @@ void ClientSession::write_access_log() {
     if (!in_request_) return;
     in_request_ = false;
     report_attempt(error_, status_);
+    const auto now = Clock::now();
+    worker_.record_request(routing_.get(), pool_index_, status_, now - started_, now, in_tunnel_);
     auto& log = worker_.access_log();
     if (!log.enabled()) return;
-    const auto now = Clock::now();
+    // Sampling keeps every failure: those are the lines someone looks for.
+    const double sample = settings_->log.access_log_sample;
+    if (sample < 1.0 && status_ < 500 && error_ == ErrorKind::none &&
+        static_cast<double>(worker_.random().next() >> 11) * 0x1.0p-53 >= sample)
+        return;
     const double ms = std::chrono::duration<double, std::milli>(now - started_).count();
     std::string& out = log.line_buffer();
     out.append("{\"time\":\"");
@@ -1265,6 +1317,12 @@ void ClientSession::write_access_log() {
         out.append(",\"retries\":");
         append_number(out, resends_);
     }
+    if (bucket_ >= 0) {
+        out.append(",\"bucket\":");
+        append_number(out, static_cast<unsigned>(bucket_));
+    }
+    if (connect_us_ >= 0) append_millis(out, ",\"upstream_connect_ms\":", connect_us_);
+    if (response_us_ >= 0) append_millis(out, ",\"upstream_response_ms\":", response_us_);
     out.append("}\n");
     log.line_done();
 }

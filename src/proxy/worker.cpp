@@ -258,7 +258,8 @@ PoolCounters& Worker::pool_counters(const RoutingState& state, int pool) {
     const auto index = static_cast<std::size_t>(pool);
     if (&state == routing_.get() && index < pool_index_.size()) return *pool_index_[index];
     const PoolState& p = state.pools[index];
-    auto [it, inserted] = pool_counters_.try_emplace(p.name, p.retry_budget_percent);
+    auto [it, inserted] =
+        pool_counters_.try_emplace(p.name, p.retry_budget_percent, started_at_);
     if (!inserted && it->second.budget_percent != p.retry_budget_percent)
         it->second.budget = RetryBudget(p.retry_budget_percent);  // a reload changed it
     it->second.budget_percent = p.retry_budget_percent;
@@ -316,17 +317,73 @@ void Worker::wake_slot_waiters(Clock::time_point now) {
         if (!w->retry_slot(now)) slot_waiters_.push_back(std::move(w));
 }
 
-void Worker::collect(std::function<void(WorkerStats)> done) {
-    asio::post(io_, [this, done = std::move(done)] {
+void Worker::record_request(const RoutingState* state, int pool, unsigned status,
+                            Clock::duration duration, Clock::time_point now, bool tunnel) {
+    if (!settings_->server.metrics) return;
+    const std::size_t code = status < kStatusCodes ? status : 0;
+    if (state == nullptr || pool < 0) {
+        ++counters_.unrouted[code];
+        return;
+    }
+    PoolCounters& c = pool_counters(*state, pool);
+    ++c.responses[code];
+    if (tunnel) return;  // its duration is the tunnel's life, not a latency
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(duration);
+    const auto us = micros.count() < 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(micros.count());
+    const auto outcome = status >= 500 ? RequestOutcome::error : RequestOutcome::ok;
+    c.duration.record(us);
+    c.last_10s.record(now, us, outcome);
+    c.last_60s.record(now, us, outcome);
+}
+
+namespace {
+template <typename Counts, typename Map>
+void copy_nonzero(const Counts& counts, Map& out) {
+    for (std::size_t i = 0; i < counts.size(); ++i)
+        if (counts[i] != 0) out[static_cast<unsigned>(i)] += counts[i];
+}
+}  // namespace
+
+void Worker::collect(bool traffic, std::function<void(WorkerStats)> done) {
+    asio::post(io_, [this, traffic, done = std::move(done)] {
         WorkerStats stats;
         for (const auto& [id, load] : loads_) {
-            auto idle = static_cast<std::int64_t>(upstreams_.idle_count(id));
-            stats.servers.push_back({load.pool, load.address, load.inflight, load.tunnels, idle,
-                                     load.attempts, load.failures, load.limited});
+            ServerStats& s = stats.servers.emplace_back();
+            s.pool = load.pool;
+            s.address = load.address;
+            s.inflight = load.inflight;
+            s.tunnels = load.tunnels;
+            s.idle_connections = static_cast<std::int64_t>(upstreams_.idle_count(id));
+            s.attempts = load.attempts;
+            s.failures = load.failures;
+            s.limited = load.limited;
+            s.responses = load.responses;
+            for (std::size_t k = 0; k < load.errors.size(); ++k)
+                if (load.errors[k] != 0)
+                    s.errors[std::string(to_string(static_cast<ErrorKind>(k)))] = load.errors[k];
         }
-        for (const auto& [name, c] : pool_counters_)
-            stats.pools.push_back(
-                {name, c.retries, c.budget_exhausted, c.canary_failovers, c.fallbacks});
+        const auto now = Clock::now();
+        for (const auto& [name, c] : pool_counters_) {
+            PoolStats& p = stats.pools.emplace_back();
+            p.pool = name;
+            p.retries = c.retries;
+            p.budget_exhausted = c.budget_exhausted;
+            p.canary_failovers = c.canary_failovers;
+            p.fallbacks = c.fallbacks;
+            if (!traffic) continue;
+            copy_nonzero(c.responses, p.responses);
+            p.duration = c.duration;
+            p.upstream_connect = c.upstream_connect;
+            p.upstream_response = c.upstream_response;
+            p.last_10s = c.last_10s.snapshot(now, std::chrono::seconds(10));
+            p.last_60s = c.last_60s.snapshot(now, std::chrono::seconds(60));
+        }
+        ConnectionStats& k = stats.connections;
+        k.accepted = counters_.accepted;
+        k.tls_handshake_failures = counters_.tls_handshake_failures;
+        k.upstream_open = counters_.upstream_open;
+        k.upstream_opened = counters_.upstream_opened;
+        copy_nonzero(counters_.unrouted, k.unrouted);
         done(std::move(stats));
     });
 }

@@ -536,6 +536,8 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
       << (cfg.access_log_file ? (dir / "access.log").string() : std::string("off")) << "\"\n";
     t << "audit_log = \""
       << (cfg.audit_log_file ? (dir / "audit.log").string() : std::string("stderr")) << "\"\n";
+    for (const auto& [k, v] : cfg.log)
+        t << k << " = " << v << "\n";
     t << "\n[[listeners]]\n";
     t << "address = \"127.0.0.1:" << port << "\"\n";
     t << cfg.listener_extra;

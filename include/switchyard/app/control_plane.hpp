@@ -20,6 +20,7 @@
 #include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/control/command.hpp"
 #include "switchyard/control/control_server.hpp"
+#include "switchyard/control/metrics_report.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
 
@@ -50,6 +51,7 @@ class ControlPlane final : public control::CommandHandler {
 
     // The `status` reply (also the admin listener's /status).
     void status(control::Reply reply);
+    const control::ReloadStats& reload_stats() const { return reload_stats_; }
 
   private:
     void upgrade(const control::ControlCommand& command, const control::PeerCredentials& peer,
@@ -72,6 +74,7 @@ class ControlPlane final : public control::CommandHandler {
     // Why commands that change something are refused ("upgrade in
     // progress", "shutting down"); empty when they are not.
     std::string refusal_;
+    control::ReloadStats reload_stats_;
 };
 
 }  // namespace switchyard::app

@@ -12,6 +12,7 @@
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
+#include "switchyard/core/traffic_stats.hpp"
 #include "switchyard/proxy/worker.hpp"
 
 namespace switchyard::app {
@@ -23,8 +24,10 @@ class DataPlane {
     // runs once every worker has it: requests that start after that see it.
     virtual void publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
                          std::function<void()> applied) = 0;
-    // Per-server counts of all workers.
-    virtual void collect(std::function<void(proxy::WorkerStats)> done) = 0;
+    // The counts of all workers, summed; with `traffic`, the pools'
+    // latency histograms and windows too (status, /metrics), else only what
+    // wait-drained polls for.
+    virtual void collect(bool traffic, std::function<void(TrafficTotals)> done) = 0;
     // Cuts what is still on `pool`; `done` gets the number of connections cut.
     virtual void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) = 0;
     // Reload, before `next` is published: loads its TLS files, opens the

@@ -66,7 +66,9 @@ class Server final : public DataPlane {
     // DataPlane (control thread)
     void publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
                  std::function<void()> applied) override;
-    void collect(std::function<void(proxy::WorkerStats)> done) override;
+    void collect(bool traffic, std::function<void(TrafficTotals)> done) override;
+    // The admin listener's /metrics page.
+    void metrics(std::function<void(std::string)> reply);
     void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) override;
     bool prepare_config(const Settings& next, std::string& error) override;
     void upgrade(const std::string& binary, std::function<void(boost::json::object)> done) override;

@@ -8,7 +8,8 @@
 //   GET /healthz   200 "ok" while serving, 503 "draining" once a shutdown
 //                  began (during server.shutdown_delay too), so an outer load
 //                  balancer stops sending before the drain
-//   GET /status    the control `status` JSON
+//   GET /status    the control `status` JSON with live rates per pool
+//   GET /metrics   Prometheus text format 0.0.4
 //   anything else  404; methods other than GET and HEAD: 405
 //
 // Nothing on this listener changes state: mutating commands exist only on
@@ -34,6 +35,8 @@ class AdminServer {
         std::function<void(std::function<void(std::string)>)> status;
         // False once the process is shutting down.
         std::function<bool()> serving;
+        // Gets the Prometheus page (asynchronously, like status); empty: 404.
+        std::function<void(std::function<void(std::string)>)> metrics;
     };
 
     AdminServer(boost::asio::io_context& io, std::shared_ptr<spdlog::logger> log, Sources sources);

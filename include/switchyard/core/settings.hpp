@@ -127,6 +127,9 @@ struct ServerProcessSettings {
     // Our pseudonym in Via (RFC 9110 §7.6.3); a request that already carries
     // it has looped (508). Give each tier of a multi-tier setup its own.
     std::string via_name = "switchyard";
+    // Per-request traffic metrics (status counts, latency histograms, the
+    // rates of status). Off only to measure what they cost.
+    bool metrics = true;
     bool operator==(const ServerProcessSettings&) const = default;
 };
 
@@ -154,6 +157,9 @@ struct LogSettings {
     std::string error_log = "stderr";
     std::string access_log = "stdout";  // a path, "stdout", "stderr" or "off"
     std::string audit_log = "stderr";
+    // The share of requests logged (0 < x <= 1); a request that ended in a
+    // 5xx or an error is always logged.
+    double access_log_sample = 1.0;
     bool operator==(const LogSettings&) const = default;
 };
 

@@ -201,8 +201,14 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::string log_method_;
     std::string log_target_;
 
-    // Access log
+    // Access log and metrics
     Clock::time_point started_{};
+    Clock::time_point connect_started_{};   // the current upstream connection's
+    Clock::time_point exchange_started_{};  // the request's write upstream began
+    bool response_head_seen_ = false;       // this exchange's first response head arrived
+    std::int32_t bucket_ = -1;              // the user's bucket; -1: no routing decision
+    std::int64_t connect_us_ = -1;          // set-up of a new upstream connection; -1: reused
+    std::int64_t response_us_ = -1;         // request written → first response head
     unsigned status_ = 0;
     ErrorKind error_ = ErrorKind::none;
     std::uint64_t bytes_in_ = 0;

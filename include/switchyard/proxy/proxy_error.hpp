@@ -24,6 +24,7 @@ enum class ErrorKind {
     send_timeout,      // a peer that does not read
     drain_cut,         // still on a pool when its drain time ran out
 };
+inline constexpr std::size_t kErrorKindCount = static_cast<std::size_t>(ErrorKind::drain_cut) + 1;
 
 enum class ErrorSide { client, upstream, internal };
 

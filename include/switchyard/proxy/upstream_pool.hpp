@@ -24,7 +24,15 @@ namespace switchyard::proxy {
 using Clock = std::chrono::steady_clock;
 
 struct UpstreamConnection {
-    explicit UpstreamConnection(const http::Stream::executor_type& ex) : stream(ex) {}
+    // `open` counts the connections alive (the worker's gauge, which
+    // outlives them).
+    UpstreamConnection(const http::Stream::executor_type& ex, std::int64_t& open)
+        : stream(ex), open_(&open) {
+        ++*open_;
+    }
+    ~UpstreamConnection() { --*open_; }
+    UpstreamConnection(const UpstreamConnection&) = delete;
+    UpstreamConnection& operator=(const UpstreamConnection&) = delete;
     http::Stream stream;  // TLS on it for pools with `tls`
     // Kept with the connection: its SSL uses the context's settings.
     std::shared_ptr<const http::UpstreamTlsContext> tls;
@@ -32,6 +40,9 @@ struct UpstreamConnection {
     std::uint64_t server_id = 0;
     Clock::time_point idle_since{};
     std::uint64_t requests = 0;  // requests sent on this connection
+
+  private:
+    std::int64_t* open_;
 };
 
 class UpstreamPool {

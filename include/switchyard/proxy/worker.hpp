@@ -26,13 +26,17 @@
 #include <unordered_set>
 #include <vector>
 
+#include "switchyard/core/latency_buckets.hpp"
+#include "switchyard/core/latency_histogram.hpp"
 #include "switchyard/core/outlier_policy.hpp"
 #include "switchyard/core/retry_budget.hpp"
 #include "switchyard/core/router.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
+#include "switchyard/core/traffic_stats.hpp"
 #include "switchyard/http/tls_context.hpp"
 #include "switchyard/proxy/access_log.hpp"
+#include "switchyard/proxy/proxy_error.hpp"
 #include "switchyard/proxy/server_slots.hpp"
 #include "switchyard/proxy/upstream_pool.hpp"
 
@@ -80,17 +84,42 @@ struct ServerLoad {
     std::uint64_t attempts = 0;  // requests sent to it, retries included
     std::uint64_t failures = 0;  // connect failures, resets, timeouts, bad responses
     std::uint64_t limited = 0;   // requests refused or queued at max_connections_per_server
+    std::array<std::uint64_t, 5> responses{};  // by class, 1xx .. 5xx
+    std::array<std::uint64_t, kErrorKindCount> errors{};  // failed attempts by kind
 };
 
-// Per pool, on one worker: the retry budget and what routing did.
+// Status codes have three digits: counters indexed by code, no lookup.
+inline constexpr std::size_t kStatusCodes = 1000;
+using StatusCounts = std::array<std::uint64_t, kStatusCodes>;
+
+// Per pool, on one worker: the retry budget, what routing did, and the
+// pool's traffic (statuses, latency), all owned by the worker.
 struct PoolCounters {
-    explicit PoolCounters(std::uint32_t percent) : budget(percent) {}
+    PoolCounters(std::uint32_t percent, Clock::time_point start)
+        : budget(percent), last_10s(std::chrono::seconds(1), 10, start),
+          last_60s(std::chrono::seconds(10), 6, start) {}
     RetryBudget budget;
     std::uint32_t budget_percent = 20;
     std::uint64_t retries = 0;           // attempts on another server
     std::uint64_t budget_exhausted = 0;  // retries refused by the budget
     std::uint64_t canary_failovers = 0;  // canary share served by the active pool
     std::uint64_t fallbacks = 0;         // served by the previous pool (on_unhealthy)
+    StatusCounts responses{};
+    LatencyBuckets duration;
+    LatencyBuckets upstream_connect;
+    LatencyBuckets upstream_response;
+    // Two rings (see WindowedHistogram): 10 × 1 s and 6 × 10 s.
+    WindowedHistogram last_10s;
+    WindowedHistogram last_60s;
+};
+
+// Counters of one worker that belong to no pool.
+struct WorkerCounters {
+    std::uint64_t accepted = 0;  // client connections this worker served
+    std::uint64_t tls_handshake_failures = 0;
+    std::int64_t upstream_open = 0;  // UpstreamConnections alive
+    std::uint64_t upstream_opened = 0;
+    StatusCounts unrouted{};  // requests answered before a pool was chosen
 };
 
 class Worker;
@@ -126,29 +155,6 @@ class InflightCount {
     int server_ = -1;
     bool tunnel_ = false;
     bool holds_slot_ = false;
-};
-
-// What a worker reports for status and wait-drained, per server identity.
-struct ServerStats {
-    std::string pool;
-    std::string address;
-    std::int64_t inflight = 0;
-    std::int64_t tunnels = 0;
-    std::int64_t idle_connections = 0;
-    std::uint64_t attempts = 0;
-    std::uint64_t failures = 0;
-    std::uint64_t limited = 0;
-};
-struct PoolStats {
-    std::string pool;
-    std::uint64_t retries = 0;
-    std::uint64_t budget_exhausted = 0;
-    std::uint64_t canary_failovers = 0;
-    std::uint64_t fallbacks = 0;
-};
-struct WorkerStats {
-    std::vector<ServerStats> servers;
-    std::vector<PoolStats> pools;
 };
 
 // A session with deadlines, linked into its worker's tick list.
@@ -202,8 +208,9 @@ class Worker {
     // Stops accepting, lets in-flight requests finish (until `deadline`, then
     // cuts them), and ends the thread.
     void begin_shutdown(Clock::time_point deadline);
-    // Counts per server, delivered on this worker's thread to `done`.
-    void collect(std::function<void(WorkerStats)> done);
+    // Counts per server and pool, delivered on this worker's thread to
+    // `done`; the pools' histograms only with `traffic`.
+    void collect(bool traffic, std::function<void(WorkerStats)> done);
     // Closes what is still on `pool` (requests and tunnels); `done` gets the count.
     void cut_pool(std::string pool, std::function<void(std::size_t)> done);
     void join();
@@ -251,6 +258,12 @@ class Worker {
     // The retry budget and counters of `pool` (an index into `state`, the
     // snapshot a request pinned). Kept by pool name across snapshots.
     PoolCounters& pool_counters(const RoutingState& state, int pool);
+    // A finished request (the access log's moment): its status, counted
+    // for `pool` of `state`, or as unrouted when pool < 0; its duration
+    // goes into the pool's histograms unless it was a tunnel.
+    void record_request(const RoutingState* state, int pool, unsigned status,
+                        Clock::duration duration, Clock::time_point now, bool tunnel);
+    WorkerCounters& counters() { return counters_; }
 
     // A request waits for a slot of a server at its limit; retried on every
     // tick and whenever a slot is given back on this worker.
@@ -278,6 +291,8 @@ class Worker {
 
     unsigned id_;
     WorkerShared& shared_;
+    // Before io_: sessions destroyed with io_'s handlers still count down.
+    WorkerCounters counters_;
     // Only this worker's thread runs handlers and touches its sockets; other
     // threads only post. So the reactor's per-descriptor locking can go
     // (posting keeps its lock).
@@ -298,6 +313,9 @@ class Worker {
     std::vector<std::shared_ptr<Acceptor>> acceptors_;
     std::vector<Worker*> peers_;
     std::unordered_map<std::uint64_t, ServerLoad> loads_;
+    // Rate windows count from here: a pool that had no request yet had none
+    // since the worker started, so its first rates are not inflated.
+    Clock::time_point started_at_ = Clock::now();
     std::unordered_map<std::string, PoolCounters> pool_counters_;
     std::vector<PoolCounters*> pool_index_;  // pool_counters_ by the current snapshot's index
     std::vector<std::shared_ptr<TimedSession>> slot_waiters_;  // oldest first

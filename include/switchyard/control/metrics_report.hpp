@@ -1,0 +1,43 @@
+// The /metrics page (issue 8): everything the admin listener exports to
+// Prometheus, rendered from snapshots the control thread holds. Pure: the
+// caller gathers the inputs (the workers' summed counters, the routing and
+// health state, process figures), so tests give exact inputs and compare
+// exact text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "switchyard/control/process_stats.hpp"
+#include "switchyard/core/health_view.hpp"
+#include "switchyard/core/runtime_state.hpp"
+#include "switchyard/core/settings.hpp"
+#include "switchyard/core/traffic_stats.hpp"
+
+namespace switchyard::control {
+
+// Reloads (SIGHUP or `reload`) since the process started.
+struct ReloadStats {
+    std::uint64_t succeeded = 0;
+    std::uint64_t failed = 0;
+    bool last_ok = true;              // no reload yet counts as a success
+    double last_time_seconds = 0;     // since the epoch; 0: none yet
+};
+
+struct MetricsInput {
+    const Settings& settings;
+    const RuntimeState& runtime;
+    const HealthView& health;
+    const TrafficTotals& traffic;
+    ProcessStats process{};
+    ReloadStats reload{};
+    std::string version{};
+    std::uint32_t workers = 0;
+    std::int64_t client_connections = 0;  // open now
+    std::uint64_t access_log_dropped = 0;  // lines dropped because the writer fell behind
+};
+
+// Prometheus text exposition format 0.0.4.
+std::string render_metrics(const MetricsInput& in);
+
+}  // namespace switchyard::control

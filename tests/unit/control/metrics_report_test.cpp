@@ -1,0 +1,142 @@
+#include "switchyard/control/metrics_report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace switchyard::control {
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+    return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+struct Fixture {
+    Settings settings;
+    RuntimeState runtime;
+    HealthView health;
+    TrafficTotals traffic;
+
+    Fixture() {
+        for (auto [name, address] : {std::pair{"blue", "127.0.0.1:9001"},
+                                     std::pair{"green", "127.0.0.1:9002"}}) {
+            PoolSettings p;
+            p.name = name;
+            p.servers.push_back({*parse_endpoint(address), 1});
+            settings.pools.push_back(p);
+        }
+        runtime.active = "blue";
+        runtime.canary_pool = "green";
+        runtime.canary_weight_bp = 1050;
+        runtime.generation = 7;
+        ServerHealth ejected;
+        ejected.state = HealthState::ejected;
+        ejected.ejections = 2;
+        health.set("green", "127.0.0.1:9002", ejected);
+
+        WorkerStats w;
+        ServerStats s;
+        s.pool = "blue";
+        s.address = "127.0.0.1:9001";
+        s.attempts = 5;
+        s.inflight = 1;
+        s.responses = {0, 4, 0, 0, 1};
+        s.errors["connect_failed"] = 1;
+        w.servers.push_back(s);
+        PoolStats p;
+        p.pool = "blue";
+        p.responses[200] = 4;
+        p.responses[502] = 1;
+        p.retries = 1;
+        for (std::uint64_t us : {300, 800, 1200, 2'000'000, 1500})
+            p.duration.record(us);
+        w.pools.push_back(p);
+        w.connections.accepted = 3;
+        w.connections.unrouted[400] = 2;
+        traffic.add(w);
+    }
+};
+
+TEST(MetricsReport, DesignSeriesCarryTheRoutingStateAndTraffic) {
+    Fixture f;
+    MetricsInput in{f.settings, f.runtime, f.health, f.traffic};
+    in.version = "1.2.3";
+    in.workers = 2;
+    in.client_connections = 4;
+    in.reload = {3, 1, false, 1700000000.5};
+    const std::string m = render_metrics(in);
+    EXPECT_TRUE(has_line(m, "switchyard_build_info{version=\"1.2.3\"} 1")) << m;
+    EXPECT_TRUE(has_line(m, "switchyard_generation 7"));
+    EXPECT_TRUE(has_line(m, "switchyard_active_pool{pool=\"blue\"} 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_active_pool{pool=\"green\"} 0"));
+    EXPECT_TRUE(has_line(m, "switchyard_canary_weight_percent{pool=\"green\"} 10.5"));
+    EXPECT_TRUE(has_line(m, "switchyard_canary_weight_percent{pool=\"blue\"} 0"));
+    EXPECT_TRUE(has_line(m, "switchyard_requests_total{pool=\"blue\",code=\"200\"} 4"));
+    EXPECT_TRUE(has_line(m, "switchyard_requests_total{pool=\"blue\",code=\"502\"} 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_unrouted_requests_total{code=\"400\"} 2"));
+    EXPECT_TRUE(has_line(
+        m, "switchyard_request_duration_seconds_bucket{pool=\"blue\",le=\"0.001\"} 2"));
+    EXPECT_TRUE(has_line(
+        m, "switchyard_request_duration_seconds_bucket{pool=\"blue\",le=\"0.0025\"} 4"));
+    EXPECT_TRUE(has_line(m, "switchyard_request_duration_seconds_count{pool=\"blue\"} 5"));
+    EXPECT_TRUE(has_line(m, "switchyard_request_duration_seconds_sum{pool=\"blue\"} 2.0038"));
+    EXPECT_TRUE(has_line(m, "switchyard_request_duration_seconds_count{pool=\"green\"} 0"));
+    EXPECT_TRUE(has_line(m, "switchyard_inflight_requests{pool=\"blue\"} 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_retries_total{pool=\"blue\"} 1"));
+    EXPECT_TRUE(has_line(
+        m, "switchyard_server_requests_total{pool=\"blue\",server=\"127.0.0.1:9001\"} 5"));
+    EXPECT_TRUE(has_line(m,
+                         "switchyard_server_responses_total{pool=\"blue\",server=\"127.0.0.1:9001\","
+                         "class=\"5xx\"} 1"));
+    EXPECT_TRUE(has_line(m,
+                         "switchyard_upstream_errors_total{pool=\"blue\",server=\"127.0.0.1:9001\","
+                         "kind=\"connect_failed\"} 1"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_server_healthy{pool=\"blue\",server=\"127.0.0.1:9001\"} 1"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_server_healthy{pool=\"green\",server=\"127.0.0.1:9002\"} 0"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_server_ejected{pool=\"green\",server=\"127.0.0.1:9002\"} 1"));
+    EXPECT_TRUE(has_line(
+        m, "switchyard_server_ejections_total{pool=\"green\",server=\"127.0.0.1:9002\"} 2"));
+    EXPECT_TRUE(has_line(m, "switchyard_client_connections 4"));
+    EXPECT_TRUE(has_line(m, "switchyard_client_connections_accepted_total 3"));
+    EXPECT_TRUE(has_line(m, "switchyard_reloads_total{result=\"ok\"} 3"));
+    EXPECT_TRUE(has_line(m, "switchyard_reloads_total{result=\"failed\"} 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_last_reload_success 0"));
+    EXPECT_TRUE(has_line(m, "switchyard_last_reload_timestamp_seconds 1700000000.5"));
+    EXPECT_TRUE(has_line(m, "switchyard_workers 2"));
+}
+
+TEST(MetricsReport, EveryFamilyIsDeclaredOnceAndEverySampleBelongsToTheFamilyBeforeIt) {
+    Fixture f;
+    const std::string m = render_metrics({f.settings, f.runtime, f.health, f.traffic});
+    std::set<std::string> seen;
+    std::string current;
+    std::size_t pos = 0, samples = 0;
+    while (pos < m.size()) {
+        const auto end = m.find('\n', pos);
+        ASSERT_NE(end, std::string::npos) << "the text ends with a line feed";
+        const std::string line = m.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.rfind("# HELP ", 0) == 0) {
+            current = line.substr(7, line.find(' ', 7) - 7);
+            EXPECT_TRUE(seen.insert(current).second) << "declared twice: " << current;
+            continue;
+        }
+        if (line.rfind("# TYPE ", 0) == 0) {
+            EXPECT_EQ(line.substr(7, current.size()), current) << line;
+            continue;
+        }
+        ++samples;
+        const std::string name = line.substr(0, line.find_first_of("{ "));
+        EXPECT_TRUE(name == current || name == current + "_bucket" || name == current + "_sum" ||
+                    name == current + "_count")
+            << line << " after family " << current;
+    }
+    EXPECT_GT(samples, 50u);
+    EXPECT_EQ(m.back(), '\n');
+}
+
+}  // namespace
+}  // namespace switchyard::control
