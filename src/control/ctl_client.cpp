@@ -360,6 +360,34 @@ std::vector<std::string> columns_of(const std::vector<const json::object*>& obje
     return present;
 }
 
+// The pools' live rates (status' "rates"): what a pipeline watches while a
+// canary ramps. Empty if no pool has them (server.metrics = false).
+std::string traffic_table(const std::vector<const json::object*>& pools) {
+    std::vector<Row> rows = {{"POOL", "REQ/S 10s", "5XX 10s", "P50 ms", "P90 ms", "P99 ms",
+                              "REQ/S 60s", "5XX 60s"}};
+    auto window = [](const json::object& rates, std::string_view name) -> const json::object* {
+        const json::value* w = rates.if_contains(name);
+        return w != nullptr && w->is_object() ? &w->get_object() : nullptr;
+    };
+    auto percent = [](const json::object* w) -> std::string {
+        const auto ratio = w == nullptr ? std::nullopt : number(w->if_contains("error_ratio"));
+        return ratio ? two_decimals(*ratio * 100) + "%" : "-";
+    };
+    for (const auto* p : pools) {
+        const json::value* r = p->if_contains("rates");
+        if (r == nullptr || !r->is_object()) continue;
+        const json::object* w10 = window(r->get_object(), "10s");
+        const json::object* w60 = window(r->get_object(), "60s");
+        auto of = [](const json::object* w, std::string_view key) {
+            return w == nullptr ? std::string("-") : field(*w, key);
+        };
+        rows.push_back({field(*p, "name"), of(w10, "requests_per_second"), percent(w10),
+                        of(w10, "p50_ms"), of(w10, "p90_ms"), of(w10, "p99_ms"),
+                        of(w60, "requests_per_second"), percent(w60)});
+    }
+    return rows.size() > 1 ? "\n" + render_table(rows) : "";
+}
+
 std::string header_of(const std::string& key) {
     if (key == "idle_connections") return "IDLE";
     if (key == "address") return "SERVER";
@@ -418,6 +446,7 @@ std::string format_status(const json::object& reply) {
             rows.push_back(r);
         }
         out += "\n" + render_table(rows);
+        out += traffic_table(pools);
     }
     if (!servers.empty()) {
         std::vector<const json::object*> objs;

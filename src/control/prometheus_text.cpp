@@ -54,8 +54,13 @@ std::string_view type_name(PrometheusText::Type t) {
 std::string format_prometheus_double(double v) {
     if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    // Plain decimals where they are short ("0.0005", not "5e-04"): `le`
+    // label values are matched as strings by queries that name a bucket.
+    char buf[64];
+    const double mag = std::fabs(v);
+    const auto format = mag == 0 || (mag >= 1e-6 && mag < 1e15) ? std::chars_format::fixed
+                                                                 : std::chars_format::general;
+    auto r = std::to_chars(buf, buf + sizeof buf, v, format);
     return std::string(buf, r.ptr);
 }
 

@@ -179,6 +179,24 @@ TEST(CtlFormat, StatusTable) {
               "  active blue from state; config says green\n");
 }
 
+TEST(CtlFormat, StatusShowsThePoolsLiveRates) {
+    auto text = format_status(obj(
+        R"({"ok":true,"active":"blue","canary":{"pool":"green","weight":5},"generation":1,)"
+        R"("pools":[{"name":"blue","role":"active","rates":{)"
+        R"("10s":{"requests_per_second":120.3,"error_ratio":0.0025,"p50_ms":1.1,"p90_ms":3.9,"p99_ms":12.6},)"
+        R"("60s":{"requests_per_second":118.0,"error_ratio":0,"p50_ms":1.0,"p90_ms":3.0,"p99_ms":11.0}},)"
+        R"("servers":[]},)"
+        R"({"name":"green","role":"canary","rates":{)"
+        R"("10s":{"requests_per_second":0,"error_ratio":0,"p50_ms":null,"p90_ms":null,"p99_ms":null},)"
+        R"("60s":{"requests_per_second":0.5,"error_ratio":0.5,"p50_ms":2,"p90_ms":2,"p99_ms":2}},)"
+        R"("servers":[]}]})"));
+    EXPECT_NE(text.find("POOL   REQ/S 10s  5XX 10s  P50 ms  P90 ms  P99 ms  REQ/S 60s  5XX 60s\n"
+                        "blue   120.30     0.25%    1.10    3.90    12.60   118.00     0.00%\n"
+                        "green  0          0.00%    -       -       -       0.50       50.00%\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST(CtlFormat, StatusShowsFieldsItDoesNotKnow) {
     auto text = format_status(
         obj(R"({"ok":true,"active":"blue","canary":{"pool":null,"weight":0},"generation":0,)"

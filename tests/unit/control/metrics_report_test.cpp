@@ -1,5 +1,7 @@
 #include "switchyard/control/metrics_report.hpp"
 
+#include "switchyard/core/address.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
