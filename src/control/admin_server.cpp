@@ -16,6 +16,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "switchyard/control/dashboard.hpp"
+
 namespace switchyard::control {
 
 namespace asio = boost::asio;
@@ -92,6 +94,8 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
             });
             return;
         }
+        if (const auto* asset = find_dashboard_asset(path))  // "/", "/dashboard.js", ...
+            return respond(http::status::ok, asset->content_type, std::string(asset->body));
         respond(http::status::not_found, "text/plain", "not found\n");
     }
 
@@ -102,6 +106,10 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
         response_.set(http::field::server, "switchyard");
         response_.set(http::field::content_type, type);
         response_.set(http::field::cache_control, "no-store");
+        // The dashboard loads only its own files (no inline script or style,
+        // no other origin); harmless on the other answers.
+        response_.set("Content-Security-Policy", "default-src 'self'");
+        response_.set("X-Content-Type-Options", "nosniff");
         keep_alive_ = keep_alive_ && state_->accepting;
         response_.keep_alive(keep_alive_);
         response_.body() = std::move(body);

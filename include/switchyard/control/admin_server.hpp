@@ -10,6 +10,9 @@
 //                  balancer stops sending before the drain
 //   GET /status    the control `status` JSON with live rates per pool
 //   GET /metrics   Prometheus text format 0.0.4
+//   GET /          the live dashboard (control/dashboard.hpp), with
+//                  /dashboard.js, /dashboard.css, /favicon.svg; every answer
+//                  carries Content-Security-Policy: default-src 'self'
 //   anything else  404; methods other than GET and HEAD: 405
 //
 // Nothing on this listener changes state: mutating commands exist only on
