@@ -2,12 +2,14 @@
 # Benchmarks Switchyard against HAProxy and NGINX as equivalent reverse proxies
 # in front of one switchyard-echo upstream, all on 127.0.0.1, driven by wrk:
 # plain HTTP cells, and TLS cells (keep-alive over TLS, full handshakes per
-# second) with one throwaway ECDSA P-256 certificate made at run time.
+# second) with one throwaway ECDSA P-256 certificate made at run time; and
+# the metrics-cost cell (scripts/bench-metrics.sh): Switchyard's instructions
+# per request with its metrics on and off, counted by callgrind.
 # See bench/README.md for what is measured and what the targets are.
 #
 #   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
 #                    [--only switchyard|haproxy|nginx[,...]] [--cells CELL[,...]]
-#                    [--build-dir DIR] [--out FILE]
+#                    [--metrics-requests N] [--build-dir DIR] [--out FILE]
 #
 # Every process it starts runs in the foreground of its own config in a temp
 # dir, on ephemeral ports, and is stopped by its PID at the end, on errors and
@@ -23,6 +25,8 @@ only=""
 cells_opt=""
 build_dir="build-release"
 out=""
+quick=0
+metrics_requests=""
 warmup=1
 ready_timeout=5
 
@@ -35,8 +39,12 @@ usage: scripts/bench.sh [options]
   --workers LIST    worker counts to run the matrix with (default 1,2)
   --only LIST       switchyard, haproxy and/or nginx, comma-separated (default all)
   --cells LIST      cells to run, comma-separated (default all): small-c1, small-c50,
-                    small-c256, 16k-c50, tls-keepalive-c50, tls-handshake-c50;
-                    also "plain" (the first four) and "tls" (the last two)
+                    small-c256, 16k-c50, tls-keepalive-c50, tls-handshake-c50,
+                    metrics-cost; also "plain" (the first four) and "tls" (the two
+                    TLS cells)
+  --metrics-requests N
+                    requests per callgrind run in the metrics-cost cell
+                    (default 20000; 5000 with --quick)
   --build-dir DIR   where switchyard and switchyard-echo are (default build-release;
                     relative to the repository); built there (Release) if missing
   --out FILE        summary TSV (default DIR/bench-results/bench-TIMESTAMP.tsv;
@@ -56,7 +64,9 @@ while [ $# -gt 0 ]; do
     --duration=*) duration=${1#*=}; shift ;;
     --runs) runs=${2:?--runs needs a value}; shift 2 ;;
     --runs=*) runs=${1#*=}; shift ;;
-    --quick) duration=2; runs=1; shift ;;
+    --quick) duration=2; runs=1; quick=1; shift ;;
+    --metrics-requests) metrics_requests=${2:?--metrics-requests needs a value}; shift 2 ;;
+    --metrics-requests=*) metrics_requests=${1#*=}; shift ;;
     --workers) workers_list=${2:?--workers needs a value}; shift 2 ;;
     --workers=*) workers_list=${1#*=}; shift ;;
     --only) only=${2:?--only needs a value}; shift 2 ;;
@@ -75,6 +85,11 @@ done
 [[ $duration =~ ^[1-9][0-9]*$ ]] || die "--duration expects whole seconds >= 1"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs expects a number >= 1"
 [[ $workers_list =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--workers expects e.g. 1,2"
+if [ -z "$metrics_requests" ]; then
+  metrics_requests=20000
+  [ "$quick" -eq 1 ] && metrics_requests=5000
+fi
+[[ $metrics_requests =~ ^[1-9][0-9]*$ ]] || die "--metrics-requests expects a number >= 1"
 IFS=, read -r -a worker_counts <<<"$workers_list"
 
 want_switchyard=1 want_haproxy=1 want_nginx=1
@@ -93,9 +108,12 @@ fi
 
 plain_cells=(small-c1 small-c50 small-c256 16k-c50)
 tls_cells=(tls-keepalive-c50 tls-handshake-c50)
-cells=()
+cells=()             # the wrk cells
+want_metrics_cost=0  # the metrics-cost cell (callgrind, scripts/bench-metrics.sh)
+metrics_cost_asked=0 # named in --cells (else a missing tool skips it with a warning)
 if [ -z "$cells_opt" ]; then
   cells=("${plain_cells[@]}" "${tls_cells[@]}")
+  want_metrics_cost=1
 else
   IFS=, read -r -a cell_items <<<"$cells_opt"
   for item in "${plain_cells[@]}" "${tls_cells[@]}"; do # keep the matrix order
@@ -108,29 +126,48 @@ else
     done
   done
   for want in "${cell_items[@]}"; do
-    case " plain tls ${plain_cells[*]} ${tls_cells[*]} " in
+    case " plain tls metrics-cost ${plain_cells[*]} ${tls_cells[*]} " in
       *" $want "*) ;;
-      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]}, plain, tls)" ;;
+      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]} metrics-cost, plain, tls)" ;;
     esac
+    if [ "$want" = metrics-cost ]; then want_metrics_cost=1 metrics_cost_asked=1; fi
   done
 fi
-[ ${#cells[@]} -gt 0 ] || die "--cells: no cell selected"
+[ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || die "--cells: no cell selected"
 want_tls=0
 for cell in "${cells[@]}"; do if [[ $cell == tls-* ]]; then want_tls=1; fi; done
 
 case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
 echo_bin="$build_dir/switchyard-echo"
 switchyard_bin="$build_dir/switchyard"
+load_bin="$build_dir/switchyard-load"
 
-for tool in wrk curl python3; do
+for tool in curl python3; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
 done
-if [ "$want_haproxy" -eq 1 ]; then
-  command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh installs it)"
+if [ ${#cells[@]} -gt 0 ]; then
+  command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh installs it)"
+  if [ "$want_haproxy" -eq 1 ]; then
+    command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh installs it)"
+  fi
+  if [ "$want_nginx" -eq 1 ]; then
+    command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs it)"
+  fi
 fi
-if [ "$want_nginx" -eq 1 ]; then
-  command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs it)"
+if [ "$want_metrics_cost" -eq 1 ] && [ "$want_switchyard" -eq 0 ]; then
+  [ "$metrics_cost_asked" -eq 1 ] && log "metrics-cost measures Switchyard only, which --only leaves out; skipped"
+  want_metrics_cost=0
 fi
+if [ "$want_metrics_cost" -eq 1 ]; then
+  for tool in valgrind callgrind_annotate; do
+    command -v "$tool" >/dev/null && continue
+    [ "$metrics_cost_asked" -eq 1 ] && die "$tool not found (scripts/install-deps.sh installs it; the metrics-cost cell needs it)"
+    log "warning: $tool not found (scripts/install-deps.sh installs it); the metrics-cost cell is skipped"
+    want_metrics_cost=0
+    break
+  done
+fi
+[ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || die "nothing left to run"
 if [ "$want_tls" -eq 1 ]; then
   command -v openssl >/dev/null || die "openssl not found (the TLS cells make their certificate with it)"
   command -v cc >/dev/null || die "cc not found (the TLS cells build a small wrk preload with it)"
@@ -272,7 +309,8 @@ clk_tck=$(getconf CLK_TCK)
 # ------------------------------------------------------------------- build --
 
 need_switchyard=$want_switchyard
-if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard_bin" ]; }; then
+if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard_bin" ]; } ||
+  { [ "$want_metrics_cost" -eq 1 ] && [ ! -x "$load_bin" ]; }; then
   mkdir -p "$build_dir"
   build_log="$build_dir/bench-build.log"
   log "building Release in $build_dir (log: $build_log)"
@@ -288,9 +326,20 @@ if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard
       cmake --build "$build_dir" -j2 --target switchyard >>"$build_log" 2>&1 ||
         log "switchyard failed to build (see $build_log); its columns will be empty"
     fi
+    if [ "$want_metrics_cost" -eq 1 ]; then
+      cmake --build "$build_dir" -j2 --target switchyard-load >>"$build_log" 2>&1 ||
+        log "switchyard-load failed to build (see $build_log)"
+    fi
   fi
 fi
 [ -x "$echo_bin" ] || die "$echo_bin not found"
+if [ "$want_metrics_cost" -eq 1 ] && { [ ! -x "$load_bin" ] || [ ! -x "$switchyard_bin" ]; }; then
+  [ "$metrics_cost_asked" -eq 1 ] && die "the metrics-cost cell needs $switchyard_bin and $load_bin"
+  log "warning: $switchyard_bin or $load_bin missing; the metrics-cost cell is skipped"
+  want_metrics_cost=0
+fi
+# shellcheck source=scripts/bench-metrics.sh
+source "$repo/scripts/bench-metrics.sh"
 
 # --------------------------------------------------------------------- tls --
 
@@ -610,10 +659,13 @@ if [ "$want_tls" -eq 1 ]; then
   log "TLS cells: ECDSA P-256 self-signed certificate and wrk full-handshake preload in $tls_dir"
 fi
 log "upstream switchyard-echo on 127.0.0.1:$echo_port; temp dir $tmp"
-log "$(nproc) cores; $runs run(s) x ${duration}s per cell and proxy; workers ${workers_list}; proxies ${proxies[*]}; cells ${cells[*]}"
+if [ ${#cells[@]} -gt 0 ]; then
+  log "$(nproc) cores; $runs run(s) x ${duration}s per cell and proxy; workers ${workers_list}; proxies ${proxies[*]}; cells ${cells[*]}"
+fi
 
 declare -A port_of tls_port_of pid_of idle_of
 for workers in "${worker_counts[@]}"; do
+  [ ${#cells[@]} -gt 0 ] || break # only the metrics-cost cell
   # All proxies of this worker count run side by side (idle ones cost nothing);
   # runs are interleaved across proxies so that drift hits all of them alike.
   up=()
@@ -697,6 +749,9 @@ for workers in "${worker_counts[@]}"; do
   fi
   pid_of=()
 done
+# Instruction counts do not depend on the machine's load: this cell may run
+# at any point; last, so that the wrk cells get the idle machine first.
+[ "$want_metrics_cost" -eq 1 ] && run_metrics_cost
 stop_pid "$echo_pid"
 
 # ----------------------------------------------------------------- report --
@@ -715,53 +770,57 @@ awk -F'\t' '
   function lo(a, k, m,    i, r) { r = a[k, 1] + 0; for (i = 2; i <= m; i++) if (a[k, i] + 0 < r) r = a[k, i] + 0; return r }
   function hi(a, k, m,    i, r) { r = a[k, 1] + 0; for (i = 2; i <= m; i++) if (a[k, i] + 0 > r) r = a[k, i] + 0; return r }
   BEGIN { OFS = "\t"; print "workers", "proxy", "cell", "connections", "runs", "rps_median", "rps_min", "rps_max",
-          "p50_us", "p99_us", "cpu_us_per_req", "rss_idle_kib", "rss_load_kib", "errors" }
+          "p50_us", "p99_us", "cpu_us_per_req", "rss_idle_kib", "rss_load_kib", "errors",
+          "instr_per_req", "metrics_cost_pct" }
   END { for (i = 1; i <= nk; i++) { k = order[i]; m = n[k]
-          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\n", k, m, med(rps, k, m), lo(rps, k, m),
+          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t-\t-\n", k, m, med(rps, k, m), lo(rps, k, m),
             hi(rps, k, m), med(p50, k, m), med(p99, k, m), med(cpu, k, m), idle[k], load[k], err[k] } }
 ' "$runs_tsv" >"$out"
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
-echo
-echo "Switchyard vs HAProxy vs NGINX: $runs run(s) x ${duration}s per cell, wrk --latency with 2 threads"
-echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores,"
-echo "load average at start $load1, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), switchyard $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
-if [ "$want_tls" -eq 1 ]; then
-  echo "$(openssl version | awk '{print $1, $2}') (wrk, haproxy and nginx: $(haproxy -vv 2>/dev/null | sed -n 's/^Running on OpenSSL version : //p'))."
-  echo "TLS cells: ECDSA P-256 certificate, what wrk and the proxies negotiate (TLS 1.3 with OpenSSL"
-  echo "defaults); tls-handshake: one request per connection, every connection a full handshake, so"
-  echo "req/s there is full handshakes/s (its latency columns leave out the handshake: wrk times from"
-  echo "the request write); CPU us/req there is CPU per handshake + request. wrk's own handshake work"
-  echo "(key exchange, signature check) competes with the proxy for the same cores."
-fi
-for workers in "${worker_counts[@]}"; do
+if [ ${#cells[@]} -gt 0 ]; then # the wrk cells
   echo
-  echo "== workers = $workers =="
-  printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' cell proxy "req/s median (min-max)" "p50 us" "p99 us" \
-    "CPU us/req" "RSS idle" "RSS load" errors
-  for cell in "${cells[@]}"; do
-    for name in "${proxies[@]}"; do
-      cell_runs_proxy "$cell" "$name" || continue
-      row=$(awk -F'\t' -v w="$workers" -v p="$name" -v c="$cell" '$1 == w && $2 == p && $3 == c' "$out")
-      if [ -z "$row" ]; then
-        printf '%-17s %-15s %27s\n' "$cell" "$name" "(not measured)"
-        continue
-      fi
-      IFS=$'\t' read -r _ _ _ _ _ rmed rmin rmax p50 p99 cpu idle load errs <<<"$row"
-      printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' "$cell" "$name" \
-        "$rmed ($rmin-$rmax)" "$p50" "$p99" "$cpu" "$(mib "$idle")" "$(mib "$load")" "$errs"
+  echo "Switchyard vs HAProxy vs NGINX: $runs run(s) x ${duration}s per cell, wrk --latency with 2 threads"
+  echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores,"
+  echo "load average at start $load1, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), switchyard $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  if [ "$want_tls" -eq 1 ]; then
+    echo "$(openssl version | awk '{print $1, $2}') (wrk, haproxy and nginx: $(haproxy -vv 2>/dev/null | sed -n 's/^Running on OpenSSL version : //p'))."
+    echo "TLS cells: ECDSA P-256 certificate, what wrk and the proxies negotiate (TLS 1.3 with OpenSSL"
+    echo "defaults); tls-handshake: one request per connection, every connection a full handshake, so"
+    echo "req/s there is full handshakes/s (its latency columns leave out the handshake: wrk times from"
+    echo "the request write); CPU us/req there is CPU per handshake + request. wrk's own handshake work"
+    echo "(key exchange, signature check) competes with the proxy for the same cores."
+  fi
+  for workers in "${worker_counts[@]}"; do
+    echo
+    echo "== workers = $workers =="
+    printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' cell proxy "req/s median (min-max)" "p50 us" "p99 us" \
+      "CPU us/req" "RSS idle" "RSS load" errors
+    for cell in "${cells[@]}"; do
+      for name in "${proxies[@]}"; do
+        cell_runs_proxy "$cell" "$name" || continue
+        row=$(awk -F'\t' -v w="$workers" -v p="$name" -v c="$cell" '$1 == w && $2 == p && $3 == c' "$out")
+        if [ -z "$row" ]; then
+          printf '%-17s %-15s %27s\n' "$cell" "$name" "(not measured)"
+          continue
+        fi
+        IFS=$'\t' read -r _ _ _ _ _ rmed rmin rmax p50 p99 cpu idle load errs _ <<<"$row"
+        printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' "$cell" "$name" \
+          "$rmed ($rmin-$rmax)" "$p50" "$p99" "$cpu" "$(mib "$idle")" "$(mib "$load")" "$errs"
+      done
     done
   done
-done
+fi
 
 # Ratios Switchyard / peer: req/s (higher is better), p99 and CPU/req (lower is better).
 value() { # workers proxy cell column
   awk -F'\t' -v w="$1" -v p="$2" -v c="$3" -v col="$4" '$1 == w && $2 == p && $3 == c {print $col}' "$out"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-if [ "$want_switchyard" -eq 1 ] && { [ "$want_haproxy" -eq 1 ] || [ "$want_nginx" -eq 1 ]; }; then
+if [ "$want_switchyard" -eq 1 ] && [ ${#cells[@]} -gt 0 ] &&
+  { [ "$want_haproxy" -eq 1 ] || [ "$want_nginx" -eq 1 ]; }; then
   echo
   echo "== ratios switchyard / peer (req/s: >= 1 is better; p99, CPU/req: <= 1 is better; |1 - x| < 0.15 is noise here) =="
   printf '%-8s %-17s %-9s %8s %8s %8s\n' workers cell peer "req/s" p99 "CPU/req"
@@ -828,6 +887,8 @@ if [ "$want_switchyard" -eq 1 ] && [ "$want_tls" -eq 1 ]; then
     done
   done
 fi
+
+[ "$want_metrics_cost" -eq 1 ] && report_metrics_cost
 
 echo
 echo "summary TSV: $out"

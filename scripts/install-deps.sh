@@ -5,7 +5,8 @@
 # network access beyond 127.0.0.1); without it that test is skipped.
 # haproxy and nginx are benchmark peers only; their system services must never
 # start, so policy-rc.d forbids service starts while they are installed and the
-# services are disabled afterwards.
+# services are disabled afterwards. valgrind (callgrind) counts instructions in
+# the benchmark's metrics-cost cell.
 set -euo pipefail
 
 packages=(
@@ -17,7 +18,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   curl procps python3
-  haproxy nginx wrk
+  haproxy nginx wrk valgrind
   chromium
 )
 
