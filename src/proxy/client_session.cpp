@@ -286,6 +286,7 @@ void ClientSession::on_request_head() {
     upstream_failure_handled_ = false;
     server_ = nullptr;
     pool_index_ = server_index_ = -1;
+    pool_counters_ = nullptr;
     bucket_ = -1;
     connect_us_ = response_us_ = -1;
     tried_.clear();
@@ -359,7 +360,8 @@ void ClientSession::on_request_head() {
     bucket_ = static_cast<std::int32_t>(d.bucket);
     if (d.pool >= 0) {
         pool_index_ = d.pool;
-        worker_.pool_counters(*routing_, d.pool).budget.record_request(started_);
+        pool_counters_ = &worker_.pool_counters(*routing_, d.pool);
+        pool_counters_->budget.record_request(started_);
         // Counted against the pool that could not serve its share.
         if (d.canary_failover)
             ++worker_.pool_counters(*routing_, routing_->canary).canary_failovers;
@@ -629,8 +631,7 @@ void ClientSession::start_exchange() {
         // A new connection (TCP and TLS) is ready: its set-up time.
         connect_us_ = micros_between(connect_started_, exchange_started_);
         if (settings_->server.metrics)
-            worker_.pool_counters(*routing_, pool_index_)
-                .upstream_connect.record(static_cast<std::uint64_t>(connect_us_));
+            pool_counters_->upstream_connect.record(static_cast<std::uint64_t>(connect_us_));
     }
     upstream_deadline_.arm(exchange_started_, settings_->timeouts.send, ErrorKind::send_timeout);
     asio::async_write(up_->stream, upload_buffers_,
@@ -683,7 +684,7 @@ bool ClientSession::retry_elsewhere(ErrorKind kind) {
     const int next =
         Router::pick_server(*routing_, pool_index_, worker_.balancer(), worker_.random(), tried_);
     if (next < 0) return false;
-    auto& counters = worker_.pool_counters(*routing_, pool_index_);
+    PoolCounters& counters = *pool_counters_;
     if (!counters.budget.try_acquire_retry(Clock::now())) {
         ++counters.budget_exhausted;
         return false;
@@ -904,8 +905,7 @@ void ClientSession::on_response_head() {
         response_head_seen_ = true;
         response_us_ = micros_between(exchange_started_, Clock::now());
         if (settings_->server.metrics)
-            worker_.pool_counters(*routing_, pool_index_)
-                .upstream_response.record(static_cast<std::uint64_t>(response_us_));
+            pool_counters_->upstream_response.record(static_cast<std::uint64_t>(response_us_));
     }
     const auto& head = *resp_parser_;
     http::ResponseFacts facts;
@@ -1266,7 +1266,7 @@ void ClientSession::write_access_log() {
     in_request_ = false;
     report_attempt(error_, status_);
     const auto now = Clock::now();
-    worker_.record_request(routing_.get(), pool_index_, status_, now - started_, now, in_tunnel_);
+    worker_.record_request(pool_counters_, status_, now - started_, now, in_tunnel_);
     auto& log = worker_.access_log();
     if (!log.enabled()) return;
     // Sampling keeps every failure: those are the lines someone looks for.

@@ -317,15 +317,15 @@ void Worker::wake_slot_waiters(Clock::time_point now) {
         if (!w->retry_slot(now)) slot_waiters_.push_back(std::move(w));
 }
 
-void Worker::record_request(const RoutingState* state, int pool, unsigned status,
-                            Clock::duration duration, Clock::time_point now, bool tunnel) {
+void Worker::record_request(PoolCounters* pool, unsigned status, Clock::duration duration,
+                            Clock::time_point now, bool tunnel) {
     if (!settings_->server.metrics) return;
     const std::size_t code = status < kStatusCodes ? status : 0;
-    if (state == nullptr || pool < 0) {
+    if (pool == nullptr) {
         ++counters_.unrouted[code];
         return;
     }
-    PoolCounters& c = pool_counters(*state, pool);
+    PoolCounters& c = *pool;
     ++c.responses[code];
     if (tunnel) return;  // its duration is the tunnel's life, not a latency
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(duration);

@@ -31,9 +31,14 @@ TEST_F(Metrics, EveryCounterAndHistogramCountIsExactAfterAKnownMix) {
     start_proxy(cfg);
     ASSERT_TRUE(wait_for_port(cfg.admin_port, after(seconds(5))));
     const auto port = proxy_->port();
-    // The harness connected once to see the proxy up: count from here.
-    const double accepted_before =
-        parse_exposition(scrape(cfg.admin_port)).value("switchyard_client_connections_accepted_total");
+    // The harness connected once to see the proxy up (and closed): wait
+    // until the proxy has accepted and closed it, then count from there.
+    double accepted_before = 0;
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
+        auto m0 = parse_exposition(scrape(cfg.admin_port));
+        accepted_before = m0.value("switchyard_client_connections_accepted_total");
+        return accepted_before >= 1 && m0.value("switchyard_client_connections") == 0;
+    }));
 
     // Blue active: 7 × 200, 3 × 503, 2 × 404 from the upstream. Each on its
     // own connection, so the accepted-connection count is known too.

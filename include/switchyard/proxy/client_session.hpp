@@ -148,6 +148,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::shared_ptr<const Settings> settings_;
     const ServerState* server_ = nullptr;
     int pool_index_ = -1;
+    PoolCounters* pool_counters_ = nullptr;  // pool_index_'s (the worker keeps them)
     int server_index_ = -1;
     std::vector<int> tried_;     // servers of the pool this request failed on
     std::vector<int> skip_;      // tried_ plus servers at their limit (claim_server)

@@ -259,10 +259,11 @@ class Worker {
     // snapshot a request pinned). Kept by pool name across snapshots.
     PoolCounters& pool_counters(const RoutingState& state, int pool);
     // A finished request (the access log's moment): its status, counted
-    // for `pool` of `state`, or as unrouted when pool < 0; its duration
-    // goes into the pool's histograms unless it was a tunnel.
-    void record_request(const RoutingState* state, int pool, unsigned status,
-                        Clock::duration duration, Clock::time_point now, bool tunnel);
+    // for its pool (`pool`, from pool_counters()), or as unrouted when
+    // nullptr; its duration goes into the pool's histograms unless it was a
+    // tunnel.
+    void record_request(PoolCounters* pool, unsigned status, Clock::duration duration,
+                        Clock::time_point now, bool tunnel);
     WorkerCounters& counters() { return counters_; }
 
     // A request waits for a slot of a server at its limit; retried on every
