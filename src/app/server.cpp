@@ -345,6 +345,19 @@ void Server::on_health_changed() {
             }
 }
 
+namespace {
+// A callback shared with the workers is called, and destroyed, on the
+// control thread: moved out there, it cannot be destroyed on whichever
+// worker thread drops the last reference to its holder (its captures, a
+// control connection say, belong to the control thread).
+template <typename F>
+F take(F& f) {
+    F out = std::move(f);
+    f = nullptr;
+    return out;
+}
+}  // namespace
+
 // Every worker gets the snapshot by a post; the last ack (on its own thread)
 // posts `applied` back to the control thread.
 void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
@@ -369,7 +382,7 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
     auto done = std::make_shared<std::function<void()>>(std::move(applied));
     for (auto& w : workers_) {
         w->publish(settings_, routing_, upstream_tls, [this, left, done] {
-            if (left->fetch_sub(1) == 1 && *done) asio::post(io_, [done] { (*done)(); });
+            if (left->fetch_sub(1) == 1 && *done) asio::post(io_, [done] { take(*done)(); });
         });
     }
 }
@@ -388,7 +401,7 @@ void Server::collect(bool traffic, std::function<void(TrafficTotals)> done) {
         w->collect(traffic, [this, g](WorkerStats stats) {
             std::lock_guard lock(g->mu);  // once per worker per status, not per request
             g->all.add(stats);
-            if (--g->left == 0) asio::post(io_, [g] { g->done(std::move(g->all)); });
+            if (--g->left == 0) asio::post(io_, [g] { take(g->done)(std::move(g->all)); });
         });
     }
 }
@@ -415,7 +428,7 @@ void Server::cut_pool(const std::string& pool, std::function<void(std::size_t)> 
         w->cut_pool(pool, [this, total, left, cb](std::size_t n) {
             total->fetch_add(n);
             if (left->fetch_sub(1) == 1 && *cb)
-                asio::post(io_, [total, cb] { (*cb)(total->load()); });
+                asio::post(io_, [total, cb] { take(*cb)(total->load()); });
         });
     }
 }
