@@ -11,7 +11,7 @@ smoke=0
 
 ./scripts/install-deps.sh
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_TESTS=OFF -DSWITCHYARD_BENCH=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target switchyard switchyard-echo
+cmake --build build-release -j"$(nproc)" --target switchyard switchyard-echo switchyardctl
 
 run_dir="$root/.quickstart"
 mkdir -p "$run_dir"
@@ -39,12 +39,20 @@ build-release/switchyard --check -c "$root/conf/quickstart.toml"
 (cd "$run_dir" && exec "$root/build-release/switchyard" -c "$root/conf/quickstart.toml") \
   >"$run_dir/switchyard.log" 2>&1 &
 pids+=($!)
-wait_port 9001 10 && wait_port 9002 10 && wait_port 8080 10
+wait_port 9001 10 && wait_port 9002 10 && wait_port 8080 10 && wait_port 9901 10
 
 if [ "$smoke" = 1 ]; then
   got=$(curl -s http://127.0.0.1:8080/)
   [ "$got" = "blue" ] || { echo "quickstart: expected blue, got '$got'" >&2; exit 1; }
-  echo "quickstart smoke test: ok (blue answered through Switchyard)"
+  # The request is counted once its response is out: poll briefly.
+  for _ in $(seq 50); do
+    curl -s http://127.0.0.1:9901/metrics | grep -q '^switchyard_requests_total{pool="blue",code="200"} 1$' && break
+    sleep 0.1
+  done
+  curl -s http://127.0.0.1:9901/metrics | grep -q '^switchyard_requests_total{pool="blue",code="200"} 1$' ||
+    { echo "quickstart: /metrics does not count the request" >&2; exit 1; }
+  curl -sf -o /dev/null http://127.0.0.1:9901/ || { echo "quickstart: no dashboard" >&2; exit 1; }
+  echo "quickstart smoke test: ok (blue answered through Switchyard; /metrics counted it; dashboard up)"
   exit 0
 fi
 
@@ -57,6 +65,8 @@ Try:
   curl -s 'http://127.0.0.1:8080/?echo=head'      # what the upstream received
   curl -s 'http://127.0.0.1:8080/?delay_ms=500'   # a slow response
   tail -f $run_dir/access.log                     # one JSON line per request
+  build-release/switchyardctl -s $run_dir/control.sock canary green 20
+  open http://127.0.0.1:9901/                     # the live dashboard (/metrics, /status too)
 
 Logs: $run_dir/   Ctrl-C stops everything.
 TXT
