@@ -382,7 +382,7 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
     auto done = std::make_shared<std::function<void()>>(std::move(applied));
     for (auto& w : workers_) {
         w->publish(settings_, routing_, upstream_tls, [this, left, done] {
-            if (left->fetch_sub(1) == 1 && *done) asio::post(io_, [done] { take(*done)(); });
+            if (left->fetch_sub(1) == 1 && *done) asio::post(io_, [done] { take (*done)(); });
         });
     }
 }
@@ -408,8 +408,8 @@ void Server::collect(bool traffic, std::function<void(TrafficTotals)> done) {
 
 void Server::metrics(std::function<void(std::string)> reply) {
     collect(true, [this, reply = std::move(reply)](TrafficTotals traffic) {
-        control::MetricsInput in{*control_plane_->settings(), control_plane_->runtime(),
-                                 *health(), traffic};
+        control::MetricsInput in{*control_plane_->settings(), control_plane_->runtime(), *health(),
+                                 traffic};
         in.process = control::read_process_stats();
         in.reload = control_plane_->reload_stats();
         in.version = SWITCHYARD_VERSION;
@@ -428,7 +428,7 @@ void Server::cut_pool(const std::string& pool, std::function<void(std::size_t)> 
         w->cut_pool(pool, [this, total, left, cb](std::size_t n) {
             total->fetch_add(n);
             if (left->fetch_sub(1) == 1 && *cb)
-                asio::post(io_, [total, cb] { take(*cb)(total->load()); });
+                asio::post(io_, [total, cb] { take (*cb)(total->load()); });
         });
     }
 }

@@ -363,8 +363,8 @@ std::vector<std::string> columns_of(const std::vector<const json::object*>& obje
 // The pools' live rates (status' "rates"): what a pipeline watches while a
 // canary ramps. Empty if no pool has them (server.metrics = false).
 std::string traffic_table(const std::vector<const json::object*>& pools) {
-    std::vector<Row> rows = {{"POOL", "REQ/S 10s", "5XX 10s", "P50 ms", "P90 ms", "P99 ms",
-                              "REQ/S 60s", "5XX 60s"}};
+    std::vector<Row> rows = {
+        {"POOL", "REQ/S 10s", "5XX 10s", "P50 ms", "P90 ms", "P99 ms", "REQ/S 60s", "5XX 60s"}};
     auto window = [](const json::object& rates, std::string_view name) -> const json::object* {
         const json::value* w = rates.if_contains(name);
         return w != nullptr && w->is_object() ? &w->get_object() : nullptr;

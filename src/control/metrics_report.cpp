@@ -10,10 +10,6 @@ namespace {
 
 using Type = PrometheusText::Type;
 
-std::string code_text(unsigned code) {
-    return std::to_string(code);
-}
-
 // A server whose health is unknown takes traffic (DESIGN.md), so it counts
 // as healthy here too.
 bool takes_traffic(HealthState s) {
@@ -25,6 +21,17 @@ bool takes_traffic(HealthState s) {
 std::string render_metrics(const MetricsInput& in) {
     PrometheusText t;
     const auto& pools = in.settings.pools;
+    // A family with one sample per configured pool, or per server (below).
+    auto per_pool = [&](std::string_view name, Type type, std::string_view help, auto value) {
+        t.family(name, type, help);
+        for (const auto& p : pools)
+            t.sample({{"pool", p.name}}, value(p.name));
+    };
+    auto pool_histogram = [&](std::string_view name, std::string_view help, auto member) {
+        t.family(name, Type::histogram, help);
+        for (const auto& p : pools)
+            t.histogram({{"pool", p.name}}, in.traffic.pool(p.name).*member);
+    };
 
     t.family("switchyard_build_info", Type::gauge, "Build of the running binary (value 1).");
     t.sample({{"version", in.version}}, std::uint64_t{1});
@@ -35,15 +42,13 @@ std::string render_metrics(const MetricsInput& in) {
     t.family("switchyard_generation", Type::gauge,
              "Routing generation: increments on every routing change.");
     t.sample({}, in.runtime.generation);
-    t.family("switchyard_active_pool", Type::gauge, "1 for the active pool, 0 for the others.");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, std::uint64_t{p.name == in.runtime.active ? 1u : 0u});
-    t.family("switchyard_canary_weight_percent", Type::gauge,
-             "Share of users sent to the pool as the canary, in percent.");
-    for (const auto& p : pools) {
-        const bool canary = p.name == in.runtime.canary_pool;
-        t.sample({{"pool", p.name}}, canary ? in.runtime.canary_weight_bp / 100.0 : 0.0);
-    }
+    per_pool("switchyard_active_pool", Type::gauge, "1 for the active pool, 0 for the others.",
+             [&](const std::string& pool) { return std::uint64_t{pool == in.runtime.active}; });
+    per_pool("switchyard_canary_weight_percent", Type::gauge,
+             "Share of users sent to the pool as the canary, in percent.",
+             [&](const std::string& pool) {
+                 return pool == in.runtime.canary_pool ? in.runtime.canary_weight_bp / 100.0 : 0.0;
+             });
 
     // Requests by pool.
     t.family("switchyard_requests", Type::counter,
@@ -51,64 +56,47 @@ std::string render_metrics(const MetricsInput& in) {
              "went away or the request was cut).");
     for (const auto& p : pools)
         for (const auto& [code, n] : in.traffic.pool(p.name).responses)
-            t.sample({{"pool", p.name}, {"code", code_text(code)}}, n);
+            t.sample({{"pool", p.name}, {"code", std::to_string(code)}}, n);
     t.family("switchyard_unrouted_requests", Type::counter,
              "Requests answered before a pool was chosen (malformed, no usable pool), by status.");
     for (const auto& [code, n] : in.traffic.connections.unrouted)
-        t.sample({{"code", code_text(code)}}, n);
-    t.family("switchyard_request_duration_seconds", Type::histogram,
-             "From the first byte of the request head to the end of the response (tunnels "
-             "excluded).");
-    for (const auto& p : pools)
-        t.histogram({{"pool", p.name}}, in.traffic.pool(p.name).duration);
-    t.family("switchyard_upstream_connect_duration_seconds", Type::histogram,
-             "Setting up a new upstream connection (TCP and TLS).");
-    for (const auto& p : pools)
-        t.histogram({{"pool", p.name}}, in.traffic.pool(p.name).upstream_connect);
-    t.family("switchyard_upstream_response_duration_seconds", Type::histogram,
-             "From writing the request upstream to the first response head.");
-    for (const auto& p : pools)
-        t.histogram({{"pool", p.name}}, in.traffic.pool(p.name).upstream_response);
+        t.sample({{"code", std::to_string(code)}}, n);
+    pool_histogram("switchyard_request_duration_seconds",
+                   "From the first byte of the request head to the end of the response (tunnels "
+                   "excluded).",
+                   &PoolStats::duration);
+    pool_histogram("switchyard_upstream_connect_duration_seconds",
+                   "Setting up a new upstream connection (TCP and TLS).",
+                   &PoolStats::upstream_connect);
+    pool_histogram("switchyard_upstream_response_duration_seconds",
+                   "From writing the request upstream to the first response head.",
+                   &PoolStats::upstream_response);
 
     // In flight, per pool: the sum over its servers (every identity).
-    struct Open {
-        std::int64_t inflight = 0, tunnels = 0, idle = 0;
-    };
-    std::map<std::string, Open> open;
-    for (const auto& [key, s] : in.traffic.servers) {
-        auto& o = open[key.first];
-        o.inflight += s.inflight;
-        o.tunnels += s.tunnels;
-        o.idle += s.idle_connections;
-    }
-    t.family("switchyard_inflight_requests", Type::gauge, "Requests in flight to the pool.");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, open[p.name].inflight);
-    t.family("switchyard_open_tunnels", Type::gauge,
-             "Upgraded (WebSocket) connections open to the pool.");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, open[p.name].tunnels);
-    t.family("switchyard_upstream_idle_connections", Type::gauge,
-             "Idle keep-alive connections to the pool.");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, open[p.name].idle);
+    std::map<std::string, ServerStats> open;
+    for (const auto& [key, s] : in.traffic.servers)
+        open[key.first].add(s);
+    per_pool("switchyard_inflight_requests", Type::gauge, "Requests in flight to the pool.",
+             [&](const std::string& pool) { return open[pool].inflight; });
+    per_pool("switchyard_open_tunnels", Type::gauge,
+             "Upgraded (WebSocket) connections open to the pool.",
+             [&](const std::string& pool) { return open[pool].tunnels; });
+    per_pool("switchyard_upstream_idle_connections", Type::gauge,
+             "Idle keep-alive connections to the pool.",
+             [&](const std::string& pool) { return open[pool].idle_connections; });
 
     // Retries and routing fallbacks.
-    t.family("switchyard_retries", Type::counter, "Attempts on another server of the pool.");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, in.traffic.pool(p.name).retries);
-    t.family("switchyard_retry_budget_exhausted", Type::counter,
-             "Retries refused by the pool's retry budget.");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, in.traffic.pool(p.name).budget_exhausted);
-    t.family("switchyard_canary_failovers", Type::counter,
-             "Requests of the canary's share served by the active pool (no usable canary server).");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, in.traffic.pool(p.name).canary_failovers);
-    t.family("switchyard_fallbacks", Type::counter,
-             "Requests the previous pool served for this one (on_unhealthy = \"fallback\").");
-    for (const auto& p : pools)
-        t.sample({{"pool", p.name}}, in.traffic.pool(p.name).fallbacks);
+    per_pool("switchyard_retries", Type::counter, "Attempts on another server of the pool.",
+             [&](const std::string& pool) { return in.traffic.pool(pool).retries; });
+    per_pool("switchyard_retry_budget_exhausted", Type::counter,
+             "Retries refused by the pool's retry budget.",
+             [&](const std::string& pool) { return in.traffic.pool(pool).budget_exhausted; });
+    per_pool("switchyard_canary_failovers", Type::counter,
+             "Requests of the canary's share served by the active pool (no usable canary server).",
+             [&](const std::string& pool) { return in.traffic.pool(pool).canary_failovers; });
+    per_pool("switchyard_fallbacks", Type::counter,
+             "Requests the previous pool served for this one (on_unhealthy = \"fallback\").",
+             [&](const std::string& pool) { return in.traffic.pool(pool).fallbacks; });
 
     // Per server, in config order.
     struct Row {
@@ -125,10 +113,14 @@ std::string render_metrics(const MetricsInput& in) {
             const ServerHealth* h = in.health.find(p.name, address);
             rows.push_back({p.name, std::move(address), stats, h});
         }
-    t.family("switchyard_server_requests", Type::counter,
-             "Requests sent to the server, retries included.");
-    for (const auto& r : rows)
-        t.sample({{"pool", r.pool}, {"server", r.address}}, r.stats.attempts);
+    auto per_server = [&](std::string_view name, Type type, std::string_view help, auto value) {
+        t.family(name, type, help);
+        for (const auto& r : rows)
+            t.sample({{"pool", r.pool}, {"server", r.address}}, value(r));
+    };
+    per_server("switchyard_server_requests", Type::counter,
+               "Requests sent to the server, retries included.",
+               [](const Row& r) { return r.stats.attempts; });
     t.family("switchyard_server_responses", Type::counter,
              "Responses the server gave, by status class.");
     static constexpr std::array<std::string_view, 5> kClasses = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -136,40 +128,39 @@ std::string render_metrics(const MetricsInput& in) {
         for (std::size_t c = 0; c < kClasses.size(); ++c)
             t.sample({{"pool", r.pool}, {"server", r.address}, {"class", kClasses[c]}},
                      r.stats.responses[c]);
-    t.family("switchyard_upstream_errors", Type::counter,
-             "Attempts on the server that failed, by kind (connect_failed, connect_timeout, "
-             "upstream_tls, upstream_reset, upstream_closed, upstream_timeout, bad_response, ...).");
+    t.family(
+        "switchyard_upstream_errors", Type::counter,
+        "Attempts on the server that failed, by kind (connect_failed, connect_timeout, "
+        "upstream_tls, upstream_reset, upstream_closed, upstream_timeout, bad_response, ...).");
     for (const auto& r : rows)
         for (const auto& [kind, n] : r.stats.errors)
             t.sample({{"pool", r.pool}, {"server", r.address}, {"kind", kind}}, n);
-    t.family("switchyard_server_limit_reached", Type::counter,
-             "Requests that found the server at max_connections_per_server.");
-    for (const auto& r : rows)
-        t.sample({{"pool", r.pool}, {"server", r.address}}, r.stats.limited);
-    t.family("switchyard_server_inflight_requests", Type::gauge, "Requests in flight to the server.");
-    for (const auto& r : rows)
-        t.sample({{"pool", r.pool}, {"server", r.address}}, r.stats.inflight);
-    t.family("switchyard_server_healthy", Type::gauge,
-             "1 if the server takes traffic as far as health goes (healthy, or not known yet), "
-             "0 if unhealthy or ejected.");
-    for (const auto& r : rows)
-        t.sample({{"pool", r.pool}, {"server", r.address}},
-                 std::uint64_t{r.health == nullptr || takes_traffic(r.health->state) ? 1u : 0u});
-    t.family("switchyard_server_ejected", Type::gauge,
-             "1 while outlier detection keeps the server out.");
-    for (const auto& r : rows)
-        t.sample({{"pool", r.pool}, {"server", r.address}},
-                 std::uint64_t{r.health != nullptr && r.health->state == HealthState::ejected});
-    t.family("switchyard_server_ejections", Type::counter, "Times the server was ejected.");
-    for (const auto& r : rows)
-        t.sample({{"pool", r.pool}, {"server", r.address}},
-                 std::uint64_t{r.health != nullptr ? r.health->ejections : 0u});
+    per_server("switchyard_server_limit_reached", Type::counter,
+               "Requests that found the server at max_connections_per_server.",
+               [](const Row& r) { return r.stats.limited; });
+    per_server("switchyard_server_inflight_requests", Type::gauge,
+               "Requests in flight to the server.", [](const Row& r) { return r.stats.inflight; });
+    per_server("switchyard_server_healthy", Type::gauge,
+               "1 if the server takes traffic as far as health goes (healthy, or not known "
+               "yet), 0 if unhealthy or ejected.",
+               [](const Row& r) {
+                   return std::uint64_t{r.health == nullptr || takes_traffic(r.health->state)};
+               });
+    per_server(
+        "switchyard_server_ejected", Type::gauge, "1 while outlier detection keeps the server out.",
+        [](const Row& r) {
+            return std::uint64_t{r.health != nullptr && r.health->state == HealthState::ejected};
+        });
+    per_server(
+        "switchyard_server_ejections", Type::counter, "Times the server was ejected.",
+        [](const Row& r) { return std::uint64_t{r.health != nullptr ? r.health->ejections : 0u}; });
 
     // Connections.
     const auto& c = in.traffic.connections;
     t.family("switchyard_client_connections", Type::gauge, "Client connections open.");
     t.sample({}, in.client_connections);
-    t.family("switchyard_client_connections_accepted", Type::counter, "Client connections accepted.");
+    t.family("switchyard_client_connections_accepted", Type::counter,
+             "Client connections accepted.");
     t.sample({}, c.accepted);
     t.family("switchyard_tls_handshake_failures", Type::counter,
              "Client TLS handshakes that failed (plain HTTP on a TLS port, no common version, "
@@ -178,8 +169,7 @@ std::string render_metrics(const MetricsInput& in) {
     t.family("switchyard_upstream_connections", Type::gauge,
              "Upstream connections open, in use or idle.");
     t.sample({}, c.upstream_open);
-    t.family("switchyard_upstream_connections_opened", Type::counter,
-             "Upstream connections made.");
+    t.family("switchyard_upstream_connections_opened", Type::counter, "Upstream connections made.");
     t.sample({}, c.upstream_opened);
 
     // Operations.

@@ -59,7 +59,7 @@ std::string format_prometheus_double(double v) {
     char buf[64];
     const double mag = std::fabs(v);
     const auto format = mag == 0 || (mag >= 1e-6 && mag < 1e15) ? std::chars_format::fixed
-                                                                 : std::chars_format::general;
+                                                                : std::chars_format::general;
     auto r = std::to_chars(buf, buf + sizeof buf, v, format);
     return std::string(buf, r.ptr);
 }

@@ -45,7 +45,8 @@ void append_millis(std::string& out, std::string_view key, std::int64_t micros) 
     out.append(key);
     append_number(out, static_cast<std::uint64_t>(micros / 1000));
     char frac[4] = {'.', static_cast<char>('0' + micros % 1000 / 100),
-                    static_cast<char>('0' + micros % 100 / 10), static_cast<char>('0' + micros % 10)};
+                    static_cast<char>('0' + micros % 100 / 10),
+                    static_cast<char>('0' + micros % 10)};
     out.append(frac, 4);
 }
 

@@ -258,8 +258,7 @@ PoolCounters& Worker::pool_counters(const RoutingState& state, int pool) {
     const auto index = static_cast<std::size_t>(pool);
     if (&state == routing_.get() && index < pool_index_.size()) return *pool_index_[index];
     const PoolState& p = state.pools[index];
-    auto [it, inserted] =
-        pool_counters_.try_emplace(p.name, p.retry_budget_percent, started_at_);
+    auto [it, inserted] = pool_counters_.try_emplace(p.name, p.retry_budget_percent, started_at_);
     if (!inserted && it->second.budget_percent != p.retry_budget_percent)
         it->second.budget = RetryBudget(p.retry_budget_percent);  // a reload changed it
     it->second.budget_percent = p.retry_budget_percent;
@@ -329,7 +328,8 @@ void Worker::record_request(PoolCounters* pool, unsigned status, Clock::duration
     ++c.responses[code];
     if (tunnel) return;  // its duration is the tunnel's life, not a latency
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(duration);
-    const auto us = micros.count() < 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(micros.count());
+    const auto us =
+        micros.count() < 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(micros.count());
     const auto outcome = status >= 500 ? RequestOutcome::error : RequestOutcome::ok;
     c.duration.record(us);
     c.last_10s.record(now, us, outcome);

@@ -191,7 +191,8 @@ Exposition parse_exposition(const std::string& text) {
     // cumulative, +Inf = _count.
     for (const auto& [family, type] : e.types) {
         if (type != "histogram") continue;
-        std::map<std::map<std::string, std::string>, std::vector<std::pair<double, double>>> buckets;
+        std::map<std::map<std::string, std::string>, std::vector<std::pair<double, double>>>
+            buckets;
         for (const auto& s : e.samples) {
             if (s.name != family + "_bucket") continue;
             auto labels = s.labels;

@@ -21,7 +21,8 @@ struct Exposition {
     std::vector<std::string> errors;           // empty: valid
 
     // The value of the one sample `name` with exactly `labels`; NaN if none.
-    double value(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
+    double value(const std::string& name,
+                 const std::map<std::string, std::string>& labels = {}) const;
     // The sum over samples `name` whose labels include `match`.
     double sum(const std::string& name, const std::map<std::string, std::string>& match = {}) const;
 };

@@ -300,7 +300,7 @@ struct ProxyConfig {
     bool error_log_file = false;   // error.log in the temp dir instead of stderr
     bool audit_log_file = false;   // audit.log in the temp dir instead of stderr
     std::string level = "warn";
-    std::map<std::string, std::string> log;  // [log] beyond level and the targets
+    std::map<std::string, std::string> log;      // [log] beyond level and the targets
     bool control_socket = true;                  // [control] socket inside the temp dir
     std::string listener_extra;                  // raw TOML lines added to the [[listeners]] entry
     std::uint16_t admin_port = 0;                // non-zero: [admin] on 127.0.0.1:admin_port

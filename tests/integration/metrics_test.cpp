@@ -86,7 +86,8 @@ TEST_F(Metrics, EveryCounterAndHistogramCountIsExactAfterAKnownMix) {
         EXPECT_GT(m.value("switchyard_request_duration_seconds_sum", labels), 0);
         // Every request reached its upstream, on a new or a pooled connection.
         EXPECT_EQ(m.value("switchyard_upstream_response_duration_seconds_count", labels), n);
-        const double connects = m.value("switchyard_upstream_connect_duration_seconds_count", labels);
+        const double connects =
+            m.value("switchyard_upstream_connect_duration_seconds_count", labels);
         EXPECT_GE(connects, 1);
         EXPECT_LE(connects, n);
     }

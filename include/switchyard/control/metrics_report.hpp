@@ -20,8 +20,8 @@ namespace switchyard::control {
 struct ReloadStats {
     std::uint64_t succeeded = 0;
     std::uint64_t failed = 0;
-    bool last_ok = true;              // no reload yet counts as a success
-    double last_time_seconds = 0;     // since the epoch; 0: none yet
+    bool last_ok = true;           // no reload yet counts as a success
+    double last_time_seconds = 0;  // since the epoch; 0: none yet
 };
 
 struct MetricsInput {
@@ -33,7 +33,7 @@ struct MetricsInput {
     ReloadStats reload{};
     std::string version{};
     std::uint32_t workers = 0;
-    std::int64_t client_connections = 0;  // open now
+    std::int64_t client_connections = 0;   // open now
     std::uint64_t access_log_dropped = 0;  // lines dropped because the writer fell behind
 };
 

@@ -19,8 +19,8 @@ class LatencyBuckets {
   public:
     // Upper bounds in µs (`le`, inclusive); a last, implicit bucket is +Inf.
     static constexpr std::array<std::uint64_t, 16> kBoundsMicros = {
-        500,     1000,    2500,    5000,      10000,     25000,     50000,     100000,
-        250000,  500000,  1000000, 2500000,   5000000,   10000000,  30000000,  60000000};
+        500,    1000,   2500,    5000,    10000,   25000,    50000,    100000,
+        250000, 500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
 
     void record(std::uint64_t micros) noexcept {
         std::size_t i = 0;

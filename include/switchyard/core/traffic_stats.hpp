@@ -41,15 +41,15 @@ struct ServerStats {
 // pool counts once, with the status the client got (502/503/504 included).
 struct PoolStats {
     std::string pool;
-    std::uint64_t retries = 0;           // attempts on another server
-    std::uint64_t budget_exhausted = 0;  // retries refused by the budget
-    std::uint64_t canary_failovers = 0;  // canary share served by the active pool
-    std::uint64_t fallbacks = 0;         // served by the previous pool (on_unhealthy)
+    std::uint64_t retries = 0;                      // attempts on another server
+    std::uint64_t budget_exhausted = 0;             // retries refused by the budget
+    std::uint64_t canary_failovers = 0;             // canary share served by the active pool
+    std::uint64_t fallbacks = 0;                    // served by the previous pool (on_unhealthy)
     std::map<unsigned, std::uint64_t> responses{};  // by status code
-    LatencyBuckets duration{};           // request head start → response end
-    LatencyBuckets upstream_connect{};   // new upstream connections (TCP, TLS)
-    LatencyBuckets upstream_response{};  // request written → first response head
-    WindowSnapshot last_10s{};  // for /status rates; errors are 5xx
+    LatencyBuckets duration{};                      // request head start → response end
+    LatencyBuckets upstream_connect{};              // new upstream connections (TCP, TLS)
+    LatencyBuckets upstream_response{};             // request written → first response head
+    WindowSnapshot last_10s{};                      // for /status rates; errors are 5xx
     WindowSnapshot last_60s{};
 
     void add(const PoolStats& other);
@@ -57,10 +57,10 @@ struct PoolStats {
 
 // Client-side counts of one worker, or summed.
 struct ConnectionStats {
-    std::uint64_t accepted = 0;               // client connections
+    std::uint64_t accepted = 0;  // client connections
     std::uint64_t tls_handshake_failures = 0;
-    std::int64_t upstream_open = 0;           // upstream connections open (busy and idle)
-    std::uint64_t upstream_opened = 0;        // upstream connections made
+    std::int64_t upstream_open = 0;     // upstream connections open (busy and idle)
+    std::uint64_t upstream_opened = 0;  // upstream connections made
     // Requests answered without a pool (malformed, no pool, ...), by status.
     std::map<unsigned, std::uint64_t> unrouted{};
 

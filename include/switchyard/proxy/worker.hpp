@@ -84,7 +84,7 @@ struct ServerLoad {
     std::uint64_t attempts = 0;  // requests sent to it, retries included
     std::uint64_t failures = 0;  // connect failures, resets, timeouts, bad responses
     std::uint64_t limited = 0;   // requests refused or queued at max_connections_per_server
-    std::array<std::uint64_t, 5> responses{};  // by class, 1xx .. 5xx
+    std::array<std::uint64_t, 5> responses{};             // by class, 1xx .. 5xx
     std::array<std::uint64_t, kErrorKindCount> errors{};  // failed attempts by kind
 };
 
@@ -96,7 +96,8 @@ using StatusCounts = std::array<std::uint64_t, kStatusCodes>;
 // pool's traffic (statuses, latency), all owned by the worker.
 struct PoolCounters {
     PoolCounters(std::uint32_t percent, Clock::time_point start)
-        : budget(percent), last_10s(std::chrono::seconds(1), 10, start),
+        : budget(percent),
+          last_10s(std::chrono::seconds(1), 10, start),
           last_60s(std::chrono::seconds(10), 6, start) {}
     RetryBudget budget;
     std::uint32_t budget_percent = 20;

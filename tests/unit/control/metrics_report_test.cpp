@@ -20,8 +20,8 @@ struct Fixture {
     TrafficTotals traffic;
 
     Fixture() {
-        for (auto [name, address] : {std::pair{"blue", "127.0.0.1:9001"},
-                                     std::pair{"green", "127.0.0.1:9002"}}) {
+        for (auto [name, address] :
+             {std::pair{"blue", "127.0.0.1:9001"}, std::pair{"green", "127.0.0.1:9002"}}) {
             PoolSettings p;
             p.name = name;
             p.servers.push_back({*parse_endpoint(address), 1});
@@ -76,20 +76,21 @@ TEST(MetricsReport, DesignSeriesCarryTheRoutingStateAndTraffic) {
     EXPECT_TRUE(has_line(m, "switchyard_requests_total{pool=\"blue\",code=\"200\"} 4"));
     EXPECT_TRUE(has_line(m, "switchyard_requests_total{pool=\"blue\",code=\"502\"} 1"));
     EXPECT_TRUE(has_line(m, "switchyard_unrouted_requests_total{code=\"400\"} 2"));
-    EXPECT_TRUE(has_line(
-        m, "switchyard_request_duration_seconds_bucket{pool=\"blue\",le=\"0.001\"} 2"));
-    EXPECT_TRUE(has_line(
-        m, "switchyard_request_duration_seconds_bucket{pool=\"blue\",le=\"0.0025\"} 4"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_request_duration_seconds_bucket{pool=\"blue\",le=\"0.001\"} 2"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_request_duration_seconds_bucket{pool=\"blue\",le=\"0.0025\"} 4"));
     EXPECT_TRUE(has_line(m, "switchyard_request_duration_seconds_count{pool=\"blue\"} 5"));
     EXPECT_TRUE(has_line(m, "switchyard_request_duration_seconds_sum{pool=\"blue\"} 2.0038"));
     EXPECT_TRUE(has_line(m, "switchyard_request_duration_seconds_count{pool=\"green\"} 0"));
     EXPECT_TRUE(has_line(m, "switchyard_inflight_requests{pool=\"blue\"} 1"));
     EXPECT_TRUE(has_line(m, "switchyard_retries_total{pool=\"blue\"} 1"));
-    EXPECT_TRUE(has_line(
-        m, "switchyard_server_requests_total{pool=\"blue\",server=\"127.0.0.1:9001\"} 5"));
-    EXPECT_TRUE(has_line(m,
-                         "switchyard_server_responses_total{pool=\"blue\",server=\"127.0.0.1:9001\","
-                         "class=\"5xx\"} 1"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_server_requests_total{pool=\"blue\",server=\"127.0.0.1:9001\"} 5"));
+    EXPECT_TRUE(
+        has_line(m,
+                 "switchyard_server_responses_total{pool=\"blue\",server=\"127.0.0.1:9001\","
+                 "class=\"5xx\"} 1"));
     EXPECT_TRUE(has_line(m,
                          "switchyard_upstream_errors_total{pool=\"blue\",server=\"127.0.0.1:9001\","
                          "kind=\"connect_failed\"} 1"));

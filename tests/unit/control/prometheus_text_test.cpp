@@ -44,9 +44,9 @@ TEST(PrometheusText, DoublesAreShortestRoundTripWithInfAndNaN) {
 
 TEST(PrometheusText, HistogramsAreCumulativeWithInfSumAndCount) {
     LatencyBuckets h;
-    h.record(400);        // <= 0.0005
-    h.record(1000);       // <= 0.001
-    h.record(70'000'000); // beyond 60 s: only +Inf
+    h.record(400);         // <= 0.0005
+    h.record(1000);        // <= 0.001
+    h.record(70'000'000);  // beyond 60 s: only +Inf
     PrometheusText t;
     t.family("x_seconds", PrometheusText::Type::histogram, "Latency.");
     t.histogram({{"pool", "blue"}}, h);
