@@ -6,7 +6,8 @@
 # haproxy and nginx are benchmark peers only; their system services must never
 # start, so policy-rc.d forbids service starts while they are installed and the
 # services are disabled afterwards. valgrind (callgrind) counts instructions in
-# the benchmark's metrics-cost cell.
+# the benchmark's metrics-cost cell. logrotate runs the shipped
+# conf/logrotate against a test's own process in the log-reopen test.
 set -euo pipefail
 
 packages=(
@@ -19,7 +20,7 @@ packages=(
   clang libclang-rt-14-dev
   curl procps python3
   haproxy nginx wrk valgrind
-  chromium
+  chromium logrotate
 )
 
 missing=()
