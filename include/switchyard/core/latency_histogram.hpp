@@ -1,8 +1,8 @@
 // LatencyHistogram: request durations in log-linear buckets with a bounded
 // relative error (issue 8), HdrHistogram's layout. WindowedHistogram: a ring
 // of them over time slices, for the p50/p90/p99 and rates of /status over
-// the last 10 s and 60 s. The cumulative LatencyHistogram also backs
-// Prometheus' switchyard_request_duration_seconds (by pool).
+// the last 10 s and 60 s. (/metrics' histograms count at round bounds
+// instead: core/latency_buckets.hpp says why.)
 //
 // Values are integer microseconds. Request durations of an L7 proxy run
 // from tens of µs (a local upstream) to minutes (a streamed body); below
@@ -128,8 +128,7 @@ class LatencyHistogram {
     // micros' bucket: a lower bound that misses only samples in
     // [bucket_lower(bucket_index(micros)), micros], all within
     // kRelativeError below micros. For values above kMaxValue it returns
-    // count() - clamped(); the `+Inf` bucket is count(). Prometheus'
-    // cumulative buckets are these counts at chosen upper ends.
+    // count() - clamped(); a `+Inf` bucket would be count().
     // O(bucket_count()).
     std::uint64_t count_at_or_below(std::uint64_t micros) const noexcept;
 
@@ -199,8 +198,8 @@ struct WindowSnapshot {
 // window at 1 s resolution would take 60 slices, 423 KiB per pool and
 // worker (53 MiB for 32 workers and 4 pools), and 60 merges per read;
 // instead keep two rings, 10 × 1 s for the last 10 s and 6 × 10 s for the
-// last 60 s (42 KiB), and record into both: 113 KiB per pool and worker,
-// plus 7 KiB for the cumulative histogram behind /metrics. The price: the
+// last 60 s (42 KiB), and record into both: 113 KiB per pool and worker.
+// The price: the
 // coarse ring's "60 s" covers 50 to 60 s (its snapshot's span says which).
 class WindowedHistogram {
   public:
