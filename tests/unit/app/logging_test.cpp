@@ -10,34 +10,15 @@
 #include <sstream>
 #include <string>
 
+#include "log_dir.hpp"
+
 namespace switchyard::app {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-class LogDir {
-  public:
-    LogDir() {
-        std::string tmpl = ::testing::TempDir() + "sy_logging_XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error(std::strerror(errno));
-        path_ = tmpl;
-    }
-    ~LogDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-  private:
-    fs::path path_;
-};
+using test::LogDir;
+using test::read_file;
 
 TEST(ReopenLogFiles, ReopensFileSinksAndLeavesStandardStreamsAlone) {
     LogDir dir;

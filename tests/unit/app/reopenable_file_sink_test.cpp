@@ -15,36 +15,15 @@
 #include <thread>
 #include <vector>
 
+#include "log_dir.hpp"
+
 namespace switchyard::app {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// A fresh directory per test, removed at the end.
-class LogDir {
-  public:
-    LogDir() {
-        std::string tmpl = ::testing::TempDir() + "sy_logs_XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error(std::strerror(errno));
-        path_ = tmpl;
-    }
-    ~LogDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
+using test::LogDir;
+using test::read_file;
 
 std::shared_ptr<spdlog::logger> plain_logger(std::shared_ptr<ReopenableFileSink> sink) {
     auto logger = std::make_shared<spdlog::logger>("test", std::move(sink));
