@@ -40,14 +40,12 @@ std::int64_t micros_between(Clock::time_point from, Clock::time_point to) {
         0, std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
 }
 
-// `key` then micros as milliseconds with three decimals.
-void append_millis(std::string& out, std::string_view key, std::int64_t micros) {
+// `key` then milliseconds with three decimals (the access log's durations).
+void append_millis(std::string& out, std::string_view key, double ms) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 3);
     out.append(key);
-    append_number(out, static_cast<std::uint64_t>(micros / 1000));
-    char frac[4] = {'.', static_cast<char>('0' + micros % 1000 / 100),
-                    static_cast<char>('0' + micros % 100 / 10),
-                    static_cast<char>('0' + micros % 10)};
-    out.append(frac, 4);
+    out.append(buf, r.ptr);
 }
 
 }  // namespace
@@ -1297,10 +1295,7 @@ void ClientSession::write_access_log() {
     append_number(out, bytes_in_);
     out.append(",\"bytes_out\":");
     append_number(out, bytes_out_);
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 3);
-    out.append(",\"duration_ms\":");
-    out.append(buf, r.ptr);
+    append_millis(out, ",\"duration_ms\":", ms);
     out.append(",\"upstream\":\"");
     if (server_ != nullptr) out.append(server_->address);
     out.append("\",\"pool\":\"");
@@ -1322,8 +1317,10 @@ void ClientSession::write_access_log() {
         out.append(",\"bucket\":");
         append_number(out, static_cast<unsigned>(bucket_));
     }
-    if (connect_us_ >= 0) append_millis(out, ",\"upstream_connect_ms\":", connect_us_);
-    if (response_us_ >= 0) append_millis(out, ",\"upstream_response_ms\":", response_us_);
+    if (connect_us_ >= 0)
+        append_millis(out, ",\"upstream_connect_ms\":", static_cast<double>(connect_us_) / 1000);
+    if (response_us_ >= 0)
+        append_millis(out, ",\"upstream_response_ms\":", static_cast<double>(response_us_) / 1000);
     out.append("}\n");
     log.line_done();
 }
