@@ -273,7 +273,10 @@ void ControlPlane::mutate(const ControlCommand& command, const control::PeerCred
 }
 
 // After `switch POOL drain=D`, what is still on the old pool after D is cut,
-// unless a later change made it take traffic again.
+// unless a later change made it take traffic again. Only requests that
+// started before `generation` (the switch) are cut: with overlapping drains
+// (switch, switch back, switch again within D), a request that started on the
+// pool while it was active again is drained by the later switch's own timer.
 void ControlPlane::schedule_drain_cut(const std::string& pool, Duration after,
                                       std::uint64_t generation) {
     auto timer = std::make_shared<boost::asio::steady_timer>(io_, after);
@@ -282,7 +285,7 @@ void ControlPlane::schedule_drain_cut(const std::string& pool, Duration after,
         const bool serving = pool == runtime_.active ||
                              (pool == runtime_.canary_pool && runtime_.canary_weight_bp > 0);
         if (serving) return;
-        data_plane_.cut_pool(pool, [this, pool, generation](std::size_t cut) {
+        data_plane_.cut_pool(pool, generation, [this, pool, generation](std::size_t cut) {
             if (cut > 0)
                 log_->warn("drain of pool {} (generation {}) timed out: {} connections cut", pool,
                            generation, cut);

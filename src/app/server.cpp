@@ -420,12 +420,13 @@ void Server::metrics(std::function<void(std::string)> reply) {
     });
 }
 
-void Server::cut_pool(const std::string& pool, std::function<void(std::size_t)> done) {
+void Server::cut_pool(const std::string& pool, std::uint64_t generation,
+                      std::function<void(std::size_t)> done) {
     auto total = std::make_shared<std::atomic<std::size_t>>(0);
     auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
     auto cb = std::make_shared<std::function<void(std::size_t)>>(std::move(done));
     for (auto& w : workers_) {
-        w->cut_pool(pool, [this, total, left, cb](std::size_t n) {
+        w->cut_pool(pool, generation, [this, total, left, cb](std::size_t n) {
             total->fetch_add(n);
             if (left->fetch_sub(1) == 1 && *cb)
                 asio::post(io_, [total, cb] { take (*cb)(total->load()); });

@@ -1408,8 +1408,9 @@ void ClientSession::on_shutdown() {
     if (!response_started_) close_after_response_ = true;
 }
 
-bool ClientSession::cut_if_on_pool(std::string_view pool) {
+bool ClientSession::cut_if_on_pool(std::string_view pool, std::uint64_t generation) {
     if (closing_ || inflight_.load() == nullptr || inflight_.load()->pool != pool) return false;
+    if (routing_ && routing_->generation >= generation) return false;  // not that drain's
     error_ = ErrorKind::drain_cut;
     if (in_tunnel_) {
         end_tunnel();

@@ -388,12 +388,13 @@ void Worker::collect(bool traffic, std::function<void(WorkerStats)> done) {
     });
 }
 
-void Worker::cut_pool(std::string pool, std::function<void(std::size_t)> done) {
-    asio::post(io_, [this, pool = std::move(pool), done = std::move(done)] {
+void Worker::cut_pool(std::string pool, std::uint64_t generation,
+                      std::function<void(std::size_t)> done) {
+    asio::post(io_, [this, pool = std::move(pool), generation, done = std::move(done)] {
         std::size_t cut = 0;
         for (TimedSession* s = sessions_; s != nullptr;) {
             TimedSession* next = s->next_;  // cutting may unlink it
-            if (s->cut_if_on_pool(pool)) ++cut;
+            if (s->cut_if_on_pool(pool, generation)) ++cut;
             s = next;
         }
         if (done) done(cut);

@@ -214,6 +214,31 @@ TEST_F(Routing, SwitchCutsWhatIsLeftAfterTheDrainTime) {
     EXPECT_TRUE(cut);
 }
 
+// Overlapping drains (issue 14): the drain that `switch green` began may cut
+// only what started on blue before it, never a request that started on blue
+// after a later `switch blue` made it active again.
+TEST_F(Routing, DrainDeadlineSparesRequestsThatStartedAfterItsChange) {
+    auto cfg = base_config();
+    start_proxy(cfg);
+    ASSERT_TRUE(control("switch green drain=800ms")["ok"].as_bool());  // blue drains, cut at +0.8 s
+    const auto first_drain = Clock::now();
+    ASSERT_TRUE(control("switch blue drain=30s")["ok"].as_bool());  // blue active again
+    std::atomic<unsigned> status{0};
+    std::thread slow([&] {
+        HttpConn c(proxy_->port());
+        c.send(get_request("/?delay_ms=2000"));
+        Response r;
+        if (!c.try_read_response(r, seconds(6))) status = r.status();  // no error
+    });
+    ASSERT_TRUE(poll_until(after(seconds(3)), [&] {
+        return control("status")["pools"].as_array()[0].as_object()["inflight"].as_int64() == 1;
+    }));
+    ASSERT_TRUE(control("switch green drain=30s")["ok"].as_bool());  // blue drains again
+    ASSERT_LT(ms_since(first_drain), 800) << "the slow request must be in flight at the first cut";
+    slow.join();
+    EXPECT_EQ(status.load(), 200u) << "the first drain's deadline cut a request it did not drain";
+}
+
 TEST_F(Routing, KeepAliveClientsFollowTheCutoverOnTheirNextRequest) {
     auto cfg = base_config();
     start_proxy(cfg);

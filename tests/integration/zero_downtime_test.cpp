@@ -501,6 +501,60 @@ TEST_F(ZeroDowntime, MixedLoadSeesNoFailureAcrossCutoversReloadsAndUpgrades) {
     ::kill(current, SIGTERM);
     EXPECT_TRUE(exited_with(wait_pid(current, seconds(15)), 0));
 }
+
+// Overlapping drains (issue 14): K = 20 switches back and forth, each well
+// within the drain time of the ones before, under load with slow requests.
+// Each drain deadline fires while the pool is not serving and must cut only
+// what started before its own switch: nothing here outlives a drain, so
+// nothing may be cut.
+TEST_F(ZeroDowntime, OverlappingCutoversWithinTheDrainTimeLoseNothing) {
+    auto cfg = config();
+    cfg.level = "warn";
+    start_proxy(cfg);
+    Process::Options o;
+    o.argv = {SWITCHYARD_LOAD_BIN,
+              "--target",
+              "127.0.0.1:" + std::to_string(proxy_->port()),
+              "--duration",
+              "60",
+              "--keepalive",
+              "4",
+              "--per-request",
+              "1",
+              "--slow",
+              "4",
+              "--slow-ms",
+              "500",
+              "--post-percent",
+              "20",
+              "--json"};
+    o.stdout_path = dir_ / "load.out";
+    o.stderr_path = dir_ / "load.err";
+    Process load(o);
+    const std::string pools[] = {"green", "blue"};
+    const auto first = Clock::now();
+    for (int k = 0; k < 20; ++k) {
+        // 150 ms apart, drained for 1 s: a deadline fires every 150 ms from
+        // the first second on, while requests that started after its switch
+        // are on the pool it drains.
+        std::this_thread::sleep_until(first + milliseconds(150 * k));  // pacing, not a wait
+        const std::string reply = command("switch " + pools[k % 2] + " drain=1s");
+        ASSERT_TRUE(has(reply, "\"ok\":true")) << k << ": " << reply;
+    }
+    // The load goes on past the last deadline (pacing, not a wait), then
+    // stops (SIGINT: what is in flight finishes).
+    std::this_thread::sleep_for(milliseconds(1500));
+    load.signal(SIGINT);
+    auto status = load.wait_exit(after(seconds(20)));
+    const std::string summary = read_file(dir_ / "load.out");
+    EXPECT_TRUE(exited_with(status, 0)) << summary << read_file(dir_ / "load.err");
+    EXPECT_EQ(json_number(summary, "failures"), 0) << summary;
+    EXPECT_GT(json_number(summary, "blue"), 0) << summary;
+    EXPECT_GT(json_number(summary, "green"), 0) << summary;
+    EXPECT_FALSE(has(stderr_text(), "connections cut")) << stderr_text();
+    std::cout << "[ overlapping cutovers ] 20 switches, " << json_number(summary, "requests")
+              << " requests, " << json_number(summary, "failures") << " failed\n";
+}
 #endif
 
 }  // namespace

@@ -28,8 +28,11 @@ class DataPlane {
     // latency histograms and windows too (status, /metrics), else only what
     // wait-drained polls for.
     virtual void collect(bool traffic, std::function<void(TrafficTotals)> done) = 0;
-    // Cuts what is still on `pool`; `done` gets the number of connections cut.
-    virtual void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) = 0;
+    // Cuts what is still on `pool` from before routing generation
+    // `generation` (the change that began its drain); `done` gets the number
+    // of connections cut.
+    virtual void cut_pool(const std::string& pool, std::uint64_t generation,
+                          std::function<void(std::size_t)> done) = 0;
     // Reload, before `next` is published: loads its TLS files, opens the
     // listeners it adds, closes those it drops and updates changed ones,
     // touching no connection. If a file cannot be loaded or a listener

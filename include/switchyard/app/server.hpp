@@ -69,7 +69,8 @@ class Server final : public DataPlane {
     void collect(bool traffic, std::function<void(TrafficTotals)> done) override;
     // The admin listener's /metrics page.
     void metrics(std::function<void(std::string)> reply);
-    void cut_pool(const std::string& pool, std::function<void(std::size_t)> done) override;
+    void cut_pool(const std::string& pool, std::uint64_t generation,
+                  std::function<void(std::size_t)> done) override;
     bool prepare_config(const Settings& next, std::string& error) override;
     void upgrade(const std::string& binary, std::function<void(boost::json::object)> done) override;
     std::shared_ptr<const RoutingState> routing() const override { return routing_; }

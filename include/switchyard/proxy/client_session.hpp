@@ -40,7 +40,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void on_tick(Clock::time_point now) override;
     void on_shutdown() override;
     void on_force_close() override;
-    bool cut_if_on_pool(std::string_view pool) override;
+    bool cut_if_on_pool(std::string_view pool, std::uint64_t generation) override;
     bool retry_slot(Clock::time_point now) override;
 
   private:

@@ -169,8 +169,11 @@ class TimedSession {
     virtual void on_shutdown() = 0;
     // Drain time is over: close everything now.
     virtual void on_force_close() = 0;
-    // `switch drain=D` ran out: close if a request or tunnel is on `pool`.
-    virtual bool cut_if_on_pool(std::string_view pool) = 0;
+    // The drain that routing generation `generation` began on `pool` ran out
+    // (`switch drain=D`): close if a request or tunnel is on `pool` and
+    // started under an older generation. One that started later (the pool
+    // was made active again meanwhile) belongs to no drain of that change.
+    virtual bool cut_if_on_pool(std::string_view pool, std::uint64_t generation) = 0;
     // Waiting for a server slot (max_pending_per_server): try again. True
     // once it no longer waits (it got a slot, or was answered or closed).
     virtual bool retry_slot(Clock::time_point /*now*/) { return true; }
@@ -212,8 +215,10 @@ class Worker {
     // Counts per server and pool, delivered on this worker's thread to
     // `done`; the pools' histograms only with `traffic`.
     void collect(bool traffic, std::function<void(WorkerStats)> done);
-    // Closes what is still on `pool` (requests and tunnels); `done` gets the count.
-    void cut_pool(std::string pool, std::function<void(std::size_t)> done);
+    // Closes what is still on `pool` (requests and tunnels) from before
+    // routing generation `generation`; `done` gets the count.
+    void cut_pool(std::string pool, std::uint64_t generation,
+                  std::function<void(std::size_t)> done);
     void join();
 
     // --- Worker thread --------------------------------------------------------
