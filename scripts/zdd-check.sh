@@ -2,13 +2,16 @@
 # The zero-downtime check (issue "Zero-downtime operations", section "Proof"):
 # switchyard-load runs mixed traffic against Switchyard in front of two
 # switchyard-echo pools (blue, green; two servers each) while this script
-# performs K cutovers back and forth, K reloads (switchyardctl reload and
-# SIGHUP, alternately) and K hot binary upgrades, interleaved. Every failed
+# performs K overlapping cutovers (switch back and forth every --overlap-pause,
+# each within the drain time of the ones before), then K cutovers that wait
+# for the drain, K reloads (switchyardctl reload and SIGHUP, alternately) and
+# K hot binary upgrades, interleaved. Every failed
 # request is counted by kind; the script exits non-zero on any failed request
 # or any failed control command. --compare runs the same load against HAProxy
 # and NGINX during K reloads each and reports what they lose.
 #
 #   scripts/zdd-check.sh [--k N] [--requests N] [--duration S] [--skip-upgrades]
+#                        [--overlap-pause S] [--overlap-drain S]
 #                        [--compare] [--build-dir DIR] [--no-build] [--keep]
 #
 # Everything runs on 127.0.0.1 (high ports), with its configs in a temp dir;
@@ -34,6 +37,8 @@ slow=8
 slow_ms=1500
 post_percent=20
 drain_timeout=10
+overlap_pause=0.5
+overlap_drain=5
 
 usage() {
   cat <<'EOF'
@@ -49,6 +54,10 @@ usage: scripts/zdd-check.sh [options]
                     it has no CMakeCache.txt, then the four targets are built
   --no-build        use the binaries in --build-dir as they are
   --pause S         pause between events (default 0.5)
+  --overlap-pause S pause between the overlapping cutovers (default 0.5)
+  --overlap-drain S their drain time (switch POOL drain=S; default 5): each drain
+                    deadline fires while later cutovers go on, and may cut only
+                    requests that started before its own switch
   --keepalive N     keep-alive connections of the load (default 50)
   --no-reuse-check  the load reuses a keep-alive connection without first checking
                     whether the server closed it (a naive client: a server that
@@ -81,6 +90,10 @@ while [ $# -gt 0 ]; do
     --no-build) no_build=1; shift ;;
     --pause) need_value "$@"; pause=$2; shift 2 ;;
     --pause=*) pause=${1#*=}; shift ;;
+    --overlap-pause) need_value "$@"; overlap_pause=$2; shift 2 ;;
+    --overlap-pause=*) overlap_pause=${1#*=}; shift ;;
+    --overlap-drain) need_value "$@"; overlap_drain=$2; shift 2 ;;
+    --overlap-drain=*) overlap_drain=${1#*=}; shift ;;
     --keepalive) need_value "$@"; keepalive=$2; shift 2 ;;
     --keepalive=*) keepalive=${1#*=}; shift ;;
     --no-reuse-check) reuse_check="--no-reuse-check"; shift ;;
@@ -94,6 +107,8 @@ if ! [[ $k =~ ^[0-9]+$ ]] || [ "$k" -gt 10000 ]; then die "--k expects 0..10000"
 [[ $requests =~ ^[0-9]+$ ]] || die "--requests expects a number"
 [[ $duration =~ ^[0-9]+$ ]] || die "--duration expects whole seconds"
 [[ $pause =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--pause expects seconds"
+[[ $overlap_pause =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--overlap-pause expects seconds"
+[[ $overlap_drain =~ ^[0-9]+$ ]] || die "--overlap-drain expects whole seconds"
 if ! [[ $keepalive =~ ^[0-9]+$ ]] || [ "$keepalive" -lt 1 ]; then die "--keepalive expects a number >= 1"; fi
 
 case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
@@ -512,9 +527,22 @@ events_file="$tmp/switchyard-events.tsv"
 start_load switchyard "$sy_port"
 load_early=0
 sleep 1
+# Overlapping cutovers: a pipeline that switches, rolls back and switches
+# again within the drain time. Blue ends active (K even) or green (K odd).
+log "switchyard: $k overlapping cutovers, ${overlap_pause}s apart, drain=${overlap_drain}s"
+target=green
+for ((i = 1; i <= k; i++)); do
+  run_cmd overlap-switch "$target" "$ctl_bin" -s "$tmp/control.sock" switch "$target" \
+    "drain=${overlap_drain}s"
+  [ "$target" = green ] && target=blue || target=green
+  sleep "$overlap_pause"
+  alive "$load_pid" || break
+done
+# The last drain deadlines fire under the same load before the next phase.
+sleep "$overlap_drain"
+log "overlapping cutovers done; $(load_requests switchyard) requests so far"
 upgrades=$((skip_upgrades ? 0 : k))
 log "switchyard: $k cutovers, $k reloads, $upgrades upgrades, ${pause}s apart"
-target=green
 for ((i = 1; i <= k; i++)); do
   run_cmd switch "$target" "$ctl_bin" -s "$tmp/control.sock" switch "$target" --wait --timeout 30s
   [ "$target" = green ] && target=blue || target=green
