@@ -499,5 +499,39 @@ TEST_F(Routing, AuditLogNamesThePeer) {
     EXPECT_TRUE(found) << proxy_->stderr_text();
 }
 
+// README, Operation: every control line that may change something is
+// audited, accepted or refused, and so is every line that is not a command;
+// read-only commands are not.
+TEST_F(Routing, AuditLogRecordsChangesRefusalsAndBadLinesButNotReads) {
+    auto cfg = base_config();
+    cfg.audit_log_file = true;
+    start_proxy(cfg);
+    ASSERT_TRUE(control("status")["ok"].as_bool());
+    ASSERT_TRUE(control("canary green 5")["ok"].as_bool());
+    const std::string refusal(control("canary blue 5")["error"].as_string());
+    EXPECT_FALSE(control("swtich green")["ok"].as_bool());
+    ASSERT_TRUE(control("wait-drained blue timeout=1s")["ok"].as_bool());
+    ASSERT_TRUE(control("reload")["ok"].as_bool());
+    std::vector<std::string> lines;
+    const bool complete = poll_until(after(seconds(3)), [&] {
+        lines.clear();
+        std::istringstream in(read_file(proxy_->audit_log_path()));
+        for (std::string l; std::getline(in, l);)
+            lines.push_back(l.substr(l.find("] audit ") + 8));
+        return lines.size() >= 4;
+    });
+    ASSERT_TRUE(complete) << read_file(proxy_->audit_log_path());
+    const std::string who =
+        "control uid=" + std::to_string(::getuid()) + " pid=" + std::to_string(::getpid()) + " ";
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         who + "command=\"canary green 5\" active=blue generation=0 -> "
+                               "active=blue canary=green:5.00% generation=1",
+                         who + "command=\"canary blue 5\" refused: " + refusal,
+                         who + "command=\"swtich green\" unparseable: unknown command swtich "
+                               "(commands: status, switch, canary, promote, rollback, "
+                               "wait-drained, server, reload, upgrade)",
+                         who + "command=\"reload\" ok: config generation 1 -> 2"}));
+}
+
 }  // namespace
 }  // namespace sy_it
