@@ -144,6 +144,7 @@ int run_cli(int argc, char** argv) {
         inherited.watchdog_usec = handover->watchdog_usec;
         inherited.health = std::move(handover->health);
         inherited.tls_ticket_keys = std::move(handover->tls_ticket_keys);
+        inherited.config_generation = handover->config_generation;
     } else {
         inherited.listeners = take_systemd_sockets();
     }

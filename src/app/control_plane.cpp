@@ -12,6 +12,7 @@
 #include "switchyard/core/health_gate.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 #include "switchyard/core/units.hpp"
+#include "switchyard/proxy/access_log.hpp"
 
 namespace switchyard::app {
 
@@ -73,6 +74,32 @@ std::string describe(const RuntimeState& s) {
         out += " canary=" + s.canary_pool + ":" + weight;
     }
     out += " generation=" + std::to_string(s.generation);
+    // Server admin state: only the entries that differ from the config.
+    for (const auto& [pool, servers] : s.servers)
+        for (const auto& [address, admin] : servers) {
+            out += " server=" + pool + "/" + address + ":";
+            out += control::admin_state_name(admin.state);
+            if (admin.weight) out += ",weight=" + std::to_string(*admin.weight);
+        }
+    return out;
+}
+
+// The audit log quotes what a peer sent as a JSON string, and escapes the
+// result the same way (it may repeat a peer's words): a quote, a control
+// character or a byte that is not UTF-8 cannot forge or break a line. At
+// most the first 256 bytes of a command are kept.
+std::string quoted(std::string_view text) {
+    constexpr std::size_t kMax = 256;
+    std::string out = "\"";
+    proxy::append_json_escaped(out, text.substr(0, kMax));
+    out += '"';
+    if (text.size() > kMax) out += "... (" + std::to_string(text.size()) + " bytes)";
+    return out;
+}
+
+std::string escaped(std::string_view text) {
+    std::string out;
+    proxy::append_json_escaped(out, text);
     return out;
 }
 
@@ -84,15 +111,29 @@ ControlPlane::ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
     : io_(io), data_plane_(data_plane), log_(std::move(log)), audit_(std::move(audit)) {}
 
 void ControlPlane::start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
-                         std::vector<std::string> conflicts) {
+                         std::vector<std::string> conflicts, std::uint64_t config_generation) {
     settings_ = std::move(settings);
     runtime_ = std::move(runtime);
     conflicts_ = std::move(conflicts);
+    config_generation_ = config_generation;
+}
+
+std::string ControlPlane::actor(const control::PeerCredentials& peer) {
+    return "control uid=" + std::to_string(peer.uid) + " pid=" + std::to_string(peer.pid);
 }
 
 void ControlPlane::audit(const control::PeerCredentials& peer, std::string_view command,
                          std::string_view result) {
-    audit_->info("control uid={} pid={} command=\"{}\" {}", peer.uid, peer.pid, command, result);
+    audit(actor(peer), command, result);
+}
+
+void ControlPlane::audit(std::string_view who, std::string_view command, std::string_view result) {
+    audit_->info("{} command={} {}", who, quoted(command), escaped(result));
+}
+
+void ControlPlane::rejected(const control::PeerCredentials& peer, std::string_view line,
+                            std::string_view error) {
+    audit(peer, line, "unparseable: " + std::string(error));
 }
 
 void ControlPlane::handle(const ControlCommand& command, const control::PeerCredentials& peer,
@@ -120,10 +161,8 @@ void ControlPlane::handle(const ControlCommand& command, const control::PeerCred
             wait_drained(command.pool, command.timeout.value_or(Duration(60000)), std::move(reply));
             return;
         case Verb::reload:
-            reload([this, peer, reply = std::move(reply)](json::object result) {
-                audit(peer, "reload", result["ok"].as_bool() ? "ok" : "refused");
-                reply(to_line(result));
-            });
+            reload(actor(peer),
+                   [reply = std::move(reply)](json::object result) { reply(to_line(result)); });
             return;
         case Verb::upgrade:
             upgrade(command, peer, std::move(reply));
@@ -131,6 +170,7 @@ void ControlPlane::handle(const ControlCommand& command, const control::PeerCred
         case Verb::ramp:
         case Verb::shadow:
         case Verb::flag:
+            audit(peer, command.text, "refused: not implemented");
             reply(error_line("not implemented"));
             return;
     }
@@ -214,8 +254,9 @@ void ControlPlane::status(control::Reply reply) {
         json::array conflicts;
         for (const auto& c : conflicts_)
             conflicts.push_back(json::string(c));
-        reply("{\"ok\":true," + control::routing_fields_json(runtime_) + ",\"pools\":" +
-              json::serialize(pools) + ",\"conflicts\":" + json::serialize(conflicts) + "}");
+        reply("{\"ok\":true," + control::routing_fields_json(runtime_) + ",\"config_generation\":" +
+              std::to_string(config_generation_) + ",\"pools\":" + json::serialize(pools) +
+              ",\"conflicts\":" + json::serialize(conflicts) + "}");
     });
 }
 
@@ -353,12 +394,23 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
     (*poll)();
 }
 
-void ControlPlane::reload(std::function<void(json::object)> done) {
+void ControlPlane::reload(const std::string& who, std::function<void(json::object)> done) {
+    // Every outcome is audited: a refusal with its reason.
+    const auto refuse = [&](json::object o) {
+        std::string outcome = "refused: " + std::string(o["error"].as_string());
+        if (const auto* errors = o.if_contains("errors"); errors && !errors->as_array().empty()) {
+            const auto& list = errors->as_array();
+            outcome += ": " + std::string(list[0].as_string());
+            if (list.size() > 1) outcome += " (and " + std::to_string(list.size() - 1) + " more)";
+        }
+        audit(who, "reload", outcome);
+        done(std::move(o));
+    };
     if (!refusal_.empty()) {
         json::object o;
         o["ok"] = false;
         o["error"] = refusal_;
-        done(std::move(o));
+        refuse(std::move(o));
         return;
     }
     // Every outcome from here on counts (switchyard_reloads_total).
@@ -388,7 +440,7 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
         o["error"] = "the configuration has errors; the running one is kept";
         o["errors"] = std::move(errors);
         log_->error("reload refused: {} has errors", settings_->source_path);
-        done(std::move(o));
+        refuse(std::move(o));
         return;
     }
     auto next = std::make_shared<const Settings>(std::move(*result.settings));
@@ -407,7 +459,7 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
         o["ok"] = false;
         o["error"] = refusal + "; the running configuration is kept";
         log_->error("reload refused: {}", refusal);
-        done(std::move(o));
+        refuse(std::move(o));
         return;
     }
     std::string listener_error;
@@ -415,7 +467,7 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
         o["ok"] = false;
         o["error"] = listener_error + "; the running configuration is kept";
         log_->error("reload refused: {}", listener_error);
-        done(std::move(o));
+        refuse(std::move(o));
         return;
     }
     // Log targets are opened at start; say so instead of ignoring a change.
@@ -427,19 +479,30 @@ void ControlPlane::reload(std::function<void(json::object)> done) {
     for (const auto& w : warnings)
         log_->warn("reload: {}", w.as_string().c_str());
     auto reconciled = reconcile(runtime_, *next);
+    // The audit text is made now: another command may run before the
+    // workers have acknowledged.
+    std::string outcome = "ok: config generation " + std::to_string(config_generation_) + " -> " +
+                          std::to_string(config_generation_ + 1);
+    if (reconciled.state != runtime_)
+        outcome += "; " + describe(runtime_) + " -> " + describe(reconciled.state);
+    ++config_generation_;
     settings_ = next;
     runtime_ = reconciled.state;
     conflicts_ = reconciled.conflicts;
     for (const auto& d : reconciled.dropped)
         log_->warn("reload: dropped state entry: {}", d);
-    data_plane_.publish(settings_, runtime_, [this, warnings, done = std::move(done)] {
-        json::object r;
-        r["ok"] = true;
-        r["summary"] = config::summary(*settings_);
-        if (!warnings.empty()) r["warnings"] = warnings;
-        log_->info("reloaded {}", settings_->source_path);
-        done(std::move(r));
-    });
+    json::object r;
+    r["ok"] = true;
+    r["summary"] = config::summary(*next);
+    r["config_generation"] = config_generation_;
+    if (!warnings.empty()) r["warnings"] = std::move(warnings);
+    data_plane_.publish(settings_, runtime_,
+                        [this, who, outcome, r = std::move(r), path = next->source_path,
+                         done = std::move(done)]() mutable {
+                            log_->info("reloaded {}", path);
+                            audit(who, "reload", outcome);
+                            done(std::move(r));
+                        });
 }
 
 }  // namespace switchyard::app

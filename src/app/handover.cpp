@@ -219,6 +219,7 @@ std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds, Hea
     }
     o["runtime"] = json::parse(control::to_json(m.runtime));
     o["watchdog_usec"] = m.watchdog_usec;
+    if (m.config_generation > 0) o["config_generation"] = m.config_generation;
     if (!m.tls_ticket_keys.empty()) o["tls_ticket_keys"] = m.tls_ticket_keys;
     if (!m.health.empty()) {
         json::array health;
@@ -280,12 +281,15 @@ std::optional<HandoverMessage> decode_handover(std::string_view line, const std:
         return std::nullopt;
     }
     m.runtime = std::move(*state);
-    if (const auto* w = member(o, "watchdog_usec"); w != nullptr) {
-        if (w->is_uint64())
-            m.watchdog_usec = w->get_uint64();
-        else if (w->is_int64() && w->get_int64() >= 0)
-            m.watchdog_usec = static_cast<std::uint64_t>(w->get_int64());
-    }
+    const auto u64_at = [&](std::string_view key) -> std::optional<std::uint64_t> {
+        const json::value* v = member(o, key);
+        if (v != nullptr && v->is_uint64()) return v->get_uint64();
+        if (v != nullptr && v->is_int64() && v->get_int64() >= 0)
+            return static_cast<std::uint64_t>(v->get_int64());
+        return std::nullopt;
+    };
+    m.watchdog_usec = u64_at("watchdog_usec").value_or(0);
+    m.config_generation = u64_at("config_generation").value_or(0);
     if (const auto* keys = member(o, "tls_ticket_keys"); keys != nullptr && keys->is_string())
         m.tls_ticket_keys = std::string(keys->get_string());
     if (const auto* health = member(o, "health"); health != nullptr && health->is_array())

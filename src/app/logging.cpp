@@ -1,5 +1,6 @@
 #include "switchyard/app/logging.hpp"
 
+#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "switchyard/app/reopenable_file_sink.hpp"
@@ -8,6 +9,8 @@ namespace switchyard::app {
 
 namespace {
 spdlog::sink_ptr make_sink(const std::string& target) {
+    // "off" is a target, never a file name.
+    if (target == "off") return std::make_shared<spdlog::sinks::null_sink_mt>();
     if (target == "stderr" || target.empty())
         return std::make_shared<spdlog::sinks::stderr_sink_mt>();
     if (target == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_mt>();

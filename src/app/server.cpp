@@ -437,7 +437,7 @@ void Server::cut_pool(const std::string& pool, std::uint64_t generation,
 void Server::on_signal(int signo) {
     if (signo == SIGHUP && !stopping_) {
         log_->info("SIGHUP: reloading {}", settings_->source_path);
-        control_plane_->reload([this](boost::json::object result) {
+        control_plane_->reload("signal SIGHUP", [this](boost::json::object result) {
             if (!result["ok"].as_bool())
                 log_->error("reload failed: {}", boost::json::serialize(result));
         });
@@ -607,6 +607,7 @@ void Server::upgrade(const std::string& binary_arg, std::function<void(boost::js
     message.control_fd = control_server_->native_handle();
     message.runtime = runtime_;
     message.watchdog_usec = static_cast<std::uint64_t>(watchdog_period_.count());
+    message.config_generation = control_plane_->config_generation();
     message.tls_ticket_keys = ticket_keys_->export_hex();
     if (health_) message.health = health_->handover();
     upgrade_ = std::make_unique<Upgrade>(io_, pair[0]);
@@ -731,7 +732,9 @@ int Server::run() {
     // handled only once io_.run() runs, when the workers exist. A successor
     // takes the socket over only once it serves (below).
     control_plane_ = std::make_unique<ControlPlane>(io_, *this, log_, audit_);
-    control_plane_->start(settings_, runtime_, conflicts_);
+    // The successor read the config file once more: one generation on from
+    // the replaced process's (0 when it sent none, so 1).
+    control_plane_->start(settings_, runtime_, conflicts_, inherited_.config_generation + 1);
     control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
     if (!successor || inherited_.control_fd < 0)
         control_server_->listen(settings_->control.socket, settings_->control.mode);

@@ -122,6 +122,17 @@ void read_log(Sink& sink, const toml::table& t, LogSettings& out) {
     r.get_string("error_log", out.error_log);
     r.get_string("access_log", out.access_log);
     r.get_string("audit_log", out.audit_log);
+    // "off" writes nothing (never a file named off). An access log is often
+    // off on purpose; the error and audit logs losing everything is worth a
+    // word at --check and start.
+    if (out.error_log == "off")
+        if (const auto* node = r.find("error_log"))
+            sink.warning(node->source(), "log.error_log",
+                         "off: errors and warnings are not logged (failures to start still go "
+                         "to stderr)");
+    if (out.audit_log == "off")
+        if (const auto* node = r.find("audit_log"))
+            sink.warning(node->source(), "log.audit_log", "off: control commands are not audited");
     if (const auto* node = r.find("access_log_sample")) {
         if (auto v = detail::read_number(sink, *node, "log.access_log_sample", 0, 1)) {
             if (*v <= 0)

@@ -107,10 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         // Room for the longest line and its "\r"; past that no "\n" can
         // make it valid.
-        if (buffer_.size() > kMaxLineBytes + 1) {
-            send(error_reply("line too long"), true);
-            return;
-        }
+        if (buffer_.size() > kMaxLineBytes + 1) return refuse(buffer_, "line too long", true);
         if (eof_) {
             // A last command without its "\n" still counts; then we are done.
             if (buffer_.empty()) return close();
@@ -142,9 +139,9 @@ class Session : public std::enable_shared_from_this<Session> {
     void on_line(std::string line) {
         in_line_ = false;
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.size() > kMaxLineBytes) return send(error_reply("line too long"), true);
+        if (line.size() > kMaxLineBytes) return refuse(line, "line too long", true);
         auto parsed = parse_command(line);
-        if (!parsed.command) return send(error_reply(parsed.error), false);
+        if (!parsed.command) return refuse(line, parsed.error, false);
         // The handler may take its time (wait-drained): the client waits for
         // us, so no idle deadline runs meanwhile.
         timer_.cancel();
@@ -164,6 +161,13 @@ class Session : public std::enable_shared_from_this<Session> {
             if (server_->log) server_->log->error("control command failed: {}", e.what());
             on_reply(seq, error_reply(std::string("internal error: ") + e.what()));
         }
+    }
+
+    // Answers a line that is not a command, after telling the handler (the
+    // audit log records it; only the start of an over-long line).
+    void refuse(std::string_view line, const std::string& error, bool close_after) {
+        server_->handler.rejected(peer_, line.substr(0, kMaxLineBytes), error);
+        send(error_reply(error), close_after);
     }
 
     void on_reply(std::uint64_t seq, std::string json_line) {

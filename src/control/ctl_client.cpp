@@ -410,10 +410,12 @@ std::string format_status(const json::object& reply) {
                              {"previous", field(reply, "previous")},
                              {"canary", canary_text(reply)},
                              {"generation", field(reply, "generation")}};
+    if (reply.contains("config_generation"))
+        head.push_back({"config generation", field(reply, "config_generation")});
     for (const auto& kv : reply) {
         const std::string key(kv.key());
         if (key == "ok" || key == "active" || key == "previous" || key == "generation" ||
-            !is_scalar(kv.value()))
+            key == "config_generation" || !is_scalar(kv.value()))
             continue;
         head.push_back({key, scalar_text(kv.value())});
     }

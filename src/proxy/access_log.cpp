@@ -137,24 +137,81 @@ void AccessLogWriter::run() {
     }
 }
 
-void append_json_escaped(std::string& out, std::string_view s) {
+namespace {
+
+// The length of the well-formed UTF-8 sequence (RFC 3629, Unicode Table 3-7)
+// at the start of `s`, whose first byte is >= 0x80; 0 if it is not one:
+// a stray continuation byte, an overlong form (C0, C1, E0 80..9F, F0
+// 80..8F), a surrogate (ED A0..BF), above U+10FFFF (F4 90.., F5..FF), or a
+// sequence cut short.
+std::size_t utf8_sequence_length(std::string_view s) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const auto in = [&](std::size_t i, unsigned lo, unsigned hi) {
+        return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+    };
+    const unsigned c = byte(0);
+    if (c >= 0xc2 && c <= 0xdf) return in(1, 0x80, 0xbf) ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        const unsigned lo = c == 0xe0 ? 0xa0 : 0x80;
+        const unsigned hi = c == 0xed ? 0x9f : 0xbf;
+        return in(1, lo, hi) && in(2, 0x80, 0xbf) ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        const unsigned lo = c == 0xf0 ? 0x90 : 0x80;
+        const unsigned hi = c == 0xf4 ? 0x8f : 0xbf;
+        return in(1, lo, hi) && in(2, 0x80, 0xbf) && in(3, 0x80, 0xbf) ? 4 : 0;
+    }
+    return 0;
+}
+
+void append_u_escape(std::string& out, unsigned code) {
     static constexpr char hex[] = "0123456789abcdef";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            default:
-                if (c < 0x20 || c >= 0x7f) {  // keeps the line valid JSON (UTF-8) whatever arrived
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 0xf];
-                } else {
-                    out += static_cast<char>(c);
-                }
+    const char e[6] = {'\\',
+                       'u',
+                       hex[(code >> 12) & 0xf],
+                       hex[(code >> 8) & 0xf],
+                       hex[(code >> 4) & 0xf],
+                       hex[code & 0xf]};
+    out.append(e, sizeof e);
+}
+
+}  // namespace
+
+void append_json_escaped(std::string& out, std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        // Fast path: a run of printable ASCII other than '"' and '\\' is
+        // copied as is (nearly every method, target and request id).
+        std::size_t run = i;
+        while (run < s.size()) {
+            const auto c = static_cast<unsigned char>(s[run]);
+            if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+            ++run;
+        }
+        out.append(s.data() + i, run - i);
+        i = run;
+        if (i == s.size()) break;
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+            ++i;
+        } else if (c < 0x80) {  // C0 controls and DEL: no raw control byte in a log line
+            append_u_escape(out, c);
+            ++i;
+        } else if (const std::size_t n = utf8_sequence_length(s.substr(i)); n == 0) {
+            // Not UTF-8: each such byte becomes U+FFFD, so the line stays
+            // valid JSON and no byte is mistaken for a character it is not.
+            append_u_escape(out, 0xfffd);
+            ++i;
+        } else if (n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) {
+            // C1 controls (U+0080..U+009F) are escaped as the code point
+            // they are: a terminal would act on them.
+            append_u_escape(out, static_cast<unsigned char>(s[i + 1]));
+            i += 2;
+        } else {
+            out.append(s.data() + i, n);  // valid UTF-8: JSON carries it as is
+            i += n;
         }
     }
 }

@@ -75,5 +75,37 @@ TEST_F(Admin, TheAdminListenerIsHandedOverInAnUpgrade) {
     EXPECT_TRUE(poll_until(after(seconds(10)), [&] { return ::kill(new_pid, 0) != 0; }));
 }
 
+// status.config_generation (control socket and admin /status): 1 at start,
+// +1 per successful reload, unchanged by a refused one, and carried over a
+// hot upgrade, whose successor loads the file once more (+1).
+TEST_F(Admin, ConfigGenerationCountsReloadsAndCrossesAnUpgrade) {
+    auto cfg = base_config();
+    cfg.admin_port = free_port();
+    start_proxy(cfg);
+    ASSERT_TRUE(wait_for_port(cfg.admin_port, after(seconds(5))));
+    const auto socket = dir_ / "control.sock";
+    const auto admin_status = [&] {
+        return HttpConn(cfg.admin_port).roundtrip(get_request("/status")).body();
+    };
+    EXPECT_TRUE(has(control_command(socket, "status"), "\"config_generation\":1,"))
+        << admin_status();
+    EXPECT_TRUE(has(control_command(socket, "reload"), "\"config_generation\":2"));
+    const std::string good = read_file(proxy_->config_path());
+    write_file(proxy_->config_path(), good + "\n[bogus]\n");
+    EXPECT_TRUE(has(control_command(socket, "reload"), "\"ok\":false"));
+    write_file(proxy_->config_path(), good);
+    EXPECT_TRUE(has(control_command(socket, "status"), "\"config_generation\":2,"));
+    EXPECT_TRUE(has(admin_status(), "\"config_generation\":2,")) << admin_status();
+
+    auto reply = control_command(socket, "upgrade", seconds(30));
+    ASSERT_TRUE(has(reply, "\"ok\":true")) << reply;
+    const pid_t new_pid = static_cast<pid_t>(std::stol(reply.substr(reply.find("\"pid\":") + 6)));
+    EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(10))), 0));
+    EXPECT_TRUE(has(control_command(socket, "status"), "\"config_generation\":3,"));
+    EXPECT_TRUE(has(admin_status(), "\"config_generation\":3,")) << admin_status();
+    ::kill(new_pid, SIGTERM);
+    EXPECT_TRUE(poll_until(after(seconds(10)), [&] { return ::kill(new_pid, 0) != 0; }));
+}
+
 }  // namespace
 }  // namespace sy_it

@@ -35,7 +35,8 @@ TEST_F(Ctl, PipelineCommandsAndExitCodes) {
     start_proxy(base_config());
     auto status = ctl({"status"});
     EXPECT_EQ(status.exit_code, 0) << status.err;
-    EXPECT_NE(status.out.find("active      blue"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("active             blue\n"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("config generation  1\n"), std::string::npos) << status.out;
 
     auto canary = ctl({"--json", "canary", "green", "5"});
     EXPECT_EQ(canary.exit_code, 0);

@@ -133,6 +133,8 @@ TEST_F(Dashboard, HeadlessChromiumShowsTheActivePoolAndCanaryAndFollowsASwitch) 
     const std::string canary = text("canary");
     EXPECT_TRUE(has(canary, "green") && has(canary, "10")) << canary;
     EXPECT_EQ(text("generation"), std::to_string(control("status")["generation"].as_int64()));
+    EXPECT_EQ(text("config-generation"),
+              std::to_string(control("status")["config_generation"].as_int64()));
     EXPECT_EQ(text("conn-text"), "live");
     // One card per pool, with its servers.
     EXPECT_EQ(page.evaluate("document.querySelectorAll('#pools .pool').length").to_number<int>(),

@@ -2,7 +2,9 @@
 #include <signal.h>
 
 #include <boost/json.hpp>
+#include <mutex>
 #include <regex>
+#include <thread>
 
 #include "fixture.hpp"
 
@@ -214,6 +216,102 @@ TEST_F(Lifecycle, HostnameUpstreamResolvedAtStart) {
     EXPECT_EQ(r.status(), 200u);
     EXPECT_EQ(r.header("X-Echo-Name"), "blue");
     EXPECT_EQ(r.body(), "blue\n");
+}
+
+// switchyard-echo on a given address; its port is read from its first line.
+struct EchoAt {
+    std::unique_ptr<Process> proc;
+    std::uint16_t port = 0;
+    EchoAt(const TempDir& dir, const std::string& name, const std::string& listen) {
+        Process::Options o;
+        o.argv = {SWITCHYARD_ECHO_BIN, "--name", name, "--listen", listen};
+        o.stdout_pipe = true;
+        o.stderr_path = dir / ("echo-" + name + ".stderr");
+        proc = std::make_unique<Process>(o);
+        const std::string host = listen.substr(0, listen.rfind(':'));
+        auto line = proc->read_line(after(seconds(10)));
+        const std::string prefix = "listening " + host + ":";
+        if (line && line->rfind(prefix, 0) == 0)
+            port = static_cast<std::uint16_t>(std::stoul(line->substr(prefix.size())));
+    }
+};
+
+// pools.*.dns_refresh: a server given by name moves to the name's new
+// address at the next refresh, without failing a request. The name lives in
+// a hosts file that the proxy, and only the proxy, sees as /etc/hosts: it
+// runs in its own user and mount namespace (unshare), so the machine's
+// /etc/hosts is never touched and the real resolver path is exercised.
+TEST_F(Lifecycle, DnsRefreshMovesRequestsToTheNewAddress) {
+    {
+        Process::Options probe;
+        probe.argv = {"/usr/bin/unshare", "-rm", "--",
+                      "/bin/sh",          "-c",  "mount --bind /dev/null /etc/hosts"};
+        Process p(probe);
+        if (!exited_with(p.wait_exit(after(seconds(10))), 0))
+            GTEST_SKIP() << "unshare -rm cannot bind-mount /etc/hosts here (no user namespaces?)";
+    }
+    // The old and the new address of the name, on one port.
+    EchoAt old_server(dir_, "old", "127.0.0.1:0");
+    ASSERT_NE(old_server.port, 0);
+    const std::string port = std::to_string(old_server.port);
+    EchoAt new_server(dir_, "new", "127.0.0.2:" + port);
+    ASSERT_NE(new_server.port, 0) << "127.0.0.2:" << port << " is taken";
+
+    const auto hosts = dir_ / "hosts";
+    write_file(hosts, "127.0.0.1 localhost\n127.0.0.1 app.switchyard.test\n");
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {"app.switchyard.test:" + port}, "dns_refresh = \"1s\"\n"}};
+    cfg.launcher = {
+        "/usr/bin/unshare", "-rm", "--",
+        "/bin/sh",          "-c",  "mount --bind \"$SY_HOSTS\" /etc/hosts && exec \"$0\" \"$@\""};
+    ::setenv("SY_HOSTS", hosts.c_str(), 1);
+    auto& sy = start_proxy(cfg);
+    ::unsetenv("SY_HOSTS");
+
+    // Requests run all along, on a keep-alive connection and on new ones.
+    std::atomic<bool> stop{false};
+    std::atomic<int> failures{0};
+    std::mutex mu;
+    std::vector<std::string> served;  // X-Echo-Name of each response, in order
+    std::thread load([&] {
+        HttpConn keep_alive(sy.port());
+        for (int i = 0; !stop; ++i) {
+            try {
+                HttpConn fresh;
+                HttpConn& c = i % 2 == 0 ? keep_alive : (fresh = HttpConn(sy.port()));
+                Response r = c.roundtrip(get_request("/"));
+                std::lock_guard lock(mu);
+                if (r.status() != 200) ++failures;
+                served.push_back(r.header("X-Echo-Name"));
+            } catch (const std::exception&) {
+                ++failures;
+                keep_alive = HttpConn(sy.port());
+            }
+        }
+    });
+    const auto count = [&](const std::string& name) {
+        std::lock_guard lock(mu);
+        return std::count(served.begin(), served.end(), name);
+    };
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] { return count("old") >= 20; }));
+    write_file(hosts, "127.0.0.1 localhost\n127.0.0.2 app.switchyard.test\n");
+    // At the next refresh (1 s) the name's new address takes the requests.
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] { return count("new") > 0; }));
+    std::size_t moved_at = 0;
+    {
+        std::lock_guard lock(mu);
+        moved_at = served.size();
+    }
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        std::lock_guard lock(mu);
+        return served.size() >= moved_at + 50;
+    }));
+    stop = true;
+    load.join();
+    EXPECT_EQ(failures.load(), 0);
+    // Once moved, every request goes to the new address.
+    std::lock_guard lock(mu);
+    EXPECT_EQ(std::count(served.begin() + static_cast<long>(moved_at), served.end(), "old"), 0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "fixture.hpp"
@@ -403,6 +404,112 @@ TEST_F(Routing, TunnelsAreCountedAndCutAfterTheDrainTime) {
     EXPECT_TRUE(c.wait_closed(seconds(2)));
 }
 
+// routing.override_header: honoured with the token, and removed before the
+// upstream whatever it says, so the token never reaches an upstream (nor the
+// access log, which has no request fields).
+TEST_F(Routing, OverrideHeaderAndItsTokenNeverReachTheUpstream) {
+    auto cfg = base_config();
+    cfg.access_log_file = true;
+    cfg.routing = {{"override_header", "\"X-Switchyard-Pool\""},
+                   {"override_token", "\"s3cret-token\""}};
+    auto& sy = start_proxy(cfg);
+    HttpConn c(sy.port());
+    struct Case {
+        std::string fields;
+        std::string pool;  // where it must go
+    };
+    const std::vector<Case> cases = {
+        {"X-Switchyard-Pool: green; token=s3cret-token\r\n", "green"},
+        {"x-switchyard-pool:green;token=s3cret-token\r\n", "green"},
+        {"X-Switchyard-Pool: green; token=wrong-s3cret-token\r\n", "blue"},  // not honoured
+        {"X-Switchyard-Pool: green\r\n", "blue"},  // no token, not a trusted peer
+        {"X-Switchyard-Pool: green; token=s3cret-token\r\nX-Switchyard-Pool: green; "
+         "token=s3cret-token\r\n",
+         "green"},  // every copy is removed
+    };
+    for (const auto& k : cases) {
+        Response r = c.roundtrip(get_request("/?echo=head", k.fields));
+        ASSERT_EQ(r.status(), 200u) << k.fields;
+        EXPECT_EQ(r.header("X-Echo-Name"), k.pool) << k.fields;
+        const SeenHead seen = SeenHead::parse(r.body());
+        EXPECT_TRUE(seen.values("X-Switchyard-Pool").empty()) << k.fields << r.body();
+        EXPECT_EQ(r.body().find("s3cret"), std::string::npos) << k.fields << r.body();
+        EXPECT_EQ(r.body().find("token="), std::string::npos) << k.fields << r.body();
+    }
+    const auto lines = sy.wait_access_lines(cases.size());
+    for (const auto& line : lines)
+        EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+}
+
+// The override is a header only (README, Routing): a cookie of that name is
+// the application's cookie, forwarded as is, and overrides nothing.
+TEST_F(Routing, ACookieNamedLikeTheOverrideHeaderDoesNotOverride) {
+    auto cfg = base_config();
+    cfg.routing = {{"override_header", "\"X-Switchyard-Pool\""},
+                   {"override_token", "\"s3cret-token\""}};
+    start_proxy(cfg);
+    HttpConn c(proxy_->port());
+    for (const char* cookie :
+         {"Cookie: X-Switchyard-Pool=green\r\n",
+          "Cookie: a=1; X-Switchyard-Pool=\"green; token=s3cret-token\"\r\n"}) {
+        Response r = c.roundtrip(get_request("/?echo=head", cookie));
+        ASSERT_EQ(r.status(), 200u);
+        EXPECT_EQ(r.header("X-Echo-Name"), "blue") << cookie;
+        const SeenHead seen = SeenHead::parse(r.body());
+        ASSERT_EQ(seen.values("Cookie").size(), 1u) << r.body();
+        EXPECT_NE(seen.values("Cookie")[0].find("X-Switchyard-Pool="), std::string::npos);
+    }
+}
+
+// DESIGN.md "State": a reload must not move users between pools. Refused
+// reloads keep the running configuration and the routing state: every user
+// stays on the pool they were on.
+TEST_F(Routing, ReloadsThatWouldMoveCanaryUsersAreRefused) {
+    auto cfg = base_config();
+    cfg.routing = {{"seed", "7"}};
+    start_proxy(cfg);
+    ASSERT_TRUE(control("canary green 10")["ok"].as_bool());
+    HttpConn c(proxy_->port());
+    auto assignment = [&] {
+        std::string pools;
+        for (int i = 0; i < 200; ++i)
+            pools += pool_of(c, "u" + std::to_string(i)) == "green" ? 'g' : 'b';
+        return pools;
+    };
+    const std::string before = assignment();
+    ASSERT_NE(before.find('g'), std::string::npos);
+    // The routing state and the config generation (not the counters).
+    auto state = [&] {
+        auto st = control("status");
+        return json::serialize(json::object{{"active", st["active"]},
+                                            {"previous", st["previous"]},
+                                            {"canary", st["canary"]},
+                                            {"generation", st["generation"]},
+                                            {"config_generation", st["config_generation"]}});
+    };
+    const std::string state_before = state();
+    const std::string good = read_file(proxy_->config_path());
+
+    cfg.routing = {{"seed", "8"}};
+    write_file(proxy_->config_path(), render_config(cfg, dir_, proxy_->port()));
+    auto seed = control("reload");
+    EXPECT_FALSE(seed["ok"].as_bool());
+    EXPECT_EQ(seed["error"].as_string(),
+              "routing.seed cannot change while a canary holds 0 < weight < 100%; the running "
+              "configuration is kept");
+    EXPECT_EQ(assignment(), before);
+
+    write_file(proxy_->config_path(), good.substr(0, good.find("[pools.green]")));
+    auto removed = control("reload");
+    EXPECT_FALSE(removed["ok"].as_bool());
+    EXPECT_EQ(removed["error"].as_string(),
+              "the new configuration has no pool green, a canary pool with a weight above 0; the "
+              "running configuration is kept");
+    EXPECT_EQ(assignment(), before);
+    // Same state, same config generation: nothing changed.
+    EXPECT_EQ(state(), state_before);
+}
+
 TEST_F(Routing, AuditLogNamesThePeer) {
     auto cfg = base_config();
     cfg.level = "info";
@@ -415,6 +522,40 @@ TEST_F(Routing, AuditLogNamesThePeer) {
                std::string::npos;
     });
     EXPECT_TRUE(found) << proxy_->stderr_text();
+}
+
+// README, Operation: every control line that may change something is
+// audited, accepted or refused, and so is every line that is not a command;
+// read-only commands are not.
+TEST_F(Routing, AuditLogRecordsChangesRefusalsAndBadLinesButNotReads) {
+    auto cfg = base_config();
+    cfg.audit_log_file = true;
+    start_proxy(cfg);
+    ASSERT_TRUE(control("status")["ok"].as_bool());
+    ASSERT_TRUE(control("canary green 5")["ok"].as_bool());
+    const std::string refusal(control("canary blue 5")["error"].as_string());
+    EXPECT_FALSE(control("swtich green")["ok"].as_bool());
+    ASSERT_TRUE(control("wait-drained blue timeout=1s")["ok"].as_bool());
+    ASSERT_TRUE(control("reload")["ok"].as_bool());
+    std::vector<std::string> lines;
+    const bool complete = poll_until(after(seconds(3)), [&] {
+        lines.clear();
+        std::istringstream in(read_file(proxy_->audit_log_path()));
+        for (std::string l; std::getline(in, l);)
+            lines.push_back(l.substr(l.find("] audit ") + 8));
+        return lines.size() >= 4;
+    });
+    ASSERT_TRUE(complete) << read_file(proxy_->audit_log_path());
+    const std::string who =
+        "control uid=" + std::to_string(::getuid()) + " pid=" + std::to_string(::getpid()) + " ";
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         who + "command=\"canary green 5\" active=blue generation=0 -> "
+                               "active=blue canary=green:5.00% generation=1",
+                         who + "command=\"canary blue 5\" refused: " + refusal,
+                         who + "command=\"swtich green\" unparseable: unknown command swtich "
+                               "(commands: status, switch, canary, promote, rollback, "
+                               "wait-drained, server, reload, upgrade)",
+                         who + "command=\"reload\" ok: config generation 1 -> 2"}));
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 // A routing change is: apply the command to the RuntimeState (pure) →
 // persist the state file → publish the new snapshot to every worker → wait
 // for every worker's ack → reply. If persisting fails the reply is ok:false
-// and nothing is published. Every command is audited with the peer's uid and
-// pid and old → new state.
+// and nothing is published. Every command that may change something
+// (accepted, refused or failed) and every line that is not a command is
+// audited with the peer's uid and pid, and changes with old → new state;
+// read-only commands (status, wait-drained) are not.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -31,20 +33,32 @@ class ControlPlane final : public control::CommandHandler {
     ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
                  std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit);
 
-    // The state the process starts from (state file or config), and the
-    // config it runs.
+    // The state the process starts from (state file or config), the config
+    // it runs, and that config's generation (kFirstConfigGeneration, or what
+    // a hot upgrade handed over plus one).
     void start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
-               std::vector<std::string> conflicts);
+               std::vector<std::string> conflicts,
+               std::uint64_t config_generation = kFirstConfigGeneration);
+
+    // The config generation counts the loads of the config file: 1 for the
+    // one the process started with, +1 for each successful reload (a refused
+    // one changes nothing) and +1 for a hot upgrade, whose successor reads
+    // the file again. `status` shows it.
+    static constexpr std::uint64_t kFirstConfigGeneration = 1;
+    std::uint64_t config_generation() const { return config_generation_; }
 
     const RuntimeState& runtime() const { return runtime_; }
     const std::shared_ptr<const Settings>& settings() const { return settings_; }
 
     void handle(const control::ControlCommand& command, const control::PeerCredentials& peer,
                 control::Reply reply) override;
+    void rejected(const control::PeerCredentials& peer, std::string_view line,
+                  std::string_view error) override;
 
     // Re-reads the config file (SIGHUP and `reload`); the reply object says
-    // what happened.
-    void reload(std::function<void(boost::json::object)> done);
+    // what happened. The outcome is audited under `who` ("signal SIGHUP",
+    // "control uid=0 pid=42").
+    void reload(const std::string& who, std::function<void(boost::json::object)> done);
 
     // Shutting down: commands that change something are refused from now on.
     void set_stopping() { refusal_ = "shutting down"; }
@@ -60,8 +74,10 @@ class ControlPlane final : public control::CommandHandler {
                 control::Reply reply);
     void wait_drained(const std::string& pool, Duration timeout, control::Reply reply);
     void schedule_drain_cut(const std::string& pool, Duration after, std::uint64_t generation);
+    static std::string actor(const control::PeerCredentials& peer);  // "control uid=0 pid=42"
     void audit(const control::PeerCredentials& peer, std::string_view command,
                std::string_view result);
+    void audit(std::string_view who, std::string_view command, std::string_view result);
 
     boost::asio::io_context& io_;
     DataPlane& data_plane_;
@@ -75,6 +91,7 @@ class ControlPlane final : public control::CommandHandler {
     // progress", "shutting down"); empty when they are not.
     std::string refusal_;
     control::ReloadStats reload_stats_;
+    std::uint64_t config_generation_ = kFirstConfigGeneration;
 };
 
 }  // namespace switchyard::app

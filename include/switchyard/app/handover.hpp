@@ -5,6 +5,7 @@
 // the JSON names them by their index in that array:
 //   {"version":1,"from_pid":123,"listeners":[{"name":"0.0.0.0:8080","fd":0}],
 //    "control_fd":1,"runtime":{...state file JSON...},"watchdog_usec":0,
+//    "config_generation":3,
 //    "health":[{"pool":"blue","address":"10.0.0.1:80","state":"ejected",
 //               "reason":"5 consecutive failures, last: status 503",
 //               "last_check":{"outcome":"ok","status":200,"detail":""},
@@ -42,6 +43,9 @@ struct HandoverMessage {
     // but this also covers a configuration without a writable state file.
     RuntimeState runtime;
     std::uint64_t watchdog_usec = 0;  // the old process's watchdog, 0 = none
+    // The old process's config generation (ControlPlane); 0 from a sender
+    // that predates it.
+    std::uint64_t config_generation = 0;
     // The old process's health knowledge, so the successor's cutover gates
     // and ejections go on from it; empty from a sender that predates it.
     std::vector<HealthHandover> health{};

@@ -12,6 +12,9 @@
 
 namespace switchyard::app {
 
+// A target is "stderr", "stdout", "off" (nothing is written) or a path.
+// Failures before the loggers exist (config errors, a log file that cannot
+// be opened) go to stderr whatever the targets say.
 // Throws std::runtime_error if a log file cannot be opened.
 std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings);
 // The audit log (log.audit_log): every control command with its peer.

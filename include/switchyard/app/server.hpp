@@ -46,6 +46,7 @@ struct Inheritance {
     std::uint64_t watchdog_usec = 0;
     std::vector<HealthHandover> health{};  // the replaced process's, to seed ours
     std::string tls_ticket_keys{};         // the replaced process's (hex), so resumption goes on
+    std::uint64_t config_generation = 0;   // the replaced process's; 0: none (a fresh start)
 };
 
 class Server final : public DataPlane {

@@ -5,8 +5,8 @@
 // independent session (a slow or silent client never delays another), runs
 // its commands one at a time in order, and hands each parsed command to the
 // CommandHandler, which may reply at once or later (wait-drained). Parse
-// errors and over-long lines are answered here; what a command does, and the
-// audit log, are the handler's.
+// errors and over-long lines are answered here and reported to the handler
+// (rejected); what a command does, and the audit log, are the handler's.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "switchyard/control/command.hpp"
 #include "switchyard/core/settings.hpp"
@@ -42,6 +43,11 @@ class CommandHandler {
     // Called on the io_context's thread; must not block it.
     virtual void handle(const ControlCommand& command, const PeerCredentials& peer,
                         Reply reply) = 0;
+    // A line that is not a command (the server answers it with `error`):
+    // for the audit log. `line` is raw (it may hold any byte) and, when over
+    // kMaxLineBytes, only its start.
+    virtual void rejected(const PeerCredentials& /*peer*/, std::string_view /*line*/,
+                          std::string_view /*error*/) {}
 };
 
 class ControlServer {

@@ -331,6 +331,7 @@
 
     $('previous-pool').textContent = s.previous ? String(s.previous) : '–';
     $('generation').textContent = String(s.generation ?? '–');
+    $('config-generation').textContent = String(s.config_generation ?? '–');
     $('updated').textContent = new Date(now).toLocaleTimeString();
 
     const conflicts = Array.isArray(s.conflicts) ? s.conflicts : [];

@@ -16,6 +16,7 @@ HandoverMessage sample() {
     m.runtime.canary_weight_bp = 250;
     m.runtime.generation = 9;
     m.watchdog_usec = 30'000'000;
+    m.config_generation = 6;
     return m;
 }
 
@@ -42,6 +43,7 @@ TEST(Handover, RoundTripsWithRenumberedDescriptors) {
     EXPECT_EQ(m->runtime.canary_weight_bp, 250u);
     EXPECT_EQ(m->runtime.generation, 9u);
     EXPECT_EQ(m->watchdog_usec, 30'000'000u);
+    EXPECT_EQ(m->config_generation, 6u);
 }
 
 TEST(Handover, WithoutControlSocket) {
@@ -175,6 +177,20 @@ TEST(Handover, WithoutHealthStaysCompatible) {
     in.health = sample_health(std::chrono::steady_clock::now());
     const std::string with = encode_handover(in, fds);
     EXPECT_NE(with.find("\"version\":1"), std::string::npos) << with;
+}
+
+// A sender that predates the config generation sends none: 0, and the
+// successor starts from 1.
+TEST(Handover, WithoutConfigGenerationDecodesAsZero) {
+    auto in = sample();
+    in.config_generation = 0;
+    std::vector<int> fds;
+    const std::string line = encode_handover(in, fds);
+    EXPECT_EQ(line.find("config_generation"), std::string::npos) << line;
+    std::string error;
+    auto m = decode_handover(line, fds, error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_EQ(m->config_generation, 0u);
 }
 
 // Health knowledge is worth less than the upgrade: an entry this binary

@@ -47,5 +47,26 @@ TEST(ReopenLogFiles, ReopensFileSinksAndLeavesStandardStreamsAlone) {
     EXPECT_NE(read_file(dir / "error.log.2").find(" info third\n"), std::string::npos);
 }
 
+// "off" writes nothing anywhere, and above all creates no file named "off"
+// (it used to, in the working directory).
+TEST(Loggers, OffWritesNothingAndCreatesNoFile) {
+    LogDir dir;
+    const fs::path cwd = fs::current_path();
+    fs::current_path(dir.path());
+    LogSettings settings;
+    settings.error_log = "off";
+    settings.audit_log = "off";
+    auto error_log = make_error_logger(settings);
+    auto audit_log = make_audit_logger(settings);
+    error_log->error("an error");
+    audit_log->info("a command");
+    error_log->flush();
+    audit_log->flush();
+    EXPECT_TRUE(reopen_log_files(*error_log).empty());
+    EXPECT_TRUE(reopen_log_files(*audit_log).empty());
+    fs::current_path(cwd);
+    EXPECT_TRUE(fs::is_empty(dir.path())) << fs::directory_iterator(dir.path())->path();
+}
+
 }  // namespace
 }  // namespace switchyard::app

@@ -1323,6 +1323,22 @@ TEST(ConfigAdmin, OnlyALoopbackAddressLoadsWithoutAWarning) {
                                                   "is reachable from other hosts"));
 }
 
+TEST(ConfigLog, OffIsAcceptedForEveryLogAndWarnedForTheErrorAndAuditLogs) {
+    auto r = load_with("[log]\nerror_log = \"off\"\naccess_log = \"off\"\naudit_log = \"off\"\n");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.settings->log.error_log, "off");
+    EXPECT_EQ(r.settings->log.access_log, "off");
+    EXPECT_EQ(r.settings->log.audit_log, "off");
+    // An access log off is a usual choice; losing errors or the audit trail
+    // is said (--check and the start print warnings).
+    EXPECT_THAT(lines(r),
+                ElementsAre("t.toml:6:13: warning: log.error_log: off: errors and warnings are "
+                            "not logged (failures to start still go to stderr)",
+                            "t.toml:8:13: warning: log.audit_log: off: control commands are not "
+                            "audited"));
+    EXPECT_EQ(load_with("[log]\naccess_log = \"off\"\n").warning_count(), 0u);
+}
+
 TEST(ConfigErrors, SyntaxErrorHasItsPosition) {
     auto r = load("[server]\nworkers = \n");
     EXPECT_FALSE(r.ok());

@@ -72,6 +72,17 @@ class FakeHandler : public CommandHandler {
         reply(line);
     }
 
+    void rejected(const PeerCredentials& peer, std::string_view line,
+                  std::string_view error) override {
+        std::lock_guard lock(mutex_);
+        rejected_.push_back({std::string(line), std::string(error)});
+        peer_ = peer;
+    }
+    std::vector<std::pair<std::string, std::string>> rejected_lines() {
+        std::lock_guard lock(mutex_);
+        return rejected_;
+    }
+
     // Waits until a wait-drained command is held and returns its reply.
     std::function<void()> take_held() {
         std::unique_lock lock(mutex_);
@@ -108,6 +119,7 @@ class FakeHandler : public CommandHandler {
     int outstanding_ = 0;
     int max_outstanding_ = 0;
     std::vector<std::string> texts_;
+    std::vector<std::pair<std::string, std::string>> rejected_;  // line, error
     PeerCredentials peer_;
     std::vector<std::function<void()>> held_;
 };
@@ -236,7 +248,20 @@ TEST_F(ControlServerTest, ParseErrorIsAnsweredAndTheConnectionStays) {
               R"x({"ok":false,"error":"unknown command swtich (commands: status, switch, canary, )x"
               R"x(promote, rollback, wait-drained, server, reload, upgrade)"})x");
     EXPECT_EQ(c.ask(""), R"({"ok":false,"error":"empty command"})");
+    c.send(std::string("canary green 5\x01\xff\n"));
+    EXPECT_EQ(c.line(), R"({"ok":false,"error":"command contains a control character"})");
     EXPECT_EQ(c.ask("status"), R"({"ok":true,"cmd":"status","n":1})");
+    // Each line that is not a command reaches the handler (the audit log)
+    // raw, with the error it was answered with; commands do not.
+    using Rejected = std::pair<std::string, std::string>;
+    EXPECT_EQ(handler_.rejected_lines(),
+              (std::vector<Rejected>{
+                  {"swtich green",
+                   "unknown command swtich (commands: status, switch, canary, promote, rollback, "
+                   "wait-drained, server, reload, upgrade)"},
+                  {"", "empty command"},
+                  {"canary green 5\x01\xff", "command contains a control character"}}));
+    EXPECT_EQ(handler_.peer().pid, static_cast<int>(::getpid()));
 }
 
 TEST_F(ControlServerTest, CrLfAndAFinalLineWithoutNewline) {
@@ -370,6 +395,13 @@ TEST_F(ControlServerTest, LineTooLongIsAnsweredAndClosed) {
     d.send("switch " + std::string(kMaxLineBytes - 6, 'g') + "\n");
     EXPECT_EQ(d.line(), R"({"ok":false,"error":"line too long"})");
     EXPECT_EQ(d.line(), "<eof>");
+    // Both are reported, cut at kMaxLineBytes.
+    const auto rejected = handler_.rejected_lines();
+    ASSERT_EQ(rejected.size(), 2u);
+    EXPECT_EQ(rejected[0],
+              std::make_pair(std::string(kMaxLineBytes, 'a'), std::string("line too long")));
+    EXPECT_EQ(rejected[1].first, "switch " + std::string(kMaxLineBytes - 7, 'g'));
+    EXPECT_TRUE(handler_.texts().empty());
 }
 
 TEST_F(ControlServerTest, LongestLineIsAccepted) {

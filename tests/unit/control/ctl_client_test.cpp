@@ -151,7 +151,7 @@ TEST(CtlReply, ExitCodes) {
 
 const char* const kStatus =
     R"({"ok":true,"active":"blue","previous":null,"canary":{"pool":"green","weight":5.00},)"
-    R"("generation":3,"pools":[)"
+    R"("generation":3,"config_generation":2,"pools":[)"
     R"({"name":"blue","role":"active","inflight":2,"tunnels":0,"idle_connections":1,)"
     R"("servers":[{"address":"127.0.0.1:9001","admin":"enabled","weight":1,"inflight":2},)"
     R"({"address":"127.0.0.1:9002","admin":"draining","weight":3,"inflight":0}]},)"
@@ -161,10 +161,11 @@ const char* const kStatus =
 
 TEST(CtlFormat, StatusTable) {
     EXPECT_EQ(format_status(obj(kStatus)),
-              "active      blue\n"
-              "previous    -\n"
-              "canary      green 5.00%\n"
-              "generation  3\n"
+              "active             blue\n"
+              "previous           -\n"
+              "canary             green 5.00%\n"
+              "generation         3\n"
+              "config generation  2\n"
               "\n"
               "POOL   ROLE    INFLIGHT  TUNNELS  IDLE\n"
               "blue   active  2         0        1\n"

@@ -91,7 +91,8 @@ TEST(Dashboard, NothingTheContentSecurityPolicyWouldBlock) {
 
 TEST(Dashboard, ThePageHasTheElementsTestsAndOperatorsRelyOn) {
     const std::string html = body_of("/");
-    for (const char* id : {"active-pool", "canary", "generation", "previous-pool", "pools", "conn"})
+    for (const char* id : {"active-pool", "canary", "generation", "config-generation",
+                           "previous-pool", "pools", "conn"})
         EXPECT_NE(html.find("id=\"" + std::string(id) + "\""), std::string::npos) << id;
     EXPECT_NE(body_of("/dashboard.js").find("fetch('/status'"), std::string::npos);
 }
