@@ -31,7 +31,10 @@ class FakeDataPlane final : public DataPlane {
         if (applied) applied();
     }
     void collect(bool, std::function<void(TrafficTotals)> done) override { done({}); }
-    void cut_pool(const std::string&, std::function<void(std::size_t)> done) override { done(0); }
+    void cut_pool(const std::string&, std::uint64_t,
+                  std::function<void(std::size_t)> done) override {
+        done(0);
+    }
     bool prepare_config(const Settings&, std::string&) override { return true; }
     std::shared_ptr<const RoutingState> routing() const override { return nullptr; }
     std::shared_ptr<const HealthView> health() const override {
