@@ -191,7 +191,8 @@ HeadCopy copy_head(const http::HeadParser<isRequest>& p, http::ParseStatus st,
     SY_FUZZ_CHECK((st == http::ParseStatus::error) == (p.error() != http::HeadError::none));
     if (st == http::ParseStatus::error) {
         const unsigned status = http::status_for(p.error());
-        SY_FUZZ_CHECK(status == 400 || status == 414 || status == 431 || status == 505);
+        SY_FUZZ_CHECK(status == 400 || status == 414 || status == 431 || status == 501 ||
+                      status == 505);
     }
     if (st != http::ParseStatus::done) return c;
     // The head is a prefix of the buffer and every view points into it.

@@ -101,6 +101,11 @@ TEST_F(StrictHttp, MalformedAndSmugglingHeadsAreRefusedAndNeverReachTheUpstream)
         {"CONNECT", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", 405},
         {"Via loop", "GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 switchyard\r\n\r\n", 508},
         {"HTTP/2.0 version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+        {"HTTP/3.0 version", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505},
+        {"version HTTP/1.01", "GET / HTTP/1.01\r\nHost: a\r\n\r\n", 400},
+        {"lower-case version", "GET / http/1.1\r\nHost: a\r\n\r\n", 400},
+        {"space in target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"tab in target", "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         {"TLS handshake on a plain port",
          std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 400},
     };
@@ -110,6 +115,29 @@ TEST_F(StrictHttp, MalformedAndSmugglingHeadsAreRefusedAndNeverReachTheUpstream)
         EXPECT_TRUE(o.closed) << c.name;
     }
     EXPECT_EQ(upstream.connections(), 0) << "a refused request reached the upstream";
+}
+
+// Refused as soon as the request line (or too much of a method) is in, not
+// after timeouts.client_header: the head never ends here.
+TEST_F(StrictHttp, BadRequestLinesAreRefusedAtOnce) {
+    Recorder upstream;
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {upstream.address()}}};
+    cfg.timeouts = {{"client_header", "\"20s\""}};
+    start_proxy(cfg);
+    const std::vector<RefusedCase> cases = {
+        {"HTTP/0.9 request line", "GET /\r\n", 400},
+        {"bad version, head not ended", "GET / HTTP/1.01\r\nHost: a\r\n", 400},
+        {"overlong method, line not ended", std::string(4096, 'G'), 501},
+    };
+    for (const auto& c : cases) {
+        const auto t0 = Clock::now();
+        Outcome o = exchange(c.request);
+        EXPECT_EQ(o.status, c.status) << c.name << ": " << o.raw;
+        EXPECT_TRUE(o.closed) << c.name;
+        EXPECT_LT(ms_since(t0), 2000) << c.name;
+    }
+    EXPECT_EQ(upstream.connections(), 0);
 }
 
 TEST_F(StrictHttp, LocallyAnsweredRequestsLeaveTheConnectionReadyForTheNext) {
