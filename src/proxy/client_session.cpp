@@ -387,7 +387,7 @@ void ClientSession::on_request_head() {
     http::UpstreamRequestOptions options;
     options.client_ip = client_ip_;
     options.proto = listener_->tls ? "https" : "http";
-    options.via = worker_.via();
+    options.via = worker_.via(head.version());
     options.drop_field = routing_->override_header;
     if (new_request_id_) options.new_request_id = request_id_;
     http::write_upstream_request_head(head, facts, options, up_head_);
@@ -923,7 +923,7 @@ void ClientSession::on_response_head() {
             http::ClientResponseOptions opt;
             opt.upgrade = true;
             opt.date_field = worker_.date_field();
-            opt.via = worker_.via();
+            opt.via = worker_.via(head.version());
             http::write_client_response_head(head, facts, opt, resp_head_);
             up_->buffer.consume(head.head_bytes());
             resp_parser_.reset();
@@ -938,7 +938,7 @@ void ClientSession::on_response_head() {
             return;
         }
         http::ClientResponseOptions opt;
-        opt.via = worker_.via();
+        opt.via = worker_.via(head.version());
         http::write_client_response_head(head, facts, opt, resp_head_);
         up_->buffer.consume(used);
         resp_parser_.reset();
@@ -974,7 +974,7 @@ void ClientSession::on_response_head() {
     opt.client_http10 = client_http10_;
     opt.chunked = chunked_out;
     opt.date_field = worker_.date_field();
-    opt.via = worker_.via();
+    opt.via = worker_.via(head.version());
     opt.extra_fields = set_cookie_;
     http::write_client_response_head(head, facts, opt, resp_head_);
     up_->buffer.consume(head.head_bytes());

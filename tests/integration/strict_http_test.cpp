@@ -321,6 +321,27 @@ TEST_F(StrictHttp, Http10GetsPersistenceOnlyWhenItAsks) {
     EXPECT_EQ(c.roundtrip("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").status(), 200u);
 }
 
+// RFC 9110 §7.6.3: the received-protocol is that of the message as received,
+// in each direction.
+TEST_F(StrictHttp, ViaNamesTheProtocolOfTheMessageAsReceived) {
+    Recorder http10_upstream("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    start_with(http10_upstream.address());
+    Outcome o = exchange("GET / HTTP/1.0\r\n\r\n");
+    EXPECT_NE(o.raw.find("\r\nVia: 1.0 switchyard\r\n"), std::string::npos) << o.raw;
+    auto heads = http10_upstream.heads();
+    ASSERT_EQ(heads.size(), 1u);
+    EXPECT_NE(heads[0].find("\r\nVia: 1.0 switchyard\r\n"), std::string::npos) << heads[0];
+
+    proxy_.reset();  // one proxy at a time: they share the control socket path
+    Recorder http11_upstream;
+    start_with(http11_upstream.address());
+    HttpConn c(proxy_->port());
+    Response r = c.roundtrip(get_request("/"));
+    EXPECT_EQ(r.header("Via"), "1.1 switchyard");
+    heads = http11_upstream.heads();
+    ASSERT_EQ(heads.size(), 1u);
+    EXPECT_NE(heads[0].find("\r\nVia: 1.1 switchyard\r\n"), std::string::npos) << heads[0];
+}
 TEST_F(StrictHttp, MaxForwardsIsHonouredForOptionsAndTrace) {
     Recorder upstream;
     start_with(upstream.address());
