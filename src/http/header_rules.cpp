@@ -82,20 +82,53 @@ bool has_token(std::string_view list, std::string_view token) {
     return found;
 }
 
-// Does a Via value name `via_name` as a received-by (RFC 9110 §7.6.3:
-// "1.1 name", "HTTP/1.1 name (comment)")?
+// Does a Via value name `via_name` as a received-by (RFC 9110 §7.6.3)? Via =
+// #( received-protocol RWS received-by [ RWS comment ] ), received-by =
+// pseudonym [ ":" port ]. Any received-protocol ("1.0", "HTTP/1.1"), any
+// position in the list, with or without a port or a comment; an entry that
+// is only a pseudonym counts too. Entries split at commas outside comments:
+// comments nest, hold quoted-pairs, and may contain ',' and '"' (a generic
+// list walk would take that '"' for a quoted-string and swallow the entries
+// after it, hiding our own).
 bool via_names(std::string_view value, std::string_view via_name) {
-    bool found = false;
-    for_each_token(value, [&](std::string_view entry) {
-        auto sp = entry.find_first_of(" \t");
-        if (sp != std::string_view::npos) {
-            std::string_view by = trim_ows(entry.substr(sp + 1));
-            by = by.substr(0, by.find_first_of(" \t"));
-            if (iequals(by, via_name)) found = true;
+    std::size_t i = 0;
+    while (i < value.size()) {
+        std::string_view words[2];  // received-protocol, received-by
+        std::size_t count = 0;
+        std::size_t word_start = std::string_view::npos;
+        auto end_word = [&](std::size_t end) {
+            if (word_start == std::string_view::npos) return;
+            if (count < 2) words[count] = value.substr(word_start, end - word_start);
+            ++count;
+            word_start = std::string_view::npos;
+        };
+        int depth = 0;
+        for (; i < value.size(); ++i) {
+            const char c = value[i];
+            if (depth > 0) {
+                if (c == '\\')
+                    ++i;  // quoted-pair
+                else if (c == '(')
+                    ++depth;
+                else if (c == ')')
+                    --depth;
+                continue;
+            }
+            if (c == ',') break;
+            if (c == '(' || c == ' ' || c == '\t') {
+                end_word(i);
+                if (c == '(') depth = 1;
+                continue;
+            }
+            if (word_start == std::string_view::npos) word_start = i;
         }
-        return !found;
-    });
-    return found;
+        end_word(i);
+        ++i;  // the comma
+        std::string_view by = count >= 2 ? words[1] : words[0];
+        by = by.substr(0, by.find(':'));
+        if (!by.empty() && iequals(by, via_name)) return true;
+    }
+    return false;
 }
 
 // "?q" (an absolute-form target with no path) is valid iff "/?q" is.

@@ -220,6 +220,35 @@ TEST(HeaderRules, OurOwnViaEntryIsALoop) {
     EXPECT_EQ(inspect_request(p, facts, "inner"), 0u);
 }
 
+// Every shape a Via entry of ours can take, wherever it is: 508.
+TEST(HeaderRules, OurOwnViaEntryIsFoundInAnyShapeAndPosition) {
+    const std::vector<std::string> loops = {
+        "Via: 1.0 switchyard",
+        "Via: HTTP/1.1 switchyard",
+        "Via: 1.1 SWITCHYARD",
+        "Via: 1.1\tswitchyard",
+        "Via: 1.1 switchyard (Switchyard, the load balancer)",
+        "Via: 1.1 switchyard(comment)",
+        "Via: 1.1 switchyard:8080",
+        "Via: 1.1 a, 1.1 switchyard, 1.1 b",
+        "Via: 1.1 a,1.1 switchyard",
+        "Via: 1.1 a (a \"quote), 1.1 switchyard",
+        "Via: 1.1 a (nested (x, \"y\") \\) z), 1.1 switchyard",
+        "Via: 1.1 a\r\nVia: 1.1 b, 1.0 switchyard",
+        "Via: switchyard",
+    };
+    for (const auto& via : loops)
+        EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\n" + via + "\r\n\r\n").refused, 508u) << via;
+    const std::vector<std::string> not_loops = {
+        "Via: 1.1 switchyard2",
+        "Via: 1.1 a (forwarded by 1.1 switchyard)",
+        "Via: 1.1 a (x, 1.1 switchyard)",
+        "Via: 1.1 xswitchyard:80",
+    };
+    for (const auto& via : not_loops)
+        EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\n" + via + "\r\n\r\n").refused, 0u) << via;
+}
+
 TEST(HeaderRules, MaxForwardsIsDecrementedForOptionsAndTrace) {
     Request r("OPTIONS * HTTP/1.1\r\nHost: a\r\nMax-Forwards: 3\r\n\r\n");
     ASSERT_EQ(r.refused, 0u);
