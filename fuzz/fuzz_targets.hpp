@@ -258,7 +258,8 @@ inline bool added_by_proxy_upstream(std::string_view name) {
     return http::iequals(name, "host") || http::iequals(name, "x-forwarded-for") ||
            http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host") ||
            http::iequals(name, "x-request-id") || http::iequals(name, "via") ||
-           http::iequals(name, "content-length") || http::iequals(name, "transfer-encoding");
+           http::iequals(name, "forwarded") || http::iequals(name, "content-length") ||
+           http::iequals(name, "transfer-encoding");
 }
 
 // A name no Via entry can carry (DEL is not allowed in a field value): the

@@ -183,7 +183,8 @@ struct PlacedEndpoint {
 
 void read_listener(Sink& sink, const toml::table& t, const std::string& path, ListenerSettings& out,
                    std::vector<PlacedEndpoint>& seen) {
-    TableReader r(sink, t, path, {"address", "trusted_proxies", "proxy_protocol", "tls"});
+    TableReader r(sink, t, path,
+                  {"address", "trusted_proxies", "forwarded", "proxy_protocol", "tls"});
     if (const auto* node = r.require("address")) {
         if (auto ep = detail::read_endpoint(sink, *node, r.path_of("address"))) {
             // Two listeners on one fixed address cannot both bind; port 0
@@ -208,6 +209,10 @@ void read_listener(Sink& sink, const toml::table& t, const std::string& path, Li
                 out.trusted_proxies.push_back(std::move(*cidr));
         }
     }
+    r.get_enum<ForwardedHeader>("forwarded", out.forwarded,
+                                {{"append", ForwardedHeader::append},
+                                 {"replace", ForwardedHeader::replace},
+                                 {"off", ForwardedHeader::off}});
     r.get_bool("proxy_protocol", out.proxy_protocol);
     if (const auto* tls = r.get_table("tls"))
         read_listener_tls(sink, *tls, r.path_of("tls"), out.tls.emplace());

@@ -145,7 +145,75 @@ bool is_forwarded_field(std::string_view name) {
            iequals(name, "x-forwarded-host");
 }
 
+// One forwarded-element (RFC 7239 §4); empty pairs (";;") are allowed.
+bool is_valid_forwarded_element(std::string_view el) noexcept {
+    std::size_t i = 0;
+    while (i < el.size()) {
+        if (el[i] == ';') {
+            ++i;
+            continue;
+        }
+        const std::size_t name = i;
+        while (i < el.size() && is_tchar(el[i]))
+            ++i;
+        if (i == name || i == el.size() || el[i] != '=') return false;
+        ++i;
+        if (i < el.size() && el[i] == '"') {
+            for (++i;; ++i) {
+                if (i == el.size()) return false;  // unterminated quoted-string
+                if (el[i] == '"') break;
+                if (el[i] == '\\') {
+                    if (++i == el.size() || !detail::has_class(el[i], detail::kQuotedPair))
+                        return false;
+                } else if (!detail::has_class(el[i], detail::kQdtext)) {
+                    return false;
+                }
+            }
+            ++i;
+        } else {
+            const std::size_t value = i;
+            while (i < el.size() && is_tchar(el[i]))
+                ++i;
+            if (i == value) return false;
+        }
+        if (i < el.size() && el[i] != ';') return false;
+    }
+    return true;
+}
+
 }  // namespace
+
+bool is_valid_forwarded(std::string_view value) noexcept {
+    bool any = false;
+    const bool valid = for_each_token(value, [&](std::string_view el) {
+        any = true;
+        return is_valid_forwarded_element(el);
+    });
+    return valid && any;
+}
+
+void append_forwarded_element(std::string& out, std::string_view client_ip, std::string_view proto,
+                              std::string_view host) {
+    // An IPv6 node is "[v6]" and, with its ':' and brackets, a quoted-string
+    // (RFC 7239 §6). No port: the client's ephemeral port helps no one, and
+    // X-Forwarded-For carries none either.
+    const bool v6 = client_ip.find(':') != std::string_view::npos;
+    out.append(v6 ? "for=\"[" : "for=");
+    out.append(client_ip);
+    if (v6) out.append("]\"");
+    out.append(";proto=");
+    out.append(proto);
+    if (host.empty()) return;
+    out.append(";host=");
+    // A valid Host has no '"' or '\\' to escape; "name:port" is no token.
+    if (is_token(host)) {
+        out.append(host);
+    } else {
+        out.push_back('"');
+        out.append(host);
+        out.push_back('"');
+    }
+}
 
 unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
                          std::string_view via_name) {
@@ -252,6 +320,11 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
     bool host_written = false;
     std::string_view xff_first;
     bool xff_many = false;
+    // The client's Forwarded lines are kept (and ours appended) only from a
+    // trusted proxy, and only if every one of them parses: appending to a
+    // broken list (an open quote) could hide our element inside it.
+    bool keep_forwarded = options.forwarded && options.keep_client_forwarded;
+    bool have_forwarded = false;
     for (const auto& f : head.fields()) {
         if (is_hop_by_hop_field(f.id)) continue;
         switch (f.id) {
@@ -273,6 +346,11 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
         }
         if (f.id == bhttp::field::http2_settings) continue;  // h2c is never tunnelled
         if (!options.drop_field.empty() && iequals(f.name, options.drop_field)) continue;
+        if (f.id == bhttp::field::forwarded) {
+            have_forwarded = true;
+            keep_forwarded = keep_forwarded && is_valid_forwarded(f.value);
+            continue;
+        }
         if (f.id == bhttp::field::unknown && is_forwarded_field(f.name)) {
             if (iequals(f.name, "x-forwarded-for")) {
                 if (xff_first.empty() && !xff_many)
@@ -307,6 +385,18 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
     out.append("\r\n");
     append_field(out, "X-Forwarded-Proto", options.proto);
     if (!host.empty()) append_field(out, "X-Forwarded-Host", host);
+    if (options.forwarded) {
+        out.append("Forwarded: ");
+        if (keep_forwarded && have_forwarded) {
+            for (const auto& f : head.fields()) {
+                if (f.id != bhttp::field::forwarded) continue;
+                out.append(f.value);
+                out.append(", ");
+            }
+        }
+        append_forwarded_element(out, options.client_ip, options.proto, host);
+        out.append("\r\n");
+    }
     if (!options.new_request_id.empty()) append_field(out, "X-Request-Id", options.new_request_id);
     append_field(out, "Via", options.via);
     if (facts.upgrade_websocket) out.append("Upgrade: websocket\r\nConnection: upgrade\r\n");

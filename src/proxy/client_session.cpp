@@ -389,6 +389,9 @@ void ClientSession::on_request_head() {
     options.proto = listener_->tls ? "https" : "http";
     options.via = worker_.via(head.version());
     options.drop_field = routing_->override_header;
+    options.forwarded = listener_->forwarded != ForwardedHeader::off;
+    options.keep_client_forwarded =
+        listener_->forwarded == ForwardedHeader::append && peer_trusted_;
     if (new_request_id_) options.new_request_id = request_id_;
     http::write_upstream_request_head(head, facts, options, up_head_);
 

@@ -351,6 +351,36 @@ TEST_F(StrictHttp, ViaNamesTheProtocolOfTheMessageAsReceived) {
     ASSERT_EQ(heads.size(), 1u);
     EXPECT_NE(heads[0].find("\r\nVia: 1.1 switchyard\r\n"), std::string::npos) << heads[0];
 }
+
+// RFC 7239: a client cannot spoof Forwarded; a trusted proxy's is appended to.
+TEST_F(StrictHttp, ForwardedIsReplacedUnlessThePeerIsTrusted) {
+    const std::string request =
+        "GET / HTTP/1.1\r\nHost: app.example\r\nForwarded: for=6.6.6.6;proto=https\r\n\r\n";
+    auto forwarded_seen = [&](const std::string& listener_extra) {
+        proxy_.reset();  // one proxy at a time: they share the control socket path
+        Recorder upstream;
+        ProxyConfig cfg;
+        cfg.pools = {{"blue", {upstream.address()}}};
+        cfg.listener_extra = listener_extra;
+        start_proxy(cfg);
+        HttpConn c(proxy_->port());
+        EXPECT_EQ(c.roundtrip(request).status(), 200u);
+        auto heads = upstream.heads();
+        if (heads.size() != 1) return std::string("no request");
+        SeenHead seen = SeenHead::parse(heads[0]);
+        std::string all;
+        for (const auto& [name, value] : seen.fields)
+            if (SeenHead::lower(name) == "forwarded") all += (all.empty() ? "" : " | ") + value;
+        return all;
+    };
+    EXPECT_EQ(forwarded_seen(""), "for=127.0.0.1;proto=http;host=app.example");
+    EXPECT_EQ(forwarded_seen("trusted_proxies = [\"127.0.0.1\"]\n"),
+              "for=6.6.6.6;proto=https, for=127.0.0.1;proto=http;host=app.example");
+    EXPECT_EQ(forwarded_seen("trusted_proxies = [\"127.0.0.1\"]\nforwarded = \"replace\"\n"),
+              "for=127.0.0.1;proto=http;host=app.example");
+    EXPECT_EQ(forwarded_seen("forwarded = \"off\"\n"), "");
+}
+
 TEST_F(StrictHttp, MaxForwardsIsHonouredForOptionsAndTrace) {
     Recorder upstream;
     start_with(upstream.address());

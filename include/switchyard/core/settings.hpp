@@ -107,11 +107,18 @@ struct ListenerTlsSettings {
     bool operator==(const ListenerTlsSettings&) const = default;
 };
 
+// The RFC 7239 Forwarded field sent upstream. append: a trusted_proxies
+// peer's Forwarded is kept and this hop's element appended, anyone else's is
+// replaced by this hop's alone; replace: always this hop's alone; off: a
+// client's Forwarded is removed and none is added.
+enum class ForwardedHeader { append, replace, off };
+
 struct ListenerSettings {
     Endpoint address;
     std::vector<Cidr> trusted_proxies;
     bool proxy_protocol = false;
     std::optional<ListenerTlsSettings> tls;
+    ForwardedHeader forwarded = ForwardedHeader::append;
     bool operator==(const ListenerSettings&) const = default;
 };
 

@@ -46,6 +46,7 @@ namespace switchyard::proxy {
 struct ListenerContext {
     std::string name;  // the configured address
     std::vector<Cidr> trusted_proxies;
+    ForwardedHeader forwarded = ForwardedHeader::append;
     bool proxy_protocol = false;  // every connection starts with a PROXY header
     bool tls = false;
     // The listener's certificates (tls = true); a reload builds new ones, and

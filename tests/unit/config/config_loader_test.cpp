@@ -354,6 +354,7 @@ audit_log = "stdout"
 [[listeners]]
 address = "[::]:8080"
 trusted_proxies = ["10.0.0.0/8", "::1", "192.168.7.9/24"]
+forwarded = "replace"
 proxy_protocol = true
 
 [[listeners]]
@@ -420,6 +421,7 @@ servers = [{ address = "[2001:db8::1]:9000" }]
     EXPECT_EQ(s.listeners[0].trusted_proxies[1].prefix_len, 128);
     EXPECT_EQ(s.listeners[0].trusted_proxies[2], (Cidr{{192, 168, 7, 0}, 24}));
     EXPECT_TRUE(s.listeners[0].proxy_protocol);
+    EXPECT_EQ(s.listeners[0].forwarded, ForwardedHeader::replace);
     EXPECT_EQ(s.listeners[0].tls, std::nullopt);
     EXPECT_EQ(s.listeners[1].address, ep("lb.internal", 8443));
     ListenerTlsSettings tls{
@@ -886,6 +888,22 @@ servers = [{ address = "h:1" }]
                     "t.toml:10:16: error: pools.blue.on_unhealthy: invalid value "
                     "\"fall_back\" (expected \"fail\" or \"fallback\"); did you mean "
                     "\"fallback\"?"));
+}
+
+TEST(ConfigEnums, ForwardedHeaderModes) {
+    for (auto [text, mode] :
+         {std::pair{"append", ForwardedHeader::append},
+          std::pair{"replace", ForwardedHeader::replace}, std::pair{"off", ForwardedHeader::off}}) {
+        auto r = load_with("[[listeners]]\naddress = \"127.0.0.1:0\"\nforwarded = \"" +
+                           std::string(text) + "\"\n");
+        ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+        EXPECT_EQ(r.settings->listeners[1].forwarded, mode) << text;
+    }
+    EXPECT_EQ(load(kMinimal).settings->listeners[0].forwarded, ForwardedHeader::append);
+    auto r = load_with("[[listeners]]\naddress = \"127.0.0.1:0\"\nforwarded = \"rfc7239\"\n");
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:7:13: error: listeners[1].forwarded: invalid value "
+                                      "\"rfc7239\" (expected one of \"append\", \"replace\" "
+                                      "or \"off\")"));
 }
 
 TEST(ConfigEnums, MinVersionMustBeAString) {
