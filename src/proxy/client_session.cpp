@@ -1119,10 +1119,12 @@ void ClientSession::send_response_head(unsigned status) {
 // --- Tunnel ------------------------------------------------------------------------
 
 // After a 101 the connection belongs to the application protocol: bytes go
-// both ways unchanged until either side closes or nothing moves for
-// timeouts.tunnel_idle. Whatever either side sent early is in the buffers.
+// both ways unchanged until both sides have closed, or either fails, or
+// nothing moves for timeouts.tunnel_idle. Whatever either side sent early is
+// in the buffers.
 void ClientSession::start_tunnel() {
     in_tunnel_ = true;
+    tunnel_eof_[0] = tunnel_eof_[1] = false;
     inflight_.to_tunnel();
     response_started_ = true;
     upstream_deadline_.clear();
@@ -1169,13 +1171,43 @@ void ClientSession::tunnel_step(bool to_upstream) {
     source.async_read_some(source_buffer.prepare(16 * 1024),
                            [self, to_upstream, seq = seq_](error_code ec, std::size_t n) {
                                if (seq != self->seq_ || self->closing_) return;
-                               if (ec) {
-                                   self->end_tunnel();
-                                   return;
-                               }
-                               (to_upstream ? self->in_ : self->up_->buffer).commit(n);
-                               self->tunnel_step(to_upstream);
+                               self->on_tunnel_read(to_upstream, ec, n);
                            });
+}
+
+void ClientSession::on_tunnel_read(bool to_upstream, error_code ec, std::size_t n) {
+    // A TLS peer that closes without close_notify ends its side as a plain
+    // one does.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        tunnel_half_close(to_upstream);
+        return;
+    }
+    if (ec) {  // a reset, or cancelled at tunnel_idle
+        end_tunnel();
+        return;
+    }
+    (to_upstream ? in_ : up_->buffer).commit(n);
+    tunnel_step(to_upstream);
+}
+
+// One side finished sending (EOF; everything it sent before was relayed):
+// pass the half-close on and keep relaying the other way until that side
+// ends too. On a plain TCP sink that is shutdown(send). A TLS sink would
+// need a close_notify, which Asio can only send together with a read of
+// the peer's, and that read is the other direction's: there the half-close
+// is not passed on, and the connection closes when the other side ends.
+void ClientSession::tunnel_half_close(bool to_upstream) {
+    tunnel_eof_[to_upstream ? 0 : 1] = true;
+    if (tunnel_eof_[0] && tunnel_eof_[1]) {
+        end_tunnel();
+        return;
+    }
+    auto& sink = to_upstream ? up_->stream : client_;
+    if (!sink.tls()) {
+        error_code ec;
+        sink.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) end_tunnel();
+    }
 }
 
 void ClientSession::end_tunnel() {

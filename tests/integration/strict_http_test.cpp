@@ -1,10 +1,15 @@
 // A strict HTTP/1.1 intermediary (RFC 9110, RFC 9112): raw bytes on a real
 // socket, an upstream that records exactly what reaches it. tests/README.md
 // maps each requirement to its test here.
+#include <boost/json.hpp>
+#include <mutex>
+
 #include "fixture.hpp"
 
 namespace sy_it {
 namespace {
+
+namespace json = boost::json;
 
 // An upstream that answers every request with `response` and records what it
 // received.
@@ -489,6 +494,79 @@ TEST_F(StrictHttp, WebSocketUpgradeIsTunnelledBothWays) {
         got.append(tmp, static_cast<std::size_t>(n));
     }
     EXPECT_EQ(got, "hello-from-upstreamPING-FROM-CLIENT");
+}
+
+// A half-close in a tunnel is passed on (shutdown of the write side towards
+// the other peer) and the other direction keeps flowing until it ends too.
+TEST_F(StrictHttp, TunnelHalfCloseIsPassedOnAndTheOtherDirectionKeepsFlowing) {
+    std::mutex mu;
+    std::string upstream_got;
+    ScriptedUpstream upstream([&](ScriptedUpstream::Conn& conn, int seq) {
+        if (!conn.read_request(seconds(5))) return;
+        conn.send(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\n\r\n");
+        if (seq == 2) {  // the upstream half-closes first, then reads on
+            conn.send("upstream-done");
+            conn.sock.shutdown_write();
+        }
+        std::string got = conn.buf;
+        for (;;) {
+            char tmp[4096];
+            const long n = conn.sock.recv_some(tmp, sizeof tmp, after(seconds(5)));
+            if (n < 0) return;  // an error or the deadline: no clean EOF
+            if (n == 0) break;
+            got.append(tmp, static_cast<std::size_t>(n));
+        }
+        {
+            std::lock_guard lock(mu);
+            upstream_got = got + "<EOF>";
+        }
+        if (seq == 1) conn.send("last-words-after-eof");  // the client half-closed first
+    });
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {upstream.address()}}};
+    start_proxy(cfg);
+    auto tunnels = [&] {
+        auto status = json::parse(control_command(dir_ / "control.sock", "status")).as_object();
+        return status["pools"].as_array()[0].as_object()["tunnels"].as_int64();
+    };
+    const std::string upgrade =
+        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+
+    // The client half-closes: the upstream sees its bytes, then EOF, and
+    // what it sends after that still reaches the client, then EOF.
+    HttpConn c(proxy_->port());
+    c.send(upgrade);
+    ASSERT_EQ(c.read_response().status(), 101u);
+    c.send("client-bytes");
+    c.socket().shutdown_write();
+    auto got = c.read_until_close(seconds(5));
+    EXPECT_EQ(got.bytes, "last-words-after-eof");
+    EXPECT_TRUE(got.eof);
+    {
+        std::lock_guard lock(mu);
+        EXPECT_EQ(upstream_got, "client-bytes<EOF>");
+    }
+    EXPECT_TRUE(poll_until(after(seconds(3)), [&] { return tunnels() == 0; }));
+
+    // The upstream half-closes: the client reads to EOF and can still send.
+    HttpConn d(proxy_->port());
+    d.send(upgrade);
+    ASSERT_EQ(d.read_response().status(), 101u);
+    std::string early = d.buffered();
+    d.buffered().clear();
+    auto first = d.read_until_close(seconds(5));
+    EXPECT_EQ(early + first.bytes, "upstream-done");
+    EXPECT_TRUE(first.eof);
+    EXPECT_EQ(tunnels(), 1) << "the tunnel is still open one way";
+    d.send("client-after-upstream-eof");
+    d.socket().shutdown_write();
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        std::lock_guard lock(mu);
+        return upstream_got == "client-after-upstream-eof<EOF>";
+    })) << upstream_got;
+    EXPECT_TRUE(poll_until(after(seconds(3)), [&] { return tunnels() == 0; }));
 }
 
 TEST_F(StrictHttp, UpgradeOnHttp10IsIgnored) {

@@ -105,9 +105,11 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void on_download_read(std::uint64_t seq, error_code ec, std::size_t n);
     void on_download_written(std::uint64_t seq, error_code ec, std::size_t n);
 
-    // WebSocket tunnel after a 101: bytes both ways until either side closes
+    // WebSocket tunnel after a 101: bytes both ways until both sides close
     void start_tunnel();
     void tunnel_step(bool to_upstream);
+    void on_tunnel_read(bool to_upstream, error_code ec, std::size_t n);
+    void tunnel_half_close(bool to_upstream);
     void end_tunnel();
 
     // Ending
@@ -185,6 +187,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     bool closing_ = false;
     bool upgrade_requested_ = false;
     bool in_tunnel_ = false;
+    bool tunnel_eof_[2] = {false, false};  // EOF read from the client, from the upstream
     std::uint64_t upstream_bytes_written_ = 0;
     std::size_t upload_consumed_ = 0;
     std::size_t download_consumed_ = 0;
