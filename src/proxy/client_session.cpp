@@ -399,6 +399,7 @@ void ClientSession::on_request_head() {
     in_.consume(head_bytes);
     req_parser_.reset();
     upload_pump_.reset(facts.framing, /*chunked_sink=*/true);
+    body_rate_.reset(!facts.expect_continue, upload_done() ? 0 : in_.size());
     replay_.clear();
     replayable_ = true;
     if (claim_server(d.server)) {
@@ -788,7 +789,9 @@ void ClientSession::upload_continue() {
             });
         return;
     }
-    client_deadline_.arm(Clock::now(), settings_->timeouts.client_body, ErrorKind::client_timeout);
+    const auto now = Clock::now();
+    client_deadline_.arm(now, settings_->timeouts.client_body, ErrorKind::client_timeout);
+    body_rate_.read_started(now);
     upload_reading_ = true;
     client_.async_read_some(in_.prepare(kReadChunk),
                             [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
@@ -800,6 +803,7 @@ void ClientSession::on_upload_read(std::uint64_t seq, error_code ec, std::size_t
     if (seq != seq_ || closing_) return;
     upload_reading_ = false;
     client_deadline_.clear();
+    body_rate_.read_done(Clock::now(), ec ? 0 : n);
     if (ec) {
         if (response_done_) return;
         upstream_failure_handled_ = true;
@@ -1414,6 +1418,16 @@ void ClientSession::close_now() {
 }
 
 void ClientSession::on_tick(Clock::time_point now) {
+    if (upload_reading_ && body_rate_.too_slow(now, settings_->timeouts.client_body_min_rate,
+                                               settings_->timeouts.client_body_grace)) {
+        // Cut like a body that stopped: on_upload_read answers 408 (or
+        // closes) and aborts the upstream leg, which never sees the
+        // incomplete request as complete.
+        worker_.log().debug("{}: request body below timeouts.client_body_min_rate ({} bytes)",
+                            client_addr_, body_rate_.received());
+        client_deadline_.at = now;
+        client_deadline_.kind = ErrorKind::client_timeout;
+    }
     if (client_deadline_.at <= now) {
         client_timed_out_ = true;
         client_timeout_kind_ = client_deadline_.kind;

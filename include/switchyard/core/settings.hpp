@@ -149,6 +149,11 @@ struct TimeoutSettings {
     Duration upstream_response{60000};
     Duration upstream_idle{4000};
     Duration tunnel_idle{3600000};
+    // Slow request bodies (BodyRateMeter): once client_body_grace of waiting
+    // for the body has passed, it must have arrived at an average of at least
+    // client_body_min_rate bytes a second, else 408. 0: no minimum rate.
+    std::uint64_t client_body_min_rate = 1024;
+    Duration client_body_grace{10000};
     bool operator==(const TimeoutSettings&) const = default;
 };
 

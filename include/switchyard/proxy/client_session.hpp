@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/core/body_rate.hpp"
 #include "switchyard/core/router.hpp"
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
@@ -220,6 +221,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
 
     Deadline client_deadline_;
     Deadline upstream_deadline_;
+    BodyRateMeter body_rate_;  // timeouts.client_body_min_rate, checked on the tick
     bool client_timed_out_ = false;
     bool upstream_timed_out_ = false;
     ErrorKind client_timeout_kind_ = ErrorKind::none;

@@ -339,6 +339,8 @@ upstream_connect = "500ms"
 upstream_response = "6s"
 upstream_idle = "7s"
 tunnel_idle = "1d"
+client_body_min_rate = "500B/s"
+client_body_grace = "20s"
 
 [limits]
 max_header_bytes = "16KiB"
@@ -407,10 +409,11 @@ servers = [{ address = "[2001:db8::1]:9000" }]
 
     EXPECT_EQ(s.server, (ServerProcessSettings{2, milliseconds(300'000), "/tmp/state.json", 77,
                                                milliseconds(250), milliseconds(9000), 1'048'576}));
-    EXPECT_EQ(s.timeouts,
-              (TimeoutSettings{milliseconds(1000), milliseconds(2000), milliseconds(3000),
-                               milliseconds(4000), milliseconds(500), milliseconds(6000),
-                               milliseconds(7000), milliseconds(86'400'000)}));
+    EXPECT_EQ(
+        s.timeouts,
+        (TimeoutSettings{milliseconds(1000), milliseconds(2000), milliseconds(3000),
+                         milliseconds(4000), milliseconds(500), milliseconds(6000),
+                         milliseconds(7000), milliseconds(86'400'000), 500, milliseconds(20'000)}));
     EXPECT_EQ(s.limits, (LimitSettings{16'384, 2'048, 2'147'483'648ULL}));
     EXPECT_EQ(s.log, (LogSettings{"debug", "/var/log/sy/error.log", "off", "stdout"}));
 
@@ -783,6 +786,24 @@ retry_buffer = "2GiB"
                     "(expected an integer with an optional unit B, KiB, MiB, GiB or TiB, like "
                     "\"64KiB\")",
                     "t.toml:10:16: error: server.retry_buffer: must be at most 1GiB"));
+}
+
+TEST(ConfigValues, ClientBodyMinRate) {
+    auto off = load_with("[timeouts]\nclient_body_min_rate = \"0\"\nclient_body_grace = \"0s\"\n");
+    ASSERT_TRUE(off.ok()) << ::testing::PrintToString(lines(off));
+    EXPECT_EQ(off.settings->timeouts.client_body_min_rate, 0u);
+    EXPECT_EQ(off.settings->timeouts.client_body_grace, milliseconds(0));
+    EXPECT_EQ(load(kMinimal).settings->timeouts.client_body_min_rate, 1024u);
+    EXPECT_EQ(load(kMinimal).settings->timeouts.client_body_grace, milliseconds(10'000));
+    for (const char* bad : {"1KiB", "fast", "2GiB/s", "1KiB/min"}) {
+        auto r = load_with(std::string("[timeouts]\nclient_body_min_rate = \"") + bad + "\"\n");
+        EXPECT_FALSE(r.ok()) << bad;
+        EXPECT_THAT(key_paths(r, Diagnostic::Severity::error),
+                    ElementsAre("timeouts.client_body_min_rate"))
+            << bad;
+    }
+    auto number = load_with("[timeouts]\nclient_body_min_rate = 1024\n");
+    EXPECT_FALSE(number.ok());
 }
 
 TEST(ConfigSizes, HeaderLimitsMustBePositive) {
