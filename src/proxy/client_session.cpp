@@ -398,7 +398,7 @@ void ClientSession::on_request_head() {
     // The head's views end here: everything needed was copied.
     in_.consume(head_bytes);
     req_parser_.reset();
-    upload_pump_.reset(facts.framing, /*chunked_sink=*/true);
+    upload_pump_.reset(facts.framing, /*chunked_sink=*/true, {}, routing_->override_header);
     body_rate_.reset(!facts.expect_continue, upload_done() ? 0 : in_.size());
     replay_.clear();
     replayable_ = true;

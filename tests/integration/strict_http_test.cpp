@@ -216,8 +216,7 @@ TEST_F(StrictHttp, MalformedChunkedBodiesAreRefused) {
         {"space in size", head + "3 \r\nabc\r\n0\r\n\r\n", 400},
         {"bare LF", head + "3\nabc\n0\n\n", 400},
         {"huge extension", head + "3;" + std::string(8000, 'e') + "\r\nabc\r\n0\r\n\r\n", 400},
-        {"CL in trailer", head + "3\r\nabc\r\n0\r\nContent-Length: 10\r\n\r\n", 400},
-        {"TE in trailer", head + "3\r\nabc\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"obs-fold in trailer", head + "3\r\nabc\r\n0\r\nX-T: a\r\n b\r\n\r\n", 400},
         {"oversized trailer", head + "0\r\nX-T: " + std::string(20000, 't') + "\r\n\r\n", 400},
         {"size overflow", head + "fffffffffffffffff\r\n", 400},
     };
@@ -228,7 +227,7 @@ TEST_F(StrictHttp, MalformedChunkedBodiesAreRefused) {
     }
 }
 
-TEST_F(StrictHttp, ChunkedBodyIsReEncodedWithoutExtensionsOrTrailers) {
+TEST_F(StrictHttp, ChunkedBodyIsReEncodedWithoutExtensionsButWithItsTrailer) {
     Recorder upstream;
     start_with(upstream.address());
     HttpConn c(proxy_->port());
@@ -243,7 +242,53 @@ TEST_F(StrictHttp, ChunkedBodyIsReEncodedWithoutExtensionsOrTrailers) {
     auto heads = upstream.heads();
     ASSERT_EQ(heads.size(), 2u);
     EXPECT_NE(heads[0].find("Transfer-Encoding: chunked\r\n"), std::string::npos) << heads[0];
-    EXPECT_EQ(heads[1], "5\r\nabcde\r\n0\r\n\r\n");
+    EXPECT_EQ(heads[1], "5\r\nabcde\r\n0\r\nX-Trailer: t\r\n\r\n");
+}
+
+// RFC 9110 §6.5: fields that frame, route, authenticate or that Switchyard
+// owns are dropped from a trailer section (never merged into the header
+// section, never a reason to refuse the request); the rest is passed on.
+TEST_F(StrictHttp, ForbiddenTrailerFieldsAreDroppedAndTheRestForwarded) {
+    Recorder upstream;
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {upstream.address()}}};
+    cfg.routing = {{"override_header", "\"X-Switchyard-Pool\""}};
+    start_proxy(cfg);
+    HttpConn c(proxy_->port());
+    Response r = c.roundtrip(
+        "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n0\r\nContent-Length: 10\r\nX-Checksum: abc\r\nTransfer-Encoding: chunked\r\n"
+        "Host: evil.example\r\nConnection: close\r\nX-Forwarded-For: 6.6.6.6\r\n"
+        "Forwarded: for=6.6.6.6\r\nVia: 1.1 switchyard\r\nX-Switchyard-Pool: green\r\n"
+        "Authorization: Basic x\r\nGrpc-Status: 0\r\n\r\n");
+    ASSERT_EQ(r.status(), 200u);
+    poll_until(after(seconds(3)), [&] { return upstream.heads().size() >= 2; });
+    auto heads = upstream.heads();
+    ASSERT_EQ(heads.size(), 2u);
+    EXPECT_EQ(heads[0].find("evil"), std::string::npos) << heads[0];
+    EXPECT_EQ(heads[0].find("6.6.6.6"), std::string::npos) << heads[0];
+    EXPECT_EQ(heads[1], "3\r\nabc\r\n0\r\nX-Checksum: abc\r\nGrpc-Status: 0\r\n\r\n");
+    // The connection stays usable: nothing was refused.
+    EXPECT_EQ(c.roundtrip(get_request("/again")).status(), 200u);
+}
+
+TEST_F(StrictHttp, ResponseTrailersReachHttp11ClientsWithoutTheDroppedFields) {
+    ScriptedUpstream upstream([](ScriptedUpstream::Conn& conn, int) {
+        while (conn.read_request(seconds(5))) {
+            if (!conn.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+                           "2\r\nok\r\n0\r\nX-Sum: 1\r\nSet-Cookie: s=evil\r\n"
+                           "Content-Length: 99\r\n\r\n"))
+                return;
+        }
+    });
+    start_with(upstream.address());
+    Outcome http11 = exchange("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(http11.status, 200u);
+    EXPECT_TRUE(http11.raw.ends_with("\r\n\r\n2\r\nok\r\n0\r\nX-Sum: 1\r\n\r\n")) << http11.raw;
+    EXPECT_EQ(http11.raw.find("evil"), std::string::npos) << http11.raw;
+    Outcome http10 = exchange("GET / HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(http10.status, 200u);
+    EXPECT_TRUE(http10.raw.ends_with("\r\n\r\nok")) << http10.raw;
 }
 
 // Upstream responses the proxy must not relay: 502, and the upstream
