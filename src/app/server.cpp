@@ -83,6 +83,7 @@ std::shared_ptr<const proxy::ListenerContext> Server::make_context(const Listene
     auto ctx = std::make_shared<proxy::ListenerContext>();
     ctx->name = l.address.to_string();
     ctx->trusted_proxies = l.trusted_proxies;
+    ctx->forwarded = l.forwarded;
     ctx->proxy_protocol = l.proxy_protocol;
     ctx->tls = l.tls.has_value();
     if (l.tls) {

@@ -87,7 +87,8 @@ void read_server_process(Sink& sink, const toml::table& t, ServerProcessSettings
 void read_timeouts(Sink& sink, const toml::table& t, TimeoutSettings& out) {
     TableReader r(sink, t, "timeouts",
                   {"client_header", "client_body", "client_idle", "send", "upstream_connect",
-                   "upstream_response", "upstream_idle", "tunnel_idle"});
+                   "upstream_response", "upstream_idle", "tunnel_idle", "client_body_min_rate",
+                   "client_body_grace"});
     // A zero timeout would fail every request at once, so none may be 0.
     r.get_duration("client_header", out.client_header, kMs);
     r.get_duration("client_body", out.client_body, kMs);
@@ -97,6 +98,19 @@ void read_timeouts(Sink& sink, const toml::table& t, TimeoutSettings& out) {
     r.get_duration("upstream_response", out.upstream_response, kMs);
     r.get_duration("upstream_idle", out.upstream_idle, kMs);
     r.get_duration("tunnel_idle", out.tunnel_idle, kMs);
+    if (const auto* node = r.find("client_body_min_rate")) {
+        const std::string path = r.path_of("client_body_min_rate");
+        if (auto text = detail::read_string(sink, *node, path)) {
+            if (auto rate = parse_rate(*text); rate && *rate <= kGiB)
+                out.client_body_min_rate = *rate;
+            else
+                sink.error(node->source(), path,
+                           "invalid rate " + quote(*text) +
+                               " (expected a size per second up to 1GiB/s, like \"1KiB/s\", "
+                               "or \"0\" for no minimum)");
+        }
+    }
+    r.get_duration("client_body_grace", out.client_body_grace);
 }
 
 void read_limits(Sink& sink, const toml::table& t, LimitSettings& out) {
@@ -194,7 +208,8 @@ struct PlacedEndpoint {
 
 void read_listener(Sink& sink, const toml::table& t, const std::string& path, ListenerSettings& out,
                    std::vector<PlacedEndpoint>& seen) {
-    TableReader r(sink, t, path, {"address", "trusted_proxies", "proxy_protocol", "tls"});
+    TableReader r(sink, t, path,
+                  {"address", "trusted_proxies", "forwarded", "proxy_protocol", "tls"});
     if (const auto* node = r.require("address")) {
         if (auto ep = detail::read_endpoint(sink, *node, r.path_of("address"))) {
             // Two listeners on one fixed address cannot both bind; port 0
@@ -219,6 +234,10 @@ void read_listener(Sink& sink, const toml::table& t, const std::string& path, Li
                 out.trusted_proxies.push_back(std::move(*cidr));
         }
     }
+    r.get_enum<ForwardedHeader>("forwarded", out.forwarded,
+                                {{"append", ForwardedHeader::append},
+                                 {"replace", ForwardedHeader::replace},
+                                 {"off", ForwardedHeader::off}});
     r.get_bool("proxy_protocol", out.proxy_protocol);
     if (const auto* tls = r.get_table("tls"))
         read_listener_tls(sink, *tls, r.path_of("tls"), out.tls.emplace());

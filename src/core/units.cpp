@@ -76,6 +76,12 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     return scale(value, suffix, kSizeUnits, std::numeric_limits<std::uint64_t>::max());
 }
 
+std::optional<std::uint64_t> parse_rate(std::string_view text) {
+    if (text == "0") return 0;
+    if (!text.ends_with("/s")) return std::nullopt;
+    return parse_size(text.substr(0, text.size() - 2));
+}
+
 std::string format_duration(Duration d) {
     auto ms = d.count();
     if (ms == 0) return "0s";

@@ -2,14 +2,35 @@
 
 #include <algorithm>
 
+#include "switchyard/http/field_rules.hpp"
+
 namespace switchyard::http {
 
 namespace {
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
+constexpr std::string_view kLastChunkLine = "0\r\n";
+
+// Keeps the field lines of `lines` ("Name: value\r\n" each) that may be
+// passed on, in order, in place.
+void filter_trailer(std::string& lines, std::string_view also_drop) {
+    std::size_t kept = 0;
+    for (std::size_t pos = 0; pos < lines.size();) {
+        const std::size_t end = lines.find("\r\n", pos) + 2;  // every line has its CRLF
+        const std::string_view line(lines.data() + pos, end - pos);
+        const std::string_view name = line.substr(0, line.find(':'));
+        if (!is_dropped_trailer_field(name) && !(!also_drop.empty() && iequals(name, also_drop))) {
+            if (kept != pos) std::copy(line.begin(), line.end(), lines.begin() + kept);
+            kept += line.size();
+        }
+        pos = end;
+    }
+    lines.resize(kept);
+}
 }  // namespace
 
-void BodyPump::reset(const Framing& source, bool chunked_sink, ChunkedDecoder::Limits limits) {
+void BodyPump::reset(const Framing& source, bool chunked_sink, ChunkedDecoder::Limits limits,
+                     std::string_view drop_trailer) {
     kind_ = source.kind;
     chunked_sink_ = chunked_sink && source.kind == BodyKind::chunked;
     failed_ = false;
@@ -17,7 +38,12 @@ void BodyPump::reset(const Framing& source, bool chunked_sink, ChunkedDecoder::L
     remaining_ = source.kind == BodyKind::content_length ? source.length : 0;
     done_ = source.kind == BodyKind::none ||
             (source.kind == BodyKind::content_length && source.length == 0);
-    if (source.kind == BodyKind::chunked) decoder_ = ChunkedDecoder(limits);
+    trailer_.clear();
+    drop_trailer_ = drop_trailer;
+    if (source.kind == BodyKind::chunked) {
+        decoder_ = ChunkedDecoder(limits);
+        if (chunked_sink_) decoder_.capture_trailers(&trailer_);
+    }
 }
 
 std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_view>& out) {
@@ -49,7 +75,7 @@ std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_v
             payload_ += n;
             if (n > 0 && chunked_sink_) {
                 // One chunk per write whatever the client's chunk sizes were:
-                // extensions and trailers are not passed on.
+                // extensions are not passed on.
                 std::size_t len = write_chunk_header(n, chunk_header_);
                 out.push_back({chunk_header_, len});
             }
@@ -58,7 +84,16 @@ std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_v
             if (n > 0 && chunked_sink_) out.push_back(kCrlf);
             if (decoder_.done()) {
                 done_ = true;
-                if (chunked_sink_) out.push_back(kLastChunk);
+                if (chunked_sink_) {
+                    filter_trailer(trailer_, drop_trailer_);
+                    if (trailer_.empty()) {
+                        out.push_back(kLastChunk);
+                    } else {
+                        out.push_back(kLastChunkLine);
+                        out.push_back(trailer_);
+                        out.push_back(kCrlf);
+                    }
+                }
             }
             return used;
         }

@@ -1,7 +1,6 @@
 #include "switchyard/http/chunked_decoder.hpp"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 
 #include "switchyard/http/field_rules.hpp"
@@ -9,31 +8,6 @@
 namespace switchyard::http {
 
 namespace {
-
-// Fields refused in a trailer section (lowercase). Matched incrementally, one
-// bit per name, because a name may arrive split across decode() calls.
-constexpr std::array<std::string_view, 9> kForbiddenTrailers = {
-    "content-length", "transfer-encoding", "host", "trailer", "connection",
-    "keep-alive",     "proxy-connection",  "te",   "upgrade",
-};
-constexpr std::uint32_t kAllCandidates = (1u << kForbiddenTrailers.size()) - 1;
-
-std::uint32_t match_name_char(std::uint32_t candidates, std::size_t pos, char c) noexcept {
-    const char lc = ascii_lower(c);
-    for (std::size_t k = 0; k < kForbiddenTrailers.size(); ++k) {
-        const std::uint32_t bit = 1u << k;
-        if ((candidates & bit) &&
-            (pos >= kForbiddenTrailers[k].size() || kForbiddenTrailers[k][pos] != lc))
-            candidates &= ~bit;
-    }
-    return candidates;
-}
-
-bool name_complete(std::uint32_t candidates, std::size_t len) noexcept {
-    for (std::size_t k = 0; k < kForbiddenTrailers.size(); ++k)
-        if ((candidates & (1u << k)) && kForbiddenTrailers[k].size() == len) return true;
-    return false;
-}
 
 unsigned hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
@@ -177,8 +151,7 @@ std::size_t ChunkedDecoder::decode(std::string_view in, std::vector<std::string_
                 } else if (c == '\n') {
                     return fail(Error::bad_line_ending, i);
                 } else if (is_tchar(c)) {
-                    name_candidates_ = match_name_char(kAllCandidates, 0, c);
-                    name_len_ = 1;
+                    keep_trailer_byte(c);
                     state_ = State::trailer_name;
                 } else {
                     // SP/HTAB would be obs-fold (RFC 9112 §5.2); ':' an empty name.
@@ -187,11 +160,9 @@ std::size_t ChunkedDecoder::decode(std::string_view in, std::vector<std::string_
                 break;
             case State::trailer_name:
                 if (is_tchar(c)) {
-                    name_candidates_ = match_name_char(name_candidates_, name_len_, c);
-                    ++name_len_;
+                    keep_trailer_byte(c);
                 } else if (c == ':') {
-                    if (name_complete(name_candidates_, name_len_))
-                        return fail(Error::framing_field_in_trailer, i);
+                    keep_trailer_byte(c);
                     state_ = State::trailer_value;
                 } else {
                     // Includes whitespace before ':' (RFC 9112 §5.1) and a line
@@ -206,10 +177,14 @@ std::size_t ChunkedDecoder::decode(std::string_view in, std::vector<std::string_
                     return fail(Error::bad_line_ending, i);
                 } else if (!has_class(c, detail::kFieldVchar)) {
                     return fail(Error::bad_trailer_field, i);  // NUL, other CTLs, DEL
+                } else {
+                    keep_trailer_byte(c);
                 }
                 break;
             case State::trailer_lf:
                 if (c != '\n') return fail(Error::bad_line_ending, i);
+                keep_trailer_byte('\r');
+                keep_trailer_byte('\n');
                 state_ = State::trailer_line_start;
                 break;
             case State::trailer_end_lf:
@@ -246,8 +221,6 @@ std::string_view to_string(ChunkedDecoder::Error error) noexcept {
             return "trailer_too_large";
         case E::bad_trailer_field:
             return "bad_trailer_field";
-        case E::framing_field_in_trailer:
-            return "framing_field_in_trailer";
     }
     return "unknown";
 }

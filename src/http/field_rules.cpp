@@ -166,6 +166,54 @@ bool is_hop_by_hop(std::string_view name) noexcept {
     }
 }
 
+bool is_dropped_trailer_field(std::string_view name) noexcept {
+    static constexpr std::string_view dropped[] = {
+        "content-length",
+        "transfer-encoding",
+        "trailer",
+        "content-range",
+        "connection",
+        "keep-alive",
+        "te",
+        "upgrade",
+        "http2-settings",
+        "host",
+        "max-forwards",
+        "authorization",
+        "www-authenticate",
+        "authentication-info",
+        "cookie",
+        "set-cookie",
+        "expect",
+        "range",
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "if-range",
+        "cache-control",
+        "pragma",
+        "expires",
+        "age",
+        "date",
+        "vary",
+        "location",
+        "retry-after",
+        "content-type",
+        "content-encoding",
+        "via",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-request-id",
+    };
+    if (name.size() >= 6 && iequals(name.substr(0, 6), "proxy-")) return true;
+    for (std::string_view d : dropped)
+        if (iequals(name, d)) return true;
+    return false;
+}
+
 void ConnectionTokens::add(std::string_view value) noexcept {
     for_each_token(value, [this](std::string_view opt) {
         if (!is_token(opt)) {

@@ -25,8 +25,34 @@ unsigned status_for(HeadError e) {
             return 431;
         case HeadError::bad_version:
             return 505;
+        case HeadError::method_too_long:
+            return 501;
     }
     return 400;
+}
+
+HeadError check_request_line(std::string_view line) noexcept {
+    const std::size_t method_end = line.find(' ');
+    const std::string_view method = line.substr(0, method_end);
+    for (char c : method)
+        if (!is_tchar(c)) return HeadError::malformed;
+    if (method.size() > kMaxMethodBytes) return HeadError::method_too_long;
+    if (method.empty() || method_end == std::string_view::npos) return HeadError::malformed;
+    const std::string_view rest = line.substr(method_end + 1);
+    const std::size_t target_end = rest.rfind(' ');
+    if (target_end == std::string_view::npos) return HeadError::malformed;  // HTTP/0.9: no version
+    const std::string_view target = rest.substr(0, target_end);
+    if (target.empty()) return HeadError::malformed;
+    for (char c : target)  // whitespace (a second SP, HTAB) and other CTLs
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return HeadError::malformed;
+    const std::string_view version = rest.substr(target_end + 1);
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (version.size() != 8 || !version.starts_with("HTTP/") || !digit(version[5]) ||
+        version[6] != '.' || !digit(version[7]))
+        return HeadError::malformed;
+    if (version[5] != '1' || (version[7] != '0' && version[7] != '1'))
+        return HeadError::bad_version;
+    return HeadError::none;
 }
 
 template <bool isRequest>
@@ -63,6 +89,18 @@ ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
     if (head_done_) return ParseStatus::done;
     if (error_ != HeadError::none) return ParseStatus::error;
     const std::size_t from = scanned_ > 3 ? scanned_ - 3 : 0;
+    if constexpr (isRequest) {
+        // The request line is judged as soon as it is complete: an HTTP/0.9
+        // line or a bad version is refused at once, not after client_header.
+        if (!line_checked_) {
+            const std::size_t eol = buffered.find("\r\n", from);
+            if (eol != std::string_view::npos) {
+                line_checked_ = true;
+                const HeadError e = check_request_line(buffered.substr(0, eol));
+                if (e != HeadError::none) return fail(e);
+            }
+        }
+    }
     auto end = buffered.find("\r\n\r\n", from);
     if (end == std::string_view::npos) {
         // A bare LF can never end a head we accept (RFC 9112 §2.2 is strict
@@ -77,6 +115,7 @@ ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
             const std::size_t method_end = std::min(buffered.find(' '), buffered.size());
             for (std::size_t i = from; i < method_end; ++i)
                 if (!is_tchar(buffered[i])) return fail(HeadError::malformed);
+            if (method_end > kMaxMethodBytes) return fail(HeadError::method_too_long);
         }
         scanned_ = buffered.size();
         if (target_too_long(buffered)) return fail(HeadError::target_too_long);

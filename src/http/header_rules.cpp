@@ -82,20 +82,53 @@ bool has_token(std::string_view list, std::string_view token) {
     return found;
 }
 
-// Does a Via value name `via_name` as a received-by (RFC 9110 §7.6.3:
-// "1.1 name", "HTTP/1.1 name (comment)")?
+// Does a Via value name `via_name` as a received-by (RFC 9110 §7.6.3)? Via =
+// #( received-protocol RWS received-by [ RWS comment ] ), received-by =
+// pseudonym [ ":" port ]. Any received-protocol ("1.0", "HTTP/1.1"), any
+// position in the list, with or without a port or a comment; an entry that
+// is only a pseudonym counts too. Entries split at commas outside comments:
+// comments nest, hold quoted-pairs, and may contain ',' and '"' (a generic
+// list walk would take that '"' for a quoted-string and swallow the entries
+// after it, hiding our own).
 bool via_names(std::string_view value, std::string_view via_name) {
-    bool found = false;
-    for_each_token(value, [&](std::string_view entry) {
-        auto sp = entry.find_first_of(" \t");
-        if (sp != std::string_view::npos) {
-            std::string_view by = trim_ows(entry.substr(sp + 1));
-            by = by.substr(0, by.find_first_of(" \t"));
-            if (iequals(by, via_name)) found = true;
+    std::size_t i = 0;
+    while (i < value.size()) {
+        std::string_view words[2];  // received-protocol, received-by
+        std::size_t count = 0;
+        std::size_t word_start = std::string_view::npos;
+        auto end_word = [&](std::size_t end) {
+            if (word_start == std::string_view::npos) return;
+            if (count < 2) words[count] = value.substr(word_start, end - word_start);
+            ++count;
+            word_start = std::string_view::npos;
+        };
+        int depth = 0;
+        for (; i < value.size(); ++i) {
+            const char c = value[i];
+            if (depth > 0) {
+                if (c == '\\')
+                    ++i;  // quoted-pair
+                else if (c == '(')
+                    ++depth;
+                else if (c == ')')
+                    --depth;
+                continue;
+            }
+            if (c == ',') break;
+            if (c == '(' || c == ' ' || c == '\t') {
+                end_word(i);
+                if (c == '(') depth = 1;
+                continue;
+            }
+            if (word_start == std::string_view::npos) word_start = i;
         }
-        return !found;
-    });
-    return found;
+        end_word(i);
+        ++i;  // the comma
+        std::string_view by = count >= 2 ? words[1] : words[0];
+        by = by.substr(0, by.find(':'));
+        if (!by.empty() && iequals(by, via_name)) return true;
+    }
+    return false;
 }
 
 // "?q" (an absolute-form target with no path) is valid iff "/?q" is.
@@ -112,7 +145,75 @@ bool is_forwarded_field(std::string_view name) {
            iequals(name, "x-forwarded-host");
 }
 
+// One forwarded-element (RFC 7239 §4); empty pairs (";;") are allowed.
+bool is_valid_forwarded_element(std::string_view el) noexcept {
+    std::size_t i = 0;
+    while (i < el.size()) {
+        if (el[i] == ';') {
+            ++i;
+            continue;
+        }
+        const std::size_t name = i;
+        while (i < el.size() && is_tchar(el[i]))
+            ++i;
+        if (i == name || i == el.size() || el[i] != '=') return false;
+        ++i;
+        if (i < el.size() && el[i] == '"') {
+            for (++i;; ++i) {
+                if (i == el.size()) return false;  // unterminated quoted-string
+                if (el[i] == '"') break;
+                if (el[i] == '\\') {
+                    if (++i == el.size() || !detail::has_class(el[i], detail::kQuotedPair))
+                        return false;
+                } else if (!detail::has_class(el[i], detail::kQdtext)) {
+                    return false;
+                }
+            }
+            ++i;
+        } else {
+            const std::size_t value = i;
+            while (i < el.size() && is_tchar(el[i]))
+                ++i;
+            if (i == value) return false;
+        }
+        if (i < el.size() && el[i] != ';') return false;
+    }
+    return true;
+}
+
 }  // namespace
+
+bool is_valid_forwarded(std::string_view value) noexcept {
+    bool any = false;
+    const bool valid = for_each_token(value, [&](std::string_view el) {
+        any = true;
+        return is_valid_forwarded_element(el);
+    });
+    return valid && any;
+}
+
+void append_forwarded_element(std::string& out, std::string_view client_ip, std::string_view proto,
+                              std::string_view host) {
+    // An IPv6 node is "[v6]" and, with its ':' and brackets, a quoted-string
+    // (RFC 7239 §6). No port: the client's ephemeral port helps no one, and
+    // X-Forwarded-For carries none either.
+    const bool v6 = client_ip.find(':') != std::string_view::npos;
+    out.append(v6 ? "for=\"[" : "for=");
+    out.append(client_ip);
+    if (v6) out.append("]\"");
+    out.append(";proto=");
+    out.append(proto);
+    if (host.empty()) return;
+    out.append(";host=");
+    // A valid Host has no '"' or '\\' to escape; "name:port" is no token.
+    if (is_token(host)) {
+        out.append(host);
+    } else {
+        out.push_back('"');
+        out.append(host);
+        out.push_back('"');
+    }
+}
 
 unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
                          std::string_view via_name) {
@@ -219,6 +320,11 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
     bool host_written = false;
     std::string_view xff_first;
     bool xff_many = false;
+    // The client's Forwarded lines are kept (and ours appended) only from a
+    // trusted proxy, and only if every one of them parses: appending to a
+    // broken list (an open quote) could hide our element inside it.
+    bool keep_forwarded = options.forwarded && options.keep_client_forwarded;
+    bool have_forwarded = false;
     for (const auto& f : head.fields()) {
         if (is_hop_by_hop_field(f.id)) continue;
         switch (f.id) {
@@ -240,6 +346,11 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
         }
         if (f.id == bhttp::field::http2_settings) continue;  // h2c is never tunnelled
         if (!options.drop_field.empty() && iequals(f.name, options.drop_field)) continue;
+        if (f.id == bhttp::field::forwarded) {
+            have_forwarded = true;
+            keep_forwarded = keep_forwarded && is_valid_forwarded(f.value);
+            continue;
+        }
         if (f.id == bhttp::field::unknown && is_forwarded_field(f.name)) {
             if (iequals(f.name, "x-forwarded-for")) {
                 if (xff_first.empty() && !xff_many)
@@ -274,6 +385,18 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
     out.append("\r\n");
     append_field(out, "X-Forwarded-Proto", options.proto);
     if (!host.empty()) append_field(out, "X-Forwarded-Host", host);
+    if (options.forwarded) {
+        out.append("Forwarded: ");
+        if (keep_forwarded && have_forwarded) {
+            for (const auto& f : head.fields()) {
+                if (f.id != bhttp::field::forwarded) continue;
+                out.append(f.value);
+                out.append(", ");
+            }
+        }
+        append_forwarded_element(out, options.client_ip, options.proto, host);
+        out.append("\r\n");
+    }
     if (!options.new_request_id.empty()) append_field(out, "X-Request-Id", options.new_request_id);
     append_field(out, "Via", options.via);
     if (facts.upgrade_websocket) out.append("Upgrade: websocket\r\nConnection: upgrade\r\n");

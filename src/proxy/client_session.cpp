@@ -387,15 +387,19 @@ void ClientSession::on_request_head() {
     http::UpstreamRequestOptions options;
     options.client_ip = client_ip_;
     options.proto = listener_->tls ? "https" : "http";
-    options.via = worker_.via();
+    options.via = worker_.via(head.version());
     options.drop_field = routing_->override_header;
+    options.forwarded = listener_->forwarded != ForwardedHeader::off;
+    options.keep_client_forwarded =
+        listener_->forwarded == ForwardedHeader::append && peer_trusted_;
     if (new_request_id_) options.new_request_id = request_id_;
     http::write_upstream_request_head(head, facts, options, up_head_);
 
     // The head's views end here: everything needed was copied.
     in_.consume(head_bytes);
     req_parser_.reset();
-    upload_pump_.reset(facts.framing, /*chunked_sink=*/true);
+    upload_pump_.reset(facts.framing, /*chunked_sink=*/true, {}, routing_->override_header);
+    body_rate_.reset(!facts.expect_continue, upload_done() ? 0 : in_.size());
     replay_.clear();
     replayable_ = true;
     if (claim_server(d.server)) {
@@ -785,7 +789,9 @@ void ClientSession::upload_continue() {
             });
         return;
     }
-    client_deadline_.arm(Clock::now(), settings_->timeouts.client_body, ErrorKind::client_timeout);
+    const auto now = Clock::now();
+    client_deadline_.arm(now, settings_->timeouts.client_body, ErrorKind::client_timeout);
+    body_rate_.read_started(now);
     upload_reading_ = true;
     client_.async_read_some(in_.prepare(kReadChunk),
                             [self = shared_from_this(), seq = seq_](error_code ec, std::size_t n) {
@@ -797,6 +803,7 @@ void ClientSession::on_upload_read(std::uint64_t seq, error_code ec, std::size_t
     if (seq != seq_ || closing_) return;
     upload_reading_ = false;
     client_deadline_.clear();
+    body_rate_.read_done(Clock::now(), ec ? 0 : n);
     if (ec) {
         if (response_done_) return;
         upstream_failure_handled_ = true;
@@ -923,7 +930,7 @@ void ClientSession::on_response_head() {
             http::ClientResponseOptions opt;
             opt.upgrade = true;
             opt.date_field = worker_.date_field();
-            opt.via = worker_.via();
+            opt.via = worker_.via(head.version());
             http::write_client_response_head(head, facts, opt, resp_head_);
             up_->buffer.consume(head.head_bytes());
             resp_parser_.reset();
@@ -938,7 +945,7 @@ void ClientSession::on_response_head() {
             return;
         }
         http::ClientResponseOptions opt;
-        opt.via = worker_.via();
+        opt.via = worker_.via(head.version());
         http::write_client_response_head(head, facts, opt, resp_head_);
         up_->buffer.consume(used);
         resp_parser_.reset();
@@ -974,7 +981,7 @@ void ClientSession::on_response_head() {
     opt.client_http10 = client_http10_;
     opt.chunked = chunked_out;
     opt.date_field = worker_.date_field();
-    opt.via = worker_.via();
+    opt.via = worker_.via(head.version());
     opt.extra_fields = set_cookie_;
     http::write_client_response_head(head, facts, opt, resp_head_);
     up_->buffer.consume(head.head_bytes());
@@ -1116,10 +1123,12 @@ void ClientSession::send_response_head(unsigned status) {
 // --- Tunnel ------------------------------------------------------------------------
 
 // After a 101 the connection belongs to the application protocol: bytes go
-// both ways unchanged until either side closes or nothing moves for
-// timeouts.tunnel_idle. Whatever either side sent early is in the buffers.
+// both ways unchanged until both sides have closed, or either fails, or
+// nothing moves for timeouts.tunnel_idle. Whatever either side sent early is
+// in the buffers.
 void ClientSession::start_tunnel() {
     in_tunnel_ = true;
+    tunnel_eof_[0] = tunnel_eof_[1] = false;
     inflight_.to_tunnel();
     response_started_ = true;
     upstream_deadline_.clear();
@@ -1166,13 +1175,43 @@ void ClientSession::tunnel_step(bool to_upstream) {
     source.async_read_some(source_buffer.prepare(16 * 1024),
                            [self, to_upstream, seq = seq_](error_code ec, std::size_t n) {
                                if (seq != self->seq_ || self->closing_) return;
-                               if (ec) {
-                                   self->end_tunnel();
-                                   return;
-                               }
-                               (to_upstream ? self->in_ : self->up_->buffer).commit(n);
-                               self->tunnel_step(to_upstream);
+                               self->on_tunnel_read(to_upstream, ec, n);
                            });
+}
+
+void ClientSession::on_tunnel_read(bool to_upstream, error_code ec, std::size_t n) {
+    // A TLS peer that closes without close_notify ends its side as a plain
+    // one does.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        tunnel_half_close(to_upstream);
+        return;
+    }
+    if (ec) {  // a reset, or cancelled at tunnel_idle
+        end_tunnel();
+        return;
+    }
+    (to_upstream ? in_ : up_->buffer).commit(n);
+    tunnel_step(to_upstream);
+}
+
+// One side finished sending (EOF; everything it sent before was relayed):
+// pass the half-close on and keep relaying the other way until that side
+// ends too. On a plain TCP sink that is shutdown(send). A TLS sink would
+// need a close_notify, which Asio can only send together with a read of
+// the peer's, and that read is the other direction's: there the half-close
+// is not passed on, and the connection closes when the other side ends.
+void ClientSession::tunnel_half_close(bool to_upstream) {
+    tunnel_eof_[to_upstream ? 0 : 1] = true;
+    if (tunnel_eof_[0] && tunnel_eof_[1]) {
+        end_tunnel();
+        return;
+    }
+    auto& sink = to_upstream ? up_->stream : client_;
+    if (!sink.tls()) {
+        error_code ec;
+        sink.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) end_tunnel();
+    }
 }
 
 void ClientSession::end_tunnel() {
@@ -1379,6 +1418,16 @@ void ClientSession::close_now() {
 }
 
 void ClientSession::on_tick(Clock::time_point now) {
+    if (upload_reading_ && body_rate_.too_slow(now, settings_->timeouts.client_body_min_rate,
+                                               settings_->timeouts.client_body_grace)) {
+        // Cut like a body that stopped: on_upload_read answers 408 (or
+        // closes) and aborts the upstream leg, which never sees the
+        // incomplete request as complete.
+        worker_.log().debug("{}: request body below timeouts.client_body_min_rate ({} bytes)",
+                            client_addr_, body_rate_.received());
+        client_deadline_.at = now;
+        client_deadline_.kind = ErrorKind::client_timeout;
+    }
     if (client_deadline_.at <= now) {
         client_timed_out_ = true;
         client_timeout_kind_ = client_deadline_.kind;

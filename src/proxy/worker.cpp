@@ -148,6 +148,7 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
     request_id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
     update_clock_strings();
     via_ = "1.1 " + settings_->server.via_name;
+    via10_ = "1.0 " + settings_->server.via_name;
     apply_snapshot();
 }
 
@@ -219,6 +220,7 @@ void Worker::publish(std::shared_ptr<const Settings> settings,
                    routing_ = std::move(routing);
                    if (upstream_tls) upstream_tls_ = std::move(upstream_tls);
                    via_ = "1.1 " + settings_->server.via_name;
+                   via10_ = "1.0 " + settings_->server.via_name;
                    apply_snapshot();
                    if (applied) applied();
                });

@@ -171,5 +171,58 @@ TEST_F(Overload, TrickledBodyIsCutByClientBodyTimeout) {
     EXPECT_LT(ms_since(t0), 1500);
 }
 
+// timeouts.client_body_min_rate: a body that keeps trickling (so the idle
+// timeout never fires) is cut with 408 once it falls below the rate after the
+// grace, and the upstream sees its connection end, never a complete request.
+TEST_F(Overload, BodyBelowTheMinimumRateIsCutWith408) {
+    std::atomic<int> complete{0}, cut{0};
+    ScriptedUpstream upstream([&](ScriptedUpstream::Conn& conn, int) {
+        while (auto req = conn.read_request(seconds(10))) {
+            ++complete;
+            if (!conn.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
+        }
+        ++cut;
+    });
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {upstream.address()}}};
+    cfg.timeouts = {{"client_body", "\"30s\""},
+                    {"client_body_min_rate", "\"1KiB/s\""},
+                    {"client_body_grace", "\"1s\""}};
+    auto& proxy = start_proxy(cfg);
+
+    // At full speed the same body passes.
+    HttpConn fast(proxy.port());
+    const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n";
+    EXPECT_EQ(fast.roundtrip(head + std::string(100000, 'x')).status(), 200u);
+    EXPECT_EQ(complete.load(), 1);
+
+    // 2 bytes every 100 ms: 20 bytes a second.
+    HttpConn slow(proxy.port());
+    slow.send(head);
+    const auto t0 = Clock::now();
+    std::string got;
+    bool closed = false;
+    while (!closed && ms_since(t0) < 8000) {
+        if (!slow.socket().send_all("xx", after(seconds(1)))) break;
+        char tmp[1024];
+        const auto step = after(milliseconds(100));
+        for (long n; (n = slow.socket().recv_some(tmp, sizeof tmp, step)) != -2;) {
+            if (n <= 0) {
+                closed = true;
+                break;
+            }
+            got.append(tmp, static_cast<std::size_t>(n));
+        }
+    }
+    const auto elapsed = ms_since(t0);
+    EXPECT_EQ(got.rfind("HTTP/1.1 408 ", 0), 0u) << got;
+    EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << got;
+    EXPECT_TRUE(closed);
+    EXPECT_GE(elapsed, 1000);  // not before the grace
+    EXPECT_LT(elapsed, 4000);
+    EXPECT_TRUE(poll_until(after(seconds(3)), [&] { return cut.load() >= 1; }));
+    EXPECT_EQ(complete.load(), 1) << "the trickled request reached the upstream as complete";
+}
+
 }  // namespace
 }  // namespace sy_it

@@ -1,10 +1,15 @@
 // A strict HTTP/1.1 intermediary (RFC 9110, RFC 9112): raw bytes on a real
 // socket, an upstream that records exactly what reaches it. tests/README.md
 // maps each requirement to its test here.
+#include <boost/json.hpp>
+#include <mutex>
+
 #include "fixture.hpp"
 
 namespace sy_it {
 namespace {
+
+namespace json = boost::json;
 
 // An upstream that answers every request with `response` and records what it
 // received.
@@ -100,7 +105,21 @@ TEST_F(StrictHttp, MalformedAndSmugglingHeadsAreRefusedAndNeverReachTheUpstream)
         {"invalid Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
         {"CONNECT", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", 405},
         {"Via loop", "GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 switchyard\r\n\r\n", 508},
+        {"Via loop 1.0", "GET / HTTP/1.0\r\nVia: 1.0 switchyard\r\n\r\n", 508},
+        {"Via loop mid-list with port",
+         "GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 a, HTTP/1.1 SwitchYard:8080, 1.1 b\r\n\r\n", 508},
+        {"Via loop after a comment with a quote",
+         "GET / HTTP/1.1\r\nHost: a\r\nVia: 1.1 a (x \"y), 1.1 switchyard (z)\r\n\r\n", 508},
+        {"Via loop on a second line",
+         "POST / HTTP/1.1\r\nHost: a\r\nVia: 1.1 a\r\nContent-Length: 3\r\n"
+         "Via: 1.0 b,1.1 switchyard\r\n\r\nabc",
+         508},
         {"HTTP/2.0 version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+        {"HTTP/3.0 version", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505},
+        {"version HTTP/1.01", "GET / HTTP/1.01\r\nHost: a\r\n\r\n", 400},
+        {"lower-case version", "GET / http/1.1\r\nHost: a\r\n\r\n", 400},
+        {"space in target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"tab in target", "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         {"TLS handshake on a plain port",
          std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 400},
     };
@@ -110,6 +129,29 @@ TEST_F(StrictHttp, MalformedAndSmugglingHeadsAreRefusedAndNeverReachTheUpstream)
         EXPECT_TRUE(o.closed) << c.name;
     }
     EXPECT_EQ(upstream.connections(), 0) << "a refused request reached the upstream";
+}
+
+// Refused as soon as the request line (or too much of a method) is in, not
+// after timeouts.client_header: the head never ends here.
+TEST_F(StrictHttp, BadRequestLinesAreRefusedAtOnce) {
+    Recorder upstream;
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {upstream.address()}}};
+    cfg.timeouts = {{"client_header", "\"20s\""}};
+    start_proxy(cfg);
+    const std::vector<RefusedCase> cases = {
+        {"HTTP/0.9 request line", "GET /\r\n", 400},
+        {"bad version, head not ended", "GET / HTTP/1.01\r\nHost: a\r\n", 400},
+        {"overlong method, line not ended", std::string(4096, 'G'), 501},
+    };
+    for (const auto& c : cases) {
+        const auto t0 = Clock::now();
+        Outcome o = exchange(c.request);
+        EXPECT_EQ(o.status, c.status) << c.name << ": " << o.raw;
+        EXPECT_TRUE(o.closed) << c.name;
+        EXPECT_LT(ms_since(t0), 2000) << c.name;
+    }
+    EXPECT_EQ(upstream.connections(), 0);
 }
 
 TEST_F(StrictHttp, LocallyAnsweredRequestsLeaveTheConnectionReadyForTheNext) {
@@ -174,8 +216,7 @@ TEST_F(StrictHttp, MalformedChunkedBodiesAreRefused) {
         {"space in size", head + "3 \r\nabc\r\n0\r\n\r\n", 400},
         {"bare LF", head + "3\nabc\n0\n\n", 400},
         {"huge extension", head + "3;" + std::string(8000, 'e') + "\r\nabc\r\n0\r\n\r\n", 400},
-        {"CL in trailer", head + "3\r\nabc\r\n0\r\nContent-Length: 10\r\n\r\n", 400},
-        {"TE in trailer", head + "3\r\nabc\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"obs-fold in trailer", head + "3\r\nabc\r\n0\r\nX-T: a\r\n b\r\n\r\n", 400},
         {"oversized trailer", head + "0\r\nX-T: " + std::string(20000, 't') + "\r\n\r\n", 400},
         {"size overflow", head + "fffffffffffffffff\r\n", 400},
     };
@@ -186,7 +227,7 @@ TEST_F(StrictHttp, MalformedChunkedBodiesAreRefused) {
     }
 }
 
-TEST_F(StrictHttp, ChunkedBodyIsReEncodedWithoutExtensionsOrTrailers) {
+TEST_F(StrictHttp, ChunkedBodyIsReEncodedWithoutExtensionsButWithItsTrailer) {
     Recorder upstream;
     start_with(upstream.address());
     HttpConn c(proxy_->port());
@@ -201,7 +242,53 @@ TEST_F(StrictHttp, ChunkedBodyIsReEncodedWithoutExtensionsOrTrailers) {
     auto heads = upstream.heads();
     ASSERT_EQ(heads.size(), 2u);
     EXPECT_NE(heads[0].find("Transfer-Encoding: chunked\r\n"), std::string::npos) << heads[0];
-    EXPECT_EQ(heads[1], "5\r\nabcde\r\n0\r\n\r\n");
+    EXPECT_EQ(heads[1], "5\r\nabcde\r\n0\r\nX-Trailer: t\r\n\r\n");
+}
+
+// RFC 9110 §6.5: fields that frame, route, authenticate or that Switchyard
+// owns are dropped from a trailer section (never merged into the header
+// section, never a reason to refuse the request); the rest is passed on.
+TEST_F(StrictHttp, ForbiddenTrailerFieldsAreDroppedAndTheRestForwarded) {
+    Recorder upstream;
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {upstream.address()}}};
+    cfg.routing = {{"override_header", "\"X-Switchyard-Pool\""}};
+    start_proxy(cfg);
+    HttpConn c(proxy_->port());
+    Response r = c.roundtrip(
+        "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n0\r\nContent-Length: 10\r\nX-Checksum: abc\r\nTransfer-Encoding: chunked\r\n"
+        "Host: evil.example\r\nConnection: close\r\nX-Forwarded-For: 6.6.6.6\r\n"
+        "Forwarded: for=6.6.6.6\r\nVia: 1.1 switchyard\r\nX-Switchyard-Pool: green\r\n"
+        "Authorization: Basic x\r\nGrpc-Status: 0\r\n\r\n");
+    ASSERT_EQ(r.status(), 200u);
+    poll_until(after(seconds(3)), [&] { return upstream.heads().size() >= 2; });
+    auto heads = upstream.heads();
+    ASSERT_EQ(heads.size(), 2u);
+    EXPECT_EQ(heads[0].find("evil"), std::string::npos) << heads[0];
+    EXPECT_EQ(heads[0].find("6.6.6.6"), std::string::npos) << heads[0];
+    EXPECT_EQ(heads[1], "3\r\nabc\r\n0\r\nX-Checksum: abc\r\nGrpc-Status: 0\r\n\r\n");
+    // The connection stays usable: nothing was refused.
+    EXPECT_EQ(c.roundtrip(get_request("/again")).status(), 200u);
+}
+
+TEST_F(StrictHttp, ResponseTrailersReachHttp11ClientsWithoutTheDroppedFields) {
+    ScriptedUpstream upstream([](ScriptedUpstream::Conn& conn, int) {
+        while (conn.read_request(seconds(5))) {
+            if (!conn.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+                           "2\r\nok\r\n0\r\nX-Sum: 1\r\nSet-Cookie: s=evil\r\n"
+                           "Content-Length: 99\r\n\r\n"))
+                return;
+        }
+    });
+    start_with(upstream.address());
+    Outcome http11 = exchange("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(http11.status, 200u);
+    EXPECT_TRUE(http11.raw.ends_with("\r\n\r\n2\r\nok\r\n0\r\nX-Sum: 1\r\n\r\n")) << http11.raw;
+    EXPECT_EQ(http11.raw.find("evil"), std::string::npos) << http11.raw;
+    Outcome http10 = exchange("GET / HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(http10.status, 200u);
+    EXPECT_TRUE(http10.raw.ends_with("\r\n\r\nok")) << http10.raw;
 }
 
 // Upstream responses the proxy must not relay: 502, and the upstream
@@ -291,6 +378,57 @@ TEST_F(StrictHttp, Http10GetsPersistenceOnlyWhenItAsks) {
     EXPECT_EQ(r.status(), 200u);
     EXPECT_EQ(r.header("Connection"), "keep-alive");
     EXPECT_EQ(c.roundtrip("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").status(), 200u);
+}
+
+// RFC 9110 §7.6.3: the received-protocol is that of the message as received,
+// in each direction.
+TEST_F(StrictHttp, ViaNamesTheProtocolOfTheMessageAsReceived) {
+    Recorder http10_upstream("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    start_with(http10_upstream.address());
+    Outcome o = exchange("GET / HTTP/1.0\r\n\r\n");
+    EXPECT_NE(o.raw.find("\r\nVia: 1.0 switchyard\r\n"), std::string::npos) << o.raw;
+    auto heads = http10_upstream.heads();
+    ASSERT_EQ(heads.size(), 1u);
+    EXPECT_NE(heads[0].find("\r\nVia: 1.0 switchyard\r\n"), std::string::npos) << heads[0];
+
+    proxy_.reset();  // one proxy at a time: they share the control socket path
+    Recorder http11_upstream;
+    start_with(http11_upstream.address());
+    HttpConn c(proxy_->port());
+    Response r = c.roundtrip(get_request("/"));
+    EXPECT_EQ(r.header("Via"), "1.1 switchyard");
+    heads = http11_upstream.heads();
+    ASSERT_EQ(heads.size(), 1u);
+    EXPECT_NE(heads[0].find("\r\nVia: 1.1 switchyard\r\n"), std::string::npos) << heads[0];
+}
+
+// RFC 7239: a client cannot spoof Forwarded; a trusted proxy's is appended to.
+TEST_F(StrictHttp, ForwardedIsReplacedUnlessThePeerIsTrusted) {
+    const std::string request =
+        "GET / HTTP/1.1\r\nHost: app.example\r\nForwarded: for=6.6.6.6;proto=https\r\n\r\n";
+    auto forwarded_seen = [&](const std::string& listener_extra) {
+        proxy_.reset();  // one proxy at a time: they share the control socket path
+        Recorder upstream;
+        ProxyConfig cfg;
+        cfg.pools = {{"blue", {upstream.address()}}};
+        cfg.listener_extra = listener_extra;
+        start_proxy(cfg);
+        HttpConn c(proxy_->port());
+        EXPECT_EQ(c.roundtrip(request).status(), 200u);
+        auto heads = upstream.heads();
+        if (heads.size() != 1) return std::string("no request");
+        SeenHead seen = SeenHead::parse(heads[0]);
+        std::string all;
+        for (const auto& [name, value] : seen.fields)
+            if (SeenHead::lower(name) == "forwarded") all += (all.empty() ? "" : " | ") + value;
+        return all;
+    };
+    EXPECT_EQ(forwarded_seen(""), "for=127.0.0.1;proto=http;host=app.example");
+    EXPECT_EQ(forwarded_seen("trusted_proxies = [\"127.0.0.1\"]\n"),
+              "for=6.6.6.6;proto=https, for=127.0.0.1;proto=http;host=app.example");
+    EXPECT_EQ(forwarded_seen("trusted_proxies = [\"127.0.0.1\"]\nforwarded = \"replace\"\n"),
+              "for=127.0.0.1;proto=http;host=app.example");
+    EXPECT_EQ(forwarded_seen("forwarded = \"off\"\n"), "");
 }
 
 TEST_F(StrictHttp, MaxForwardsIsHonouredForOptionsAndTrace) {
@@ -401,6 +539,79 @@ TEST_F(StrictHttp, WebSocketUpgradeIsTunnelledBothWays) {
         got.append(tmp, static_cast<std::size_t>(n));
     }
     EXPECT_EQ(got, "hello-from-upstreamPING-FROM-CLIENT");
+}
+
+// A half-close in a tunnel is passed on (shutdown of the write side towards
+// the other peer) and the other direction keeps flowing until it ends too.
+TEST_F(StrictHttp, TunnelHalfCloseIsPassedOnAndTheOtherDirectionKeepsFlowing) {
+    std::mutex mu;
+    std::string upstream_got;
+    ScriptedUpstream upstream([&](ScriptedUpstream::Conn& conn, int seq) {
+        if (!conn.read_request(seconds(5))) return;
+        conn.send(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\n\r\n");
+        if (seq == 2) {  // the upstream half-closes first, then reads on
+            conn.send("upstream-done");
+            conn.sock.shutdown_write();
+        }
+        std::string got = conn.buf;
+        for (;;) {
+            char tmp[4096];
+            const long n = conn.sock.recv_some(tmp, sizeof tmp, after(seconds(5)));
+            if (n < 0) return;  // an error or the deadline: no clean EOF
+            if (n == 0) break;
+            got.append(tmp, static_cast<std::size_t>(n));
+        }
+        {
+            std::lock_guard lock(mu);
+            upstream_got = got + "<EOF>";
+        }
+        if (seq == 1) conn.send("last-words-after-eof");  // the client half-closed first
+    });
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {upstream.address()}}};
+    start_proxy(cfg);
+    auto tunnels = [&] {
+        auto status = json::parse(control_command(dir_ / "control.sock", "status")).as_object();
+        return status["pools"].as_array()[0].as_object()["tunnels"].as_int64();
+    };
+    const std::string upgrade =
+        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+
+    // The client half-closes: the upstream sees its bytes, then EOF, and
+    // what it sends after that still reaches the client, then EOF.
+    HttpConn c(proxy_->port());
+    c.send(upgrade);
+    ASSERT_EQ(c.read_response().status(), 101u);
+    c.send("client-bytes");
+    c.socket().shutdown_write();
+    auto got = c.read_until_close(seconds(5));
+    EXPECT_EQ(got.bytes, "last-words-after-eof");
+    EXPECT_TRUE(got.eof);
+    {
+        std::lock_guard lock(mu);
+        EXPECT_EQ(upstream_got, "client-bytes<EOF>");
+    }
+    EXPECT_TRUE(poll_until(after(seconds(3)), [&] { return tunnels() == 0; }));
+
+    // The upstream half-closes: the client reads to EOF and can still send.
+    HttpConn d(proxy_->port());
+    d.send(upgrade);
+    ASSERT_EQ(d.read_response().status(), 101u);
+    std::string early = d.buffered();
+    d.buffered().clear();
+    auto first = d.read_until_close(seconds(5));
+    EXPECT_EQ(early + first.bytes, "upstream-done");
+    EXPECT_TRUE(first.eof);
+    EXPECT_EQ(tunnels(), 1) << "the tunnel is still open one way";
+    d.send("client-after-upstream-eof");
+    d.socket().shutdown_write();
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        std::lock_guard lock(mu);
+        return upstream_got == "client-after-upstream-eof<EOF>";
+    })) << upstream_got;
+    EXPECT_TRUE(poll_until(after(seconds(3)), [&] { return tunnels() == 0; }));
 }
 
 TEST_F(StrictHttp, UpgradeOnHttp10IsIgnored) {

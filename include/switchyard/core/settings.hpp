@@ -107,11 +107,18 @@ struct ListenerTlsSettings {
     bool operator==(const ListenerTlsSettings&) const = default;
 };
 
+// The RFC 7239 Forwarded field sent upstream. append: a trusted_proxies
+// peer's Forwarded is kept and this hop's element appended, anyone else's is
+// replaced by this hop's alone; replace: always this hop's alone; off: a
+// client's Forwarded is removed and none is added.
+enum class ForwardedHeader { append, replace, off };
+
 struct ListenerSettings {
     Endpoint address;
     std::vector<Cidr> trusted_proxies;
     bool proxy_protocol = false;
     std::optional<ListenerTlsSettings> tls;
+    ForwardedHeader forwarded = ForwardedHeader::append;
     bool operator==(const ListenerSettings&) const = default;
 };
 
@@ -142,6 +149,11 @@ struct TimeoutSettings {
     Duration upstream_response{60000};
     Duration upstream_idle{4000};
     Duration tunnel_idle{3600000};
+    // Slow request bodies (BodyRateMeter): once client_body_grace of waiting
+    // for the body has passed, it must have arrived at an average of at least
+    // client_body_min_rate bytes a second, else 408. 0: no minimum rate.
+    std::uint64_t client_body_min_rate = 1024;
+    Duration client_body_grace{10000};
     bool operator==(const TimeoutSettings&) const = default;
 };
 

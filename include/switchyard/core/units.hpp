@@ -22,6 +22,10 @@ std::optional<Duration> parse_duration(std::string_view text);
 // integer is bytes. No sign, spaces or fractions; nullopt on overflow.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
+// A data rate: "<size>/s" ("1KiB/s", "500B/s", "1024/s") in bytes per
+// second; a bare "0" is zero (off). nullopt for anything else.
+std::optional<std::uint64_t> parse_rate(std::string_view text);
+
 // The largest unit that divides the value exactly: 30000ms -> "30s",
 // 90000ms -> "90s", 250ms -> "250ms", 0 -> "0s". parse_duration reads it back.
 std::string format_duration(Duration d);

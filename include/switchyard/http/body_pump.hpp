@@ -5,10 +5,14 @@
 // storage) and how many source bytes they consume, honouring the source's
 // framing (a length, chunked, or until the source closes) and the sink's
 // (as-is, re-chunked, or de-chunked for an HTTP/1.0 client). The proxy does
-// the reads and writes; nothing is ever buffered beyond one read.
+// the reads and writes; nothing is ever buffered beyond one read, except a
+// chunked body's trailer section (bounded by ChunkedDecoder::Limits), which
+// a chunked sink gets after the last chunk without the fields a proxy must
+// not pass on (is_dropped_trailer_field); a de-chunked sink gets none.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,8 +25,10 @@ class BodyPump {
   public:
     // `source`: the body's framing as received. `chunked_sink`: the sink gets
     // chunked coding (only meaningful for a chunked source; a length-framed
-    // body is always passed on as is).
-    void reset(const Framing& source, bool chunked_sink, ChunkedDecoder::Limits limits = {});
+    // body is always passed on as is). `drop_trailer`: one more field to drop
+    // from trailers (the routing override header); it must outlive the body.
+    void reset(const Framing& source, bool chunked_sink, ChunkedDecoder::Limits limits = {},
+               std::string_view drop_trailer = {});
 
     // Plans the next write from `available` (the buffered source bytes, from
     // the first unconsumed one). Appends the pieces to `out` and returns how
@@ -52,6 +58,8 @@ class BodyPump {
     std::uint64_t payload_ = 0;
     ChunkedDecoder decoder_;
     std::vector<std::string_view> decoded_;
+    std::string trailer_;  // a chunked sink's trailer field lines, filtered at the end
+    std::string_view drop_trailer_;
     char chunk_header_[24];
 };
 

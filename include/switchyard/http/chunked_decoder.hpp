@@ -13,15 +13,14 @@
 //  - chunk extensions are parsed (";" token [ "=" ( token / quoted-string ) ])
 //    and bounded per chunk line; their meaning is ignored (§7.1.1).
 //  - trailer fields are validated (token name directly followed by ':', value
-//    octets per RFC 9110 §5.5, no obs-fold), bounded in total, and dropped: a
-//    proxy may discard them (§7.1.2). Fields that frame, route or manage the
-//    connection are refused in a trailer (RFC 9110 §6.5.1): Content-Length,
-//    Host, and the hop-by-hop fields Connection, Keep-Alive, Proxy-Connection,
-//    TE, Trailer, Transfer-Encoding, Upgrade.
+//    octets per RFC 9110 §5.5, no obs-fold) and bounded in total. They are
+//    dropped, or copied out with capture_trailers() for a caller that passes
+//    them on (BodyPump, which also decides which fields may pass).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,7 +43,6 @@ class ChunkedDecoder {
         bad_line_ending,
         trailer_too_large,
         bad_trailer_field,
-        framing_field_in_trailer,
     };
 
     // Two constructors instead of `Limits = {}`: GCC 12 rejects a default
@@ -60,11 +58,17 @@ class ChunkedDecoder {
     // the offending one). Once done() or failed(), it consumes nothing.
     std::size_t decode(std::string_view in, std::vector<std::string_view>& data);
 
+    // From now on, every trailer field line is appended to *out as decoded
+    // ("Name: value\r\n", exactly as received; the final empty line is not),
+    // a trailer section being bounded by max_trailer_bytes. nullptr: dropped.
+    // Copied rather than viewed: a line may be split across decode() calls.
+    void capture_trailers(std::string* out) noexcept { trailer_out_ = out; }
+
     bool done() const noexcept { return state_ == State::done; }
     Error error() const noexcept { return error_; }
     bool failed() const noexcept { return error_ != Error::none; }
     std::uint64_t payload_bytes() const noexcept { return payload_bytes_; }
-    // Ready for a new body, with the same limits.
+    // Ready for a new body, with the same limits and no trailer capture.
     void reset() noexcept { *this = ChunkedDecoder(limits_); }
 
   private:
@@ -91,6 +95,9 @@ class ChunkedDecoder {
     };
 
     std::size_t fail(Error e, std::size_t consumed) noexcept;
+    void keep_trailer_byte(char c) {
+        if (trailer_out_ != nullptr) trailer_out_->push_back(c);
+    }
 
     Limits limits_;
     State state_ = State::size;
@@ -99,9 +106,8 @@ class ChunkedDecoder {
     std::uint64_t remaining_ = 0;  // chunk-size while parsing, then data bytes left
     std::size_t ext_bytes_ = 0;
     std::size_t trailer_bytes_ = 0;
-    std::size_t name_len_ = 0;           // trailer field name length so far
-    std::uint32_t name_candidates_ = 0;  // forbidden trailer names still matching
     std::uint64_t payload_bytes_ = 0;
+    std::string* trailer_out_ = nullptr;
 };
 
 std::string_view to_string(ChunkedDecoder::Error error) noexcept;

@@ -134,6 +134,29 @@ bool for_each_token(std::string_view list, F&& f) {
 // Transfer-Encoding, Upgrade. Case-insensitive.
 bool is_hop_by_hop(std::string_view name) noexcept;
 
+// Fields a proxy drops from a trailer section instead of passing them on
+// (case-insensitive). RFC 9110 §6.5.1: a trailer must not carry what is
+// needed before the content is processed, "message framing, routing,
+// authentication, request modifiers, response controls, or content format";
+// §6.5.2 / RFC 9112 §7.1.2: trailer fields are never merged into the header
+// section. The list, by that reason:
+//  - framing: Content-Length, Transfer-Encoding, Trailer, Content-Range;
+//    connection management: Connection, Keep-Alive, TE, Upgrade,
+//    HTTP2-Settings, and every Proxy-* field (Proxy-Connection,
+//    Proxy-Authorization, Proxy-Authenticate, ...)
+//  - routing: Host, Max-Forwards
+//  - authentication and state: Authorization, WWW-Authenticate,
+//    Authentication-Info, Cookie, Set-Cookie
+//  - request modifiers: Expect, Range, If-Match, If-None-Match,
+//    If-Modified-Since, If-Unmodified-Since, If-Range
+//  - response controls: Cache-Control, Pragma, Expires, Age, Date, Vary,
+//    Location, Retry-After
+//  - content format: Content-Type, Content-Encoding
+//  - fields Switchyard itself sets or removes on the way: Via, Forwarded,
+//    X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host, X-Request-Id (the
+//    routing override header, configured, is the caller's to add).
+bool is_dropped_trailer_field(std::string_view name) noexcept;
+
 // The connection options of a message (RFC 9110 §7.6.1): built from the values
 // of all its Connection field lines. Stores views into those values, so the
 // buffer holding them must outlive this object. Never allocates: up to

@@ -35,10 +35,24 @@ enum class HeadError {
     bad_field,         // 400: invalid name or value characters
     target_too_long,   // 414
     header_too_large,  // 431: head over max_header_bytes or too many fields
-    bad_version,       // 505
+    bad_version,       // 505: a well-formed HTTP-version other than 1.0 and 1.1
+    method_too_long,   // 501: longer than any method (RFC 9112 §3)
 };
 
 unsigned status_for(HeadError);
+
+// No registered method is longer than 17 octets ("UPDATEREDIRECTREF"); a
+// longer one is refused as soon as its first kMaxMethodBytes + 1 octets are
+// in, without waiting for the rest of a line that may be huge.
+inline constexpr std::size_t kMaxMethodBytes = 32;
+
+// Checks a request line without its CRLF (RFC 9112 §3): method SP
+// request-target SP HTTP-version, single spaces, a target without whitespace,
+// and a version that is exactly "HTTP/" DIGIT "." DIGIT. A malformed line
+// ("HTTP/1.01", "http/1.1", "GET /a b HTTP/1.1", an HTTP/0.9 "GET /") is
+// malformed (400); a well-formed version other than 1.0 and 1.1 ("HTTP/2.0")
+// is bad_version (505). The target's characters are checked later.
+HeadError check_request_line(std::string_view line) noexcept;
 
 template <bool isRequest>
 class HeadParser final : public bhttp::basic_parser<isRequest> {
@@ -99,7 +113,8 @@ class HeadParser final : public bhttp::basic_parser<isRequest> {
     bool target_too_long(std::string_view partial_head) const;
 
     Limits limits_;
-    std::size_t scanned_ = 0;  // bytes already searched for the end of the head
+    std::size_t scanned_ = 0;    // bytes already searched for the end of the head
+    bool line_checked_ = false;  // requests: check_request_line ran on the complete line
     const char* head_begin_ = nullptr;
     const char* head_end_ = nullptr;
     HeadError error_ = HeadError::none;

@@ -40,18 +40,35 @@ unsigned inspect_request(const RequestHeadParser& head, RequestFacts& facts,
                          std::string_view via_name = "switchyard");
 
 struct UpstreamRequestOptions {
-    std::string_view client_ip;
-    std::string_view proto = "http";  // X-Forwarded-Proto
+    std::string_view client_ip;       // the peer's IP (IPv6 without brackets)
+    std::string_view proto = "http";  // X-Forwarded-Proto, Forwarded proto=
     std::string_view new_request_id;  // set when the client sent none
     std::string_view via = "1.1 switchyard";
     std::string_view drop_field;  // never forwarded (the routing override header)
+    // RFC 7239 Forwarded: add this hop's element (for, proto, host) ...
+    bool forwarded = true;
+    // ... after the client's own Forwarded (the peer is a trusted proxy);
+    // otherwise the client's is removed, so an untrusted one cannot spoof it.
+    bool keep_client_forwarded = false;
 };
 
 // Writes the request head to send upstream: the proxy's own HTTP version,
 // hop-by-hop fields and those named by Connection removed, our framing
-// fields, X-Forwarded-For appended, X-Forwarded-Proto/-Host set, Via added.
+// fields, X-Forwarded-For appended, X-Forwarded-Proto/-Host set, Forwarded
+// replaced or appended to (see UpstreamRequestOptions), Via added.
 void write_upstream_request_head(const RequestHeadParser& head, const RequestFacts& facts,
                                  const UpstreamRequestOptions& options, std::string& out);
+
+// RFC 7239 §4: Forwarded = 1#forwarded-element, forwarded-element =
+// [ forwarded-pair ] *( ";" [ forwarded-pair ] ), forwarded-pair = token "="
+// ( token / quoted-string ). False for anything else, an empty list included.
+bool is_valid_forwarded(std::string_view value) noexcept;
+
+// This hop's forwarded-element: "for=192.0.2.7;proto=https;host=example.com"
+// ("for=\"[2001:db8::1]\"", RFC 7239 §6; host= quoted unless it is a token;
+// no host= when `host` is empty). Appended to `out`.
+void append_forwarded_element(std::string& out, std::string_view client_ip, std::string_view proto,
+                              std::string_view host);
 
 struct ResponseFacts {
     ConnectionTokens connection;

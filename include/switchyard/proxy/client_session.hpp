@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/core/body_rate.hpp"
 #include "switchyard/core/router.hpp"
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
@@ -105,9 +106,11 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void on_download_read(std::uint64_t seq, error_code ec, std::size_t n);
     void on_download_written(std::uint64_t seq, error_code ec, std::size_t n);
 
-    // WebSocket tunnel after a 101: bytes both ways until either side closes
+    // WebSocket tunnel after a 101: bytes both ways until both sides close
     void start_tunnel();
     void tunnel_step(bool to_upstream);
+    void on_tunnel_read(bool to_upstream, error_code ec, std::size_t n);
+    void tunnel_half_close(bool to_upstream);
     void end_tunnel();
 
     // Ending
@@ -185,6 +188,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     bool closing_ = false;
     bool upgrade_requested_ = false;
     bool in_tunnel_ = false;
+    bool tunnel_eof_[2] = {false, false};  // EOF read from the client, from the upstream
     std::uint64_t upstream_bytes_written_ = 0;
     std::size_t upload_consumed_ = 0;
     std::size_t download_consumed_ = 0;
@@ -217,6 +221,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
 
     Deadline client_deadline_;
     Deadline upstream_deadline_;
+    BodyRateMeter body_rate_;  // timeouts.client_body_min_rate, checked on the tick
     bool client_timed_out_ = false;
     bool upstream_timed_out_ = false;
     ErrorKind client_timeout_kind_ = ErrorKind::none;

@@ -46,6 +46,7 @@ namespace switchyard::proxy {
 struct ListenerContext {
     std::string name;  // the configured address
     std::vector<Cidr> trusted_proxies;
+    ForwardedHeader forwarded = ForwardedHeader::append;
     bool proxy_protocol = false;  // every connection starts with a PROXY header
     bool tls = false;
     // The listener's certificates (tls = true); a reload builds new ones, and
@@ -243,8 +244,10 @@ class Worker {
     // Cached per second: "Date: ...\r\n" and the access log's time stamp.
     std::string_view date_field() const { return date_field_; }
     std::string_view log_time() const { return log_time_; }
-    // "1.1 <server.via_name>", the Via entry this proxy adds.
-    std::string_view via() const { return via_; }
+    // The Via entry this proxy adds to a message it received as HTTP/1.x:
+    // "1.1 <server.via_name>", or "1.0 <…>" for HTTP/1.0 (RFC 9110 §7.6.3:
+    // the protocol of the message as received).
+    std::string_view via(unsigned version) const { return version == 10 ? via10_ : via_; }
     // 32 hex digits, unique per process run (worker id, random prefix, counter).
     void next_request_id(std::string& out);
 
@@ -338,6 +341,7 @@ class Worker {
     std::string date_field_;
     std::string log_time_;
     std::string via_;
+    std::string via10_;
     std::uint64_t request_id_prefix_;
     std::uint64_t request_counter_ = 0;
 

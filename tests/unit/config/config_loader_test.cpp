@@ -339,6 +339,8 @@ upstream_connect = "500ms"
 upstream_response = "6s"
 upstream_idle = "7s"
 tunnel_idle = "1d"
+client_body_min_rate = "500B/s"
+client_body_grace = "20s"
 
 [limits]
 max_header_bytes = "16KiB"
@@ -354,6 +356,7 @@ audit_log = "stdout"
 [[listeners]]
 address = "[::]:8080"
 trusted_proxies = ["10.0.0.0/8", "::1", "192.168.7.9/24"]
+forwarded = "replace"
 proxy_protocol = true
 
 [[listeners]]
@@ -406,10 +409,11 @@ servers = [{ address = "[2001:db8::1]:9000" }]
 
     EXPECT_EQ(s.server, (ServerProcessSettings{2, milliseconds(300'000), "/tmp/state.json", 77,
                                                milliseconds(250), milliseconds(9000), 1'048'576}));
-    EXPECT_EQ(s.timeouts,
-              (TimeoutSettings{milliseconds(1000), milliseconds(2000), milliseconds(3000),
-                               milliseconds(4000), milliseconds(500), milliseconds(6000),
-                               milliseconds(7000), milliseconds(86'400'000)}));
+    EXPECT_EQ(
+        s.timeouts,
+        (TimeoutSettings{milliseconds(1000), milliseconds(2000), milliseconds(3000),
+                         milliseconds(4000), milliseconds(500), milliseconds(6000),
+                         milliseconds(7000), milliseconds(86'400'000), 500, milliseconds(20'000)}));
     EXPECT_EQ(s.limits, (LimitSettings{16'384, 2'048, 2'147'483'648ULL}));
     EXPECT_EQ(s.log, (LogSettings{"debug", "/var/log/sy/error.log", "off", "stdout"}));
 
@@ -420,6 +424,7 @@ servers = [{ address = "[2001:db8::1]:9000" }]
     EXPECT_EQ(s.listeners[0].trusted_proxies[1].prefix_len, 128);
     EXPECT_EQ(s.listeners[0].trusted_proxies[2], (Cidr{{192, 168, 7, 0}, 24}));
     EXPECT_TRUE(s.listeners[0].proxy_protocol);
+    EXPECT_EQ(s.listeners[0].forwarded, ForwardedHeader::replace);
     EXPECT_EQ(s.listeners[0].tls, std::nullopt);
     EXPECT_EQ(s.listeners[1].address, ep("lb.internal", 8443));
     ListenerTlsSettings tls{
@@ -783,6 +788,24 @@ retry_buffer = "2GiB"
                     "t.toml:10:16: error: server.retry_buffer: must be at most 1GiB"));
 }
 
+TEST(ConfigValues, ClientBodyMinRate) {
+    auto off = load_with("[timeouts]\nclient_body_min_rate = \"0\"\nclient_body_grace = \"0s\"\n");
+    ASSERT_TRUE(off.ok()) << ::testing::PrintToString(lines(off));
+    EXPECT_EQ(off.settings->timeouts.client_body_min_rate, 0u);
+    EXPECT_EQ(off.settings->timeouts.client_body_grace, milliseconds(0));
+    EXPECT_EQ(load(kMinimal).settings->timeouts.client_body_min_rate, 1024u);
+    EXPECT_EQ(load(kMinimal).settings->timeouts.client_body_grace, milliseconds(10'000));
+    for (const char* bad : {"1KiB", "fast", "2GiB/s", "1KiB/min"}) {
+        auto r = load_with(std::string("[timeouts]\nclient_body_min_rate = \"") + bad + "\"\n");
+        EXPECT_FALSE(r.ok()) << bad;
+        EXPECT_THAT(key_paths(r, Diagnostic::Severity::error),
+                    ElementsAre("timeouts.client_body_min_rate"))
+            << bad;
+    }
+    auto number = load_with("[timeouts]\nclient_body_min_rate = 1024\n");
+    EXPECT_FALSE(number.ok());
+}
+
 TEST(ConfigSizes, HeaderLimitsMustBePositive) {
     auto r = load_with("[limits]\nmax_header_bytes = \"0\"\nmax_target_bytes = 0\n");
     EXPECT_THAT(lines(r),
@@ -886,6 +909,22 @@ servers = [{ address = "h:1" }]
                     "t.toml:10:16: error: pools.blue.on_unhealthy: invalid value "
                     "\"fall_back\" (expected \"fail\" or \"fallback\"); did you mean "
                     "\"fallback\"?"));
+}
+
+TEST(ConfigEnums, ForwardedHeaderModes) {
+    for (auto [text, mode] :
+         {std::pair{"append", ForwardedHeader::append},
+          std::pair{"replace", ForwardedHeader::replace}, std::pair{"off", ForwardedHeader::off}}) {
+        auto r = load_with("[[listeners]]\naddress = \"127.0.0.1:0\"\nforwarded = \"" +
+                           std::string(text) + "\"\n");
+        ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+        EXPECT_EQ(r.settings->listeners[1].forwarded, mode) << text;
+    }
+    EXPECT_EQ(load(kMinimal).settings->listeners[0].forwarded, ForwardedHeader::append);
+    auto r = load_with("[[listeners]]\naddress = \"127.0.0.1:0\"\nforwarded = \"rfc7239\"\n");
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:7:13: error: listeners[1].forwarded: invalid value "
+                                      "\"rfc7239\" (expected one of \"append\", \"replace\" "
+                                      "or \"off\")"));
 }
 
 TEST(ConfigEnums, MinVersionMustBeAString) {

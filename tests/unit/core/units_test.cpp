@@ -114,5 +114,17 @@ TEST(FormatSize, RoundTrips) {
     }
 }
 
+TEST(ParseRate, SizePerSecondOrZero) {
+    EXPECT_EQ(parse_rate("1KiB/s"), 1024u);
+    EXPECT_EQ(parse_rate("500B/s"), 500u);
+    EXPECT_EQ(parse_rate("1024/s"), 1024u);
+    EXPECT_EQ(parse_rate("2MiB/s"), 2u * 1024 * 1024);
+    EXPECT_EQ(parse_rate("0"), 0u);
+    EXPECT_EQ(parse_rate("0/s"), 0u);
+    for (const char* bad :
+         {"", "1KiB", "/s", "1KiB/m", "1KiB/ s", "1 KiB/s", "-1/s", "1kib/s", "1KiB/s ", "0s"})
+        EXPECT_EQ(parse_rate(bad), std::nullopt) << '"' << bad << '"';
+}
+
 }  // namespace
 }  // namespace switchyard

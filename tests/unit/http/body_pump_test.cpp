@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "switchyard/http/field_rules.hpp"
+
 #include <string>
 
 namespace switchyard::http {
@@ -80,8 +82,68 @@ TEST(BodyPump, ChunkedIsReChunkedWhateverTheSplit) {
         EXPECT_EQ(pump_all(check, sink, sink.size()), "abcde\r\nf") << step;
         EXPECT_TRUE(check.done());
         EXPECT_EQ(sink.find("ext"), std::string::npos);
-        EXPECT_EQ(sink.find("Trailer"), std::string::npos);
+        EXPECT_TRUE(sink.ends_with("0\r\nX-Trailer: t\r\n\r\n")) << sink;
     }
+}
+
+// Trailer fields pass on to a chunked sink, except those a proxy must not
+// pass (framing, routing, authentication, ..., our own) and the configured
+// extra one; never any to a de-chunked (HTTP/1.0) sink.
+TEST(BodyPump, TrailerFieldsPassOnWithoutTheDroppedOnes) {
+    const std::string in =
+        "1\r\na\r\n0\r\nContent-Length: 9\r\nX-Checksum: abc\r\nHost: evil\r\n"
+        "transfer-encoding: chunked\r\nProxy-Authorization: x\r\nX-Forwarded-For: 6.6.6.6\r\n"
+        "Forwarded: for=6.6.6.6\r\nVia: 1.1 switchyard\r\nX-Switchyard-Pool: green\r\n"
+        "Grpc-Status: 0\r\nConnection: close\r\nSet-Cookie: a=b\r\n\r\n";
+    for (std::size_t step = 1; step <= in.size(); step += 7) {
+        BodyPump pump;
+        pump.reset({BodyKind::chunked, 0}, /*chunked_sink=*/true, {}, "x-switchyard-pool");
+        EXPECT_EQ(pump_all(pump, in, step),
+                  "1\r\na\r\n0\r\nX-Checksum: abc\r\nGrpc-Status: 0\r\n\r\n")
+            << step;
+        EXPECT_TRUE(pump.done());
+    }
+    BodyPump all_dropped;
+    all_dropped.reset({BodyKind::chunked, 0}, true);
+    EXPECT_EQ(pump_all(all_dropped, "0\r\nHost: a\r\nTE: trailers\r\n\r\n", 5), "0\r\n\r\n");
+    BodyPump http10;
+    http10.reset({BodyKind::chunked, 0}, false);
+    EXPECT_EQ(pump_all(http10, in, 16), "a");
+    EXPECT_TRUE(http10.done());
+}
+
+TEST(TrailerFields, DroppedOnes) {
+    for (std::string_view name : {"Content-Length",
+                                  "TRANSFER-ENCODING",
+                                  "Trailer",
+                                  "Host",
+                                  "Connection",
+                                  "Keep-Alive",
+                                  "TE",
+                                  "Upgrade",
+                                  "Proxy-Connection",
+                                  "proxy-authenticate",
+                                  "Proxy-Whatever",
+                                  "Authorization",
+                                  "Cookie",
+                                  "Set-Cookie",
+                                  "Cache-Control",
+                                  "Content-Type",
+                                  "Content-Encoding",
+                                  "Expect",
+                                  "Range",
+                                  "If-None-Match",
+                                  "Max-Forwards",
+                                  "Via",
+                                  "Forwarded",
+                                  "X-Forwarded-For",
+                                  "X-Forwarded-Proto",
+                                  "X-Forwarded-Host",
+                                  "X-Request-Id"})
+        EXPECT_TRUE(is_dropped_trailer_field(name)) << name;
+    for (std::string_view name : {"X-Checksum", "Grpc-Status", "Grpc-Message", "Server-Timing",
+                                  "Digest", "Content-MD5", "Proxy", "Hosts", "ETag"})
+        EXPECT_FALSE(is_dropped_trailer_field(name)) << name;
 }
 
 TEST(BodyPump, ChunkedIsDeChunkedForHttp10) {

@@ -122,6 +122,54 @@ TEST(HeadParser, GarbageIs400) {
     EXPECT_EQ(status_for(p.parser.error()), 400u);
 }
 
+// RFC 9112 §2.3: HTTP-version is exactly "HTTP/" DIGIT "." DIGIT; anything
+// else is a malformed request line (400), and only a well-formed version we
+// do not implement is 505. Every case is refused as soon as its line is in.
+TEST(HeadParser, VersionThatIsNotHttpDigitDotDigitIs400AndAnUnsupportedOneIs505) {
+    const std::vector<std::pair<std::string, unsigned>> cases = {
+        {"HTTP/1.01", 400}, {"http/1.1", 400}, {"HTTP/1.1 ", 400}, {"HTTP/11", 400},
+        {"HTTP/1.", 400},   {"HTTP/1.x", 400}, {"HTTPS/1.1", 400}, {"HTTP /1.1", 400},
+        {"HTTP/2.0", 505},  {"HTTP/3.0", 505}, {"HTTP/0.9", 505},  {"HTTP/1.2", 505},
+    };
+    for (const auto& [version, status] : cases) {
+        Parsed p("GET / " + version + "\r\n");
+        ASSERT_EQ(p.status, ParseStatus::error) << version;
+        EXPECT_EQ(status_for(p.parser.error()), status) << version;
+        EXPECT_EQ(status_for(check_request_line("GET / " + version)), status) << version;
+    }
+    EXPECT_EQ(check_request_line("GET / HTTP/1.0"), HeadError::none);
+    EXPECT_EQ(check_request_line("M-SEARCH * HTTP/1.1"), HeadError::none);
+}
+
+TEST(HeadParser, WhitespaceInTheTargetIs400) {
+    for (std::string line : {"GET /a b HTTP/1.1", "GET  / HTTP/1.1", "GET /a\tb HTTP/1.1",
+                             "GET / x HTTP/1.1", "GET  HTTP/1.1"}) {
+        Parsed p(line + "\r\nHost: x\r\n\r\n");
+        ASSERT_EQ(p.status, ParseStatus::error) << line;
+        EXPECT_EQ(status_for(p.parser.error()), 400u) << line;
+    }
+}
+
+TEST(HeadParser, Http09RequestLineIs400WithoutWaitingForTheHead) {
+    Parsed p("GET /\r\n");
+    ASSERT_EQ(p.status, ParseStatus::error);
+    EXPECT_EQ(p.parser.error(), HeadError::malformed);
+}
+
+// RFC 9112 §3: a method longer than any the server implements -> 501, here
+// as soon as one octet more than kMaxMethodBytes is in.
+TEST(HeadParser, OverlongMethodIs501BeforeTheLineEnds) {
+    Parsed longest(std::string(kMaxMethodBytes, 'A') + " / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(longest.status, ParseStatus::done);
+    Parsed partial(std::string(kMaxMethodBytes + 1, 'A'));
+    ASSERT_EQ(partial.status, ParseStatus::error);
+    EXPECT_EQ(partial.parser.error(), HeadError::method_too_long);
+    EXPECT_EQ(status_for(partial.parser.error()), 501u);
+    Parsed whole(std::string(100, 'A') + " / HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(whole.status, ParseStatus::error);
+    EXPECT_EQ(status_for(whole.parser.error()), 501u);
+}
+
 TEST(HeadParser, ParsesResponses) {
     std::vector<HeaderField> fields;
     ResponseHeadParser parser({}, fields);

@@ -39,9 +39,67 @@ TEST(HeaderRules, ForwardsWithHopByHopRemovedAndProxyFieldsAdded) {
               "X-Forwarded-For: 1.2.3.4, 10.0.0.9\r\n"
               "X-Forwarded-Proto: http\r\n"
               "X-Forwarded-Host: app.example\r\n"
+              "Forwarded: for=10.0.0.9;proto=http;host=app.example\r\n"
               "X-Request-Id: abc\r\n"
               "Via: 1.1 switchyard\r\n"
               "\r\n");
+}
+
+// RFC 7239: a client's Forwarded is replaced by this hop's element, unless
+// the peer is a trusted proxy: then this hop is appended to the list.
+TEST(HeaderRules, ForwardedIsReplacedUnlessThePeerIsTrusted) {
+    const std::string text =
+        "GET / HTTP/1.1\r\nHost: app.example:8080\r\nForwarded: for=1.2.3.4;proto=https\r\n"
+        "A: b\r\nforwarded: for=\"[2001:db8::7]\", for=unknown\r\n\r\n";
+    Request untrusted(text);
+    auto head = untrusted.upstream_head();
+    EXPECT_NE(head.find("\r\nForwarded: for=10.0.0.9;proto=http;host=\"app.example:8080\"\r\n"),
+              std::string::npos)
+        << head;
+    EXPECT_EQ(head.find("1.2.3.4"), std::string::npos) << head;
+    EXPECT_EQ(head.find("2001:db8::7"), std::string::npos) << head;
+
+    Request trusted(text);
+    UpstreamRequestOptions o;
+    o.keep_client_forwarded = true;
+    o.proto = "https";
+    o.client_ip = "2001:db8::1";
+    head = trusted.upstream_head(o);
+    EXPECT_NE(head.find("\r\nForwarded: for=1.2.3.4;proto=https, for=\"[2001:db8::7]\", "
+                        "for=unknown, for=\"[2001:db8::1]\";proto=https;"
+                        "host=\"app.example:8080\"\r\n"),
+              std::string::npos)
+        << head;
+    EXPECT_EQ(head.find("\nForwarded: for=1.2.3.4;proto=https\r\n"), std::string::npos) << head;
+
+    Request off(text);
+    o.forwarded = false;
+    head = off.upstream_head(o);
+    EXPECT_EQ(head.find("\nForwarded:"), std::string::npos) << head;
+    EXPECT_EQ(head.find("\nforwarded:"), std::string::npos) << head;
+}
+
+TEST(HeaderRules, ABrokenForwardedFromATrustedProxyIsReplaced) {
+    Request r("GET / HTTP/1.1\r\nHost: h\r\nForwarded: for=\"1.2.3.4, by=x\r\n\r\n");
+    UpstreamRequestOptions o;
+    o.keep_client_forwarded = true;
+    auto head = r.upstream_head(o);
+    EXPECT_NE(head.find("\r\nForwarded: for=10.0.0.9;proto=http;host=h\r\n"), std::string::npos)
+        << head;
+    EXPECT_EQ(head.find("1.2.3.4"), std::string::npos) << head;
+}
+
+TEST(HeaderRules, ForwardedSyntax) {
+    for (std::string_view ok :
+         {"for=1.2.3.4", "for=\"[::1]:80\";proto=https;by=_hidden", "For=a, for=b",
+          "for=a;;proto=http", ";for=a", "for=\"a\\\"b\"", "for=unknown , host=\"x,y\""})
+        EXPECT_TRUE(is_valid_forwarded(ok)) << ok;
+    for (std::string_view bad : {"", " , ", "for", "for=", "=a", "for=a b", "for =a", "for=\"a",
+                                 "for=[::1]", "for=a;proto", "for=\"a\"b"})
+        EXPECT_FALSE(is_valid_forwarded(bad)) << bad;
+    std::string out;
+    append_forwarded_element(out, "192.0.2.60", "http", "");
+    EXPECT_EQ(out, "for=192.0.2.60;proto=http");
 }
 
 TEST(HeaderRules, SeveralForwardedForLinesCombineInOrder) {
@@ -218,6 +276,35 @@ TEST(HeaderRules, OurOwnViaEntryIsALoop) {
               ParseStatus::done);
     RequestFacts facts;
     EXPECT_EQ(inspect_request(p, facts, "inner"), 0u);
+}
+
+// Every shape a Via entry of ours can take, wherever it is: 508.
+TEST(HeaderRules, OurOwnViaEntryIsFoundInAnyShapeAndPosition) {
+    const std::vector<std::string> loops = {
+        "Via: 1.0 switchyard",
+        "Via: HTTP/1.1 switchyard",
+        "Via: 1.1 SWITCHYARD",
+        "Via: 1.1\tswitchyard",
+        "Via: 1.1 switchyard (Switchyard, the load balancer)",
+        "Via: 1.1 switchyard(comment)",
+        "Via: 1.1 switchyard:8080",
+        "Via: 1.1 a, 1.1 switchyard, 1.1 b",
+        "Via: 1.1 a,1.1 switchyard",
+        "Via: 1.1 a (a \"quote), 1.1 switchyard",
+        "Via: 1.1 a (nested (x, \"y\") \\) z), 1.1 switchyard",
+        "Via: 1.1 a\r\nVia: 1.1 b, 1.0 switchyard",
+        "Via: switchyard",
+    };
+    for (const auto& via : loops)
+        EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\n" + via + "\r\n\r\n").refused, 508u) << via;
+    const std::vector<std::string> not_loops = {
+        "Via: 1.1 switchyard2",
+        "Via: 1.1 a (forwarded by 1.1 switchyard)",
+        "Via: 1.1 a (x, 1.1 switchyard)",
+        "Via: 1.1 xswitchyard:80",
+    };
+    for (const auto& via : not_loops)
+        EXPECT_EQ(Request("GET / HTTP/1.1\r\nHost: a\r\n" + via + "\r\n\r\n").refused, 0u) << via;
 }
 
 TEST(HeaderRules, MaxForwardsIsDecrementedForOptionsAndTrace) {
