@@ -3,7 +3,7 @@
 # after the other, on a fresh copy of its seed corpus (fuzz/corpus/<target>
 # plus fuzz/regressions/<target>). See fuzz/README.md.
 #   ./scripts/fuzz.sh                     60 s per target
-#   ./scripts/fuzz.sh --smoke             10 s per target (scripts/test.sh --fuzz)
+#   ./scripts/fuzz.sh --smoke             10 s per target (scripts/test.sh --fuzz and --ci)
 #   ./scripts/fuzz.sh --seconds 3600 chunked framing
 # Crashing inputs go to fuzz/crashes/<target>-crash-<sha1> (not committed; see
 # the README for making one a regression test). Exits non-zero if any target

@@ -36,10 +36,10 @@ done
 [[ $ci == 0 || $mode == default ]] || die "--ci runs the default build; no --sanitize/--tsan with it"
 
 build_dir=build
-cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_BENCH=ON)
+cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 case $mode in
-  sanitize) build_dir=build-asan; cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DSWITCHYARD_SANITIZE=ON -DSWITCHYARD_BENCH=ON) ;;
-  tsan) build_dir=build-tsan; cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_TSAN=ON -DSWITCHYARD_BENCH=ON) ;;
+  sanitize) build_dir=build-asan; cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DSWITCHYARD_SANITIZE=ON) ;;
+  tsan) build_dir=build-tsan; cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_TSAN=ON) ;;
 esac
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -51,10 +51,10 @@ step_start=0
 begin() { step_start=$SECONDS; echo; echo "== $1"; }
 took() { echo "$((SECONDS - step_start)) s"; }
 
-build() {  # dir, cmake arguments...
+build() {  # dir, cmake arguments...: everything, benchmarks too, warnings as errors
   local dir=$1; shift
   begin "build $dir ($*)"
-  cmake -S . -B "$dir" "$@" -DSWITCHYARD_WERROR=ON >/dev/null
+  cmake -S . -B "$dir" "$@" -DSWITCHYARD_BENCH=ON -DSWITCHYARD_WERROR=ON >/dev/null
   cmake --build "$dir" -j"$(nproc)"
   summary+=("build $dir: ok ($(took))")
 }
@@ -97,7 +97,7 @@ if ((ci)); then
   # Release (-O3) warns where RelWithDebInfo (-O2) does not: everything
   # (tests and benchmarks too) built with warnings as errors, its unit tests
   # run; the .deb is made from it.
-  build build-ci-release -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_BENCH=ON
+  build build-ci-release -DCMAKE_BUILD_TYPE=Release
   run_kind build-ci-release unit -j"$(nproc)"
 fi
 if ((fuzz || ci)); then step "fuzz smoke (scripts/fuzz.sh --smoke)" ./scripts/fuzz.sh --smoke; fi
