@@ -142,8 +142,8 @@ inline void check_accepted(std::string_view line, const ControlCommand& c) {
     // What the audit log records: the line without its terminator, trimmed.
     SY_FUZZ_CHECK(!c.text.empty() && c.text.size() <= control::kMaxLineBytes);
     SY_FUZZ_CHECK(line.find(c.text) != std::string_view::npos);
-    SY_FUZZ_CHECK(
-        !has_control_char(single_spaced(c.text)));  // tabs only: nothing forges a log line
+    // Tabs are the only control characters left: nothing forges a log line.
+    SY_FUZZ_CHECK(!has_control_char(single_spaced(c.text)));
     SY_FUZZ_CHECK(c.text.front() != ' ' && c.text.front() != '\t');
     SY_FUZZ_CHECK(c.text.back() != ' ' && c.text.back() != '\t');
     SY_FUZZ_CHECK(c.text.starts_with(control::verb_name(c.verb)));
