@@ -24,6 +24,30 @@ install(FILES ${CMAKE_SOURCE_DIR}/conf/switchyard.toml DESTINATION /etc/switchya
 install(FILES ${CMAKE_SOURCE_DIR}/conf/logrotate DESTINATION /etc/logrotate.d RENAME switchyard)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
+# What Debian policy asks of every package (checked by lintian in
+# scripts/check-package.sh): a copyright file, the changelog and the manual
+# pages, compressed with gzip -9n (no name or timestamp inside, so the package
+# is reproducible), and the lintian tags accepted on purpose, with reasons.
+set(switchyard_gz_dir ${CMAKE_BINARY_DIR}/packaging)
+set(switchyard_gz_files)
+foreach(src IN ITEMS packaging/debian/changelog packaging/man/switchyard.1
+                     packaging/man/switchyardctl.1)
+  get_filename_component(name ${src} NAME)
+  set(out ${switchyard_gz_dir}/${name}.gz)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${switchyard_gz_dir}
+    COMMAND sh -c "gzip -9n < \"$0\" > \"$1\"" ${CMAKE_SOURCE_DIR}/${src} ${out}
+    DEPENDS ${CMAKE_SOURCE_DIR}/${src} VERBATIM)
+  list(APPEND switchyard_gz_files ${out})
+endforeach()
+add_custom_target(switchyard_package_docs ALL DEPENDS ${switchyard_gz_files})
+install(FILES ${switchyard_gz_dir}/switchyard.1.gz ${switchyard_gz_dir}/switchyardctl.1.gz
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${switchyard_gz_dir}/changelog.gz ${CMAKE_SOURCE_DIR}/packaging/debian/copyright
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/debian/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/lintian/overrides RENAME switchyard)
+
 # --- CPack: one .deb ------------------------------------------------------------
 set(SWITCHYARD_PACKAGE_MAINTAINER
     "Switchyard maintainers <maintainers@users.noreply.r-seed-ddb2da0b.example>"

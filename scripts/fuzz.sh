@@ -3,7 +3,7 @@
 # after the other, on a fresh copy of its seed corpus (fuzz/corpus/<target>
 # plus fuzz/regressions/<target>). See fuzz/README.md.
 #   ./scripts/fuzz.sh                     60 s per target
-#   ./scripts/fuzz.sh --smoke             10 s per target (scripts/test.sh --fuzz)
+#   ./scripts/fuzz.sh --smoke             10 s per target (scripts/test.sh --fuzz and --ci)
 #   ./scripts/fuzz.sh --seconds 3600 chunked framing
 # Crashing inputs go to fuzz/crashes/<target>-crash-<sha1> (not committed; see
 # the README for making one a regression test). Exits non-zero if any target
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(request_head chunked framing config)
+all_targets=(request_head chunked framing config proxy_header control_command)
 seconds=60
 targets=()
 while (($#)); do
@@ -21,17 +21,22 @@ while (($#)); do
       [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || { echo "fuzz.sh: --seconds needs a positive number" >&2; exit 2; }
       seconds=$2; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    request_head|chunked|framing|config) targets+=("$1") ;;
-    *) echo "fuzz.sh: unknown argument '$1' (targets: ${all_targets[*]})" >&2; exit 2 ;;
+    *)
+      [[ " ${all_targets[*]} " == *" $1 "* ]] || { echo "fuzz.sh: unknown argument '$1' (targets: ${all_targets[*]})" >&2; exit 2; }
+      targets+=("$1") ;;
   esac
   shift
 done
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 
 # Longest input per target: a head is refused above 1 KiB (the targets' own
-# limit), framing values are short; bodies and configs need room.
-declare -A max_len=([request_head]=1536 [chunked]=4096 [framing]=512 [config]=4096)
-declare -A dict=([request_head]=http.dict [chunked]=http.dict [framing]=framing.dict [config]=config.dict)
+# limit), framing values are short; bodies and configs need room; a PROXY
+# header is decided within 4 KiB (kProxyV2MaxBytes), a control line within
+# 4 KiB (kMaxLineBytes): a little more, to reach both limits.
+declare -A max_len=([request_head]=1536 [chunked]=4096 [framing]=512 [config]=4096
+                    [proxy_header]=4200 [control_command]=4200)
+declare -A dict=([request_head]=http.dict [chunked]=http.dict [framing]=framing.dict [config]=config.dict
+                 [proxy_header]=proxy.dict [control_command]=control.dict)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (scripts/install-deps.sh)" >&2; exit 2; }
 build_dir=build-fuzz

@@ -3,11 +3,19 @@
 # benchmarking Switchyard needs. Idempotent: installs only what is missing.
 # chromium runs headless in the dashboard's integration test (never with
 # network access beyond 127.0.0.1); without it that test is skipped.
-# haproxy and nginx are benchmark peers only; their system services must never
-# start, so policy-rc.d forbids service starts while they are installed and the
-# services are disabled afterwards. valgrind (callgrind) counts instructions in
-# the benchmark's metrics-cost cell. logrotate runs the shipped
+# haproxy and nginx are benchmark peers only. valgrind (callgrind) counts
+# instructions in the benchmark's metrics-cost cell. logrotate runs the shipped
 # conf/logrotate against a test's own process in the log-reopen test.
+# systemd provides systemd-analyze and systemd-socket-activate for the unit
+# file and socket-activation tests (on a machine whose init is not systemd,
+# nothing of it runs). prometheus provides promtool, which checks /metrics in
+# an integration test; lintian checks the .deb (scripts/check-package.sh).
+#
+# No installed service may start: haproxy, nginx and prometheus (its server)
+# are only ever run in the foreground by the tests and benchmarks, with their
+# own configs. policy-rc.d forbids service starts during the installation,
+# and afterwards their units are disabled and anything that started anyway is
+# stopped.
 set -euo pipefail
 
 packages=(
@@ -21,7 +29,10 @@ packages=(
   curl procps python3
   haproxy nginx wrk valgrind
   chromium logrotate
+  systemd prometheus lintian
 )
+# The packages above that bring a system service which must never run here.
+services=(haproxy nginx prometheus)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,24 +43,26 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-# Keep haproxy/nginx from starting as system services during installation.
-created_policy=0
+# invoke-rc.d and deb-systemd-invoke ask policy-rc.d before starting a
+# service; exit 101 means "not allowed". Ours is removed again on any exit,
+# a failed apt-get included; one that was already there is left alone.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod 755 /usr/sbin/policy-rc.d
-  created_policy=1
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# No recommends: prometheus would bring prometheus-node-exporter, another service.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
+# The packages enable their units for the next boot; undo that, and stop
+# whatever started anyway (no systemd, no policy).
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  $SUDO systemctl disable --now haproxy nginx >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now "${services[@]}" >/dev/null 2>&1 || true
 fi
-# Anything that did start anyway (no systemd, no policy) is stopped.
-for svc in haproxy nginx; do
-  command -v service >/dev/null 2>&1 && $SUDO service "$svc" stop >/dev/null 2>&1 || true
+for svc in "${services[@]}"; do
+  if command -v service >/dev/null 2>&1; then $SUDO service "$svc" stop >/dev/null 2>&1 || true; fi
 done
-[ "$created_policy" -eq 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
 exit 0

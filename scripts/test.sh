@@ -1,35 +1,113 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test with ctest.
+# Installs what is missing, builds with warnings as errors (SWITCHYARD_WERROR),
+# and runs the tests with ctest: the unit tests in parallel, then the
+# integration tests one at a time.
 #   ./scripts/test.sh              RelWithDebInfo build in build/
 #   ./scripts/test.sh --sanitize   ASan + UBSan build in build-asan/
 #   ./scripts/test.sh --tsan       ThreadSanitizer build in build-tsan/
-#   ./scripts/test.sh --fuzz       also, after ctest, 10 s per fuzz target (scripts/fuzz.sh --smoke)
-# Extra arguments after the mode go to ctest (e.g. -R integration).
+#   ./scripts/test.sh --fuzz       also, afterwards, 10 s per fuzz target (scripts/fuzz.sh --smoke)
+#   ./scripts/test.sh --ci         what CI runs (.ci/run): the above, then a Release build in
+#                                  build-ci-release/ and its unit tests, the fuzz smoke run, and
+#                                  the .deb check (scripts/check-package.sh)
+#   -R REGEX                       only the tests whose name matches (unit.<layer>.Suite.Name,
+#                                  integration.Suite.Name); each step still runs only its own kind
+# Other arguments go to every ctest call (e.g. -E REGEX, --repeat until-fail:3).
+# At the end it prints passed/failed/skipped per step, every skipped test with
+# its reason, and the time of each step; it exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
-fuzz=0  # --fuzz, anywhere among the arguments
-args=()
-for a in "$@"; do if [[ $a == --fuzz ]]; then fuzz=1; else args+=("$a"); fi; done
-set -- ${args[@]+"${args[@]}"}
+die() { echo "test.sh: $*" >&2; exit 2; }
+
+mode=default fuzz=0 ci=0 pattern=""
+ctest_args=()
+while (($#)); do
+  case "$1" in
+    --sanitize | --tsan) [ "$mode" = default ] || die "one of --sanitize, --tsan"; mode=${1#--} ;;
+    --fuzz) fuzz=1 ;;
+    --ci) ci=1 ;;
+    -R | --tests-regex) [ $# -ge 2 ] || die "$1 needs a regular expression"; pattern=$2; shift ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) ctest_args+=("$1") ;;
+  esac
+  shift
+done
+[[ $ci == 0 || $mode == default ]] || die "--ci runs the default build; no --sanitize/--tsan with it"
 
 build_dir=build
 cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
-case "${1:-}" in
-  --sanitize) build_dir=build-asan; cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DSWITCHYARD_SANITIZE=ON); shift ;;
-  --tsan)     build_dir=build-tsan; cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_TSAN=ON); shift ;;
+case $mode in
+  sanitize) build_dir=build-asan; cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DSWITCHYARD_SANITIZE=ON) ;;
+  tsan) build_dir=build-tsan; cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_TSAN=ON) ;;
 esac
-
-./scripts/install-deps.sh
-cmake -S . -B "$build_dir" "${cmake_args[@]}" -DSWITCHYARD_BENCH=ON >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-cd "$build_dir"
-# Unit tests run in parallel; integration tests start processes and measure
-# timeouts, so they run one at a time.
-ctest --output-on-failure -j"$(nproc)" -R '^unit\.' "$@"
-ctest --output-on-failure -R '^integration\.' "$@"
-# The corpus replay is part of the unit tests; --fuzz adds a short libFuzzer run.
-if ((fuzz)); then cd .. && ./scripts/fuzz.sh --smoke; fi
+
+summary=()  # one line per step, printed at the end
+failed=0
+step_start=0
+begin() { step_start=$SECONDS; echo; echo "== $1"; }
+took() { echo "$((SECONDS - step_start)) s"; }
+
+build() {  # dir, cmake arguments...: everything, benchmarks too, warnings as errors
+  local dir=$1; shift
+  begin "build $dir ($*)"
+  cmake -S . -B "$dir" "$@" -DSWITCHYARD_BENCH=ON -DSWITCHYARD_WERROR=ON >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+  summary+=("build $dir: ok ($(took))")
+}
+
+# ctest on one kind of test (label unit or integration) in `dir`; the user's
+# -R narrows it further. Results go to a JUnit file that ctest_summary.py
+# counts: ctest's own "100% tests passed" counts a skipped test as passed.
+run_kind() {  # dir, kind, extra ctest arguments...
+  local dir=$1 kind=$2; shift 2
+  local junit="$root/$dir/ctest-$kind.xml" status=0
+  begin "$kind tests in $dir"
+  rm -f "$junit"
+  if [ -n "$pattern" ]; then
+    local listed
+    listed=$(ctest --test-dir "$dir" -N -L "^$kind\$" -R "$pattern")
+    if ! grep -q '^ *Test *#' <<<"$listed"; then
+      summary+=("$kind ($dir): no test matches -R '$pattern'")
+      return 0
+    fi
+  fi
+  (cd "$dir" && ctest --output-on-failure -L "^$kind\$" ${pattern:+-R "$pattern"} \
+    --output-junit "$junit" "$@" ${ctest_args[@]+"${ctest_args[@]}"}) || status=$?
+  local line
+  line=$(python3 scripts/ctest_summary.py "$kind ($dir, $(took))" "$junit") || status=1
+  summary+=("$line")
+  ((status == 0)) || failed=1
+}
+
+step() {  # title, command...: a check outside ctest (fuzzing, the package)
+  local title=$1; shift
+  begin "$title"
+  if "$@"; then summary+=("$title: ok ($(took))"); else summary+=("$title: FAILED ($(took))"); failed=1; fi
+}
+
+./scripts/install-deps.sh
+build "$build_dir" "${cmake_args[@]}"
+run_kind "$build_dir" unit -j"$(nproc)"
+run_kind "$build_dir" integration
+if ((ci)); then
+  # Release (-O3) warns where RelWithDebInfo (-O2) does not: everything
+  # (tests and benchmarks too) built with warnings as errors, its unit tests
+  # run; the .deb is made from it.
+  build build-ci-release -DCMAKE_BUILD_TYPE=Release
+  run_kind build-ci-release unit -j"$(nproc)"
+fi
+if ((fuzz || ci)); then step "fuzz smoke (scripts/fuzz.sh --smoke)" ./scripts/fuzz.sh --smoke; fi
+if ((ci)); then step ".deb check (scripts/check-package.sh)" ./scripts/check-package.sh --build-dir build-ci-release; fi
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+if [ -n "$pattern" ] && ! printf '%s\n' "${summary[@]}" | grep -q ' passed'; then
+  echo "test.sh: no test matches -R '$pattern'" >&2
+  exit 1
+fi
+exit "$failed"

@@ -126,6 +126,40 @@ std::vector<std::string_view> split_tokens(std::string_view line) {
     return tokens;
 }
 
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto lead = static_cast<unsigned char>(s[i]);
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t more = 0;
+        unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range
+        if (lead >= 0xc2 && lead <= 0xdf) {
+            more = 1;
+        } else if (lead >= 0xe0 && lead <= 0xef) {
+            more = 2;
+            if (lead == 0xe0) lo = 0xa0;  // overlong
+            if (lead == 0xed) hi = 0x9f;  // surrogates
+        } else if (lead >= 0xf0 && lead <= 0xf4) {
+            more = 3;
+            if (lead == 0xf0) lo = 0x90;  // overlong
+            if (lead == 0xf4) hi = 0x8f;  // above U+10FFFF
+        } else {
+            return false;
+        }
+        if (s.size() - i - 1 < more) return false;
+        for (std::size_t k = 1; k <= more; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) return false;
+        }
+        i += 1 + more;
+    }
+    return true;
+}
+
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
         s.remove_prefix(1);
@@ -156,6 +190,8 @@ ParsedCommand parse_command(std::string_view line) {
         if ((u < 0x20 && c != '\t') || u == 0x7f)
             return fail("command contains a control character");
     }
+    // Replies and the audit log quote the line (JSON): it must be UTF-8.
+    if (!is_valid_utf8(line)) return fail("command is not valid UTF-8");
     const auto tokens = split_tokens(line);
     if (tokens.empty()) return fail("empty command");
 

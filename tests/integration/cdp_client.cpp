@@ -28,14 +28,16 @@ using tcp = asio::ip::tcp;
 
 // --- Chromium ------------------------------------------------------------------------
 
-std::unique_ptr<Chromium> Chromium::start(const TempDir& dir, std::string& why,
-                                          Clock::duration timeout) {
+Chromium::Launch Chromium::start(const TempDir& dir, Clock::duration timeout) {
+    Launch launch;
     const char* env = std::getenv("SY_CHROMIUM");
     const std::string path = env != nullptr && *env != '\0' ? env : kPath;
     if (::access(path.c_str(), X_OK) != 0) {
-        why = path + " is not installed (scripts/install-deps.sh installs Debian's chromium)";
-        return nullptr;
+        launch.why =
+            path + " is not installed (scripts/install-deps.sh installs Debian's chromium)";
+        return launch;
     }
+    launch.installed = true;
     const fs::path profile = dir / "chromium-profile";
     std::error_code ec;
     fs::remove_all(profile, ec);
@@ -65,23 +67,24 @@ std::unique_ptr<Chromium> Chromium::start(const TempDir& dir, std::string& why,
         milliseconds(20));
     if (!c->proc_->running()) {
         auto st = c->proc_->wait_exit(after(seconds(1)));
-        why = "chromium " + (st ? describe_status(*st) : std::string("stopped")) +
-              " before it opened DevTools: " + c->log_tail(600);
-        return nullptr;
+        launch.why = path + " " + (st ? describe_status(*st) : std::string("stopped")) +
+                     " before it opened DevTools: " + c->log_tail(600);
+        return launch;
     }
     if (!up) {
-        why = "no DevToolsActivePort after " +
-              std::to_string(std::chrono::duration_cast<seconds>(timeout).count()) +
-              " s: " + c->log_tail(600);
-        return nullptr;  // ~Chromium stops it
+        launch.why = path + " wrote no DevToolsActivePort within " +
+                     std::to_string(std::chrono::duration_cast<milliseconds>(timeout).count()) +
+                     " ms: " + c->log_tail(600);
+        return launch;  // ~Chromium stops it
     }
     try {
         c->port_ = static_cast<std::uint16_t>(std::stoul(text.substr(0, text.find('\n'))));
     } catch (const std::exception&) {
-        why = "unreadable DevToolsActivePort: " + text;
-        return nullptr;
+        launch.why = "unreadable DevToolsActivePort: " + text;
+        return launch;
     }
-    return c;
+    launch.browser = std::move(c);
+    return launch;
 }
 
 Chromium::~Chromium() {

@@ -27,11 +27,15 @@ class Chromium {
     // Debian's package; SY_CHROMIUM=PATH runs another build.
     static constexpr const char* kPath = "/usr/bin/chromium";
 
+    struct Launch {
+        std::unique_ptr<Chromium> browser;  // null when it is absent or did not come up
+        bool installed = false;             // the binary exists and is executable
+        std::string why;                    // when !browser: what went wrong
+    };
     // Starts Chromium with a fresh profile under `dir` and waits (up to
-    // `timeout`) for its DevTools port. nullptr when it is not installed or
-    // does not come up; `why` says which.
-    static std::unique_ptr<Chromium> start(const TempDir& dir, std::string& why,
-                                           Clock::duration timeout = seconds(30));
+    // `timeout`) for its DevTools port. A test skips only when !installed:
+    // an installed browser that crashes or hangs is a failure.
+    static Launch start(const TempDir& dir, Clock::duration timeout = seconds(30));
     // SIGTERM, a bounded wait, then SIGKILL (by the Process).
     ~Chromium();
     Chromium(const Chromium&) = delete;

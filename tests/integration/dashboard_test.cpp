@@ -2,13 +2,14 @@
 // style come from the binary with Content-Security-Policy: default-src
 // 'self'; headless Chromium loads it from a running Switchyard, sees the
 // active pool and the canary share, and follows a `switch green` within 2 s.
-// Where Chromium is missing or cannot start, the browser test is skipped
-// with the reason.
+// Where Chromium is not installed, the browser test is skipped with the
+// reason; an installed Chromium that crashes or hangs fails it.
 #include <signal.h>
 
 #include <atomic>
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -99,9 +100,10 @@ TEST_F(Dashboard, PageScriptAndStyleAreServedWithTheContentSecurityPolicy) {
 }
 
 TEST_F(Dashboard, HeadlessChromiumShowsTheActivePoolAndCanaryAndFollowsASwitch) {
-    std::string why;
-    auto chromium = Chromium::start(dir_, why);
-    if (!chromium) GTEST_SKIP() << "chromium not available: " << why;
+    auto launch = Chromium::start(dir_);
+    if (!launch.installed) GTEST_SKIP() << launch.why;
+    ASSERT_TRUE(launch.browser) << "chromium is installed but did not start: " << launch.why;
+    const auto& chromium = launch.browser;
     std::cout << "[ chromium ] " << chromium->version() << "\n";
 
     auto cfg = base_config();
@@ -191,15 +193,63 @@ TEST_F(Dashboard, HeadlessChromiumShowsTheActivePoolAndCanaryAndFollowsASwitch) 
     EXPECT_TRUE(chromium->stop()) << "chromium did not exit on SIGTERM";
 }
 
+// Only a missing browser is a reason to skip: one that is installed but exits
+// at once, or hangs without opening DevTools, is reported as not started (the
+// browser test then fails), and the hanging one is stopped by its PID.
+TEST_F(Dashboard, AnInstalledBrowserThatCannotStartIsNotAReasonToSkip) {
+    struct EnvGuard {
+        std::optional<std::string> old;
+        EnvGuard() {
+            if (const char* v = std::getenv("SY_CHROMIUM")) old = v;
+        }
+        ~EnvGuard() {
+            if (old) {
+                ::setenv("SY_CHROMIUM", old->c_str(), 1);
+            } else {
+                ::unsetenv("SY_CHROMIUM");
+            }
+        }
+    } guard;
+    const auto script = [&](const std::string& name, const std::string& body) {
+        const auto path = dir_ / name;
+        write_file(path, "#!/bin/sh\n" + body + "\n");
+        std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+        return path.string();
+    };
+
+    ::setenv("SY_CHROMIUM", (dir_ / "no-such-chromium").c_str(), 1);
+    auto absent = Chromium::start(dir_);
+    EXPECT_FALSE(absent.installed);
+    EXPECT_FALSE(absent.browser);
+    EXPECT_TRUE(has(absent.why, "is not installed")) << absent.why;
+
+    ::setenv("SY_CHROMIUM", script("crashing-chromium", "echo 'it crashed' >&2; exit 3").c_str(),
+             1);
+    auto crashed = Chromium::start(dir_);
+    EXPECT_TRUE(crashed.installed);
+    EXPECT_FALSE(crashed.browser);
+    EXPECT_TRUE(has(crashed.why, "exit")) << crashed.why;
+    EXPECT_TRUE(has(crashed.why, "it crashed")) << crashed.why;
+
+    ::setenv("SY_CHROMIUM", script("hanging-chromium", "exec sleep 60").c_str(), 1);
+    const auto t0 = Clock::now();
+    auto hung = Chromium::start(dir_, milliseconds(500));
+    EXPECT_TRUE(hung.installed);
+    EXPECT_FALSE(hung.browser);
+    EXPECT_TRUE(has(hung.why, "no DevToolsActivePort")) << hung.why;
+    EXPECT_LT(ms_since(t0), 10000) << "start() did not keep to its timeout";
+}
+
 // Not a check: regenerates the README's screenshot (about 2 minutes) from a
 // canary in progress, with traffic on both pools and green a little slower
 // and erring, as a candidate under watch might be. Run it with
 // --gtest_also_run_disabled_tests --gtest_filter='Dashboard.DISABLED_ReadmeScreenshot',
 // then copy <build>/dashboard-readme.png to docs/dashboard.png.
 TEST_F(Dashboard, DISABLED_ReadmeScreenshot) {
-    std::string why;
-    auto chromium = Chromium::start(dir_, why);
-    if (!chromium) GTEST_SKIP() << "chromium not available: " << why;
+    auto launch = Chromium::start(dir_);
+    if (!launch.installed) GTEST_SKIP() << launch.why;
+    ASSERT_TRUE(launch.browser) << "chromium is installed but did not start: " << launch.why;
+    const auto& chromium = launch.browser;
 
     start_upstreams();
     EchoServer blue2(dir_, "blue");

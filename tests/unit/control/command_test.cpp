@@ -221,6 +221,27 @@ TEST(ParseCommand, GeneralErrors) {
     EXPECT_EQ(err("switch green\rdrain=1s"), "command contains a control character");
 }
 
+// Replies and the audit log quote the line: bytes that are not UTF-8 would
+// make a reply invalid JSON that switchyardctl cannot read (found by
+// fuzz_control_command).
+TEST(ParseCommand, InvalidUtf8IsRefused) {
+    const std::string not_utf8 = "command is not valid UTF-8";
+    EXPECT_EQ(err("sw\xff"
+                  "itch green"),
+              not_utf8);
+    EXPECT_EQ(err("switch gr\xc3\x28"
+                  "en"),
+              not_utf8);
+    EXPECT_EQ(err("switch \xc0\xaf"), not_utf8);          // overlong "/"
+    EXPECT_EQ(err("switch \xed\xa0\x80"), not_utf8);      // a surrogate
+    EXPECT_EQ(err("switch \xf4\x90\x80\x80"), not_utf8);  // above U+10FFFF
+    EXPECT_EQ(err("switch \xe2\x82"), not_utf8);          // cut short
+    EXPECT_EQ(err("switch \xe2\x82 green"), not_utf8);
+    EXPECT_EQ(ok("switch gr\xc3\xbcn").routing.pool, "gr\xc3\xbcn");
+    EXPECT_EQ(ok("switch \xf0\x9f\x9a\x80").routing.pool, "\xf0\x9f\x9a\x80");
+    EXPECT_EQ(ok("switch \xef\xbf\xbf").routing.pool, "\xef\xbf\xbf");  // U+FFFF
+}
+
 TEST(ParseCommand, LineLengthLimit) {
     std::string line = "switch " + std::string(kMaxLineBytes - 7, 'g');
     ASSERT_EQ(line.size(), kMaxLineBytes);

@@ -23,7 +23,8 @@ TEST(HealthTracker, StartsUnknownWithNoResult) {
     EXPECT_EQ(t.successes(), 0u);
     EXPECT_EQ(t.failures(), 0u);
     EXPECT_EQ(t.reason(), "no check finished yet");
-    EXPECT_EQ(t.status(), (CheckStatus{HealthState::unknown, {}, "no check finished yet"}));
+    EXPECT_EQ(t.status(),
+              (CheckStatus{HealthState::unknown, CheckResult{}, "no check finished yet"}));
 }
 
 // A hot upgrade: the successor's tracker goes on from the old one's streaks.
@@ -46,7 +47,8 @@ TEST(HealthTracker, RestoreGoesOnFromTheOldStreaks) {
     // `ejected` is not a check state.
     HealthTracker e(1, 1);
     e.restore(HealthState::ejected, {}, 4, 4);
-    EXPECT_EQ(e.status(), (CheckStatus{HealthState::unknown, {}, "no check finished yet"}));
+    EXPECT_EQ(e.status(),
+              (CheckStatus{HealthState::unknown, CheckResult{}, "no check finished yet"}));
 }
 
 TEST(HealthTracker, TakesRiseAndFallFromSettings) {

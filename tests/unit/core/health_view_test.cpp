@@ -62,7 +62,8 @@ TEST(CheckResult, Describe) {
 }
 
 TEST(CombineHealth, ChecksAloneGiveStateAndReason) {
-    CheckStatus checks{HealthState::unhealthy, {CheckOutcome::bad_status, 500, ""}, "status 500"};
+    CheckStatus checks{HealthState::unhealthy, CheckResult{CheckOutcome::bad_status, 500, ""},
+                       "status 500"};
     ServerHealth h = combine_health(checks, PassiveStatus{});
     EXPECT_EQ(h.state, HealthState::unhealthy);
     EXPECT_EQ(h.reason, "status 500");
@@ -72,7 +73,7 @@ TEST(CombineHealth, ChecksAloneGiveStateAndReason) {
 }
 
 TEST(CombineHealth, AnEjectionWinsOverHealthyChecks) {
-    CheckStatus checks{HealthState::healthy, {CheckOutcome::ok, 200, ""}, "ok"};
+    CheckStatus checks{HealthState::healthy, CheckResult{CheckOutcome::ok, 200, ""}, "ok"};
     PassiveStatus passive{true, t0 + seconds(30), 2, "5 consecutive failures, last: status 503"};
     ServerHealth h = combine_health(checks, passive);
     EXPECT_EQ(h.state, HealthState::ejected);
@@ -83,7 +84,7 @@ TEST(CombineHealth, AnEjectionWinsOverHealthyChecks) {
 }
 
 TEST(CombineHealth, AnEndedEjectionKeepsItsCountOnly) {
-    CheckStatus checks{HealthState::unknown, {}, "no check finished yet"};
+    CheckStatus checks{HealthState::unknown, CheckResult{}, "no check finished yet"};
     PassiveStatus passive{false, {}, 3, ""};
     ServerHealth h = combine_health(checks, passive);
     EXPECT_EQ(h.state, HealthState::unknown);

@@ -404,7 +404,7 @@ TEST(OutlierPolicy, AnEjectionOutlivesAShrinkingCap) {
 TEST(OutlierPolicy, StatusCombinesIntoTheHealthView) {
     OutlierPolicy p(settings(1, seconds(30), 50), kTwo);
     fail(p, "10.0.0.1:80", 1, t0, kRefused);
-    CheckStatus checks{HealthState::healthy, {CheckOutcome::ok, 200, ""}, "ok"};
+    CheckStatus checks{HealthState::healthy, CheckResult{CheckOutcome::ok, 200, ""}, "ok"};
     ServerHealth h = combine_health(checks, p.status("10.0.0.1:80"));
     EXPECT_EQ(h.state, HealthState::ejected);
     EXPECT_EQ(h.reason, "1 consecutive failures, last: connect failure");

@@ -1,6 +1,7 @@
 // Replays fuzz/corpus/<target>/ and fuzz/regressions/<target>/ through the
 // fuzz targets' checks (fuzz/fuzz_targets.hpp), so that the normal test run
 // re-checks every input the fuzzers found interesting, deterministically.
+#include "../../../fuzz/fuzz_proxy_header_target.hpp"
 #include "../../../fuzz/fuzz_targets.hpp"
 #include "../../../fuzz/replay.hpp"
 
@@ -15,6 +16,9 @@ TEST(FuzzCorpus, Chunked) {
 }
 TEST(FuzzCorpus, Framing) {
     replay_corpus("framing", check_framing);
+}
+TEST(FuzzCorpus, ProxyHeader) {
+    replay_corpus("proxy_header", check_proxy_header);
 }
 
 }  // namespace
