@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "switchyard/control/state_file.hpp"
+#include "switchyard/core/text.hpp"
 #include "switchyard/core/units.hpp"
 
 namespace switchyard::control {
@@ -124,40 +125,6 @@ std::vector<std::string_view> split_tokens(std::string_view line) {
         if (i > start) tokens.push_back(line.substr(start, i - start));
     }
     return tokens;
-}
-
-// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool is_valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto lead = static_cast<unsigned char>(s[i]);
-        if (lead < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t more = 0;
-        unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range
-        if (lead >= 0xc2 && lead <= 0xdf) {
-            more = 1;
-        } else if (lead >= 0xe0 && lead <= 0xef) {
-            more = 2;
-            if (lead == 0xe0) lo = 0xa0;  // overlong
-            if (lead == 0xed) hi = 0x9f;  // surrogates
-        } else if (lead >= 0xf0 && lead <= 0xf4) {
-            more = 3;
-            if (lead == 0xf0) lo = 0x90;  // overlong
-            if (lead == 0xf4) hi = 0x8f;  // above U+10FFFF
-        } else {
-            return false;
-        }
-        if (s.size() - i - 1 < more) return false;
-        for (std::size_t k = 1; k <= more; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) return false;
-        }
-        i += 1 + more;
-    }
-    return true;
 }
 
 std::string_view trim(std::string_view s) {

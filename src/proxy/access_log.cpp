@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard::proxy {
 
 namespace {
@@ -138,31 +140,6 @@ void AccessLogWriter::run() {
 }
 
 namespace {
-
-// The length of the well-formed UTF-8 sequence (RFC 3629, Unicode Table 3-7)
-// at the start of `s`, whose first byte is >= 0x80; 0 if it is not one:
-// a stray continuation byte, an overlong form (C0, C1, E0 80..9F, F0
-// 80..8F), a surrogate (ED A0..BF), above U+10FFFF (F4 90.., F5..FF), or a
-// sequence cut short.
-std::size_t utf8_sequence_length(std::string_view s) {
-    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    const auto in = [&](std::size_t i, unsigned lo, unsigned hi) {
-        return i < s.size() && byte(i) >= lo && byte(i) <= hi;
-    };
-    const unsigned c = byte(0);
-    if (c >= 0xc2 && c <= 0xdf) return in(1, 0x80, 0xbf) ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        const unsigned lo = c == 0xe0 ? 0xa0 : 0x80;
-        const unsigned hi = c == 0xed ? 0x9f : 0xbf;
-        return in(1, lo, hi) && in(2, 0x80, 0xbf) ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        const unsigned lo = c == 0xf0 ? 0x90 : 0x80;
-        const unsigned hi = c == 0xf4 ? 0x8f : 0xbf;
-        return in(1, lo, hi) && in(2, 0x80, 0xbf) && in(3, 0x80, 0xbf) ? 4 : 0;
-    }
-    return 0;
-}
 
 void append_u_escape(std::string& out, unsigned code) {
     static constexpr char hex[] = "0123456789abcdef";

@@ -1,6 +1,8 @@
-// Small text helpers shared by the core parsers.
+// Small text helpers shared by the core parsers, the access log and the
+// control protocol.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace switchyard {
@@ -13,5 +15,13 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
         s.remove_suffix(1);
     return s;
 }
+
+// The length of the well-formed UTF-8 sequence (RFC 3629, Unicode Table 3-7)
+// at the start of `s`: 1 for ASCII, else 2 to 4; 0 if it is not one (empty,
+// a stray continuation byte, an overlong form, a surrogate, above U+10FFFF,
+// or a sequence cut short).
+std::size_t utf8_sequence_length(std::string_view s) noexcept;
+
+bool is_valid_utf8(std::string_view s) noexcept;
 
 }  // namespace switchyard

@@ -1,0 +1,48 @@
+#include "switchyard/core/text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace switchyard {
+namespace {
+
+TEST(Utf8, SequenceLengthOfEachWellFormedShape) {
+    EXPECT_EQ(utf8_sequence_length("a"), 1u);
+    EXPECT_EQ(utf8_sequence_length("\xc3\xa9"), 2u);          // é
+    EXPECT_EQ(utf8_sequence_length("\xe2\x82\xac"), 3u);      // €
+    EXPECT_EQ(utf8_sequence_length("\xf0\x9f\x98\x80"), 4u);  // U+1F600
+    EXPECT_EQ(utf8_sequence_length("\xf4\x8f\xbf\xbf"), 4u);  // U+10FFFF
+    EXPECT_EQ(utf8_sequence_length("\xc3\xa9rest"), 2u);      // only the first
+}
+
+TEST(Utf8, IllFormedSequencesHaveNoLength) {
+    for (const std::string bad : {
+             std::string(),                    // empty
+             std::string("\x80"),              // stray continuation byte
+             std::string("\xc0\xaf"),          // overlong '/'
+             std::string("\xc1\xbf"),          // overlong
+             std::string("\xe0\x80\xaf"),      // overlong, 3 bytes
+             std::string("\xed\xa0\x80"),      // surrogate U+D800
+             std::string("\xf0\x80\x80\xaf"),  // overlong, 4 bytes
+             std::string("\xf4\x90\x80\x80"),  // above U+10FFFF
+             std::string("\xf5\x80\x80\x80"),  // no such lead byte
+             std::string("\xe2\x82"),          // cut short
+             std::string("\xc3"
+                         "a"),  // continuation missing
+         }) {
+        EXPECT_EQ(utf8_sequence_length(bad), 0u) << testing::PrintToString(bad);
+    }
+}
+
+TEST(Utf8, WholeStrings) {
+    EXPECT_TRUE(is_valid_utf8(""));
+    EXPECT_TRUE(is_valid_utf8("switch green"));
+    EXPECT_TRUE(is_valid_utf8("/caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+    EXPECT_FALSE(is_valid_utf8("sw\xffitch"));
+    EXPECT_FALSE(is_valid_utf8("ends cut \xe2\x82"));
+    EXPECT_FALSE(is_valid_utf8("\xed\xbf\xbf"));
+}
+
+}  // namespace
+}  // namespace switchyard
