@@ -17,7 +17,7 @@ TEST(Utf8, SequenceLengthOfEachWellFormedShape) {
 }
 
 TEST(Utf8, IllFormedSequencesHaveNoLength) {
-    for (const std::string bad : {
+    for (const std::string& bad : {
              std::string(),                    // empty
              std::string("\x80"),              // stray continuation byte
              std::string("\xc0\xaf"),          // overlong '/'
