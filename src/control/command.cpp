@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "switchyard/control/state_file.hpp"
+#include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/text.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -291,15 +292,18 @@ ParsedCommand parse_command(std::string_view line) {
 }
 
 std::string error_reply(std::string_view error) {
-    return "{\"ok\":false,\"error\":" + json_quote(error) + "}";
+    std::string out;
+    JsonWriter(out).begin_object().key("ok").boolean(false).key("error").string(error).end_object();
+    return out;
 }
 
 std::string state_reply(const RuntimeState& state, bool changed, std::string_view draining) {
-    std::string out = "{\"ok\":true,\"changed\":";
-    out += changed ? "true," : "false,";
-    out += routing_fields_json(state);
-    if (!draining.empty()) out += ",\"draining\":" + json_quote(draining);
-    out += '}';
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("ok").boolean(true).key("changed").boolean(changed);
+    write_routing_fields(w, state);
+    if (!draining.empty()) w.key("draining").string(draining);
+    w.end_object();
     return out;
 }
 

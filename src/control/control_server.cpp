@@ -266,10 +266,9 @@ void ControlServer::Impl::on_accept(const error_code& ec, local::socket socket) 
     if (sessions.size() >= max_connections) {
         // The socket is fresh, so a short line fits its send buffer: a
         // non-blocking send never stalls the io_context.
-        static constexpr char kBusy[] =
-            "{\"ok\":false,\"error\":\"too many control connections\"}\n";
+        const std::string busy = error_reply("too many control connections") + "\n";
         ssize_t sent =
-            ::send(socket.native_handle(), kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            ::send(socket.native_handle(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)sent;
         if (log) log->warn("control: {} connections already open; refusing one", sessions.size());
         error_code ignored;

@@ -9,15 +9,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 
 namespace switchyard::control {
 
 namespace json = boost::json;
-
-std::string json_quote(std::string_view text) {
-    return json::serialize(json::string_view(text));
-}
 
 std::string_view admin_state_name(AdminState state) {
     switch (state) {
@@ -31,40 +28,42 @@ std::string_view admin_state_name(AdminState state) {
     return "enabled";
 }
 
-// Written by hand rather than with json::serialize: the canary weight must
-// read 5.00 (Boost.JSON prints doubles as 5E0) and the key order is fixed, so
-// the file diffs well and golden tests are exact.
+// The canary weight reads 5.00 and the key order is fixed, so the file diffs
+// well and golden tests are exact.
+void write_routing_fields(JsonWriter& w, const RuntimeState& state) {
+    w.key("active").string(state.active);
+    w.key("previous").string_or_null(state.previous);
+    w.key("canary").begin_object();
+    w.key("pool").string_or_null(state.canary_pool);
+    w.key("weight").number_fixed(state.canary_weight_bp / 100.0, 2);
+    w.end_object();
+    w.key("generation").number(state.generation);
+}
+
 std::string routing_fields_json(const RuntimeState& state) {
-    std::string out = "\"active\":" + json_quote(state.active);
-    out += ",\"previous\":";
-    out += state.previous.empty() ? "null" : json_quote(state.previous);
-    out += ",\"canary\":{\"pool\":";
-    out += state.canary_pool.empty() ? "null" : json_quote(state.canary_pool);
-    out += ",\"weight\":" + format_weight_percent(state.canary_weight_bp) + "}";
-    out += ",\"generation\":" + std::to_string(state.generation);
+    std::string out;
+    JsonWriter w(out);
+    write_routing_fields(w, state);
     return out;
 }
 
 std::string to_json(const RuntimeState& state) {
-    std::string out = "{\"version\":1," + routing_fields_json(state) + ",\"servers\":{";
-    bool first_pool = true;
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("version").number(1);
+    write_routing_fields(w, state);
+    w.key("servers").begin_object();
     for (const auto& [pool, servers] : state.servers) {
-        if (!first_pool) out += ',';
-        first_pool = false;
-        out += json_quote(pool) + ":{";
-        bool first = true;
+        w.key(pool).begin_object();
         for (const auto& [address, admin] : servers) {
-            if (!first) out += ',';
-            first = false;
-            out += json_quote(address) + ":{\"state\":\"";
-            out += admin_state_name(admin.state);
-            out += '"';
-            if (admin.weight) out += ",\"weight\":" + std::to_string(*admin.weight);
-            out += '}';
+            w.key(address).begin_object();
+            w.key("state").string(admin_state_name(admin.state));
+            if (admin.weight) w.key("weight").number(*admin.weight);
+            w.end_object();
         }
-        out += '}';
+        w.end_object();
     }
-    out += "}}";
+    w.end_object().end_object();
     return out;
 }
 

@@ -1,9 +1,9 @@
 #include "report.hpp"
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
 #include <cstdio>
 #include <string_view>
+
+#include "switchyard/core/json_writer.hpp"
 
 namespace switchyard::load {
 
@@ -33,11 +33,6 @@ std::string fixed(double v, int digits) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
     return buf;
-}
-
-// A JSON string literal (with quotes): Boost.JSON escapes what needs it.
-std::string json_string(std::string_view s) {
-    return boost::json::serialize(boost::json::string(s));
 }
 
 double rate(const Stats& stats, const RunInfo& run) {
@@ -95,53 +90,64 @@ void print_text(const Stats& stats, const RunInfo& run, std::ostream& out) {
 void print_json(const Stats& stats, const RunInfo& run, std::ostream& out) {
     const auto& o = run.options;
     const auto& lat = stats.latency();
-    out << "{\"target\":" << json_string(o.host_header)
-        << ",\"elapsed_s\":" << fixed(run.elapsed_s, 3)
-        << ",\"stopped_by\":" << json_string(stop_name(run.stopped_by))
-        << ",\"loops\":{\"keepalive\":" << o.keepalive << ",\"per_request\":" << o.per_request
-        << ",\"slow\":" << o.slow << "},\"threads\":" << o.threads
-        << ",\"reuse_check\":" << (o.reuse_check ? "true" : "false")
-        << ",\"requests\":" << stats.requests() << ",\"rps\":" << fixed(rate(stats, run), 1)
-        << ",\"ok\":" << stats.count(Outcome::ok) << ",\"failures\":" << stats.failures()
-        << ",\"by_kind\":{";
-    bool first = true;
-    for (auto k : kFailures) {
-        out << (first ? "" : ",") << json_string(outcome_name(k)) << ":" << stats.count(k);
-        first = false;
-    }
-    out << "},\"non_2xx_statuses\":{";
-    first = true;
-    for (const auto& [status, n] : stats.statuses()) {
-        out << (first ? "" : ",") << "\"" << status << "\":" << n;
-        first = false;
-    }
-    out << "},\"details\":{";
-    first = true;
-    for (const auto& [what, n] : stats.details()) {
-        out << (first ? "" : ",") << json_string(what) << ":" << n;
-        first = false;
-    }
-    out << "},\"latency_ms\":{\"p50\":" << ms(lat.quantile(0.5))
-        << ",\"p99\":" << ms(lat.quantile(0.99)) << ",\"max\":" << ms(lat.max()) << "},\"pools\":{";
-    first = true;
-    for (const auto& [pool, n] : stats.pools()) {
-        out << (first ? "" : ",") << json_string(pool) << ":" << n;
-        first = false;
-    }
-    out << "},\"connections\":" << stats.connections()
-        << ",\"reconnects_after_close\":" << stats.close_reconnects()
-        << ",\"idle_closed\":" << stats.idle_closed() << ",\"aborted\":" << stats.aborted()
-        << ",\"slowest\":[";
-    first = true;
+    const auto as_ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
+    std::string text;
+    JsonWriter w(text);
+    w.begin_object();
+    w.key("target").string(o.host_header);
+    w.key("elapsed_s").number_fixed(run.elapsed_s, 3);
+    w.key("stopped_by").string(stop_name(run.stopped_by));
+    w.key("loops").begin_object();
+    w.key("keepalive").number(o.keepalive);
+    w.key("per_request").number(o.per_request);
+    w.key("slow").number(o.slow);
+    w.end_object();
+    w.key("threads").number(o.threads);
+    w.key("reuse_check").boolean(o.reuse_check);
+    w.key("requests").number(stats.requests());
+    w.key("rps").number_fixed(rate(stats, run), 1);
+    w.key("ok").number(stats.count(Outcome::ok));
+    w.key("failures").number(stats.failures());
+    w.key("by_kind").begin_object();
+    for (auto k : kFailures)
+        w.key(outcome_name(k)).number(stats.count(k));
+    w.end_object();
+    w.key("non_2xx_statuses").begin_object();
+    for (const auto& [status, n] : stats.statuses())
+        w.key(std::to_string(status)).number(n);
+    w.end_object();
+    w.key("details").begin_object();
+    for (const auto& [what, n] : stats.details())
+        w.key(what).number(n);
+    w.end_object();
+    w.key("latency_ms").begin_object();
+    w.key("p50").number_fixed(as_ms(lat.quantile(0.5)), 3);
+    w.key("p99").number_fixed(as_ms(lat.quantile(0.99)), 3);
+    w.key("max").number_fixed(as_ms(lat.max()), 3);
+    w.end_object();
+    w.key("pools").begin_object();
+    for (const auto& [pool, n] : stats.pools())
+        w.key(pool).number(n);
+    w.end_object();
+    w.key("connections").number(stats.connections());
+    w.key("reconnects_after_close").number(stats.close_reconnects());
+    w.key("idle_closed").number(stats.idle_closed());
+    w.key("aborted").number(stats.aborted());
+    w.key("slowest").begin_array();
     for (const auto& s : stats.slowest()) {
-        out << (first ? "" : ",") << "{\"start_epoch_ms\":" << s.start_epoch_ms
-            << ",\"duration_ms\":" << ms(s.duration_us) << ",\"excess_ms\":" << ms(s.excess_us)
-            << ",\"kind\":" << json_string(outcome_name(s.outcome)) << ",\"status\":" << s.status
-            << ",\"pool\":" << json_string(s.pool)
-            << ",\"class\":" << json_string(class_name(s.cls)) << "}";
-        first = false;
+        w.begin_object();
+        w.key("start_epoch_ms").number(s.start_epoch_ms);
+        w.key("duration_ms").number_fixed(as_ms(s.duration_us), 3);
+        w.key("excess_ms").number_fixed(as_ms(s.excess_us), 3);
+        w.key("kind").string(outcome_name(s.outcome));
+        w.key("status").number(s.status);
+        w.key("pool").string(s.pool);
+        w.key("class").string(class_name(s.cls));
+        w.end_object();
     }
-    out << "]}\n";
+    w.end_array();
+    w.end_object();
+    out << text << "\n";
 }
 
 }  // namespace switchyard::load

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/runtime_state.hpp"
 
 namespace switchyard::control {
@@ -37,10 +38,11 @@ enum class LoadStatus { ok, missing, corrupt };
 // corrupt: unreadable or invalid; `error` names the file and the reason.
 LoadStatus load_state_file(const std::string& path, RuntimeState& out, std::string& error);
 
-// Building blocks shared with the replies: a JSON string literal with its
-// quotes, and the routing fields without braces:
+// The routing fields that the state file and every mutating reply carry,
+// written as members of the object `w` is in:
 // "active":"green","previous":null,"canary":{"pool":null,"weight":0.00},"generation":4
-std::string json_quote(std::string_view text);
+void write_routing_fields(JsonWriter& w, const RuntimeState& state);
+// The same fields as text, without braces.
 std::string routing_fields_json(const RuntimeState& state);
 
 std::string_view admin_state_name(AdminState state);  // "enabled", "draining", "disabled"

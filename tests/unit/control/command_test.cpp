@@ -278,8 +278,9 @@ TEST(VerbNames, ChangesRouting) {
 TEST(Replies, Error) {
     EXPECT_EQ(error_reply("pool purple does not exist"),
               R"({"ok":false,"error":"pool purple does not exist"})");
+    // Controls as \u00XX, like every JSON text Switchyard writes.
     EXPECT_EQ(error_reply("a \"quoted\"\nline\\"),
-              R"({"ok":false,"error":"a \"quoted\"\nline\\"})");
+              R"({"ok":false,"error":"a \"quoted\"\u000aline\\"})");
 }
 
 TEST(Replies, State) {
