@@ -1,68 +1,258 @@
 #include "not_built.hpp"
 
 #include <array>
-
-#include "switchyard/core/units.hpp"
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
 
 namespace switchyard::config::detail {
 namespace {
 
-// When a key counts as "in use": some keys only matter with a non-default
-// value (trusted_proxies = [] changes nothing, so it does not warn).
-enum class When { present, is_true, non_empty, non_zero, positive_weight };
-
-struct NotBuilt {
-    std::string_view pattern;
-    std::string_view feature;
-    When when;
+enum class Type {
+    string,           // a non-empty string
+    optional_string,  // a string, possibly empty ("" = off / default)
+    choice,           // one of `values`
+    boolean,
+    count,     // an integer ≥ 0
+    number,    // an integer or a float ≥ 0
+    percent,   // a number from 0 to 100
+    fraction,  // a number from 0 to 1
+    duration,
+    size,
+    strings,   // an array of non-empty strings
+    choices,   // an array of `values`
+    percents,  // an array of percents
+    table,     // a section: its keys are described by the entry at its path
+    tables,    // an array of such sections ([[name]])
 };
 
-// THE list of accepted-but-not-built features. Delete a row when its feature
-// lands (and the test that expects its warning).
-// Empty since the admin listener's metrics and dashboard landed (issue 8);
-// ramp, shadow and flag will add their keys here first.
-constexpr std::array<NotBuilt, 0> kNotBuilt{};
+struct Key {
+    std::string_view name;
+    Type type;
+    std::string_view values = {};  // choice, choices: "auto|manual"
+};
 
-bool is_non_zero(const toml::node& node) {
-    if (const auto* i = node.as_integer()) return i->get() != 0;
-    if (const auto* f = node.as_floating_point()) return f->get() != 0.0;
-    if (const auto* s = node.as_string()) {
-        auto d = parse_duration(s->get());
-        return !d || d->count() != 0;
-    }
-    return true;
+// One not-built section or key. A section's keys are checked against
+// `keys`; nested sections have their own entry (found by path) and share
+// the warning of the outermost one.
+struct NotBuilt {
+    std::string_view path;     // a pattern for path_matches
+    std::string_view feature;  // "... is not built yet"
+    Type type;
+    std::span<const Key> keys = {};  // table, tables
+    std::string_view values = {};    // choice, choices
+};
+
+// [rollout]: the in-proxy canary ramp (DESIGN.md, "Progressive delivery").
+constexpr Key kRollout[] = {
+    {"steps", Type::percents},
+    {"bake", Type::duration},
+    {"promote", Type::choice, "auto|manual"},
+    {"interval", Type::duration},
+    {"min_requests", Type::count},
+    {"max_error_increase", Type::percent},
+    {"max_error_rate", Type::percent},
+    {"confidence", Type::fraction},
+    {"max_p99_ratio", Type::number},
+    {"min_p99_delta", Type::duration},
+    {"failure_limit", Type::count},
+    {"max_hold", Type::duration},
+    {"on_no_data", Type::choice, "pause|abort|advance"},
+    {"gate_url", Type::optional_string},
+    {"webhooks", Type::tables},
+};
+// [[rollout.webhooks]]: the ramp's event webhooks.
+constexpr Key kRolloutWebhook[] = {
+    {"url", Type::string},
+    {"secret", Type::optional_string},
+    {"events", Type::choices, "started|step|holding|paused|aborted|promoted"},
+    {"format", Type::choice, "json|slack"},
+    {"timeout", Type::duration},
+};
+// [shadow]: request mirroring (DESIGN.md, "Dark launch").
+constexpr Key kShadow[] = {
+    {"pool", Type::optional_string},
+    {"percent", Type::percent},
+    {"sample", Type::choice, "user|request"},
+    {"methods", Type::strings},
+    {"max_body", Type::size},
+    {"timeout", Type::duration},
+    {"max_inflight", Type::count},
+    {"memory", Type::size},
+    {"host_suffix", Type::optional_string},
+    {"allow_unsafe", Type::boolean},
+    {"diff", Type::table},
+};
+// [shadow.diff]: comparing the shadow's responses with the primary's.
+constexpr Key kShadowDiff[] = {
+    {"enabled", Type::boolean},        {"secondary", Type::boolean},
+    {"ignore_headers", Type::strings}, {"max_body", Type::size},
+    {"routes", Type::strings},         {"max_routes", Type::count},
+    {"log", Type::optional_string},    {"log_per_minute", Type::count},
+    {"log_bodies", Type::boolean},
+};
+// [[flags]]: feature flags at the edge.
+constexpr Key kFlag[] = {
+    {"name", Type::string},
+    {"percent", Type::percent},
+    {"pools", Type::strings},
+    {"description", Type::optional_string},
+};
+// [cluster]: the fleet's shared state in etcd.
+constexpr Key kCluster[] = {
+    {"etcd", Type::strings},
+    {"prefix", Type::string},
+    {"member", Type::optional_string},
+    {"lease_ttl", Type::duration},
+    {"tls", Type::table},
+    {"username", Type::optional_string},
+    {"password_file", Type::optional_string},
+};
+constexpr Key kClusterTls[] = {
+    {"ca", Type::optional_string},
+    {"cert", Type::optional_string},
+    {"key", Type::optional_string},
+};
+// [listeners.http2]: HTTP/2 on a listener.
+constexpr Key kListenerHttp2[] = {
+    {"max_concurrent_streams", Type::count},
+    {"initial_window", Type::size},
+    {"max_header_list", Type::size},
+};
+
+// THE list of accepted-but-not-built keys. When a feature lands, delete its
+// entries (and the tests that expect their warnings) and read the keys in
+// config_loader.cpp.
+constexpr NotBuilt kNotBuilt[] = {
+    {"rollout", "the canary ramp (ramp)", Type::table, kRollout},
+    {"rollout.webhooks", "the canary ramp's webhooks", Type::tables, kRolloutWebhook},
+    {"log.event_log", "the canary ramp's event log", Type::optional_string},
+    {"shadow", "request mirroring (shadow)", Type::table, kShadow},
+    {"shadow.diff", "response comparison (diff)", Type::table, kShadowDiff},
+    {"flags", "feature flags (flag)", Type::tables, kFlag},
+    {"routing.flags_header", "feature flags (flag)", Type::string},
+    {"routing.context_header", "the routing context header", Type::optional_string},
+    {"cluster", "the fleet (cluster)", Type::table, kCluster},
+    {"cluster.tls", "the fleet (cluster)", Type::table, kClusterTls},
+    {"listeners[*].protocols", "HTTP/2 on listeners", Type::choices, {}, "h2|http/1.1|h2c"},
+    {"listeners[*].http2", "HTTP/2 on listeners", Type::table, kListenerHttp2},
+};
+
+const NotBuilt* find_entry(std::string_view path) {
+    for (const auto& entry : kNotBuilt)
+        if (path_matches(entry.path, path)) return &entry;
+    return nullptr;
 }
 
-bool in_use(When when, const toml::node& node) {
-    switch (when) {
-        case When::present:
-            return true;
-        case When::is_true:
-            return node.value_or(false);
-        case When::non_empty: {
-            const auto* array = node.as_array();
-            return array == nullptr || !array->empty();
-        }
-        case When::non_zero:
-            return is_non_zero(node);
-        case When::positive_weight: {
-            const auto* table = node.as_table();
-            if (table == nullptr) return false;
-            const auto* weight = table->get("weight");
-            return weight != nullptr && weight->is_number() && weight->value_or(0.0) > 0.0;
-        }
+std::vector<std::string_view> split_values(std::string_view values) {
+    std::vector<std::string_view> out;
+    while (!values.empty()) {
+        const auto bar = values.find('|');
+        out.push_back(values.substr(0, bar));
+        values = bar == std::string_view::npos ? std::string_view{} : values.substr(bar + 1);
     }
-    return false;
+    return out;
+}
+
+void check_choice(Sink& sink, const toml::node& node, const std::string& path,
+                  std::string_view values) {
+    const auto text = read_string(sink, node, path, true);
+    if (!text) return;
+    const auto all = split_values(values);
+    for (auto v : all)
+        if (v == *text) return;
+    std::string message = "invalid value " + quote(*text) + " (" + expected_one_of(all) + ")";
+    if (auto hint = closest(*text, all); !hint.empty())
+        message += "; did you mean " + quote(hint) + "?";
+    sink.error(node.source(), path, std::move(message));
+}
+
+void check_section(Sink& sink, const toml::node& node, const std::string& path,
+                   std::span<const Key> keys);
+
+void check_value(Sink& sink, const toml::node& node, const std::string& path, Type type,
+                 std::string_view values) {
+    constexpr auto kMaxInt = std::numeric_limits<std::int64_t>::max();
+    constexpr double kMaxNumber = 1e15;
+    switch (type) {
+        case Type::string:
+        case Type::optional_string:
+            read_string(sink, node, path, type == Type::optional_string);
+            return;
+        case Type::choice:
+            return check_choice(sink, node, path, values);
+        case Type::boolean:
+            read_bool(sink, node, path);
+            return;
+        case Type::count:
+            read_integer(sink, node, path, 0, kMaxInt);
+            return;
+        case Type::number:
+            read_number(sink, node, path, 0, kMaxNumber);
+            return;
+        case Type::percent:
+            read_number(sink, node, path, 0, 100);
+            return;
+        case Type::fraction:
+            read_number(sink, node, path, 0, 1);
+            return;
+        case Type::duration:
+            read_duration(sink, node, path, Duration{0});
+            return;
+        case Type::size:
+            read_size(sink, node, path, 0, std::numeric_limits<std::uint64_t>::max());
+            return;
+        case Type::strings:
+        case Type::choices:
+        case Type::percents:
+        case Type::tables: {
+            const auto* array = read_array(sink, node, path);
+            if (array == nullptr) return;
+            const Type item = type == Type::strings    ? Type::string
+                              : type == Type::choices  ? Type::choice
+                              : type == Type::percents ? Type::percent
+                                                       : Type::table;
+            for (std::size_t i = 0; i < array->size(); ++i) {
+                const std::string at = index_path(path, i);
+                if (item == Type::table) {
+                    // The entry describes the array's elements.
+                    if (const NotBuilt* entry = find_entry(path))
+                        check_section(sink, (*array)[i], at, entry->keys);
+                } else {
+                    check_value(sink, (*array)[i], at, item, values);
+                }
+            }
+            return;
+        }
+        case Type::table:
+            if (const NotBuilt* entry = find_entry(path))
+                check_section(sink, node, path, entry->keys);
+            return;
+    }
+}
+
+void check_section(Sink& sink, const toml::node& node, const std::string& path,
+                   std::span<const Key> keys) {
+    const auto* table = read_table(sink, node, path);
+    if (table == nullptr) return;
+    std::vector<std::string_view> names;
+    for (const auto& k : keys)
+        names.push_back(k.name);
+    TableReader reader(sink, *table, path, names);  // reports unknown keys
+    for (const auto& k : keys)
+        if (const auto* child = reader.find(k.name))
+            check_value(sink, *child, reader.path_of(k.name), k.type, k.values);
 }
 
 void walk(Sink& sink, const toml::node& node, const std::string& path);
 
 void visit_key(Sink& sink, const toml::key& key, const toml::node& node, const std::string& path) {
-    for (const auto& entry : kNotBuilt) {
-        if (!path_matches(entry.pattern, path) || !in_use(entry.when, node)) continue;
+    if (const NotBuilt* entry = find_entry(path)) {
+        check_value(sink, node, path, entry->type, entry->values);
         if (!sink.has_error_under(path))
             sink.warning(key.source(), path,
-                         "accepted, but " + std::string(entry.feature) + " is not built yet");
+                         "accepted, but " + std::string(entry->feature) + " is not built yet");
         return;  // one warning covers everything below the key
     }
     walk(sink, node, path);
@@ -98,6 +288,22 @@ bool path_matches(std::string_view pattern, std::string_view path) {
         ++s;
     }
     return s == path.size();
+}
+
+bool is_not_built(std::string_view path) {
+    return find_entry(path) != nullptr;
+}
+
+std::vector<std::string_view> not_built_keys_of(std::string_view table_path) {
+    std::vector<std::string_view> out;
+    for (const auto& entry : kNotBuilt) {
+        const auto dot = entry.path.rfind('.');
+        const std::string_view parent =
+            dot == std::string_view::npos ? std::string_view{} : entry.path.substr(0, dot);
+        if (path_matches(parent, table_path))
+            out.push_back(dot == std::string_view::npos ? entry.path : entry.path.substr(dot + 1));
+    }
+    return out;
 }
 
 void warn_not_built(Sink& sink, const toml::table& root) {

@@ -1,0 +1,266 @@
+// Keys that DESIGN.md specifies for features not built yet: accepted with a
+// warning that says so, checked like any other key (an unknown key inside
+// such a section is an error, and so is a value of the wrong type).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "switchyard/config/config_loader.hpp"
+
+namespace switchyard::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr std::string_view kMinimal = R"toml([[listeners]]
+address = "127.0.0.1:0"
+[pools.blue]
+servers = [{ address = "127.0.0.1:9001" }]
+)toml";
+
+LoadResult load_with(std::string_view extra) {
+    return load_string(std::string(kMinimal) + std::string(extra), "t.toml");
+}
+
+std::vector<std::string> lines(const LoadResult& r) {
+    std::vector<std::string> out;
+    for (const auto& d : r.diagnostics)
+        out.push_back(d.to_string());
+    return out;
+}
+
+// DESIGN.md's blocks for the features not built yet, verbatim.
+constexpr std::string_view kRollout = R"toml(
+[rollout]
+steps = [1, 5, 25, 50, 100]
+bake = "60s"
+promote = "auto"               # or "manual"
+interval = "1s"               # how often the step's cumulative counts are judged
+min_requests = 50              # per side, since the step started
+max_error_increase = 1.0       # percentage points above the baseline
+max_error_rate = 5.0           # absolute ceiling, percent
+confidence = 0.99
+max_p99_ratio = 1.5
+min_p99_delta = "5ms"
+failure_limit = 2
+max_hold = "10m"
+on_no_data = "pause"           # pause | abort | advance
+gate_url = ""                  # optional, see above
+
+[[rollout.webhooks]]           # zero or more; URLs only from the config (they are secrets)
+url = "https://hooks.example.com/deploys"
+secret = ""                    # if set: X-Switchyard-Signature: sha256=<HMAC of the body>
+events = ["started", "step", "holding", "paused", "aborted", "promoted"]
+format = "json"                # or "slack" ({"text": …}, for Slack/Mattermost incoming webhooks)
+timeout = "3s"
+)toml";
+
+constexpr std::string_view kShadow = R"toml(
+[shadow]
+pool = ""                      # empty: off
+percent = 0.0
+sample = "user"                # user | request
+methods = ["GET", "HEAD", "OPTIONS"]
+max_body = "1MiB"
+timeout = "5s"
+max_inflight = 256             # per worker
+memory = "16MiB"               # per worker, buffered mirror bodies
+host_suffix = "-shadow"
+allow_unsafe = false
+
+[shadow.diff]
+enabled = false
+secondary = true
+ignore_headers = ["date", "x-request-id", "set-cookie", "etag", "age"]
+max_body = "256KiB"
+routes = []                    # e.g. ["/api/users/*"]; else the first two path segments
+max_routes = 100
+log = ""                       # differing records, JSON lines (default: the error log)
+log_per_minute = 60
+log_bodies = false
+)toml";
+
+constexpr std::string_view kCluster = R"toml(
+[cluster]                      # absent: a single instance
+etcd = ["http://127.0.0.1:2379"]
+prefix = "/switchyard/default"
+member = ""                    # default: the host name
+lease_ttl = "10s"
+tls = { ca = "", cert = "", key = "" }   # optional client TLS to etcd
+username = ""                  # optional etcd auth (token refreshed before it expires)
+password_file = ""
+)toml";
+
+constexpr std::string_view kFlags = R"toml(
+[[flags]]
+name = "new-checkout"
+percent = 5.0
+pools = ["green"]
+description = "the one-page checkout"
+)toml";
+
+// A second listener with HTTP/2 (the [[listeners]] of kMinimal comes first).
+constexpr std::string_view kHttp2 = R"toml(
+[[listeners]]
+address = "127.0.0.1:0"
+protocols = ["h2", "http/1.1"] # ALPN order on a TLS listener; ["h2c"] on a plain one: prior-knowledge HTTP/2
+[listeners.http2]
+max_concurrent_streams = 128
+initial_window = "256KiB"
+max_header_list = "64KiB"
+)toml";
+
+TEST(ConfigNotBuilt, RolloutIsAcceptedWithAWarning) {
+    auto r = load_with(kRollout);
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:2: warning: rollout: accepted, but the canary "
+                                      "ramp (ramp) is not built yet"));
+}
+
+TEST(ConfigNotBuilt, ShadowAndDiffAreAcceptedWithAWarning) {
+    auto r = load_with(kShadow);
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:2: warning: shadow: accepted, but request "
+                                      "mirroring (shadow) is not built yet"));
+}
+
+TEST(ConfigNotBuilt, ClusterIsAcceptedWithAWarning) {
+    auto r = load_with(kCluster);
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:2: warning: cluster: accepted, but the fleet "
+                                      "(cluster) is not built yet"));
+}
+
+TEST(ConfigNotBuilt, FlagsAndTheirHeadersAreAcceptedWithWarnings) {
+    auto r = load_with(std::string(kFlags) +
+                       "[routing]\nflags_header = \"X-Switchyard-Flags\"\n"
+                       "context_header = \"X-Switchyard-Context\"\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    EXPECT_THAT(
+        lines(r),
+        ElementsAre(
+            "t.toml:6:3: warning: flags: accepted, but feature flags (flag) is not built yet",
+            "t.toml:12:1: warning: routing.flags_header: accepted, but feature flags (flag) is "
+            "not built yet",
+            "t.toml:13:1: warning: routing.context_header: accepted, but the routing context "
+            "header is not built yet"));
+}
+
+TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
+    auto r = load_with(kHttp2);
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    EXPECT_THAT(lines(r),
+                ElementsAre("t.toml:8:1: warning: listeners[1].protocols: accepted, but HTTP/2 "
+                            "on listeners is not built yet",
+                            "t.toml:9:12: warning: listeners[1].http2: accepted, but HTTP/2 on "
+                            "listeners is not built yet"));
+}
+
+TEST(ConfigNotBuilt, EventLogIsAcceptedWithAWarning) {
+    auto r = load_with("[log]\nevent_log = \"/var/log/switchyard/events.log\"\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:1: warning: log.event_log: accepted, but the "
+                                      "canary ramp's event log is not built yet"));
+}
+
+// All of them at once still load: a config written for a later version
+// works today, with one warning per feature.
+TEST(ConfigNotBuilt, EveryNotBuiltSectionTogether) {
+    auto r = load_with(std::string(kHttp2) + std::string(kRollout) + std::string(kShadow) +
+                       std::string(kCluster) + std::string(kFlags));
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    EXPECT_EQ(r.error_count(), 0u);
+    EXPECT_EQ(r.warning_count(), 6u) << ::testing::PrintToString(lines(r));
+}
+
+TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"[rollout]\nbake_time = \"60s\"\n",
+         "t.toml:6:1: error: rollout.bake_time: unknown key \"bake_time\" (did you mean "
+         "\"bake\"?)"},
+        {"[[rollout.webhooks]]\nurl = \"https://h\"\nsecrets = \"x\"\n",
+         "t.toml:7:1: error: rollout.webhooks[0].secrets: unknown key \"secrets\" (did you mean "
+         "\"secret\"?)"},
+        {"[shadow]\npercnt = 5\n",
+         "t.toml:6:1: error: shadow.percnt: unknown key \"percnt\" (did you mean \"percent\"?)"},
+        {"[shadow.diff]\nsecundary = true\n",
+         "t.toml:6:1: error: shadow.diff.secundary: unknown key \"secundary\" (did you mean "
+         "\"secondary\"?)"},
+        {"[[flags]]\nname = \"a\"\npercents = 5\n",
+         "t.toml:7:1: error: flags[0].percents: unknown key \"percents\" (did you mean "
+         "\"percent\"?)"},
+        {"[cluster]\netcd_urls = []\n",
+         "t.toml:6:1: error: cluster.etcd_urls: unknown key \"etcd_urls\" (did you mean "
+         "\"etcd\"?)"},
+        {"[cluster]\ntls = { ca = \"\", crt = \"\" }\n",
+         "t.toml:6:18: error: cluster.tls.crt: unknown key \"crt\" (did you mean \"cert\"?)"},
+        {"[listeners.http2]\nmax_streams = 5\n",
+         "t.toml:6:1: error: listeners[0].http2.max_streams: unknown key \"max_streams\""},
+    };
+    for (const auto& [extra, expected] : cases) {
+        auto r = load_with(extra);
+        EXPECT_FALSE(r.ok()) << extra;
+        EXPECT_THAT(lines(r), ElementsAre(expected)) << extra;
+    }
+}
+
+// Next to them, a misspelled section or key name is an unknown key, with
+// the not-built names among the hints.
+TEST(ConfigNotBuilt, AMisspelledSectionIsAnUnknownKey) {
+    auto r = load_with("[rolout]\nbake = \"60s\"\n");
+    EXPECT_FALSE(r.ok());
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:5:2: error: rolout: unknown key \"rolout\" (did you "
+                                      "mean \"rollout\"?)"));
+    r = load_with("[routing]\nflag_header = \"X-F\"\n");
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:1: error: routing.flag_header: unknown key "
+                                      "\"flag_header\" (did you mean \"flags_header\"?)"));
+    r = load_with("[log]\nevents_log = \"x\"\n");
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:1: error: log.events_log: unknown key "
+                                      "\"events_log\" (did you mean \"event_log\"?)"));
+}
+
+TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"[rollout]\nbake = 60\n", "rollout.bake: expected a duration"},
+        {"[rollout]\npromote = \"sometimes\"\n", "rollout.promote: invalid value \"sometimes\""},
+        {"[rollout]\nsteps = [1, 500]\n", "rollout.steps[1]:"},
+        {"[[rollout.webhooks]]\nurl = \"https://h\"\nevents = [\"started\", \"stepped\"]\n",
+         "rollout.webhooks[0].events[1]: invalid value \"stepped\""},
+        {"[shadow]\npercent = \"5\"\n", "shadow.percent: expected a number"},
+        {"[shadow]\nmax_body = \"lots\"\n", "shadow.max_body: invalid size \"lots\""},
+        {"[shadow.diff]\nenabled = \"yes\"\n", "shadow.diff.enabled: expected a boolean"},
+        {"[[flags]]\nname = \"\"\n", "flags[0].name:"},
+        {"[cluster]\netcd = \"http://127.0.0.1:2379\"\n", "cluster.etcd: expected an array"},
+        {"[cluster]\nlease_ttl = \"10 seconds\"\n", "cluster.lease_ttl:"},
+        {"[listeners.http2]\nmax_concurrent_streams = -1\n",
+         "listeners[0].http2.max_concurrent_streams:"},
+        {"[[listeners]]\naddress = \"127.0.0.1:0\"\nprotocols = [\"h3\"]\n",
+         "listeners[1].protocols[0]: invalid value \"h3\""},
+        {"[routing]\nflags_header = 1\n", "routing.flags_header: expected a string"},
+    };
+    for (const auto& [extra, expected] : cases) {
+        auto r = load_with(extra);
+        EXPECT_FALSE(r.ok()) << extra;
+        ASSERT_EQ(r.error_count(), 1u) << extra << ::testing::PrintToString(lines(r));
+        EXPECT_EQ(r.warning_count(), 0u) << extra << ": no warning where there is an error";
+        EXPECT_THAT(lines(r)[0], HasSubstr(expected)) << extra;
+    }
+    // A top-level key before the first table.
+    auto r = load_string("flags = 5\n" + std::string(kMinimal), "t.toml");
+    EXPECT_THAT(lines(r),
+                ElementsAre("t.toml:1:9: error: flags: expected an array, got an integer"));
+}
+
+// The design's example itself has none of them: no warning there.
+TEST(ConfigNotBuilt, AConfigWithoutThemHasNoWarning) {
+    auto r = load_with("");
+    ASSERT_TRUE(r.ok());
+    EXPECT_THAT(lines(r), IsEmpty());
+}
+
+}  // namespace
+}  // namespace switchyard::config
