@@ -219,7 +219,7 @@ HeadCopy copy_head(const http::HeadParser<isRequest>& p, http::ParseStatus st,
         // What the parser accepted is what the proxy may forward.
         SY_FUZZ_CHECK(http::is_valid_field_name(f.name));
         SY_FUZZ_CHECK(http::is_valid_field_value(f.value));
-        SY_FUZZ_CHECK(http::trim_ows(f.value) == f.value);
+        SY_FUZZ_CHECK(trim_ows(f.value) == f.value);
         c.fields.push_back({f.id, std::string(f.name), std::string(f.value)});
     }
     return c;
@@ -255,11 +255,10 @@ inline std::vector<std::vector<std::size_t>> split_plans(std::string_view buffer
 }
 
 inline bool added_by_proxy_upstream(std::string_view name) {
-    return http::iequals(name, "host") || http::iequals(name, "x-forwarded-for") ||
-           http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host") ||
-           http::iequals(name, "x-request-id") || http::iequals(name, "via") ||
-           http::iequals(name, "forwarded") || http::iequals(name, "content-length") ||
-           http::iequals(name, "transfer-encoding");
+    return iequals(name, "host") || iequals(name, "x-forwarded-for") ||
+           iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host") ||
+           iequals(name, "x-request-id") || iequals(name, "via") || iequals(name, "forwarded") ||
+           iequals(name, "content-length") || iequals(name, "transfer-encoding");
 }
 
 // A name no Via entry can carry (DEL is not allowed in a field value): the

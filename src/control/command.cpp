@@ -128,14 +128,6 @@ std::vector<std::string_view> split_tokens(std::string_view line) {
     return tokens;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 std::string_view verb_name(Verb verb) {
@@ -171,7 +163,7 @@ ParsedCommand parse_command(std::string_view line) {
 
     ControlCommand cmd;
     cmd.verb = spec->verb;
-    cmd.text = std::string(trim(line));
+    cmd.text = std::string(trim_ows(line));
     const std::string usage = "usage: " + std::string(spec->usage);
 
     // Not built yet: the server answers "not implemented", whatever follows.

@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 
@@ -34,13 +35,6 @@ class Session;
 void set_cloexec(int fd) {
     int flags = ::fcntl(fd, F_GETFD);
     if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-}
-
-std::string parent_of(const std::string& path) {
-    const auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
 }
 
 }  // namespace
@@ -305,7 +299,8 @@ void ControlServer::listen(const std::string& path, std::uint32_t mode) {
         throw std::runtime_error(where + ": path longer than " +
                                  std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
     std::string error;
-    if (!make_directories(parent_of(path), error)) throw std::runtime_error(where + ": " + error);
+    if (!make_directories(std::filesystem::path(path).parent_path(), error))
+        throw std::runtime_error(where + ": " + error);
 
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {

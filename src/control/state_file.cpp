@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 #include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
@@ -224,13 +225,6 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
-std::string parent_of(const std::string& path) {
-    const auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
 }  // namespace
 
 bool make_directories(const std::string& dir, std::string& error) {
@@ -251,7 +245,8 @@ std::optional<RuntimeState> from_json(std::string_view text, std::string& error)
 }
 
 bool save_state_file(const std::string& path, const RuntimeState& state, std::string& error) {
-    const std::string dir = parent_of(path);
+    std::string dir = std::filesystem::path(path).parent_path();
+    if (dir.empty()) dir = ".";  // a bare file name: the directory to sync is the current one
     if (!make_directories(dir, error)) return fail(error, "cannot save state: " + error);
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
     const std::string text = to_json(state) + "\n";

@@ -1,18 +1,9 @@
 #include "switchyard/core/server_name.hpp"
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard {
 namespace {
-
-constexpr char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
 
 std::string_view strip_root_dot(std::string_view s) noexcept {
     if (!s.empty() && s.back() == '.') s.remove_suffix(1);

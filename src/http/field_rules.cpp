@@ -131,23 +131,6 @@ bool is_valid_field_value(std::string_view s) noexcept {
     return all_of_class(s, detail::kFieldVchar);
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
-
-std::string_view trim_ows(std::string_view s) noexcept {
-    std::size_t b = 0;
-    std::size_t e = s.size();
-    while (b < e && (s[b] == ' ' || s[b] == '\t'))
-        ++b;
-    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
-        --e;
-    return s.substr(b, e - b);
-}
-
 bool is_hop_by_hop(std::string_view name) noexcept {
     // Dispatch on length so that most end-to-end fields cost one compare.
     switch (name.size()) {

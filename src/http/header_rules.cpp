@@ -32,12 +32,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     out.append("\r\n");
 }
 
-void append_number(std::string& out, std::uint64_t v) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-}
-
 // Hop-by-hop fields (RFC 9110 §7.6.1), by Beast's id: never forwarded.
 bool is_hop_by_hop_field(bhttp::field id) {
     switch (id) {

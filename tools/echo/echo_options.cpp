@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard::echo {
 namespace {
 
@@ -24,25 +26,14 @@ bool is_tchar(char c) {
     return std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
-}
-
 // One "header=Name:Value" parameter, already URL-decoded.
 std::string add_header(std::string_view decoded, EchoOptions& out) {
     auto colon = decoded.find(':');
     if (colon == std::string_view::npos) return "header: expected Name:Value";
     auto name = decoded.substr(0, colon);
-    auto value = decoded.substr(colon + 1);
+    const auto value = trim_ows(decoded.substr(colon + 1));
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar))
         return "header: invalid field name";
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
     if (value.find_first_of(std::string_view{"\r\n\0", 3}) != std::string_view::npos)
         return "header: CR, LF and NUL are not allowed in a value";
     if (iequals(name, "content-type")) out.has_content_type = true;

@@ -1,8 +1,11 @@
-// Small text helpers shared by the core parsers, the access log and the
-// control protocol.
+// Small text helpers shared by every layer: HTTP field handling, the
+// core parsers, the control protocol and the logs.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace switchyard {
@@ -14,6 +17,25 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
         s.remove_suffix(1);
     return s;
+}
+
+constexpr char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// ASCII case-insensitive equality (field names, codings, host names).
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+
+// Appends the decimal digits of `v` (no allocation beyond `out`).
+inline void append_number(std::string& out, std::uint64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
 }
 
 // The length of the well-formed UTF-8 sequence (RFC 3629, Unicode Table 3-7)

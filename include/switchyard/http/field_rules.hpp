@@ -13,6 +13,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard::http {
 
 namespace detail {
@@ -73,9 +75,6 @@ inline bool is_tchar(char c) noexcept {
 inline bool is_hexdig(char c) noexcept {
     return detail::has_class(c, detail::kHexdig);
 }
-inline char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // token = 1*tchar (RFC 9110 §5.6.2). Empty is not a token.
 bool is_token(std::string_view s) noexcept;
@@ -85,10 +84,11 @@ bool is_valid_field_name(std::string_view s) noexcept;
 // CTL (incl. DEL) are rejected. Leading/trailing OWS must already be trimmed by
 // the caller (it is accepted here, as it is legal inside a value). Empty is valid.
 bool is_valid_field_value(std::string_view s) noexcept;
-// ASCII case-insensitive equality (field names, codings, connection options).
-bool iequals(std::string_view a, std::string_view b) noexcept;
-// Strips OWS (SP / HTAB, RFC 9110 §5.6.3) from both ends.
-std::string_view trim_ows(std::string_view s) noexcept;
+// iequals, trim_ows and ascii_lower live in core/text.hpp; these names keep
+// the callers that write http::iequals working.
+using switchyard::ascii_lower;
+using switchyard::iequals;
+using switchyard::trim_ows;
 
 // Splits a comma-separated list (RFC 9110 §5.6.1) and calls f(element) for each
 // element with OWS trimmed; empty elements ("a, ,b", ",a") are skipped, as the

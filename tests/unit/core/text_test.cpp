@@ -7,6 +7,45 @@
 namespace switchyard {
 namespace {
 
+TEST(Text, Iequals) {
+    EXPECT_TRUE(iequals("Content-Length", "content-LENGTH"));
+    EXPECT_TRUE(iequals("", ""));
+    EXPECT_FALSE(iequals("Host", "Hosts"));
+    EXPECT_FALSE(iequals("a-", "A_"));
+    // A naive `c | 0x20` fold would equate these pairs.
+    EXPECT_FALSE(iequals("@", "`"));
+    EXPECT_FALSE(iequals("[", "{"));
+    EXPECT_FALSE(iequals("\xc0", "\xe0"));
+    static_assert(iequals("Chunked", "chunked"));
+}
+
+TEST(Text, AsciiLowerTouchesOnlyAToZ) {
+    EXPECT_EQ(ascii_lower('A'), 'a');
+    EXPECT_EQ(ascii_lower('Z'), 'z');
+    EXPECT_EQ(ascii_lower('a'), 'a');
+    EXPECT_EQ(ascii_lower('@'), '@');
+    EXPECT_EQ(ascii_lower('['), '[');
+    EXPECT_EQ(ascii_lower('\xc0'), '\xc0');
+}
+
+TEST(Text, TrimOws) {
+    EXPECT_EQ(trim_ows(" \t a b \t"), "a b");
+    EXPECT_EQ(trim_ows(""), "");
+    EXPECT_EQ(trim_ows(" \t "), "");
+    EXPECT_EQ(trim_ows("x"), "x");
+    EXPECT_EQ(trim_ows("\ra\r"), "\ra\r");  // CR is not OWS
+}
+
+TEST(Text, AppendNumber) {
+    std::string out = "n=";
+    append_number(out, 0);
+    out += ',';
+    append_number(out, 42);
+    out += ',';
+    append_number(out, 18446744073709551615ULL);
+    EXPECT_EQ(out, "n=0,42,18446744073709551615");
+}
+
 TEST(Utf8, SequenceLengthOfEachWellFormedShape) {
     EXPECT_EQ(utf8_sequence_length("a"), 1u);
     EXPECT_EQ(utf8_sequence_length("\xc3\xa9"), 2u);          // é

@@ -70,25 +70,6 @@ TEST(FieldRules, FieldValueRejectsEveryOtherCtl) {
     EXPECT_FALSE(is_valid_field_value("a\0"sv));
 }
 
-TEST(FieldRules, Iequals) {
-    EXPECT_TRUE(iequals("Content-Length", "content-LENGTH"));
-    EXPECT_TRUE(iequals("", ""));
-    EXPECT_FALSE(iequals("Host", "Hosts"));
-    EXPECT_FALSE(iequals("a-", "A_"));
-    // A naive `c | 0x20` fold would equate these pairs.
-    EXPECT_FALSE(iequals("@", "`"));
-    EXPECT_FALSE(iequals("[", "{"));
-    EXPECT_FALSE(iequals("\xc0", "\xe0"));
-}
-
-TEST(FieldRules, TrimOws) {
-    EXPECT_EQ(trim_ows(" \t a b \t"), "a b");
-    EXPECT_EQ(trim_ows(""), "");
-    EXPECT_EQ(trim_ows(" \t "), "");
-    EXPECT_EQ(trim_ows("x"), "x");
-    EXPECT_EQ(trim_ows("\ra\r"), "\ra\r");  // CR is not OWS
-}
-
 TEST(FieldRules, ForEachTokenSplitsAndSkipsEmptyElements) {
     EXPECT_EQ(tokens_of("a, b ,c"), (Strings{"a", "b", "c"}));
     EXPECT_EQ(tokens_of(",,a,, ,\tb,"), (Strings{"a", "b"}));
