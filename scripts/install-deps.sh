@@ -21,7 +21,7 @@ set -euo pipefail
 packages=(
   build-essential cmake g++ pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev
-  libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev openssl
   libxxhash-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev

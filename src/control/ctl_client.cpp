@@ -8,13 +8,13 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ostream>
 
+#include "switchyard/cli/command_line.hpp"
 #include "switchyard/control/command.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -23,11 +23,6 @@ namespace switchyard::control {
 namespace json = boost::json;
 
 namespace {
-
-bool looks_like_negative_number(const std::string& arg) {
-    return arg.size() >= 2 && arg[0] == '-' &&
-           (std::isdigit(static_cast<unsigned char>(arg[1])) || arg[1] == '.');
-}
 
 std::string join(const std::vector<std::string>& tokens) {
     std::string out;
@@ -38,91 +33,75 @@ std::string join(const std::vector<std::string>& tokens) {
     return out;
 }
 
+// The declarations, shared by the parser and the help text. Options may
+// come before or after the command; "--" ends them; a token that looks like
+// a negative number ("-1") is an argument, for the server to judge.
+struct CommandLine {
+    CLI::App app{"", "switchyardctl"};
+    CtlOptions options;
+    std::string timeout;
+
+    CommandLine() {
+        cli::configure(
+            app,
+            "usage: switchyardctl [-s SOCKET] [--json] [-c CONFIG] COMMAND [ARGS...]\n"
+            "\n"
+            "commands:\n"
+            "  status                                  who is active, weights, health, in-flight\n"
+            "  switch POOL [drain=D] [--wait [--timeout D]]\n"
+            "                                          atomic cutover; --wait: until the old pool "
+            "drained\n"
+            "  canary POOL PERCENT                     sticky share of users to POOL (0-100)\n"
+            "  promote [--wait [--timeout D]]          switch to the canary pool\n"
+            "  rollback [--wait [--timeout D]]         abort the canary, else switch back\n"
+            "  wait-drained POOL [timeout=D]           wait until POOL has nothing in flight\n"
+            "  server POOL ADDRESS drain|disable|enable|weight N\n"
+            "  reload                                  re-read the config file\n"
+            "  upgrade [binary=PATH]                   hot binary upgrade\n"
+            "  mutating commands take if-generation=N (compare-and-set) and force\n");
+        app.add_option("-s,--socket", options.socket,
+                       "control socket (else $SWITCHYARD_CONTROL, else the config's\n"
+                       "control.socket, else /run/switchyard/control.sock)")
+            ->type_name("PATH");
+        app.add_option("-c,--config", options.config,
+                       "config file to read control.socket from\n"
+                       "(default /etc/switchyard/switchyard.toml)")
+            ->type_name("PATH");
+        app.add_flag("--json", options.json, "print the reply lines unchanged");
+        app.add_flag("--wait", options.wait,
+                     "after switch, promote or rollback: wait until the old pool drained");
+        app.add_option("--timeout", timeout, "with --wait: how long (default 60s)")->type_name("D");
+        // The command words, key=value tokens and force: sent as they are.
+        app.add_option("command", options.command)->group("");
+        cli::add_help_flag(app);
+        app.footer(
+            "exit status: 0 ok, 1 the command failed, 2 socket unreachable or bad reply,\n"
+            "3 the pool did not drain in time");
+    }
+};
+
 }  // namespace
 
 std::string ctl_usage() {
-    return "usage: switchyardctl [-s SOCKET] [--json] [-c CONFIG] COMMAND [ARGS...]\n"
-           "\n"
-           "commands:\n"
-           "  status                                  who is active, weights, health, in-flight\n"
-           "  switch POOL [drain=D] [--wait [--timeout D]]\n"
-           "                                          atomic cutover; --wait: until the old pool "
-           "drained\n"
-           "  canary POOL PERCENT                     sticky share of users to POOL (0-100)\n"
-           "  promote [--wait [--timeout D]]          switch to the canary pool\n"
-           "  rollback [--wait [--timeout D]]         abort the canary, else switch back\n"
-           "  wait-drained POOL [timeout=D]           wait until POOL has nothing in flight\n"
-           "  server POOL ADDRESS drain|disable|enable|weight N\n"
-           "  reload                                  re-read the config file\n"
-           "  upgrade [binary=PATH]                   hot binary upgrade\n"
-           "  mutating commands take if-generation=N (compare-and-set) and force\n"
-           "\n"
-           "options:\n"
-           "  -s, --socket PATH   control socket (else $SWITCHYARD_CONTROL, else the config's\n"
-           "                      control.socket, else /run/switchyard/control.sock)\n"
-           "  -c, --config PATH   config file to read control.socket from\n"
-           "                      (default /etc/switchyard/switchyard.toml)\n"
-           "  --json              print the reply lines unchanged\n"
-           "  -h, --help          this text\n"
-           "\n"
-           "exit status: 0 ok, 1 the command failed, 2 socket unreachable or bad reply,\n"
-           "3 the pool did not drain in time\n";
+    return CommandLine().app.help();
 }
 
 ParsedCtlArgs parse_ctl_args(const std::vector<std::string>& args) {
-    CtlOptions o;
-    bool options_done = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (options_done || a.size() < 2 || a[0] != '-' || looks_like_negative_number(a)) {
-            o.command.push_back(a);
-            continue;
-        }
-        if (a == "--") {
-            options_done = true;
-            continue;
-        }
-        // "--name=value" or "--name value" / "-x value".
-        std::string name = a;
-        std::optional<std::string> value;
-        if (a.rfind("--", 0) == 0) {
-            if (auto eq = a.find('='); eq != std::string::npos) {
-                name = a.substr(0, eq);
-                value = a.substr(eq + 1);
-            }
-        }
-        const auto take_value = [&]() -> std::optional<std::string> {
-            if (value) return value;
-            if (i + 1 >= args.size()) return std::nullopt;
-            return args[++i];
-        };
-        if (name == "-h" || name == "--help") {
-            o.help = true;
-        } else if (name == "--json") {
-            o.json = true;
-        } else if (name == "--wait") {
-            o.wait = true;
-        } else if (name == "-s" || name == "--socket" || name == "-c" || name == "--config" ||
-                   name == "--timeout") {
-            auto v = take_value();
-            if (!v || v->empty()) return {std::nullopt, name + " needs a value"};
-            if (name == "-s" || name == "--socket") {
-                o.socket = *v;
-            } else if (name == "-c" || name == "--config") {
-                o.config = *v;
-            } else {
-                o.wait_timeout = parse_duration(*v);
-                if (!o.wait_timeout)
-                    return {std::nullopt,
-                            "bad --timeout value " + *v + ": a duration with a unit (30s, 5m, 1h)"};
-            }
-        } else {
-            return {std::nullopt, "unknown option " + a};
-        }
-        if (value && (name == "-h" || name == "--help" || name == "--json" || name == "--wait"))
-            return {std::nullopt, name + " takes no value"};
-    }
+    CommandLine cl;
+    const auto parsed = cli::parse(cl.app, args);
+    if (!parsed.ok) return {std::nullopt, parsed.error};
+    CtlOptions& o = cl.options;
+    o.help = parsed.help;
     if (o.help) return {std::move(o), {}};
+    for (const char* name : {"--socket", "--config", "--timeout"})
+        if (cl.app.count(name) > 0 && cl.app.get_option(name)->results().back().empty())
+            return {std::nullopt, std::string(name) + " needs a value"};
+    if (!cl.timeout.empty()) {
+        o.wait_timeout = parse_duration(cl.timeout);
+        if (!o.wait_timeout)
+            return {std::nullopt,
+                    "bad --timeout value " + cl.timeout + ": a duration with a unit (30s, 5m, 1h)"};
+    }
     if (o.command.empty()) return {std::nullopt, "no command given"};
     if (o.wait_timeout && !o.wait) return {std::nullopt, "--timeout goes with --wait"};
     if (o.wait && o.command[0] != "switch" && o.command[0] != "promote" &&

@@ -17,34 +17,25 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/system_error.hpp>
 
 #include "server.hpp"
+#include "switchyard/cli/command_line.hpp"
 
 namespace {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr std::string_view kUsage =
-    "usage: switchyard-echo --name NAME [--listen HOST:PORT] [--threads N]\n"
-    "  --name NAME         sent back in X-Echo-Name and as the default body\n"
-    "  --listen HOST:PORT  default 127.0.0.1:0 (an ephemeral port)\n"
-    "  --threads N         io_context threads accepting on the one socket (default 1)\n";
-
 struct Args {
     std::string name;
     tcp::endpoint endpoint{net::ip::make_address_v4("127.0.0.1"), 0};
     unsigned threads = 1;
 };
-
-[[noreturn]] void usage_error(const std::string& message) {
-    std::cerr << "switchyard-echo: " << message << "\n" << kUsage;
-    std::exit(2);
-}
 
 std::optional<tcp::endpoint> parse_endpoint(std::string_view s) {
     auto colon = s.rfind(':');
@@ -66,45 +57,39 @@ std::optional<tcp::endpoint> parse_endpoint(std::string_view s) {
 }
 
 Args parse_args(int argc, char** argv) {
+    CLI::App app{"", "switchyard-echo"};
+    switchyard::cli::configure(
+        app, "usage: switchyard-echo --name NAME [--listen HOST:PORT] [--threads N]\n");
     Args args;
-    bool have_name = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
-            std::cout << kUsage;
-            std::exit(0);
-        }
-        std::string_view key = arg;
-        std::optional<std::string_view> value;
-        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-            key = arg.substr(0, eq);
-            value = arg.substr(eq + 1);
-        }
-        if (key != "--name" && key != "--listen" && key != "--threads")
-            usage_error("unknown argument '" + std::string(arg) + "'");
-        if (!value) {
-            if (i + 1 >= argc) usage_error(std::string(key) + " needs a value");
-            value = argv[++i];
-        }
-        if (key == "--name") {
-            if (value->empty() || value->find_first_of("\r\n") != std::string_view::npos)
-                usage_error("--name must be non-empty and on one line");
-            args.name = *value;
-            have_name = true;
-        } else if (key == "--listen") {
-            auto ep = parse_endpoint(*value);
-            if (!ep) usage_error("--listen expects HOST:PORT, got '" + std::string(*value) + "'");
-            args.endpoint = *ep;
-        } else {
-            unsigned n = 0;
-            auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-            if (value->empty() || ec != std::errc{} || end != value->data() + value->size() ||
-                n < 1 || n > 256)
-                usage_error("--threads expects 1..256, got '" + std::string(*value) + "'");
-            args.threads = n;
-        }
+    std::string listen;
+    app.add_option("--name", args.name, "sent back in X-Echo-Name and as the default body")
+        ->type_name("NAME");
+    app.add_option("--listen", listen, "default 127.0.0.1:0 (an ephemeral port)")
+        ->type_name("HOST:PORT");
+    app.add_option("--threads", args.threads,
+                   "io_context threads accepting on the one socket (default 1)")
+        ->type_name("N")
+        ->check(switchyard::cli::in_range(1u, 256u));
+    switchyard::cli::add_help_flag(app);
+    const auto usage_error = [&](const std::string& message) {
+        std::cerr << "switchyard-echo: " << message << "\n" << app.help();
+        std::exit(2);
+    };
+    const auto parsed =
+        switchyard::cli::parse(app, std::vector<std::string>(argv + 1, argv + argc));
+    if (!parsed.ok) usage_error(parsed.error);
+    if (parsed.help) {
+        std::cout << app.help();
+        std::exit(0);
     }
-    if (!have_name) usage_error("--name is required");
+    if (app.count("--name") == 0) usage_error("--name is required");
+    if (args.name.empty() || args.name.find_first_of("\r\n") != std::string::npos)
+        usage_error("--name must be non-empty and on one line");
+    if (app.count("--listen") > 0) {
+        auto ep = parse_endpoint(listen);
+        if (!ep) usage_error("--listen expects HOST:PORT, got '" + listen + "'");
+        args.endpoint = *ep;
+    }
     return args;
 }
 

@@ -6,6 +6,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "switchyard/cli/command_line.hpp"
+
 namespace switchyard::load {
 
 namespace net = boost::asio;
@@ -18,16 +20,6 @@ bool parse_uint(std::string_view s, std::uint64_t min, std::uint64_t max, std::u
     std::uint64_t v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc{} || end != s.data() + s.size() || v < min || v > max) return false;
-    out = v;
-    return true;
-}
-
-bool parse_seconds(std::string_view s, double min, double max, double& out) {
-    if (s.empty()) return false;
-    double v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v) || v < min || v > max)
-        return false;
     out = v;
     return true;
 }
@@ -65,128 +57,123 @@ bool is_query_param(std::string_view s) {
     return true;
 }
 
+// The declarations, shared by the parser and the help text.
+struct CommandLine {
+    CLI::App app{"", "switchyard-load"};
+    LoadOptions options;
+    std::string target;
+    std::string path_suffix;
+
+    CommandLine() {
+        auto& o = options;
+        cli::configure(app, "usage: switchyard-load --target HOST:PORT [options]\n");
+        app.add_option("--target", target, "127.0.0.1 or [::1] only")->type_name("HOST:PORT");
+        app.add_option("--duration", o.duration_s, "stop starting requests after this (default 10)")
+            ->type_name("SECONDS")
+            ->check(cli::in_range(0.001, 86400.0));
+        app.add_option("--max-requests", o.max_requests,
+                       "stop after N requests in total (default: no limit)")
+            ->type_name("N")
+            ->check(cli::in_range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000ULL}));
+        app.add_option("--keepalive", o.keepalive,
+                       "keep-alive connections, requests back to back (default 4)")
+            ->type_name("N")
+            ->check(cli::in_range(0u, 10'000u));
+        app.add_option("--per-request", o.per_request,
+                       "loops opening a new connection per request (default 0)")
+            ->type_name("N")
+            ->check(cli::in_range(0u, 10'000u));
+        app.add_option("--slow", o.slow, "loops sending GET /?delay_ms=M (default 0)")
+            ->type_name("N")
+            ->check(cli::in_range(0u, 10'000u));
+        app.add_option("--slow-ms", o.slow_ms, "delay of a slow request (default 1500)")
+            ->type_name("M")
+            ->check(cli::in_range(0u, 600'000u));
+        app.add_option("--post-percent", o.post_percent,
+                       "share of requests that are POSTs with a 1..64 KiB body\n(default 0)")
+            ->type_name("P")
+            ->check(cli::in_range(0u, 100u));
+        app.add_option("--bytes-percent", o.bytes_percent,
+                       "share of GETs asking for bytes=N (default 25)")
+            ->type_name("P")
+            ->check(cli::in_range(0u, 100u));
+        app.add_option("--timeout-ms", o.timeout_ms, "per-request deadline (default 10000)")
+            ->type_name("MS")
+            ->check(cli::in_range(1u, 3'600'000u));
+        app.add_option("--slow-log", o.slow_log, "append a line per slow or failed request")
+            ->type_name("FILE");
+        app.add_option("--slow-threshold-ms", o.slow_threshold_ms,
+                       "what counts as slow (default 200)")
+            ->type_name("MS")
+            ->check(cli::in_range(0u, 3'600'000u));
+        app.add_option("--progress", o.progress_s, "a progress line on stderr every SECONDS")
+            ->type_name("SECONDS")
+            ->check(cli::in_range(0.1, 3600.0));
+        app.add_option("--threads", o.threads, "io_context threads (default 1)")
+            ->type_name("N")
+            ->check(cli::in_range(1u, 256u));
+        app.add_flag("--json", o.json, "print the summary as one JSON object");
+        app.add_flag_callback(
+            "--no-reuse-check", [&o] { o.reuse_check = false; },
+            "reuse a keep-alive connection without first checking\n"
+            "that the server has not closed it (a naive client)");
+        // Hidden: a query parameter added to every request (tests).
+        app.add_option("--path-suffix", path_suffix)->group("");
+        cli::add_help_flag(app);
+        app.footer("exit status: 0 no failed request, 1 a failed request, 2 bad arguments");
+    }
+};
+
 }  // namespace
 
-const char* load_usage() {
-    return "usage: switchyard-load --target HOST:PORT [options]\n"
-           "  --target HOST:PORT      127.0.0.1 or [::1] only\n"
-           "  --duration SECONDS      stop starting requests after this (default 10)\n"
-           "  --max-requests N        stop after N requests in total (default: no limit)\n"
-           "  --keepalive N           keep-alive connections, requests back to back (default 4)\n"
-           "  --per-request N         loops opening a new connection per request (default 0)\n"
-           "  --slow N                loops sending GET /?delay_ms=M (default 0)\n"
-           "  --slow-ms M             delay of a slow request (default 1500)\n"
-           "  --post-percent P        share of requests that are POSTs with a 1..64 KiB body\n"
-           "                          (default 0)\n"
-           "  --bytes-percent P       share of GETs asking for bytes=N (default 25)\n"
-           "  --timeout-ms MS         per-request deadline (default 10000)\n"
-           "  --slow-log FILE         append a line per slow or failed request\n"
-           "  --slow-threshold-ms MS  what counts as slow (default 200)\n"
-           "  --progress SECONDS      a progress line on stderr every SECONDS\n"
-           "  --threads N             io_context threads (default 1)\n"
-           "  --json                  print the summary as one JSON object\n"
-           "  --no-reuse-check        reuse a keep-alive connection without first checking\n"
-           "                          that the server has not closed it (a naive client)\n"
-           "exit status: 0 no failed request, 1 a failed request, 2 bad arguments\n";
+std::string load_usage() {
+    return CommandLine().app.help();
 }
 
 ParsedArgs parse_load_args(const std::vector<std::string>& args) {
     ParsedArgs r;
-    LoadOptions o;
-    bool have_target = false;
-    bool have_loops = false;
-    auto fail = [&r](std::string message) {
-        r.error = std::move(message);
+    CommandLine cl;
+    const auto parsed = cli::parse(cl.app, args);
+    if (!parsed.ok) {
+        r.error = parsed.error;
         return r;
-    };
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string_view arg = args[i];
-        if (arg == "-h" || arg == "--help") {
-            r.help = true;
+    }
+    if (parsed.help) {
+        r.help = true;
+        return r;
+    }
+    LoadOptions& o = cl.options;
+    if (cl.app.count("--target") == 0) {
+        r.error = "--target is required";
+        return r;
+    }
+    if (auto err = parse_target(cl.target, o); !err.empty()) {
+        r.error = err;
+        return r;
+    }
+    // The default of 4 keep-alive loops applies only when no loop count is given.
+    if (cl.app.count("--keepalive") == 0 &&
+        (cl.app.count("--per-request") > 0 || cl.app.count("--slow") > 0))
+        o.keepalive = 0;
+    if (!std::isfinite(o.duration_s) || !std::isfinite(o.progress_s)) {
+        r.error = "--duration and --progress expect seconds";
+        return r;
+    }
+    if (cl.app.count("--slow-log") > 0 && o.slow_log.empty()) {
+        r.error = "--slow-log needs a file name";
+        return r;
+    }
+    if (cl.app.count("--path-suffix") > 0) {
+        if (!is_query_param(cl.path_suffix)) {
+            r.error = "--path-suffix expects query parameters such as abort=mid";
             return r;
         }
-        if (arg == "--json") {
-            o.json = true;
-            continue;
-        }
-        if (arg == "--no-reuse-check") {
-            o.reuse_check = false;
-            continue;
-        }
-        std::string_view key = arg;
-        std::optional<std::string_view> value;
-        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-            key = arg.substr(0, eq);
-            value = arg.substr(eq + 1);
-        }
-        static constexpr std::string_view kKeys[] = {
-            "--target",        "--duration",   "--max-requests", "--keepalive",
-            "--per-request",   "--slow",       "--slow-ms",      "--post-percent",
-            "--bytes-percent", "--timeout-ms", "--slow-log",     "--slow-threshold-ms",
-            "--progress",      "--threads",    "--path-suffix"};
-        bool known = false;
-        for (auto k : kKeys)
-            known = known || k == key;
-        if (!known) return fail("unknown argument '" + std::string(arg) + "'");
-        if (!value) {
-            if (i + 1 >= args.size()) return fail(std::string(key) + " needs a value");
-            value = args[++i];
-        }
-        const std::string_view v = *value;
-        std::uint64_t n = 0;
-        auto number = [&](std::uint64_t min, std::uint64_t max) {
-            if (parse_uint(v, min, max, n)) return true;
-            r.error = std::string(key) + " expects " + std::to_string(min) + ".." +
-                      std::to_string(max) + ", got '" + std::string(v) + "'";
-            return false;
-        };
-        if (key == "--target") {
-            if (auto err = parse_target(v, o); !err.empty()) return fail(err);
-            have_target = true;
-        } else if (key == "--duration") {
-            if (!parse_seconds(v, 0.001, 86400, o.duration_s))
-                return fail("--duration expects seconds, 0.001..86400");
-        } else if (key == "--progress") {
-            if (!parse_seconds(v, 0.1, 3600, o.progress_s))
-                return fail("--progress expects seconds, 0.1..3600");
-        } else if (key == "--max-requests") {
-            if (!number(1, 1'000'000'000'000ULL)) return r;
-            o.max_requests = n;
-        } else if (key == "--keepalive" || key == "--per-request" || key == "--slow") {
-            if (!number(0, 10'000)) return r;
-            unsigned& field = key == "--keepalive"     ? o.keepalive
-                              : key == "--per-request" ? o.per_request
-                                                       : o.slow;
-            if (!have_loops) o.keepalive = 0;  // the default applies only when none is given
-            have_loops = true;
-            field = static_cast<unsigned>(n);
-        } else if (key == "--slow-ms") {
-            if (!number(0, 600'000)) return r;
-            o.slow_ms = static_cast<unsigned>(n);
-        } else if (key == "--post-percent" || key == "--bytes-percent") {
-            if (!number(0, 100)) return r;
-            (key == "--post-percent" ? o.post_percent : o.bytes_percent) = static_cast<unsigned>(n);
-        } else if (key == "--timeout-ms") {
-            if (!number(1, 3'600'000)) return r;
-            o.timeout_ms = static_cast<unsigned>(n);
-        } else if (key == "--slow-threshold-ms") {
-            if (!number(0, 3'600'000)) return r;
-            o.slow_threshold_ms = static_cast<unsigned>(n);
-        } else if (key == "--threads") {
-            if (!number(1, 256)) return r;
-            o.threads = static_cast<unsigned>(n);
-        } else if (key == "--slow-log") {
-            if (v.empty()) return fail("--slow-log needs a file name");
-            o.slow_log = v;
-        } else {  // --path-suffix
-            if (!is_query_param(v))
-                return fail("--path-suffix expects query parameters such as abort=mid");
-            o.path_suffix = v;
-        }
+        o.path_suffix = cl.path_suffix;
     }
-    if (!have_target) return fail("--target is required");
-    if (o.keepalive + o.per_request + o.slow == 0)
-        return fail("no loops: give --keepalive, --per-request or --slow a count above 0");
+    if (o.keepalive + o.per_request + o.slow == 0) {
+        r.error = "no loops: give --keepalive, --per-request or --slow a count above 0";
+        return r;
+    }
     r.options = std::move(o);
     return r;
 }

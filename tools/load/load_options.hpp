@@ -1,4 +1,4 @@
-// switchyard-load: the command line. Hand-parsed like switchyard-echo's; the
+// switchyard-load: the command line (CLI11, like the other programs); the
 // contract is in tools/load/README.md.
 #pragma once
 
@@ -39,6 +39,6 @@ struct ParsedArgs {
 };
 
 ParsedArgs parse_load_args(const std::vector<std::string>& args);
-const char* load_usage();
+std::string load_usage();
 
 }  // namespace switchyard::load

@@ -24,11 +24,39 @@ TEST(Options, ConfigAndCheck) {
 }
 
 TEST(Options, Errors) {
+    // Usage errors name the option (CLI11's words); run_cli prints them with
+    // the usage and exits 2.
     EXPECT_FALSE(parse_options({"-c"}).options);
-    EXPECT_EQ(parse_options({"-c"}).error, "-c needs a file");
+    EXPECT_EQ(parse_options({"-c"}).error, "--config: 1 required FILE missing");
     EXPECT_FALSE(parse_options({"--bogus"}).options);
-    EXPECT_EQ(parse_options({"--bogus"}).error, "unknown argument: --bogus");
+    EXPECT_EQ(parse_options({"--bogus"}).error, "The following argument was not expected: --bogus");
     EXPECT_FALSE(parse_options({"--config="}).options);
+    EXPECT_EQ(parse_options({"stray"}).error, "The following argument was not expected: stray");
+    EXPECT_FALSE(parse_options({"--check=yes"}).options);  // a flag takes no value
+    EXPECT_EQ(parse_options({"-c", ""}).error, "--config needs a file");
+}
+
+TEST(Options, TheLastOfARepeatedOptionWins) {
+    auto p = parse_options({"-c", "/a.toml", "--config", "/b.toml"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->config_path, "/b.toml");
+}
+
+TEST(Options, HelpAndVersion) {
+    EXPECT_TRUE(parse_options({"--help"}).options->show_help);
+    EXPECT_TRUE(parse_options({"-h", "--bogus"}).options->show_help);
+    EXPECT_TRUE(parse_options({"-v"}).options->show_version);
+    EXPECT_TRUE(parse_options({"--version"}).options->show_version);
+    const std::string help = usage();
+    EXPECT_EQ(help.rfind("usage: switchyard [-c FILE] [--check | --upgrade [--binary PATH]]\n", 0),
+              0u)
+        << help;
+    for (const char* option : {"-c,--config FILE", "-t,--check", "--reset-state", "--upgrade",
+                               "--binary PATH", "-v,--version", "-h,--help"})
+        EXPECT_NE(help.find(option), std::string::npos) << option << "\n" << help;
+    EXPECT_EQ(help.find("--handover-fd"), std::string::npos) << "internal, not in the help";
+    EXPECT_EQ(help.back(), '\n');
+    EXPECT_NE(help.substr(help.size() - 2), "\n\n");
 }
 
 TEST(Options, UpgradeAndBinary) {
