@@ -1,11 +1,12 @@
 # shellcheck shell=bash disable=SC2154 # its variables are set by scripts/bench.sh
-# The metrics-cost cell of scripts/bench.sh (issue 8): what the per-request
+# The metrics-cost cell of scripts/bench.sh: what the per-request
 # traffic metrics cost, as CPU instructions per request counted by callgrind,
 # with server.metrics = true and = false, and the same pair with the access
 # log written to a file. Sourced by scripts/bench.sh (not run on its own): it
-# uses that script's helpers (log, start_bg, stop_pid, forget_pid, wait_ready,
-# free_port, now_us) and variables (repo, tmp, echo_port, switchyard_bin,
-# load_bin, metrics_requests, out). See bench/README.md, "The metrics-cost cell".
+# uses that script's log and the helpers of scripts/lib/processes.sh
+# (start_bg, stop_pid, forget_pid, wait_answer, free_port, now_us), and its
+# variables (repo, tmp, echo_port, switchyard_bin, load_bin, metrics_requests,
+# out). See bench/README.md, "The metrics-cost cell".
 #
 # How: Switchyard (workers = 1) runs under valgrind --tool=callgrind, which
 # counts every instruction the process executes (all threads: the worker and
@@ -103,7 +104,7 @@ EOF
     --dump-instr=no --collect-atstart=yes --log-file="$mc_dir/valgrind.log" \
     "$switchyard_bin" -c "$mc_dir/switchyard.toml"
   pid=$started_pid
-  if ! wait_ready "$pid" "http://127.0.0.1:$port/" "$metrics_ready_timeout"; then
+  if ! wait_answer "$pid" "http://127.0.0.1:$port/" bench "$metrics_ready_timeout"; then
     log "metrics-cost: $variant under callgrind did not answer within ${metrics_ready_timeout}s; void. Its logs:"
     tail -n 10 "$mc_dir/proxy.log" "$mc_dir/valgrind.log" >&2 || true
     stop_pid "$pid"

@@ -57,6 +57,10 @@ die() {
   log "error: $*"
   exit 1
 }
+# shellcheck source-path=SCRIPTDIR source=lib/processes.sh
+. "$repo/scripts/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/peers.sh
+. "$repo/scripts/lib/peers.sh"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -178,80 +182,7 @@ fi
 tmp=$(mktemp -d /tmp/switchyard-bench.XXXXXX)
 chmod 755 "$tmp" # nginx workers may run as another user
 mkfifo "$tmp/never"
-pids=()          # every process this script started and has not stopped yet
-
-forget_pid() {
-  local keep=() p
-  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  pids=("${keep[@]}")
-}
-
-# Stops one of our processes by its PID: TERM, then KILL after 5 s.
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  forget_pid "$pid"
-}
-
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
-  if [ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || [ "$rc" -eq 143 ]; then
-    rm -rf "$tmp"
-  else
-    log "stopped; logs and configs kept in $tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Starts "$@" in the background with output to $1's log; sets started_pid.
-started_pid=""
-start_bg() {
-  local logfile=$1
-  shift
-  "$@" >"$logfile" 2>&1 &
-  started_pid=$!
-  pids+=("$started_pid")
-}
-
-now_us() { echo "${EPOCHREALTIME/./}"; }
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Polls until the proxy at $2 (and, if given, at the https URL $4) answers
-# with a response from the echo upstream, or $1 dies, or $3 seconds pass.
-wait_ready() {
-  local pid=$1 url=$2 timeout=$3 tls_url=${4:-} deadline plain_ok=0
-  deadline=$(($(now_us) + timeout * 1000000))
-  while [ "$(now_us)" -lt "$deadline" ]; do
-    kill -0 "$pid" 2>/dev/null || return 1
-    if [ "$plain_ok" -eq 0 ] &&
-      curl -s -m 1 -D - -o /dev/null "$url" 2>/dev/null | grep -qi '^x-echo-name: bench'; then
-      plain_ok=1
-    fi
-    if [ "$plain_ok" -eq 1 ]; then
-      [ -n "$tls_url" ] || return 0
-      if curl -sk --http1.1 -m 1 -D - -o /dev/null "$tls_url" 2>/dev/null |
-        grep -qi '^x-echo-name: bench'; then
-        return 0
-      fi
-    fi
-    sleep 0.05
-  done
-  return 1
-}
+trap_cleanup
 
 # The PID and its descendants (nginx: master and workers).
 tree_pids() {
@@ -417,36 +348,6 @@ EOF
 
 # ------------------------------------------------------------------- peers --
 
-echo_port=""
-start_echo() {
-  local deadline
-  start_bg "$tmp/echo.log" "$echo_bin" --name bench --threads 1
-  echo_pid=$started_pid
-  deadline=$(($(now_us) + ready_timeout * 1000000))
-  while [ "$(now_us)" -lt "$deadline" ]; do
-    if grep -q '^listening ' "$tmp/echo.log" 2>/dev/null; then
-      echo_port=$(sed -n 's/^listening .*:\([0-9]*\)$/\1/p' "$tmp/echo.log")
-      return 0
-    fi
-    kill -0 "$echo_pid" 2>/dev/null || break
-    sleep 0.02
-  done
-  cat "$tmp/echo.log" >&2
-  die "switchyard-echo did not start"
-}
-
-fill_template() { # template output workers port dir
-  local user_line=""
-  if [ "$(id -u)" -eq 0 ]; then user_line="user $(id -un) $(id -gn);"; fi
-  sed -e "s|@WORKERS@|$3|g" -e "s|@PORT@|$4|g" -e "s|@UPSTREAM_PORT@|$echo_port|g" \
-    -e "s|@TMPDIR@|$5|g" -e "s|@MAXCONN@|$maxconn|g" -e "s|@USER_LINE@|$user_line|g" \
-    "$1" >"$2"
-}
-
-# HAProxy needs about two descriptors per connection.
-maxconn=$((($(ulimit -n) - 200) / 2))
-[ "$maxconn" -gt 100000 ] && maxconn=100000
-
 # start_proxy NAME WORKERS: starts it, waits until it answers; sets proxy_pid,
 # proxy_port and, when TLS cells are selected, tls_port (a second listener of
 # the same proxy, terminating TLS, to the same upstream). Returns 1 (with a
@@ -472,7 +373,7 @@ start_proxy() {
   fi
   case "$name" in
     haproxy)
-      fill_template "$repo/bench/haproxy.cfg.in" "$dir/haproxy.cfg" "$workers" "$proxy_port" "$dir"
+      write_peer_config haproxy "$dir/haproxy.cfg" "$workers" "$proxy_port" "$dir" "$echo_port"
       if [ -n "$tls_port" ]; then
         cat >>"$dir/haproxy.cfg" <<EOF
 
@@ -488,7 +389,7 @@ EOF
       start_bg "$dir/proxy.log" haproxy -db -f "$dir/haproxy.cfg"
       ;;
     nginx)
-      fill_template "$repo/bench/nginx.conf.in" "$dir/nginx.conf" "$workers" "$proxy_port" "$dir"
+      write_peer_config nginx "$dir/nginx.conf" "$workers" "$proxy_port" "$dir" "$echo_port"
       if [ -n "$tls_port" ]; then
         # A second server in the http block: inserted before its closing brace
         # (the template's last line).
@@ -554,7 +455,7 @@ EOF
       ;;
   esac
   proxy_pid=$started_pid
-  if ! wait_ready "$proxy_pid" "http://127.0.0.1:$proxy_port/" "$ready_timeout" "$tls_url"; then
+  if ! wait_answer "$proxy_pid" "http://127.0.0.1:$proxy_port/" bench "$ready_timeout" "$tls_url"; then
     log "$name (workers=$workers) did not answer through to the upstream within ${ready_timeout}s; skipped. Its log:"
     tail -n 15 "$dir/proxy.log" >&2 || true
     stop_pid "$proxy_pid"
@@ -653,7 +554,7 @@ read -r load1 _ </proc/loadavg
 if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
   log "warning: load average $load1 on $(nproc) cores before starting; something else is running and the numbers will be noisy"
 fi
-start_echo
+start_echo "$tmp/echo.log" "$echo_bin" bench --threads 1
 if [ "$want_tls" -eq 1 ]; then
   make_tls_material
   log "TLS cells: ECDSA P-256 self-signed certificate and wrk full-handshake preload in $tls_dir"

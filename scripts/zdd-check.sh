@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The zero-downtime check (issue "Zero-downtime operations", section "Proof"):
+# The zero-downtime check (README, "Zero-downtime check"):
 # switchyard-load runs mixed traffic against Switchyard in front of two
 # switchyard-echo pools (blue, green; two servers each) while this script
 # performs K overlapping cutovers (switch back and forth every --overlap-pause,
@@ -73,6 +73,10 @@ die() {
   log "error: $*"
   exit 2
 }
+# shellcheck source-path=SCRIPTDIR source=lib/processes.sh
+. "$repo/scripts/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/peers.sh
+. "$repo/scripts/lib/peers.sh"
 
 need_value() { [ $# -ge 2 ] || die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -145,40 +149,8 @@ done
 
 tmp=$(mktemp -d /tmp/switchyard-zdd.XXXXXX)
 chmod 755 "$tmp" # nginx workers may run as another user
-pids=()          # processes started by this script (directly) and not stopped yet
 sy_pid=""        # the switchyard process serving now (after upgrades: not our child)
 sy_old_pids=()   # switchyard processes replaced by an upgrade
-
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-
-# True while the process exists and is not a zombie.
-alive() {
-  local line
-  line=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  line=${line##*) }
-  [ "${line%% *}" != Z ]
-}
-
-forget_pid() {
-  local keep_pids=() p
-  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep_pids+=("$p"); done
-  pids=(${keep_pids[@]+"${keep_pids[@]}"})
-}
-
-# Stops one process by its PID: TERM, then KILL after $2 seconds (default 5).
-stop_pid() {
-  local pid=$1 grace=${2:-5} i
-  if alive "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < grace * 20; i++)); do
-      alive "$pid" || break
-      sleep 0.05
-    done
-    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  fi
-  wait "$pid" 2>/dev/null || true
-  forget_pid "$pid"
-}
 
 # A switchyard process started by an upgrade is not our child: before
 # signalling it, make sure the PID still is a switchyard.
@@ -197,66 +169,10 @@ stop_switchyards() {
   sy_old_pids=()
 }
 
-# shellcheck disable=SC2317  # invoked by the trap
-cleanup() {
-  local rc=$? i
-  trap - EXIT INT TERM
-  stop_switchyards
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
-  if [ "$keep" -eq 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || [ "$rc" -eq 143 ]; }; then
-    rm -rf "$tmp"
-  else
-    log "logs and configs kept in $tmp"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Starts "$@" in the background, output to log file $1; sets started_pid.
-started_pid=""
-start_bg() {
-  local logfile=$1
-  shift
-  "$@" >"$logfile" 2>&1 &
-  started_pid=$!
-  pids+=("$started_pid")
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_echo NAME LABEL: a switchyard-echo on an ephemeral port; sets echo_port.
-start_echo() {
-  local name=$1 label=$2 deadline
-  start_bg "$tmp/echo-$label.log" "$echo_bin" --name "$name"
-  deadline=$(($(now_ms) + 5000))
-  while [ "$(now_ms)" -lt "$deadline" ]; do
-    # (the log may not exist yet: the child opens it)
-    echo_port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/echo-$label.log" 2>/dev/null || true)
-    [ -n "$echo_port" ] && return 0
-    alive "$started_pid" || break
-    sleep 0.02
-  done
-  cat "$tmp/echo-$label.log" >&2
-  die "switchyard-echo $label did not start"
-}
-
-# wait_answer PID URL POOL SECONDS: until the proxy at URL answers from POOL.
-wait_answer() {
-  local pid=$1 url=$2 pool=$3 deadline
-  deadline=$(($(now_ms) + $4 * 1000))
-  while [ "$(now_ms)" -lt "$deadline" ]; do
-    alive "$pid" || return 1
-    if curl -s -m 1 -D - -o /dev/null "$url" 2>/dev/null | grep -qi "^x-echo-name: $pool"; then
-      return 0
-    fi
-    sleep 0.05
-  done
-  return 1
-}
+# shellcheck disable=SC2317  # invoked by the cleanup trap
+before_cleanup() { stop_switchyards; }
+keep_tmp=$keep
+trap_cleanup
 
 # ------------------------------------------------------------------ the load --
 
@@ -470,10 +386,10 @@ PY
 # --------------------------------------------------------------------- main --
 
 log "temp dir $tmp"
-start_echo blue blue1; blue1=$echo_port
-start_echo blue blue2; blue2=$echo_port
-start_echo green green1; green1=$echo_port
-start_echo green green2; green2=$echo_port
+start_echo "$tmp/echo-blue1.log" "$echo_bin" blue; blue1=$echo_port
+start_echo "$tmp/echo-blue2.log" "$echo_bin" blue; blue2=$echo_port
+start_echo "$tmp/echo-green1.log" "$echo_bin" green; green1=$echo_port
+start_echo "$tmp/echo-green2.log" "$echo_bin" green; green2=$echo_port
 log "echo servers: blue 127.0.0.1:$blue1, 127.0.0.1:$blue2; green 127.0.0.1:$green1, 127.0.0.1:$green2"
 
 overall=0
@@ -586,78 +502,17 @@ fi
 
 # ---- HAProxy and NGINX, K reloads each
 run_peer() {
-  local name=$1 dir="$tmp/$1" port pid i user_line=""
+  local name=$1 dir="$tmp/$1" port pid i
   mkdir -p "$dir"
   chmod 755 "$dir"
   port=$(free_port)
   case "$name" in
     haproxy)
-      cat >"$dir/haproxy.cfg" <<EOF
-global
-    maxconn 4096
-    hard-stop-after 30s
-    pidfile $dir/haproxy.pid
-
-defaults
-    mode http
-    option http-keep-alive
-    timeout connect 3s
-    timeout client 60s
-    timeout server 60s
-    timeout http-request 10s
-    timeout http-keep-alive 60s
-
-frontend zdd
-    bind 127.0.0.1:$port
-    default_backend echo
-
-backend echo
-    server blue1 127.0.0.1:$blue1
-    server blue2 127.0.0.1:$blue2
-EOF
+      write_peer_config haproxy "$dir/haproxy.cfg" 2 "$port" "$dir" "$blue1" "$blue2"
       start_bg "$dir/proxy.log" haproxy -W -db -f "$dir/haproxy.cfg" -S "$dir/master.sock"
       ;;
     nginx)
-      [ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
-      cat >"$dir/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-worker_shutdown_timeout 30s;
-$user_line
-pid $dir/nginx.pid;
-error_log $dir/nginx-error.log warn;
-
-events {
-    worker_connections 4096;
-}
-
-http {
-    access_log off;
-    client_body_temp_path $dir/client-body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-    keepalive_timeout 60s;
-    keepalive_requests 100000000;
-
-    upstream echo {
-        server 127.0.0.1:$blue1;
-        server 127.0.0.1:$blue2;
-        keepalive 64;
-    }
-
-    server {
-        listen 127.0.0.1:$port;
-        location / {
-            proxy_pass http://echo;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-EOF
+      write_peer_config nginx "$dir/nginx.conf" 2 "$port" "$dir" "$blue1" "$blue2"
       start_bg "$dir/proxy.log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
       ;;
   esac
