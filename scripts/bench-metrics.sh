@@ -21,7 +21,7 @@ metrics_conns=4           # keep-alive connections of switchyard-load
 metrics_ready_timeout=60  # start-up under callgrind is many times slower than native
 metrics_stop_timeout=60   # SIGTERM -> drained, exited and callgrind's file written
 metrics_load_limit=300    # switchyard-load --duration: a safety bound, N ends it first
-metrics_target_pct=3      # issue 8: metrics cost under 3 % of the instructions per request
+metrics_target_pct=3      # the target: metrics cost under 3 % of the instructions per request
 # Variants: the proxy column of the summary TSV.
 metrics_variants=(switchyard switchyard-nometrics switchyard-log switchyard-log-nometrics)
 metrics_done=()           # variants measured

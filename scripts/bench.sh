@@ -772,7 +772,7 @@ if [ "$want_switchyard" -eq 1 ] && { has_cell small-c50 || has_cell small-c256; 
   done
 fi
 
-# Issue 7: over TLS, Switchyard's keep-alive req/s and full handshakes/s >=
+# The TLS targets: over TLS, Switchyard's keep-alive req/s and full handshakes/s >=
 # HAProxy's at the same worker count (NGINX shown alongside).
 if [ "$want_switchyard" -eq 1 ] && [ "$want_tls" -eq 1 ]; then
   echo

@@ -1,4 +1,4 @@
-// The admin listener (issue 8, in progress): /healthz says whether the
+// The admin listener: /healthz says whether the
 // process serves (503 from the start of a shutdown, during shutdown_delay
 // too), /status is the control status, nothing on it changes state, and it
 // is handed over in a hot upgrade like the other listeners.

@@ -1,4 +1,4 @@
-// The admin listener's live dashboard (issue 8): the page, its script and
+// The admin listener's live dashboard: the page, its script and
 // style come from the binary with Content-Security-Policy: default-src
 // 'self'; headless Chromium loads it from a running Switchyard, sees the
 // active pool and the canary share, and follows a `switch green` within 2 s.

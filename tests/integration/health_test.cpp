@@ -1,4 +1,4 @@
-// Health (issue 6): active checks mark servers up and down, cutover gates
+// Health: active checks mark servers up and down, cutover gates
 // refuse pools that cannot serve (force overrides, audited), outlier
 // detection ejects a failing server and lets it back.
 #include <signal.h>

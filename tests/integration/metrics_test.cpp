@@ -1,4 +1,4 @@
-// /metrics and the rates of /status (issue 8): after a known mix of
+// /metrics and the rates of /status: after a known mix of
 // requests every counter and histogram count is exact, and the page is
 // valid exposition format. Access log fields and sampling ride along, since
 // they are written at the same moment a request is counted.

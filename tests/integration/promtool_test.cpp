@@ -1,4 +1,4 @@
-// /metrics checked by Prometheus' own checker (issue 14): `promtool check
+// /metrics checked by Prometheus' own checker: `promtool check
 // metrics` (Debian package prometheus) parses the page as Prometheus does and
 // lints it against the naming and type conventions. Run on the page of a
 // Switchyard with traffic on both pools, a canary, health checks and an

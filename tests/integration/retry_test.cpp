@@ -1,4 +1,4 @@
-// Retries on another server of the pool (issue 6): under DESIGN.md's retry
+// Retries on another server of the pool: under DESIGN.md's retry
 // rule, within `retries` and the retry budget; and the per-server limits
 // (max_connections_per_server, max_pending_per_server → 503 + Retry-After).
 #include <signal.h>

@@ -215,7 +215,7 @@ TEST_F(Routing, SwitchCutsWhatIsLeftAfterTheDrainTime) {
     EXPECT_TRUE(cut);
 }
 
-// Overlapping drains (issue 14): the drain that `switch green` began may cut
+// Overlapping drains: the drain that `switch green` began may cut
 // only what started on blue before it, never a request that started on blue
 // after a later `switch blue` made it active again.
 TEST_F(Routing, DrainDeadlineSparesRequestsThatStartedAfterItsChange) {

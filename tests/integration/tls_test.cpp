@@ -1,4 +1,4 @@
-// TLS (issue 7): termination with SNI and min_version, certificate reload,
+// TLS: termination with SNI and min_version, certificate reload,
 // session resumption across workers and hot upgrades, upstream TLS with
 // verification, and bad input on a TLS port. Certificates are made at test
 // time (no key material in the repository); the client is OpenSSL on a

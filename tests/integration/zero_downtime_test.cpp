@@ -1,4 +1,4 @@
-// Zero-downtime operations (issue 5): graceful stop with shutdown_delay and
+// Zero-downtime operations: graceful stop with shutdown_delay and
 // lingering close, listeners opened and closed by reload, hot binary upgrade
 // (success, refusal of changes meanwhile, broken successors), systemd socket
 // activation and notify messages.
@@ -502,7 +502,7 @@ TEST_F(ZeroDowntime, MixedLoadSeesNoFailureAcrossCutoversReloadsAndUpgrades) {
     EXPECT_TRUE(exited_with(wait_pid(current, seconds(15)), 0));
 }
 
-// Overlapping drains (issue 14): K = 20 switches back and forth, each well
+// Overlapping drains: K = 20 switches back and forth, each well
 // within the drain time of the ones before, under load with slow requests.
 // Each drain deadline fires while the pool is not serving and must cut only
 // what started before its own switch: nothing here outlives a drain, so

@@ -1,4 +1,4 @@
-// AdminServer: the read-only admin HTTP listener (`[admin] address`, issue 8).
+// AdminServer: the read-only admin HTTP listener (`[admin] address`).
 //
 // Served on the control thread, like the control socket: scrapes and health
 // checks are a few requests a second, and everything they report is

@@ -1,4 +1,4 @@
-// The live traffic dashboard of the admin listener (issue 8): a page, a
+// The live traffic dashboard of the admin listener: a page, a
 // script and a style sheet from src/control/dashboard/, compiled into the
 // binary (cmake/Dashboard.cmake), so the page needs nothing from another
 // origin and is served with `Content-Security-Policy: default-src 'self'`.

@@ -1,4 +1,4 @@
-// The /metrics page (issue 8): everything the admin listener exports to
+// The /metrics page: everything the admin listener exports to
 // Prometheus, rendered from snapshots the control thread holds. Pure: the
 // caller gathers the inputs (the workers' summed counters, the routing and
 // health state, process figures), so tests give exact inputs and compare

@@ -1,7 +1,7 @@
-// Health gate: may a cutover send users to a pool? (issue 6, "Failover and
-// safety nets"). `switch`, `promote`, `canary` and `rollback` refuse a
-// target pool with fewer than `min_healthy` healthy servers; `force`
-// overrides (the caller audits it), and the emergency stops are never gated.
+// Health gate: may a cutover send users to a pool? `switch`, `promote`,
+// `canary` and `rollback` refuse a target pool with fewer than `min_healthy`
+// healthy servers; `force` overrides (the caller audits it), and the
+// emergency stops are never gated.
 //
 // Pure: the control plane passes the pool's servers with what the
 // HealthView says of them and gets a verdict with a message for the reply

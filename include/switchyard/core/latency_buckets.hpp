@@ -1,5 +1,5 @@
 // LatencyBuckets: a Prometheus histogram's cumulative buckets at fixed,
-// round bounds (issue 8's /metrics), counted exactly.
+// round bounds (the /metrics histograms), counted exactly.
 //
 // The log-linear LatencyHistogram answers quantiles to within 1/32, but its
 // bucket edges are not round numbers (500 µs falls inside [496, 503]), so a

@@ -1,5 +1,5 @@
 // LatencyHistogram: request durations in log-linear buckets with a bounded
-// relative error (issue 8), HdrHistogram's layout. WindowedHistogram: a ring
+// relative error, HdrHistogram's layout. WindowedHistogram: a ring
 // of them over time slices, for the p50/p90/p99 and rates of /status over
 // the last 10 s and 60 s. (/metrics' histograms count at round bounds
 // instead: core/latency_buckets.hpp says why.)

@@ -1,7 +1,7 @@
-// OutlierPolicy: passive outlier detection for one pool (issue 6, "Passive
-// outlier detection"). Workers report how their attempts to each server
-// ended; the control thread feeds the reports in here, because only it sees
-// the whole pool and so can enforce the cap on how much of it is ejected.
+// OutlierPolicy: passive outlier detection for one pool (its `outlier`
+// settings). Workers report how their attempts to each server ended; the
+// control thread feeds the reports in here, because only it sees the whole
+// pool and so can enforce the cap on how much of it is ejected.
 // What comes out are events (ejected, returned, cap reached) for the logs
 // and PassiveStatus per server for the HealthView.
 //

@@ -1,5 +1,5 @@
 // RetryBudget: caps retries at a share of requests, so that an outage never
-// multiplies the load on a pool (issue 6, `retry_budget_percent`). The
+// multiplies the load on a pool (`retry_budget_percent`). The
 // retry rule (DESIGN.md) says which requests may be sent again; this says
 // whether there is budget left to do so.
 //

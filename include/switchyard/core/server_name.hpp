@@ -1,4 +1,4 @@
-// Server name matching for TLS certificate selection by SNI (issue 7).
+// Server name matching for TLS certificate selection by SNI.
 //
 // Pure: the TLS layer hands in each certificate's configured host names and
 // the name the client sent; this picks the certificate. Names are DNS names,

@@ -1,4 +1,4 @@
-// Traffic counters as workers report them, and their sum (issue 8).
+// Traffic counters as workers report them, and their sum.
 //
 // Each worker owns its counters and histograms and copies them into a
 // WorkerStats on its own thread when asked (status, /metrics), so the

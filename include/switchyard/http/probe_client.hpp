@@ -1,5 +1,5 @@
 // Active health-check probe: one HTTP/1.1 GET to one upstream server, run on
-// the control thread's io_context (issue 6, DESIGN.md "Health is its own
+// the control thread's io_context (DESIGN.md, "Health is its own
 // snapshot"). The result feeds HealthTracker::record().
 //
 // A probe never blocks: connect, write and the read of the response head are

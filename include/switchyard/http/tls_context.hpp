@@ -1,4 +1,4 @@
-// TLS contexts (issue 7): a listener's server contexts (one per certificate,
+// TLS contexts: a listener's server contexts (one per certificate,
 // chosen by SNI) and an upstream pool's client context.
 //
 // Built on the control thread (start, reload) from Settings; errors are

@@ -1,5 +1,5 @@
 // TLS files: reading PEM certificates and keys with errors that name the
-// file, and the checks `switchyard --check` reports (issue 7).
+// file, and the checks `switchyard --check` reports.
 //
 // Control-plane code (start, reload, --check): reads files, never throws.
 // Encrypted private keys are refused rather than prompting for a passphrase

@@ -1,4 +1,4 @@
-// TicketKeys: the keys that seal TLS session tickets (issue 7, session
+// TicketKeys: the keys that seal TLS session tickets (session
 // resumption).
 //
 // One set is shared by every worker and every listener context (each
