@@ -16,6 +16,7 @@
 
 #include "not_built.hpp"
 #include "switchyard/core/address.hpp"
+#include "switchyard/core/text.hpp"
 #include "switchyard/core/units.hpp"
 #include "toml_reader.hpp"
 
@@ -31,15 +32,6 @@ using detail::TableReader;
 constexpr std::uint64_t kGiB = 1ULL << 30;
 constexpr Duration kMs{1};
 constexpr Duration kSecond{1000};
-
-// RFC 9110 token: header names and (RFC 6265) cookie names.
-bool is_token(std::string_view s) {
-    static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               extra.find(c) != std::string_view::npos;
-    });
-}
 
 // Pool names travel in control commands, metric labels and the state file.
 bool is_pool_name(std::string_view s) {

@@ -119,10 +119,6 @@ bool valid_port(std::string_view s) noexcept {
 
 }  // namespace
 
-bool is_token(std::string_view s) noexcept {
-    return !s.empty() && all_of_class(s, detail::kTchar);
-}
-
 bool is_valid_field_name(std::string_view s) noexcept {
     return is_token(s);
 }

@@ -1,6 +1,5 @@
 #include "echo_options.hpp"
 
-#include <algorithm>
 #include <charconv>
 
 #include "switchyard/core/text.hpp"
@@ -21,19 +20,13 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
     return ec == std::errc{} && end == s.data() + s.size();
 }
 
-bool is_tchar(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
-}
-
 // One "header=Name:Value" parameter, already URL-decoded.
 std::string add_header(std::string_view decoded, EchoOptions& out) {
     auto colon = decoded.find(':');
     if (colon == std::string_view::npos) return "header: expected Name:Value";
     auto name = decoded.substr(0, colon);
     const auto value = trim_ows(decoded.substr(colon + 1));
-    if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar))
-        return "header: invalid field name";
+    if (!is_token(name)) return "header: invalid field name";
     if (value.find_first_of(std::string_view{"\r\n\0", 3}) != std::string_view::npos)
         return "header: CR, LF and NUL are not allowed in a value";
     if (iequals(name, "content-type")) out.has_content_type = true;

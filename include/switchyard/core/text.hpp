@@ -2,6 +2,7 @@
 // core parsers, the control protocol and the logs.
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,35 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
         s.remove_suffix(1);
     return s;
+}
+
+namespace detail {
+constexpr std::array<bool, 256> make_tchar_table() {
+    std::array<bool, 256> t{};
+    constexpr std::string_view punct = "!#$%&'*+-.^_`|~";
+    for (int c = 0; c < 256; ++c)
+        t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                         (c >= '0' && c <= '9') ||
+                                         punct.find(static_cast<char>(c)) != std::string_view::npos;
+    return t;
+}
+inline constexpr std::array<bool, 256> kTcharTable = make_tchar_table();
+}  // namespace detail
+
+// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" /
+// "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. One table lookup: the
+// HTTP parsers call it for every byte of a method, field name and coding.
+constexpr bool is_tchar(char c) noexcept {
+    return detail::kTcharTable[static_cast<unsigned char>(c)];
+}
+
+// token = 1*tchar (RFC 9110 §5.6.2): field names, methods, codings, cookie
+// names. Empty is not a token.
+constexpr bool is_token(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!is_tchar(c)) return false;
+    return true;
 }
 
 constexpr char ascii_lower(char c) noexcept {

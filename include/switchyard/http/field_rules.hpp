@@ -22,20 +22,18 @@ namespace detail {
 // One table lookup per byte classifies it; the hot loops (tokens, field
 // values, chunk extensions) run per byte of every message.
 enum CharClass : std::uint8_t {
-    kTchar = 1 << 0,       // RFC 9110 §5.6.2 tchar
-    kFieldVchar = 1 << 1,  // RFC 9110 §5.5 field-vchar, SP, HTAB, obs-text
-    kPchar = 1 << 2,       // RFC 3986 §3.3 pchar minus pct-encoded (unreserved, sub-delims, ":@")
-    kHexdig = 1 << 3,      // RFC 5234 HEXDIG (either case)
-    kRegName = 1 << 4,     // RFC 3986 §3.2.2 reg-name minus pct-encoded (unreserved, sub-delims)
-    kQdtext = 1 << 5,      // RFC 9110 §5.6.4 qdtext
-    kQuotedPair = 1 << 6,  // RFC 9110 §5.6.4 quoted-pair second octet: HTAB, SP, VCHAR, obs-text
+    kFieldVchar = 1 << 0,  // RFC 9110 §5.5 field-vchar, SP, HTAB, obs-text
+    kPchar = 1 << 1,       // RFC 3986 §3.3 pchar minus pct-encoded (unreserved, sub-delims, ":@")
+    kHexdig = 1 << 2,      // RFC 5234 HEXDIG (either case)
+    kRegName = 1 << 3,     // RFC 3986 §3.2.2 reg-name minus pct-encoded (unreserved, sub-delims)
+    kQdtext = 1 << 4,      // RFC 9110 §5.6.4 qdtext
+    kQuotedPair = 1 << 5,  // RFC 9110 §5.6.4 quoted-pair second octet: HTAB, SP, VCHAR, obs-text
 };
 
 constexpr std::array<std::uint8_t, 256> make_char_table() {
     std::array<std::uint8_t, 256> t{};
     auto is_alpha = [](int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
     auto is_digit = [](int c) { return c >= '0' && c <= '9'; };
-    constexpr std::string_view tchar_punct = "!#$%&'*+-.^_`|~";
     constexpr std::string_view sub_delims = "!$&'()*+,;=";
     constexpr std::string_view unreserved_punct = "-._~";
     for (int c = 0; c < 256; ++c) {
@@ -43,7 +41,6 @@ constexpr std::array<std::uint8_t, 256> make_char_table() {
         const bool alnum = is_alpha(c) || is_digit(c);
         const bool vchar = c >= 0x21 && c <= 0x7e;
         const bool obs_text = c >= 0x80;
-        if (alnum || tchar_punct.find(static_cast<char>(c)) != std::string_view::npos) f |= kTchar;
         if (vchar || obs_text || c == ' ' || c == '\t') f |= kFieldVchar | kQuotedPair;
         const bool unreserved =
             alnum || unreserved_punct.find(static_cast<char>(c)) != std::string_view::npos;
@@ -67,27 +64,23 @@ inline bool has_class(char c, std::uint8_t cls) noexcept {
 
 }  // namespace detail
 
-// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" /
-// "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
-inline bool is_tchar(char c) noexcept {
-    return detail::has_class(c, detail::kTchar);
-}
 inline bool is_hexdig(char c) noexcept {
     return detail::has_class(c, detail::kHexdig);
 }
 
-// token = 1*tchar (RFC 9110 §5.6.2). Empty is not a token.
-bool is_token(std::string_view s) noexcept;
 // field-name = token (RFC 9110 §5.1).
 bool is_valid_field_name(std::string_view s) noexcept;
 // RFC 9110 §5.5: field-vchar, SP, HTAB and obs-text; CR, LF, NUL and every other
 // CTL (incl. DEL) are rejected. Leading/trailing OWS must already be trimmed by
 // the caller (it is accepted here, as it is legal inside a value). Empty is valid.
 bool is_valid_field_value(std::string_view s) noexcept;
-// iequals, trim_ows and ascii_lower live in core/text.hpp; these names keep
-// the callers that write http::iequals working.
+// is_tchar, is_token, iequals, trim_ows and ascii_lower live in
+// core/text.hpp; these names keep the callers that write http::iequals
+// working.
 using switchyard::ascii_lower;
 using switchyard::iequals;
+using switchyard::is_tchar;
+using switchyard::is_token;
 using switchyard::trim_ows;
 
 // Splits a comma-separated list (RFC 9110 §5.6.1) and calls f(element) for each

@@ -7,6 +7,30 @@
 namespace switchyard {
 namespace {
 
+TEST(Text, TcharIsExactlyTheRfcSet) {
+    const std::string_view punct = "!#$%&'*+-.^_`|~";
+    for (int c = 0; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        const bool expected = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                              (c >= 'A' && c <= 'Z') || (c != 0 && punct.find(ch) != punct.npos);
+        EXPECT_EQ(is_tchar(ch), expected) << "byte " << c;
+    }
+}
+
+TEST(Text, IsToken) {
+    EXPECT_TRUE(is_token("GET"));
+    EXPECT_TRUE(is_token("x-y_z.1~!"));
+    EXPECT_FALSE(is_token(""));
+    EXPECT_FALSE(is_token("a b"));
+    EXPECT_FALSE(is_token("a:b"));
+    EXPECT_FALSE(is_token("a,b"));
+    EXPECT_FALSE(is_token("\"a\""));
+    EXPECT_FALSE(is_token("a\x80"));
+    EXPECT_FALSE(is_token(std::string_view("a\0b", 3)));
+    EXPECT_FALSE(is_token("(x)"));
+    static_assert(is_token("Content-Length"));
+}
+
 TEST(Text, Iequals) {
     EXPECT_TRUE(iequals("Content-Length", "content-LENGTH"));
     EXPECT_TRUE(iequals("", ""));
