@@ -10,6 +10,7 @@
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/state_file.hpp"
 #include "switchyard/core/health_gate.hpp"
+#include "switchyard/core/reload_rules.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 #include "switchyard/core/units.hpp"
 #include "switchyard/proxy/access_log.hpp"
@@ -446,19 +447,10 @@ void ControlPlane::reload(const std::string& who, std::function<void(json::objec
     auto next = std::make_shared<const Settings>(std::move(*result.settings));
     // DESIGN.md "State": a reload must not remove the pools that take traffic,
     // nor move users between pools by changing the seed mid-canary.
-    std::string refusal;
-    if (next->find_pool(runtime_.active) == nullptr)
-        refusal = "the new configuration has no pool " + runtime_.active + ", the active pool";
-    else if (runtime_.canary_weight_bp > 0 && next->find_pool(runtime_.canary_pool) == nullptr)
-        refusal = "the new configuration has no pool " + runtime_.canary_pool +
-                  ", a canary pool with a weight above 0";
-    else if (runtime_.canary_weight_bp > 0 && runtime_.canary_weight_bp < 10000 &&
-             next->routing.seed != settings_->routing.seed)
-        refusal = "routing.seed cannot change while a canary holds 0 < weight < 100%";
-    if (!refusal.empty()) {
+    if (auto refusal = reload_refusal(*settings_, *next, runtime_)) {
         o["ok"] = false;
-        o["error"] = refusal + "; the running configuration is kept";
-        log_->error("reload refused: {}", refusal);
+        o["error"] = *refusal + "; the running configuration is kept";
+        log_->error("reload refused: {}", *refusal);
         refuse(std::move(o));
         return;
     }
@@ -472,12 +464,10 @@ void ControlPlane::reload(const std::string& who, std::function<void(json::objec
     }
     // Log targets are opened at start; say so instead of ignoring a change.
     json::array warnings;
-    if (next->log != settings_->log)
-        warnings.push_back("log target changes take effect at the next restart");
-    if (next->admin != settings_->admin)
-        warnings.push_back("admin listener changes take effect at the next restart");
-    for (const auto& w : warnings)
-        log_->warn("reload: {}", w.as_string().c_str());
+    for (const auto& w : reload_warnings(*settings_, *next)) {
+        log_->warn("reload: {}", w);
+        warnings.push_back(json::string(w));
+    }
     auto reconciled = reconcile(runtime_, *next);
     // The audit text is made now: another command may run before the
     // workers have acknowledged.
