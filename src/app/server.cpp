@@ -61,7 +61,7 @@ struct Server::Upgrade {
     boost::asio::local::stream_protocol::socket channel;
     boost::asio::streambuf answer;
     boost::asio::steady_timer timer;  // the upgrade timeout, then reaping a failed successor
-    std::function<void(boost::json::object)> done;
+    std::function<void(control::UpgradeResult)> done;
     std::string failure;  // set once it failed; the successor is being reaped
     std::chrono::steady_clock::time_point kill_at;
 };
@@ -565,12 +565,10 @@ std::string describe_exit(int status) {
 
 }  // namespace
 
-void Server::upgrade(const std::string& binary_arg, std::function<void(boost::json::object)> done) {
+void Server::upgrade(const std::string& binary_arg,
+                     std::function<void(control::UpgradeResult)> done) {
     auto fail = [&](const std::string& why) {
-        boost::json::object o;
-        o["ok"] = false;
-        o["error"] = "upgrade failed: " + why + "; this process keeps serving";
-        done(std::move(o));
+        done({false, 0, 0, "upgrade failed: " + why + "; this process keeps serving"});
     };
     if (stopping_) return fail("the process is shutting down");
     const std::string binary = binary_arg.empty() ? launch_.binary : binary_arg;
@@ -655,11 +653,7 @@ void Server::succeed_upgrade(int pid) {
     up->channel.close(ignored);
     log_->info("upgrade: pid {} serves now; this process (pid {}) drains and exits", pid,
                ::getpid());
-    boost::json::object o;
-    o["ok"] = true;
-    o["pid"] = pid;
-    o["old_pid"] = static_cast<int>(::getpid());
-    up->done(std::move(o));
+    up->done({true, pid, ::getpid(), {}});
     // The successor answers health checks from now on (on the same socket).
     upgraded_ = true;
     if (admin_server_) admin_server_->stop_accepting();
@@ -704,10 +698,7 @@ void Server::reap_failed_upgrade() {
     const std::string error = "upgrade failed: " + up.failure + " (" + how + ")";
     upgrade_.reset();
     log_->error("{}; this process keeps serving", error);
-    boost::json::object o;
-    o["ok"] = false;
-    o["error"] = error + "; this process keeps serving";
-    done(std::move(o));
+    done({false, 0, 0, error + "; this process keeps serving"});
 }
 
 int Server::run() {
@@ -732,7 +723,11 @@ int Server::run() {
     // a port, and the socket exists once the ports answer. Commands are
     // handled only once io_.run() runs, when the workers exist. A successor
     // takes the socket over only once it serves (below).
-    control_plane_ = std::make_unique<ControlPlane>(io_, *this, log_, audit_);
+    control_plane_ = std::make_unique<control::ControlPlane>(
+        io_, *this, log_, audit_,
+        control::ReloadNotifications{
+            [this] { notifier_.reloading(); },
+            [this](const std::string& status) { notifier_.ready(status); }});
     // The successor read the config file once more: one generation on from
     // the replaced process's (0 when it sent none, so 1).
     control_plane_->start(settings_, runtime_, conflicts_, inherited_.config_generation + 1);

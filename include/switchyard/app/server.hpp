@@ -17,12 +17,12 @@
 #include <memory>
 #include <vector>
 
-#include "switchyard/app/control_plane.hpp"
-#include "switchyard/app/data_plane.hpp"
 #include "switchyard/app/listen_socket.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/control/admin_server.hpp"
+#include "switchyard/control/control_plane.hpp"
 #include "switchyard/control/control_server.hpp"
+#include "switchyard/control/data_plane.hpp"
 #include "switchyard/control/health_monitor.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
@@ -49,7 +49,7 @@ struct Inheritance {
     std::uint64_t config_generation = 0;   // the replaced process's; 0: none (a fresh start)
 };
 
-class Server final : public DataPlane {
+class Server final : public control::DataPlane {
   public:
     // `runtime`: the routing state to start from (state file, hand-over or
     // config); `conflicts`: where it differs from the config (status).
@@ -73,7 +73,8 @@ class Server final : public DataPlane {
     void cut_pool(const std::string& pool, std::uint64_t generation,
                   std::function<void(std::size_t)> done) override;
     bool prepare_config(const Settings& next, std::string& error) override;
-    void upgrade(const std::string& binary, std::function<void(boost::json::object)> done) override;
+    void upgrade(const std::string& binary,
+                 std::function<void(control::UpgradeResult)> done) override;
     std::shared_ptr<const RoutingState> routing() const override { return routing_; }
     std::shared_ptr<const HealthView> health() const override;
 
@@ -142,7 +143,7 @@ class Server final : public DataPlane {
     std::vector<OpenListener> listeners_;
     std::vector<std::unique_ptr<proxy::Worker>> workers_;
     std::unique_ptr<control::HealthMonitor> health_;
-    std::unique_ptr<ControlPlane> control_plane_;
+    std::unique_ptr<control::ControlPlane> control_plane_;
     std::unique_ptr<control::ControlServer> control_server_;
     std::unique_ptr<control::AdminServer> admin_server_;
     int admin_fd_ = -1;  // the admin listener (kept to hand over in an upgrade)

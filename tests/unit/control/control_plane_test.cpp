@@ -2,26 +2,48 @@
 // kind of control line, the config generation in `status`, and the reloads
 // that DESIGN.md "State" refuses. The config file is real (a temp dir), so
 // reload runs its whole path; publishing is acknowledged at once.
-#include "switchyard/app/control_plane.hpp"
+#include "switchyard/control/control_plane.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <unistd.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
-#include "log_dir.hpp"
 #include "switchyard/config/config_loader.hpp"
 
-namespace switchyard::app {
+namespace switchyard::control {
 namespace {
 
 namespace json = boost::json;
-using control::ControlCommand;
-using control::PeerCredentials;
+namespace fs = std::filesystem;
+
+// A fresh directory per test for the config and state files, removed after.
+class TempDir {
+  public:
+    TempDir() {
+        std::string tmpl = ::testing::TempDir() + "sy_control_plane_XXXXXX";
+        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    fs::path operator/(const std::string& name) const { return path_ / name; }
+
+  private:
+    fs::path path_;
+};
 
 class FakeDataPlane final : public DataPlane {
   public:
@@ -41,15 +63,15 @@ class FakeDataPlane final : public DataPlane {
         return std::make_shared<const HealthView>();
     }
     // Held, so the test decides when the upgrade ends.
-    void upgrade(const std::string&, std::function<void(json::object)> done) override {
+    void upgrade(const std::string&, std::function<void(UpgradeResult)> done) override {
         upgrade_done = std::move(done);
     }
 
     std::vector<RuntimeState> published;
-    std::function<void(json::object)> upgrade_done;
+    std::function<void(UpgradeResult)> upgrade_done;
 };
 
-std::string config_text(const test::LogDir& dir, int seed, bool with_green) {
+std::string config_text(const TempDir& dir, int seed, bool with_green) {
     std::string t = "[server]\nstate_file = \"" + (dir / "state.json").string() + "\"\n";
     t += "[[listeners]]\naddress = \"127.0.0.1:0\"\n";
     t += "[routing]\nactive = \"blue\"\nseed = " + std::to_string(seed) + "\n";
@@ -110,7 +132,7 @@ class ControlPlaneTest : public ::testing::Test {
 
     std::int64_t config_generation() { return send("status")["config_generation"].as_int64(); }
 
-    test::LogDir dir_;
+    TempDir dir_;
     boost::asio::io_context io_;
     FakeDataPlane data_plane_;
     std::ostringstream audit_text_;
@@ -164,10 +186,7 @@ TEST_F(ControlPlaneTest, CommandsDuringAnUpgradeAreRefusedAndAudited) {
     ASSERT_TRUE(data_plane_.upgrade_done);
     EXPECT_FALSE(send("switch green")["ok"].as_bool());
     EXPECT_FALSE(send("reload")["ok"].as_bool());
-    json::object failed;
-    failed["ok"] = false;
-    failed["error"] = "the new binary exited";
-    data_plane_.upgrade_done(failed);
+    data_plane_.upgrade_done({false, 0, 0, "the new binary exited"});
     EXPECT_EQ(audit_lines(),
               (std::vector<std::string>{
                   std::string(kWho) + "command=\"upgrade\" started",
@@ -298,4 +317,4 @@ TEST_F(ControlPlaneTest, ReloadRemovingAWeightedCanaryPoolIsRefusedAndChangesNot
 }
 
 }  // namespace
-}  // namespace switchyard::app
+}  // namespace switchyard::control
