@@ -1,8 +1,6 @@
 #include "switchyard/app/server.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -20,7 +18,6 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -41,11 +38,14 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
       inherited_(std::move(inherited)),
       io_(1),
       signals_(io_),
-      dns_timer_(io_),
       stop_timer_(io_),
       watchdog_timer_(io_),
       ticket_timer_(io_),
-      resolver_(io_),
+      resolver_(io_, log_,
+                [this] {
+                    if (health_) health_->configure(*settings_, resolver_.hosts(), *upstream_tls_);
+                    republish();
+                }),
       runtime_(std::move(runtime)) {
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
     shared_.log = log_;
@@ -234,89 +234,6 @@ bool Server::prepare_config(const Settings& next, std::string& error) {
     return true;
 }
 
-// Server names are resolved here, at start, and on every dns_refresh: never
-// on the request path.
-void Server::resolve_all() {
-    for (const auto& pool : settings_->pools) {
-        for (const auto& s : pool.servers) {
-            if (is_ip_literal(s.address.host) || resolved_.count(s.address.host)) continue;
-            addrinfo hints{};
-            hints.ai_socktype = SOCK_STREAM;
-            addrinfo* res = nullptr;
-            if (::getaddrinfo(s.address.host.c_str(), nullptr, &hints, &res) != 0) {
-                log_->warn("pool {}: cannot resolve {}; the server takes no traffic until it does",
-                           pool.name, s.address.host);
-                continue;
-            }
-            std::vector<std::string> ips;
-            for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-                char buf[INET6_ADDRSTRLEN];
-                const void* a = ai->ai_family == AF_INET
-                                    ? static_cast<const void*>(
-                                          &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
-                                    : static_cast<const void*>(
-                                          &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
-                if (::inet_ntop(ai->ai_family, a, buf, sizeof buf) != nullptr &&
-                    std::find(ips.begin(), ips.end(), buf) == ips.end())
-                    ips.emplace_back(buf);
-            }
-            ::freeaddrinfo(res);
-            resolved_[s.address.host] = std::move(ips);
-        }
-    }
-}
-
-void Server::schedule_dns_refresh() {
-    Duration shortest = Duration::max();
-    bool any_name = false;
-    for (const auto& pool : settings_->pools)
-        for (const auto& s : pool.servers)
-            if (!is_ip_literal(s.address.host)) {
-                any_name = true;
-                shortest = std::min(shortest, pool.dns_refresh);
-            }
-    if (!any_name || shortest <= Duration::zero()) return;
-    dns_timer_.expires_after(shortest);
-    dns_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec && !stopping_) refresh_dns();
-    });
-}
-
-void Server::refresh_dns() {
-    std::set<std::string> names;
-    for (const auto& pool : settings_->pools)
-        for (const auto& s : pool.servers)
-            if (!is_ip_literal(s.address.host)) names.insert(s.address.host);
-    auto fresh = std::make_shared<ResolvedHosts>();
-    auto left = std::make_shared<std::size_t>(names.size());
-    for (const auto& name : names) {
-        resolver_.async_resolve(
-            name, "",
-            [this, name, fresh, left](boost::system::error_code ec,
-                                      asio::ip::tcp::resolver::results_type results) {
-                if (!ec) {
-                    auto& ips = (*fresh)[name];
-                    for (const auto& r : results) {
-                        auto ip = r.endpoint().address().to_string();
-                        if (std::find(ips.begin(), ips.end(), ip) == ips.end()) ips.push_back(ip);
-                    }
-                } else if (auto it = resolved_.find(name); it != resolved_.end()) {
-                    (*fresh)[name] = it->second;  // keep the last good answer
-                    log_->warn("dns refresh of {} failed ({}); keeping the last answer", name,
-                               ec.message());
-                }
-                if (--*left > 0) return;
-                if (*fresh != resolved_) {
-                    resolved_ = std::move(*fresh);
-                    if (health_) health_->configure(*settings_, resolved_, *upstream_tls_);
-                    log_->info("dns answers changed; publishing new upstream addresses");
-                    republish();
-                }
-                schedule_dns_refresh();
-            });
-    }
-}
-
 void Server::republish() {
     publish(settings_, runtime_, nullptr);
 }
@@ -327,7 +244,7 @@ std::shared_ptr<const HealthView> Server::health() const {
 
 std::shared_ptr<RoutingState> Server::build_routing() {
     auto routing = std::make_shared<RoutingState>(
-        build_routing_state(*settings_, runtime_, resolved_, ++snapshot_));
+        build_routing_state(*settings_, runtime_, resolver_.hosts(), ++snapshot_));
     if (health_) apply_health(*routing, *health_->view(), std::chrono::steady_clock::now());
     return routing;
 }
@@ -375,7 +292,7 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
     if (new_config && health_) {
         // The view this publish applies; no separate republish for it.
         publishing_ = true;
-        health_->configure(*settings_, resolved_, *upstream_tls_);
+        health_->configure(*settings_, resolver_.hosts(), *upstream_tls_);
         publishing_ = false;
     }
     routing_ = build_routing();
@@ -510,9 +427,8 @@ void Server::drain() {
     // A control client waiting for a reply (the one that asked for the
     // upgrade) still gets it; no new connection is accepted.
     if (control_server_) control_server_->stop_accepting();
-    dns_timer_.cancel();
+    resolver_.stop();
     ticket_timer_.cancel();
-    resolver_.cancel();
     if (health_) health_->stop();
     auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
     for (auto& w : workers_)
@@ -748,12 +664,12 @@ int Server::run() {
         if (!upstream_tls_) throw std::runtime_error(error);
     }
     open_listeners();
-    resolve_all();
+    resolver_.configure(settings_);
     health_ = std::make_unique<control::HealthMonitor>(io_, log_, [this] { on_health_changed(); });
     // A successor goes on from the old process's view: its gates and
     // ejections hold from the first request, not only after new probes.
     if (!inherited_.health.empty()) health_->seed(std::move(inherited_.health));
-    health_->configure(*settings_, resolved_, *upstream_tls_);
+    health_->configure(*settings_, resolver_.hosts(), *upstream_tls_);
     // Workers report upstream outcomes for outlier detection (failures, and
     // the first success after one: no traffic to us in the steady state).
     shared_.report_upstream = [this](std::string pool, std::string address, PassiveResult r) {
@@ -797,7 +713,6 @@ int Server::run() {
             });
         });
     }
-    schedule_dns_refresh();
     schedule_ticket_rotation();
     watchdog_period_ = SystemdNotifier::watchdog_period(inherited_.watchdog_usec);
     schedule_watchdog();

@@ -19,6 +19,7 @@
 
 #include "switchyard/app/listen_socket.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
+#include "switchyard/app/upstream_resolver.hpp"
 #include "switchyard/control/admin_server.hpp"
 #include "switchyard/control/control_plane.hpp"
 #include "switchyard/control/control_server.hpp"
@@ -95,9 +96,6 @@ class Server final : public control::DataPlane {
                                                                         std::string& error);
     void schedule_ticket_rotation();
     void add_to_workers(const OpenListener& listener);
-    void resolve_all();
-    void schedule_dns_refresh();
-    void refresh_dns();
     void republish();
     std::shared_ptr<RoutingState> build_routing();
     void on_health_changed();
@@ -124,7 +122,6 @@ class Server final : public control::DataPlane {
     proxy::WorkerShared shared_;
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
-    boost::asio::steady_timer dns_timer_;
     boost::asio::steady_timer stop_timer_;  // shutdown_delay, then the end of the drain
     boost::asio::steady_timer watchdog_timer_;
     boost::asio::steady_timer ticket_timer_;
@@ -135,8 +132,7 @@ class Server final : public control::DataPlane {
     // publish, so that a bad CA file refuses the reload before anything changes.
     std::shared_ptr<const proxy::UpstreamTlsMap> prepared_upstream_tls_;
     const Settings* prepared_for_ = nullptr;
-    boost::asio::ip::tcp::resolver resolver_;
-    ResolvedHosts resolved_;
+    UpstreamResolver resolver_;
     RuntimeState runtime_;
     std::uint64_t snapshot_ = 0;
     std::shared_ptr<const RoutingState> routing_;
