@@ -289,6 +289,8 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
         upstream_tls = upstream_tls_;
     }
     prepared_for_ = nullptr;
+    // Names the new configuration adds are looked up now, as at start.
+    if (new_config) resolver_.configure(settings_);
     if (new_config && health_) {
         // The view this publish applies; no separate republish for it.
         publishing_ = true;
