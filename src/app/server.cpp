@@ -1,13 +1,10 @@
 #include "switchyard/app/server.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
-#include <boost/asio/read_until.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "switchyard/app/handover.hpp"
@@ -20,8 +17,6 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace switchyard::app {
 
@@ -46,25 +41,12 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
                     if (health_) health_->configure(*settings_, resolver_.hosts(), *upstream_tls_);
                     republish();
                 }),
-      runtime_(std::move(runtime)) {
+      runtime_(std::move(runtime)),
+      hot_upgrade_(io_, log_) {
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
     shared_.log = log_;
     shared_.access_log = access_log_.get();
 }
-
-// A hot upgrade in progress: the successor's pid and our end of the
-// hand-over socket pair, on which it answers once it serves.
-struct Server::Upgrade {
-    Upgrade(boost::asio::io_context& io, int fd)
-        : channel(io, boost::asio::local::stream_protocol(), fd), timer(io) {}
-    pid_t pid = -1;
-    boost::asio::local::stream_protocol::socket channel;
-    boost::asio::streambuf answer;
-    boost::asio::steady_timer timer;  // the upgrade timeout, then reaping a failed successor
-    std::function<void(control::UpgradeResult)> done;
-    std::string failure;  // set once it failed; the successor is being reaped
-    std::chrono::steady_clock::time_point kill_at;
-};
 
 Server::~Server() {
     admin_server_.reset();
@@ -370,7 +352,7 @@ void Server::on_signal(int signo) {
         } else {
             stopping_ = true;
             notifier_.stopping();
-            if (upgrade_) fail_upgrade("the old process is stopping (signal)", {});
+            hot_upgrade_.abort("the old process is stopping (signal)");
             control_plane_->set_stopping();
             const auto delay = settings_->server.shutdown_delay;
             if (delay > Duration::zero()) {
@@ -462,59 +444,10 @@ std::string Server::serving_status() const {
     return "serving on " + where;
 }
 
-// --- Hot binary upgrade ---------------------------------------------------------
-//
-// We start the successor ourselves (so it stays in the service's cgroup) with
-// `--handover-fd`, pass it our listening sockets, the control socket, the
-// routing state and the health view, and wait for it to say it serves. Only
-// then do we stop accepting and drain; until then we serve as before, so a
-// successor that fails changes nothing.
-
-namespace {
-
-// A successor that gave up is exiting; how long it may take.
-constexpr std::chrono::milliseconds kExitGrace{1000};
-
-std::string describe_exit(int status) {
-    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
-    return "stopped";
-}
-
-}  // namespace
-
-void Server::upgrade(const std::string& binary_arg,
-                     std::function<void(control::UpgradeResult)> done) {
-    auto fail = [&](const std::string& why) {
-        done({false, 0, 0, "upgrade failed: " + why + "; this process keeps serving"});
-    };
-    if (stopping_) return fail("the process is shutting down");
-    const std::string binary = binary_arg.empty() ? launch_.binary : binary_arg;
-    if (binary.empty() || ::access(binary.c_str(), X_OK) != 0)
-        return fail("cannot execute " + binary + ": " + std::strerror(errno));
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return fail(std::string("socketpair: ") + std::strerror(errno));
-    // Only the successor's end crosses exec. The control thread is the only
-    // one that starts processes, so no other child can inherit it.
-    ::fcntl(pair[1], F_SETFD, 0);
-    std::vector<std::string> args{binary};
-    args.insert(args.end(), launch_.args.begin(), launch_.args.end());
-    args.push_back("--handover-fd");
-    args.push_back(std::to_string(pair[1]));
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ);
-    ::close(pair[1]);
-    if (rc != 0) {
-        ::close(pair[0]);
-        return fail("cannot start " + binary + ": " + std::strerror(rc));
-    }
-    log_->info("upgrade: started {} as pid {}", binary, pid);
-
+// A hot upgrade: what this process hands its successor, and, once the
+// successor serves, the drain.
+void Server::upgrade(const std::string& binary, std::function<void(control::UpgradeResult)> done) {
+    if (stopping_) return done(HotUpgrade::failure("the process is shutting down"));
     HandoverMessage message;
     message.from_pid = static_cast<int>(::getpid());
     for (const auto& l : listeners_)
@@ -527,96 +460,18 @@ void Server::upgrade(const std::string& binary_arg,
     message.config_generation = control_plane_->config_generation();
     message.tls_ticket_keys = ticket_keys_->export_hex();
     if (health_) message.health = health_->handover();
-    upgrade_ = std::make_unique<Upgrade>(io_, pair[0]);
-    upgrade_->pid = pid;
-    upgrade_->done = std::move(done);
-    std::string error;
-    if (!send_handover(pair[0], message, error)) {
-        fail_upgrade("cannot hand over: " + error, kExitGrace);
-        return;
-    }
-    upgrade_->timer.expires_after(settings_->server.upgrade_timeout);
-    upgrade_->timer.async_wait([this](boost::system::error_code ec) {
-        if (!ec && upgrade_ && upgrade_->failure.empty())
-            fail_upgrade("the new process did not serve within server.upgrade_timeout (" +
-                             format_duration(settings_->server.upgrade_timeout) + ")",
-                         {});
-    });
-    boost::asio::async_read_until(
-        upgrade_->channel, upgrade_->answer, '\n',
-        [this](boost::system::error_code ec, std::size_t n) {
-            if (!upgrade_ || !upgrade_->failure.empty() ||
-                ec == boost::asio::error::operation_aborted)
-                return;
-            std::optional<HandoverReply> reply;
-            if (!ec) {
-                std::string line(boost::asio::buffers_begin(upgrade_->answer.data()),
-                                 boost::asio::buffers_begin(upgrade_->answer.data()) +
-                                     static_cast<std::ptrdiff_t>(n));
-                reply = decode_reply(line);
-            }
-            if (reply && reply->ready)
-                succeed_upgrade(reply->pid);
-            else
-                fail_upgrade(
-                    reply ? reply->error : "the new process ended the hand-over without an answer",
-                    kExitGrace);
-        });
-}
-
-void Server::succeed_upgrade(int pid) {
-    auto up = std::move(upgrade_);
-    boost::system::error_code ignored;
-    up->timer.cancel();
-    up->channel.close(ignored);
-    log_->info("upgrade: pid {} serves now; this process (pid {}) drains and exits", pid,
-               ::getpid());
-    up->done({true, pid, ::getpid(), {}});
-    // The successor answers health checks from now on (on the same socket).
-    upgraded_ = true;
-    if (admin_server_) admin_server_->stop_accepting();
-    drain();
-}
-
-// The successor must not serve next to us: it gets `grace` to exit by itself
-// (it said why it gives up, or closed the channel), then it is killed.
-void Server::fail_upgrade(std::string error, std::chrono::milliseconds grace) {
-    auto& up = *upgrade_;
-    const auto kill_at = std::chrono::steady_clock::now() + grace;
-    if (!up.failure.empty()) {  // already failing: only hurry
-        up.kill_at = std::min(up.kill_at, kill_at);
-        return;
-    }
-    boost::system::error_code ignored;
-    up.timer.cancel();
-    up.channel.close(ignored);
-    up.failure = std::move(error);
-    up.kill_at = kill_at;
-    reap_failed_upgrade();
-}
-
-void Server::reap_failed_upgrade() {
-    auto& up = *upgrade_;
-    int status = 0;
-    std::string how;
-    if (::waitpid(up.pid, &status, WNOHANG) == up.pid) {
-        how = "it " + describe_exit(status);
-    } else if (std::chrono::steady_clock::now() >= up.kill_at) {
-        ::kill(up.pid, SIGKILL);
-        ::waitpid(up.pid, &status, 0);
-        how = "it was stopped";
-    } else {
-        up.timer.expires_after(std::chrono::milliseconds(10));
-        up.timer.async_wait([this](boost::system::error_code ec) {
-            if (!ec && upgrade_) reap_failed_upgrade();
-        });
-        return;
-    }
-    auto done = std::move(up.done);
-    const std::string error = "upgrade failed: " + up.failure + " (" + how + ")";
-    upgrade_.reset();
-    log_->error("{}; this process keeps serving", error);
-    done({false, 0, 0, error + "; this process keeps serving"});
+    hot_upgrade_.start(binary.empty() ? launch_.binary : binary, launch_.args, message,
+                       settings_->server.upgrade_timeout,
+                       [this, done = std::move(done)](control::UpgradeResult result) {
+                           const bool served = result.ok;
+                           done(std::move(result));
+                           if (!served) return;
+                           // The successor answers health checks from now on
+                           // (on the same socket).
+                           upgraded_ = true;
+                           if (admin_server_) admin_server_->stop_accepting();
+                           drain();
+                       });
 }
 
 int Server::run() {

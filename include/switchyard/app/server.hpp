@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "switchyard/app/hot_upgrade.hpp"
 #include "switchyard/app/listen_socket.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/app/upstream_resolver.hpp"
@@ -31,12 +32,6 @@
 #include "switchyard/proxy/worker.hpp"
 
 namespace switchyard::app {
-
-// How this process was started: what a hot upgrade runs again.
-struct LaunchInfo {
-    std::string binary;             // absolute path, symlinks kept
-    std::vector<std::string> args;  // without argv[0]
-};
 
 // What a process starts with besides its config: sockets from systemd or
 // from the process it replaces, and the hand-over channel to answer on.
@@ -85,7 +80,6 @@ class Server final : public control::DataPlane {
         int fd = -1;
         std::shared_ptr<const proxy::ListenerContext> context;
     };
-    struct Upgrade;
 
     void open_listeners();
     // A listener's context (its TLS files loaded), or nullptr with `error`.
@@ -105,9 +99,6 @@ class Server final : public control::DataPlane {
     // process once they are done.
     void drain();
     void schedule_watchdog();
-    void succeed_upgrade(int pid);
-    void fail_upgrade(std::string error, std::chrono::milliseconds grace);
-    void reap_failed_upgrade();
     std::string serving_status() const;
     void finish_exit();
 
@@ -143,12 +134,12 @@ class Server final : public control::DataPlane {
     std::unique_ptr<control::ControlServer> control_server_;
     std::unique_ptr<control::AdminServer> admin_server_;
     int admin_fd_ = -1;  // the admin listener (kept to hand over in an upgrade)
-    std::unique_ptr<Upgrade> upgrade_;
     std::chrono::microseconds watchdog_period_{0};
     bool stopping_ = false;  // SIGTERM seen (the shutdown delay may still run)
     bool upgraded_ = false;  // a successor serves; this process only drains
     bool draining_ = false;  // listeners closed, workers draining
     bool publishing_ = false;
+    HotUpgrade hot_upgrade_;
     std::size_t workers_exited_ = 0;
 };
 
