@@ -35,7 +35,7 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
       signals_(io_),
       stop_timer_(io_),
       watchdog_timer_(io_),
-      ticket_timer_(io_),
+      listeners_(io_, log_),
       resolver_(io_, log_,
                 [this] {
                     if (health_) health_->configure(*settings_, resolver_.hosts(), *upstream_tls_);
@@ -50,33 +50,8 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
 
 Server::~Server() {
     admin_server_.reset();
-    if (admin_fd_ >= 0) ::close(admin_fd_);
-    for (const auto& l : listeners_)
-        ::close(l.fd);
     for (const auto& s : inherited_.listeners)
         ::close(s.fd);
-}
-
-// TLS listeners read their certificate files here, at start and on every
-// reload (so a renewed certificate is picked up); new connections get the
-// new context, connections already up keep theirs.
-std::shared_ptr<const proxy::ListenerContext> Server::make_context(const ListenerSettings& l,
-                                                                   std::string& error) {
-    auto ctx = std::make_shared<proxy::ListenerContext>();
-    ctx->name = l.address.to_string();
-    ctx->trusted_proxies = l.trusted_proxies;
-    ctx->forwarded = l.forwarded;
-    ctx->proxy_protocol = l.proxy_protocol;
-    ctx->tls = l.tls.has_value();
-    if (l.tls) {
-        std::string why;
-        ctx->tls_context = http::build_server_tls(*l.tls, ticket_keys_, why);
-        if (!ctx->tls_context) {
-            error = "listener " + ctx->name + ": " + why;
-            return nullptr;
-        }
-    }
-    return ctx;
 }
 
 std::shared_ptr<const proxy::UpstreamTlsMap> Server::build_upstream_tls_map(const Settings& s,
@@ -95,124 +70,14 @@ std::shared_ptr<const proxy::UpstreamTlsMap> Server::build_upstream_tls_map(cons
     return map;
 }
 
-// Ticket keys rotate on a schedule (a ticket outlives its key by up to two
-// periods, see TicketKeys), so a leaked key exposes a bounded window.
-void Server::schedule_ticket_rotation() {
-    ticket_timer_.expires_after(std::chrono::hours(1));
-    ticket_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopping_) return;
-        std::string error;
-        if (!ticket_keys_->rotate(error)) log_->warn("TLS ticket key rotation failed: {}", error);
-        schedule_ticket_rotation();
-    });
-}
-
-// Inherited sockets (systemd's or the replaced process's) are used where one
-// matches a configured listener, so no connection waiting in their queues is
-// lost; the rest are opened here.
-void Server::open_listeners() {
-    for (const auto& l : settings_->listeners) {
-        int fd;
-        if (auto inherited = take_inherited(inherited_.listeners, l)) {
-            fd = *inherited;
-            log_->info("listener {}: using the inherited socket", l.address.to_string());
-        } else {
-            fd = open_listen_socket(l.address, SOMAXCONN);
-        }
-        std::string error;
-        auto context = make_context(l, error);
-        if (!context) {
-            ::close(fd);
-            throw std::runtime_error(error);
-        }
-        listeners_.push_back({l, fd, std::move(context)});
-    }
-    if (settings_->admin) {
-        ListenerSettings admin;
-        admin.address = settings_->admin->address;
-        if (auto inherited = take_inherited(inherited_.listeners, admin)) {
-            admin_fd_ = *inherited;
-            log_->info("admin listener {}: using the inherited socket", admin.address.to_string());
-        } else {
-            admin_fd_ = open_listen_socket(admin.address, SOMAXCONN);
-        }
-    }
-    for (const auto& s : inherited_.listeners) {
-        log_->warn("an inherited listening socket ({}) matches no listener; closing it",
-                   s.name.empty() ? "fd " + std::to_string(s.fd) : s.name);
-        ::close(s.fd);
-    }
-    inherited_.listeners.clear();
-}
-
-void Server::add_to_workers(const OpenListener& listener) {
-    for (auto& w : workers_) {
-        int dup = ::fcntl(listener.fd, F_DUPFD_CLOEXEC, 0);
-        if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
-        w->add_listener(dup, listener.context);
-    }
-}
-
 bool Server::prepare_config(const Settings& next, std::string& error) {
-    // Open every new socket first: a failure leaves everything as it was.
-    // TLS files are loaded first too: a bad certificate, key or CA keeps the
+    // TLS files are loaded first: a bad certificate, key or CA keeps the
     // running ones (and the whole running configuration).
     auto upstream_tls = build_upstream_tls_map(next, error);
     if (!upstream_tls) return false;
-    std::vector<OpenListener> result;
-    std::vector<OpenListener> opened;
-    auto give_up = [&] {
-        for (const auto& o : opened)
-            ::close(o.fd);
-        return false;
-    };
-    for (const auto& l : next.listeners) {
-        auto same = std::find_if(listeners_.begin(), listeners_.end(), [&](const OpenListener& o) {
-            return o.config.address == l.address;
-        });
-        // A TLS listener always gets a new context: its files may have changed.
-        auto context = same != listeners_.end() && same->config == l && !l.tls
-                           ? same->context
-                           : make_context(l, error);
-        if (!context) return give_up();
-        if (same != listeners_.end()) {
-            result.push_back({l, same->fd, std::move(context)});
-            continue;
-        }
-        try {
-            opened.push_back({l, open_listen_socket(l.address, SOMAXCONN), std::move(context)});
-            result.push_back(opened.back());
-        } catch (const std::exception& e) {
-            error = e.what();
-            return give_up();
-        }
-    }
+    if (!listeners_.reconfigure(next, workers_, error)) return false;
     prepared_upstream_tls_ = std::move(upstream_tls);
     prepared_for_ = &next;
-    for (const auto& old : listeners_) {
-        auto kept = std::find_if(result.begin(), result.end(),
-                                 [&](const OpenListener& o) { return o.fd == old.fd; });
-        if (kept != result.end() && kept->context == old.context) continue;
-        for (auto& w : workers_)
-            w->remove_listener(old.context->name);
-        if (kept == result.end()) {
-            ::close(old.fd);
-            log_->info("listener {} closed", old.context->name);
-        }
-    }
-    for (const auto& l : result) {
-        auto before = std::find_if(
-            listeners_.begin(), listeners_.end(),
-            [&](const OpenListener& o) { return o.fd == l.fd && o.context == l.context; });
-        if (before != listeners_.end()) continue;
-        add_to_workers(l);
-        log_->info("listener {} {}", l.context->name,
-                   std::any_of(opened.begin(), opened.end(),
-                               [&](const OpenListener& o) { return o.fd == l.fd; })
-                       ? "opened"
-                       : "updated");
-    }
-    listeners_ = std::move(result);
     return true;
 }
 
@@ -412,14 +277,11 @@ void Server::drain() {
     // upgrade) still gets it; no new connection is accepted.
     if (control_server_) control_server_->stop_accepting();
     resolver_.stop();
-    ticket_timer_.cancel();
     if (health_) health_->stop();
     auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
     for (auto& w : workers_)
         w->begin_shutdown(deadline);
-    for (const auto& l : listeners_)
-        ::close(l.fd);
-    listeners_.clear();
+    listeners_.close();
     // The workers end on their own once drained and say so (run()).
 }
 
@@ -437,28 +299,18 @@ void Server::schedule_watchdog() {
     });
 }
 
-std::string Server::serving_status() const {
-    std::string where;
-    for (const auto& l : listeners_)
-        where += (where.empty() ? "" : ", ") + l.context->name;
-    return "serving on " + where;
-}
-
 // A hot upgrade: what this process hands its successor, and, once the
 // successor serves, the drain.
 void Server::upgrade(const std::string& binary, std::function<void(control::UpgradeResult)> done) {
     if (stopping_) return done(HotUpgrade::failure("the process is shutting down"));
     HandoverMessage message;
     message.from_pid = static_cast<int>(::getpid());
-    for (const auto& l : listeners_)
-        message.listeners.push_back({l.fd, l.context->name});
-    if (admin_fd_ >= 0)
-        message.listeners.push_back({admin_fd_, settings_->admin->address.to_string()});
+    message.listeners = listeners_.sockets();
     message.control_fd = control_server_->native_handle();
     message.runtime = runtime_;
     message.watchdog_usec = static_cast<std::uint64_t>(watchdog_period_.count());
     message.config_generation = control_plane_->config_generation();
-    message.tls_ticket_keys = ticket_keys_->export_hex();
+    message.tls_ticket_keys = listeners_.export_ticket_keys();
     if (health_) message.health = health_->handover();
     hot_upgrade_.start(binary.empty() ? launch_.binary : binary, launch_.args, message,
                        settings_->server.upgrade_timeout,
@@ -507,20 +359,14 @@ int Server::run() {
     control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
     if (!successor || inherited_.control_fd < 0)
         control_server_->listen(settings_->control.socket, settings_->control.mode);
+    // Resumption keys: the replaced process's, so its clients resume here.
+    listeners_.load_ticket_keys(inherited_.tls_ticket_keys);
     {
-        // Resumption keys: the replaced process's, so its clients resume here.
         std::string error;
-        if (!inherited_.tls_ticket_keys.empty())
-            ticket_keys_ = http::TicketKeys::import_hex(inherited_.tls_ticket_keys, error);
-        if (!ticket_keys_) {
-            if (!error.empty()) log_->warn("TLS ticket keys from the hand-over: {}", error);
-            ticket_keys_ = http::TicketKeys::generate(error);
-        }
-        if (!ticket_keys_) throw std::runtime_error("TLS ticket keys: " + error);
         upstream_tls_ = build_upstream_tls_map(*settings_, error);
         if (!upstream_tls_) throw std::runtime_error(error);
     }
-    open_listeners();
+    listeners_.open(*settings_, inherited_.listeners);
     resolver_.configure(settings_);
     health_ = std::make_unique<control::HealthMonitor>(io_, log_, [this] { on_health_changed(); });
     // A successor goes on from the old process's view: its gates and
@@ -547,9 +393,8 @@ int Server::run() {
         peers.push_back(w.get());
     for (auto& w : workers_)
         w->set_peers(peers);
-    for (const auto& l : listeners_)
-        add_to_workers(l);
-    if (admin_fd_ >= 0) {
+    listeners_.attach(workers_);
+    if (listeners_.admin_fd() >= 0) {
         admin_server_ = std::make_unique<control::AdminServer>(
             io_, log_,
             control::AdminServer::Sources{
@@ -559,7 +404,7 @@ int Server::run() {
                 // Draining after a hot upgrade is no outage: the successor serves.
                 [this] { return !stopping_ || upgraded_; },
                 [this](std::function<void(std::string)> reply) { metrics(std::move(reply)); }});
-        int dup = ::fcntl(admin_fd_, F_DUPFD_CLOEXEC, 0);
+        int dup = ::fcntl(listeners_.admin_fd(), F_DUPFD_CLOEXEC, 0);
         if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
         admin_server_->adopt(dup);
     }
@@ -570,10 +415,10 @@ int Server::run() {
             });
         });
     }
-    schedule_ticket_rotation();
+    listeners_.start_ticket_rotation();
     watchdog_period_ = SystemdNotifier::watchdog_period(inherited_.watchdog_usec);
     schedule_watchdog();
-    const std::string status = serving_status();
+    const std::string status = listeners_.serving_status();
     if (successor) {
         // Serving now: tell the old process, then take the control socket
         // over (commands could otherwise reach us before it knows).
@@ -602,7 +447,7 @@ int Server::run() {
 // (`upgrade`): give the open control connections a moment, then stop.
 void Server::finish_exit() {
     watchdog_timer_.cancel();
-    ticket_timer_.cancel();
+    listeners_.close();
     if (admin_server_) admin_server_->stop();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     auto check = std::make_shared<std::function<void()>>();

@@ -19,6 +19,7 @@
 
 #include "switchyard/app/hot_upgrade.hpp"
 #include "switchyard/app/listen_socket.hpp"
+#include "switchyard/app/listener_set.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/app/upstream_resolver.hpp"
 #include "switchyard/control/admin_server.hpp"
@@ -75,21 +76,9 @@ class Server final : public control::DataPlane {
     std::shared_ptr<const HealthView> health() const override;
 
   private:
-    struct OpenListener {
-        ListenerSettings config;
-        int fd = -1;
-        std::shared_ptr<const proxy::ListenerContext> context;
-    };
-
-    void open_listeners();
-    // A listener's context (its TLS files loaded), or nullptr with `error`.
-    std::shared_ptr<const proxy::ListenerContext> make_context(const ListenerSettings& l,
-                                                               std::string& error);
     // Every pool's upstream TLS context, or nullptr with `error`.
-    std::shared_ptr<const proxy::UpstreamTlsMap> build_upstream_tls_map(const Settings& s,
-                                                                        std::string& error);
-    void schedule_ticket_rotation();
-    void add_to_workers(const OpenListener& listener);
+    static std::shared_ptr<const proxy::UpstreamTlsMap> build_upstream_tls_map(const Settings& s,
+                                                                               std::string& error);
     void republish();
     std::shared_ptr<RoutingState> build_routing();
     void on_health_changed();
@@ -99,7 +88,6 @@ class Server final : public control::DataPlane {
     // process once they are done.
     void drain();
     void schedule_watchdog();
-    std::string serving_status() const;
     void finish_exit();
 
     std::shared_ptr<const Settings> settings_;
@@ -115,9 +103,7 @@ class Server final : public control::DataPlane {
     boost::asio::signal_set signals_;
     boost::asio::steady_timer stop_timer_;  // shutdown_delay, then the end of the drain
     boost::asio::steady_timer watchdog_timer_;
-    boost::asio::steady_timer ticket_timer_;
-    // Session ticket keys shared by every TLS listener and worker.
-    std::shared_ptr<http::TicketKeys> ticket_keys_;
+    ListenerSet listeners_;
     std::shared_ptr<const proxy::UpstreamTlsMap> upstream_tls_;
     // Built by prepare_config() for the configuration a reload is about to
     // publish, so that a bad CA file refuses the reload before anything changes.
@@ -127,13 +113,11 @@ class Server final : public control::DataPlane {
     RuntimeState runtime_;
     std::uint64_t snapshot_ = 0;
     std::shared_ptr<const RoutingState> routing_;
-    std::vector<OpenListener> listeners_;
     std::vector<std::unique_ptr<proxy::Worker>> workers_;
     std::unique_ptr<control::HealthMonitor> health_;
     std::unique_ptr<control::ControlPlane> control_plane_;
     std::unique_ptr<control::ControlServer> control_server_;
     std::unique_ptr<control::AdminServer> admin_server_;
-    int admin_fd_ = -1;  // the admin listener (kept to hand over in an upgrade)
     std::chrono::microseconds watchdog_period_{0};
     bool stopping_ = false;  // SIGTERM seen (the shutdown delay may still run)
     bool upgraded_ = false;  // a successor serves; this process only drains
