@@ -1,30 +1,28 @@
-#include "switchyard/app/server.hpp"
+#include "switchyard/app/instance.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
-#include <boost/json/serialize.hpp>
-
-#include "switchyard/app/handover.hpp"
-#include "switchyard/app/logging.hpp"
-#include "switchyard/core/units.hpp"
 
 #include <atomic>
+#include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "switchyard/app/handover.hpp"
+#include "switchyard/app/logging.hpp"
+#include "switchyard/core/units.hpp"
+
 namespace switchyard::app {
 
 namespace asio = boost::asio;
 
-Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
-               std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
-               std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited)
+Instance::Instance(std::shared_ptr<const Settings> settings, RuntimeState runtime,
+                   std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
+                   std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited)
     : settings_(std::move(settings)),
       log_(std::move(log)),
       audit_(std::move(audit)),
@@ -48,14 +46,14 @@ Server::Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
     shared_.access_log = access_log_.get();
 }
 
-Server::~Server() {
+Instance::~Instance() {
     admin_server_.reset();
     for (const auto& s : inherited_.listeners)
         ::close(s.fd);
 }
 
-std::shared_ptr<const proxy::UpstreamTlsMap> Server::build_upstream_tls_map(const Settings& s,
-                                                                            std::string& error) {
+std::shared_ptr<const proxy::UpstreamTlsMap> Instance::build_upstream_tls_map(const Settings& s,
+                                                                              std::string& error) {
     auto map = std::make_shared<proxy::UpstreamTlsMap>();
     for (const auto& pool : s.pools) {
         if (!pool.tls) continue;
@@ -70,7 +68,7 @@ std::shared_ptr<const proxy::UpstreamTlsMap> Server::build_upstream_tls_map(cons
     return map;
 }
 
-bool Server::prepare_config(const Settings& next, std::string& error) {
+bool Instance::prepare_config(const Settings& next, std::string& error) {
     // TLS files are loaded first: a bad certificate, key or CA keeps the
     // running ones (and the whole running configuration).
     auto upstream_tls = build_upstream_tls_map(next, error);
@@ -81,15 +79,15 @@ bool Server::prepare_config(const Settings& next, std::string& error) {
     return true;
 }
 
-void Server::republish() {
+void Instance::republish() {
     publish(settings_, runtime_, nullptr);
 }
 
-std::shared_ptr<const HealthView> Server::health() const {
+std::shared_ptr<const HealthView> Instance::health() const {
     return health_ ? health_->view() : std::make_shared<const HealthView>();
 }
 
-std::shared_ptr<RoutingState> Server::build_routing() {
+std::shared_ptr<RoutingState> Instance::build_routing() {
     auto routing = std::make_shared<RoutingState>(
         build_routing_state(*settings_, runtime_, resolver_.hosts(), ++snapshot_));
     if (health_) apply_health(*routing, *health_->view(), std::chrono::steady_clock::now());
@@ -98,7 +96,7 @@ std::shared_ptr<RoutingState> Server::build_routing() {
 
 // A new health view is published to the workers only when it changes which
 // servers may take traffic; reasons and counters are for status.
-void Server::on_health_changed() {
+void Instance::on_health_changed() {
     if (draining_ || publishing_ || !routing_ || workers_.empty()) return;
     const auto now = std::chrono::steady_clock::now();
     const HealthView& view = *health_->view();
@@ -125,8 +123,8 @@ F take(F& f) {
 
 // Every worker gets the snapshot by a post; the last ack (on its own thread)
 // posts `applied` back to the control thread.
-void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
-                     std::function<void()> applied) {
+void Instance::publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
+                       std::function<void()> applied) {
     const bool new_config = settings != settings_;
     settings_ = std::move(settings);
     runtime_ = runtime;
@@ -154,7 +152,7 @@ void Server::publish(std::shared_ptr<const Settings> settings, const RuntimeStat
     }
 }
 
-void Server::collect(bool traffic, std::function<void(TrafficTotals)> done) {
+void Instance::collect(bool traffic, std::function<void(TrafficTotals)> done) {
     struct Gather {
         std::mutex mu;
         TrafficTotals all;
@@ -173,7 +171,7 @@ void Server::collect(bool traffic, std::function<void(TrafficTotals)> done) {
     }
 }
 
-void Server::metrics(std::function<void(std::string)> reply) {
+void Instance::metrics(std::function<void(std::string)> reply) {
     collect(true, [this, reply = std::move(reply)](TrafficTotals traffic) {
         control::MetricsInput in{*control_plane_->settings(), control_plane_->runtime(), *health(),
                                  traffic};
@@ -187,8 +185,8 @@ void Server::metrics(std::function<void(std::string)> reply) {
     });
 }
 
-void Server::cut_pool(const std::string& pool, std::uint64_t generation,
-                      std::function<void(std::size_t)> done) {
+void Instance::cut_pool(const std::string& pool, std::uint64_t generation,
+                        std::function<void(std::size_t)> done) {
     auto total = std::make_shared<std::atomic<std::size_t>>(0);
     auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
     auto cb = std::make_shared<std::function<void(std::size_t)>>(std::move(done));
@@ -201,7 +199,7 @@ void Server::cut_pool(const std::string& pool, std::uint64_t generation,
     }
 }
 
-void Server::on_signal(int signo) {
+void Instance::on_signal(int signo) {
     if (signo == SIGHUP && !stopping_) {
         log_->info("SIGHUP: reloading {}", settings_->source_path);
         control_plane_->reload("signal SIGHUP", [this](boost::json::object result) {
@@ -245,7 +243,7 @@ void Server::on_signal(int signo) {
 // lines to the writer, so that requests answered before the signal are
 // logged in the old (renamed) file; then each log file is opened again at
 // its path. A file that cannot be reopened keeps being written to.
-void Server::reopen_logs() {
+void Instance::reopen_logs() {
     auto reopen = [this] {
         std::vector<std::string> errors = reopen_log_files(*log_);
         for (auto& e : reopen_log_files(*audit_))
@@ -267,7 +265,7 @@ void Server::reopen_logs() {
     }
 }
 
-void Server::drain() {
+void Instance::drain() {
     if (draining_) return;
     draining_ = true;
     stopping_ = true;
@@ -287,7 +285,7 @@ void Server::drain() {
 
 // A watchdog ping proves more than a live main thread: it goes out only
 // once every worker has answered, so a stuck worker lets systemd restart us.
-void Server::schedule_watchdog() {
+void Instance::schedule_watchdog() {
     if (watchdog_period_.count() <= 0) return;
     watchdog_timer_.expires_after(watchdog_period_ / 2);
     watchdog_timer_.async_wait([this](boost::system::error_code ec) {
@@ -301,7 +299,8 @@ void Server::schedule_watchdog() {
 
 // A hot upgrade: what this process hands its successor, and, once the
 // successor serves, the drain.
-void Server::upgrade(const std::string& binary, std::function<void(control::UpgradeResult)> done) {
+void Instance::upgrade(const std::string& binary,
+                       std::function<void(control::UpgradeResult)> done) {
     if (stopping_) return done(HotUpgrade::failure("the process is shutting down"));
     HandoverMessage message;
     message.from_pid = static_cast<int>(::getpid());
@@ -326,7 +325,7 @@ void Server::upgrade(const std::string& binary, std::function<void(control::Upgr
                        });
 }
 
-int Server::run() {
+int Instance::run() {
     // Each client costs a descriptor, each upstream connection another: use
     // all the descriptors the hard limit allows, as HAProxy does.
     rlimit nofile{};
@@ -445,7 +444,7 @@ int Server::run() {
 
 // Every worker has ended. A control client may still be reading its reply
 // (`upgrade`): give the open control connections a moment, then stop.
-void Server::finish_exit() {
+void Instance::finish_exit() {
     watchdog_timer_.cancel();
     listeners_.close();
     if (admin_server_) admin_server_->stop();
