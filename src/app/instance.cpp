@@ -4,11 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -40,6 +39,7 @@ Instance::Instance(std::shared_ptr<const Settings> settings, RuntimeState runtim
                     republish();
                 }),
       runtime_(std::move(runtime)),
+      workers_(io_),
       hot_upgrade_(io_, log_) {
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
     shared_.log = log_;
@@ -108,21 +108,6 @@ void Instance::on_health_changed() {
             }
 }
 
-namespace {
-// A callback shared with the workers is called, and destroyed, on the
-// control thread: moved out there, it cannot be destroyed on whichever
-// worker thread drops the last reference to its holder (its captures, a
-// control connection say, belong to the control thread).
-template <typename F>
-F take(F& f) {
-    F out = std::move(f);
-    f = nullptr;
-    return out;
-}
-}  // namespace
-
-// Every worker gets the snapshot by a post; the last ack (on its own thread)
-// posts `applied` back to the control thread.
 void Instance::publish(std::shared_ptr<const Settings> settings, const RuntimeState& runtime,
                        std::function<void()> applied) {
     const bool new_config = settings != settings_;
@@ -143,32 +128,11 @@ void Instance::publish(std::shared_ptr<const Settings> settings, const RuntimeSt
         publishing_ = false;
     }
     routing_ = build_routing();
-    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
-    auto done = std::make_shared<std::function<void()>>(std::move(applied));
-    for (auto& w : workers_) {
-        w->publish(settings_, routing_, upstream_tls, [this, left, done] {
-            if (left->fetch_sub(1) == 1 && *done) asio::post(io_, [done] { take (*done)(); });
-        });
-    }
+    workers_.publish(settings_, routing_, upstream_tls, std::move(applied));
 }
 
 void Instance::collect(bool traffic, std::function<void(TrafficTotals)> done) {
-    struct Gather {
-        std::mutex mu;
-        TrafficTotals all;
-        std::size_t left;
-        std::function<void(TrafficTotals)> done;
-    };
-    auto g = std::make_shared<Gather>();
-    g->left = workers_.size();
-    g->done = std::move(done);
-    for (auto& w : workers_) {
-        w->collect(traffic, [this, g](WorkerStats stats) {
-            std::lock_guard lock(g->mu);  // once per worker per status, not per request
-            g->all.add(stats);
-            if (--g->left == 0) asio::post(io_, [g] { take(g->done)(std::move(g->all)); });
-        });
-    }
+    workers_.collect(traffic, std::move(done));
 }
 
 void Instance::metrics(std::function<void(std::string)> reply) {
@@ -187,16 +151,7 @@ void Instance::metrics(std::function<void(std::string)> reply) {
 
 void Instance::cut_pool(const std::string& pool, std::uint64_t generation,
                         std::function<void(std::size_t)> done) {
-    auto total = std::make_shared<std::atomic<std::size_t>>(0);
-    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
-    auto cb = std::make_shared<std::function<void(std::size_t)>>(std::move(done));
-    for (auto& w : workers_) {
-        w->cut_pool(pool, generation, [this, total, left, cb](std::size_t n) {
-            total->fetch_add(n);
-            if (left->fetch_sub(1) == 1 && *cb)
-                asio::post(io_, [total, cb] { take (*cb)(total->load()); });
-        });
-    }
+    workers_.cut_pool(pool, generation, std::move(done));
 }
 
 void Instance::on_signal(int signo) {
@@ -256,13 +211,7 @@ void Instance::reopen_logs() {
     };
     // Draining workers may have exited: their buffers were flushed then.
     if (draining_ || workers_.empty()) return reopen();
-    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
-    for (auto& w : workers_) {
-        asio::post(w->io(), [this, worker = w.get(), left, reopen] {
-            worker->access_log().flush();
-            if (left->fetch_sub(1) == 1) asio::post(io_, reopen);
-        });
-    }
+    workers_.flush_access_logs(reopen);
 }
 
 void Instance::drain() {
@@ -277,8 +226,7 @@ void Instance::drain() {
     resolver_.stop();
     if (health_) health_->stop();
     auto deadline = proxy::Clock::now() + settings_->server.drain_timeout;
-    for (auto& w : workers_)
-        w->begin_shutdown(deadline);
+    workers_.begin_shutdown(deadline);
     listeners_.close();
     // The workers end on their own once drained and say so (run()).
 }
@@ -383,15 +331,7 @@ int Instance::run() {
     unsigned n = settings_->server.workers;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     shared_.accepting_workers = static_cast<int>(n);
-    for (unsigned i = 0; i < n; ++i)
-        workers_.push_back(std::make_unique<proxy::Worker>(i, shared_, settings_, routing_));
-    for (auto& w : workers_)
-        w->publish(settings_, routing_, upstream_tls_, nullptr);  // runs before any accept
-    std::vector<proxy::Worker*> peers;
-    for (auto& w : workers_)
-        peers.push_back(w.get());
-    for (auto& w : workers_)
-        w->set_peers(peers);
+    workers_.create(n, shared_, settings_, routing_, upstream_tls_);
     listeners_.attach(workers_);
     if (listeners_.admin_fd() >= 0) {
         admin_server_ = std::make_unique<control::AdminServer>(
@@ -407,13 +347,7 @@ int Instance::run() {
         if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
         admin_server_->adopt(dup);
     }
-    for (auto& w : workers_) {
-        w->start([this] {
-            asio::post(io_, [this] {
-                if (++workers_exited_ == workers_.size()) finish_exit();
-            });
-        });
-    }
+    workers_.start([this] { finish_exit(); });
     listeners_.start_ticket_rotation();
     watchdog_period_ = SystemdNotifier::watchdog_period(inherited_.watchdog_usec);
     schedule_watchdog();

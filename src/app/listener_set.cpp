@@ -1,13 +1,10 @@
 #include "switchyard/app/listener_set.hpp"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <stdexcept>
 
 #include "switchyard/http/tls_context.hpp"
@@ -102,20 +99,12 @@ void ListenerSet::open(const Settings& settings, std::vector<InheritedSocket>& i
     inherited.clear();
 }
 
-void ListenerSet::add_to_workers(const Listener& listener, const Workers& workers) {
-    for (auto& w : workers) {
-        int dup = ::fcntl(listener.fd, F_DUPFD_CLOEXEC, 0);
-        if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
-        w->add_listener(dup, listener.context);
-    }
-}
-
-void ListenerSet::attach(const Workers& workers) {
+void ListenerSet::attach(WorkerGroup& workers) {
     for (const auto& l : listeners_)
-        add_to_workers(l, workers);
+        workers.add_listener(l.fd, l.context);
 }
 
-bool ListenerSet::reconfigure(const Settings& next, const Workers& workers, std::string& error) {
+bool ListenerSet::reconfigure(const Settings& next, WorkerGroup& workers, std::string& error) {
     // Open every new socket and load every file first: a failure leaves
     // everything as it was.
     std::vector<Listener> result;
@@ -148,8 +137,7 @@ bool ListenerSet::reconfigure(const Settings& next, const Workers& workers, std:
         auto kept = std::find_if(result.begin(), result.end(),
                                  [&](const Listener& o) { return o.fd == old.fd; });
         if (kept != result.end() && kept->context == old.context) continue;
-        for (auto& w : workers)
-            w->remove_listener(old.context->name);
+        workers.remove_listener(old.context->name);
         if (kept == result.end()) {
             ::close(old.fd);
             log_->info("listener {} closed", old.context->name);
@@ -160,7 +148,7 @@ bool ListenerSet::reconfigure(const Settings& next, const Workers& workers, std:
             return o.fd == l.fd && o.context == l.context;
         });
         if (before != listeners_.end()) continue;
-        add_to_workers(l, workers);
+        workers.add_listener(l.fd, l.context);
         log_->info("listener {} {}", l.context->name,
                    std::any_of(opened.begin(), opened.end(),
                                [&](const Listener& o) { return o.fd == l.fd; })

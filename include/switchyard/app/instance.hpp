@@ -21,6 +21,7 @@
 #include "switchyard/app/listener_set.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/app/upstream_resolver.hpp"
+#include "switchyard/app/worker_group.hpp"
 #include "switchyard/control/admin_server.hpp"
 #include "switchyard/control/control_plane.hpp"
 #include "switchyard/control/control_server.hpp"
@@ -112,7 +113,7 @@ class Instance final : public control::DataPlane {
     RuntimeState runtime_;
     std::uint64_t snapshot_ = 0;
     std::shared_ptr<const RoutingState> routing_;
-    std::vector<std::unique_ptr<proxy::Worker>> workers_;
+    WorkerGroup workers_;
     std::unique_ptr<control::HealthMonitor> health_;
     std::unique_ptr<control::ControlPlane> control_plane_;
     std::unique_ptr<control::ControlServer> control_server_;
@@ -123,7 +124,6 @@ class Instance final : public control::DataPlane {
     bool draining_ = false;  // listeners closed, workers draining
     bool publishing_ = false;
     HotUpgrade hot_upgrade_;
-    std::size_t workers_exited_ = 0;
 };
 
 }  // namespace switchyard::app

@@ -19,13 +19,11 @@
 #include <vector>
 
 #include "switchyard/app/listen_socket.hpp"
+#include "switchyard/app/worker_group.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/http/tls_ticket_keys.hpp"
-#include "switchyard/proxy/worker.hpp"
 
 namespace switchyard::app {
-
-using Workers = std::vector<std::unique_ptr<proxy::Worker>>;
 
 class ListenerSet {
   public:
@@ -49,13 +47,13 @@ class ListenerSet {
     // and `inherited` is emptied. Throws std::runtime_error with the reason.
     void open(const Settings& settings, std::vector<InheritedSocket>& inherited);
     // Gives every listener to every worker (each gets its own descriptor).
-    void attach(const Workers& workers);
+    void attach(WorkerGroup& workers);
     // Reload, before `next` is published: opens the listeners it adds,
     // loads its TLS files (a TLS listener always gets a new context: its
     // files may have changed), then stops the workers accepting on listeners
     // it drops or changes and gives them the new ones. If a socket cannot be
     // opened or a file loaded, returns false with `error` and nothing changed.
-    bool reconfigure(const Settings& next, const Workers& workers, std::string& error);
+    bool reconfigure(const Settings& next, WorkerGroup& workers, std::string& error);
     // Draining: closes the client listeners (the workers have stopped
     // accepting) and stops the ticket rotation. The admin socket stays
     // open: the admin server serves until the process ends.
@@ -78,7 +76,6 @@ class ListenerSet {
     // A listener's context (its TLS files loaded), or nullptr with `error`.
     std::shared_ptr<const proxy::ListenerContext> make_context(const ListenerSettings& l,
                                                                std::string& error) const;
-    static void add_to_workers(const Listener& listener, const Workers& workers);
 
     std::shared_ptr<spdlog::logger> log_;
     boost::asio::steady_timer ticket_timer_;
