@@ -228,6 +228,17 @@ TEST_F(ControlPlaneTest, UnparseableLinesAreAuditedQuotedAndReadOnlyCommandsAreN
                       "server, reload, upgrade)"}));
 }
 
+// A C1 control (U+0085 here) would act on a terminal: the audit line carries
+// it escaped as its code point, and valid UTF-8 as is.
+TEST_F(ControlPlaneTest, AuditEscapesC1ControlsAndKeepsValidUtf8) {
+    send("switch gr\xc2\x85n caf\xc3\xa9");
+    const auto lines = audit_lines();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0].rfind(std::string(kWho) + "command=\"switch gr\\u0085n caf\xc3\xa9\" ", 0),
+              0u)
+        << lines[0];
+}
+
 TEST_F(ControlPlaneTest, ASuccessfulUpgradeRepliesWithBothPidsAndKeepsRefusing) {
     EXPECT_TRUE(send("upgrade binary=/usr/sbin/switchyard").empty()) << "not before it ends";
     const auto upgrade_reply = answer_;
