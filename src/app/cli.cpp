@@ -11,10 +11,10 @@
 #include <iostream>
 
 #include "switchyard/app/handover.hpp"
+#include "switchyard/app/instance.hpp"
 #include "switchyard/app/listen_socket.hpp"
 #include "switchyard/app/logging.hpp"
 #include "switchyard/app/options.hpp"
-#include "switchyard/app/server.hpp"
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/ctl_client.hpp"
 #include "switchyard/control/state_file.hpp"
@@ -193,7 +193,7 @@ int run_cli(int argc, char** argv) {
 
     // A client that goes away must not kill the process.
     ::signal(SIGPIPE, SIG_IGN);
-    std::unique_ptr<Server> server;
+    std::unique_ptr<Instance> instance;
     try {
         auto log = make_error_logger(settings->log);
         auto audit = make_audit_logger(settings->log);
@@ -209,11 +209,11 @@ int run_cli(int argc, char** argv) {
             if (a.rfind("--handover-fd=", 0) == 0) continue;
             launch.args.push_back(a);
         }
-        server = std::make_unique<Server>(settings, std::move(runtime), std::move(conflicts), log,
-                                          audit, std::move(launch), std::move(inherited));
-        return server->run();
+        instance = std::make_unique<Instance>(settings, std::move(runtime), std::move(conflicts),
+                                              log, audit, std::move(launch), std::move(inherited));
+        return instance->run();
     } catch (const std::exception& e) {
-        if (server && !server->awaiting_handover_answer()) {
+        if (instance && !instance->awaiting_handover_answer()) {
             std::cerr << "switchyard: " << e.what() << "\n";
             return 1;
         }

@@ -372,6 +372,25 @@ TEST_F(Routing, ReloadAppliesANewServerAndKeepsTheRuntimeState) {
     EXPECT_EQ(status["generation"].as_int64(), 1);
 }
 
+// A server given by name that a reload adds is looked up by the reload (as
+// at start), so it takes traffic from the reply on, not only after a DNS
+// refresh (which a configuration without names before never arms).
+TEST_F(Routing, ReloadResolvesAServerGivenByName) {
+    start_upstreams();
+    EchoServer blue2(dir_, "blue2");
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {blue_->address()}}, {"green", {green_->address()}}};
+    start_proxy(cfg);
+    cfg.pools[0].servers = {"localhost:" + std::to_string(blue2.port())};
+    write_file(proxy_->config_path(), render_config(cfg, dir_, proxy_->port()));
+    auto r = control("reload");
+    ASSERT_TRUE(r["ok"].as_bool()) << json::serialize(r);
+    HttpConn c(proxy_->port());
+    auto answer = c.roundtrip(get_request("/"));
+    EXPECT_EQ(answer.status(), 200u);
+    EXPECT_EQ(answer.header("X-Echo-Name"), "blue2");
+}
+
 TEST_F(Routing, TunnelsAreCountedAndCutAfterTheDrainTime) {
     // blue is a WebSocket upstream that keeps the tunnel open until told.
     ScriptedUpstream ws([](ScriptedUpstream::Conn& conn, int) {

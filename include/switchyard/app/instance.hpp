@@ -1,28 +1,31 @@
-// Server: the composition root of a running switchyard process. It opens (or
-// inherits) the listening sockets (one per listener, shared by every worker),
-// starts the workers, publishes routing snapshots, refreshes DNS, handles
-// signals and systemd notification, and performs hot binary upgrades, all on
-// the main (control) thread.
+// Instance: one running switchyard process, where the data plane (the
+// workers) and the control plane meet. It wires the pieces together on the
+// main (control) thread: the listeners (ListenerSet), the workers and the
+// snapshots published to them, upstream names (UpstreamResolver) and TLS,
+// health checks, the control socket and the admin listener; it implements
+// control::DataPlane over the workers, handles signals (reload, log reopen,
+// graceful stop) and systemd notification, and hands over to a successor in
+// a hot upgrade (HotUpgrade).
 #pragma once
 
 #include <spdlog/logger.h>
-#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <memory>
 #include <vector>
 
-#include "switchyard/app/control_plane.hpp"
-#include "switchyard/app/data_plane.hpp"
+#include "switchyard/app/hot_upgrade.hpp"
 #include "switchyard/app/listen_socket.hpp"
+#include "switchyard/app/listener_set.hpp"
 #include "switchyard/app/systemd_notifier.hpp"
+#include "switchyard/app/upstream_resolver.hpp"
+#include "switchyard/app/worker_group.hpp"
 #include "switchyard/control/admin_server.hpp"
+#include "switchyard/control/control_plane.hpp"
 #include "switchyard/control/control_server.hpp"
+#include "switchyard/control/data_plane.hpp"
 #include "switchyard/control/health_monitor.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
@@ -30,12 +33,6 @@
 #include "switchyard/proxy/worker.hpp"
 
 namespace switchyard::app {
-
-// How this process was started: what a hot upgrade runs again.
-struct LaunchInfo {
-    std::string binary;             // absolute path, symlinks kept
-    std::vector<std::string> args;  // without argv[0]
-};
 
 // What a process starts with besides its config: sockets from systemd or
 // from the process it replaces, and the hand-over channel to answer on.
@@ -49,14 +46,14 @@ struct Inheritance {
     std::uint64_t config_generation = 0;   // the replaced process's; 0: none (a fresh start)
 };
 
-class Server final : public DataPlane {
+class Instance final : public control::DataPlane {
   public:
     // `runtime`: the routing state to start from (state file, hand-over or
     // config); `conflicts`: where it differs from the config (status).
-    Server(std::shared_ptr<const Settings> settings, RuntimeState runtime,
-           std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
-           std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited);
-    ~Server();
+    Instance(std::shared_ptr<const Settings> settings, RuntimeState runtime,
+             std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
+             std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited);
+    ~Instance();
 
     // Runs until SIGTERM/SIGINT (or a hot upgrade) and the drain that
     // follows. Returns the exit code.
@@ -73,30 +70,15 @@ class Server final : public DataPlane {
     void cut_pool(const std::string& pool, std::uint64_t generation,
                   std::function<void(std::size_t)> done) override;
     bool prepare_config(const Settings& next, std::string& error) override;
-    void upgrade(const std::string& binary, std::function<void(boost::json::object)> done) override;
+    void upgrade(const std::string& binary,
+                 std::function<void(control::UpgradeResult)> done) override;
     std::shared_ptr<const RoutingState> routing() const override { return routing_; }
     std::shared_ptr<const HealthView> health() const override;
 
   private:
-    struct OpenListener {
-        ListenerSettings config;
-        int fd = -1;
-        std::shared_ptr<const proxy::ListenerContext> context;
-    };
-    struct Upgrade;
-
-    void open_listeners();
-    // A listener's context (its TLS files loaded), or nullptr with `error`.
-    std::shared_ptr<const proxy::ListenerContext> make_context(const ListenerSettings& l,
-                                                               std::string& error);
     // Every pool's upstream TLS context, or nullptr with `error`.
-    std::shared_ptr<const proxy::UpstreamTlsMap> build_upstream_tls_map(const Settings& s,
-                                                                        std::string& error);
-    void schedule_ticket_rotation();
-    void add_to_workers(const OpenListener& listener);
-    void resolve_all();
-    void schedule_dns_refresh();
-    void refresh_dns();
+    static std::shared_ptr<const proxy::UpstreamTlsMap> build_upstream_tls_map(const Settings& s,
+                                                                               std::string& error);
     void republish();
     std::shared_ptr<RoutingState> build_routing();
     void on_health_changed();
@@ -106,10 +88,6 @@ class Server final : public DataPlane {
     // process once they are done.
     void drain();
     void schedule_watchdog();
-    void succeed_upgrade(int pid);
-    void fail_upgrade(std::string error, std::chrono::milliseconds grace);
-    void reap_failed_upgrade();
-    std::string serving_status() const;
     void finish_exit();
 
     std::shared_ptr<const Settings> settings_;
@@ -123,36 +101,29 @@ class Server final : public DataPlane {
     proxy::WorkerShared shared_;
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
-    boost::asio::steady_timer dns_timer_;
     boost::asio::steady_timer stop_timer_;  // shutdown_delay, then the end of the drain
     boost::asio::steady_timer watchdog_timer_;
-    boost::asio::steady_timer ticket_timer_;
-    // Session ticket keys shared by every TLS listener and worker.
-    std::shared_ptr<http::TicketKeys> ticket_keys_;
+    ListenerSet listeners_;
     std::shared_ptr<const proxy::UpstreamTlsMap> upstream_tls_;
     // Built by prepare_config() for the configuration a reload is about to
     // publish, so that a bad CA file refuses the reload before anything changes.
     std::shared_ptr<const proxy::UpstreamTlsMap> prepared_upstream_tls_;
     const Settings* prepared_for_ = nullptr;
-    boost::asio::ip::tcp::resolver resolver_;
-    ResolvedHosts resolved_;
+    UpstreamResolver resolver_;
     RuntimeState runtime_;
     std::uint64_t snapshot_ = 0;
     std::shared_ptr<const RoutingState> routing_;
-    std::vector<OpenListener> listeners_;
-    std::vector<std::unique_ptr<proxy::Worker>> workers_;
+    WorkerGroup workers_;
     std::unique_ptr<control::HealthMonitor> health_;
-    std::unique_ptr<ControlPlane> control_plane_;
+    std::unique_ptr<control::ControlPlane> control_plane_;
     std::unique_ptr<control::ControlServer> control_server_;
     std::unique_ptr<control::AdminServer> admin_server_;
-    int admin_fd_ = -1;  // the admin listener (kept to hand over in an upgrade)
-    std::unique_ptr<Upgrade> upgrade_;
     std::chrono::microseconds watchdog_period_{0};
     bool stopping_ = false;  // SIGTERM seen (the shutdown delay may still run)
     bool upgraded_ = false;  // a successor serves; this process only drains
     bool draining_ = false;  // listeners closed, workers draining
     bool publishing_ = false;
-    std::size_t workers_exited_ = 0;
+    HotUpgrade hot_upgrade_;
 };
 
 }  // namespace switchyard::app

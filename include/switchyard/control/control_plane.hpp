@@ -18,20 +18,28 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/app/data_plane.hpp"
-#include "switchyard/app/systemd_notifier.hpp"
 #include "switchyard/control/command.hpp"
 #include "switchyard/control/control_server.hpp"
+#include "switchyard/control/data_plane.hpp"
 #include "switchyard/control/metrics_report.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
 
-namespace switchyard::app {
+namespace switchyard::control {
 
-class ControlPlane final : public control::CommandHandler {
+// What the service manager hears of a reload (app/ wires systemd's notify):
+// `reloading` before the file is read, `ready` after, whatever the outcome.
+// Either may be empty.
+struct ReloadNotifications {
+    std::function<void()> reloading;
+    std::function<void(const std::string& status)> ready;
+};
+
+class ControlPlane final : public CommandHandler {
   public:
     ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
-                 std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit);
+                 std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit,
+                 ReloadNotifications notifications = {});
 
     // The state the process starts from (state file or config), the config
     // it runs, and that config's generation (kFirstConfigGeneration, or what
@@ -50,9 +58,8 @@ class ControlPlane final : public control::CommandHandler {
     const RuntimeState& runtime() const { return runtime_; }
     const std::shared_ptr<const Settings>& settings() const { return settings_; }
 
-    void handle(const control::ControlCommand& command, const control::PeerCredentials& peer,
-                control::Reply reply) override;
-    void rejected(const control::PeerCredentials& peer, std::string_view line,
+    void handle(const ControlCommand& command, const PeerCredentials& peer, Reply reply) override;
+    void rejected(const PeerCredentials& peer, std::string_view line,
                   std::string_view error) override;
 
     // Re-reads the config file (SIGHUP and `reload`); the reply object says
@@ -64,19 +71,16 @@ class ControlPlane final : public control::CommandHandler {
     void set_stopping() { refusal_ = "shutting down"; }
 
     // The `status` reply (also the admin listener's /status).
-    void status(control::Reply reply);
-    const control::ReloadStats& reload_stats() const { return reload_stats_; }
+    void status(Reply reply);
+    const ReloadStats& reload_stats() const { return reload_stats_; }
 
   private:
-    void upgrade(const control::ControlCommand& command, const control::PeerCredentials& peer,
-                 control::Reply reply);
-    void mutate(const control::ControlCommand& command, const control::PeerCredentials& peer,
-                control::Reply reply);
-    void wait_drained(const std::string& pool, Duration timeout, control::Reply reply);
+    void upgrade(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
+    void mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
+    void wait_drained(const std::string& pool, Duration timeout, Reply reply);
     void schedule_drain_cut(const std::string& pool, Duration after, std::uint64_t generation);
-    static std::string actor(const control::PeerCredentials& peer);  // "control uid=0 pid=42"
-    void audit(const control::PeerCredentials& peer, std::string_view command,
-               std::string_view result);
+    static std::string actor(const PeerCredentials& peer);  // "control uid=0 pid=42"
+    void audit(const PeerCredentials& peer, std::string_view command, std::string_view result);
     void audit(std::string_view who, std::string_view command, std::string_view result);
 
     boost::asio::io_context& io_;
@@ -86,12 +90,12 @@ class ControlPlane final : public control::CommandHandler {
     std::shared_ptr<const Settings> settings_;
     RuntimeState runtime_;
     std::vector<std::string> conflicts_;
-    SystemdNotifier notifier_;
+    ReloadNotifications notifications_;
     // Why commands that change something are refused ("upgrade in
     // progress", "shutting down"); empty when they are not.
     std::string refusal_;
-    control::ReloadStats reload_stats_;
+    ReloadStats reload_stats_;
     std::uint64_t config_generation_ = kFirstConfigGeneration;
 };
 
-}  // namespace switchyard::app
+}  // namespace switchyard::control

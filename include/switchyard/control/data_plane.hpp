@@ -1,9 +1,12 @@
 // DataPlane: what the control plane needs from the running data plane. The
-// Server implements it over its workers; every callback runs on the control
-// thread.
+// process object (app/) implements it over its workers; every callback runs
+// on the control thread. Typed: the control plane renders the replies.
 #pragma once
 
-#include <boost/json/object.hpp>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,9 +16,17 @@
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/core/traffic_stats.hpp"
-#include "switchyard/proxy/worker.hpp"
 
-namespace switchyard::app {
+namespace switchyard::control {
+
+// How a hot binary upgrade ended.
+struct UpgradeResult {
+    bool ok = false;
+    pid_t pid = 0;      // ok: the successor, which serves now
+    pid_t old_pid = 0;  // ok: this process, which drains and exits
+    std::string
+        error;  // !ok: the whole sentence ("upgrade failed: ...; this process keeps serving")
+};
 
 class DataPlane {
   public:
@@ -41,10 +52,9 @@ class DataPlane {
     // The current snapshots: routing (as workers see it) and health.
     virtual std::shared_ptr<const RoutingState> routing() const = 0;
     virtual std::shared_ptr<const HealthView> health() const = 0;
-    // Hot binary upgrade (DESIGN.md, `upgrade`); `done` gets the reply:
-    // ok with the new pid once the successor serves, or the failure.
-    virtual void upgrade(const std::string& binary,
-                         std::function<void(boost::json::object)> done) = 0;
+    // Hot binary upgrade (DESIGN.md, `upgrade`); `done` runs once the
+    // successor serves, or with the failure.
+    virtual void upgrade(const std::string& binary, std::function<void(UpgradeResult)> done) = 0;
 };
 
-}  // namespace switchyard::app
+}  // namespace switchyard::control

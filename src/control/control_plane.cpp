@@ -1,4 +1,4 @@
-#include "switchyard/app/control_plane.hpp"
+#include "switchyard/control/control_plane.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
@@ -9,16 +9,18 @@
 
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/state_file.hpp"
+#include "switchyard/core/clock.hpp"
 #include "switchyard/core/health_gate.hpp"
+#include "switchyard/core/json_writer.hpp"
+#include "switchyard/core/reload_rules.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
+#include "switchyard/core/text.hpp"
 #include "switchyard/core/units.hpp"
-#include "switchyard/proxy/access_log.hpp"
 
-namespace switchyard::app {
+namespace switchyard::control {
 
 namespace json = boost::json;
-using control::ControlCommand;
-using Verb = control::ControlCommand::Verb;
+using Verb = ControlCommand::Verb;
 
 namespace {
 
@@ -27,7 +29,7 @@ std::string to_line(const json::object& o) {
 }
 
 std::string error_line(std::string_view message) {
-    return control::error_reply(message);
+    return error_reply(message);
 }
 
 struct PoolTotals {
@@ -78,7 +80,7 @@ std::string describe(const RuntimeState& s) {
     for (const auto& [pool, servers] : s.servers)
         for (const auto& [address, admin] : servers) {
             out += " server=" + pool + "/" + address + ":";
-            out += control::admin_state_name(admin.state);
+            out += admin_state_name(admin.state);
             if (admin.weight) out += ",weight=" + std::to_string(*admin.weight);
         }
     return out;
@@ -91,7 +93,7 @@ std::string describe(const RuntimeState& s) {
 std::string quoted(std::string_view text) {
     constexpr std::size_t kMax = 256;
     std::string out = "\"";
-    proxy::append_json_escaped(out, text.substr(0, kMax));
+    append_json_escaped(out, text.substr(0, kMax));
     out += '"';
     if (text.size() > kMax) out += "... (" + std::to_string(text.size()) + " bytes)";
     return out;
@@ -99,7 +101,7 @@ std::string quoted(std::string_view text) {
 
 std::string escaped(std::string_view text) {
     std::string out;
-    proxy::append_json_escaped(out, text);
+    append_json_escaped(out, text);
     return out;
 }
 
@@ -107,8 +109,12 @@ std::string escaped(std::string_view text) {
 
 ControlPlane::ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
                            std::shared_ptr<spdlog::logger> log,
-                           std::shared_ptr<spdlog::logger> audit)
-    : io_(io), data_plane_(data_plane), log_(std::move(log)), audit_(std::move(audit)) {}
+                           std::shared_ptr<spdlog::logger> audit, ReloadNotifications notifications)
+    : io_(io),
+      data_plane_(data_plane),
+      log_(std::move(log)),
+      audit_(std::move(audit)),
+      notifications_(std::move(notifications)) {}
 
 void ControlPlane::start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
                          std::vector<std::string> conflicts, std::uint64_t config_generation) {
@@ -118,11 +124,11 @@ void ControlPlane::start(std::shared_ptr<const Settings> settings, RuntimeState 
     config_generation_ = config_generation;
 }
 
-std::string ControlPlane::actor(const control::PeerCredentials& peer) {
+std::string ControlPlane::actor(const PeerCredentials& peer) {
     return "control uid=" + std::to_string(peer.uid) + " pid=" + std::to_string(peer.pid);
 }
 
-void ControlPlane::audit(const control::PeerCredentials& peer, std::string_view command,
+void ControlPlane::audit(const PeerCredentials& peer, std::string_view command,
                          std::string_view result) {
     audit(actor(peer), command, result);
 }
@@ -131,13 +137,12 @@ void ControlPlane::audit(std::string_view who, std::string_view command, std::st
     audit_->info("{} command={} {}", who, quoted(command), escaped(result));
 }
 
-void ControlPlane::rejected(const control::PeerCredentials& peer, std::string_view line,
+void ControlPlane::rejected(const PeerCredentials& peer, std::string_view line,
                             std::string_view error) {
     audit(peer, line, "unparseable: " + std::string(error));
 }
 
-void ControlPlane::handle(const ControlCommand& command, const control::PeerCredentials& peer,
-                          control::Reply reply) {
+void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
     const bool read_only = command.verb == Verb::status || command.verb == Verb::wait_drained;
     if (!read_only && !refusal_.empty()) {
         // From the start of an upgrade until it ends, no change may fall
@@ -177,24 +182,30 @@ void ControlPlane::handle(const ControlCommand& command, const control::PeerCred
     reply(error_line("not implemented"));
 }
 
-void ControlPlane::upgrade(const ControlCommand& command, const control::PeerCredentials& peer,
-                           control::Reply reply) {
+void ControlPlane::upgrade(const ControlCommand& command, const PeerCredentials& peer,
+                           Reply reply) {
     refusal_ = "upgrade in progress";
     audit(peer, command.text, "started");
     data_plane_.upgrade(command.binary, [this, peer, text = command.text,
-                                         reply = std::move(reply)](json::object result) {
-        const bool ok = result["ok"].as_bool();
+                                         reply = std::move(reply)](UpgradeResult result) {
         // After a successful upgrade this process only drains: it stays
         // refusing; the successor takes the commands.
-        if (!ok && refusal_ == "upgrade in progress") refusal_.clear();
+        if (!result.ok && refusal_ == "upgrade in progress") refusal_.clear();
         audit(peer, text,
-              ok ? "ok, new pid " + json::serialize(result["pid"])
-                 : "failed: " + std::string(result["error"].as_string()));
-        reply(to_line(result));
+              result.ok ? "ok, new pid " + std::to_string(result.pid) : "failed: " + result.error);
+        json::object o;
+        o["ok"] = result.ok;
+        if (result.ok) {
+            o["pid"] = result.pid;
+            o["old_pid"] = result.old_pid;
+        } else {
+            o["error"] = result.error;
+        }
+        reply(to_line(o));
     });
 }
 
-void ControlPlane::status(control::Reply reply) {
+void ControlPlane::status(Reply reply) {
     data_plane_.collect(true, [this, reply = std::move(reply)](TrafficTotals stats) {
         const auto health = data_plane_.health();
         json::array pools;
@@ -218,7 +229,7 @@ void ControlPlane::status(control::Reply reply) {
                 const ServerStats& counts = stats.server(p.name, address);
                 json::object so;
                 so["address"] = address;
-                so["admin"] = control::admin_state_name(admin.state);
+                so["admin"] = admin_state_name(admin.state);
                 so["weight"] = admin.weight.value_or(s.weight);
                 so["inflight"] = counts.inflight;
                 so["tunnels"] = counts.tunnels;
@@ -254,14 +265,13 @@ void ControlPlane::status(control::Reply reply) {
         json::array conflicts;
         for (const auto& c : conflicts_)
             conflicts.push_back(json::string(c));
-        reply("{\"ok\":true," + control::routing_fields_json(runtime_) + ",\"config_generation\":" +
+        reply("{\"ok\":true," + routing_fields_json(runtime_) + ",\"config_generation\":" +
               std::to_string(config_generation_) + ",\"pools\":" + json::serialize(pools) +
               ",\"conflicts\":" + json::serialize(conflicts) + "}");
     });
 }
 
-void ControlPlane::mutate(const ControlCommand& command, const control::PeerCredentials& peer,
-                          control::Reply reply) {
+void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
     const std::string text = command.text;
     Transition t = apply(runtime_, command.routing, *settings_);
     if (!t.ok) {
@@ -271,7 +281,7 @@ void ControlPlane::mutate(const ControlCommand& command, const control::PeerCred
     }
     if (!t.changed) {
         audit(peer, text, "ok, no change");
-        reply(control::state_reply(runtime_, false));
+        reply(state_reply(runtime_, false));
         return;
     }
     // Health gate: no users are sent to a pool that cannot serve them,
@@ -295,7 +305,7 @@ void ControlPlane::mutate(const ControlCommand& command, const control::PeerCred
     // Durable before visible: a change the state file does not hold would
     // be undone by a restart.
     std::string error;
-    if (!control::save_state_file(settings_->server.state_file, t.next, error)) {
+    if (!save_state_file(settings_->server.state_file, t.next, error)) {
         audit(peer, text, "failed: " + error);
         reply(error_line("cannot write the state file: " + error + "; nothing changed"));
         return;
@@ -309,7 +319,7 @@ void ControlPlane::mutate(const ControlCommand& command, const control::PeerCred
                                   describe(before) + " -> " + describe(t.next) + forced);
                             if (!t.drain_pool.empty())
                                 schedule_drain_cut(t.drain_pool, drain, t.next.generation);
-                            reply(control::state_reply(t.next, true, t.drain_pool));
+                            reply(state_reply(t.next, true, t.drain_pool));
                         });
 }
 
@@ -334,7 +344,7 @@ void ControlPlane::schedule_drain_cut(const std::string& pool, Duration after,
     });
 }
 
-void ControlPlane::wait_drained(const std::string& pool, Duration timeout, control::Reply reply) {
+void ControlPlane::wait_drained(const std::string& pool, Duration timeout, Reply reply) {
     if (settings_->find_pool(pool) == nullptr) {
         reply(error_line("pool " + pool + " does not exist"));
         return;
@@ -342,11 +352,11 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
     struct Wait {
         ControlPlane* self;
         std::string pool;
-        control::Reply reply;
-        proxy::Clock::time_point start = proxy::Clock::now();
-        proxy::Clock::time_point deadline;
+        Reply reply;
+        Clock::time_point start = Clock::now();
+        Clock::time_point deadline;
         boost::asio::steady_timer timer;
-        Wait(ControlPlane* s, std::string p, control::Reply r, Duration timeout)
+        Wait(ControlPlane* s, std::string p, Reply r, Duration timeout)
             : self(s),
               pool(std::move(p)),
               reply(std::move(r)),
@@ -365,7 +375,7 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, contr
                 t.idle += s.idle_connections;
             }
             const bool drained = t.inflight == 0 && t.tunnels == 0 && t.idle == 0;
-            const auto now = proxy::Clock::now();
+            const auto now = Clock::now();
             if (drained || now >= w->deadline) {
                 json::object o;
                 o["ok"] = drained;
@@ -423,10 +433,10 @@ void ControlPlane::reload(const std::string& who, std::function<void(json::objec
                 .count();
         done(std::move(o));
     };
-    notifier_.reloading();
+    if (notifications_.reloading) notifications_.reloading();
     // Whatever the outcome, the service is ready again afterwards.
     done = [this, done = std::move(done)](json::object result) {
-        notifier_.ready("reloaded " + settings_->source_path);
+        if (notifications_.ready) notifications_.ready("reloaded " + settings_->source_path);
         done(std::move(result));
     };
     json::object o;
@@ -446,19 +456,10 @@ void ControlPlane::reload(const std::string& who, std::function<void(json::objec
     auto next = std::make_shared<const Settings>(std::move(*result.settings));
     // DESIGN.md "State": a reload must not remove the pools that take traffic,
     // nor move users between pools by changing the seed mid-canary.
-    std::string refusal;
-    if (next->find_pool(runtime_.active) == nullptr)
-        refusal = "the new configuration has no pool " + runtime_.active + ", the active pool";
-    else if (runtime_.canary_weight_bp > 0 && next->find_pool(runtime_.canary_pool) == nullptr)
-        refusal = "the new configuration has no pool " + runtime_.canary_pool +
-                  ", a canary pool with a weight above 0";
-    else if (runtime_.canary_weight_bp > 0 && runtime_.canary_weight_bp < 10000 &&
-             next->routing.seed != settings_->routing.seed)
-        refusal = "routing.seed cannot change while a canary holds 0 < weight < 100%";
-    if (!refusal.empty()) {
+    if (auto refusal = reload_refusal(*settings_, *next, runtime_)) {
         o["ok"] = false;
-        o["error"] = refusal + "; the running configuration is kept";
-        log_->error("reload refused: {}", refusal);
+        o["error"] = *refusal + "; the running configuration is kept";
+        log_->error("reload refused: {}", *refusal);
         refuse(std::move(o));
         return;
     }
@@ -472,12 +473,10 @@ void ControlPlane::reload(const std::string& who, std::function<void(json::objec
     }
     // Log targets are opened at start; say so instead of ignoring a change.
     json::array warnings;
-    if (next->log != settings_->log)
-        warnings.push_back("log target changes take effect at the next restart");
-    if (next->admin != settings_->admin)
-        warnings.push_back("admin listener changes take effect at the next restart");
-    for (const auto& w : warnings)
-        log_->warn("reload: {}", w.as_string().c_str());
+    for (const auto& w : reload_warnings(*settings_, *next)) {
+        log_->warn("reload: {}", w);
+        warnings.push_back(json::string(w));
+    }
     auto reconciled = reconcile(runtime_, *next);
     // The audit text is made now: another command may run before the
     // workers have acknowledged.
@@ -505,4 +504,4 @@ void ControlPlane::reload(const std::string& who, std::function<void(json::objec
                         });
 }
 
-}  // namespace switchyard::app
+}  // namespace switchyard::control

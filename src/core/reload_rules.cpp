@@ -1,0 +1,28 @@
+#include "switchyard/core/reload_rules.hpp"
+
+namespace switchyard {
+
+std::optional<std::string> reload_refusal(const Settings& current, const Settings& next,
+                                          const RuntimeState& runtime) {
+    if (next.find_pool(runtime.active) == nullptr)
+        return "the new configuration has no pool " + runtime.active + ", the active pool";
+    const bool canary_takes_traffic = runtime.canary_weight_bp > 0;
+    if (canary_takes_traffic && next.find_pool(runtime.canary_pool) == nullptr)
+        return "the new configuration has no pool " + runtime.canary_pool +
+               ", a canary pool with a weight above 0";
+    if (canary_takes_traffic && runtime.canary_weight_bp < 10000 &&
+        next.routing.seed != current.routing.seed)
+        return std::string("routing.seed cannot change while a canary holds 0 < weight < 100%");
+    return std::nullopt;
+}
+
+std::vector<std::string> reload_warnings(const Settings& current, const Settings& next) {
+    std::vector<std::string> warnings;
+    if (next.log != current.log)
+        warnings.emplace_back("log target changes take effect at the next restart");
+    if (next.admin != current.admin)
+        warnings.emplace_back("admin listener changes take effect at the next restart");
+    return warnings;
+}
+
+}  // namespace switchyard
