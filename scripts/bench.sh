@@ -9,7 +9,7 @@
 #
 #   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
 #                    [--only switchyard|haproxy|nginx[,...]] [--cells CELL[,...]]
-#                    [--metrics-requests N] [--build-dir DIR] [--out FILE]
+#                    [--metrics-requests N] [--build-dir DIR] [--baseline DIR] [--out FILE]
 #
 # Every process it starts runs in the foreground of its own config in a temp
 # dir, on ephemeral ports, and is stopped by its PID at the end, on errors and
@@ -24,6 +24,7 @@ workers_list="1,2"
 only=""
 cells_opt=""
 build_dir="build-release"
+baseline_dir=""
 out=""
 quick=0
 metrics_requests=""
@@ -47,6 +48,10 @@ usage: scripts/bench.sh [options]
                     (default 20000; 5000 with --quick)
   --build-dir DIR   where switchyard and switchyard-echo are (default build-release;
                     relative to the repository); built there (Release) if missing
+  --baseline DIR    also run the switchyard binary in DIR (another build, e.g. of the
+                    commit before a change) as "switchyard-base", interleaved with the
+                    others, and print this build / baseline ratios: before and after
+                    measured in the same run
   --out FILE        summary TSV (default DIR/bench-results/bench-TIMESTAMP.tsv;
                     the per-run TSV goes next to it as *-runs.tsv)
 EOF
@@ -79,6 +84,8 @@ while [ $# -gt 0 ]; do
     --cells=*) cells_opt=${1#*=}; shift ;;
     --build-dir) build_dir=${2:?--build-dir needs a value}; shift 2 ;;
     --build-dir=*) build_dir=${1#*=}; shift ;;
+    --baseline) baseline_dir=${2:?--baseline needs a value}; shift 2 ;;
+    --baseline=*) baseline_dir=${1#*=}; shift ;;
     --out) out=${2:?--out needs a value}; shift 2 ;;
     --out=*) out=${1#*=}; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -145,6 +152,12 @@ case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
 echo_bin="$build_dir/switchyard-echo"
 switchyard_bin="$build_dir/switchyard"
 load_bin="$build_dir/switchyard-load"
+baseline_bin=""
+if [ -n "$baseline_dir" ]; then
+  case "$baseline_dir" in /*) ;; *) baseline_dir="$repo/$baseline_dir" ;; esac
+  baseline_bin="$baseline_dir/switchyard"
+  [ -x "$baseline_bin" ] || die "--baseline: $baseline_bin not found"
+fi
 
 for tool in curl python3; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
@@ -421,9 +434,11 @@ EOF
       fi
       start_bg "$dir/proxy.log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
       ;;
-    switchyard | switchyard-log)
-      if [ ! -x "$switchyard_bin" ]; then
-        log "$name: $switchyard_bin not found (build failed?); skipped"
+    switchyard | switchyard-log | switchyard-base)
+      local bin=$switchyard_bin
+      [ "$name" = switchyard-base ] && bin=$baseline_bin
+      if [ ! -x "$bin" ]; then
+        log "$name: $bin not found (build failed?); skipped"
         return 1
       fi
       access_log="off"
@@ -451,7 +466,7 @@ active = "blue"
 [pools.blue]
 servers = [{ address = "127.0.0.1:$echo_port" }]
 EOF
-      start_bg "$dir/proxy.log" "$switchyard_bin" -c "$dir/switchyard.toml"
+      start_bg "$dir/proxy.log" "$bin" -c "$dir/switchyard.toml"
       ;;
   esac
   proxy_pid=$started_pid
@@ -547,6 +562,7 @@ printf 'workers\tproxy\tcell\tconnections\trun\trps\trequests\terrors\tp50_us\tp
 
 proxies=()
 [ "$want_switchyard" -eq 1 ] && proxies+=(switchyard switchyard-log)
+[ "$want_switchyard" -eq 1 ] && [ -n "$baseline_bin" ] && proxies+=(switchyard-base)
 [ "$want_haproxy" -eq 1 ] && proxies+=(haproxy)
 [ "$want_nginx" -eq 1 ] && proxies+=(nginx)
 
@@ -735,6 +751,21 @@ if [ "$want_switchyard" -eq 1 ] && [ ${#cells[@]} -gt 0 ] &&
           "$(ratio "$(value "$workers" switchyard "$cell" 10)" "$(value "$workers" "$peer" "$cell" 10)")" \
           "$(ratio "$(value "$workers" switchyard "$cell" 11)" "$(value "$workers" "$peer" "$cell" 11)")"
       done
+    done
+  done
+fi
+
+# This build against the baseline binary (--baseline), measured in the same run.
+if [ -n "$baseline_bin" ] && [ "$want_switchyard" -eq 1 ] && [ ${#cells[@]} -gt 0 ]; then
+  echo
+  echo "== ratios switchyard / switchyard-base ($baseline_bin; req/s: >= 1 is better; p99, CPU/req: <= 1 is better) =="
+  printf '%-8s %-17s %8s %8s %8s\n' workers cell "req/s" p99 "CPU/req"
+  for workers in "${worker_counts[@]}"; do
+    for cell in "${cells[@]}"; do
+      printf '%-8s %-17s %8s %8s %8s\n' "$workers" "$cell" \
+        "$(ratio "$(value "$workers" switchyard "$cell" 6)" "$(value "$workers" switchyard-base "$cell" 6)")" \
+        "$(ratio "$(value "$workers" switchyard "$cell" 10)" "$(value "$workers" switchyard-base "$cell" 10)")" \
+        "$(ratio "$(value "$workers" switchyard "$cell" 11)" "$(value "$workers" switchyard-base "$cell" 11)")"
     done
   done
 fi
