@@ -64,9 +64,6 @@ void BM_DecideCookieCanaryLeastRequest(benchmark::State& st) {
     std::size_t i = 0, canary = 0;
     for (auto _ : st) {
         RequestView r;
-        r.method = "GET";
-        r.target = "/api/items";
-        r.host = "app.example.com";
         r.cookies = std::span<const std::string_view>(&fields[i++ & 1023], 1);
         Decision d = Router::decide(r, state, balancer, random);
         canary += d.canary;

@@ -7,8 +7,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "switchyard/core/text.hpp"
-
 namespace switchyard::proxy {
 
 namespace {
@@ -136,60 +134,6 @@ void AccessLogWriter::run() {
         batch.clear();
         if (spare_.size() < 16) spare_.push_back(std::move(batch));
         if (queue_.empty()) idle_cv_.notify_all();
-    }
-}
-
-namespace {
-
-void append_u_escape(std::string& out, unsigned code) {
-    static constexpr char hex[] = "0123456789abcdef";
-    const char e[6] = {'\\',
-                       'u',
-                       hex[(code >> 12) & 0xf],
-                       hex[(code >> 8) & 0xf],
-                       hex[(code >> 4) & 0xf],
-                       hex[code & 0xf]};
-    out.append(e, sizeof e);
-}
-
-}  // namespace
-
-void append_json_escaped(std::string& out, std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        // Fast path: a run of printable ASCII other than '"' and '\\' is
-        // copied as is (nearly every method, target and request id).
-        std::size_t run = i;
-        while (run < s.size()) {
-            const auto c = static_cast<unsigned char>(s[run]);
-            if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
-            ++run;
-        }
-        out.append(s.data() + i, run - i);
-        i = run;
-        if (i == s.size()) break;
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(static_cast<char>(c));
-            ++i;
-        } else if (c < 0x80) {  // C0 controls and DEL: no raw control byte in a log line
-            append_u_escape(out, c);
-            ++i;
-        } else if (const std::size_t n = utf8_sequence_length(s.substr(i)); n == 0) {
-            // Not UTF-8: each such byte becomes U+FFFD, so the line stays
-            // valid JSON and no byte is mistaken for a character it is not.
-            append_u_escape(out, 0xfffd);
-            ++i;
-        } else if (n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) {
-            // C1 controls (U+0080..U+009F) are escaped as the code point
-            // they are: a terminal would act on them.
-            append_u_escape(out, static_cast<unsigned char>(s[i + 1]));
-            i += 2;
-        } else {
-            out.append(s.data() + i, n);  // valid UTF-8: JSON carries it as is
-            i += n;
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "switchyard/http/header_rules.hpp"
+#include "switchyard/proxy/acceptor.hpp"
 #include "switchyard/proxy/client_session.hpp"
 
 namespace switchyard::proxy {
@@ -15,125 +16,6 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr auto kTick = std::chrono::milliseconds(100);
 }
-
-// Accepts on one listening socket shared by all workers (each worker holds a
-// duplicate of the descriptor). Above server.max_connections it pauses
-// instead of accepting and failing; on EMFILE/ENFILE it backs off.
-class Worker::Acceptor : public std::enable_shared_from_this<Acceptor> {
-  public:
-    Acceptor(Worker& worker, int fd, std::shared_ptr<const ListenerContext> listener)
-        : worker_(worker),
-          acceptor_(worker.io()),
-          backoff_(worker.io()),
-          listener_(std::move(listener)) {
-        boost::system::error_code ec;
-        // The socket is already bound and listening; the protocol follows the
-        // address family it was opened with.
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-        protocol_ = ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
-        acceptor_.assign(protocol_, fd, ec);
-        if (ec) worker_.log().error("listener {}: {}", listener_->name, ec.message());
-    }
-
-    void start() { do_accept(); }
-    const std::string& name() const { return listener_->name; }
-
-    void stop() {
-        stopped_ = true;
-        boost::system::error_code ec;
-        acceptor_.close(ec);
-        backoff_.cancel();
-    }
-
-    // Shutting down: connections already in the kernel's accept queue would
-    // be reset when the last descriptor of the socket closes, so take them
-    // first (they are answered with Connection: close), then stop.
-    void stop_after_backlog() {
-        boost::system::error_code ec;
-        acceptor_.non_blocking(true, ec);
-        while (!ec && acceptor_.is_open()) {
-            tcp::socket socket(worker_.io());
-            acceptor_.accept(socket, ec);
-            if (!ec) on_accept(ec, std::move(socket), false);
-        }
-        stop();
-    }
-
-  private:
-    void do_accept() {
-        if (stopped_) return;
-        const auto& settings = *worker_.settings();
-        if (worker_.shared().open_connections.load(std::memory_order_relaxed) >=
-            static_cast<std::int64_t>(settings.server.max_connections)) {
-            // Leave the connection in the kernel's backlog until one closes.
-            wait(std::chrono::milliseconds(10));
-            return;
-        }
-        acceptor_.async_accept(
-            [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-                self->on_accept(ec, std::move(socket));
-            });
-    }
-
-    void on_accept(boost::system::error_code ec, tcp::socket socket, bool accept_more = true) {
-        if (ec) {
-            if (stopped_ || ec == asio::error::operation_aborted) return;
-            if (ec.value() == EMFILE || ec.value() == ENFILE ||
-                ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
-                if (!warned_)
-                    worker_.log().warn("accept on {}: {}; backing off", listener_->name,
-                                       ec.message());
-                warned_ = true;
-                wait(std::chrono::milliseconds(100));
-                return;
-            }
-            do_accept();  // ECONNABORTED and the like concern one connection only
-            return;
-        }
-        // Accepted, even if stop() came in between: the client is ours now
-        // and gets an answer (with Connection: close when shutting down).
-        warned_ = false;
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        // Whichever worker wakes first accepts; the connection goes to the
-        // least loaded one, or a burst would land on a single worker.
-        // Shutting down, a peer may have finished already: keep it here.
-        Worker* target = &worker_;
-        if (!worker_.shutting_down())
-            for (Worker* peer : worker_.peers_)
-                if (peer->assigned_.load(std::memory_order_relaxed) <
-                    target->assigned_.load(std::memory_order_relaxed))
-                    target = peer;
-        target->assigned_.fetch_add(1, std::memory_order_relaxed);
-        if (target == &worker_) {
-            std::make_shared<ClientSession>(worker_, std::move(socket), listener_)->start();
-        } else {
-            int fd = socket.release(ignored);
-            if (fd >= 0)
-                target->adopt(protocol_, fd, listener_);
-            else
-                target->assigned_.fetch_sub(1, std::memory_order_relaxed);
-        }
-        if (!stopped_ && accept_more) do_accept();
-    }
-
-    void wait(std::chrono::milliseconds d) {
-        backoff_.expires_after(d);
-        backoff_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-            if (!ec) self->do_accept();
-        });
-    }
-
-    Worker& worker_;
-    tcp::acceptor acceptor_;
-    tcp::acceptor::protocol_type protocol_ = tcp::v4();
-    asio::steady_timer backoff_;
-    std::shared_ptr<const ListenerContext> listener_;
-    bool stopped_ = false;
-    bool warned_ = false;
-};
 
 Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings> settings,
                std::shared_ptr<const RoutingState> routing)
@@ -191,6 +73,30 @@ void Worker::remove_listener(std::string name) {
             return true;
         });
     });
+}
+
+void Worker::place(tcp::socket socket, tcp::socket::protocol_type protocol,
+                   std::shared_ptr<const ListenerContext> listener) {
+    // Whichever worker wakes first accepts; the connection goes to the
+    // least loaded one, or a burst would land on a single worker.
+    // Shutting down, a peer may have finished already: keep it here.
+    Worker* target = this;
+    if (!shutting_down_)
+        for (Worker* peer : peers_)
+            if (peer->assigned_.load(std::memory_order_relaxed) <
+                target->assigned_.load(std::memory_order_relaxed))
+                target = peer;
+    target->assigned_.fetch_add(1, std::memory_order_relaxed);
+    if (target == this) {
+        std::make_shared<ClientSession>(*this, std::move(socket), std::move(listener))->start();
+        return;
+    }
+    boost::system::error_code ignored;
+    int fd = socket.release(ignored);
+    if (fd >= 0)
+        target->adopt(protocol, fd, std::move(listener));
+    else
+        target->assigned_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::adopt(tcp::socket::protocol_type protocol, int fd,

@@ -21,9 +21,6 @@ namespace switchyard {
 // What the policy may look at in a request. Views into the request head;
 // every field is optional (empty: absent).
 struct RequestView {
-    std::string_view method;
-    std::string_view target;
-    std::string_view host;
     std::span<const std::string_view> cookies{};  // the value of every Cookie field, in order
     std::string_view sticky_header{};   // routing.sticky.name's value when source = header
     std::string_view client_ip{};       // resolved through trusted proxies (client_address)

@@ -90,10 +90,4 @@ class AccessLogBuffer {
     std::string buffer_;
 };
 
-// Appends `s` to `out` as the inside of a JSON string (no quotes): valid
-// UTF-8 as is; '"' and '\\' escaped; control characters (C0, DEL, C1) as
-// \u00XX; and each byte that is not part of a well-formed UTF-8 sequence
-// (stray or truncated, overlong, a surrogate, above U+10FFFF) as \ufffd.
-void append_json_escaped(std::string& out, std::string_view s);
-
 }  // namespace switchyard::proxy

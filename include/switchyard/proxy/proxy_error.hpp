@@ -1,6 +1,6 @@
-// ProxyError: what went wrong with a request, on which side, and whether the
-// retry rule may resend it. status_for() is the one place that maps an error
-// to the status a client sees.
+// ErrorKind: what went wrong with a request. status_for() is the one place
+// that maps an error to the status a client sees; retry_rule.hpp says which
+// kinds may be resent and passive_report.hpp what each says about a server.
 #pragma once
 
 #include <string_view>
@@ -25,13 +25,6 @@ enum class ErrorKind {
     drain_cut,         // still on a pool when its drain time ran out
 };
 inline constexpr std::size_t kErrorKindCount = static_cast<std::size_t>(ErrorKind::drain_cut) + 1;
-
-enum class ErrorSide { client, upstream, internal };
-
-struct ProxyError {
-    ErrorKind kind = ErrorKind::none;
-    ErrorSide side = ErrorSide::internal;
-};
 
 unsigned status_for(ErrorKind kind);
 std::string_view to_string(ErrorKind kind);

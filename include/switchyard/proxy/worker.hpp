@@ -38,9 +38,11 @@
 #include "switchyard/proxy/access_log.hpp"
 #include "switchyard/proxy/proxy_error.hpp"
 #include "switchyard/proxy/server_slots.hpp"
-#include "switchyard/proxy/upstream_pool.hpp"
+#include "switchyard/proxy/upstream_connection_pool.hpp"
 
 namespace switchyard::proxy {
+
+class Acceptor;
 
 // What a listener tells its sessions. Immutable; shared by all workers.
 struct ListenerContext {
@@ -231,7 +233,7 @@ class Worker {
     std::shared_ptr<const http::UpstreamTlsContext> upstream_tls(std::string_view pool) const;
     BalancerState& balancer() { return balancer_; }
     Random& random() { return random_; }
-    UpstreamPool& upstreams() { return upstreams_; }
+    UpstreamConnectionPool& upstreams() { return upstreams_; }
     AccessLogBuffer& access_log() { return access_log_buffer_; }
     spdlog::logger& log() { return *shared_.log; }
     WorkerShared& shared() { return shared_; }
@@ -286,13 +288,16 @@ class Worker {
     // Client connections assigned to this worker (counted when handed over,
     // so a burst of accepts spreads evenly). Read by other workers.
     std::atomic<std::int64_t>& assigned_connections() { return assigned_; }
+    // Serves a connection one of this worker's acceptors took: here, or on
+    // the least loaded peer.
+    void place(boost::asio::ip::tcp::socket socket,
+               boost::asio::ip::tcp::socket::protocol_type protocol,
+               std::shared_ptr<const ListenerContext> listener);
     // Adopts a connection another worker accepted.
     void adopt(boost::asio::ip::tcp::socket::protocol_type protocol, int fd,
                std::shared_ptr<const ListenerContext> listener);
 
   private:
-    class Acceptor;
-
     void run_tick();
     void wake_slot_waiters(Clock::time_point now);
     void apply_snapshot();
@@ -318,7 +323,7 @@ class Worker {
     std::shared_ptr<const UpstreamTlsMap> upstream_tls_ = std::make_shared<const UpstreamTlsMap>();
     BalancerState balancer_;
     SplitMix64 random_;
-    UpstreamPool upstreams_;
+    UpstreamConnectionPool upstreams_;
     AccessLogBuffer access_log_buffer_;
     std::vector<std::shared_ptr<Acceptor>> acceptors_;
     std::vector<Worker*> peers_;

@@ -9,8 +9,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "switchyard/proxy/proxy_error.hpp"
-
 namespace switchyard::proxy {
 namespace {
 
@@ -19,72 +17,6 @@ std::string read_file(const std::string& path) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
-}
-
-std::string escaped(std::string_view s) {
-    std::string out;
-    append_json_escaped(out, s);
-    return out;
-}
-
-TEST(AccessLog, JsonEscapingOfAscii) {
-    EXPECT_EQ(escaped("GET /a/b?c=d&e=f"), "GET /a/b?c=d&e=f");
-    EXPECT_EQ(escaped("a\"b\\c"), "a\\\"b\\\\c");
-    // Control characters (C0 and DEL) never appear raw in a log line.
-    EXPECT_EQ(escaped(std::string_view("\n\r\t\x01\x1f\x7f\0", 7)),
-              "\\u000a\\u000d\\u0009\\u0001\\u001f\\u007f\\u0000");
-    EXPECT_EQ(escaped(""), "");
-}
-
-TEST(AccessLog, ValidUtf8IsLoggedAsIs) {
-    EXPECT_EQ(escaped("/caf\xc3\xa9"), "/caf\xc3\xa9");                          // 2 bytes: é
-    EXPECT_EQ(escaped("/\xe2\x82\xac"), "/\xe2\x82\xac");                        // 3 bytes: €
-    EXPECT_EQ(escaped("/\xf0\x9f\x98\x80/"), "/\xf0\x9f\x98\x80/");              // 4 bytes: U+1F600
-    EXPECT_EQ(escaped("\xc2\xa0\xdf\xbf"), "\xc2\xa0\xdf\xbf");                  // U+00A0, U+07FF
-    EXPECT_EQ(escaped("\xe0\xa0\x80\xef\xbf\xbf"), "\xe0\xa0\x80\xef\xbf\xbf");  // U+0800, U+FFFF
-    EXPECT_EQ(escaped("\xed\x9f\xbf\xee\x80\x80"),
-              "\xed\x9f\xbf\xee\x80\x80");  // around surrogates
-    EXPECT_EQ(escaped("\xf0\x90\x80\x80\xf4\x8f\xbf\xbf"),
-              "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");  // U+10000, U+10FFFF
-    EXPECT_EQ(escaped("\"\xc3\xa9\""), "\\\"\xc3\xa9\\\"");
-}
-
-TEST(AccessLog, C1ControlsAreEscapedAsTheirCodePoint) {
-    EXPECT_EQ(escaped("a\xc2\x80\xc2\x9b"
-                      "b\xc2\x9f"),
-              "a\\u0080\\u009bb\\u009f");
-}
-
-// Every byte that is not part of a well-formed UTF-8 sequence becomes one
-// U+FFFD (written \ufffd); the bytes after it are read afresh.
-TEST(AccessLog, InvalidUtf8BytesBecomeOneReplacementCharacterEach) {
-    const std::string r = "\\ufffd";
-    EXPECT_EQ(escaped("\x80"), r);  // stray continuation byte
-    EXPECT_EQ(escaped("a\xbf"
-                      "b"),
-              "a" + r + "b");
-    EXPECT_EQ(escaped("\xff\xfe"), r + r);  // never in UTF-8
-    // Truncated sequences: at the end, and followed by ASCII.
-    EXPECT_EQ(escaped("/caf\xc3"), "/caf" + r);
-    EXPECT_EQ(escaped("\xe2\x82"), r + r);
-    EXPECT_EQ(escaped("\xe2\x82"
-                      "A"),
-              r + r + "A");
-    EXPECT_EQ(escaped("\xf0\x9f\x98"), r + r + r);
-    EXPECT_EQ(escaped("\xc3\xc3\xa9"), r + "\xc3\xa9");  // a lead byte then a valid é
-    // Overlong forms.
-    EXPECT_EQ(escaped("\xc0\xaf"), r + r);  // '/' in 2 bytes
-    EXPECT_EQ(escaped("\xc1\xbf"), r + r);
-    EXPECT_EQ(escaped("\xe0\x80\xaf"), r + r + r);
-    EXPECT_EQ(escaped("\xe0\x9f\xbf"), r + r + r);
-    EXPECT_EQ(escaped("\xf0\x80\x80\xaf"), r + r + r + r);
-    EXPECT_EQ(escaped("\xf0\x8f\xbf\xbf"), r + r + r + r);
-    // UTF-16 surrogates (U+D800..U+DFFF) are not characters.
-    EXPECT_EQ(escaped("\xed\xa0\x80"), r + r + r);
-    EXPECT_EQ(escaped("\xed\xbf\xbf"), r + r + r);
-    // Above U+10FFFF.
-    EXPECT_EQ(escaped("\xf4\x90\x80\x80"), r + r + r + r);
-    EXPECT_EQ(escaped("\xf5\x80\x80\x80"), r + r + r + r);
 }
 
 TEST(AccessLog, BatchesReachTheFileInOrder) {
@@ -217,18 +149,6 @@ TEST(AccessLog, ReopenOfStandardStreamsAndOffDoesNothing) {
     EXPECT_TRUE(out.reopen(error));
     EXPECT_TRUE(out.enabled());
     EXPECT_TRUE(error.empty());
-}
-
-TEST(ProxyError, OnePlaceMapsErrorsToStatuses) {
-    EXPECT_EQ(status_for(ErrorKind::client_timeout), 408u);
-    EXPECT_EQ(status_for(ErrorKind::body_too_large), 413u);
-    EXPECT_EQ(status_for(ErrorKind::no_server), 503u);
-    EXPECT_EQ(status_for(ErrorKind::connect_failed), 502u);
-    EXPECT_EQ(status_for(ErrorKind::connect_timeout), 504u);
-    EXPECT_EQ(status_for(ErrorKind::upstream_timeout), 504u);
-    EXPECT_EQ(status_for(ErrorKind::upstream_reset), 502u);
-    EXPECT_EQ(status_for(ErrorKind::bad_response), 502u);
-    EXPECT_EQ(to_string(ErrorKind::upstream_closed), "upstream_closed");
 }
 
 }  // namespace

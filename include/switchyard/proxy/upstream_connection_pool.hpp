@@ -1,4 +1,4 @@
-// UpstreamPool: a worker's idle keep-alive connections to upstream servers.
+// UpstreamConnectionPool: a worker's idle keep-alive connections to upstream servers.
 //
 // Per worker, so no locks. Connections are keyed by the server's identity
 // (ServerState::id), so a server whose address or DNS answer changed never
@@ -45,7 +45,7 @@ struct UpstreamConnection {
     std::int64_t* open_;
 };
 
-class UpstreamPool {
+class UpstreamConnectionPool {
   public:
     // An idle connection to `server_id` that is still open, or nullptr.
     std::unique_ptr<UpstreamConnection> take(std::uint64_t server_id, Clock::time_point now,

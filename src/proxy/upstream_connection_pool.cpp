@@ -1,4 +1,4 @@
-#include "switchyard/proxy/upstream_pool.hpp"
+#include "switchyard/proxy/upstream_connection_pool.hpp"
 
 #include <sys/socket.h>
 
@@ -13,9 +13,9 @@ bool is_stale(boost::asio::ip::tcp::socket& socket) {
     return true;  // 0: EOF; >0: bytes nobody asked for
 }
 
-std::unique_ptr<UpstreamConnection> UpstreamPool::take(std::uint64_t server_id,
-                                                       Clock::time_point now,
-                                                       Clock::duration max_idle) {
+std::unique_ptr<UpstreamConnection> UpstreamConnectionPool::take(std::uint64_t server_id,
+                                                                 Clock::time_point now,
+                                                                 Clock::duration max_idle) {
     auto it = idle_.find(server_id);
     if (it == idle_.end()) return nullptr;
     auto& stack = it->second;
@@ -28,13 +28,13 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(std::uint64_t server_id,
     return nullptr;
 }
 
-void UpstreamPool::put(std::unique_ptr<UpstreamConnection> conn, Clock::time_point now) {
+void UpstreamConnectionPool::put(std::unique_ptr<UpstreamConnection> conn, Clock::time_point now) {
     conn->idle_since = now;
     conn->buffer.clear();
     idle_[conn->server_id].push_back(std::move(conn));
 }
 
-void UpstreamPool::sweep(Clock::time_point now, Clock::duration max_idle) {
+void UpstreamConnectionPool::sweep(Clock::time_point now, Clock::duration max_idle) {
     for (auto it = idle_.begin(); it != idle_.end();) {
         auto& stack = it->second;
         // Oldest first in the stack: drop the expired prefix.
@@ -46,19 +46,19 @@ void UpstreamPool::sweep(Clock::time_point now, Clock::duration max_idle) {
     }
 }
 
-void UpstreamPool::retain_only(const std::unordered_set<std::uint64_t>& keep) {
+void UpstreamConnectionPool::retain_only(const std::unordered_set<std::uint64_t>& keep) {
     for (auto it = idle_.begin(); it != idle_.end();)
         it = keep.count(it->first) ? std::next(it) : idle_.erase(it);
 }
 
-std::size_t UpstreamPool::idle_count() const {
+std::size_t UpstreamConnectionPool::idle_count() const {
     std::size_t n = 0;
     for (const auto& [id, stack] : idle_)
         n += stack.size();
     return n;
 }
 
-std::size_t UpstreamPool::idle_count(std::uint64_t server_id) const {
+std::size_t UpstreamConnectionPool::idle_count(std::uint64_t server_id) const {
     auto it = idle_.find(server_id);
     return it == idle_.end() ? 0 : it->second.size();
 }

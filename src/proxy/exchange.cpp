@@ -1,0 +1,759 @@
+#include "switchyard/proxy/exchange.hpp"
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+
+#include "switchyard/core/client_address.hpp"
+#include "switchyard/core/cookie.hpp"
+#include "switchyard/core/text.hpp"
+#include "switchyard/http/header_rules.hpp"
+#include "switchyard/http/proxy_protocol.hpp"
+#include "switchyard/proxy/access_record.hpp"
+#include "switchyard/proxy/client_session.hpp"
+#include "switchyard/proxy/passive_report.hpp"
+#include "switchyard/proxy/retry_rule.hpp"
+#include "switchyard/proxy/routing_view.hpp"
+
+namespace switchyard::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+void to_buffers(const std::vector<std::string_view>& pieces, std::vector<asio::const_buffer>& out) {
+    out.clear();
+    for (auto p : pieces)
+        out.emplace_back(p.data(), p.size());
+}
+
+}  // namespace
+
+Exchange::Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
+                   Clock::time_point started)
+    : session_(session), worker_(worker), settings_(std::move(settings)), started_(started) {}
+
+Exchange::~Exchange() {
+    leave_slot_queue();
+    if (up_) up_->release(false);
+}
+
+// --- The head --------------------------------------------------------------------
+
+void Exchange::begin(const http::RequestHeadParser& head) {
+    method_.assign(head.method_string());
+    target_.assign(head.target());
+    head_request_ = head.method() == http::bhttp::verb::head;
+    http10_ = head.version() == 10;
+
+    http::RequestFacts facts;
+    const unsigned refuse = http::inspect_request(head, facts, settings_->server.via_name);
+    if (facts.request_id.empty() || facts.request_id.size() > 200) {
+        worker_.next_request_id(request_id_);
+        new_request_id_ = true;
+    } else {
+        request_id_.assign(facts.request_id);
+    }
+    resolve_client(head);
+    close_after_ = !facts.persistent || worker_.shutting_down();
+    const std::size_t head_bytes = head.head_bytes();
+    bytes_in_ += head_bytes;
+    // A request answered here must leave the read buffer like a forwarded one,
+    // or a keep-alive connection would parse the same head again. A body it
+    // carries is not read, so the connection closes after the answer.
+    auto drop_head = [&] {
+        if (facts.framing.kind != http::BodyKind::none) close_after_ = true;
+        session_.consume(head_bytes);
+    };
+    if (refuse != 0) {
+        close_after_ = true;
+        drop_head();
+        respond_local(refuse, ErrorKind::none);
+        return;
+    }
+    const auto max_body = settings_->limits.max_body_bytes;
+    if (max_body > 0 && facts.framing.kind == http::BodyKind::content_length &&
+        facts.framing.length > max_body) {
+        drop_head();
+        respond_local(413, ErrorKind::body_too_large);
+        return;
+    }
+    if (facts.max_forwards && *facts.max_forwards == 0) {
+        // OPTIONS/TRACE with Max-Forwards: 0: this proxy is the final recipient.
+        if (facts.framing.kind != http::BodyKind::none) close_after_ = true;
+        http::write_max_forwards_response(head, close_after_, worker_.date_field(), resp_head_);
+        drop_head();
+        send_local(200);
+        return;
+    }
+    upgrade_requested_ = facts.upgrade_websocket;
+    routing_ = worker_.routing();
+    std::array<std::string_view, 16> cookies{};
+    RequestView view = routing_view(head.fields(), *routing_, cookies);
+    view.client_ip = client_ip_;
+    view.from_trusted_proxy = session_.peer().trusted;
+    const Decision d = Router::decide(view, *routing_, worker_.balancer(), worker_.random());
+    bucket_ = static_cast<std::int32_t>(d.bucket);
+    if (d.pool >= 0) {
+        pool_index_ = d.pool;
+        counters_ = &worker_.pool_counters(*routing_, d.pool);
+        counters_->budget.record_request(started_);
+        // Counted against the pool that could not serve its share.
+        if (d.canary_failover)
+            ++worker_.pool_counters(*routing_, routing_->canary).canary_failovers;
+        if (d.fallback) ++worker_.pool_counters(*routing_, routing_->active).fallbacks;
+    }
+    if (d.pool < 0 || d.server < 0) {
+        drop_head();
+        respond_local(503, ErrorKind::no_server);
+        return;
+    }
+    if (!d.assign_cookie_value.empty()) {
+        // A new user: the assignment cookie keeps them on their side of the
+        // canary split on every later request (and every instance).
+        const auto max_age =
+            std::chrono::duration_cast<std::chrono::seconds>(routing_->sticky.assign_max_age)
+                .count();
+        set_cookie_ = "Set-Cookie: " +
+                      make_assign_cookie(routing_->sticky.assign_cookie, d.assign_cookie_value,
+                                         max_age, session_.listener().tls) +
+                      "\r\n";
+    }
+
+    const ListenerContext& listener = session_.listener();
+    http::UpstreamRequestOptions options;
+    options.client_ip = session_.peer().ip_text;
+    options.proto = listener.tls ? "https" : "http";
+    options.via = worker_.via(head.version());
+    options.drop_field = routing_->override_header;
+    options.forwarded = listener.forwarded != ForwardedHeader::off;
+    options.keep_client_forwarded =
+        listener.forwarded == ForwardedHeader::append && session_.peer().trusted;
+    if (new_request_id_) options.new_request_id = request_id_;
+    http::write_upstream_request_head(head, facts, options, up_head_);
+
+    // The head's views end here: everything needed was copied.
+    session_.consume(head_bytes);
+    upload_pump_.reset(facts.framing, /*chunked_sink=*/true, {}, routing_->override_header);
+    session_.reset_body_rate(!facts.expect_continue,
+                             upload_done() ? 0 : session_.received().size());
+    if (claim_server(d.server)) {
+        try_upstream(false);
+        return;
+    }
+    // Every usable server of the pool is at max_connections_per_server:
+    // wait for a slot of the chosen one (max_pending_per_server), or 503.
+    const PoolState& p = pool();
+    ServerLoad& load = worker_.load_for(p.servers[static_cast<std::size_t>(d.server)], p.name);
+    ++load.limited;
+    if (p.max_pending_per_server > 0 &&
+        ServerSlots::try_wait(*load.slot, p.max_pending_per_server)) {
+        waiting_slot_ = true;
+        wait_server_ = d.server;
+        // As HAProxy's `timeout queue`, which defaults to `timeout connect`.
+        wait_until_ = Clock::now() + settings_->timeouts.upstream_connect;
+        worker_.wait_for_slot(session_.shared_from_this());
+        return;
+    }
+    if (!upload_done()) close_after_ = true;  // the body is not read
+    respond_local(503, ErrorKind::limit_reached);
+}
+
+// The client of the request: the peer, or from a trusted proxy the last
+// untrusted X-Forwarded-For entry (DESIGN.md).
+void Exchange::resolve_client(const http::RequestHeadParser& head) {
+    const ClientPeer& peer = session_.peer();
+    client_ = peer.address;
+    client_ip_ = peer.ip_text;
+    const ListenerContext& listener = session_.listener();
+    if (listener.trusted_proxies.empty()) return;
+    std::string_view xff[16];
+    std::size_t n = 0;
+    for (const auto& f : head.fields())
+        if (n < 16 && f.id == http::bhttp::field::unknown && iequals(f.name, "x-forwarded-for"))
+            xff[n++] = f.value;
+    auto client = client_address(peer.ip, {xff, n}, listener.trusted_proxies);
+    if (client != peer.ip) client_ = client_ip_ = http::ip_to_string(client);
+}
+
+// --- Server choice ---------------------------------------------------------------
+
+// Takes `server` for this request, or, when it is at its pool's
+// max_connections_per_server, another usable one with room (not one already
+// tried). False if none has room.
+bool Exchange::claim_server(int server) {
+    const PoolState& p = pool();
+    const std::uint32_t limit = p.max_connections_per_server;
+    if (limit == 0) {
+        use_server(server, false);
+        return true;
+    }
+    skip_ = tried_;
+    while (server >= 0) {
+        ServerLoad& load = worker_.load_for(p.servers[static_cast<std::size_t>(server)], p.name);
+        if (ServerSlots::try_acquire(*load.slot, limit)) {
+            use_server(server, true);
+            return true;
+        }
+        skip_.push_back(server);
+        server = Router::pick_server(*routing_, pool_index_, worker_.balancer(), worker_.random(),
+                                     skip_);
+    }
+    return false;
+}
+
+void Exchange::use_server(int server, bool holds_slot) {
+    const PoolState& p = pool();
+    server_index_ = server;
+    server_ = &p.servers[static_cast<std::size_t>(server)];
+    inflight_.start(worker_, worker_.load_for(*server_, p.name), routing_->snapshot, pool_index_,
+                    server, holds_slot);
+}
+
+// Queued for a slot: called on every tick of the worker and when a slot is
+// given back on it.
+bool Exchange::retry_slot(Clock::time_point now) {
+    if (!waiting_slot_) return true;
+    if (claim_server(wait_server_)) {
+        leave_slot_queue();
+        try_upstream(false);
+        return true;
+    }
+    if (now < wait_until_) return false;
+    leave_slot_queue();
+    if (!upload_done()) close_after_ = true;
+    respond_local(503, ErrorKind::limit_reached);
+    return true;
+}
+
+void Exchange::leave_slot_queue() {
+    if (!waiting_slot_) return;
+    waiting_slot_ = false;
+    const PoolState& p = pool();
+    ServerSlots::stop_waiting(
+        *worker_.load_for(p.servers[static_cast<std::size_t>(wait_server_)], p.name).slot);
+}
+
+// --- Tries ---------------------------------------------------------------------------
+
+void Exchange::try_upstream(bool fresh) {
+    up_ = std::make_shared<UpstreamExchange>(
+        worker_, settings_, UpstreamExchange::Target{server_, pool().name, counters_}, *this,
+        session_.shared_from_this());
+    const auto keep = up_;  // it may end (and be released) before start() returns
+    keep->start(fresh);
+}
+
+// Sends the head and whatever body is at hand in one write.
+void Exchange::on_upstream_ready() {
+    upload_pieces_.clear();
+    upload_pieces_.push_back(up_head_);
+    if (resends_ > 0) {
+        // A replay: the body so far is in replay_; the rest is still to come.
+        if (!replay_.empty()) upload_pieces_.push_back(replay_);
+        upload_consumed_ = 0;
+    } else {
+        upload_consumed_ = upload_pump_.plan(session_.received(), upload_pieces_);
+        if (upload_pump_.failed() || body_over_limit()) {
+            refuse_body();
+            return;
+        }
+        keep_for_replay(1);
+    }
+    to_buffers(upload_pieces_, upload_buffers_);
+    up_->send_request(upload_buffers_);
+    if (!up_->reused()) connect_us_ = up_->connect_us();
+}
+
+void Exchange::on_upstream_failed(ErrorKind kind) {
+    const AttemptFacts attempt{.response_started = response_started_,
+                               .replayable = replayable_,
+                               .bytes_written = up_->bytes_sent(),
+                               .response_byte_received = up_->response_byte_received(),
+                               .idempotent = http::is_idempotent(method_)};
+    if (may_resend(attempt, kind)) {
+        // A pooled connection the server closed meanwhile: the same server
+        // on a fresh connection, free of the retry count and budget.
+        if (up_->reused() && !stale_retried_) {
+            stale_retried_ = true;
+            resend();
+            try_upstream(true);
+            return;
+        }
+        if (retry_elsewhere(kind)) return;
+    }
+    release_upstream(false);
+    if (response_started_) {
+        // Part of the response went out: the client must see a broken
+        // connection, never a truncated body that looks complete.
+        error_ = kind;
+        log();
+        session_.close_now();
+        return;
+    }
+    if (!upload_done()) close_after_ = true;
+    respond_local(status_for(kind), kind);
+}
+
+// Another server of the same pool, within the pool's `retries` and its
+// retry budget, so that an outage never multiplies the load.
+bool Exchange::retry_elsewhere(ErrorKind kind) {
+    const PoolState& p = pool();
+    if (retries_ >= p.retries) return false;
+    tried_.push_back(server_index_);
+    const int next =
+        Router::pick_server(*routing_, pool_index_, worker_.balancer(), worker_.random(), tried_);
+    if (next < 0) return false;
+    if (!counters_->budget.try_acquire_retry(Clock::now())) {
+        ++counters_->budget_exhausted;
+        return false;
+    }
+    report_attempt(kind, 0);  // the failed server's share of outlier detection
+    if (!claim_server(next)) return false;
+    ++retries_;
+    ++counters_->retries;
+    resend();
+    try_upstream(false);
+    return true;
+}
+
+// Forgets the failed try; what it carried goes out again from replay_.
+void Exchange::resend() {
+    ++resends_;
+    if (up_->sending()) {
+        session_.consume(upload_consumed_);
+        bytes_in_ += upload_consumed_;
+        upload_consumed_ = 0;
+    }
+    release_upstream(false);
+}
+
+void Exchange::release_upstream(bool reusable) {
+    if (!up_) return;
+    up_->release(reusable);
+    up_.reset();
+}
+
+void Exchange::on_tick(Clock::time_point now) {
+    if (up_) up_->on_tick(now);
+}
+
+// --- Request body --------------------------------------------------------------------
+
+bool Exchange::body_over_limit() const {
+    const auto max_body = settings_->limits.max_body_bytes;
+    return max_body > 0 && upload_pump_.payload_bytes() > max_body;
+}
+
+// Body bytes from upload_pieces_[first_piece] on are kept for a replay while
+// everything sent fits timeouts.retry_buffer.
+void Exchange::keep_for_replay(std::size_t first_piece) {
+    for (std::size_t i = first_piece; i < upload_pieces_.size() && replayable_; ++i) {
+        if (replay_.size() + upload_pieces_[i].size() > settings_->server.retry_buffer)
+            replayable_ = false;
+        else
+            replay_.append(upload_pieces_[i]);
+    }
+}
+
+// A body that cannot be relayed (malformed chunked coding, over
+// limits.max_body_bytes) ends the request before the offending bytes are
+// written: 400/413 if the response has not started, else a closed connection.
+void Exchange::refuse_body() {
+    const bool too_large = !upload_pump_.failed();
+    release_upstream(false);
+    close_after_ = true;
+    if (response_started_) {
+        session_.close_now();
+        return;
+    }
+    if (too_large)
+        respond_local(413, ErrorKind::body_too_large);
+    else
+        respond_local(400, ErrorKind::none);
+}
+
+void Exchange::upload_continue() {
+    if (upload_done() || !up_ || response_done_ || !up_->ready() || up_->sending() ||
+        session_.reading_body())
+        return;
+    upload_pieces_.clear();
+    while (!session_.received().empty()) {
+        upload_consumed_ = upload_pump_.plan(session_.received(), upload_pieces_);
+        if (upload_pump_.failed() || body_over_limit()) {
+            refuse_body();
+            return;
+        }
+        if (!upload_pieces_.empty()) break;
+        if (upload_consumed_ == 0) break;
+        session_.consume(upload_consumed_);  // only framing bytes (a partial chunk line)
+        bytes_in_ += upload_consumed_;
+    }
+    if (!upload_pieces_.empty()) {
+        keep_for_replay(0);
+        to_buffers(upload_pieces_, upload_buffers_);
+        up_->send(upload_buffers_);
+        return;
+    }
+    session_.read_body(&Exchange::on_body_read);
+}
+
+void Exchange::on_body_read(error_code ec, std::size_t) {
+    if (ec) {
+        if (response_done_) return;
+        release_upstream(false);
+        close_after_ = true;
+        if (session_.timed_out() && !response_started_) {
+            respond_local(408, ErrorKind::client_timeout);
+            return;
+        }
+        // The client went away mid-body: nobody to answer.
+        error_ = ErrorKind::client_closed;
+        log();
+        session_.close_now();
+        return;
+    }
+    upload_continue();  // a retry's new try sends once it is ready
+}
+
+void Exchange::on_upstream_sent(std::size_t) {
+    session_.consume(upload_consumed_);
+    bytes_in_ += upload_consumed_;
+    upload_consumed_ = 0;
+    if (upload_done()) {
+        maybe_finish();
+        return;
+    }
+    upload_continue();
+}
+
+// --- Response --------------------------------------------------------------------------
+
+void Exchange::on_response_head(const http::ResponseHeadParser& head) {
+    response_us_ = up_->response_us();
+    http::ResponseFacts facts;
+    if (http::inspect_response(head, head_request_, facts) != 0) {
+        on_upstream_failed(ErrorKind::bad_response);
+        return;
+    }
+    const unsigned status = head.status();
+    if (status / 100 == 1) {
+        if (status == 101) {
+            if (!upgrade_requested_ || facts.upgrade.empty()) {
+                on_upstream_failed(ErrorKind::bad_response);  // a 101 nobody asked for
+                return;
+            }
+            status_ = 101;
+            http::ClientResponseOptions opt;
+            opt.upgrade = true;
+            opt.date_field = worker_.date_field();
+            opt.via = worker_.via(head.version());
+            http::write_client_response_head(head, facts, opt, resp_head_);
+            up_->consume_head();
+            start_tunnel();
+            return;
+        }
+        // Interim response: relayed to HTTP/1.1 clients only (RFC 9110 §15.2).
+        if (http10_) {
+            const auto keep = up_;  // the next head may end the try at once
+            keep->consume_head();
+            keep->read_response_head();
+            return;
+        }
+        http::ClientResponseOptions opt;
+        opt.via = worker_.via(head.version());
+        http::write_client_response_head(head, facts, opt, resp_head_);
+        up_->consume_head();
+        head_buffer_[0] = asio::buffer(resp_head_);
+        session_.write(head_buffer_, &Exchange::on_interim_written);
+        return;
+    }
+
+    status_ = status;
+    const bool chunked_out = facts.framing.kind == http::BodyKind::chunked && !http10_;
+    if (facts.framing.kind == http::BodyKind::until_close ||
+        (facts.framing.kind == http::BodyKind::chunked && http10_) || !upload_done())
+        close_after_ = true;
+    if (worker_.shutting_down()) close_after_ = true;
+    up_->set_reusable(facts.persistent);
+
+    http::ClientResponseOptions opt;
+    opt.close = close_after_;
+    opt.client_http10 = http10_;
+    opt.chunked = chunked_out;
+    opt.date_field = worker_.date_field();
+    opt.via = worker_.via(head.version());
+    opt.extra_fields = set_cookie_;
+    http::write_client_response_head(head, facts, opt, resp_head_);
+    response_started_ = true;
+    if (!up_->start_body(facts.framing, chunked_out, resp_head_)) {
+        on_upstream_failed(ErrorKind::bad_response);
+        return;
+    }
+    session_.write(up_->body_buffers(), &Exchange::on_body_written);
+}
+
+void Exchange::on_interim_written(error_code ec, std::size_t n) {
+    if (ec) {
+        release_upstream(false);
+        session_.close_now();
+        return;
+    }
+    bytes_out_ += n;
+    const auto keep = up_;  // the next head may end the try at once
+    keep->read_response_head();
+}
+
+void Exchange::on_response_body() {
+    session_.write(up_->body_buffers(), &Exchange::on_body_written);
+}
+
+void Exchange::on_body_written(error_code ec, std::size_t n) {
+    bytes_out_ += n;
+    if (ec) {
+        // The client is gone or does not read: nothing more can be sent.
+        release_upstream(false);
+        error_ = session_.timed_out() ? ErrorKind::send_timeout : ErrorKind::client_closed;
+        log();
+        session_.close_now();
+        return;
+    }
+    const auto keep = up_;  // the response may end, and the try with it
+    keep->body_delivered();
+}
+
+void Exchange::on_response_end() {
+    response_done_ = true;
+    maybe_finish();
+}
+
+// --- Tunnel ------------------------------------------------------------------------------
+
+// After a 101 the connection belongs to the application protocol: bytes go
+// both ways unchanged until both sides have closed, or either fails, or
+// nothing moves for timeouts.tunnel_idle. Whatever either side sent early is
+// in the buffers.
+void Exchange::start_tunnel() {
+    in_tunnel_ = tunnel_ = true;
+    inflight_.to_tunnel();
+    response_started_ = true;
+    up_->clear_deadline();
+    upload_buffers_.clear();
+    upload_buffers_.emplace_back(asio::buffer(resp_head_));
+    auto& early = up_->connection().buffer;
+    if (early.size() > 0) upload_buffers_.emplace_back(early.data());
+    session_.write(upload_buffers_, &Exchange::on_tunnel_opened);
+}
+
+void Exchange::on_tunnel_opened(error_code ec, std::size_t n) {
+    if (ec) {
+        end_tunnel();
+        return;
+    }
+    bytes_out_ += n;
+    auto& early = up_->connection().buffer;
+    early.consume(early.size());
+    tunnel_step(true);
+    tunnel_step(false);
+}
+
+void Exchange::tunnel_step(bool to_upstream) {
+    UpstreamConnection& up = up_->connection();
+    auto& source_buffer = to_upstream ? session_.input() : up.buffer;
+    auto& source = to_upstream ? session_.stream() : up.stream;
+    auto& sink = to_upstream ? up.stream : session_.stream();
+    if (source_buffer.size() > 0) {
+        asio::async_write(
+            sink, source_buffer.data(),
+            session_.guard([to_upstream](Exchange& ex, error_code ec, std::size_t n) {
+                if (ec) {
+                    ex.end_tunnel();
+                    return;
+                }
+                (to_upstream ? ex.session_.input() : ex.up_->connection().buffer).consume(n);
+                (to_upstream ? ex.bytes_in_ : ex.bytes_out_) += n;
+                ex.tunnel_step(to_upstream);
+            }));
+        return;
+    }
+    const auto now = Clock::now();
+    session_.arm_client_deadline(now, settings_->timeouts.tunnel_idle, ErrorKind::none);
+    up_->arm_deadline(now, settings_->timeouts.tunnel_idle, ErrorKind::none);
+    source.async_read_some(
+        source_buffer.prepare(16 * 1024),
+        session_.guard([to_upstream](Exchange& ex, error_code ec, std::size_t n) {
+            ex.on_tunnel_read(to_upstream, ec, n);
+        }));
+}
+
+void Exchange::on_tunnel_read(bool to_upstream, error_code ec, std::size_t n) {
+    // A TLS peer that closes without close_notify ends its side as a plain
+    // one does.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        tunnel_half_close(to_upstream);
+        return;
+    }
+    if (ec) {  // a reset, or cancelled at tunnel_idle
+        end_tunnel();
+        return;
+    }
+    (to_upstream ? session_.input() : up_->connection().buffer).commit(n);
+    tunnel_step(to_upstream);
+}
+
+// One side finished sending (EOF; everything it sent before was relayed):
+// pass the half-close on and keep relaying the other way until that side
+// ends too. On a plain TCP sink that is shutdown(send). A TLS sink would
+// need a close_notify, which Asio can only send together with a read of
+// the peer's, and that read is the other direction's: there the half-close
+// is not passed on, and the connection closes when the other side ends.
+void Exchange::tunnel_half_close(bool to_upstream) {
+    tunnel_eof_[to_upstream ? 0 : 1] = true;
+    if (tunnel_eof_[0] && tunnel_eof_[1]) {
+        end_tunnel();
+        return;
+    }
+    auto& sink = to_upstream ? up_->connection().stream : session_.stream();
+    if (!sink.tls()) {
+        error_code ec;
+        sink.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) end_tunnel();
+    }
+}
+
+void Exchange::end_tunnel() {
+    if (!in_tunnel_) return;
+    in_tunnel_ = false;
+    log();
+    session_.close_now();
+}
+
+// --- Ending ---------------------------------------------------------------------------------
+
+void Exchange::respond_local(unsigned status, ErrorKind error) {
+    error_ = error;
+    if (request_id_.empty()) worker_.next_request_id(request_id_);
+    http::write_local_response(status, close_after_, request_id_, worker_.date_field(), resp_head_);
+    send_local(status);
+}
+
+// Sends resp_head_, a complete response made by the proxy, and ends the request.
+void Exchange::send_local(unsigned status) {
+    status_ = status;
+    response_started_ = true;
+    session_.write_final(resp_head_, &Exchange::on_local_written);
+}
+
+void Exchange::on_local_written(error_code ec, std::size_t n) {
+    bytes_out_ += n;
+    if (ec) close_after_ = true;
+    response_done_ = true;
+    finish();
+}
+
+void Exchange::maybe_finish() {
+    if (!response_done_) return;
+    if (!upload_done()) {
+        // Answered before the request body was complete: the upstream
+        // connection cannot be reused and the client's is closed.
+        if (up_) up_->set_reusable(false);
+        close_after_ = true;
+    } else if (up_ && up_->sending()) {
+        return;  // the last body write is still in flight; its completion finishes
+    }
+    finish();
+}
+
+void Exchange::finish() {
+    if (up_) {
+        const bool reusable = up_->reusable() && upload_done() && !up_->sending() &&
+                              response_done_ && up_->response_complete() &&
+                              !worker_.shutting_down();
+        release_upstream(reusable);
+    }
+    log();
+    inflight_.reset();
+    session_.end_request(close_after_);
+}
+
+void Exchange::cut(ErrorKind error) {
+    if (in_tunnel_) {
+        // A forced close ends a tunnel as it is; a drain deadline says so.
+        if (error == ErrorKind::drain_cut) error_ = error;
+        end_tunnel();
+        return;
+    }
+    if (!logged_) {
+        error_ = error;
+        log();
+    }
+    session_.close_now();
+}
+
+bool Exchange::started_on_pool_before(std::string_view pool, std::uint64_t generation) const {
+    const ServerLoad* load = inflight_.load();
+    if (load == nullptr || load->pool != pool) return false;
+    return !routing_ || routing_->generation < generation;  // a later one belongs to no such drain
+}
+
+void Exchange::abandon() {
+    leave_slot_queue();
+    inflight_.reset();
+    release_upstream(false);
+}
+
+// What an attempt says about its upstream server, for outlier detection
+// and the server's failure count.
+void Exchange::report_attempt(ErrorKind error, unsigned status) {
+    if (server_ == nullptr || !routing_ || pool_index_ < 0) return;
+    const auto report = passive_report(error, status);
+    if (!report) return;
+    ServerLoad& load = worker_.load_for(*server_, pool().name);
+    if (error != ErrorKind::none) {
+        ++load.failures;
+        ++load.errors[static_cast<std::size_t>(error)];
+    } else if (status >= 100 && status < 600) {
+        ++load.responses[status / 100 - 1];
+    }
+    worker_.report_outcome(*server_, pool().name, *report);
+}
+
+// The request's one record: the pool's counters, outlier detection, and
+// the access log (sampled, but never a failure: those are the lines
+// someone looks for).
+void Exchange::log() {
+    if (logged_) return;
+    logged_ = true;
+    report_attempt(error_, status_);
+    const auto now = Clock::now();
+    worker_.record_request(counters_, status_, now - started_, now, tunnel_);
+    auto& log = worker_.access_log();
+    if (!log.enabled()) return;
+    const double sample = settings_->log.access_log_sample;
+    if (sample < 1.0 && status_ < 500 && error_ == ErrorKind::none &&
+        static_cast<double>(worker_.random().next() >> 11) * 0x1.0p-53 >= sample)
+        return;
+    AccessRecord r;
+    r.time = worker_.log_time();
+    r.worker = worker_.id();
+    r.client = client_.empty() ? session_.peer().address : client_;
+    r.peer = session_.peer().address;
+    r.method = method_;
+    r.target = target_;
+    r.status = status_;
+    r.bytes_in = bytes_in_;
+    r.bytes_out = bytes_out_;
+    r.duration_ms = std::chrono::duration<double, std::milli>(now - started_).count();
+    if (server_ != nullptr) r.upstream = server_->address;
+    if (routing_ && pool_index_ >= 0) r.pool = pool().name;
+    r.request_id = request_id_;
+    r.error = error_;
+    r.retries = resends_;
+    r.bucket = bucket_;
+    r.connect_us = connect_us_;
+    r.response_us = response_us_;
+    append_access_line(log.line_buffer(), r);
+    log.line_done();
+}
+
+}  // namespace switchyard::proxy

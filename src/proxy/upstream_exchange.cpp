@@ -1,0 +1,345 @@
+#include "switchyard/proxy/upstream_exchange.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+
+#include "switchyard/proxy/worker.hpp"
+
+namespace switchyard::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::int64_t micros_between(Clock::time_point from, Clock::time_point to) {
+    return std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
+}
+
+}  // namespace
+
+UpstreamExchange::UpstreamExchange(Worker& worker, std::shared_ptr<const Settings> settings,
+                                   Target target, Listener& listener, std::weak_ptr<void> owner)
+    : worker_(worker),
+      settings_(std::move(settings)),
+      target_(std::move(target)),
+      listener_(&listener),
+      owner_(std::move(owner)) {}
+
+UpstreamExchange::~UpstreamExchange() = default;
+
+std::string_view UpstreamExchange::buffered() const {
+    auto d = conn_->buffer.data();
+    return {static_cast<const char*>(d.data()), d.size()};
+}
+
+void UpstreamExchange::fail(ErrorKind kind) {
+    if (attached()) listener_->on_upstream_failed(kind);
+}
+
+void UpstreamExchange::start(bool fresh) {
+    const ServerState& server = *target_.server;
+    if (!fresh) {
+        conn_ =
+            worker_.upstreams().take(server.id, Clock::now(), settings_->timeouts.upstream_idle);
+        if (conn_) {
+            reused_ = true;
+            listener_->on_upstream_ready();
+            return;
+        }
+    }
+    connect();
+}
+
+void UpstreamExchange::connect() {
+    const ServerState& server = *target_.server;
+    reused_ = false;
+    conn_ = std::make_unique<UpstreamConnection>(worker_.io().get_executor(),
+                                                 worker_.counters().upstream_open);
+    ++worker_.counters().upstream_opened;
+    conn_->server_id = server.id;
+    for (const auto& ip : server.resolved) {
+        error_code ec;
+        auto addr = asio::ip::make_address(ip, ec);
+        if (!ec) endpoints_.emplace_back(addr, server.endpoint.port);
+    }
+    connect_started_ = Clock::now();
+    deadline_.arm(connect_started_, settings_->timeouts.upstream_connect,
+                  ErrorKind::connect_timeout);
+    asio::async_connect(
+        conn_->stream.socket(), endpoints_,
+        [self = shared_from_this(), owner = owner_.lock()](error_code ec, const tcp::endpoint&) {
+            if (!self->attached()) return;
+            self->on_connected(ec);
+        });
+}
+
+void UpstreamExchange::on_connected(error_code ec) {
+    deadline_.clear();
+    if (ec) {
+        fail(timed_out_ ? ErrorKind::connect_timeout : ErrorKind::connect_failed);
+        return;
+    }
+    error_code ignored;
+    conn_->stream.socket().set_option(tcp::no_delay(true), ignored);
+    if (auto tls = worker_.upstream_tls(target_.pool)) {
+        handshake(std::move(tls));
+        return;
+    }
+    listener_->on_upstream_ready();
+}
+
+// Pools with `tls`: the handshake runs within timeouts.upstream_connect; a
+// certificate that does not verify (or any other TLS failure) is a 502,
+// never retried (it would fail the same way on the next server).
+void UpstreamExchange::handshake(std::shared_ptr<const http::UpstreamTlsContext> tls) {
+    const ServerState& server = *target_.server;
+    conn_->stream.use_tls(tls->context());
+    std::string error;
+    const bool prepared = tls->prepare(conn_->stream.native_tls(), server.endpoint.host, error);
+    conn_->tls = std::move(tls);
+    if (!prepared) {
+        worker_.log().warn("pool {} server {}: {}", target_.pool, server.address, error);
+        fail(ErrorKind::upstream_tls);
+        return;
+    }
+    deadline_.arm(Clock::now(), settings_->timeouts.upstream_connect, ErrorKind::connect_timeout);
+    conn_->stream.async_handshake(
+        asio::ssl::stream_base::client,
+        [self = shared_from_this(), owner = owner_.lock()](error_code ec) {
+            if (!self->attached()) return;
+            self->deadline_.clear();
+            if (ec) {
+                self->worker_.log().debug("TLS handshake with {} failed: {}",
+                                          self->target_.server->address, ec.message());
+                self->fail(self->timed_out_ ? ErrorKind::connect_timeout : ErrorKind::upstream_tls);
+                return;
+            }
+            self->listener_->on_upstream_ready();
+        });
+}
+
+void UpstreamExchange::send_request(std::span<const asio::const_buffer> buffers) {
+    ++conn_->requests;
+    timed_out_ = false;
+    sent_at_ = Clock::now();
+    if (!reused_) {
+        connect_us_ = micros_between(connect_started_, sent_at_);
+        if (target_.counters && settings_->server.metrics)
+            target_.counters->upstream_connect.record(static_cast<std::uint64_t>(connect_us_));
+    }
+    send(buffers);
+    read_response_head();
+}
+
+void UpstreamExchange::send(std::span<const asio::const_buffer> buffers) {
+    sending_ = true;
+    deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    asio::async_write(
+        conn_->stream, buffers,
+        [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
+            if (!self->attached()) return;
+            self->on_sent(ec, n);
+        });
+}
+
+void UpstreamExchange::on_sent(error_code ec, std::size_t n) {
+    sending_ = false;
+    bytes_sent_ += n;
+    if (ec) {
+        // The response side sees the same failure (or a response the
+        // upstream sent before closing) and decides; only a send that sent
+        // nothing on a reused connection is settled here, as the retry rule
+        // allows.
+        if (reused_ && bytes_sent_ == 0 && !response_byte_received_)
+            fail(ErrorKind::upstream_reset);
+        return;
+    }
+    ready_ = true;
+    if (!response_byte_received_)
+        deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
+                      ErrorKind::upstream_timeout);
+    listener_->on_upstream_sent(n);
+}
+
+void UpstreamExchange::read_response_head() {
+    parser_.reset();
+    if (conn_->buffer.size() > 0 && try_parse_head()) return;
+    if (!sending_)
+        deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
+                      ErrorKind::upstream_timeout);
+    conn_->stream.async_read_some(
+        conn_->buffer.prepare(16 * 1024),
+        [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
+            if (!self->attached()) return;
+            self->on_head_read(ec, n);
+        });
+}
+
+void UpstreamExchange::on_head_read(error_code ec, std::size_t n) {
+    if (ec) {
+        if (timed_out_)
+            fail(timeout_kind_);
+        else if (ec == asio::error::eof)
+            fail(ErrorKind::upstream_closed);
+        else
+            fail(ErrorKind::upstream_reset);
+        return;
+    }
+    response_byte_received_ = true;
+    conn_->buffer.commit(n);
+    if (try_parse_head()) return;
+    conn_->stream.async_read_some(
+        conn_->buffer.prepare(16 * 1024),
+        [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
+            if (!self->attached()) return;
+            self->on_head_read(ec, n);
+        });
+}
+
+// True when the head is complete or refused, i.e. this call reported it.
+bool UpstreamExchange::try_parse_head() {
+    if (!parser_)
+        parser_.emplace(
+            http::ResponseHeadParser::Limits{settings_->limits.max_header_bytes, 0, 256}, fields_);
+    switch (parser_->parse(buffered())) {
+        case http::ParseStatus::need_more:
+            return false;
+        case http::ParseStatus::error:
+            fail(ErrorKind::bad_response);
+            return true;
+        case http::ParseStatus::done:
+            deadline_.clear();
+            if (!head_seen_) {
+                // The first response head (an interim one included): the
+                // upstream's time to answer.
+                head_seen_ = true;
+                response_us_ = micros_between(sent_at_, Clock::now());
+                if (target_.counters && settings_->server.metrics)
+                    target_.counters->upstream_response.record(
+                        static_cast<std::uint64_t>(response_us_));
+            }
+            listener_->on_response_head(*parser_);
+            return true;
+    }
+    return true;
+}
+
+void UpstreamExchange::consume_head() {
+    if (!parser_) return;
+    conn_->buffer.consume(parser_->head_bytes());
+    parser_.reset();
+}
+
+bool UpstreamExchange::start_body(const http::Framing& framing, bool chunked_sink,
+                                  std::string_view prefix) {
+    consume_head();
+    pump_.reset(framing, chunked_sink);
+    pieces_.assign(1, prefix);
+    consumed_ = pump_.plan(buffered(), pieces_);
+    if (pump_.failed()) return false;
+    body_buffers_.clear();
+    for (auto p : pieces_)
+        body_buffers_.emplace_back(p.data(), p.size());
+    return true;
+}
+
+void UpstreamExchange::body_delivered() {
+    conn_->buffer.consume(consumed_);
+    consumed_ = 0;
+    if (pump_.done()) {
+        listener_->on_response_end();
+        return;
+    }
+    relay_body();
+}
+
+// Plans what is buffered; reads more when nothing of it can go out yet.
+void UpstreamExchange::relay_body() {
+    pieces_.clear();
+    while (conn_->buffer.size() > 0) {
+        consumed_ = pump_.plan(buffered(), pieces_);
+        if (pump_.failed()) {
+            fail(ErrorKind::bad_response);
+            return;
+        }
+        if (!pieces_.empty() || consumed_ == 0) break;
+        conn_->buffer.consume(consumed_);
+    }
+    if (!pieces_.empty()) {
+        body_buffers_.clear();
+        for (auto p : pieces_)
+            body_buffers_.emplace_back(p.data(), p.size());
+        listener_->on_response_body();
+        return;
+    }
+    deadline_.arm(Clock::now(), settings_->timeouts.upstream_response, ErrorKind::upstream_timeout);
+    conn_->stream.async_read_some(
+        conn_->buffer.prepare(kReadChunk),
+        [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
+            if (!self->attached()) return;
+            self->on_body_read(ec, n);
+        });
+}
+
+void UpstreamExchange::on_body_read(error_code ec, std::size_t n) {
+    deadline_.clear();
+    if (ec) {
+        // A TLS upstream that closes without close_notify ends a
+        // close-delimited body as a plain one would (as NGINX and HAProxy
+        // accept); framed bodies are checked by the pump either way.
+        if ((ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) && !timed_out_) {
+            reusable_ = false;
+            pieces_.clear();
+            pump_.on_source_eof(pieces_);
+            if (pump_.failed()) {
+                fail(ErrorKind::upstream_closed);
+                return;
+            }
+            if (pieces_.empty()) {
+                listener_->on_response_end();
+                return;
+            }
+            consumed_ = 0;
+            body_buffers_.clear();
+            for (auto p : pieces_)
+                body_buffers_.emplace_back(p.data(), p.size());
+            listener_->on_response_body();
+            return;
+        }
+        fail(timed_out_ ? timeout_kind_ : ErrorKind::upstream_reset);
+        return;
+    }
+    conn_->buffer.commit(n);
+    relay_body();
+}
+
+void UpstreamExchange::release(bool reusable) {
+    listener_ = nullptr;
+    deadline_.clear();
+    if (!conn_) return;
+    // A server that lost traffic (switch, drain, disable) gets no pooled
+    // connections back: they would keep its pool from counting as drained.
+    if (reusable && conn_->buffer.size() == 0 && worker_.server_is_live(conn_->server_id)) {
+        worker_.upstreams().put(std::move(conn_), Clock::now());
+        return;
+    }
+    error_code ignored;
+    conn_->stream.socket().close(ignored);
+    conn_.reset();
+}
+
+void UpstreamExchange::on_tick(Clock::time_point now) {
+    if (deadline_.at > now || !conn_) return;
+    timed_out_ = true;
+    timeout_kind_ = deadline_.kind;
+    deadline_.clear();
+    error_code ignored;
+    conn_->stream.socket().cancel(ignored);
+}
+
+}  // namespace switchyard::proxy
