@@ -1,8 +1,5 @@
 #include "switchyard/proxy/exchange.hpp"
 
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/write.hpp>
-
 #include "switchyard/core/client_address.hpp"
 #include "switchyard/core/cookie.hpp"
 #include "switchyard/core/text.hpp"
@@ -13,6 +10,7 @@
 #include "switchyard/proxy/passive_report.hpp"
 #include "switchyard/proxy/retry_rule.hpp"
 #include "switchyard/proxy/routing_view.hpp"
+#include "switchyard/proxy/tunnel.hpp"
 
 namespace switchyard::proxy {
 
@@ -529,12 +527,10 @@ void Exchange::on_response_end() {
 
 // --- Tunnel ------------------------------------------------------------------------------
 
-// After a 101 the connection belongs to the application protocol: bytes go
-// both ways unchanged until both sides have closed, or either fails, or
-// nothing moves for timeouts.tunnel_idle. Whatever either side sent early is
-// in the buffers.
+// The 101 and whatever the upstream sent after it go out first; then the
+// Tunnel relays both ways.
 void Exchange::start_tunnel() {
-    in_tunnel_ = tunnel_ = true;
+    in_tunnel_ = was_tunnel_ = true;
     inflight_.to_tunnel();
     response_started_ = true;
     up_->clear_deadline();
@@ -553,72 +549,9 @@ void Exchange::on_tunnel_opened(error_code ec, std::size_t n) {
     bytes_out_ += n;
     auto& early = up_->connection().buffer;
     early.consume(early.size());
-    tunnel_step(true);
-    tunnel_step(false);
-}
-
-void Exchange::tunnel_step(bool to_upstream) {
-    UpstreamConnection& up = up_->connection();
-    auto& source_buffer = to_upstream ? session_.input() : up.buffer;
-    auto& source = to_upstream ? session_.stream() : up.stream;
-    auto& sink = to_upstream ? up.stream : session_.stream();
-    if (source_buffer.size() > 0) {
-        asio::async_write(
-            sink, source_buffer.data(),
-            session_.guard([to_upstream](Exchange& ex, error_code ec, std::size_t n) {
-                if (ec) {
-                    ex.end_tunnel();
-                    return;
-                }
-                (to_upstream ? ex.session_.input() : ex.up_->connection().buffer).consume(n);
-                (to_upstream ? ex.bytes_in_ : ex.bytes_out_) += n;
-                ex.tunnel_step(to_upstream);
-            }));
-        return;
-    }
-    const auto now = Clock::now();
-    session_.arm_client_deadline(now, settings_->timeouts.tunnel_idle, ErrorKind::none);
-    up_->arm_deadline(now, settings_->timeouts.tunnel_idle, ErrorKind::none);
-    source.async_read_some(
-        source_buffer.prepare(16 * 1024),
-        session_.guard([to_upstream](Exchange& ex, error_code ec, std::size_t n) {
-            ex.on_tunnel_read(to_upstream, ec, n);
-        }));
-}
-
-void Exchange::on_tunnel_read(bool to_upstream, error_code ec, std::size_t n) {
-    // A TLS peer that closes without close_notify ends its side as a plain
-    // one does.
-    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
-        tunnel_half_close(to_upstream);
-        return;
-    }
-    if (ec) {  // a reset, or cancelled at tunnel_idle
-        end_tunnel();
-        return;
-    }
-    (to_upstream ? session_.input() : up_->connection().buffer).commit(n);
-    tunnel_step(to_upstream);
-}
-
-// One side finished sending (EOF; everything it sent before was relayed):
-// pass the half-close on and keep relaying the other way until that side
-// ends too. On a plain TCP sink that is shutdown(send). A TLS sink would
-// need a close_notify, which Asio can only send together with a read of
-// the peer's, and that read is the other direction's: there the half-close
-// is not passed on, and the connection closes when the other side ends.
-void Exchange::tunnel_half_close(bool to_upstream) {
-    tunnel_eof_[to_upstream ? 0 : 1] = true;
-    if (tunnel_eof_[0] && tunnel_eof_[1]) {
-        end_tunnel();
-        return;
-    }
-    auto& sink = to_upstream ? up_->connection().stream : session_.stream();
-    if (!sink.tls()) {
-        error_code ec;
-        sink.socket().shutdown(tcp::socket::shutdown_send, ec);
-        if (ec) end_tunnel();
-    }
+    tunnel_ = std::make_unique<Tunnel>(*this, session_, *up_, settings_->timeouts.tunnel_idle,
+                                       bytes_in_, bytes_out_);
+    tunnel_->start();
 }
 
 void Exchange::end_tunnel() {
@@ -726,7 +659,7 @@ void Exchange::log() {
     logged_ = true;
     report_attempt(error_, status_);
     const auto now = Clock::now();
-    worker_.record_request(counters_, status_, now - started_, now, tunnel_);
+    worker_.record_request(counters_, status_, now - started_, now, was_tunnel_);
     auto& log = worker_.access_log();
     if (!log.enabled()) return;
     const double sample = settings_->log.access_log_sample;

@@ -22,6 +22,7 @@
 #include "switchyard/core/router.hpp"
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
+#include "switchyard/proxy/tunnel.hpp"
 #include "switchyard/proxy/upstream_exchange.hpp"
 #include "switchyard/proxy/worker.hpp"
 
@@ -51,6 +52,10 @@ class Exchange final : public UpstreamExchange::Listener {
     ClientSession& session() { return session_; }
     bool response_started() const { return response_started_; }
     bool in_tunnel() const { return in_tunnel_; }
+    Tunnel* tunnel() { return tunnel_.get(); }
+    // The tunnel ended (both sides closed, a failure, tunnel_idle): logged
+    // and closed.
+    void end_tunnel();
     // The session's tick: the upstream side's deadline.
     void on_tick(Clock::time_point now);
     // Queued for a server slot: see TimedSession::retry_slot.
@@ -100,13 +105,9 @@ class Exchange final : public UpstreamExchange::Listener {
     void on_interim_written(error_code ec, std::size_t n);
     void on_body_written(error_code ec, std::size_t n);
 
-    // WebSocket tunnel after a 101: bytes both ways until both sides close
+    // WebSocket tunnel after a 101
     void start_tunnel();
     void on_tunnel_opened(error_code ec, std::size_t n);
-    void tunnel_step(bool to_upstream);
-    void on_tunnel_read(bool to_upstream, error_code ec, std::size_t n);
-    void tunnel_half_close(bool to_upstream);
-    void end_tunnel();
 
     // Ending
     void send_local(unsigned status);
@@ -167,9 +168,9 @@ class Exchange final : public UpstreamExchange::Listener {
     boost::asio::const_buffer head_buffer_[1];
     bool response_started_ = false;  // a response byte went to the client
     bool response_done_ = false;
-    bool tunnel_ = false;                  // it became a tunnel (not timed as a request)
-    bool in_tunnel_ = false;               // the tunnel is open
-    bool tunnel_eof_[2] = {false, false};  // EOF read from the client, from the upstream
+    bool was_tunnel_ = false;  // it became a tunnel (not timed as a request)
+    bool in_tunnel_ = false;   // the tunnel is open
+    std::unique_ptr<Tunnel> tunnel_;
 
     // The outcome
     Clock::time_point started_;
