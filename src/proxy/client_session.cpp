@@ -234,7 +234,8 @@ bool ClientSession::try_parse_head() {
 
 Exchange& ClientSession::new_exchange() {
     ++seq_;
-    exchange_ = std::make_unique<Exchange>(*this, worker_, settings_, head_started_at_);
+    exchange_ = std::make_unique<Exchange>(*this, worker_, settings_, head_started_at_,
+                                           std::move(spare_buffers_));
     return *exchange_;
 }
 
@@ -264,7 +265,10 @@ void ClientSession::read_body(Step then) {
 
 void ClientSession::write(std::span<const asio::const_buffer> buffers, Step then) {
     client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
-    asio::async_write(client_, buffers, guard([then](Exchange& ex, error_code ec, std::size_t n) {
+    // Held here, not by the caller: the write may outlive an upstream try.
+    write_buffers_.assign(buffers.begin(), buffers.end());
+    asio::async_write(client_, write_buffers_,
+                      guard([then](Exchange& ex, error_code ec, std::size_t n) {
                           ex.session().client_deadline_.clear();
                           (ex.*then)(ec, n);
                       }));
@@ -290,6 +294,7 @@ void ClientSession::end_request(bool close) {
     ++seq_;
     client_deadline_.clear();
     reading_body_ = false;
+    spare_buffers_ = exchange_->take_buffers();
     retired_ = std::move(exchange_);
     if (close) {
         close_gracefully();

@@ -28,8 +28,14 @@ void to_buffers(const std::vector<std::string_view>& pieces, std::vector<asio::c
 }  // namespace
 
 Exchange::Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
-                   Clock::time_point started)
-    : session_(session), worker_(worker), settings_(std::move(settings)), started_(started) {}
+                   Clock::time_point started, RequestBuffers buffers)
+    : session_(session),
+      worker_(worker),
+      settings_(std::move(settings)),
+      buf_(std::move(buffers)),
+      started_(started) {
+    buf_.clear();
+}
 
 Exchange::~Exchange() {
     leave_slot_queue();
@@ -47,10 +53,10 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     http::RequestFacts facts;
     const unsigned refuse = http::inspect_request(head, facts, settings_->server.via_name);
     if (facts.request_id.empty() || facts.request_id.size() > 200) {
-        worker_.next_request_id(request_id_);
+        worker_.next_request_id(buf_.request_id);
         new_request_id_ = true;
     } else {
-        request_id_.assign(facts.request_id);
+        buf_.request_id.assign(facts.request_id);
     }
     resolve_client(head);
     close_after_ = !facts.persistent || worker_.shutting_down();
@@ -79,7 +85,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     if (facts.max_forwards && *facts.max_forwards == 0) {
         // OPTIONS/TRACE with Max-Forwards: 0: this proxy is the final recipient.
         if (facts.framing.kind != http::BodyKind::none) close_after_ = true;
-        http::write_max_forwards_response(head, close_after_, worker_.date_field(), resp_head_);
+        http::write_max_forwards_response(head, close_after_, worker_.date_field(), buf_.resp_head);
         drop_head();
         send_local(200);
         return;
@@ -127,8 +133,8 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     options.forwarded = listener.forwarded != ForwardedHeader::off;
     options.keep_client_forwarded =
         listener.forwarded == ForwardedHeader::append && session_.peer().trusted;
-    if (new_request_id_) options.new_request_id = request_id_;
-    http::write_upstream_request_head(head, facts, options, up_head_);
+    if (new_request_id_) options.new_request_id = buf_.request_id;
+    http::write_upstream_request_head(head, facts, options, buf_.up_head);
 
     // The head's views end here: everything needed was copied.
     session_.consume(head_bytes);
@@ -237,29 +243,29 @@ void Exchange::leave_slot_queue() {
 void Exchange::try_upstream(bool fresh) {
     up_ = std::make_shared<UpstreamExchange>(
         worker_, settings_, UpstreamExchange::Target{server_, pool().name, counters_}, *this,
-        session_.shared_from_this());
+        session_.shared_from_this(), std::move(buf_.try_spare));
     const auto keep = up_;  // it may end (and be released) before start() returns
     keep->start(fresh);
 }
 
 // Sends the head and whatever body is at hand in one write.
 void Exchange::on_upstream_ready() {
-    upload_pieces_.clear();
-    upload_pieces_.push_back(up_head_);
+    buf_.pieces.clear();
+    buf_.pieces.push_back(buf_.up_head);
     if (resends_ > 0) {
         // A replay: the body so far is in replay_; the rest is still to come.
-        if (!replay_.empty()) upload_pieces_.push_back(replay_);
+        if (!replay_.empty()) buf_.pieces.push_back(replay_);
         upload_consumed_ = 0;
     } else {
-        upload_consumed_ = upload_pump_.plan(session_.received(), upload_pieces_);
+        upload_consumed_ = upload_pump_.plan(session_.received(), buf_.pieces);
         if (upload_pump_.failed() || body_over_limit()) {
             refuse_body();
             return;
         }
         keep_for_replay(1);
     }
-    to_buffers(upload_pieces_, upload_buffers_);
-    up_->send_request(upload_buffers_);
+    to_buffers(buf_.pieces, buf_.buffers);
+    up_->send_request(buf_.buffers);
     if (!up_->reused()) connect_us_ = up_->connect_us();
 }
 
@@ -328,8 +334,14 @@ void Exchange::resend() {
 
 void Exchange::release_upstream(bool reusable) {
     if (!up_) return;
-    up_->release(reusable);
+    if (auto spare = up_->release(reusable)) buf_.try_spare = std::move(*spare);
     up_.reset();
+}
+
+RequestBuffers Exchange::take_buffers() {
+    RequestBuffers out = std::move(buf_);
+    out.clear();
+    return out;
 }
 
 void Exchange::on_tick(Clock::time_point now) {
@@ -343,14 +355,14 @@ bool Exchange::body_over_limit() const {
     return max_body > 0 && upload_pump_.payload_bytes() > max_body;
 }
 
-// Body bytes from upload_pieces_[first_piece] on are kept for a replay while
+// Body bytes from buf_.pieces[first_piece] on are kept for a replay while
 // everything sent fits timeouts.retry_buffer.
 void Exchange::keep_for_replay(std::size_t first_piece) {
-    for (std::size_t i = first_piece; i < upload_pieces_.size() && replayable_; ++i) {
-        if (replay_.size() + upload_pieces_[i].size() > settings_->server.retry_buffer)
+    for (std::size_t i = first_piece; i < buf_.pieces.size() && replayable_; ++i) {
+        if (replay_.size() + buf_.pieces[i].size() > settings_->server.retry_buffer)
             replayable_ = false;
         else
-            replay_.append(upload_pieces_[i]);
+            replay_.append(buf_.pieces[i]);
     }
 }
 
@@ -375,22 +387,22 @@ void Exchange::upload_continue() {
     if (upload_done() || !up_ || response_done_ || !up_->ready() || up_->sending() ||
         session_.reading_body())
         return;
-    upload_pieces_.clear();
+    buf_.pieces.clear();
     while (!session_.received().empty()) {
-        upload_consumed_ = upload_pump_.plan(session_.received(), upload_pieces_);
+        upload_consumed_ = upload_pump_.plan(session_.received(), buf_.pieces);
         if (upload_pump_.failed() || body_over_limit()) {
             refuse_body();
             return;
         }
-        if (!upload_pieces_.empty()) break;
+        if (!buf_.pieces.empty()) break;
         if (upload_consumed_ == 0) break;
         session_.consume(upload_consumed_);  // only framing bytes (a partial chunk line)
         bytes_in_ += upload_consumed_;
     }
-    if (!upload_pieces_.empty()) {
+    if (!buf_.pieces.empty()) {
         keep_for_replay(0);
-        to_buffers(upload_pieces_, upload_buffers_);
-        up_->send(upload_buffers_);
+        to_buffers(buf_.pieces, buf_.buffers);
+        up_->send(buf_.buffers);
         return;
     }
     session_.read_body(&Exchange::on_body_read);
@@ -446,7 +458,7 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
             opt.upgrade = true;
             opt.date_field = worker_.date_field();
             opt.via = worker_.via(head.version());
-            http::write_client_response_head(head, facts, opt, resp_head_);
+            http::write_client_response_head(head, facts, opt, buf_.resp_head);
             up_->consume_head();
             start_tunnel();
             return;
@@ -460,9 +472,9 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
         }
         http::ClientResponseOptions opt;
         opt.via = worker_.via(head.version());
-        http::write_client_response_head(head, facts, opt, resp_head_);
+        http::write_client_response_head(head, facts, opt, buf_.resp_head);
         up_->consume_head();
-        head_buffer_[0] = asio::buffer(resp_head_);
+        head_buffer_[0] = asio::buffer(buf_.resp_head);
         session_.write(head_buffer_, &Exchange::on_interim_written);
         return;
     }
@@ -482,9 +494,9 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
     opt.date_field = worker_.date_field();
     opt.via = worker_.via(head.version());
     opt.extra_fields = set_cookie_;
-    http::write_client_response_head(head, facts, opt, resp_head_);
+    http::write_client_response_head(head, facts, opt, buf_.resp_head);
     response_started_ = true;
-    if (!up_->start_body(facts.framing, chunked_out, resp_head_)) {
+    if (!up_->start_body(facts.framing, chunked_out, buf_.resp_head)) {
         on_upstream_failed(ErrorKind::bad_response);
         return;
     }
@@ -534,11 +546,11 @@ void Exchange::start_tunnel() {
     inflight_.to_tunnel();
     response_started_ = true;
     up_->clear_deadline();
-    upload_buffers_.clear();
-    upload_buffers_.emplace_back(asio::buffer(resp_head_));
+    buf_.buffers.clear();
+    buf_.buffers.emplace_back(asio::buffer(buf_.resp_head));
     auto& early = up_->connection().buffer;
-    if (early.size() > 0) upload_buffers_.emplace_back(early.data());
-    session_.write(upload_buffers_, &Exchange::on_tunnel_opened);
+    if (early.size() > 0) buf_.buffers.emplace_back(early.data());
+    session_.write(buf_.buffers, &Exchange::on_tunnel_opened);
 }
 
 void Exchange::on_tunnel_opened(error_code ec, std::size_t n) {
@@ -565,16 +577,17 @@ void Exchange::end_tunnel() {
 
 void Exchange::respond_local(unsigned status, ErrorKind error) {
     error_ = error;
-    if (request_id_.empty()) worker_.next_request_id(request_id_);
-    http::write_local_response(status, close_after_, request_id_, worker_.date_field(), resp_head_);
+    if (buf_.request_id.empty()) worker_.next_request_id(buf_.request_id);
+    http::write_local_response(status, close_after_, buf_.request_id, worker_.date_field(),
+                               buf_.resp_head);
     send_local(status);
 }
 
-// Sends resp_head_, a complete response made by the proxy, and ends the request.
+// Sends buf_.resp_head, a complete response made by the proxy, and ends the request.
 void Exchange::send_local(unsigned status) {
     status_ = status;
     response_started_ = true;
-    session_.write_final(resp_head_, &Exchange::on_local_written);
+    session_.write_final(buf_.resp_head, &Exchange::on_local_written);
 }
 
 void Exchange::on_local_written(error_code ec, std::size_t n) {
@@ -679,7 +692,7 @@ void Exchange::log() {
     r.duration_ms = std::chrono::duration<double, std::milli>(now - started_).count();
     if (server_ != nullptr) r.upstream = server_->address;
     if (routing_ && pool_index_ >= 0) r.pool = pool().name;
-    r.request_id = request_id_;
+    r.request_id = buf_.request_id;
     r.error = error_;
     r.retries = resends_;
     r.bucket = bucket_;

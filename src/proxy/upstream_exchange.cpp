@@ -23,12 +23,16 @@ std::int64_t micros_between(Clock::time_point from, Clock::time_point to) {
 }  // namespace
 
 UpstreamExchange::UpstreamExchange(Worker& worker, std::shared_ptr<const Settings> settings,
-                                   Target target, Listener& listener, std::weak_ptr<void> owner)
+                                   Target target, Listener& listener, std::weak_ptr<void> owner,
+                                   TryBuffers buffers)
     : worker_(worker),
       settings_(std::move(settings)),
       target_(std::move(target)),
       listener_(&listener),
-      owner_(std::move(owner)) {}
+      owner_(std::move(owner)),
+      buf_(std::move(buffers)) {
+    buf_.clear();
+}
 
 UpstreamExchange::~UpstreamExchange() = default;
 
@@ -139,8 +143,9 @@ void UpstreamExchange::send_request(std::span<const asio::const_buffer> buffers)
 void UpstreamExchange::send(std::span<const asio::const_buffer> buffers) {
     sending_ = true;
     deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    buf_.send.assign(buffers.begin(), buffers.end());  // the caller's may go first
     asio::async_write(
-        conn_->stream, buffers,
+        conn_->stream, buf_.send,
         [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
             if (!self->attached()) return;
             self->on_sent(ec, n);
@@ -205,7 +210,8 @@ void UpstreamExchange::on_head_read(error_code ec, std::size_t n) {
 bool UpstreamExchange::try_parse_head() {
     if (!parser_)
         parser_.emplace(
-            http::ResponseHeadParser::Limits{settings_->limits.max_header_bytes, 0, 256}, fields_);
+            http::ResponseHeadParser::Limits{settings_->limits.max_header_bytes, 0, 256},
+            buf_.fields);
     switch (parser_->parse(buffered())) {
         case http::ParseStatus::need_more:
             return false;
@@ -239,12 +245,12 @@ bool UpstreamExchange::start_body(const http::Framing& framing, bool chunked_sin
                                   std::string_view prefix) {
     consume_head();
     pump_.reset(framing, chunked_sink);
-    pieces_.assign(1, prefix);
-    consumed_ = pump_.plan(buffered(), pieces_);
+    buf_.pieces.assign(1, prefix);
+    consumed_ = pump_.plan(buffered(), buf_.pieces);
     if (pump_.failed()) return false;
-    body_buffers_.clear();
-    for (auto p : pieces_)
-        body_buffers_.emplace_back(p.data(), p.size());
+    buf_.body.clear();
+    for (auto p : buf_.pieces)
+        buf_.body.emplace_back(p.data(), p.size());
     return true;
 }
 
@@ -260,20 +266,20 @@ void UpstreamExchange::body_delivered() {
 
 // Plans what is buffered; reads more when nothing of it can go out yet.
 void UpstreamExchange::relay_body() {
-    pieces_.clear();
+    buf_.pieces.clear();
     while (conn_->buffer.size() > 0) {
-        consumed_ = pump_.plan(buffered(), pieces_);
+        consumed_ = pump_.plan(buffered(), buf_.pieces);
         if (pump_.failed()) {
             fail(ErrorKind::bad_response);
             return;
         }
-        if (!pieces_.empty() || consumed_ == 0) break;
+        if (!buf_.pieces.empty() || consumed_ == 0) break;
         conn_->buffer.consume(consumed_);
     }
-    if (!pieces_.empty()) {
-        body_buffers_.clear();
-        for (auto p : pieces_)
-            body_buffers_.emplace_back(p.data(), p.size());
+    if (!buf_.pieces.empty()) {
+        buf_.body.clear();
+        for (auto p : buf_.pieces)
+            buf_.body.emplace_back(p.data(), p.size());
         listener_->on_response_body();
         return;
     }
@@ -294,20 +300,20 @@ void UpstreamExchange::on_body_read(error_code ec, std::size_t n) {
         // accept); framed bodies are checked by the pump either way.
         if ((ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) && !timed_out_) {
             reusable_ = false;
-            pieces_.clear();
-            pump_.on_source_eof(pieces_);
+            buf_.pieces.clear();
+            pump_.on_source_eof(buf_.pieces);
             if (pump_.failed()) {
                 fail(ErrorKind::upstream_closed);
                 return;
             }
-            if (pieces_.empty()) {
+            if (buf_.pieces.empty()) {
                 listener_->on_response_end();
                 return;
             }
             consumed_ = 0;
-            body_buffers_.clear();
-            for (auto p : pieces_)
-                body_buffers_.emplace_back(p.data(), p.size());
+            buf_.body.clear();
+            for (auto p : buf_.pieces)
+                buf_.body.emplace_back(p.data(), p.size());
             listener_->on_response_body();
             return;
         }
@@ -318,19 +324,24 @@ void UpstreamExchange::on_body_read(error_code ec, std::size_t n) {
     relay_body();
 }
 
-void UpstreamExchange::release(bool reusable) {
+std::optional<TryBuffers> UpstreamExchange::release(bool reusable) {
     listener_ = nullptr;
     deadline_.clear();
-    if (!conn_) return;
+    if (!conn_) return std::nullopt;
     // A server that lost traffic (switch, drain, disable) gets no pooled
     // connections back: they would keep its pool from counting as drained.
     if (reusable && conn_->buffer.size() == 0 && worker_.server_is_live(conn_->server_id)) {
         worker_.upstreams().put(std::move(conn_), Clock::now());
-        return;
+        // Nothing is in flight on a reusable connection: the buffers can go.
+        parser_.reset();
+        TryBuffers out = std::move(buf_);
+        out.clear();
+        return out;
     }
     error_code ignored;
     conn_->stream.socket().close(ignored);
     conn_.reset();
+    return std::nullopt;
 }
 
 void UpstreamExchange::on_tick(Clock::time_point now) {

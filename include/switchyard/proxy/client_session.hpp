@@ -22,6 +22,7 @@
 #include "switchyard/http/head_parser.hpp"
 #include "switchyard/http/stream.hpp"
 #include "switchyard/proxy/deadline.hpp"
+#include "switchyard/proxy/exchange_buffers.hpp"
 #include "switchyard/proxy/worker.hpp"
 
 namespace switchyard::proxy {
@@ -119,12 +120,14 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     boost::beast::flat_buffer in_;
     std::vector<http::HeaderField> req_fields_;
     std::optional<http::RequestHeadParser> req_parser_;
+    std::vector<boost::asio::const_buffer> write_buffers_;  // of the write in flight
 
     // The current request, and the one that ended last: an exchange ends
     // from within its own calls, so it is destroyed only when the next one
     // ends (never while on the stack).
     std::unique_ptr<Exchange> exchange_;
     std::unique_ptr<Exchange> retired_;
+    RequestBuffers spare_buffers_;  // the last request's, for the next
 
     std::uint64_t seq_ = 0;
     bool closing_ = false;

@@ -22,6 +22,7 @@
 #include "switchyard/core/router.hpp"
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
+#include "switchyard/proxy/exchange_buffers.hpp"
 #include "switchyard/proxy/tunnel.hpp"
 #include "switchyard/proxy/upstream_exchange.hpp"
 #include "switchyard/proxy/worker.hpp"
@@ -34,8 +35,9 @@ class Exchange final : public UpstreamExchange::Listener {
   public:
     using error_code = boost::system::error_code;
 
+    // `buffers`: the previous request's, for their capacity.
     Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
-             Clock::time_point started);
+             Clock::time_point started, RequestBuffers buffers);
     ~Exchange() override;
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
@@ -66,6 +68,8 @@ class Exchange final : public UpstreamExchange::Listener {
     // Ends it now (drain deadline, forced close): logged with `error` unless
     // it was logged already; the session closes.
     void cut(ErrorKind error);
+    // The request ended: its buffers, emptied, for the next one.
+    RequestBuffers take_buffers();
     // The connection is closing: leave the slot queue, give back the counts,
     // close the upstream side. Nothing is logged.
     void abandon();
@@ -120,11 +124,13 @@ class Exchange final : public UpstreamExchange::Listener {
     ClientSession& session_;
     Worker& worker_;
     std::shared_ptr<const Settings> settings_;
+    // The heads, request id and write lists (the request's; their capacity
+    // came from the previous one).
+    RequestBuffers buf_;
 
     // The request
     std::string method_;
     std::string target_;
-    std::string request_id_;
     bool new_request_id_ = false;
     bool head_request_ = false;
     bool http10_ = false;
@@ -159,12 +165,9 @@ class Exchange final : public UpstreamExchange::Listener {
     std::string replay_;      // request body bytes sent so far, while they fit retry_buffer
     bool replayable_ = true;  // everything sent upstream is in up_head_ + replay_
     http::BodyPump upload_pump_;
-    std::vector<std::string_view> upload_pieces_;
-    std::vector<boost::asio::const_buffer> upload_buffers_;
     std::size_t upload_consumed_ = 0;  // client bytes the pieces being sent use
 
     // The response
-    std::string resp_head_;  // response head (or local response) sent to the client
     boost::asio::const_buffer head_buffer_[1];
     bool response_started_ = false;  // a response byte went to the client
     bool response_done_ = false;

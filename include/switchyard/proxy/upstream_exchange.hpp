@@ -25,6 +25,7 @@
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
 #include "switchyard/proxy/deadline.hpp"
+#include "switchyard/proxy/exchange_buffers.hpp"
 #include "switchyard/proxy/upstream_connection_pool.hpp"
 
 namespace switchyard::proxy {
@@ -61,7 +62,7 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     };
 
     UpstreamExchange(Worker& worker, std::shared_ptr<const Settings> settings, Target target,
-                     Listener& listener, std::weak_ptr<void> owner);
+                     Listener& listener, std::weak_ptr<void> owner, TryBuffers buffers = {});
     ~UpstreamExchange();
     UpstreamExchange(const UpstreamExchange&) = delete;
     UpstreamExchange& operator=(const UpstreamExchange&) = delete;
@@ -85,15 +86,16 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     // `prefix` (the head as relayed, so both go out in one write) into
     // body_buffers(); false if the body is malformed already.
     bool start_body(const http::Framing& framing, bool chunked_sink, std::string_view prefix);
-    std::span<const boost::asio::const_buffer> body_buffers() const { return body_buffers_; }
+    std::span<const boost::asio::const_buffer> body_buffers() const { return buf_.body; }
     // body_buffers() were written on: plan the next ones, or read more.
     void body_delivered();
     bool response_complete() const { return pump_.done(); }
 
     // Ends the try: the connection goes back to the pool when `reusable`
     // (and nothing unread is on it and its server still takes traffic),
-    // else it is closed. Detaches from the listener.
-    void release(bool reusable);
+    // else it is closed. Detaches from the listener. Pooled, nothing of the
+    // try is in flight: its buffers are returned (emptied) for the next one.
+    std::optional<TryBuffers> release(bool reusable);
 
     // Checks the deadline of the current phase (the worker's tick).
     void on_tick(Clock::time_point now);
@@ -158,11 +160,9 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     bool timed_out_ = false;
     ErrorKind timeout_kind_ = ErrorKind::none;
 
-    std::vector<http::HeaderField> fields_;
+    TryBuffers buf_;  // the response head's fields, the body's pieces, the write lists
     std::optional<http::ResponseHeadParser> parser_;
     http::BodyPump pump_;
-    std::vector<std::string_view> pieces_;
-    std::vector<boost::asio::const_buffer> body_buffers_;
     std::size_t consumed_ = 0;  // upstream bytes the planned pieces use
 };
 

@@ -1,0 +1,49 @@
+// Buffers whose capacity one request hands to the next on a connection (and
+// one upstream try to the next), so that a keep-alive request allocates
+// nothing for its heads, request id and write lists. Only the capacity
+// travels: each owner receives them empty.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/http/head_parser.hpp"
+
+namespace switchyard::proxy {
+
+// An UpstreamExchange's: the response head's fields, the body's pieces and
+// the write lists.
+struct TryBuffers {
+    std::vector<http::HeaderField> fields;
+    std::vector<std::string_view> pieces;
+    std::vector<boost::asio::const_buffer> body;
+    std::vector<boost::asio::const_buffer> send;
+    void clear() {
+        fields.clear();
+        pieces.clear();
+        body.clear();
+        send.clear();
+    }
+};
+
+// An Exchange's: the heads it writes, its request id and its write lists.
+struct RequestBuffers {
+    std::string request_id;
+    std::string up_head;    // request head sent upstream (kept for a replay)
+    std::string resp_head;  // response head (or local response) sent to the client
+    std::vector<std::string_view> pieces;
+    std::vector<boost::asio::const_buffer> buffers;
+    TryBuffers try_spare;  // for the next try
+    void clear() {
+        request_id.clear();
+        up_head.clear();
+        resp_head.clear();
+        pieces.clear();
+        buffers.clear();
+        try_spare.clear();
+    }
+};
+
+}  // namespace switchyard::proxy
