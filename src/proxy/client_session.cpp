@@ -266,8 +266,9 @@ void ClientSession::read_body(Step then) {
 void ClientSession::write(std::span<const asio::const_buffer> buffers, Step then) {
     client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
     // Held here, not by the caller: the write may outlive an upstream try.
+    // Asio copies the sequence it is given: a span of the list, not the list.
     write_buffers_.assign(buffers.begin(), buffers.end());
-    asio::async_write(client_, write_buffers_,
+    asio::async_write(client_, std::span<const asio::const_buffer>(write_buffers_),
                       guard([then](Exchange& ex, error_code ec, std::size_t n) {
                           ex.session().client_deadline_.clear();
                           (ex.*then)(ec, n);

@@ -143,9 +143,11 @@ void UpstreamExchange::send_request(std::span<const asio::const_buffer> buffers)
 void UpstreamExchange::send(std::span<const asio::const_buffer> buffers) {
     sending_ = true;
     deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
-    buf_.send.assign(buffers.begin(), buffers.end());  // the caller's may go first
+    // Held here (the caller's may go first); Asio copies the sequence it is
+    // given: a span of the list, not the list.
+    buf_.send.assign(buffers.begin(), buffers.end());
     asio::async_write(
-        conn_->stream, buf_.send,
+        conn_->stream, std::span<const asio::const_buffer>(buf_.send),
         [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
             if (!self->attached()) return;
             self->on_sent(ec, n);
