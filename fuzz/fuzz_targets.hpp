@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "switchyard/core/text.hpp"
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/chunked_decoder.hpp"
 #include "switchyard/http/field_rules.hpp"

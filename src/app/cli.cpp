@@ -1,13 +1,13 @@
 #include "switchyard/app/cli.hpp"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include "switchyard/app/handover.hpp"
@@ -33,20 +33,22 @@ namespace {
 // after a package upgrade it names the new binary, where /proc/self/exe
 // names the deleted old one.
 std::string launch_path(const std::string& argv0) {
+    namespace fs = std::filesystem;
     if (argv0.find('/') != std::string::npos) {
         if (argv0[0] == '/') return argv0;
-        char cwd[PATH_MAX];
-        if (::getcwd(cwd, sizeof cwd) == nullptr) return {};
-        return std::string(cwd) + "/" + argv0;
+        std::error_code ec;
+        const fs::path cwd = fs::current_path(ec);
+        return ec ? std::string() : (cwd / argv0).string();
     }
     const char* path = std::getenv("PATH");
     std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
     for (std::size_t start = 0; start <= dirs.size();) {
         std::size_t end = dirs.find(':', start);
         if (end == std::string::npos) end = dirs.size();
-        std::string candidate = dirs.substr(start, end - start) + "/" + argv0;
-        if (end > start && candidate[0] == '/' && ::access(candidate.c_str(), X_OK) == 0)
-            return candidate;
+        // An empty or relative entry of PATH is skipped: the path must be absolute.
+        const fs::path candidate = fs::path(dirs.substr(start, end - start)) / argv0;
+        if (candidate.is_absolute() && ::access(candidate.c_str(), X_OK) == 0)
+            return candidate.string();
         start = end + 1;
     }
     return {};

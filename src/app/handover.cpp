@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -14,6 +13,7 @@
 #include <limits>
 
 #include "switchyard/control/state_file.hpp"
+#include "switchyard/core/json_writer.hpp"
 
 namespace switchyard::app {
 
@@ -94,39 +94,39 @@ std::optional<std::string> string_at(const json::object& o, std::string_view key
     return std::string(v->get_string());
 }
 
-json::object health_to_json(const HealthHandover& h, HealthTime now) {
-    json::object o;
-    o["pool"] = h.pool;
-    o["address"] = h.address;
-    o["state"] = to_string(h.health.state);
-    o["reason"] = h.health.reason;
-    json::object last;
-    last["outcome"] = to_string(h.health.last_check.outcome);
-    last["status"] = h.health.last_check.status;
-    last["detail"] = h.health.last_check.detail;
-    o["last_check"] = std::move(last);
-    o["ejections"] = h.health.ejections;
+void write_health(JsonWriter& w, const HealthHandover& h, HealthTime now) {
+    w.begin_object();
+    w.key("pool").string(h.pool);
+    w.key("address").string(h.address);
+    w.key("state").string(to_string(h.health.state));
+    w.key("reason").string(h.health.reason);
+    w.key("last_check").begin_object();
+    w.key("outcome").string(to_string(h.health.last_check.outcome));
+    w.key("status").number(h.health.last_check.status);
+    w.key("detail").string(h.health.last_check.detail);
+    w.end_object();
+    w.key("ejections").number(h.health.ejections);
     if (h.health.state == HealthState::ejected)
-        o["ejected_until_ms"] = ms_from(now, h.health.ejected_until);
-    o["ejection_level"] = h.ejection_level;
-    if (h.returned != HealthTime{}) o["returned_ms_ago"] = ms_from(h.returned, now);
+        w.key("ejected_until_ms").number(ms_from(now, h.health.ejected_until));
+    w.key("ejection_level").number(h.ejection_level);
+    if (h.returned != HealthTime{}) w.key("returned_ms_ago").number(ms_from(h.returned, now));
     if (h.checked) {
         const HealthCheckSettings& cs = h.check_settings;
-        json::object c;
-        c["path"] = cs.path;
-        c["host"] = cs.host;
-        c["interval_ms"] = cs.interval.count();
-        c["timeout_ms"] = cs.timeout.count();
-        c["rise"] = cs.rise;
-        c["fall"] = cs.fall;
-        c["expect_min"] = cs.expect_min;
-        c["expect_max"] = cs.expect_max;
-        c["state"] = to_string(h.check_state);
-        c["successes"] = h.successes;
-        c["failures"] = h.failures;
-        o["checks"] = std::move(c);
+        w.key("checks").begin_object();
+        w.key("path").string(cs.path);
+        w.key("host").string(cs.host);
+        w.key("interval_ms").number(cs.interval.count());
+        w.key("timeout_ms").number(cs.timeout.count());
+        w.key("rise").number(cs.rise);
+        w.key("fall").number(cs.fall);
+        w.key("expect_min").number(cs.expect_min);
+        w.key("expect_max").number(cs.expect_max);
+        w.key("state").string(to_string(h.check_state));
+        w.key("successes").number(h.successes);
+        w.key("failures").number(h.failures);
+        w.end_object();
     }
-    return o;
+    w.end_object();
 }
 
 // The active-check part of an entry; false, and nothing taken, when anything
@@ -195,39 +195,39 @@ std::optional<HealthHandover> health_from_json(const json::value& v, HealthTime 
 
 std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds, HealthTime now) {
     fds.clear();
-    json::object o;
+    std::string line;
+    JsonWriter w(line);
     // Still 1 with "health": the section is optional and additive. A
     // receiver that predates it ignores it (only the members it knows are
     // looked up) and its servers start unknown, as before; a message without
     // it decodes here with no health. A new version number would instead
     // make an upgrade from, or a roll-back to, an older binary fail outright
     // over knowledge that only saves a few probes.
-    o["version"] = 1;
-    o["from_pid"] = m.from_pid;
-    json::array listeners;
+    w.begin_object().key("version").number(1);
+    w.key("from_pid").number(m.from_pid);
+    w.key("listeners").begin_array();
     for (const auto& l : m.listeners) {
-        json::object lo;
-        lo["name"] = l.name;
-        lo["fd"] = fds.size();
+        w.begin_object().key("name").string(l.name);
+        w.key("fd").number(fds.size()).end_object();
         fds.push_back(l.fd);
-        listeners.push_back(std::move(lo));
     }
-    o["listeners"] = std::move(listeners);
+    w.end_array();
     if (m.control_fd >= 0) {
-        o["control_fd"] = fds.size();
+        w.key("control_fd").number(fds.size());
         fds.push_back(m.control_fd);
     }
-    o["runtime"] = json::parse(control::to_json(m.runtime));
-    o["watchdog_usec"] = m.watchdog_usec;
-    if (m.config_generation > 0) o["config_generation"] = m.config_generation;
-    if (!m.tls_ticket_keys.empty()) o["tls_ticket_keys"] = m.tls_ticket_keys;
+    w.key("runtime").raw(control::to_json(m.runtime));  // the state file's JSON
+    w.key("watchdog_usec").number(m.watchdog_usec);
+    if (m.config_generation > 0) w.key("config_generation").number(m.config_generation);
+    if (!m.tls_ticket_keys.empty()) w.key("tls_ticket_keys").string(m.tls_ticket_keys);
     if (!m.health.empty()) {
-        json::array health;
+        w.key("health").begin_array();
         for (const auto& h : m.health)
-            health.push_back(health_to_json(h, now));
-        o["health"] = std::move(health);
+            write_health(w, h, now);
+        w.end_array();
     }
-    return json::serialize(o) + "\n";
+    w.end_object();
+    return line + "\n";
 }
 
 std::optional<HandoverMessage> decode_handover(std::string_view line, const std::vector<int>& fds,
@@ -299,13 +299,15 @@ std::optional<HandoverMessage> decode_handover(std::string_view line, const std:
 }
 
 std::string encode_reply(const HandoverReply& r) {
-    json::object o;
-    o["ready"] = r.ready;
+    std::string line;
+    JsonWriter w(line);
+    w.begin_object().key("ready").boolean(r.ready);
     if (r.ready)
-        o["pid"] = r.pid;
+        w.key("pid").number(r.pid);
     else
-        o["error"] = r.error;
-    return json::serialize(o) + "\n";
+        w.key("error").string(r.error);
+    w.end_object();
+    return line + "\n";
 }
 
 std::optional<HandoverReply> decode_reply(std::string_view line) {

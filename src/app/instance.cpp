@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -157,9 +156,8 @@ void Instance::cut_pool(const std::string& pool, std::uint64_t generation,
 void Instance::on_signal(int signo) {
     if (signo == SIGHUP && !stopping_) {
         log_->info("SIGHUP: reloading {}", settings_->source_path);
-        control_plane_->reload("signal SIGHUP", [this](boost::json::object result) {
-            if (!result["ok"].as_bool())
-                log_->error("reload failed: {}", boost::json::serialize(result));
+        control_plane_->reload("signal SIGHUP", [this](control::ReloadReply result) {
+            if (!result.ok) log_->error("reload failed: {}", result.line);
         });
     } else if (signo == SIGINT || signo == SIGTERM) {
         if (draining_) {

@@ -61,6 +61,18 @@ std::string_view closest(std::string_view word, const std::vector<std::string_vi
 std::string_view describe(toml::node_type type);
 std::string quote(std::string_view s);
 
+// The smallest values readers accept, and the largest size.
+inline constexpr std::uint64_t kGiB = 1ULL << 30;
+inline constexpr Duration kMs{1};
+inline constexpr Duration kSecond{1000};
+
+// An address and the key it was read at: listeners and a pool's servers
+// must not repeat one, and the error names where it was first given.
+struct PlacedEndpoint {
+    Endpoint endpoint;
+    std::string path;
+};
+
 // Node readers: nullopt (and one diagnostic) when the value is unusable.
 std::optional<std::string> read_string(Sink&, const toml::node&, const std::string& path,
                                        bool allow_empty = false);

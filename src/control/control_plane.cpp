@@ -1,10 +1,7 @@
 #include "switchyard/control/control_plane.hpp"
 
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 #include <chrono>
-#include <cmath>
 #include <map>
 
 #include "switchyard/config/config_loader.hpp"
@@ -19,14 +16,9 @@
 
 namespace switchyard::control {
 
-namespace json = boost::json;
 using Verb = ControlCommand::Verb;
 
 namespace {
-
-std::string to_line(const json::object& o) {
-    return json::serialize(o);
-}
 
 std::string error_line(std::string_view message) {
     return error_reply(message);
@@ -36,44 +28,51 @@ struct PoolTotals {
     std::int64_t inflight = 0, tunnels = 0, idle = 0;
 };
 
-double round3(double v) {
-    return std::round(v * 1000) / 1000;
-}
-
 // One window of a pool: rates per second, the 5xx share and quantiles in
-// milliseconds (null without requests).
-json::object window_json(const WindowSnapshot& w) {
-    json::object o;
-    o["requests"] = w.requests();
-    o["requests_per_second"] = round3(w.requests_per_second());
-    o["errors_per_second"] = round3(w.errors_per_second());
-    o["error_ratio"] = std::round(w.error_ratio() * 1e6) / 1e6;
-    const auto ms = [&](double q) -> json::value {
-        if (w.requests() == 0) return nullptr;
-        return round3(static_cast<double>(w.latency.quantile(q)) / 1000.0);
+// milliseconds (null without requests). Fixed decimals (1.500, never
+// 1.5E0): millisecond and per-second figures to the thousandth, the share
+// to the millionth.
+void write_window(JsonWriter& w, const WindowSnapshot& s) {
+    w.begin_object();
+    w.key("requests").number(s.requests());
+    w.key("requests_per_second").number_fixed(s.requests_per_second(), 3);
+    w.key("errors_per_second").number_fixed(s.errors_per_second(), 3);
+    w.key("error_ratio").number_fixed(s.error_ratio(), 6);
+    const auto ms = [&](std::string_view name, double q) {
+        w.key(name);
+        if (s.requests() == 0)
+            w.null();
+        else
+            w.number_fixed(static_cast<double>(s.latency.quantile(q)) / 1000.0, 3);
     };
-    o["p50_ms"] = ms(0.5);
-    o["p90_ms"] = ms(0.9);
-    o["p99_ms"] = ms(0.99);
-    o["span_s"] = round3(std::chrono::duration<double>(w.span).count());
-    return o;
+    ms("p50_ms", 0.5);
+    ms("p90_ms", 0.9);
+    ms("p99_ms", 0.99);
+    w.key("span_s").number_fixed(std::chrono::duration<double>(s.span).count(), 3);
+    w.end_object();
 }
 
-json::object rates_json(const PoolStats& p) {
-    json::object o;
-    o["10s"] = window_json(p.last_10s);
-    o["60s"] = window_json(p.last_60s);
-    return o;
+void write_rates(JsonWriter& w, const PoolStats& p) {
+    w.begin_object();
+    w.key("10s");
+    write_window(w, p.last_10s);
+    w.key("60s");
+    write_window(w, p.last_60s);
+    w.end_object();
+}
+
+void write_strings(JsonWriter& w, const std::vector<std::string>& list) {
+    w.begin_array();
+    for (const auto& s : list)
+        w.string(s);
+    w.end_array();
 }
 
 std::string describe(const RuntimeState& s) {
     std::string out = "active=" + s.active;
     if (!s.previous.empty()) out += " previous=" + s.previous;
     if (!s.canary_pool.empty()) {
-        char weight[16];
-        std::snprintf(weight, sizeof weight, "%u.%02u%%", s.canary_weight_bp / 100,
-                      s.canary_weight_bp % 100);
-        out += " canary=" + s.canary_pool + ":" + weight;
+        out += " canary=" + s.canary_pool + ":" + format_weight_percent(s.canary_weight_bp) + "%";
     }
     out += " generation=" + std::to_string(s.generation);
     // Server admin state: only the entries that differ from the config.
@@ -166,8 +165,9 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
             wait_drained(command.pool, command.timeout.value_or(Duration(60000)), std::move(reply));
             return;
         case Verb::reload:
-            reload(actor(peer),
-                   [reply = std::move(reply)](json::object result) { reply(to_line(result)); });
+            reload(actor(peer), [reply = std::move(reply)](ReloadReply result) {
+                reply(std::move(result.line));
+            });
             return;
         case Verb::upgrade:
             upgrade(command, peer, std::move(reply));
@@ -193,32 +193,55 @@ void ControlPlane::upgrade(const ControlCommand& command, const PeerCredentials&
         if (!result.ok && refusal_ == "upgrade in progress") refusal_.clear();
         audit(peer, text,
               result.ok ? "ok, new pid " + std::to_string(result.pid) : "failed: " + result.error);
-        json::object o;
-        o["ok"] = result.ok;
-        if (result.ok) {
-            o["pid"] = result.pid;
-            o["old_pid"] = result.old_pid;
-        } else {
-            o["error"] = result.error;
-        }
-        reply(to_line(o));
+        std::string line;
+        JsonWriter w(line);
+        w.begin_object().key("ok").boolean(result.ok);
+        if (result.ok)
+            w.key("pid").number(result.pid).key("old_pid").number(result.old_pid);
+        else
+            w.key("error").string(result.error);
+        w.end_object();
+        reply(std::move(line));
     });
 }
 
 void ControlPlane::status(Reply reply) {
     data_plane_.collect(true, [this, reply = std::move(reply)](TrafficTotals stats) {
         const auto health = data_plane_.health();
-        json::array pools;
+        std::string line;
+        JsonWriter w(line);
+        w.begin_object().key("ok").boolean(true);
+        write_routing_fields(w, runtime_);
+        w.key("config_generation").number(config_generation_);
+        w.key("pools").begin_array();
         for (const auto& p : settings_->pools) {
-            json::object po;
-            po["name"] = p.name;
             const bool canary = p.name == runtime_.canary_pool && runtime_.canary_weight_bp > 0;
-            po["role"] = p.name == runtime_.active     ? "active"
-                         : canary                      ? "canary"
-                         : p.name == runtime_.previous ? "previous"
-                                                       : "standby";
+            w.begin_object().key("name").string(p.name);
+            w.key("role").string(p.name == runtime_.active     ? "active"
+                                 : canary                      ? "canary"
+                                 : p.name == runtime_.previous ? "previous"
+                                                               : "standby");
+            // The pool's sums come before its servers.
             PoolTotals totals;
-            json::array servers;
+            for (const auto& s : p.servers) {
+                const ServerStats& counts = stats.server(p.name, s.address.to_string());
+                totals.inflight += counts.inflight;
+                totals.tunnels += counts.tunnels;
+                totals.idle += counts.idle_connections;
+            }
+            w.key("inflight").number(totals.inflight);
+            w.key("tunnels").number(totals.tunnels);
+            w.key("idle_connections").number(totals.idle);
+            const PoolStats& counters = stats.pool(p.name);
+            w.key("retries").number(counters.retries);
+            w.key("retry_budget_exhausted").number(counters.budget_exhausted);
+            w.key("canary_failovers").number(counters.canary_failovers);
+            w.key("fallbacks").number(counters.fallbacks);
+            if (settings_->server.metrics) {
+                w.key("rates");
+                write_rates(w, counters);
+            }
+            w.key("servers").begin_array();
             const auto admin_pool = runtime_.servers.find(p.name);
             for (const auto& s : p.servers) {
                 const std::string address = s.address.to_string();
@@ -227,47 +250,32 @@ void ControlPlane::status(Reply reply) {
                     if (auto it = admin_pool->second.find(address); it != admin_pool->second.end())
                         admin = it->second;
                 const ServerStats& counts = stats.server(p.name, address);
-                json::object so;
-                so["address"] = address;
-                so["admin"] = admin_state_name(admin.state);
-                so["weight"] = admin.weight.value_or(s.weight);
-                so["inflight"] = counts.inflight;
-                so["tunnels"] = counts.tunnels;
-                so["idle_connections"] = counts.idle_connections;
-                so["requests"] = counts.attempts;
-                so["failures"] = counts.failures;
-                so["limit_reached"] = counts.limited;
-                so["responses_5xx"] = counts.responses[4];
+                w.begin_object().key("address").string(address);
+                w.key("admin").string(admin_state_name(admin.state));
+                w.key("weight").number(admin.weight.value_or(s.weight));
+                w.key("inflight").number(counts.inflight);
+                w.key("tunnels").number(counts.tunnels);
+                w.key("idle_connections").number(counts.idle_connections);
+                w.key("requests").number(counts.attempts);
+                w.key("failures").number(counts.failures);
+                w.key("limit_reached").number(counts.limited);
+                w.key("responses_5xx").number(counts.responses[4]);
                 if (const ServerHealth* h = health->find(p.name, address)) {
-                    so["health"] = to_string(h->state);
+                    w.key("health").string(to_string(h->state));
                     if (h->last_check.outcome != CheckOutcome::none)
-                        so["last_check"] = describe(h->last_check);
-                    so["reason"] = h->reason;
-                    so["ejections"] = h->ejections;
+                        w.key("last_check").string(describe(h->last_check));
+                    w.key("reason").string(h->reason);
+                    w.key("ejections").number(h->ejections);
                 }
-                servers.push_back(std::move(so));
-                totals.inflight += counts.inflight;
-                totals.tunnels += counts.tunnels;
-                totals.idle += counts.idle_connections;
+                w.end_object();
             }
-            po["inflight"] = totals.inflight;
-            po["tunnels"] = totals.tunnels;
-            po["idle_connections"] = totals.idle;
-            const PoolStats& counters = stats.pool(p.name);
-            po["retries"] = counters.retries;
-            po["retry_budget_exhausted"] = counters.budget_exhausted;
-            po["canary_failovers"] = counters.canary_failovers;
-            po["fallbacks"] = counters.fallbacks;
-            if (settings_->server.metrics) po["rates"] = rates_json(counters);
-            po["servers"] = std::move(servers);
-            pools.push_back(std::move(po));
+            w.end_array().end_object();
         }
-        json::array conflicts;
-        for (const auto& c : conflicts_)
-            conflicts.push_back(json::string(c));
-        reply("{\"ok\":true," + routing_fields_json(runtime_) + ",\"config_generation\":" +
-              std::to_string(config_generation_) + ",\"pools\":" + json::serialize(pools) +
-              ",\"conflicts\":" + json::serialize(conflicts) + "}");
+        w.end_array();
+        w.key("conflicts");
+        write_strings(w, conflicts_);
+        w.end_object();
+        reply(std::move(line));
     });
 }
 
@@ -377,21 +385,24 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, Reply
             const bool drained = t.inflight == 0 && t.tunnels == 0 && t.idle == 0;
             const auto now = Clock::now();
             if (drained || now >= w->deadline) {
-                json::object o;
-                o["ok"] = drained;
+                std::string line;
+                JsonWriter j(line);
+                j.begin_object().key("ok").boolean(drained);
                 if (!drained)
-                    o["error"] = "timeout: pool " + w->pool + " still has " +
-                                 std::to_string(t.inflight) + " requests in flight, " +
-                                 std::to_string(t.tunnels) + " tunnels and " +
-                                 std::to_string(t.idle) + " idle upstream connections";
-                o["pool"] = w->pool;
-                o["drained"] = drained;
-                o["inflight"] = t.inflight;
-                o["tunnels"] = t.tunnels;
-                o["idle_connections"] = t.idle;
-                o["waited_ms"] =
-                    std::chrono::duration_cast<std::chrono::milliseconds>(now - w->start).count();
-                w->reply(to_line(o));
+                    j.key("error").string("timeout: pool " + w->pool + " still has " +
+                                          std::to_string(t.inflight) + " requests in flight, " +
+                                          std::to_string(t.tunnels) + " tunnels and " +
+                                          std::to_string(t.idle) + " idle upstream connections");
+                j.key("pool").string(w->pool);
+                j.key("drained").boolean(drained);
+                j.key("inflight").number(t.inflight);
+                j.key("tunnels").number(t.tunnels);
+                j.key("idle_connections").number(t.idle);
+                j.key("waited_ms")
+                    .number(std::chrono::duration_cast<std::chrono::milliseconds>(now - w->start)
+                                .count());
+                j.end_object();
+                w->reply(std::move(line));
                 *poll = nullptr;  // break the cycle
                 return;
             }
@@ -404,79 +415,74 @@ void ControlPlane::wait_drained(const std::string& pool, Duration timeout, Reply
     (*poll)();
 }
 
-void ControlPlane::reload(const std::string& who, std::function<void(json::object)> done) {
-    // Every outcome is audited: a refusal with its reason.
-    const auto refuse = [&](json::object o) {
-        std::string outcome = "refused: " + std::string(o["error"].as_string());
-        if (const auto* errors = o.if_contains("errors"); errors && !errors->as_array().empty()) {
-            const auto& list = errors->as_array();
-            outcome += ": " + std::string(list[0].as_string());
-            if (list.size() > 1) outcome += " (and " + std::to_string(list.size() - 1) + " more)";
+void ControlPlane::reload(const std::string& who, std::function<void(ReloadReply)> done) {
+    // Every outcome is audited: a refusal with its reason (and the first of
+    // the config's errors, if it has them).
+    const auto refuse = [&](const std::string& error,
+                            const std::vector<std::string>* errors = nullptr) {
+        std::string outcome = "refused: " + error;
+        if (errors != nullptr && !errors->empty()) {
+            outcome += ": " + errors->front();
+            if (errors->size() > 1)
+                outcome += " (and " + std::to_string(errors->size() - 1) + " more)";
         }
         audit(who, "reload", outcome);
-        done(std::move(o));
+        std::string line;
+        JsonWriter w(line);
+        w.begin_object().key("ok").boolean(false).key("error").string(error);
+        if (errors != nullptr) {
+            w.key("errors");
+            write_strings(w, *errors);
+        }
+        w.end_object();
+        done({false, std::move(line)});
     };
     if (!refusal_.empty()) {
-        json::object o;
-        o["ok"] = false;
-        o["error"] = refusal_;
-        refuse(std::move(o));
+        refuse(refusal_);
         return;
     }
     // Every outcome from here on counts (switchyard_reloads_total).
-    done = [this, done = std::move(done)](json::object o) {
-        const bool ok = o["ok"].as_bool();
-        ++(ok ? reload_stats_.succeeded : reload_stats_.failed);
-        reload_stats_.last_ok = ok;
+    done = [this, done = std::move(done)](ReloadReply r) {
+        ++(r.ok ? reload_stats_.succeeded : reload_stats_.failed);
+        reload_stats_.last_ok = r.ok;
         reload_stats_.last_time_seconds =
             std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
-        done(std::move(o));
+        done(std::move(r));
     };
     if (notifications_.reloading) notifications_.reloading();
     // Whatever the outcome, the service is ready again afterwards.
-    done = [this, done = std::move(done)](json::object result) {
+    done = [this, done = std::move(done)](ReloadReply r) {
         if (notifications_.ready) notifications_.ready("reloaded " + settings_->source_path);
-        done(std::move(result));
+        done(std::move(r));
     };
-    json::object o;
     auto result = config::load_file(settings_->source_path);
     if (!result.ok()) {
-        json::array errors;
+        std::vector<std::string> errors;
         for (const auto& d : result.diagnostics)
-            if (d.severity == config::Diagnostic::Severity::error)
-                errors.push_back(json::string(d.to_string()));
-        o["ok"] = false;
-        o["error"] = "the configuration has errors; the running one is kept";
-        o["errors"] = std::move(errors);
+            if (d.severity == config::Diagnostic::Severity::error) errors.push_back(d.to_string());
         log_->error("reload refused: {} has errors", settings_->source_path);
-        refuse(std::move(o));
+        refuse("the configuration has errors; the running one is kept", &errors);
         return;
     }
     auto next = std::make_shared<const Settings>(std::move(*result.settings));
     // DESIGN.md "State": a reload must not remove the pools that take traffic,
     // nor move users between pools by changing the seed mid-canary.
     if (auto refusal = reload_refusal(*settings_, *next, runtime_)) {
-        o["ok"] = false;
-        o["error"] = *refusal + "; the running configuration is kept";
         log_->error("reload refused: {}", *refusal);
-        refuse(std::move(o));
+        refuse(*refusal + "; the running configuration is kept");
         return;
     }
     std::string listener_error;
     if (!data_plane_.prepare_config(*next, listener_error)) {
-        o["ok"] = false;
-        o["error"] = listener_error + "; the running configuration is kept";
         log_->error("reload refused: {}", listener_error);
-        refuse(std::move(o));
+        refuse(listener_error + "; the running configuration is kept");
         return;
     }
     // Log targets are opened at start; say so instead of ignoring a change.
-    json::array warnings;
-    for (const auto& w : reload_warnings(*settings_, *next)) {
+    const std::vector<std::string> warnings = reload_warnings(*settings_, *next);
+    for (const auto& w : warnings)
         log_->warn("reload: {}", w);
-        warnings.push_back(json::string(w));
-    }
     auto reconciled = reconcile(runtime_, *next);
     // The audit text is made now: another command may run before the
     // workers have acknowledged.
@@ -490,17 +496,22 @@ void ControlPlane::reload(const std::string& who, std::function<void(json::objec
     conflicts_ = reconciled.conflicts;
     for (const auto& d : reconciled.dropped)
         log_->warn("reload: dropped state entry: {}", d);
-    json::object r;
-    r["ok"] = true;
-    r["summary"] = config::summary(*next);
-    r["config_generation"] = config_generation_;
-    if (!warnings.empty()) r["warnings"] = std::move(warnings);
+    std::string line;
+    JsonWriter w(line);
+    w.begin_object().key("ok").boolean(true);
+    w.key("summary").string(config::summary(*next));
+    w.key("config_generation").number(config_generation_);
+    if (!warnings.empty()) {
+        w.key("warnings");
+        write_strings(w, warnings);
+    }
+    w.end_object();
     data_plane_.publish(settings_, runtime_,
-                        [this, who, outcome, r = std::move(r), path = next->source_path,
+                        [this, who, outcome, line = std::move(line), path = next->source_path,
                          done = std::move(done)]() mutable {
                             log_->info("reloaded {}", path);
                             audit(who, "reload", outcome);
-                            done(std::move(r));
+                            done({true, std::move(line)});
                         });
 }
 

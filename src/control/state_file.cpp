@@ -41,13 +41,6 @@ void write_routing_fields(JsonWriter& w, const RuntimeState& state) {
     w.key("generation").number(state.generation);
 }
 
-std::string routing_fields_json(const RuntimeState& state) {
-    std::string out;
-    JsonWriter w(out);
-    write_routing_fields(w, state);
-    return out;
-}
-
 std::string to_json(const RuntimeState& state) {
     std::string out;
     JsonWriter w(out);

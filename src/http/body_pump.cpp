@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "switchyard/core/text.hpp"
 #include "switchyard/http/field_rules.hpp"
 
 namespace switchyard::http {

@@ -1,5 +1,7 @@
 #include "switchyard/http/field_rules.hpp"
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard::http {
 
 namespace {

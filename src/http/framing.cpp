@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "switchyard/core/text.hpp"
 #include "switchyard/http/field_rules.hpp"
 
 namespace switchyard::http {

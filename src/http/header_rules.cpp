@@ -3,6 +3,8 @@
 #include <charconv>
 #include <ctime>
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard::http {
 
 namespace {

@@ -14,6 +14,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard::echo {
 
 namespace net = boost::asio;
@@ -102,7 +104,7 @@ void RequestParser::on_response_impl(int, beast::string_view, int, beast::error_
 
 void RequestParser::on_field_impl(http::field name, beast::string_view, beast::string_view value,
                                   beast::error_code&) {
-    if (name == http::field::expect && beast::iequals(value, "100-continue"))
+    if (name == http::field::expect && iequals(value, "100-continue"))
         state_.expect_continue = true;
 }
 

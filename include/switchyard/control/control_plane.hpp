@@ -12,7 +12,6 @@
 #include <spdlog/logger.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/json/object.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -33,6 +32,15 @@ namespace switchyard::control {
 struct ReloadNotifications {
     std::function<void()> reloading;
     std::function<void(const std::string& status)> ready;
+};
+
+// What a reload answered: whether the new configuration runs, and the reply
+// line: {"ok":true,"summary":"...","config_generation":2} (with "warnings"
+// when there are any) or {"ok":false,"error":"..."} (with "errors", the
+// configuration's, when it has them).
+struct ReloadReply {
+    bool ok = false;
+    std::string line;
 };
 
 class ControlPlane final : public CommandHandler {
@@ -62,10 +70,10 @@ class ControlPlane final : public CommandHandler {
     void rejected(const PeerCredentials& peer, std::string_view line,
                   std::string_view error) override;
 
-    // Re-reads the config file (SIGHUP and `reload`); the reply object says
-    // what happened. The outcome is audited under `who` ("signal SIGHUP",
+    // Re-reads the config file (SIGHUP and `reload`); the reply says what
+    // happened. The outcome is audited under `who` ("signal SIGHUP",
     // "control uid=0 pid=42").
-    void reload(const std::string& who, std::function<void(boost::json::object)> done);
+    void reload(const std::string& who, std::function<void(ReloadReply)> done);
 
     // Shutting down: commands that change something are refused from now on.
     void set_stopping() { refusal_ = "shutting down"; }

@@ -42,8 +42,6 @@ LoadStatus load_state_file(const std::string& path, RuntimeState& out, std::stri
 // written as members of the object `w` is in:
 // "active":"green","previous":null,"canary":{"pool":null,"weight":0.00},"generation":4
 void write_routing_fields(JsonWriter& w, const RuntimeState& state);
-// The same fields as text, without braces.
-std::string routing_fields_json(const RuntimeState& state);
 
 std::string_view admin_state_name(AdminState state);  // "enabled", "draining", "disabled"
 

@@ -237,6 +237,35 @@ TEST(Handover, UnreadableHealthEntriesAreLeftOut) {
     EXPECT_EQ(m->health[1].address, "b:1");
 }
 
+// The line pinned byte for byte: an older or newer binary reads it with its
+// own decoder, so member names, order and types must not drift (integers as
+// integers, the canary weight as the state file writes it).
+TEST(Handover, TheMessageIsPinned) {
+    auto in = sample();
+    in.health = sample_health(at_ms(1'000'000));
+    in.tls_ticket_keys = "00ff";
+    std::vector<int> fds;
+    EXPECT_EQ(
+        encode_handover(in, fds, at_ms(1'000'000)),
+        R"({"version":1,"from_pid":4242,"listeners":[{"name":"0.0.0.0:8080","fd":0},)"
+        R"({"name":"[::1]:8081","fd":1}],"control_fd":2,"runtime":{"version":1,)"
+        R"("active":"green","previous":"blue","canary":{"pool":"blue","weight":2.50},)"
+        R"("generation":9,"servers":{}},"watchdog_usec":30000000,"config_generation":6,)"
+        R"("tls_ticket_keys":"00ff","health":[{"pool":"green","address":"127.0.0.1:9002",)"
+        R"("state":"unhealthy","reason":"connection refused","last_check":{"outcome":)"
+        R"("refused","status":0,"detail":""},"ejections":0,"ejection_level":0,"checks":)"
+        R"({"path":"/","host":"","interval_ms":100,"timeout_ms":1000,"rise":1,"fall":3,)"
+        R"("expect_min":200,"expect_max":399,"state":"unhealthy","successes":0,"failures":4}},)"
+        R"({"pool":"blue","address":"app.internal:80","state":"ejected","reason":"5 )"
+        R"(consecutive failures, last: status 503","last_check":{"outcome":"bad_response",)"
+        R"("status":0,"detail":"no status line"},"ejections":3,"ejected_until_ms":29500,)"
+        R"("ejection_level":2,"returned_ms_ago":1200}]})"
+        "\n");
+    EXPECT_EQ(encode_reply({true, 77, {}}), "{\"ready\":true,\"pid\":77}\n");
+    EXPECT_EQ(encode_reply({false, 0, "config has errors"}),
+              "{\"ready\":false,\"error\":\"config has errors\"}\n");
+}
+
 TEST(Handover, Replies) {
     auto ready = decode_reply(encode_reply({true, 77, {}}));
     ASSERT_TRUE(ready);

@@ -359,6 +359,44 @@ TEST_F(ControlPlaneTest, StatusCarriesEachPoolsRatesWithMetricsOn) {
     }
 }
 
+// The rates pinned byte for byte: numbers in fixed form with a set number
+// of decimals (1.500, never 1.5E0), quantiles null in a window without
+// requests. blue's last 10 s: three requests over 2 s, one an error;
+// p50 is the upper end of 1500 µs's bucket, p90 and p99 the exact maximum.
+TEST_F(ControlPlaneTest, StatusRatesHaveFixedDecimals) {
+    PoolStats& blue = data_plane_.traffic.pools["blue"];
+    for (std::uint64_t micros : {1500, 1500, 3000})
+        blue.last_10s.latency.record(micros);
+    blue.last_10s.errors = 1;
+    blue.last_10s.span = std::chrono::seconds(2);
+    send("status");
+    const std::string idle_window =
+        "{\"requests\":0,\"requests_per_second\":0.000,\"errors_per_second\":0.000,"
+        "\"error_ratio\":0.000000,\"p50_ms\":null,\"p90_ms\":null,\"p99_ms\":null,"
+        "\"span_s\":0.000}";
+    const std::string counts =
+        "\"inflight\":0,\"tunnels\":0,\"idle_connections\":0,\"retries\":0,\"retry_budget_"
+        "exhausted\":0,\"canary_failovers\":0,\"fallbacks\":0,";
+    const auto server = [](const char* address) {
+        return std::string("\"servers\":[{\"address\":\"") + address +
+               "\",\"admin\":\"enabled\",\"weight\":1,\"inflight\":0,\"tunnels\":0,\"idle_"
+               "connections\":0,\"requests\":0,\"failures\":0,\"limit_reached\":0,\"responses_"
+               "5xx\":0}]";
+    };
+    EXPECT_EQ(reply_line(),
+              "{\"ok\":true,\"active\":\"blue\",\"previous\":null,\"canary\":{\"pool\":null,"
+              "\"weight\":0.00},\"generation\":0,\"config_generation\":1,\"pools\":[{\"name\":"
+              "\"blue\",\"role\":\"active\"," +
+                  counts +
+                  "\"rates\":{\"10s\":{\"requests\":3,\"requests_per_second\":1.500,"
+                  "\"errors_per_second\":0.500,\"error_ratio\":0.333333,\"p50_ms\":1.503,"
+                  "\"p90_ms\":3.000,\"p99_ms\":3.000,\"span_s\":2.000},\"60s\":" +
+                  idle_window + "}," + server("127.0.0.1:9001") +
+                  "},{\"name\":\"green\",\"role\":\"standby\"," + counts +
+                  "\"rates\":{\"10s\":" + idle_window + ",\"60s\":" + idle_window + "}," +
+                  server("127.0.0.1:9002") + "}],\"conflicts\":[]}");
+}
+
 TEST_F(ControlPlaneTest, WaitDrainedAnswersAtOnceWhenNothingIsLeft) {
     auto r = send("wait-drained blue timeout=1s");
     EXPECT_TRUE(r["ok"].as_bool());
