@@ -15,17 +15,6 @@
 namespace switchyard::proxy {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
-namespace {
-
-void to_buffers(const std::vector<std::string_view>& pieces, std::vector<asio::const_buffer>& out) {
-    out.clear();
-    for (auto p : pieces)
-        out.emplace_back(p.data(), p.size());
-}
-
-}  // namespace
 
 Exchange::Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
                    Clock::time_point started, RequestBuffers buffers)

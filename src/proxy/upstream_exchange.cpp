@@ -250,9 +250,7 @@ bool UpstreamExchange::start_body(const http::Framing& framing, bool chunked_sin
     buf_.pieces.assign(1, prefix);
     consumed_ = pump_.plan(buffered(), buf_.pieces);
     if (pump_.failed()) return false;
-    buf_.body.clear();
-    for (auto p : buf_.pieces)
-        buf_.body.emplace_back(p.data(), p.size());
+    to_buffers(buf_.pieces, buf_.body);
     return true;
 }
 
@@ -279,9 +277,7 @@ void UpstreamExchange::relay_body() {
         conn_->buffer.consume(consumed_);
     }
     if (!buf_.pieces.empty()) {
-        buf_.body.clear();
-        for (auto p : buf_.pieces)
-            buf_.body.emplace_back(p.data(), p.size());
+        to_buffers(buf_.pieces, buf_.body);
         listener_->on_response_body();
         return;
     }
@@ -313,9 +309,7 @@ void UpstreamExchange::on_body_read(error_code ec, std::size_t n) {
                 return;
             }
             consumed_ = 0;
-            buf_.body.clear();
-            for (auto p : buf_.pieces)
-                buf_.body.emplace_back(p.data(), p.size());
+            to_buffers(buf_.pieces, buf_.body);
             listener_->on_response_body();
             return;
         }

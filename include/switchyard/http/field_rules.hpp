@@ -74,14 +74,6 @@ bool is_valid_field_name(std::string_view s) noexcept;
 // CTL (incl. DEL) are rejected. Leading/trailing OWS must already be trimmed by
 // the caller (it is accepted here, as it is legal inside a value). Empty is valid.
 bool is_valid_field_value(std::string_view s) noexcept;
-// is_tchar, is_token, iequals, trim_ows and ascii_lower live in
-// core/text.hpp; these names keep the callers that write http::iequals
-// working.
-using switchyard::ascii_lower;
-using switchyard::iequals;
-using switchyard::is_tchar;
-using switchyard::is_token;
-using switchyard::trim_ows;
 
 // Splits a comma-separated list (RFC 9110 §5.6.1) and calls f(element) for each
 // element with OWS trimmed; empty elements ("a, ,b", ",a") are skipped, as the

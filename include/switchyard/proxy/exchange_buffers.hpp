@@ -13,6 +13,14 @@
 
 namespace switchyard::proxy {
 
+// The write list of `pieces` (views that must outlive the write).
+inline void to_buffers(const std::vector<std::string_view>& pieces,
+                       std::vector<boost::asio::const_buffer>& out) {
+    out.clear();
+    for (auto p : pieces)
+        out.emplace_back(p.data(), p.size());
+}
+
 // An UpstreamExchange's: the response head's fields, the body's pieces and
 // the write lists.
 struct TryBuffers {
