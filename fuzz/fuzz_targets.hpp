@@ -384,7 +384,7 @@ inline void check_client_response(const http::ResponseHeadParser& head, bool req
     // §15). Regression: response_status_002_relayed_as_2 ("HTTP/1.1 2 OK").
     SY_FUZZ_CHECK(head.status() >= 100 && head.status() <= 599);
 
-    // The options ClientSession chooses (src/proxy/client_session.cpp): a
+    // The options an Exchange chooses (Exchange::on_response_head): a
     // 101 starts a tunnel, other 1xx are relayed as they are, a final
     // response is re-chunked for HTTP/1.1 clients only, and a body that runs
     // until the upstream closes, or one an HTTP/1.0 client cannot frame,
