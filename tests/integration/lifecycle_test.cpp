@@ -111,6 +111,34 @@ TEST_F(Lifecycle, FailedRequestIsLoggedWithItsStatus) {
     EXPECT_EQ(num(o, "bytes_out"), static_cast<std::int64_t>(r.wire_bytes));
 }
 
+// Each request is its own exchange: a malformed request after a routed one
+// on the same connection gets its own request id and is logged without the
+// routed request's pool, server or user bucket.
+TEST_F(Lifecycle, ARequestAnsweredWithoutAHeadInheritsNothingFromThePreviousOne) {
+    auto cfg = base_config();
+    cfg.access_log_file = true;
+    auto& sy = start_proxy(cfg);
+    auto c = sy.connect();
+    auto ok = c.roundtrip(get_request("/first", "X-Request-Id: first-request\r\n"));
+    ASSERT_EQ(ok.status(), 200u);
+    auto bad = c.roundtrip("GET /second HTTP/1.1\r\nHost: test\r\nBad Name: x\r\n\r\n");
+    ASSERT_EQ(bad.status(), 400u);
+    EXPECT_TRUE(is_hex32(bad.header("X-Request-Id"))) << bad.header("X-Request-Id");
+
+    auto lines = sy.wait_access_lines(2);
+    ASSERT_EQ(lines.size(), 2u);
+    auto first = parse_line(lines[0]);
+    auto second = parse_line(lines[1]);
+    SCOPED_TRACE(lines[0] + lines[1]);
+    EXPECT_EQ(str(first, "pool"), "blue");
+    EXPECT_GE(num(first, "bucket"), 0);
+    EXPECT_EQ(num(second, "status"), 400);
+    EXPECT_EQ(str(second, "request_id"), bad.header("X-Request-Id"));
+    EXPECT_EQ(str(second, "pool"), "");
+    EXPECT_EQ(str(second, "upstream"), "");
+    EXPECT_FALSE(second.contains("bucket"));
+}
+
 // An upstream that reports when a request arrived and answers after `delay`
 // (or stops early when the proxy closes the connection).
 struct SlowUpstream {
