@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "switchyard/core/text.hpp"
 
@@ -20,19 +22,44 @@ void append_u_escape(std::string& out, unsigned code) {
     out.append(e, sizeof e);
 }
 
+// Printable ASCII other than '"' and '\\': copied as is.
+constexpr bool is_plain(unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+std::uint64_t load8(const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
+// True when all eight bytes are plain (word-at-a-time tests from "Bit
+// Twiddling Hacks": each is exact as a yes/no for the whole word).
+constexpr bool all_plain(std::uint64_t w) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    constexpr std::uint64_t highs = 0x8080808080808080ull;
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    const std::uint64_t special = ((w - ones * 0x20) & ~w & highs)  // a byte below 0x20
+                                  | (w & highs)                     // a byte from 0x80
+                                  | has_zero_byte(w ^ (ones * '"')) |
+                                  has_zero_byte(w ^ (ones * '\\')) |
+                                  has_zero_byte(w ^ (ones * 0x7f));
+    return special == 0;
+}
+
 }  // namespace
 
 void append_json_escaped(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
         // Fast path: a run of printable ASCII other than '"' and '\\' is
-        // copied as is (nearly every method, target, name and message).
+        // copied as is (nearly every method, target, name and message),
+        // eight bytes at a time while they are all plain.
         std::size_t run = i;
-        while (run < s.size()) {
-            const auto c = static_cast<unsigned char>(s[run]);
-            if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+        while (run + 8 <= s.size() && all_plain(load8(s.data() + run)))
+            run += 8;
+        while (run < s.size() && is_plain(static_cast<unsigned char>(s[run])))
             ++run;
-        }
         out.append(s.data() + i, run - i);
         i = run;
         if (i == s.size()) break;
@@ -79,15 +106,25 @@ JsonWriter& JsonWriter::string(std::string_view s) {
     return *this;
 }
 
-JsonWriter& JsonWriter::number_fixed(double value, int decimals) {
-    if (!std::isfinite(value)) return null();
+void append_json_fixed(std::string& out, double value, int decimals) {
+    if (!std::isfinite(value)) {
+        out.append("null");
+        return;
+    }
     if (value == 0) value = 0;  // -0.0 would print as "-0.00"
     // The longest finite double in fixed form: 309 integer digits, the
     // sign, the point and the decimals.
     char buf[340];
     const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed,
                                  std::clamp(decimals, 0, 17));
-    return raw(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+    out.append(buf, r.ptr);
+}
+
+JsonWriter& JsonWriter::number_fixed(double value, int decimals) {
+    separate();
+    append_json_fixed(out_, value, decimals);
+    after_value_ = true;
+    return *this;
 }
 
 }  // namespace switchyard

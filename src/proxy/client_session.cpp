@@ -234,8 +234,7 @@ bool ClientSession::try_parse_head() {
 
 Exchange& ClientSession::new_exchange() {
     ++seq_;
-    exchange_ = std::make_unique<Exchange>(*this, worker_, settings_, head_started_at_,
-                                           std::move(spare_buffers_));
+    exchange_ = std::make_unique<Exchange>(*this, worker_, settings_, head_started_at_, buffers_);
     return *exchange_;
 }
 
@@ -295,7 +294,6 @@ void ClientSession::end_request(bool close) {
     ++seq_;
     client_deadline_.clear();
     reading_body_ = false;
-    spare_buffers_ = exchange_->take_buffers();
     retired_ = std::move(exchange_);
     if (close) {
         close_gracefully();

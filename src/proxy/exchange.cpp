@@ -17,11 +17,11 @@ namespace switchyard::proxy {
 namespace asio = boost::asio;
 
 Exchange::Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
-                   Clock::time_point started, RequestBuffers buffers)
+                   Clock::time_point started, RequestBuffers& buffers)
     : session_(session),
       worker_(worker),
       settings_(std::move(settings)),
-      buf_(std::move(buffers)),
+      buf_(buffers),
       started_(started) {
     buf_.clear();
 }
@@ -325,12 +325,6 @@ void Exchange::release_upstream(bool reusable) {
     if (!up_) return;
     if (auto spare = up_->release(reusable)) buf_.try_spare = std::move(*spare);
     up_.reset();
-}
-
-RequestBuffers Exchange::take_buffers() {
-    RequestBuffers out = std::move(buf_);
-    out.clear();
-    return out;
 }
 
 void Exchange::on_tick(Clock::time_point now) {

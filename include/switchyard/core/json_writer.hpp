@@ -1,6 +1,8 @@
 // JSON output: one streaming writer for every JSON text Switchyard writes
-// (control replies, the state file, the access log, the audit log's quoting,
-// the load tool's summary).
+// (control replies, the state file, the hand-over, the audit log's quoting,
+// the load tool's summary), and its primitives (escaping, integers, fixed
+// decimals), which the access log uses directly: its line is written for
+// every request, so it is laid out by hand (access_record.cpp).
 //
 // It appends to a caller's std::string and allocates nothing else, so a
 // worker can write access-log lines straight into its batch buffer. Members
@@ -23,6 +25,18 @@ namespace switchyard {
 // part of a well-formed UTF-8 sequence (stray or truncated, overlong, a
 // surrogate, above U+10FFFF) as \ufffd, so the text stays valid JSON.
 void append_json_escaped(std::string& out, std::string_view s);
+
+// Appends `value` with exactly `decimals` digits after the point (0 to 17),
+// rounded to nearest; NaN and infinities as null.
+void append_json_fixed(std::string& out, double value, int decimals);
+
+// Appends an integer.
+template <std::integral T>
+requires(!std::same_as<T, bool>) void append_json_integer(std::string& out, T value) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value);
+    out.append(buf, r.ptr);
+}
 
 class JsonWriter {
   public:
@@ -52,9 +66,10 @@ class JsonWriter {
     JsonWriter& string_or_null(std::string_view s) { return s.empty() ? null() : string(s); }
     template <std::integral T>
     requires(!std::same_as<T, bool>) JsonWriter& number(T value) {
-        char buf[24];
-        const auto r = std::to_chars(buf, buf + sizeof buf, value);
-        return raw(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+        separate();
+        append_json_integer(out_, value);
+        after_value_ = true;
+        return *this;
     }
     // `value` with exactly `decimals` digits after the point (0 to 17),
     // rounded to nearest: number_fixed(12.5, 2) is 12.50. NaN and infinities

@@ -127,7 +127,9 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // ends (never while on the stack).
     std::unique_ptr<Exchange> exchange_;
     std::unique_ptr<Exchange> retired_;
-    RequestBuffers spare_buffers_;  // the last request's, for the next
+    // The current request's heads, request id and write lists; kept across
+    // requests for their capacity.
+    RequestBuffers buffers_;
 
     std::uint64_t seq_ = 0;
     bool closing_ = false;

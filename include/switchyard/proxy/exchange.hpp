@@ -35,9 +35,10 @@ class Exchange final : public UpstreamExchange::Listener {
   public:
     using error_code = boost::system::error_code;
 
-    // `buffers`: the previous request's, for their capacity.
+    // `buffers`: the connection's, emptied for this request (only their
+    // capacity is kept from the previous one).
     Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
-             Clock::time_point started, RequestBuffers buffers);
+             Clock::time_point started, RequestBuffers& buffers);
     ~Exchange() override;
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
@@ -68,8 +69,6 @@ class Exchange final : public UpstreamExchange::Listener {
     // Ends it now (drain deadline, forced close): logged with `error` unless
     // it was logged already; the session closes.
     void cut(ErrorKind error);
-    // The request ended: its buffers, emptied, for the next one.
-    RequestBuffers take_buffers();
     // The connection is closing: leave the slot queue, give back the counts,
     // close the upstream side. Nothing is logged.
     void abandon();
@@ -124,9 +123,9 @@ class Exchange final : public UpstreamExchange::Listener {
     ClientSession& session_;
     Worker& worker_;
     std::shared_ptr<const Settings> settings_;
-    // The heads, request id and write lists (the request's; their capacity
-    // came from the previous one).
-    RequestBuffers buf_;
+    // The heads, request id and write lists: the connection's buffers, this
+    // request's contents.
+    RequestBuffers& buf_;
 
     // The request
     std::string method_;

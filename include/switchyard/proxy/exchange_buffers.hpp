@@ -1,7 +1,7 @@
-// Buffers whose capacity one request hands to the next on a connection (and
-// one upstream try to the next), so that a keep-alive request allocates
-// nothing for its heads, request id and write lists. Only the capacity
-// travels: each owner receives them empty.
+// Buffers whose capacity one request leaves to the next on a connection
+// (and one upstream try to the next), so that a keep-alive request
+// allocates nothing for its heads, request id and write lists. Only the
+// capacity is kept: each user receives them empty.
 #pragma once
 
 #include <boost/asio/buffer.hpp>

@@ -79,6 +79,36 @@ TEST(JsonEscaping, AppendsToWhatIsThere) {
     EXPECT_EQ(out, "x=\\\"");
 }
 
+// The fast path reads eight bytes at a time: a byte that needs escaping
+// is found at every position of a word and of the tail, whatever the
+// string's length.
+TEST(JsonEscaping, EveryPositionOfEveryLengthIsChecked) {
+    const std::string specials[] = {"\"",   "\\",       std::string(1, '\0'), "\x1f", "\x7f",
+                                    "\x80", "\xc3\xa9", "\xc2\x85",           "\xff"};
+    const std::string expected[] = {"\\\"",    "\\\\",     "\\u0000", "\\u001f", "\\u007f",
+                                    "\\ufffd", "\xc3\xa9", "\\u0085", "\\ufffd"};
+    for (std::size_t len = 0; len <= 24; ++len) {
+        const std::string plain(len, 'a');
+        EXPECT_EQ(escaped(plain), plain);
+        for (std::size_t at = 0; at <= len; ++at)
+            for (std::size_t k = 0; k < std::size(specials); ++k) {
+                const std::string in = plain.substr(0, at) + specials[k] + plain.substr(at);
+                EXPECT_EQ(escaped(in), plain.substr(0, at) + expected[k] + plain.substr(at))
+                    << "length " << len << ", at " << at << ", special " << k;
+            }
+    }
+    // Bytes next to the boundaries of the word tests: space, '~', '!' and '#'.
+    EXPECT_EQ(escaped(" ~!#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}"),
+              " ~!#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}");
+}
+
+TEST(JsonWriter, LiteralAndComputedKeys) {
+    std::string out;
+    const std::string pool = "we\"ird";
+    JsonWriter(out).begin_object().key("fixed").number(1).key(pool).number(2).end_object();
+    EXPECT_EQ(out, R"({"fixed":1,"we\"ird":2})");
+}
+
 TEST(JsonWriter, ObjectsArraysAndCommas) {
     std::string out;
     JsonWriter w(out);
