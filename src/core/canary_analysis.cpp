@@ -210,7 +210,11 @@ std::string describe(const CanaryJudgement& j) {
         case AnalysisRule::none:
             break;
     }
-    return "pass: canary " + side_summary(j.canary) + "; baseline " + side_summary(j.baseline);
+    return "pass: " + describe_sides(j);
+}
+
+std::string describe_sides(const CanaryJudgement& j) {
+    return "canary " + side_summary(j.canary) + "; baseline " + side_summary(j.baseline);
 }
 
 std::string format_latency_ms(std::uint64_t micros) {

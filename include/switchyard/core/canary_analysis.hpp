@@ -134,6 +134,10 @@ CanaryJudgement judge_canary(const StepCounts& baseline, const StepCounts& canar
 //   pass: canary 0.40 % errors (1 of 250), p99 12.1 ms; baseline 0.10 % (1 of 1000), p99 11.8 ms
 std::string describe(const CanaryJudgement& judgement);
 
+// Both sides' numbers without the verdict, for reasons that give their own:
+//   canary 0.40 % (1 of 250), p99 12.1 ms; baseline 0.10 % (1 of 1000), p99 11.8 ms
+std::string describe_sides(const CanaryJudgement& judgement);
+
 // "12.3 ms", "0.85 ms", "1250 ms": latencies in reasons.
 std::string format_latency_ms(std::uint64_t micros);
 
