@@ -31,7 +31,8 @@ double binomial_lower_tail(std::uint64_t k, std::uint64_t n, double p);
 // The one-sided Clopper–Pearson upper confidence bound of a rate after x
 // events in n trials: the largest p with P(X <= x | n, p) >= 1 - confidence,
 // so the true rate lies below it with probability >= confidence. 1 when
-// x >= n or n = 0; confidence is clamped to [0, 1). Within 1e-12 relative.
+// x >= n, n = 0 or confidence >= 1; x/n when confidence <= 0. Within 1e-12
+// relative.
 double binomial_upper_bound(std::uint64_t x, std::uint64_t n, double confidence);
 
 }  // namespace switchyard

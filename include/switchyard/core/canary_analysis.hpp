@@ -17,8 +17,12 @@
 //    the baseline's one-sided Clopper–Pearson upper bound at `confidence`.
 //    The bound (rather than the baseline's observed rate) keeps a canary as
 //    good as its baseline from failing when the baseline's own sample is
-//    small and happened to see fewer errors than its true rate; with the
-//    baseline's usual thousands of requests U is close to its rate.
+//    small and happened to see fewer errors than its true rate (with the
+//    observed rate, A/A canaries at 5 % errors and 50-200 requests a side
+//    failed 2-4 % of judgements at 99 %). The price is a little speed at
+//    low error rates: 1 error in 950 bounds at 0.7 %, so a 5 % canary
+//    against 0.1 % at 10 canary requests/s aborts after about 12 s
+//    instead of 10 (ramp_simulation_test.cpp).
 //  - error ceiling: errors against max_error_rate percent.
 //  - latency: the canary's requests slower than T = max(max_p99_ratio ×
 //    baseline p99, baseline p99 + min_p99_delta) against a 1 % share, or
@@ -30,8 +34,8 @@
 //    comparison. The baseline's share matters when its slowest 1 % sit far
 //    from the rest (1 % of requests hit a slow query): its sampled p99 then
 //    falls in the fast body half the time, T below the slow ones, and the
-//    share above T is about 1 % on both sides, which a fixed 1 % limit
-//    would fail as often as not.
+//    share above T is about 1 % on both sides: at a fixed 1 % limit, where
+//    a few extra slow canary requests would fail it.
 // Fewer than min_requests on either side: inconclusive (no rule is tested).
 // The latency rule needs min_requests timed requests on each side (upgraded
 // requests are not timed); without them it is skipped, not inconclusive, so
@@ -131,7 +135,9 @@ CanaryJudgement judge_canary(const StepCounts& baseline, const StepCounts& canar
 //   latency: 48.00 % of canary requests (120 of 250) slower than 18.4 ms
 //     (baseline p99 12.3 ms), above 1.00 % (p = 1e-50); baseline 2 of 1000,
 //     canary p99 62.1 ms
-//   pass: canary 0.40 % errors (1 of 250), p99 12.1 ms; baseline 0.10 % (1 of 1000), p99 11.8 ms
+//   error rate: canary 9.00 % (90 of 1000) above the 5.00 % ceiling (p = 0.00012);
+//     baseline 8.00 % (800 of 10000)
+//   pass: canary 0.40 % (1 of 250), p99 12.1 ms; baseline 0.10 % (1 of 1000), p99 11.8 ms
 std::string describe(const CanaryJudgement& judgement);
 
 // Both sides' numbers without the verdict, for reasons that give their own:
