@@ -47,6 +47,8 @@
 
 #include "switchyard/core/canary_analysis.hpp"
 #include "switchyard/core/health_gate.hpp"
+#include "switchyard/core/ramp_steps.hpp"
+#include "switchyard/core/ramp_vocabulary.hpp"
 #include "switchyard/core/rollout_settings.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
@@ -54,42 +56,6 @@
 namespace switchyard {
 
 using RampTime = std::chrono::sys_time<std::chrono::milliseconds>;
-
-// running: judging the current step. holding: the bake is over but the step
-// cannot advance (no verdict yet, the gate or health gate refused, the
-// state file cannot be written). paused: by `ramp pause`, after max_hold
-// with on_no_data = pause, or waiting for `ramp promote`; a paused ramp
-// keeps its weight and is still judged (failing judgements abort it), but
-// never advances. aborted and promoted are final.
-enum class RampState { running, holding, paused, aborted, promoted };
-std::string_view to_string(RampState state);  // "running", ...
-std::optional<RampState> parse_ramp_state(std::string_view text);
-
-// Why a ramp was aborted. analysis and no_data are automatic: they leave
-// an unacknowledged abort on the pool. command (ramp abort, canary POOL 0,
-// rollback) does not: a human chose it.
-enum class AbortCause { none, analysis, no_data, command };
-std::string_view to_string(AbortCause cause);  // "none", "analysis", "no_data", "command"
-std::optional<AbortCause> parse_abort_cause(std::string_view text);
-
-// ---- Steps ----------------------------------------------------------------
-
-// Weights in basis points: ascending, each in 1..10000, and at least one
-// below 10000 (a lone 100 % leaves nothing to judge: that is `switch`).
-// nullopt when valid, else the reason ("steps must be ascending: 5 after 25").
-std::optional<std::string> validate_ramp_steps(std::span<const std::uint32_t> steps_bp);
-
-struct RampStepsParse {
-    std::vector<std::uint32_t> steps_bp;
-    std::string error;  // empty on success
-};
-// The command's "1,5,25.5,100": percentages with at most two decimals
-// (0.01 % resolution), then validate_ramp_steps.
-RampStepsParse parse_ramp_steps(std::string_view text);
-// The config's `steps = [1, 5, 25, 50, 100]`: the same rules for numbers.
-RampStepsParse ramp_steps_from_percent(std::span<const double> percent);
-// "1, 5, 25.50, 100" (percent) for reasons and status.
-std::string format_ramp_steps(std::span<const std::uint32_t> steps_bp);
 
 // ---- State ------------------------------------------------------------------
 
@@ -161,9 +127,6 @@ std::chrono::milliseconds bake_left(const Ramp& ramp, RampTime now);
 std::chrono::milliseconds hold_time(const Ramp& ramp, RampTime now);
 
 // ---- Effects ----------------------------------------------------------------
-
-enum class RampEventType { started, step, holding, paused, aborted, promoted };
-std::string_view to_string(RampEventType type);  // as in [[rollout.webhooks]] events
 
 // One transition for the event log and webhooks; the caller adds time and
 // generation. `step` is the index in `steps_bp` the ramp is at after the
