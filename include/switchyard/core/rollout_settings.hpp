@@ -11,8 +11,11 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include "switchyard/core/ramp_vocabulary.hpp"
 
 namespace switchyard {
 
@@ -63,6 +66,31 @@ struct RampSettings {
     std::chrono::milliseconds gate_retry{10000};
     CanaryAnalysisSettings analysis;
     bool operator==(const RampSettings&) const = default;
+};
+
+enum class WebhookFormat { json, slack };  // format = "json" | "slack"
+
+// One [[rollout.webhooks]] entry: where the ramp's events are POSTed.
+struct WebhookSettings {
+    std::string url;     // http:// or https://, from the config only (a secret)
+    std::string secret;  // non-empty: X-Switchyard-Signature: sha256=<HMAC-SHA256 of the body>
+    // The event types delivered; the config's default is all of them.
+    std::vector<RampEventType> events = {RampEventType::started, RampEventType::step,
+                                         RampEventType::holding, RampEventType::paused,
+                                         RampEventType::aborted, RampEventType::promoted};
+    WebhookFormat format = WebhookFormat::json;
+    std::chrono::milliseconds timeout{3000};  // per try
+    bool operator==(const WebhookSettings&) const = default;
+};
+
+// The config's [rollout] section: the defaults a `ramp` starts with, and
+// where its gate and events go (URLs only from the config: they may hold
+// secrets, so no control command can set them).
+struct RolloutSettings {
+    RampSettings ramp;     // ramp.gate is true exactly when gate_url is set
+    std::string gate_url;  // empty: no gate
+    std::vector<WebhookSettings> webhooks;
+    bool operator==(const RolloutSettings&) const = default;
 };
 
 }  // namespace switchyard

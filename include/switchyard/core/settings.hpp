@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/core/rollout_settings.hpp"
+
 namespace switchyard {
 
 using Duration = std::chrono::milliseconds;
@@ -172,6 +174,9 @@ struct LogSettings {
     // The share of requests logged (0 < x <= 1); a request that ended in a
     // 5xx or an error is always logged.
     double access_log_sample = 1.0;
+    // The ramp's events, one JSON line each: a path, "stdout", "stderr", or
+    // empty for the error log.
+    std::string event_log;
     bool operator==(const LogSettings&) const = default;
 };
 
@@ -218,6 +223,7 @@ struct Settings {
     std::optional<AdminSettings> admin;
     RoutingSettings routing;
     std::vector<PoolSettings> pools;  // in file order
+    RolloutSettings rollout;
 
     const PoolSettings* find_pool(std::string_view name) const;
 };
