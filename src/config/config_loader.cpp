@@ -17,6 +17,7 @@
 
 #include "not_built.hpp"
 #include "pool_reader.hpp"
+#include "rollout_reader.hpp"
 #include "switchyard/core/address.hpp"
 #include "switchyard/core/text.hpp"
 #include "switchyard/core/units.hpp"
@@ -108,8 +109,9 @@ void read_limits(Sink& sink, const toml::table& t, LimitSettings& out) {
 }
 
 void read_log(Sink& sink, const toml::table& t, LogSettings& out) {
-    TableReader r(sink, t, "log",
-                  {"level", "error_log", "access_log", "audit_log", "access_log_sample"});
+    TableReader r(
+        sink, t, "log",
+        {"level", "error_log", "access_log", "audit_log", "access_log_sample", "event_log"});
     std::string_view level = out.level;
     r.get_enum<std::string_view>("level", level,
                                  {{"trace", "trace"},
@@ -134,6 +136,19 @@ void read_log(Sink& sink, const toml::table& t, LogSettings& out) {
     if (out.audit_log == "off")
         if (const auto* node = r.find("audit_log"))
             sink.warning(node->source(), "log.audit_log", "off: control commands are not audited");
+    // Empty: the ramp's events go to the error log. They are the record of
+    // what a ramp did to the users, so unlike the other logs there is no
+    // "off" (which would otherwise be a file named off).
+    if (const auto* node = r.find("event_log")) {
+        if (auto path = detail::read_string(sink, *node, "log.event_log", true)) {
+            if (*path == "off")
+                sink.error(node->source(), "log.event_log",
+                           "the ramp's events cannot be turned off (\"\" writes them to the "
+                           "error log)");
+            else
+                out.event_log = std::move(*path);
+        }
+    }
     if (const auto* node = r.find("access_log_sample")) {
         if (auto v = detail::read_number(sink, *node, "log.access_log_sample", 0, 1)) {
             if (*v <= 0)
@@ -409,7 +424,7 @@ void read_routing(Sink& sink, const toml::table* t, const Settings& settings,
 void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     TableReader top(sink, root, "",
                     {"server", "timeouts", "limits", "log", "listeners", "control", "admin",
-                     "routing", "pools"});
+                     "routing", "pools", "rollout"});
     if (const auto* t = top.get_table("server")) read_server_process(sink, *t, s.server);
     if (const auto* t = top.get_table("timeouts")) read_timeouts(sink, *t, s.timeouts);
     if (const auto* t = top.get_table("limits")) read_limits(sink, *t, s.limits);
@@ -430,6 +445,7 @@ void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     }
     read_pools(sink, top, s.pools);
     read_routing(sink, top.get_table("routing"), s, s.routing);
+    if (const auto* t = top.get_table("rollout")) detail::read_rollout(sink, *t, s.rollout);
 }
 
 std::string plural(std::size_t n, std::string_view word) {
@@ -519,6 +535,9 @@ std::string summary(const Settings& s) {
                format_percent(s.routing.canary_weight_percent) + "%";
     out += s.server.workers == 0 ? std::string(", one worker per core")
                                  : ", " + plural(s.server.workers, "worker");
+    if (!s.rollout.gate_url.empty()) out += ", ramp gate";
+    if (!s.rollout.webhooks.empty())
+        out += ", " + plural(s.rollout.webhooks.size(), "ramp webhook");
     return out;
 }
 

@@ -14,17 +14,14 @@ enum class Type {
     optional_string,  // a string, possibly empty ("" = off / default)
     choice,           // one of `values`
     boolean,
-    count,     // an integer ≥ 0
-    number,    // an integer or a float ≥ 0
-    percent,   // a number from 0 to 100
-    fraction,  // a number from 0 to 1
+    count,    // an integer ≥ 0
+    percent,  // a number from 0 to 100
     duration,
     size,
-    strings,   // an array of non-empty strings
-    choices,   // an array of `values`
-    percents,  // an array of percents
-    table,     // a section: its keys are described by the entry at its path
-    tables,    // an array of such sections ([[name]])
+    strings,  // an array of non-empty strings
+    choices,  // an array of `values`
+    table,    // a section: its keys are described by the entry at its path
+    tables,   // an array of such sections ([[name]])
 };
 
 struct Key {
@@ -44,32 +41,6 @@ struct NotBuilt {
     std::string_view values = {};    // choice, choices
 };
 
-// [rollout]: the in-proxy canary ramp (DESIGN.md, "Progressive delivery").
-constexpr Key kRollout[] = {
-    {"steps", Type::percents},
-    {"bake", Type::duration},
-    {"promote", Type::choice, "auto|manual"},
-    {"interval", Type::duration},
-    {"min_requests", Type::count},
-    {"max_error_increase", Type::percent},
-    {"max_error_rate", Type::percent},
-    {"confidence", Type::fraction},
-    {"max_p99_ratio", Type::number},
-    {"min_p99_delta", Type::duration},
-    {"failure_limit", Type::count},
-    {"max_hold", Type::duration},
-    {"on_no_data", Type::choice, "pause|abort|advance"},
-    {"gate_url", Type::optional_string},
-    {"webhooks", Type::tables},
-};
-// [[rollout.webhooks]]: the ramp's event webhooks.
-constexpr Key kRolloutWebhook[] = {
-    {"url", Type::string},
-    {"secret", Type::optional_string},
-    {"events", Type::choices, "started|step|holding|paused|aborted|promoted"},
-    {"format", Type::choice, "json|slack"},
-    {"timeout", Type::duration},
-};
 // [shadow]: request mirroring (DESIGN.md, "Dark launch").
 constexpr Key kShadow[] = {
     {"pool", Type::optional_string},
@@ -125,9 +96,6 @@ constexpr Key kListenerHttp2[] = {
 // entries (and the tests that expect their warnings) and read the keys in
 // config_loader.cpp.
 constexpr NotBuilt kNotBuilt[] = {
-    {"rollout", "the canary ramp (ramp)", Type::table, kRollout},
-    {"rollout.webhooks", "the canary ramp's webhooks", Type::tables, kRolloutWebhook},
-    {"log.event_log", "the canary ramp's event log", Type::optional_string},
     {"shadow", "request mirroring (shadow)", Type::table, kShadow},
     {"shadow.diff", "response comparison (diff)", Type::table, kShadowDiff},
     {"flags", "feature flags (flag)", Type::tables, kFlag},
@@ -174,7 +142,6 @@ void check_section(Sink& sink, const toml::node& node, const std::string& path,
 void check_value(Sink& sink, const toml::node& node, const std::string& path, Type type,
                  std::string_view values) {
     constexpr auto kMaxInt = std::numeric_limits<std::int64_t>::max();
-    constexpr double kMaxNumber = 1e15;
     switch (type) {
         case Type::string:
         case Type::optional_string:
@@ -188,14 +155,8 @@ void check_value(Sink& sink, const toml::node& node, const std::string& path, Ty
         case Type::count:
             read_integer(sink, node, path, 0, kMaxInt);
             return;
-        case Type::number:
-            read_number(sink, node, path, 0, kMaxNumber);
-            return;
         case Type::percent:
             read_number(sink, node, path, 0, 100);
-            return;
-        case Type::fraction:
-            read_number(sink, node, path, 0, 1);
             return;
         case Type::duration:
             read_duration(sink, node, path, Duration{0});
@@ -205,14 +166,12 @@ void check_value(Sink& sink, const toml::node& node, const std::string& path, Ty
             return;
         case Type::strings:
         case Type::choices:
-        case Type::percents:
         case Type::tables: {
             const auto* array = read_array(sink, node, path);
             if (array == nullptr) return;
-            const Type item = type == Type::strings    ? Type::string
-                              : type == Type::choices  ? Type::choice
-                              : type == Type::percents ? Type::percent
-                                                       : Type::table;
+            const Type item = type == Type::strings   ? Type::string
+                              : type == Type::choices ? Type::choice
+                                                      : Type::table;
             for (std::size_t i = 0; i < array->size(); ++i) {
                 const std::string at = index_path(path, i);
                 if (item == Type::table) {

@@ -290,6 +290,7 @@ TEST(ConfigReference, LoadsWithoutAnyDiagnostic) {
     EXPECT_EQ(s.control, ControlSettings{});
     EXPECT_EQ(s.routing.sticky, StickySettings{});
     EXPECT_EQ(s.routing.canary_pool, "green");
+    EXPECT_EQ(s.rollout, RolloutSettings{});
     ASSERT_EQ(s.pools.size(), 2u);
     PoolSettings blue;
     blue.name = "blue";
@@ -315,6 +316,10 @@ TEST(ConfigReference, CommentedExamplesAreValidAndDocumentDefaults) {
     EXPECT_EQ(s.pools[0].health, HealthCheckSettings{});
     EXPECT_EQ(s.pools[0].outlier, OutlierSettings{});
     EXPECT_EQ(s.pools[0].min_healthy, MinHealthySettings{});
+    ASSERT_EQ(s.rollout.webhooks.size(), 1u);
+    WebhookSettings webhook;
+    webhook.url = "https://hooks.example.com/deploys";
+    EXPECT_EQ(s.rollout.webhooks[0], webhook);
 }
 
 // ---------------------------------------------------------------- values
@@ -352,6 +357,7 @@ level = "debug"
 error_log = "/var/log/sy/error.log"
 access_log = "off"
 audit_log = "stdout"
+event_log = "stderr"
 
 [[listeners]]
 address = "[::]:8080"
@@ -415,7 +421,8 @@ servers = [{ address = "[2001:db8::1]:9000" }]
                          milliseconds(4000), milliseconds(500), milliseconds(6000),
                          milliseconds(7000), milliseconds(86'400'000), 500, milliseconds(20'000)}));
     EXPECT_EQ(s.limits, (LimitSettings{16'384, 2'048, 2'147'483'648ULL}));
-    EXPECT_EQ(s.log, (LogSettings{"debug", "/var/log/sy/error.log", "off", "stdout"}));
+    EXPECT_EQ(s.log,
+              (LogSettings{"debug", "/var/log/sy/error.log", "off", "stdout", 1.0, "stderr"}));
 
     ASSERT_EQ(s.listeners.size(), 2u);
     EXPECT_EQ(s.listeners[0].address, ep("::", 8080));

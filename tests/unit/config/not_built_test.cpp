@@ -34,31 +34,6 @@ std::vector<std::string> lines(const LoadResult& r) {
 }
 
 // DESIGN.md's blocks for the features not built yet, verbatim.
-constexpr std::string_view kRollout = R"toml(
-[rollout]
-steps = [1, 5, 25, 50, 100]
-bake = "60s"
-promote = "auto"               # or "manual"
-interval = "1s"               # how often the step's cumulative counts are judged
-min_requests = 50              # per side, since the step started
-max_error_increase = 1.0       # percentage points above the baseline
-max_error_rate = 5.0           # absolute ceiling, percent
-confidence = 0.99
-max_p99_ratio = 1.5
-min_p99_delta = "5ms"
-failure_limit = 2
-max_hold = "10m"
-on_no_data = "pause"           # pause | abort | advance
-gate_url = ""                  # optional, see above
-
-[[rollout.webhooks]]           # zero or more; URLs only from the config (they are secrets)
-url = "https://hooks.example.com/deploys"
-secret = ""                    # if set: X-Switchyard-Signature: sha256=<HMAC of the body>
-events = ["started", "step", "holding", "paused", "aborted", "promoted"]
-format = "json"                # or "slack" ({"text": …}, for Slack/Mattermost incoming webhooks)
-timeout = "3s"
-)toml";
-
 constexpr std::string_view kShadow = R"toml(
 [shadow]
 pool = ""                      # empty: off
@@ -114,13 +89,6 @@ initial_window = "256KiB"
 max_header_list = "64KiB"
 )toml";
 
-TEST(ConfigNotBuilt, RolloutIsAcceptedWithAWarning) {
-    auto r = load_with(kRollout);
-    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:2: warning: rollout: accepted, but the canary "
-                                      "ramp (ramp) is not built yet"));
-}
-
 TEST(ConfigNotBuilt, ShadowAndDiffAreAcceptedWithAWarning) {
     auto r = load_with(kShadow);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
@@ -160,31 +128,18 @@ TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
                             "listeners is not built yet"));
 }
 
-TEST(ConfigNotBuilt, EventLogIsAcceptedWithAWarning) {
-    auto r = load_with("[log]\nevent_log = \"/var/log/switchyard/events.log\"\n");
-    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:1: warning: log.event_log: accepted, but the "
-                                      "canary ramp's event log is not built yet"));
-}
-
 // All of them at once still load: a config written for a later version
 // works today, with one warning per feature.
 TEST(ConfigNotBuilt, EveryNotBuiltSectionTogether) {
-    auto r = load_with(std::string(kHttp2) + std::string(kRollout) + std::string(kShadow) +
-                       std::string(kCluster) + std::string(kFlags));
+    auto r = load_with(std::string(kHttp2) + std::string(kShadow) + std::string(kCluster) +
+                       std::string(kFlags));
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_EQ(r.warning_count(), 6u) << ::testing::PrintToString(lines(r));
+    EXPECT_EQ(r.warning_count(), 5u) << ::testing::PrintToString(lines(r));
 }
 
 TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[rollout]\nbake_time = \"60s\"\n",
-         "t.toml:6:1: error: rollout.bake_time: unknown key \"bake_time\" (did you mean "
-         "\"bake\"?)"},
-        {"[[rollout.webhooks]]\nurl = \"https://h\"\nsecrets = \"x\"\n",
-         "t.toml:7:1: error: rollout.webhooks[0].secrets: unknown key \"secrets\" (did you mean "
-         "\"secret\"?)"},
         {"[shadow]\npercnt = 5\n",
          "t.toml:6:1: error: shadow.percnt: unknown key \"percnt\" (did you mean \"percent\"?)"},
         {"[shadow.diff]\nsecundary = true\n",
@@ -211,25 +166,17 @@ TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
 // Next to them, a misspelled section or key name is an unknown key, with
 // the not-built names among the hints.
 TEST(ConfigNotBuilt, AMisspelledSectionIsAnUnknownKey) {
-    auto r = load_with("[rolout]\nbake = \"60s\"\n");
+    auto r = load_with("[shadw]\npercent = 5\n");
     EXPECT_FALSE(r.ok());
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:5:2: error: rolout: unknown key \"rolout\" (did you "
-                                      "mean \"rollout\"?)"));
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:5:2: error: shadw: unknown key \"shadw\" (did you "
+                                      "mean \"shadow\"?)"));
     r = load_with("[routing]\nflag_header = \"X-F\"\n");
     EXPECT_THAT(lines(r), ElementsAre("t.toml:6:1: error: routing.flag_header: unknown key "
                                       "\"flag_header\" (did you mean \"flags_header\"?)"));
-    r = load_with("[log]\nevents_log = \"x\"\n");
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:1: error: log.events_log: unknown key "
-                                      "\"events_log\" (did you mean \"event_log\"?)"));
 }
 
 TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[rollout]\nbake = 60\n", "rollout.bake: expected a duration"},
-        {"[rollout]\npromote = \"sometimes\"\n", "rollout.promote: invalid value \"sometimes\""},
-        {"[rollout]\nsteps = [1, 500]\n", "rollout.steps[1]:"},
-        {"[[rollout.webhooks]]\nurl = \"https://h\"\nevents = [\"started\", \"stepped\"]\n",
-         "rollout.webhooks[0].events[1]: invalid value \"stepped\""},
         {"[shadow]\npercent = \"5\"\n", "shadow.percent: expected a number"},
         {"[shadow]\nmax_body = \"lots\"\n", "shadow.max_body: invalid size \"lots\""},
         {"[shadow.diff]\nenabled = \"yes\"\n", "shadow.diff.enabled: expected a boolean"},
