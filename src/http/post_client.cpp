@@ -260,6 +260,12 @@ std::shared_ptr<const UpstreamTlsContext> build_post_tls(std::string& error) {
     return build_upstream_tls(UpstreamTlsSettings{}, error);
 }
 
+std::string url_host(std::string_view url) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed || parsed->encoded_host().empty()) return "(invalid URL)";
+    return std::string(parsed->encoded_host_and_port());
+}
+
 std::string format_timeout(std::chrono::milliseconds timeout) {
     const auto ms = timeout.count();
     if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";

@@ -64,6 +64,11 @@ struct PostResult {
 // store, the peer's name verified. nullptr with `error` if it cannot be built.
 std::shared_ptr<const UpstreamTlsContext> build_post_tls(std::string& error);
 
+// The URL's host (and port, when given) for log lines: a webhook URL's
+// path or query may hold a secret, its host does not. "(invalid URL)" when
+// it does not parse.
+std::string url_host(std::string_view url);
+
 // "3s", "1500ms": the timeout as errors name it.
 std::string format_timeout(std::chrono::milliseconds timeout);
 

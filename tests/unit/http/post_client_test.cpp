@@ -212,6 +212,13 @@ TEST(PostClient, HttpsFailsTheHandshakeWithAServerThatIsNotTls) {
     EXPECT_EQ(out.result->error.rfind("tls handshake: ", 0), 0u) << out.result->error;
 }
 
+TEST(PostClient, UrlHostLeavesOutPathQueryAndUserInfo) {
+    EXPECT_EQ(url_host("https://hooks.slack.com/services/T0/B0/SECRET?token=x"), "hooks.slack.com");
+    EXPECT_EQ(url_host("http://127.0.0.1:9000/secret"), "127.0.0.1:9000");
+    EXPECT_EQ(url_host("http://user:pw@[::1]:8080/x"), "[::1]:8080");
+    EXPECT_EQ(url_host("not a url"), "(invalid URL)");
+}
+
 TEST(PostClient, TimeoutText) {
     EXPECT_EQ(format_timeout(std::chrono::milliseconds(3000)), "3s");
     EXPECT_EQ(format_timeout(std::chrono::milliseconds(1500)), "1500ms");
