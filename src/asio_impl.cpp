@@ -3,3 +3,6 @@
 #include <boost/asio/impl/src.hpp>
 #include <boost/asio/ssl/impl/src.hpp>
 #include <boost/beast/src.hpp>
+// Boost.URL has no library in the distribution's packages: compiled here
+// (http/post_client parses webhook and gate URLs with it).
+#include <boost/url/src.hpp>
