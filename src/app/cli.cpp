@@ -154,13 +154,17 @@ int run_cli(int argc, char** argv) {
     // The state file wins over the config's routing (DESIGN.md, State): a
     // restart must never revert a cutover.
     RuntimeState runtime = initial_runtime_state(*settings);
+    // The ramp's durable part, read with the routing state (empty when there
+    // is none); the control plane is to restore it with restore_rollout().
+    RolloutSnapshot rollout;
     std::vector<std::string> conflicts;
     std::string state_error;
     // The replaced process's state is the freshest there is (mutating
     // commands were refused during the hand-over).
     const control::LoadStatus loaded =
-        handover ? (runtime = handover->runtime, control::LoadStatus::ok)
-                 : control::load_state_file(settings->server.state_file, runtime, state_error);
+        handover
+            ? (runtime = handover->runtime, control::LoadStatus::ok)
+            : control::load_state_file(settings->server.state_file, runtime, rollout, state_error);
     switch (loaded) {
         case control::LoadStatus::missing:
             runtime = initial_runtime_state(*settings);

@@ -313,7 +313,7 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     // Durable before visible: a change the state file does not hold would
     // be undone by a restart.
     std::string error;
-    if (!save_state_file(settings_->server.state_file, t.next, error)) {
+    if (!save_state_file(settings_->server.state_file, t.next, RolloutSnapshot{}, error)) {
         audit(peer, text, "failed: " + error);
         reply(error_line("cannot write the state file: " + error + "; nothing changed"));
         return;

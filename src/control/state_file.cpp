@@ -6,10 +6,10 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <filesystem>
 
+#include "rollout_json.hpp"
 #include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 
@@ -41,7 +41,7 @@ void write_routing_fields(JsonWriter& w, const RuntimeState& state) {
     w.key("generation").number(state.generation);
 }
 
-std::string to_json(const RuntimeState& state) {
+std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout) {
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("version").number(1);
@@ -57,7 +57,12 @@ std::string to_json(const RuntimeState& state) {
         }
         w.end_object();
     }
-    w.end_object().end_object();
+    w.end_object();
+    if (detail::has_rollout(rollout)) {
+        w.key("rollout");
+        detail::write_rollout(w, rollout);
+    }
+    w.end_object();
     return out;
 }
 
@@ -104,21 +109,7 @@ bool read_name(const json::object& obj, std::string_view key, bool nullable, std
 }
 
 bool read_weight_bp(const json::value& v, std::uint32_t& out, std::string& error) {
-    if (auto u = as_u64(v)) {
-        if (*u > 100) return fail(error, "canary weight must be between 0 and 100");
-        out = static_cast<std::uint32_t>(*u * 100);
-        return true;
-    }
-    if (v.is_int64()) return fail(error, "canary weight must be between 0 and 100");  // negative
-    if (!v.is_double()) return fail(error, "canary weight must be a number");
-    const double bp = v.get_double() * 100.0;
-    const double rounded = std::round(bp);
-    if (!(rounded >= 0 && rounded <= 10000))
-        return fail(error, "canary weight must be between 0 and 100");
-    if (std::fabs(bp - rounded) > 1e-6)
-        return fail(error, "canary weight must have at most two decimals");
-    out = static_cast<std::uint32_t>(rounded);
-    return true;
+    return detail::read_percent_bp(v, "canary weight", out, error);
 }
 
 bool read_servers(const json::value& v, RuntimeState& state, std::string& error) {
@@ -161,13 +152,15 @@ bool read_servers(const json::value& v, RuntimeState& state, std::string& error)
     return true;
 }
 
-bool parse_state(std::string_view text, RuntimeState& state, std::string& error) {
+bool parse_state(std::string_view text, RuntimeState& state, RolloutSnapshot& rollout,
+                 std::string& error) {
     boost::system::error_code ec;
     json::value root = json::parse(json::string_view(text.data(), text.size()), ec);
     if (ec) return fail(error, "not JSON: " + ec.message());
     if (!root.is_object()) return fail(error, "not a JSON object");
     const auto& obj = root.get_object();
-    if (!check_keys(obj, {"version", "active", "previous", "canary", "generation", "servers"},
+    if (!check_keys(obj,
+                    {"version", "active", "previous", "canary", "generation", "servers", "rollout"},
                     "state", error))
         return false;
     const json::value* version = obj.if_contains("version");
@@ -199,6 +192,8 @@ bool parse_state(std::string_view text, RuntimeState& state, std::string& error)
 
     if (const json::value* servers = obj.if_contains("servers"))
         if (!read_servers(*servers, state, error)) return false;
+    if (const json::value* r = obj.if_contains("rollout"))
+        if (!detail::read_rollout(*r, rollout, error)) return false;
     return true;
 }
 
@@ -231,18 +226,27 @@ bool make_directories(const std::string& dir, std::string& error) {
     return true;
 }
 
-std::optional<RuntimeState> from_json(std::string_view text, std::string& error) {
+std::optional<RuntimeState> from_json(std::string_view text, RolloutSnapshot& rollout,
+                                      std::string& error) {
     RuntimeState state;
-    if (!parse_state(text, state, error)) return std::nullopt;
+    RolloutSnapshot read;
+    if (!parse_state(text, state, read, error)) return std::nullopt;
+    rollout = std::move(read);
     return state;
 }
 
-bool save_state_file(const std::string& path, const RuntimeState& state, std::string& error) {
+std::optional<RuntimeState> from_json(std::string_view text, std::string& error) {
+    RolloutSnapshot ignored;
+    return from_json(text, ignored, error);
+}
+
+bool save_state_file(const std::string& path, const RuntimeState& state,
+                     const RolloutSnapshot& rollout, std::string& error) {
     std::string dir = std::filesystem::path(path).parent_path();
     if (dir.empty()) dir = ".";  // a bare file name: the directory to sync is the current one
     if (!make_directories(dir, error)) return fail(error, "cannot save state: " + error);
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const std::string text = to_json(state) + "\n";
+    const std::string text = to_json(state, rollout) + "\n";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return fail(error, "cannot save state: " + tmp + ": " + errno_text(errno));
     if (!write_all(fd, text) || ::fsync(fd) != 0) {
@@ -272,7 +276,8 @@ bool save_state_file(const std::string& path, const RuntimeState& state, std::st
     return true;
 }
 
-LoadStatus load_state_file(const std::string& path, RuntimeState& out, std::string& error) {
+LoadStatus load_state_file(const std::string& path, RuntimeState& out, RolloutSnapshot& rollout,
+                           std::string& error) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return LoadStatus::missing;
@@ -300,12 +305,14 @@ LoadStatus load_state_file(const std::string& path, RuntimeState& out, std::stri
     }
     ::close(fd);
     std::string why;
-    auto state = from_json(text, why);
+    RolloutSnapshot read;
+    auto state = from_json(text, read, why);
     if (!state) {
         error = "state file " + path + ": " + why;
         return LoadStatus::corrupt;
     }
     out = std::move(*state);
+    rollout = std::move(read);
     return LoadStatus::ok;
 }
 

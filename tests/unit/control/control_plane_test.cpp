@@ -39,8 +39,9 @@ TEST_F(ControlPlaneTest, ASwitchIsPersistedAndPublishedBeforeTheReply) {
     EXPECT_EQ(data_plane_.published[0].generation, 1u);
     // Durable before visible: the state file already holds it.
     RuntimeState saved;
+    RolloutSnapshot rollout;
     std::string error;
-    ASSERT_EQ(load_state_file(state_path(), saved, error), LoadStatus::ok) << error;
+    ASSERT_EQ(load_state_file(state_path(), saved, rollout, error), LoadStatus::ok) << error;
     EXPECT_EQ(saved, data_plane_.published[0]);
     EXPECT_TRUE(audit_lines().empty()) << "audited once applied";
 

@@ -53,6 +53,7 @@ class StateFile : public ::testing::Test {
     }
     void TearDown() override { fs::remove_all(dir_); }
     fs::path dir_;
+    RolloutSnapshot rollout_;
 };
 
 TEST(StateJson, ExactTextForAKnownState) {
@@ -191,10 +192,10 @@ TEST(StateJson, CorruptInputsAreErrors) {
 TEST_F(StateFile, SaveThenLoad) {
     const auto path = dir_ / "state.json";
     std::string error;
-    ASSERT_TRUE(save_state_file(path.string(), known_state(), error)) << error;
+    ASSERT_TRUE(save_state_file(path.string(), known_state(), {}, error)) << error;
     EXPECT_EQ(read_file(path), std::string(kKnownJson) + "\n");
     RuntimeState loaded;
-    EXPECT_EQ(load_state_file(path.string(), loaded, error), LoadStatus::ok) << error;
+    EXPECT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok) << error;
     EXPECT_EQ(loaded, known_state());
     // No temporary file is left behind.
     std::size_t entries = 0;
@@ -208,23 +209,23 @@ TEST_F(StateFile, SaveReplacesTheOldFile) {
     std::string error;
     RuntimeState first;
     first.active = "blue";
-    ASSERT_TRUE(save_state_file(path.string(), first, error)) << error;
-    ASSERT_TRUE(save_state_file(path.string(), known_state(), error)) << error;
+    ASSERT_TRUE(save_state_file(path.string(), first, {}, error)) << error;
+    ASSERT_TRUE(save_state_file(path.string(), known_state(), {}, error)) << error;
     RuntimeState loaded;
-    EXPECT_EQ(load_state_file(path.string(), loaded, error), LoadStatus::ok);
+    EXPECT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok);
     EXPECT_EQ(loaded, known_state());
 }
 
 TEST_F(StateFile, SaveCreatesMissingParentDirectories) {
     const auto path = dir_ / "var" / "lib" / "switchyard" / "state.json";
     std::string error;
-    ASSERT_TRUE(save_state_file(path.string(), known_state(), error)) << error;
+    ASSERT_TRUE(save_state_file(path.string(), known_state(), {}, error)) << error;
     struct stat st {};
     ASSERT_EQ(::stat((dir_ / "var" / "lib" / "switchyard").c_str(), &st), 0);
     EXPECT_TRUE(S_ISDIR(st.st_mode));
     EXPECT_EQ(st.st_mode & 0777 & ~0755, 0u);
     RuntimeState loaded;
-    EXPECT_EQ(load_state_file(path.string(), loaded, error), LoadStatus::ok);
+    EXPECT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok);
 }
 
 TEST_F(StateFile, SaveUnderARegularFileFails) {
@@ -233,7 +234,7 @@ TEST_F(StateFile, SaveUnderARegularFileFails) {
     const auto blocker = dir_ / "not-a-dir";
     write_file(blocker, "keep me");
     std::string error;
-    EXPECT_FALSE(save_state_file((blocker / "state.json").string(), known_state(), error));
+    EXPECT_FALSE(save_state_file((blocker / "state.json").string(), known_state(), {}, error));
     EXPECT_NE(error.find("Not a directory"), std::string::npos) << error;
     EXPECT_EQ(read_file(blocker), "keep me");
 }
@@ -244,7 +245,7 @@ TEST_F(StateFile, FailedSaveLeavesTheOldFileIntact) {
     // The temporary file cannot be created: its name is taken by a directory.
     fs::create_directory(dir_ / ("state.json.tmp." + std::to_string(::getpid())));
     std::string error;
-    EXPECT_FALSE(save_state_file(path.string(), known_state(), error));
+    EXPECT_FALSE(save_state_file(path.string(), known_state(), {}, error));
     EXPECT_NE(error.find("state.json.tmp."), std::string::npos) << error;
     EXPECT_EQ(read_file(path), "old contents");
 }
@@ -254,7 +255,7 @@ TEST_F(StateFile, FailedRenameLeavesNoTemporaryFile) {
     fs::create_directory(path);  // rename of a file over a directory fails
     fs::create_directory(path / "inside");
     std::string error;
-    EXPECT_FALSE(save_state_file(path.string(), known_state(), error));
+    EXPECT_FALSE(save_state_file(path.string(), known_state(), {}, error));
     EXPECT_NE(error.find("rename"), std::string::npos) << error;
     EXPECT_FALSE(fs::exists(dir_ / ("state.json.tmp." + std::to_string(::getpid()))));
     EXPECT_TRUE(fs::is_directory(path / "inside"));
@@ -263,7 +264,8 @@ TEST_F(StateFile, FailedRenameLeavesNoTemporaryFile) {
 TEST_F(StateFile, LoadMissing) {
     RuntimeState out;
     std::string error;
-    EXPECT_EQ(load_state_file((dir_ / "nope.json").string(), out, error), LoadStatus::missing);
+    EXPECT_EQ(load_state_file((dir_ / "nope.json").string(), out, rollout_, error),
+              LoadStatus::missing);
 }
 
 TEST_F(StateFile, LoadCorruptNamesTheFile) {
@@ -272,17 +274,17 @@ TEST_F(StateFile, LoadCorruptNamesTheFile) {
     RuntimeState out;
     out.active = "untouched";
     std::string error;
-    EXPECT_EQ(load_state_file(path.string(), out, error), LoadStatus::corrupt);
+    EXPECT_EQ(load_state_file(path.string(), out, rollout_, error), LoadStatus::corrupt);
     EXPECT_EQ(error.rfind("state file " + path.string() + ": not JSON", 0), 0u) << error;
     EXPECT_EQ(out.active, "untouched");
     write_file(path, "");
-    EXPECT_EQ(load_state_file(path.string(), out, error), LoadStatus::corrupt);
+    EXPECT_EQ(load_state_file(path.string(), out, rollout_, error), LoadStatus::corrupt);
 }
 
 TEST_F(StateFile, LoadADirectoryIsCorrupt) {
     RuntimeState out;
     std::string error;
-    EXPECT_EQ(load_state_file(dir_.string(), out, error), LoadStatus::corrupt);
+    EXPECT_EQ(load_state_file(dir_.string(), out, rollout_, error), LoadStatus::corrupt);
     EXPECT_NE(error.find(dir_.string()), std::string::npos);
 }
 
