@@ -163,7 +163,7 @@ int run_cli(int argc, char** argv) {
     // commands were refused during the hand-over).
     const control::LoadStatus loaded =
         handover
-            ? (runtime = handover->runtime, control::LoadStatus::ok)
+            ? (runtime = handover->runtime, rollout = handover->rollout, control::LoadStatus::ok)
             : control::load_state_file(settings->server.state_file, runtime, rollout, state_error);
     switch (loaded) {
         case control::LoadStatus::missing:
@@ -215,8 +215,9 @@ int run_cli(int argc, char** argv) {
             if (a.rfind("--handover-fd=", 0) == 0) continue;
             launch.args.push_back(a);
         }
-        instance = std::make_unique<Instance>(settings, std::move(runtime), std::move(conflicts),
-                                              log, audit, std::move(launch), std::move(inherited));
+        instance = std::make_unique<Instance>(settings, std::move(runtime), std::move(rollout),
+                                              std::move(conflicts), log, audit, std::move(launch),
+                                              std::move(inherited));
         return instance->run();
     } catch (const std::exception& e) {
         if (instance && !instance->awaiting_handover_answer()) {

@@ -216,7 +216,7 @@ std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds, Hea
         w.key("control_fd").number(fds.size());
         fds.push_back(m.control_fd);
     }
-    w.key("runtime").raw(control::to_json(m.runtime));  // the state file's JSON
+    w.key("runtime").raw(control::to_json(m.runtime, m.rollout));  // the state file's JSON
     w.key("watchdog_usec").number(m.watchdog_usec);
     if (m.config_generation > 0) w.key("config_generation").number(m.config_generation);
     if (!m.tls_ticket_keys.empty()) w.key("tls_ticket_keys").string(m.tls_ticket_keys);
@@ -275,7 +275,7 @@ std::optional<HandoverMessage> decode_handover(std::string_view line, const std:
         return std::nullopt;
     }
     std::string state_error;
-    auto state = control::from_json(json::serialize(*runtime), state_error);
+    auto state = control::from_json(json::serialize(*runtime), m.rollout, state_error);
     if (!state) {
         error = "the hand-over runtime state is invalid: " + state_error;
         return std::nullopt;

@@ -19,11 +19,13 @@ namespace switchyard::app {
 namespace asio = boost::asio;
 
 Instance::Instance(std::shared_ptr<const Settings> settings, RuntimeState runtime,
-                   std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
-                   std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited)
+                   RolloutSnapshot rollout, std::vector<std::string> conflicts,
+                   std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit,
+                   LaunchInfo launch, Inheritance inherited)
     : settings_(std::move(settings)),
       log_(std::move(log)),
       audit_(std::move(audit)),
+      events_(make_event_logger(settings_->log)),
       conflicts_(std::move(conflicts)),
       launch_(std::move(launch)),
       inherited_(std::move(inherited)),
@@ -38,6 +40,7 @@ Instance::Instance(std::shared_ptr<const Settings> settings, RuntimeState runtim
                     republish();
                 }),
       runtime_(std::move(runtime)),
+      rollout_(std::move(rollout)),
       workers_(io_),
       hot_upgrade_(io_, log_) {
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
@@ -144,8 +147,17 @@ void Instance::metrics(std::function<void(std::string)> reply) {
         in.workers = static_cast<std::uint32_t>(workers_.size());
         in.client_connections = shared_.open_connections.load(std::memory_order_relaxed);
         in.access_log_dropped = access_log_->dropped_lines();
+        in.ramp = control_plane_->ramp_metrics();
         reply(control::render_metrics(in));
     });
+}
+
+void Instance::set_step_window(std::uint64_t id, std::function<void()> applied) {
+    workers_.set_step_window(id, std::move(applied));
+}
+
+void Instance::collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done) {
+    workers_.collect_step_window(id, std::move(done));
 }
 
 void Instance::cut_pool(const std::string& pool, std::uint64_t generation,
@@ -201,6 +213,9 @@ void Instance::reopen_logs() {
         std::vector<std::string> errors = reopen_log_files(*log_);
         for (auto& e : reopen_log_files(*audit_))
             errors.push_back(std::move(e));
+        if (events_)
+            for (auto& e : reopen_log_files(*events_))
+                errors.push_back(std::move(e));
         std::string error;
         if (!access_log_->reopen(error)) errors.push_back(std::move(error));
         if (errors.empty()) log_->info("SIGUSR1: reopened log files");
@@ -253,6 +268,7 @@ void Instance::upgrade(const std::string& binary,
     message.listeners = listeners_.sockets();
     message.control_fd = control_server_->native_handle();
     message.runtime = runtime_;
+    message.rollout = control_plane_->rollout();
     message.watchdog_usec = static_cast<std::uint64_t>(watchdog_period_.count());
     message.config_generation = control_plane_->config_generation();
     message.tls_ticket_keys = listeners_.export_ticket_keys();
@@ -298,9 +314,12 @@ int Instance::run() {
         control::ReloadNotifications{
             [this] { notifier_.reloading(); },
             [this](const std::string& status) { notifier_.ready(status); }});
+    control_plane_->set_event_log(events_);
     // The successor read the config file once more: one generation on from
     // the replaced process's (0 when it sent none, so 1).
-    control_plane_->start(settings_, runtime_, conflicts_, inherited_.config_generation + 1);
+    control_plane_->start(settings_, runtime_, conflicts_, inherited_.config_generation + 1,
+                          rollout_);
+    rollout_ = {};  // the control plane has it now
     control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
     if (!successor || inherited_.control_fd < 0)
         control_server_->listen(settings_->control.socket, settings_->control.mode);

@@ -26,6 +26,15 @@ std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings) {
     return logger;
 }
 
+std::shared_ptr<spdlog::logger> make_event_logger(const LogSettings& settings) {
+    if (settings.event_log.empty()) return nullptr;
+    auto logger = std::make_shared<spdlog::logger>("event", make_sink(settings.event_log));
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::level::info);
+    logger->flush_on(spdlog::level::info);
+    return logger;
+}
+
 std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings) {
     auto logger = std::make_shared<spdlog::logger>("switchyard", make_sink(settings.error_log));
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l %v");

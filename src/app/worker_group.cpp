@@ -102,6 +102,36 @@ void WorkerGroup::collect(bool traffic, std::function<void(TrafficTotals)> done)
     }
 }
 
+void WorkerGroup::set_step_window(std::uint64_t id, std::function<void()> applied) {
+    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+    auto done = std::make_shared<std::function<void()>>(std::move(applied));
+    for (auto& w : workers_) {
+        w->set_step_window(id, [this, left, done] {
+            if (left->fetch_sub(1) == 1 && *done) asio::post(control_, [done] { take (*done)(); });
+        });
+    }
+}
+
+void WorkerGroup::collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done) {
+    struct Gather {
+        std::mutex mu;
+        StepWindow all;
+        std::size_t left;
+        std::function<void(StepWindow)> done;
+    };
+    auto g = std::make_shared<Gather>();
+    g->all.id = id;
+    g->left = workers_.size();
+    g->done = std::move(done);
+    for (auto& w : workers_) {
+        w->collect_step_window([this, g](StepWindow window) {
+            std::lock_guard lock(g->mu);  // once per worker per interval
+            g->all.add(window);
+            if (--g->left == 0) asio::post(control_, [g] { take(g->done)(std::move(g->all)); });
+        });
+    }
+}
+
 void WorkerGroup::cut_pool(const std::string& pool, std::uint64_t generation,
                            std::function<void(std::size_t)> done) {
     auto total = std::make_shared<std::atomic<std::size_t>>(0);

@@ -1,10 +1,12 @@
 #include "switchyard/control/command.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
 #include "switchyard/control/state_file.hpp"
 #include "switchyard/core/json_writer.hpp"
+#include "switchyard/core/ramp_steps.hpp"
 #include "switchyard/core/text.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -20,7 +22,7 @@ struct VerbSpec {
     std::string_view usage;  // the whole syntax, shown with argument errors
     std::size_t min_positional;
     std::size_t max_positional;
-    std::array<std::string_view, 3> keys;  // accepted key= names (and "force")
+    std::array<std::string_view, 5> keys;  // accepted key= names (and "force")
 };
 
 constexpr std::array<VerbSpec, 12> kVerbs = {{
@@ -58,7 +60,13 @@ constexpr std::array<VerbSpec, 12> kVerbs = {{
      {"if-generation", "force"}},
     {Verb::reload, "reload", "reload", 0, 0, {}},
     {Verb::upgrade, "upgrade", "upgrade [binary=PATH]", 0, 0, {"binary"}},
-    {Verb::ramp, "ramp", "ramp ...", 0, 0, {}},
+    {Verb::ramp,
+     "ramp",
+     "ramp POOL [steps=P,P,...] [bake=DURATION] [promote=auto|manual] [if-generation=N] [force]"
+     " | ramp pause|resume|abort | ramp promote [force] | ramp ack [POOL]",
+     1,
+     2,
+     {"steps", "bake", "promote", "if-generation", "force"}},
     {Verb::shadow, "shadow", "shadow ...", 0, 0, {}},
     {Verb::flag, "flag", "flag ...", 0, 0, {}},
 }};
@@ -128,6 +136,41 @@ std::vector<std::string_view> split_tokens(std::string_view line) {
     return tokens;
 }
 
+struct RampParse {
+    std::optional<RampCommand> command;
+    std::string error;
+};
+
+// `ramp pause|resume|abort`, `ramp promote [force]`, `ramp ack [POOL]`,
+// `ramp POOL ...`: a subcommand's name is never taken for a pool.
+RampParse ramp_command(const std::vector<std::string_view>& positional,
+                       const RoutingCommand& routing, const std::string& usage) {
+    using Kind = RampCommand::Kind;
+    RampCommand c;
+    c.force = routing.force;
+    const std::string_view first = positional[0];
+    static constexpr std::pair<std::string_view, Kind> kSub[] = {{"pause", Kind::pause},
+                                                                 {"resume", Kind::resume},
+                                                                 {"promote", Kind::promote},
+                                                                 {"abort", Kind::abort},
+                                                                 {"ack", Kind::ack}};
+    const auto sub = std::find_if(std::begin(kSub), std::end(kSub),
+                                  [&](const auto& s) { return s.first == first; });
+    if (sub == std::end(kSub)) {
+        if (positional.size() > 1) return {std::nullopt, "too many arguments; " + usage};
+        c.kind = Kind::start;
+        c.pool = std::string(first);
+        return {std::move(c), {}};
+    }
+    c.kind = sub->second;
+    if (positional.size() > 1 && c.kind != Kind::ack)
+        return {std::nullopt, "too many arguments; " + usage};
+    if (c.force && c.kind != Kind::promote)
+        return {std::nullopt, "force is for ramp POOL and ramp promote; " + usage};
+    if (positional.size() > 1) c.pool = std::string(positional[1]);
+    return {std::move(c), {}};
+}
+
 }  // namespace
 
 std::string_view verb_name(Verb verb) {
@@ -159,7 +202,7 @@ ParsedCommand parse_command(std::string_view line) {
     if (spec == nullptr)
         return fail("unknown command " + std::string(tokens[0]) +
                     " (commands: status, switch, canary, promote, rollback, wait-drained, server, "
-                    "reload, upgrade)");
+                    "reload, upgrade, ramp)");
 
     ControlCommand cmd;
     cmd.verb = spec->verb;
@@ -167,13 +210,16 @@ ParsedCommand parse_command(std::string_view line) {
     const std::string usage = "usage: " + std::string(spec->usage);
 
     // Not built yet: the server answers "not implemented", whatever follows.
-    if (spec->verb == Verb::ramp || spec->verb == Verb::shadow || spec->verb == Verb::flag) {
+    if (spec->verb == Verb::shadow || spec->verb == Verb::flag) {
         for (std::size_t i = 1; i < tokens.size(); ++i)
             cmd.args.emplace_back(tokens[i]);
         return {std::move(cmd), {}};
     }
 
     std::vector<std::string_view> positional;
+    std::optional<std::vector<std::uint32_t>> ramp_steps;
+    std::optional<Duration> ramp_bake;
+    std::optional<PromoteMode> ramp_promote;
     bool seen_named = false;
     bool seen_generation = false;
     for (std::size_t i = 1; i < tokens.size(); ++i) {
@@ -211,6 +257,23 @@ ParsedCommand parse_command(std::string_view line) {
             if (!cmd.routing.if_generation)
                 return fail("bad if-generation value " + std::string(value) +
                             ": a non-negative integer");
+        } else if (key == "steps") {
+            if (ramp_steps) return twice();
+            auto steps = parse_ramp_steps(value);
+            if (!steps.error.empty())
+                return fail("bad steps value " + std::string(value) + ": " + steps.error);
+            ramp_steps = std::move(steps.steps_bp);
+        } else if (key == "bake") {
+            if (ramp_bake) return twice();
+            ramp_bake = parse_duration(value);
+            if (!ramp_bake)
+                return fail("bad bake value " + std::string(value) +
+                            ": a duration with a unit (250ms, 30s, 5m, 1h)");
+        } else if (key == "promote") {
+            if (ramp_promote) return twice();
+            ramp_promote = parse_promote_mode(value);
+            if (!ramp_promote)
+                return fail("bad promote value " + std::string(value) + ": auto or manual");
         } else if (key == "binary") {
             if (!cmd.binary.empty()) return twice();
             // The server's working directory is not the caller's.
@@ -275,6 +338,18 @@ ParsedCommand parse_command(std::string_view line) {
             }
             if (has_weight && r.action != Action::weight)
                 return fail("too many arguments; " + usage);
+            break;
+        }
+        case Verb::ramp: {
+            auto parsed = ramp_command(positional, cmd.routing, usage);
+            if (!parsed.command) return fail(std::move(parsed.error));
+            parsed.command->steps_bp = std::move(ramp_steps);
+            parsed.command->bake = ramp_bake;
+            parsed.command->promote = ramp_promote;
+            const bool start = parsed.command->kind == RampCommand::Kind::start;
+            if (!start && (ramp_steps || ramp_bake || ramp_promote || r.if_generation))
+                return fail("steps, bake, promote and if-generation are for ramp POOL; " + usage);
+            cmd.ramp = std::move(parsed.command);
             break;
         }
         default:

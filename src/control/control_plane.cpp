@@ -9,6 +9,7 @@
 #include "switchyard/core/clock.hpp"
 #include "switchyard/core/health_gate.hpp"
 #include "switchyard/core/json_writer.hpp"
+#include "switchyard/core/ramp_event_text.hpp"
 #include "switchyard/core/reload_rules.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 #include "switchyard/core/text.hpp"
@@ -113,14 +114,20 @@ ControlPlane::ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
       data_plane_(data_plane),
       log_(std::move(log)),
       audit_(std::move(audit)),
-      notifications_(std::move(notifications)) {}
+      notifications_(std::move(notifications)),
+      delivery_(io, log_),
+      ramp_(io, *this, data_plane, *this, log_) {}
 
 void ControlPlane::start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
-                         std::vector<std::string> conflicts, std::uint64_t config_generation) {
+                         std::vector<std::string> conflicts, std::uint64_t config_generation,
+                         const RolloutSnapshot& rollout) {
     settings_ = std::move(settings);
     runtime_ = std::move(runtime);
     conflicts_ = std::move(conflicts);
     config_generation_ = config_generation;
+    delivery_.configure(settings_->rollout);
+    for (const auto& d : ramp_.restore(rollout))
+        log_->warn("state file: dropped {}", d);
 }
 
 std::string ControlPlane::actor(const PeerCredentials& peer) {
@@ -173,6 +180,8 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
             upgrade(command, peer, std::move(reply));
             return;
         case Verb::ramp:
+            ramp(command, peer, std::move(reply));
+            return;
         case Verb::shadow:
         case Verb::flag:
             audit(peer, command.text, "refused: not implemented");
@@ -274,6 +283,7 @@ void ControlPlane::status(Reply reply) {
         w.end_array();
         w.key("conflicts");
         write_strings(w, conflicts_);
+        ramp_.write_status(w);
         w.end_object();
         reply(std::move(line));
     });
@@ -281,6 +291,30 @@ void ControlPlane::status(Reply reply) {
 
 void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
     const std::string text = command.text;
+    // A ramp refuses what would fight it, and turns `canary POOL 0` and
+    // `rollback` into its abort (the emergency stop, never refused).
+    const RoutingCheck check = ramp_.check(command.routing);
+    if (check.action == RoutingCheck::Action::refuse) {
+        audit(peer, text, "refused: " + check.reason);
+        reply(error_line(check.reason));
+        return;
+    }
+    if (check.action == RoutingCheck::Action::abort_ramp) {
+        RampCommand abort;
+        abort.kind = RampCommand::Kind::abort;
+        abort.origin = check.reason;
+        const RuntimeState before = runtime_;
+        ramp_.command(abort, [this, peer, text, before, reply = std::move(reply)](RampReply r) {
+            if (!r.ok) {
+                audit(peer, text, "refused: " + r.error);
+                reply(error_line(r.error));
+                return;
+            }
+            audit(peer, text, "ramp aborted: " + describe(before) + " -> " + describe(runtime_));
+            reply(ramp_reply(true));
+        });
+        return;
+    }
     Transition t = apply(runtime_, command.routing, *settings_);
     if (!t.ok) {
         audit(peer, text, "refused: " + t.error);
@@ -295,29 +329,25 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     // Health gate: no users are sent to a pool that cannot serve them,
     // unless `force` says so (audited). Stopping a canary is never gated.
     std::string forced;
+    if (!check.forced.empty()) forced = " (forced: " + check.forced + ")";
     if (auto target = gate_target(command.routing, runtime_)) {
-        const auto routing = data_plane_.routing();
-        const PoolSettings* pool = settings_->find_pool(*target);
-        const int index = routing ? routing->find_pool(*target) : -1;
-        if (pool != nullptr && index >= 0) {
-            const auto gate = evaluate_health_gate(routing->pools[static_cast<std::size_t>(index)],
-                                                   *data_plane_.health(), pool->min_healthy);
-            if (!gate.pass && !command.routing.force) {
-                audit(peer, text, "refused: " + gate.message);
-                reply(error_line(gate.message + "; nothing changed (add force to override)"));
-                return;
-            }
-            if (!gate.pass) forced = " (forced past the health gate: " + gate.message + ")";
+        const auto gate = health_gate(*target);
+        if (!gate.pass && !command.routing.force) {
+            audit(peer, text, "refused: " + gate.message);
+            reply(error_line(gate.message + "; nothing changed (add force to override)"));
+            return;
         }
+        if (!gate.pass) forced += " (forced past the health gate: " + gate.message + ")";
     }
     // Durable before visible: a change the state file does not hold would
     // be undone by a restart.
     std::string error;
-    if (!save_state_file(settings_->server.state_file, t.next, RolloutSnapshot{}, error)) {
+    if (!save(t.next, ramp_.durable(), error)) {
         audit(peer, text, "failed: " + error);
         reply(error_line("cannot write the state file: " + error + "; nothing changed"));
         return;
     }
+    ramp_.persisted();
     const RuntimeState before = runtime_;
     runtime_ = t.next;
     const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
@@ -329,6 +359,107 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
                                 schedule_drain_cut(t.drain_pool, drain, t.next.generation);
                             reply(state_reply(t.next, true, t.drain_pool));
                         });
+}
+
+GateResult ControlPlane::health_gate(const std::string& pool) const {
+    const auto routing = data_plane_.routing();
+    const PoolSettings* settings = settings_->find_pool(pool);
+    const int index = routing ? routing->find_pool(pool) : -1;
+    if (settings == nullptr || index < 0) return RampContext::passing_health();
+    return evaluate_health_gate(routing->pools[static_cast<std::size_t>(index)],
+                                *data_plane_.health(), settings->min_healthy);
+}
+
+bool ControlPlane::save(const RuntimeState& routing, const RolloutSnapshot& rollout,
+                        std::string& error) {
+    return save_state_file(settings_->server.state_file, routing, rollout, error);
+}
+
+void ControlPlane::publish(const RuntimeState& next, const std::string& drain_pool,
+                           const std::string& what, std::function<void()> applied) {
+    const RuntimeState before = runtime_;
+    runtime_ = next;
+    data_plane_.publish(
+        settings_, runtime_, [this, before, next, drain_pool, what, applied = std::move(applied)] {
+            audit("ramp", what, describe(before) + " -> " + describe(next));
+            if (!drain_pool.empty())
+                schedule_drain_cut(drain_pool, settings_->server.drain_timeout, next.generation);
+            if (applied) applied();
+        });
+}
+
+void ControlPlane::emit(const RampEvent& event, RampTime time, std::uint64_t generation) {
+    const std::string line = ramp_event_json(event, time, generation);
+    if (events_)
+        events_->info("{}", line);
+    else
+        log_->info("ramp event {}", line);
+    delivery_.deliver(event, time, generation);
+}
+
+void ControlPlane::ask_gate(const RampEvent& event, RampTime time, std::uint64_t generation,
+                            std::function<void(GateAnswer)> done) {
+    delivery_.ask_gate(settings_->rollout.gate_url, event, time, generation, kGateTimeout,
+                       std::move(done));
+}
+
+void ControlPlane::ramp(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
+    const std::string text = command.text;
+    if (!command.ramp) {
+        reply(error_line("usage: ramp POOL | ramp pause|resume|promote|abort|ack"));
+        return;
+    }
+    if (command.routing.if_generation && *command.routing.if_generation != runtime_.generation) {
+        const std::string error = "generation is " + std::to_string(runtime_.generation) +
+                                  ", not " + std::to_string(*command.routing.if_generation);
+        audit(peer, text, "refused: " + error);
+        reply(error_line(error));
+        return;
+    }
+    const RuntimeState before = runtime_;
+    ramp_.command(*command.ramp, [this, peer, text, before, reply = std::move(reply)](RampReply r) {
+        if (!r.ok) {
+            audit(peer, text, "refused: " + r.error);
+            reply(error_line(r.error));
+            return;
+        }
+        std::string outcome = r.changed ? "ok" : "ok, no change";
+        if (const auto& ramp = ramp_.state().ramp)
+            outcome += ": ramp of " + ramp->record.pool + " " +
+                       std::string(to_string(ramp->record.state)) + " at step " +
+                       std::to_string(ramp->record.step + 1);
+        if (before != runtime_) outcome += "; " + describe(before) + " -> " + describe(runtime_);
+        if (!r.forced.empty()) outcome += " (forced: " + r.forced + ")";
+        audit(peer, text, outcome);
+        reply(ramp_reply(r.changed));
+    });
+}
+
+RampMetrics ControlPlane::ramp_metrics() const {
+    RampMetrics m;
+    if (const auto& ramp = ramp_.state().ramp) {
+        m.pool = ramp->record.pool;
+        m.state = std::string(to_string(ramp->record.state));
+        m.step = ramp->record.step + 1;
+    }
+    for (std::size_t i = 0; i < 3; ++i)
+        m.verdicts[i] = ramp_.verdicts()[i];
+    const WebhookCounts webhooks = delivery_.counts();
+    m.webhooks_ok = webhooks.ok;
+    m.webhooks_failed = webhooks.failed;
+    m.webhooks_retried = webhooks.retried;
+    return m;
+}
+
+// A ramp command's reply: the routing fields, the ramp as status shows it.
+std::string ControlPlane::ramp_reply(bool changed) const {
+    std::string line;
+    JsonWriter w(line);
+    w.begin_object().key("ok").boolean(true).key("changed").boolean(changed);
+    write_routing_fields(w, runtime_);
+    ramp_.write_status(w);
+    w.end_object();
+    return line;
 }
 
 // After `switch POOL drain=D`, what is still on the old pool after D is cut,
@@ -492,6 +623,7 @@ void ControlPlane::reload(const std::string& who, std::function<void(ReloadReply
         outcome += "; " + describe(runtime_) + " -> " + describe(reconciled.state);
     ++config_generation_;
     settings_ = next;
+    delivery_.configure(settings_->rollout);
     runtime_ = reconciled.state;
     conflicts_ = reconciled.conflicts;
     for (const auto& d : reconciled.dropped)

@@ -13,9 +13,11 @@
 #include <cstdio>
 #include <cstring>
 #include <ostream>
+#include <thread>
 
 #include "switchyard/cli/command_line.hpp"
 #include "switchyard/control/command.hpp"
+#include "switchyard/control/ramp_watch.hpp"
 #include "switchyard/core/units.hpp"
 
 namespace switchyard::control {
@@ -58,6 +60,12 @@ struct CommandLine {
             "  server POOL ADDRESS drain|disable|enable|weight N\n"
             "  reload                                  re-read the config file\n"
             "  upgrade [binary=PATH]                   hot binary upgrade\n"
+            "  ramp POOL [steps=1,5,25,50,100] [bake=D] [promote=auto|manual] [--wait [--timeout "
+            "D]]\n"
+            "                                          move POOL through canary steps, judged on "
+            "its\n"
+            "                                          errors and latency; --wait: until it ends\n"
+            "  ramp pause|resume|promote|abort|ack [POOL]\n"
             "  mutating commands take if-generation=N (compare-and-set) and force\n");
         app.add_option("-s,--socket", options.socket,
                        "control socket (else $SWITCHYARD_CONTROL, else the config's\n"
@@ -69,14 +77,17 @@ struct CommandLine {
             ->type_name("PATH");
         app.add_flag("--json", options.json, "print the reply lines unchanged");
         app.add_flag("--wait", options.wait,
-                     "after switch, promote or rollback: wait until the old pool drained");
-        app.add_option("--timeout", timeout, "with --wait: how long (default 60s)")->type_name("D");
+                     "after switch, promote or rollback: wait until the old pool drained;\n"
+                     "after ramp: until it is promoted or aborted");
+        app.add_option("--timeout", timeout,
+                       "with --wait: how long (default 60s; for ramp: no limit)")
+            ->type_name("D");
         // The command words, key=value tokens and force: sent as they are.
         app.add_option("command", options.command)->group("");
         cli::add_help_flag(app);
         app.footer(
             "exit status: 0 ok, 1 the command failed, 2 socket unreachable or bad reply,\n"
-            "3 the pool did not drain in time");
+            "3 the pool did not drain in time (or --wait timed out), 4 the ramp was aborted");
     }
 };
 
@@ -105,8 +116,8 @@ ParsedCtlArgs parse_ctl_args(const std::vector<std::string>& args) {
     if (o.command.empty()) return {std::nullopt, "no command given"};
     if (o.wait_timeout && !o.wait) return {std::nullopt, "--timeout goes with --wait"};
     if (o.wait && o.command[0] != "switch" && o.command[0] != "promote" &&
-        o.command[0] != "rollback")
-        return {std::nullopt, "--wait goes with switch, promote or rollback"};
+        o.command[0] != "rollback" && o.command[0] != "ramp")
+        return {std::nullopt, "--wait goes with switch, promote, rollback or ramp"};
     return {std::move(o), {}};
 }
 
@@ -448,6 +459,11 @@ std::string format_status(const json::object& reply) {
         }
         out += "\n" + render_table(rows);
     }
+    if (const json::value* ramp = reply.if_contains("ramp"); ramp != nullptr && ramp->is_object()) {
+        out += "\nramp: " + format_ramp(ramp->get_object()) + "\n";
+        if (auto verdict = format_last_verdict(ramp->get_object()); !verdict.empty())
+            out += "  " + verdict + "\n";
+    }
     // Lists of sentences (conflicts, dropped state entries, ...).
     for (const auto& kv : reply) {
         if (!kv.value().is_array() || kv.key() == "pools" || kv.value().get_array().empty())
@@ -503,6 +519,12 @@ std::string format_summary(const std::vector<std::string>& command, const json::
                (unchanged ? "; nothing changed" : "") + "\n";
     }
     if (verb == "reload") return "configuration reloaded" + gen + "\n";
+    if (verb == "ramp") {
+        const json::value* ramp = reply.if_contains("ramp");
+        if (ramp == nullptr || !ramp->is_object()) return "no ramp" + gen + "\n";
+        return "ramp of " + format_ramp(ramp->get_object()) + gen +
+               (unchanged ? "; nothing changed" : "") + "\n";
+    }
     if (verb == "upgrade" && reply.contains("pid"))
         return "upgrading: new process " + field(reply, "pid") + "\n";
     // Anything else: the scalar fields as key=value.
@@ -576,6 +598,37 @@ Exchange exchange(CtlConnection& conn, const std::string& socket,
     return x;
 }
 
+// `ramp … --wait`: status every 250 ms, a line per transition, until the
+// ramp is promoted (0) or aborted (4), or --timeout passes (3).
+int watch_ramp(CtlConnection& conn, const std::string& socket, const CtlOptions& o,
+               std::ostream& out, std::ostream& err) {
+    const auto deadline = o.wait_timeout ? std::chrono::steady_clock::now() + *o.wait_timeout
+                                         : std::chrono::steady_clock::time_point::max();
+    RampWatch watch;
+    for (;;) {
+        std::string error;
+        std::optional<std::string> line;
+        if (conn.send_line("status", error)) line = conn.read_line(kReplyTimeout, error);
+        if (!line) {
+            err << "switchyardctl: " << error << "\n";
+            return kExitUnreachable;
+        }
+        auto reply = parse_reply(*line);
+        if (!reply) {
+            err << "switchyardctl: control socket " << socket << ": bad status reply\n";
+            return kExitUnreachable;
+        }
+        const auto step = watch.observe(*reply, o.json);
+        out << step.lines << std::flush;
+        if (step.exit_code) return *step.exit_code;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            if (!o.json) out << "timed out waiting; the ramp goes on\n";
+            return kExitNotDrained;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+}
+
 }  // namespace
 
 int run_ctl(const std::vector<std::string>& args, const char* env_socket,
@@ -604,6 +657,7 @@ int run_ctl(const std::vector<std::string>& args, const char* env_socket,
     }
     Exchange first = exchange(conn, socket.path, o.command, o.json, out, err);
     if (!o.wait || first.code != kExitOk) return first.code;
+    if (o.command[0] == "ramp") return watch_ramp(conn, socket.path, o, out, err);
 
     // --wait: the pool that lost the active role drains; wait for it.
     const json::object& r = *first.reply;

@@ -50,6 +50,27 @@ std::string render_metrics(const MetricsInput& in) {
                  return pool == in.runtime.canary_pool ? in.runtime.canary_weight_bp / 100.0 : 0.0;
              });
 
+    // The ramp.
+    t.family("switchyard_rollout_state", Type::gauge,
+             "1 for the ramp's state, 0 for the others (no series before the first ramp).");
+    for (std::string_view state : {"running", "holding", "paused", "aborted", "promoted"})
+        if (!in.ramp.pool.empty())
+            t.sample({{"pool", in.ramp.pool}, {"state", state}},
+                     std::uint64_t{state == in.ramp.state});
+    t.family("switchyard_rollout_step", Type::gauge,
+             "The ramp's current step, from 1 (0: no ramp since start).");
+    t.sample({}, in.ramp.step);
+    t.family("switchyard_rollout_verdicts", Type::counter,
+             "Judgements of a ramp step by the canary analysis, by result.");
+    t.sample({{"result", "pass"}}, in.ramp.verdicts[0]);
+    t.sample({{"result", "fail"}}, in.ramp.verdicts[1]);
+    t.sample({{"result", "inconclusive"}}, in.ramp.verdicts[2]);
+    t.family("switchyard_webhook_deliveries", Type::counter,
+             "Ramp event webhook deliveries, by result (retried: each try after a failure).");
+    t.sample({{"result", "ok"}}, in.ramp.webhooks_ok);
+    t.sample({{"result", "failed"}}, in.ramp.webhooks_failed);
+    t.sample({{"result", "retried"}}, in.ramp.webhooks_retried);
+
     // Requests by pool.
     t.family("switchyard_requests", Type::counter,
              "Requests routed to a pool, by the status the client got (0: none, the client "

@@ -68,4 +68,16 @@ const PoolStats& TrafficTotals::pool(const std::string& name) const {
     return it == pools.end() ? kNone : it->second;
 }
 
+void StepWindow::add(const StepWindow& other) {
+    if (other.id != id) return;
+    for (const auto& [name, counts] : other.pools)
+        pools[name].merge(counts);
+}
+
+const StepCounts& StepWindow::pool(const std::string& name) const {
+    static const StepCounts kNone{};
+    auto it = pools.find(name);
+    return it == pools.end() ? kNone : it->second;
+}
+
 }  // namespace switchyard

@@ -95,6 +95,8 @@ void Exchange::begin(const http::RequestHeadParser& head) {
         if (d.canary_failover)
             ++worker_.pool_counters(*routing_, routing_->canary).canary_failovers;
         if (d.fallback) ++worker_.pool_counters(*routing_, routing_->active).fallbacks;
+        if (!d.overridden && !d.canary_failover && !d.fallback)
+            step_window_ = worker_.step_window();
     }
     if (d.pool < 0 || d.server < 0) {
         drop_head();
@@ -656,6 +658,8 @@ void Exchange::log() {
     report_attempt(error_, status_);
     const auto now = Clock::now();
     worker_.record_request(counters_, status_, now - started_, now, was_tunnel_);
+    if (step_window_ != 0 && counters_ != nullptr)
+        worker_.record_step(*counters_, step_window_, status_, was_tunnel_ ? -1 : response_us_);
     auto& log = worker_.access_log();
     if (!log.enabled()) return;
     const double sample = settings_->log.access_log_sample;

@@ -244,6 +244,40 @@ void Worker::record_request(PoolCounters* pool, unsigned status, Clock::duration
     c.last_60s.record(now, us, outcome);
 }
 
+void Worker::record_step(PoolCounters& pool, std::uint64_t window, unsigned status,
+                         std::int64_t response_us) {
+    // A request placed under an earlier window (the step moved while it
+    // ran) or that got no status (the client left first) says nothing about
+    // the current step.
+    if (window != step_window_ || status < 100) return;
+    if (pool.step_window != window) {
+        pool.step = StepCounts{};
+        pool.step_window = window;
+    }
+    const auto outcome = status >= 500 ? RequestOutcome::error : RequestOutcome::ok;
+    std::optional<std::uint64_t> latency;
+    if (response_us >= 0) latency = static_cast<std::uint64_t>(response_us);
+    pool.step.record(outcome, latency);
+}
+
+void Worker::set_step_window(std::uint64_t id, std::function<void()> applied) {
+    asio::post(io_, [this, id, applied = std::move(applied)] {
+        step_window_ = id;
+        if (applied) applied();
+    });
+}
+
+void Worker::collect_step_window(std::function<void(StepWindow)> done) {
+    asio::post(io_, [this, done = std::move(done)] {
+        StepWindow window;
+        window.id = step_window_;
+        if (step_window_ != 0)
+            for (const auto& [name, c] : pool_counters_)
+                if (c.step_window == step_window_) window.pools.emplace(name, c.step);
+        done(std::move(window));
+    });
+}
+
 namespace {
 template <typename Counts, typename Map>
 void copy_nonzero(const Counts& counts, Map& out) {

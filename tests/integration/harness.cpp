@@ -494,9 +494,11 @@ std::string get_request(std::string_view target, std::string_view extra) {
 
 // --- EchoServer --------------------------------------------------------------------------
 
-EchoServer::EchoServer(const TempDir& dir, std::string name) : name_(std::move(name)) {
+EchoServer::EchoServer(const TempDir& dir, std::string name, std::vector<std::string> args)
+    : name_(std::move(name)) {
     Process::Options o;
     o.argv = {SWITCHYARD_ECHO_BIN, "--name", name_, "--listen", "127.0.0.1:0"};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
     o.stdout_pipe = true;
     o.stderr_path = dir / ("echo-" + name_ + ".stderr");
     proc_ = std::make_unique<Process>(o);
@@ -558,6 +560,7 @@ std::string render_config(const ProxyConfig& cfg, const TempDir& dir, std::uint1
         t << "]\n";
         t << pool.extra;
     }
+    t << cfg.extra;
     return t.str();
 }
 

@@ -268,7 +268,8 @@ std::string get_request(std::string_view target, std::string_view extra = {});
 
 class EchoServer {
   public:
-    EchoServer(const TempDir& dir, std::string name);
+    // `args`: more switchyard-echo options (--fail-percent, --delay-ms).
+    EchoServer(const TempDir& dir, std::string name, std::vector<std::string> args = {});
     std::uint16_t port() const { return port_; }
     std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
     Process& process() { return *proc_; }
@@ -309,6 +310,7 @@ struct ProxyConfig {
     // Prepended to the command line, e.g. {"prlimit", "--nofile=40:40", "--"}
     // (it must exec the proxy in place, so that the pid stays the proxy's).
     std::vector<std::string> launcher;
+    std::string extra;  // raw TOML appended at the end, e.g. a [rollout] section
 };
 
 // The TOML text of a configuration; listener on 127.0.0.1:port.

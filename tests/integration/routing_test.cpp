@@ -165,7 +165,7 @@ TEST_F(Routing, StateTableRowsAndReplies) {
         EXPECT_FALSE(r["error"].as_string().empty()) << bad;
     }
     EXPECT_EQ(control("status")["generation"].as_int64(), generation);
-    EXPECT_EQ(control("ramp green")["error"].as_string(), "not implemented");
+    EXPECT_EQ(control("shadow green 10")["error"].as_string(), "not implemented");
 }
 
 TEST_F(Routing, WaitDrainedWaitsForInFlightRequestsAndTimesOutWithCounts) {
@@ -573,7 +573,7 @@ TEST_F(Routing, AuditLogRecordsChangesRefusalsAndBadLinesButNotReads) {
                          who + "command=\"canary blue 5\" refused: " + refusal,
                          who + "command=\"swtich green\" unparseable: unknown command swtich "
                                "(commands: status, switch, canary, promote, rollback, "
-                               "wait-drained, server, reload, upgrade)",
+                               "wait-drained, server, reload, upgrade, ramp)",
                          who + "command=\"reload\" ok: config generation 1 -> 2"}));
 }
 

@@ -35,6 +35,8 @@ struct Args {
     std::string name;
     tcp::endpoint endpoint{net::ip::make_address_v4("127.0.0.1"), 0};
     unsigned threads = 1;
+    double fail_percent = 0;
+    std::uint64_t delay_ms = 0;
 };
 
 std::optional<tcp::endpoint> parse_endpoint(std::string_view s) {
@@ -59,7 +61,9 @@ std::optional<tcp::endpoint> parse_endpoint(std::string_view s) {
 Args parse_args(int argc, char** argv) {
     CLI::App app{"", "switchyard-echo"};
     switchyard::cli::configure(
-        app, "usage: switchyard-echo --name NAME [--listen HOST:PORT] [--threads N]\n");
+        app,
+        "usage: switchyard-echo --name NAME [--listen HOST:PORT] [--threads N]\n"
+        "                       [--fail-percent P] [--delay-ms N]\n");
     Args args;
     std::string listen;
     app.add_option("--name", args.name, "sent back in X-Echo-Name and as the default body")
@@ -70,6 +74,13 @@ Args parse_args(int argc, char** argv) {
                    "io_context threads accepting on the one socket (default 1)")
         ->type_name("N")
         ->check(switchyard::cli::in_range(1u, 256u));
+    app.add_option("--fail-percent", args.fail_percent,
+                   "answer this share of requests (that ask for no status) with 500")
+        ->type_name("P")
+        ->check(CLI::Range(0.0, 100.0));
+    app.add_option("--delay-ms", args.delay_ms, "delay every request that asks for no delay")
+        ->type_name("N")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3'600'000}));
     switchyard::cli::add_help_flag(app);
     const auto usage_error = [&](const std::string& message) {
         std::cerr << "switchyard-echo: " << message << "\n" << app.help();
@@ -114,7 +125,10 @@ int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
 
     try {
-        switchyard::echo::Server server({args.name, args.name + "\n"}, args.endpoint, args.threads);
+        switchyard::echo::EchoIdentity identity{args.name, args.name + "\n"};
+        identity.fail_bp = static_cast<std::uint32_t>(args.fail_percent * 100.0 + 0.5);
+        identity.delay_ms = args.delay_ms;
+        switchyard::echo::Server server(std::move(identity), args.endpoint, args.threads);
         server.start();
         std::printf("listening %s\n", format_endpoint(server.local_endpoint()).c_str());
         std::fflush(stdout);

@@ -190,11 +190,22 @@ void Session::on_header_done(std::size_t head_bytes) {
         options_.reset();
         error_status_ = 400;
         error_body_ = err + "\n";
+    } else {
+        apply_behaviour();
     }
     if (options_.echo == EchoMode::head)
         request_head_.assign(static_cast<const char*>(buffer_.data().data()), head_bytes);
     request_.keep_body = options_.echo == EchoMode::body;
     parser_->eager(true);
+}
+
+void Session::apply_behaviour() {
+    if (options_.delay_ms == 0) options_.delay_ms = identity_.delay_ms;
+    if (identity_.fail_bp == 0 || options_.status != 200) return;
+    // Request n fails when the running count of failures steps up: exactly
+    // fail_bp in 10 000 of any run of requests, evenly spread.
+    const std::uint64_t n = identity_.served->fetch_add(1, std::memory_order_relaxed);
+    if ((n + 1) * identity_.fail_bp / 10000 > n * identity_.fail_bp / 10000) options_.status = 500;
 }
 
 void Session::do_read() {

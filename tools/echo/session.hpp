@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -24,6 +25,14 @@ namespace switchyard::echo {
 struct EchoIdentity {
     std::string name;       // --name
     std::string name_body;  // the default body: name + "\n"
+    // A build that misbehaves (scripts/ramp-check.sh, the ramp's tests): a
+    // share of the requests that ask for no status get a 500 (--fail-percent,
+    // in basis points, spread evenly), and every request that asks for no
+    // delay gets this one (--delay-ms).
+    std::uint32_t fail_bp = 0;
+    std::uint64_t delay_ms = 0;
+    std::shared_ptr<std::atomic<std::uint64_t>> served =
+        std::make_shared<std::atomic<std::uint64_t>>(0);
 };
 
 // What the parser learns about the request in progress.
@@ -82,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     void start_request();
     void process();
+    void apply_behaviour();
     void on_header_done(std::size_t head_bytes);
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);

@@ -30,6 +30,7 @@
 
 #include "switchyard/app/listen_socket.hpp"
 #include "switchyard/core/health_view.hpp"
+#include "switchyard/core/ramp.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -42,6 +43,9 @@ struct HandoverMessage {
     // The routing state the old process runs: the state file holds the same,
     // but this also covers a configuration without a writable state file.
     RuntimeState runtime;
+    // The ramp's durable part (inside "runtime", as in the state file), so
+    // that a ramp goes on at its step; empty from a sender without one.
+    RolloutSnapshot rollout{};
     std::uint64_t watchdog_usec = 0;  // the old process's watchdog, 0 = none
     // The old process's config generation (ControlPlane); 0 from a sender
     // that predates it.

@@ -49,10 +49,12 @@ struct Inheritance {
 class Instance final : public control::DataPlane {
   public:
     // `runtime`: the routing state to start from (state file, hand-over or
-    // config); `conflicts`: where it differs from the config (status).
+    // config); `rollout`: the ramp's, from the same place; `conflicts`:
+    // where it differs from the config (status).
     Instance(std::shared_ptr<const Settings> settings, RuntimeState runtime,
-             std::vector<std::string> conflicts, std::shared_ptr<spdlog::logger> log,
-             std::shared_ptr<spdlog::logger> audit, LaunchInfo launch, Inheritance inherited);
+             RolloutSnapshot rollout, std::vector<std::string> conflicts,
+             std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit,
+             LaunchInfo launch, Inheritance inherited);
     ~Instance();
 
     // Runs until SIGTERM/SIGINT (or a hot upgrade) and the drain that
@@ -67,6 +69,8 @@ class Instance final : public control::DataPlane {
     void collect(bool traffic, std::function<void(TrafficTotals)> done) override;
     // The admin listener's /metrics page.
     void metrics(std::function<void(std::string)> reply);
+    void set_step_window(std::uint64_t id, std::function<void()> applied) override;
+    void collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done) override;
     void cut_pool(const std::string& pool, std::uint64_t generation,
                   std::function<void(std::size_t)> done) override;
     bool prepare_config(const Settings& next, std::string& error) override;
@@ -93,6 +97,7 @@ class Instance final : public control::DataPlane {
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<spdlog::logger> log_;
     std::shared_ptr<spdlog::logger> audit_;
+    std::shared_ptr<spdlog::logger> events_;  // log.event_log; null: the error log
     std::vector<std::string> conflicts_;
     LaunchInfo launch_;
     Inheritance inherited_;
@@ -111,6 +116,7 @@ class Instance final : public control::DataPlane {
     const Settings* prepared_for_ = nullptr;
     UpstreamResolver resolver_;
     RuntimeState runtime_;
+    RolloutSnapshot rollout_;  // until the control plane starts
     std::uint64_t snapshot_ = 0;
     std::shared_ptr<const RoutingState> routing_;
     WorkerGroup workers_;

@@ -19,6 +19,10 @@ namespace switchyard::app {
 std::shared_ptr<spdlog::logger> make_error_logger(const LogSettings& settings);
 // The audit log (log.audit_log): every control command with its peer.
 std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings);
+// The ramp's event log (log.event_log): one JSON line per transition, with
+// nothing around it. nullptr when event_log is empty: the events then go to
+// the error log.
+std::shared_ptr<spdlog::logger> make_event_logger(const LogSettings& settings);
 
 // Log rotation (SIGUSR1): opens every file the logger writes to again at its
 // path (stdout and stderr are left alone). Returns one message per file that

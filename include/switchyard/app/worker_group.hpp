@@ -53,6 +53,11 @@ class WorkerGroup {
     // worker; `done` gets the number of connections cut.
     void cut_pool(const std::string& pool, std::uint64_t generation,
                   std::function<void(std::size_t)> done);
+    // The ramp's analysis window on every worker; `applied` runs (on the
+    // control thread) once all count under `id`.
+    void set_step_window(std::uint64_t id, std::function<void()> applied);
+    // Every worker's counts of window `id`, summed, on the control thread.
+    void collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done);
     // Every worker hands its buffered access log lines to the writer.
     void flush_access_logs(std::function<void()> done);
     // Every worker stops accepting and drains until `deadline`.

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchyard/core/ramp.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 #include "switchyard/core/settings.hpp"
@@ -45,7 +46,9 @@ struct ControlCommand {
     // Client side only (switchyardctl --wait sends wait-drained itself);
     // parse_command never sets it.
     bool wait = false;
-    std::vector<std::string> args;  // ramp, shadow, flag: the tokens after the verb
+    // ramp: the subcommand; `routing` carries ramp POOL's if-generation=N.
+    std::optional<RampCommand> ramp;
+    std::vector<std::string> args;  // shadow, flag: the tokens after the verb
     std::string text;               // the line, trimmed: what the audit log records
 };
 

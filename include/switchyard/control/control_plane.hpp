@@ -20,7 +20,9 @@
 #include "switchyard/control/command.hpp"
 #include "switchyard/control/control_server.hpp"
 #include "switchyard/control/data_plane.hpp"
+#include "switchyard/control/event_delivery.hpp"
 #include "switchyard/control/metrics_report.hpp"
+#include "switchyard/control/ramp_driver.hpp"
 #include "switchyard/core/runtime_state.hpp"
 #include "switchyard/core/settings.hpp"
 
@@ -43,7 +45,7 @@ struct ReloadReply {
     std::string line;
 };
 
-class ControlPlane final : public CommandHandler {
+class ControlPlane final : public CommandHandler, private RampHost, private RampEvents {
   public:
     ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
                  std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit,
@@ -52,9 +54,14 @@ class ControlPlane final : public CommandHandler {
     // The state the process starts from (state file or config), the config
     // it runs, and that config's generation (kFirstConfigGeneration, or what
     // a hot upgrade handed over plus one).
+    // A ramp in the state file continues at its step.
     void start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
                std::vector<std::string> conflicts,
-               std::uint64_t config_generation = kFirstConfigGeneration);
+               std::uint64_t config_generation = kFirstConfigGeneration,
+               const RolloutSnapshot& rollout = {});
+
+    // Where the ramp's event lines go (log.event_log); null: the error log.
+    void set_event_log(std::shared_ptr<spdlog::logger> events) { events_ = std::move(events); }
 
     // The config generation counts the loads of the config file: 1 for the
     // one the process started with, +1 for each successful reload (a refused
@@ -76,13 +83,39 @@ class ControlPlane final : public CommandHandler {
     void reload(const std::string& who, std::function<void(ReloadReply)> done);
 
     // Shutting down: commands that change something are refused from now on.
-    void set_stopping() { refusal_ = "shutting down"; }
+    void set_stopping() {
+        refusal_ = "shutting down";
+        ramp_.stop();
+    }
 
     // The `status` reply (also the admin listener's /status).
     void status(Reply reply);
     const ReloadStats& reload_stats() const { return reload_stats_; }
+    RampMetrics ramp_metrics() const;
+    // The ramp's durable part (the state file's "rollout"), for a hot upgrade.
+    RolloutSnapshot rollout() const { return ramp_.durable(); }
+
+    // How long gate_url may take to answer (then: "gate unreachable",
+    // a hold, asked again after the gate retry).
+    static constexpr std::chrono::milliseconds kGateTimeout{10000};
 
   private:
+    // RampHost
+    const RuntimeState& routing_state() const override { return runtime_; }
+    const Settings& config() const override { return *settings_; }
+    bool accepting_changes() const override { return refusal_.empty(); }
+    bool save(const RuntimeState& routing, const RolloutSnapshot& rollout,
+              std::string& error) override;
+    void publish(const RuntimeState& next, const std::string& drain_pool, const std::string& what,
+                 std::function<void()> applied) override;
+    GateResult health_gate(const std::string& pool) const override;
+    // RampEvents
+    void emit(const RampEvent& event, RampTime time, std::uint64_t generation) override;
+    void ask_gate(const RampEvent& event, RampTime time, std::uint64_t generation,
+                  std::function<void(GateAnswer)> done) override;
+
+    void ramp(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
+    std::string ramp_reply(bool changed) const;
     void upgrade(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
     void mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
     void wait_drained(const std::string& pool, Duration timeout, Reply reply);
@@ -95,6 +128,7 @@ class ControlPlane final : public CommandHandler {
     DataPlane& data_plane_;
     std::shared_ptr<spdlog::logger> log_;
     std::shared_ptr<spdlog::logger> audit_;
+    std::shared_ptr<spdlog::logger> events_;
     std::shared_ptr<const Settings> settings_;
     RuntimeState runtime_;
     std::vector<std::string> conflicts_;
@@ -104,6 +138,8 @@ class ControlPlane final : public CommandHandler {
     std::string refusal_;
     ReloadStats reload_stats_;
     std::uint64_t config_generation_ = kFirstConfigGeneration;
+    EventDelivery delivery_;  // webhooks and the gate
+    RampDriver ramp_;         // last: it calls back into the members above
 };
 
 }  // namespace switchyard::control

@@ -44,6 +44,11 @@ class DataPlane {
     // of connections cut.
     virtual void cut_pool(const std::string& pool, std::uint64_t generation,
                           std::function<void(std::size_t)> done) = 0;
+    // The ramp's analysis window: `applied` runs once every worker counts
+    // the requests the canary split places under `id` (0: none).
+    virtual void set_step_window(std::uint64_t id, std::function<void()> applied) = 0;
+    // The workers' counts of window `id`, summed.
+    virtual void collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done) = 0;
     // Reload, before `next` is published: loads its TLS files, opens the
     // listeners it adds, closes those it drops and updates changed ones,
     // touching no connection. If a file cannot be loaded or a listener

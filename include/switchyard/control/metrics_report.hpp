@@ -24,6 +24,15 @@ struct ReloadStats {
     double last_time_seconds = 0;  // since the epoch; 0: none yet
 };
 
+// The ramp's series (DESIGN.md, "Metrics").
+struct RampMetrics {
+    std::string pool;                       // the current or last ramp's; empty: none since start
+    std::string state;                      // running, holding, paused, aborted, promoted
+    std::uint64_t step = 0;                 // 1-based; 0 without a ramp
+    std::uint64_t verdicts[3] = {0, 0, 0};  // pass, fail, inconclusive
+    std::uint64_t webhooks_ok = 0, webhooks_failed = 0, webhooks_retried = 0;
+};
+
 struct MetricsInput {
     const Settings& settings;
     const RuntimeState& runtime;
@@ -35,6 +44,7 @@ struct MetricsInput {
     std::uint32_t workers = 0;
     std::int64_t client_connections = 0;   // open now
     std::uint64_t access_log_dropped = 0;  // lines dropped because the writer fell behind
+    RampMetrics ramp{};
 };
 
 // Prometheus text exposition format 0.0.4.

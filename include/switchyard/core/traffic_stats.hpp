@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "switchyard/core/canary_analysis.hpp"
 #include "switchyard/core/latency_buckets.hpp"
 #include "switchyard/core/latency_histogram.hpp"
 
@@ -84,6 +85,20 @@ struct TrafficTotals {
     // The totals of one server or pool; empty (all zero) if it has none.
     const ServerStats& server(const std::string& pool, const std::string& address) const;
     const PoolStats& pool(const std::string& name) const;
+};
+
+// The ramp's analysis window (DESIGN.md, "Progressive delivery"): per pool,
+// what the canary split placed on it since window `id` began, on one worker
+// or summed. Separate from the traffic stats: it is gathered every
+// `interval` during a ramp and holds one histogram per pool, not the rate
+// windows.
+struct StepWindow {
+    std::uint64_t id = 0;  // 0: no window is being counted
+    std::map<std::string, StepCounts> pools;
+    // Adds another worker's counts of the same window (others are ignored:
+    // a worker that has not started it yet counted nothing of it).
+    void add(const StepWindow& other);
+    const StepCounts& pool(const std::string& name) const;  // all zero if none
 };
 
 }  // namespace switchyard

@@ -145,6 +145,9 @@ class Exchange final : public UpstreamExchange::Listener {
     std::shared_ptr<const RoutingState> routing_;
     int pool_index_ = -1;
     PoolCounters* counters_ = nullptr;  // pool_index_'s (the worker keeps them)
+    // Placed by the canary split (not an override, failover or fallback)
+    // while the ramp counted this analysis window: counted for it (0: not).
+    std::uint64_t step_window_ = 0;
     int server_index_ = -1;
     const ServerState* server_ = nullptr;
     std::int32_t bucket_ = -1;   // the user's bucket; -1: no routing decision

@@ -115,6 +115,10 @@ struct PoolCounters {
     // Two rings (see WindowedHistogram): 10 × 1 s and 6 × 10 s.
     WindowedHistogram last_10s;
     WindowedHistogram last_60s;
+    // The ramp's analysis window this pool counted in `step`; a new window
+    // starts it afresh on its first request (no pass over the pools).
+    std::uint64_t step_window = 0;
+    StepCounts step;
 };
 
 // Counters of one worker that belong to no pool.
@@ -222,6 +226,11 @@ class Worker {
     // routing generation `generation`; `done` gets the count.
     void cut_pool(std::string pool, std::uint64_t generation,
                   std::function<void(std::size_t)> done);
+    // The ramp's analysis window: from when `applied` runs, requests the
+    // canary split places are counted under `id` (0: not counted).
+    void set_step_window(std::uint64_t id, std::function<void()> applied);
+    // This worker's counts of the current window, on its thread.
+    void collect_step_window(std::function<void(StepWindow)> done);
     void join();
 
     // --- Worker thread --------------------------------------------------------
@@ -275,6 +284,13 @@ class Worker {
     // tunnel.
     void record_request(PoolCounters* pool, unsigned status, Clock::duration duration,
                         Clock::time_point now, bool tunnel);
+    // The window a request the canary split places now counts in (0: none).
+    std::uint64_t step_window() const { return step_window_; }
+    // A finished request placed by the canary split under `window`: counted
+    // for the ramp's analysis if that window is still the current one.
+    // `response_us` < 0: not timed (a tunnel, no response head).
+    void record_step(PoolCounters& pool, std::uint64_t window, unsigned status,
+                     std::int64_t response_us);
     WorkerCounters& counters() { return counters_; }
 
     // A request waits for a slot of a server at its limit; retried on every
@@ -333,6 +349,7 @@ class Worker {
     Clock::time_point started_at_ = Clock::now();
     std::unordered_map<std::string, PoolCounters> pool_counters_;
     std::vector<PoolCounters*> pool_index_;  // pool_counters_ by the current snapshot's index
+    std::uint64_t step_window_ = 0;
     std::vector<std::shared_ptr<TimedSession>> slot_waiters_;  // oldest first
     bool wake_posted_ = false;
     std::unordered_set<std::uint64_t> live_servers_;

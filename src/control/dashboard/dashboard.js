@@ -315,6 +315,33 @@
     return { pool: String(c.pool), weight: Number(c.weight) };
   }
 
+  // The ramp (status's "ramp"): its steps, where it is, why, and the last
+  // verdict with both sides' numbers.
+  function renderRamp(r, aborts) {
+    const box = $('ramp');
+    box.hidden = !r;
+    if (r) {
+      box.dataset.state = String(r.state);
+      $('ramp-title').textContent = `Ramp of ${r.pool}`;
+      $('ramp-state').textContent = String(r.state);
+      const steps = $('ramp-steps');
+      steps.textContent = '';
+      (Array.isArray(r.steps) ? r.steps : []).forEach((w, i) => {
+        const cls = i + 1 < r.step ? 'ramp-step done' : i + 1 === r.step ? 'ramp-step current' : 'ramp-step';
+        steps.appendChild(el('span', cls, `${fmtWeight(w)} %`));
+      });
+      const left = isNum(r.bake_left_s) && r.bake_left_s > 0 ? ` · bake left ${fmt(r.bake_left_s, 0)} s` : '';
+      $('ramp-reason').textContent = `${r.reason || ''}${left}`;
+      const v = Array.isArray(r.verdicts) && r.verdicts.length ? r.verdicts[0] : null;
+      $('ramp-verdict').textContent = v ? `last verdict: ${v.text}` : '';
+    }
+    const abox = $('aborts');
+    abox.hidden = aborts.length === 0;
+    abox.textContent = aborts.length
+      ? `Aborted by the canary analysis, not acknowledged (ramp ack): ${aborts.map((a) => `${a.pool}: ${a.reason}`).join('; ')}`
+      : '';
+  }
+
   function render(s) {
     const now = Date.now();
     const active = String(s.active ?? '–');
@@ -338,6 +365,8 @@
     const cbox = $('conflicts');
     cbox.hidden = conflicts.length === 0;
     cbox.textContent = conflicts.length ? `State conflicts: ${conflicts.join('; ')}` : '';
+
+    renderRamp(s.ramp, Array.isArray(s.unacknowledged_aborts) ? s.unacknowledged_aborts : []);
 
     // pools: cards created once and kept in config order
     const list = Array.isArray(s.pools) ? s.pools : [];

@@ -190,11 +190,59 @@ TEST(ParseCommand, ReloadAndUpgrade) {
 }
 
 TEST(ParseCommand, NotYetBuiltVerbsParseToTheirVerb) {
-    auto c = ok("ramp green 1 5 10 every=5m");
-    EXPECT_EQ(c.verb, Verb::ramp);
-    EXPECT_EQ(c.args, (std::vector<std::string>{"green", "1", "5", "10", "every=5m"}));
-    EXPECT_EQ(ok("shadow green 10").verb, Verb::shadow);
+    auto c = ok("shadow green 10");
+    EXPECT_EQ(c.verb, Verb::shadow);
+    EXPECT_EQ(c.args, (std::vector<std::string>{"green", "10"}));
     EXPECT_EQ(ok("flag").verb, Verb::flag);
+}
+
+TEST(ParseCommand, RampStart) {
+    using Kind = RampCommand::Kind;
+    auto c = ok("ramp green");
+    EXPECT_EQ(c.verb, Verb::ramp);
+    ASSERT_TRUE(c.ramp);
+    EXPECT_EQ(c.ramp->kind, Kind::start);
+    EXPECT_EQ(c.ramp->pool, "green");
+    EXPECT_FALSE(c.ramp->steps_bp);
+    EXPECT_FALSE(c.ramp->bake);
+    EXPECT_FALSE(c.ramp->promote);
+    EXPECT_FALSE(c.ramp->force);
+
+    c = ok("ramp green steps=1,5.5,100 bake=30s promote=manual if-generation=4 force");
+    ASSERT_TRUE(c.ramp);
+    EXPECT_EQ(c.ramp->steps_bp, (std::vector<std::uint32_t>{100, 550, 10000}));
+    EXPECT_EQ(c.ramp->bake, Duration(30000));
+    EXPECT_EQ(c.ramp->promote, PromoteMode::manual);
+    EXPECT_TRUE(c.ramp->force);
+    EXPECT_EQ(c.routing.if_generation, 4u);
+}
+
+TEST(ParseCommand, RampSubcommands) {
+    using Kind = RampCommand::Kind;
+    EXPECT_EQ(ok("ramp pause").ramp->kind, Kind::pause);
+    EXPECT_EQ(ok("ramp resume").ramp->kind, Kind::resume);
+    EXPECT_EQ(ok("ramp abort").ramp->kind, Kind::abort);
+    auto c = ok("ramp promote force");
+    EXPECT_EQ(c.ramp->kind, Kind::promote);
+    EXPECT_TRUE(c.ramp->force);
+    c = ok("ramp ack");
+    EXPECT_EQ(c.ramp->kind, Kind::ack);
+    EXPECT_EQ(c.ramp->pool, "");
+    EXPECT_EQ(ok("ramp ack green").ramp->pool, "green");
+}
+
+TEST(ParseCommand, RampErrors) {
+    EXPECT_EQ(err("ramp").substr(0, 16), "missing argument");
+    EXPECT_EQ(err("ramp green blue").substr(0, 18), "too many arguments");
+    EXPECT_EQ(err("ramp pause green").substr(0, 18), "too many arguments");
+    EXPECT_EQ(err("ramp pause force").substr(0, 40), "force is for ramp POOL and ramp promote;");
+    EXPECT_EQ(err("ramp abort bake=5s").substr(0, 55),
+              "steps, bake, promote and if-generation are for ramp POO");
+    EXPECT_EQ(err("ramp green bake=5").substr(0, 20), "bad bake value 5: a ");
+    EXPECT_EQ(err("ramp green promote=later"), "bad promote value later: auto or manual");
+    EXPECT_EQ(err("ramp green steps=5,1").substr(0, 21), "bad steps value 5,1: ");
+    EXPECT_EQ(err("ramp green bake=1s bake=2s"), "bake given twice");
+    EXPECT_EQ(err("ramp green every=5m").substr(0, 28), "unknown argument every=5m fo");
 }
 
 TEST(ParseCommand, WhitespaceAndTerminators) {
@@ -211,7 +259,7 @@ TEST(ParseCommand, GeneralErrors) {
     EXPECT_EQ(err("   \t "), "empty command");
     EXPECT_EQ(err("swtich green"),
               "unknown command swtich (commands: status, switch, canary, promote, rollback, "
-              "wait-drained, server, reload, upgrade)");
+              "wait-drained, server, reload, upgrade, ramp)");
     EXPECT_EQ(err("STATUS").rfind("unknown command STATUS (", 0), 0u);
     EXPECT_EQ(err("switch gr\x01"
                   "een"),

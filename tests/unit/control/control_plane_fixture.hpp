@@ -64,6 +64,18 @@ class FakeDataPlane final : public DataPlane {
         cuts.emplace_back(pool, generation);
         done(1);
     }
+    void set_step_window(std::uint64_t id, std::function<void()> applied) override {
+        windows.push_back(id);
+        step_window.id = id;
+        step_window.pools.clear();
+        if (applied) applied();
+    }
+    void collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done) override {
+        StepWindow w;
+        w.id = id;
+        w.add(step_window);
+        done(std::move(w));
+    }
     bool prepare_config(const Settings& next, std::string& error) override {
         prepared.push_back(&next);
         error = prepare_error;
@@ -82,12 +94,14 @@ class FakeDataPlane final : public DataPlane {
     std::vector<std::shared_ptr<const Settings>> published_settings;
     std::vector<std::pair<std::string, std::uint64_t>> cuts;  // (pool, generation)
     std::vector<const Settings*> prepared;
+    std::vector<std::uint64_t> windows;  // set_step_window's ids
     std::string upgrade_binary;
     std::function<void(UpgradeResult)> upgrade_done;
     // What it answers.
     bool hold_acks = false;  // publish() keeps `applied` in held_acks
     std::vector<std::function<void()>> held_acks;
     TrafficTotals traffic;
+    StepWindow step_window;     // what the workers counted (the test fills it)
     std::string prepare_error;  // not empty: prepare_config() fails with it
     std::shared_ptr<const RoutingState> routing_state;
     std::shared_ptr<const HealthView> health_view = std::make_shared<const HealthView>();

@@ -27,7 +27,7 @@ const std::string kStatusLine =
     "_failovers\":0,\"fallbacks\":0,\"servers\":[{\"address\":\"127.0.0.1:9002\",\"admin\":\""
     "enabled\",\"weight\":1,\"inflight\":0,\"tunnels\":0,\"idle_connections\":0,\"requests\":"
     "0,\"failures\":0,\"limit_reached\":0,\"responses_5xx\":0}]}],\"conflicts\":[\"active gre"
-    "en from state; config says blue\"]}";
+    "en from state; config says blue\"],\"ramp\":null,\"unacknowledged_aborts\":[]}";
 
 // DESIGN.md "Data plane and control plane are separate": persist, publish,
 // wait for every worker's ack, then reply.
@@ -176,7 +176,7 @@ TEST_F(ControlPlaneTest, ChangesAreAuditedWithOldAndNewState) {
 TEST_F(ControlPlaneTest, RefusedCommandsAreAuditedWithTheirReason) {
     EXPECT_FALSE(send("canary blue 5")["ok"].as_bool());
     EXPECT_FALSE(send("switch green if-generation=9")["ok"].as_bool());
-    EXPECT_FALSE(send("ramp green")["ok"].as_bool());  // not built yet: refused, still audited
+    EXPECT_FALSE(send("ramp blue")["ok"].as_bool());  // the active pool
     const auto lines = audit_lines();
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0].rfind(std::string(kWho) + "command=\"canary blue 5\" refused: ", 0), 0u)
@@ -187,7 +187,8 @@ TEST_F(ControlPlaneTest, RefusedCommandsAreAuditedWithTheirReason) {
               0u)
         << lines[1];
     EXPECT_NE(lines[1].find("generation"), std::string::npos) << lines[1];
-    EXPECT_EQ(lines[2], std::string(kWho) + "command=\"ramp green\" refused: not implemented");
+    EXPECT_EQ(lines[2].rfind(std::string(kWho) + "command=\"ramp blue\" refused: ", 0), 0u)
+        << lines[2];
     EXPECT_TRUE(data_plane_.published.empty());
 }
 
@@ -219,14 +220,14 @@ TEST_F(ControlPlaneTest, UnparseableLinesAreAuditedQuotedAndReadOnlyCommandsAreN
                   std::string(kWho) +
                       "command=\"swtich green\" unparseable: unknown command swtich (commands: "
                       "status, switch, canary, promote, rollback, wait-drained, server, reload, "
-                      "upgrade)",
+                      "upgrade, ramp)",
                   std::string(kWho) +
                       "command=\"switch \\\"x\\\" ok\\u0001\\ufffd\" unparseable: command contains "
                       "a control character",
                   std::string(kWho) + "command=\"" + std::string(256, 'a') +
                       "\"... (300 bytes) unparseable: unknown command " + std::string(300, 'a') +
                       " (commands: status, switch, canary, promote, rollback, wait-drained, "
-                      "server, reload, upgrade)"}));
+                      "server, reload, upgrade, ramp)"}));
 }
 
 // A C1 control (U+0085 here) would act on a terminal: the audit line carries
@@ -395,7 +396,8 @@ TEST_F(ControlPlaneTest, StatusRatesHaveFixedDecimals) {
                   idle_window + "}," + server("127.0.0.1:9001") +
                   "},{\"name\":\"green\",\"role\":\"standby\"," + counts +
                   "\"rates\":{\"10s\":" + idle_window + ",\"60s\":" + idle_window + "}," +
-                  server("127.0.0.1:9002") + "}],\"conflicts\":[]}");
+                  server("127.0.0.1:9002") +
+                  "}],\"conflicts\":[],\"ramp\":null,\"unacknowledged_aborts\":[]}");
 }
 
 TEST_F(ControlPlaneTest, WaitDrainedAnswersAtOnceWhenNothingIsLeft) {

@@ -81,7 +81,7 @@ TEST(CtlArgs, Errors) {
               "bad --timeout value 90: a duration with a unit (30s, 5m, 1h)");
     EXPECT_EQ(args_err({"switch", "g", "--timeout", "90s"}), "--timeout goes with --wait");
     EXPECT_EQ(args_err({"canary", "g", "5", "--wait"}),
-              "--wait goes with switch, promote or rollback");
+              "--wait goes with switch, promote, rollback or ramp");
     EXPECT_EQ(args_err({"--json=yes", "status"}), "json was given a disallowed flag override");
 }
 
@@ -468,5 +468,60 @@ TEST_F(RunCtl, FailedSwitchDoesNotWait) {
     EXPECT_EQ(handler_.seen(), std::vector<std::string>{"switch green if-generation=4"});
 }
 
+TEST_F(RunCtl, RampWaitExitsZeroWhenPromoted) {
+    handler_.set("ramp green bake=1s",
+                 R"x({"ok":true,"changed":true,"active":"blue","previous":null,)x"
+                 R"x("canary":{"pool":"green","weight":1.00},"generation":2,)x"
+                 R"x("ramp":{"pool":"green","state":"running","reason":"step 1 of 2 (1.00 %)",)x"
+                 R"x("step":1,"steps":[1.00,100.00],"weight":1.00,"bake_left_s":1.000,)x"
+                 R"x("verdicts":[]},"unacknowledged_aborts":[]})x");
+    handler_.set("status",
+                 R"x({"ok":true,"active":"green","generation":3,)x"
+                 R"x("ramp":{"pool":"green","state":"promoted","reason":"promoted: pass",)x"
+                 R"x("step":1,"steps":[1.00,100.00],"weight":100.00,"verdicts":[]}})x");
+    EXPECT_EQ(run({"ramp", "green", "bake=1s", "--wait"}), 0) << err_.str();
+    EXPECT_EQ(out_.str(),
+              "ramp of green running, step 1 of 2 (1.00 %), bake left 1.0 s: step 1 of 2 (1.00 %) "
+              "(generation 2)\ngreen promoted, step 1 of 2 (100.00 %): promoted: pass\n");
+}
+
+TEST_F(RunCtl, RampWaitExitsFourWhenAborted) {
+    handler_.set("ramp green",
+                 R"x({"ok":true,"changed":true,"generation":2,)x"
+                 R"x("ramp":{"pool":"green","state":"running","step":1,"steps":[1.00]}})x");
+    handler_.set("status",
+                 R"x({"ok":true,"ramp":{"pool":"green","state":"aborted","reason":"error rate",)x"
+                 R"x("step":1,"steps":[1.00,100.00],"weight":0.00,)x"
+                 R"x("verdicts":[{"verdict":"fail","text":"error rate: canary 50.00 %"}]}})x");
+    EXPECT_EQ(run({"ramp", "green", "--wait"}), 4);
+    EXPECT_NE(out_.str().find("green aborted, step 1 of 2 (0.00 %): error rate\n"
+                              "  last verdict error rate: canary 50.00 %\n"),
+              std::string::npos)
+        << out_.str();
+    EXPECT_EQ(run({"--json", "ramp", "green", "--wait"}), 4);
+    EXPECT_NE(out_.str().find(R"x({"pool":"green","state":"aborted")x"), std::string::npos);
+}
+
+TEST_F(RunCtl, RampWaitTimesOutWithThree) {
+    handler_.set("ramp green",
+                 R"x({"ok":true,"changed":true,"generation":2,)x"
+                 R"x("ramp":{"pool":"green","state":"running","step":1,"steps":[1.00]}})x");
+    handler_.set("status", R"x({"ok":true,"ramp":{"pool":"green","state":"paused",)x"
+                           R"x("reason":"ramp pause","step":1,"steps":[1.00],"weight":1.00}})x");
+    EXPECT_EQ(run({"ramp", "green", "--wait", "--timeout", "300ms"}), 3);
+    EXPECT_NE(out_.str().find("green paused, step 1 of 1 (1.00 %): ramp pause\n"
+                              "timed out waiting; the ramp goes on\n"),
+              std::string::npos)
+        << out_.str();
+}
+
+TEST_F(RunCtl, RefusedRampDoesNotWait) {
+    handler_.set("ramp green",
+                 R"x({"ok":false,"error":"pool green has an unacknowledged abort"})x");
+    EXPECT_EQ(run({"ramp", "green", "--wait"}), 1);
+    EXPECT_EQ(handler_.seen(), std::vector<std::string>{"ramp green"});
+}
+
 }  // namespace
+
 }  // namespace switchyard::control

@@ -77,5 +77,28 @@ TEST(TrafficTotals, WindowsMergeAcrossWorkers) {
     EXPECT_EQ(w.latency.quantile(1.0), 300u);
 }
 
+// The ramp's window: workers' counts of the same window add up; a worker
+// still on another window (it had not started this one) adds nothing.
+TEST(StepWindow, AddsOnlyTheSameWindow) {
+    StepWindow all;
+    all.id = 7;
+    StepWindow w1, w2, stale;
+    w1.id = w2.id = 7;
+    stale.id = 6;
+    w1.pools["blue"].record(RequestOutcome::ok, 1000);
+    w2.pools["blue"].record(RequestOutcome::error, 3000);
+    w2.pools["green"].record(RequestOutcome::ok, std::nullopt);
+    stale.pools["blue"].record(RequestOutcome::error, 1000);
+    all.add(w1);
+    all.add(w2);
+    all.add(stale);
+    EXPECT_EQ(all.pool("blue").requests, 2u);
+    EXPECT_EQ(all.pool("blue").errors, 1u);
+    EXPECT_EQ(all.pool("blue").latency.count(), 2u);
+    EXPECT_EQ(all.pool("green").requests, 1u);
+    EXPECT_EQ(all.pool("green").latency.count(), 0u);  // untimed (a tunnel)
+    EXPECT_EQ(all.pool("orange").requests, 0u);
+}
+
 }  // namespace
 }  // namespace switchyard

@@ -1,0 +1,218 @@
+// The canary ramp (README, "Canary ramp"; DESIGN.md, "Progressive
+// delivery"): a real switchyard, two switchyard-echo pools, real traffic
+// from many users, and the ramp promoting a healthy canary and aborting a
+// failing one on its own.
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "fixture.hpp"
+
+namespace sy_it {
+namespace {
+
+namespace json = boost::json;
+
+// Requests from users u0, u1, ... (cookie), round and round, until stopped
+// or its bounds (count, time) are reached.
+class UserLoad {
+  public:
+    UserLoad(std::uint16_t port, std::size_t max_requests = 200000,
+             Clock::duration max_time = seconds(30))
+        : thread_([this, port, max_requests, max_time] {
+              const auto deadline = after(max_time);
+              HttpConn c(port);
+              for (std::size_t i = 0; i < max_requests && !stop_ && Clock::now() < deadline; ++i) {
+                  const std::string user = "u" + std::to_string(i % 5000);
+                  Response r;
+                  try {
+                      r = c.roundtrip(get_request("/", "Cookie: sy_uid=" + user + "\r\n"));
+                  } catch (const std::exception&) {
+                      ++failed_;
+                      c = HttpConn(port);
+                      continue;
+                  }
+                  ++sent_;
+                  if (r.status() >= 500) ++errors_;
+                  if (r.header("X-Echo-Name") == "green") ++green_;
+              }
+          }) {}
+    ~UserLoad() { stop(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    std::size_t sent() const { return sent_; }
+    std::size_t errors() const { return errors_; }
+    std::size_t failed() const { return failed_; }
+    std::size_t green() const { return green_; }
+
+  private:
+    std::atomic<bool> stop_{false};
+    std::atomic<std::size_t> sent_{0}, errors_{0}, failed_{0}, green_{0};
+    std::thread thread_;
+};
+
+class Ramp : public ProxyTest {
+  protected:
+    std::filesystem::path socket() const { return dir_.path() / "control.sock"; }
+    json::object control(const std::string& line) {
+        return json::parse(control_command(socket(), line, seconds(10))).as_object();
+    }
+    json::object ramp_status() {
+        auto s = control("status");
+        const auto* r = s.if_contains("ramp");
+        return r != nullptr && r->is_object() ? r->as_object() : json::object{};
+    }
+    std::string ramp_state() {
+        auto r = ramp_status();
+        return r.contains("state") ? std::string(r["state"].as_string()) : "";
+    }
+    // Waits until the ramp is in `state` (or the deadline passes).
+    bool wait_state(const std::string& state, Clock::duration timeout) {
+        return poll_until(after(timeout), [&] { return ramp_state() == state; });
+    }
+
+    // Fast steps, so the test takes seconds: judged every 100 ms, 30
+    // requests a side at least.
+    ProxyConfig ramp_config(const std::string& rollout) {
+        auto cfg = base_config();
+        cfg.workers = 2;
+        cfg.error_log_file = true;
+        cfg.audit_log_file = true;
+        cfg.log = {{"event_log", "\"" + (dir_.path() / "events.log").string() + "\""}};
+        cfg.extra = "\n[rollout]\ninterval = \"100ms\"\nmin_requests = 30\n" + rollout;
+        return cfg;
+    }
+
+    struct CtlRun {
+        int exit_code = -1;
+        std::string out, err;
+    };
+    CtlRun ctl(std::vector<std::string> args, Clock::duration timeout = seconds(30)) {
+        Process::Options o;
+        o.argv = {SWITCHYARDCTL_BIN, "-s", socket().string()};
+        o.argv.insert(o.argv.end(), args.begin(), args.end());
+        o.stdout_path = dir_.path() / "ctl.out";
+        o.stderr_path = dir_.path() / "ctl.err";
+        Process p(o);
+        auto status = p.wait_exit(after(timeout));
+        CtlRun r;
+        if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+        r.out = read_file(o.stdout_path);
+        r.err = read_file(o.stderr_path);
+        return r;
+    }
+};
+
+TEST_F(Ramp, AHealthyCanaryIsPromotedWithoutAFailedRequest) {
+    start_proxy(ramp_config("steps = [10, 50, 100]\nbake = \"300ms\"\n"));
+    UserLoad load(proxy_->port());
+    auto started = control("ramp green");
+    ASSERT_TRUE(started["ok"].as_bool()) << json::serialize(started);
+    EXPECT_EQ(started["canary"].as_object()["weight"].as_double(), 10.0);
+    EXPECT_EQ(started["ramp"].as_object()["state"].as_string(), "running");
+
+    ASSERT_TRUE(wait_state("promoted", seconds(20))) << json::serialize(ramp_status());
+    load.stop();
+    auto s = control("status");
+    EXPECT_EQ(s["active"].as_string(), "green");
+    EXPECT_EQ(s["previous"].as_string(), "blue");
+    EXPECT_EQ(load.errors(), 0u);
+    EXPECT_EQ(load.failed(), 0u);
+    EXPECT_GT(load.green(), 0u);
+    // Each step was judged on both sides' numbers before it advanced.
+    const auto& verdicts = s["ramp"].as_object()["verdicts"].as_array();
+    ASSERT_FALSE(verdicts.empty());
+    EXPECT_EQ(verdicts[0].as_object().at("verdict").as_string(), "pass");
+    EXPECT_GE(verdicts[0].as_object().at("canary").as_object().at("requests").as_int64(), 30);
+
+    // Every transition is an event line, and the automatic changes are audited.
+    const std::string events = read_file(dir_.path() / "events.log");
+    for (const char* type : {"\"type\":\"started\"", "\"type\":\"step\"", "\"type\":\"promoted\""})
+        EXPECT_NE(events.find(type), std::string::npos) << type << "\n" << events;
+    const std::string audit = read_file(proxy_->audit_log_path());
+    EXPECT_NE(audit.find("command=\"ramp green\""), std::string::npos) << audit;
+    EXPECT_NE(audit.find("ramp: switch green"), std::string::npos) << audit;
+}
+
+TEST_F(Ramp, AFailingCanaryIsAbortedWithinSecondsAndStaysOutUntilAcknowledged) {
+    blue_ = std::make_unique<EchoServer>(dir_, "blue");
+    green_ = std::make_unique<EchoServer>(dir_, "green",
+                                          std::vector<std::string>{"--fail-percent", "30"});
+    start_proxy(ramp_config("steps = [20, 100]\nbake = \"60s\"\n"));
+    UserLoad load(proxy_->port());
+    const auto t0 = Clock::now();
+    auto run = ctl({"ramp", "green", "--wait", "--timeout", "20s"});
+    const auto took = ms_since(t0);
+    EXPECT_EQ(run.exit_code, 4) << run.out << run.err;
+    EXPECT_NE(run.out.find("green aborted"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("error rate"), std::string::npos) << run.out;
+    EXPECT_LT(took, 10000) << run.out;
+
+    auto s = control("status");
+    EXPECT_EQ(s["canary"].as_object()["weight"].as_double(), 0.0);
+    EXPECT_EQ(s["active"].as_string(), "blue");
+    ASSERT_EQ(s["unacknowledged_aborts"].as_array().size(), 1u);
+    EXPECT_EQ(s["unacknowledged_aborts"].as_array()[0].as_object().at("pool").as_string(), "green");
+    // Nothing takes users back to the failed build before `ramp ack`...
+    EXPECT_FALSE(control("canary green 5")["ok"].as_bool());
+    EXPECT_FALSE(control("ramp green")["ok"].as_bool());
+    EXPECT_FALSE(control("switch green")["ok"].as_bool());
+    // ... and afterwards it may.
+    EXPECT_TRUE(control("ramp ack green")["ok"].as_bool());
+    EXPECT_TRUE(control("status")["unacknowledged_aborts"].as_array().empty());
+    EXPECT_TRUE(control("canary green 5")["ok"].as_bool());
+    load.stop();
+    // Only the canary's users saw errors, and only while it had weight.
+    EXPECT_GT(load.errors(), 0u);
+    EXPECT_EQ(load.failed(), 0u);
+}
+
+TEST_F(Ramp, OtherCommandsDuringARampAndTheEmergencyStop) {
+    start_proxy(ramp_config("steps = [10, 100]\nbake = \"60s\"\n"));
+    ASSERT_TRUE(control("ramp green")["ok"].as_bool());
+    auto refused = control("switch green");
+    EXPECT_FALSE(refused["ok"].as_bool());
+    EXPECT_NE(std::string(refused["error"].as_string()).find("ramp in progress"), std::string::npos)
+        << json::serialize(refused);
+    EXPECT_FALSE(control("canary green 50")["ok"].as_bool());
+    EXPECT_FALSE(control("promote")["ok"].as_bool());
+    EXPECT_FALSE(control("ramp blue")["ok"].as_bool());  // the active pool
+    EXPECT_EQ(ramp_status()["weight"].as_double(), 10.0);
+
+    // `canary green 0` is the emergency stop: never refused, the ramp ends,
+    // and a human's stop leaves no abort to acknowledge.
+    auto stop = control("canary green 0");
+    ASSERT_TRUE(stop["ok"].as_bool()) << json::serialize(stop);
+    EXPECT_EQ(stop["canary"].as_object()["weight"].as_double(), 0.0);
+    EXPECT_EQ(ramp_state(), "aborted");
+    EXPECT_TRUE(control("status")["unacknowledged_aborts"].as_array().empty());
+    EXPECT_TRUE(control("ramp green")["ok"].as_bool());
+    EXPECT_TRUE(control("rollback")["ok"].as_bool());
+    EXPECT_EQ(ramp_state(), "aborted");
+}
+
+TEST_F(Ramp, ARestartContinuesTheRampAtItsStep) {
+    const auto cfg = ramp_config("steps = [10, 40, 100]\nbake = \"60s\"\n");
+    start_proxy(cfg);
+    ASSERT_TRUE(control("ramp green bake=1h")["ok"].as_bool());
+    ASSERT_TRUE(control("ramp pause")["ok"].as_bool());
+    proxy_.reset();  // killed: the state file is all that is left
+    start_proxy(cfg);
+    auto r = ramp_status();
+    EXPECT_EQ(r["pool"].as_string(), "green");
+    EXPECT_EQ(r["state"].as_string(), "paused");
+    EXPECT_EQ(r["step"].as_int64(), 1);
+    EXPECT_EQ(r["weight"].as_double(), 10.0);
+    EXPECT_GT(r["bake_s"].as_double(), 3000.0);  // the command's bake, not the config's
+    EXPECT_EQ(control("status")["canary"].as_object()["weight"].as_double(), 10.0);
+    ASSERT_TRUE(control("ramp resume")["ok"].as_bool());
+    EXPECT_EQ(ramp_state(), "running");
+    ASSERT_TRUE(control("ramp abort")["ok"].as_bool());
+    EXPECT_EQ(control("status")["canary"].as_object()["weight"].as_double(), 0.0);
+}
+
+}  // namespace
+}  // namespace sy_it
