@@ -394,9 +394,8 @@ TEST_F(ControlPlaneTest, StatusRatesHaveFixedDecimals) {
                   "\"errors_per_second\":0.500,\"error_ratio\":0.333333,\"p50_ms\":1.503,"
                   "\"p90_ms\":3.000,\"p99_ms\":3.000,\"span_s\":2.000},\"60s\":" +
                   idle_window + "}," + server("127.0.0.1:9001") +
-                  "},{\"name\":\"green\",\"role\":\"standby\"," + counts +
-                  "\"rates\":{\"10s\":" + idle_window + ",\"60s\":" + idle_window + "}," +
-                  server("127.0.0.1:9002") +
+                  "},{\"name\":\"green\",\"role\":\"standby\"," + counts + "\"rates\":{\"10s\":" +
+                  idle_window + ",\"60s\":" + idle_window + "}," + server("127.0.0.1:9002") +
                   "}],\"conflicts\":[],\"ramp\":null,\"unacknowledged_aborts\":[]}");
 }
 
