@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "fixture.hpp"
@@ -212,6 +213,73 @@ TEST_F(Ramp, ARestartContinuesTheRampAtItsStep) {
     EXPECT_EQ(ramp_state(), "running");
     ASSERT_TRUE(control("ramp abort")["ok"].as_bool());
     EXPECT_EQ(control("status")["canary"].as_object()["weight"].as_double(), 0.0);
+}
+
+// gate_url and [[rollout.webhooks]] through the real binary: the gate's
+// refusal holds the step with its answer as the reason, `ramp promote`
+// skips the rest, and the webhook gets the chosen events, signed.
+TEST_F(Ramp, TheGateHoldsAndWebhooksGetTheEventsSigned) {
+    std::mutex mu;
+    std::vector<std::string> hooks;  // request heads + bodies the webhook got
+    ScriptedUpstream receiver([&](ScriptedUpstream::Conn& c, int) {
+        while (auto r = c.read_request(seconds(5))) {
+            const bool gate = r->head.rfind("POST /gate ", 0) == 0;
+            if (gate) {
+                c.send(
+                    "HTTP/1.1 409 Conflict\r\nContent-Length: 17\r\nConnection: close\r\n"
+                    "\r\nmigration pending");
+                return;
+            }
+            {
+                std::lock_guard lock(mu);
+                hooks.push_back(r->head + r->body);
+            }
+            c.send("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            return;
+        }
+    });
+    const std::string base = "http://" + receiver.address();
+    start_proxy(ramp_config("steps = [10, 50, 100]\nbake = \"0s\"\ngate_url = \"" + base +
+                            "/gate\"\n[[rollout.webhooks]]\nurl = \"" + base +
+                            "/hook/secret-path\"\nsecret = \"s3cret\"\n"
+                            "events = [\"started\", \"holding\", \"promoted\"]\n"));
+    UserLoad load(proxy_->port());
+    ASSERT_TRUE(control("ramp green")["ok"].as_bool());
+    // Step 1 passes its analysis, the gate says no: the ramp holds at 10 %.
+    ASSERT_TRUE(poll_until(after(seconds(15)), [&] {
+        auto r = ramp_status();
+        return r.contains("reason") &&
+               std::string(r["reason"].as_string()).find("migration pending") != std::string::npos;
+    })) << json::serialize(ramp_status());
+    EXPECT_EQ(ramp_state(), "holding");
+    EXPECT_EQ(control("status")["canary"].as_object()["weight"].as_double(), 10.0);
+    // A human decides: promote now.
+    ASSERT_TRUE(control("ramp promote")["ok"].as_bool());
+    EXPECT_EQ(ramp_state(), "promoted");
+    EXPECT_EQ(control("status")["active"].as_string(), "green");
+    load.stop();
+
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        std::lock_guard lock(mu);
+        return hooks.size() >= 3;
+    }));
+    std::lock_guard lock(mu);
+    ASSERT_EQ(hooks.size(), 3u);
+    // Deliveries run concurrently: each event once, in whatever order.
+    for (const char* type : {"started", "holding", "promoted"}) {
+        const auto h = std::find_if(hooks.begin(), hooks.end(), [&](const std::string& x) {
+            return x.find(std::string("X-Switchyard-Event: ") + type + "\r\n") != std::string::npos;
+        });
+        ASSERT_NE(h, hooks.end()) << type;
+        EXPECT_EQ(h->rfind("POST /hook/secret-path HTTP/1.1\r\n", 0), 0u) << *h;
+        const std::string sig_field = "X-Switchyard-Signature: sha256=";
+        const auto sig = h->find(sig_field);
+        ASSERT_NE(sig, std::string::npos) << *h;
+        EXPECT_EQ(h->find("\r\n", sig) - sig, sig_field.size() + 64) << *h;
+        EXPECT_NE(h->find(std::string("\"type\":\"") + type + "\""), std::string::npos) << *h;
+    }
+    // The secret path is never logged.
+    EXPECT_EQ(read_file(proxy_->error_log_path()).find("secret-path"), std::string::npos);
 }
 
 }  // namespace
