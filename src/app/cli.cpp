@@ -147,6 +147,7 @@ int run_cli(int argc, char** argv) {
         inherited.health = std::move(handover->health);
         inherited.tls_ticket_keys = std::move(handover->tls_ticket_keys);
         inherited.config_generation = handover->config_generation;
+        inherited.step_window = handover->step_window;
     } else {
         inherited.listeners = take_systemd_sockets();
     }

@@ -273,6 +273,17 @@ void Instance::upgrade(const std::string& binary,
     message.config_generation = control_plane_->config_generation();
     message.tls_ticket_keys = listeners_.export_ticket_keys();
     if (health_) message.health = health_->handover();
+    // The ramp's counts go along, so its step goes on without counting afresh.
+    workers_.collect_step_window(control_plane_->ramp_window(),
+                                 [this, binary, message = std::move(message),
+                                  done = std::move(done)](StepWindow counted) mutable {
+                                     message.step_window = std::move(counted);
+                                     start_upgrade(binary, std::move(message), std::move(done));
+                                 });
+}
+
+void Instance::start_upgrade(const std::string& binary, HandoverMessage message,
+                             std::function<void(control::UpgradeResult)> done) {
     hot_upgrade_.start(binary.empty() ? launch_.binary : binary, launch_.args, message,
                        settings_->server.upgrade_timeout,
                        [this, done = std::move(done)](control::UpgradeResult result) {
@@ -318,7 +329,7 @@ int Instance::run() {
     // The successor read the config file once more: one generation on from
     // the replaced process's (0 when it sent none, so 1).
     control_plane_->start(settings_, runtime_, conflicts_, inherited_.config_generation + 1,
-                          rollout_);
+                          rollout_, std::move(inherited_.step_window));
     rollout_ = {};  // the control plane has it now
     control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
     if (!successor || inherited_.control_fd < 0)

@@ -120,13 +120,13 @@ ControlPlane::ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
 
 void ControlPlane::start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
                          std::vector<std::string> conflicts, std::uint64_t config_generation,
-                         const RolloutSnapshot& rollout) {
+                         const RolloutSnapshot& rollout, StepWindow counted) {
     settings_ = std::move(settings);
     runtime_ = std::move(runtime);
     conflicts_ = std::move(conflicts);
     config_generation_ = config_generation;
     delivery_.configure(settings_->rollout);
-    for (const auto& d : ramp_.restore(rollout))
+    for (const auto& d : ramp_.restore(rollout, std::move(counted)))
         log_->warn("state file: dropped {}", d);
 }
 

@@ -59,13 +59,17 @@ RampTime RampDriver::now() {
     return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::vector<std::string> RampDriver::restore(const RolloutSnapshot& snapshot) {
+std::vector<std::string> RampDriver::restore(const RolloutSnapshot& snapshot, StepWindow counted) {
     std::vector<std::string> pools;
     for (const auto& p : host_.config().pools)
         pools.push_back(p.name);
     auto restored = restore_rollout(snapshot, pools, host_.routing_state(), now());
     state_ = std::move(restored.state);
-    if (restored.new_window) count_window(*restored.new_window);
+    if (restored.new_window) {
+        count_window(*restored.new_window);
+        inherited_ = std::move(counted);
+        inherited_.id = *restored.new_window;
+    }
     if (ramp_in_progress(state_)) {
         const auto& r = state_.ramp->record;
         log_->info("ramp of pool {} continues at step {} of {} ({} %)", r.pool, r.step + 1,
@@ -211,6 +215,7 @@ void RampDriver::tick() {
     ticking_ = true;
     const std::uint64_t window = state_.window;
     data_plane_.collect_step_window(window, [this, window](StepWindow counted) {
+        counted.add(inherited_);  // only while it is still the inherited window
         ticking_ = false;
         if (stopped_) return;
         if (!host_.accepting_changes()) {

@@ -27,6 +27,25 @@ void LatencyHistogram::merge(const LatencyHistogram& other) noexcept {
     max_ = std::max(max_, other.max_);
 }
 
+std::optional<LatencyHistogram> LatencyHistogram::from_parts(
+    std::span<const std::pair<std::size_t, std::uint64_t>> buckets, std::uint64_t sum,
+    std::uint64_t min, std::uint64_t max, std::uint64_t clamped) noexcept {
+    LatencyHistogram h;
+    for (const auto& [i, n] : buckets) {
+        if (i >= kBucketCount || n > std::numeric_limits<std::uint64_t>::max() - h.count_)
+            return std::nullopt;
+        h.counts_[i] += n;
+        h.count_ += n;
+    }
+    if (h.count_ == 0) return h;
+    if (max < min || clamped > h.count_) return std::nullopt;
+    h.sum_ = sum;
+    h.min_ = min;
+    h.max_ = max;
+    h.clamped_ = clamped;
+    return h;
+}
+
 void LatencyHistogram::reset() noexcept {
     *this = LatencyHistogram{};
 }

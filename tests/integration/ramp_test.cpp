@@ -282,5 +282,51 @@ TEST_F(Ramp, TheGateHoldsAndWebhooksGetTheEventsSigned) {
     EXPECT_EQ(read_file(proxy_->error_log_path()).find("secret-path"), std::string::npos);
 }
 
+// A hot upgrade hands the step's counts over: the successor judges what the
+// old process had counted, without traffic of its own.
+TEST_F(Ramp, AHotUpgradeHandsTheStepsCountsOver) {
+    auto cfg = ramp_config("steps = [20, 100]\nbake = \"1h\"\n");
+    cfg.level = "info";
+    start_proxy(cfg);
+    ASSERT_TRUE(control("ramp green")["ok"].as_bool());
+    {
+        UserLoad load(proxy_->port(), 3000);
+        ASSERT_TRUE(poll_until(after(seconds(20)), [&] { return load.sent() >= 3000; }));
+    }
+    const auto canary_requests = [&]() -> std::int64_t {
+        auto r = ramp_status();
+        if (!r.contains("verdicts") || r["verdicts"].as_array().empty()) return -1;
+        return r["verdicts"]
+            .as_array()[0]
+            .as_object()
+            .at("canary")
+            .as_object()
+            .at("requests")
+            .as_int64();
+    };
+    // Settled: the same count for several intervals (every request counted).
+    std::int64_t before = -1;
+    auto since = Clock::now();
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        const auto n = canary_requests();
+        if (n != before) {
+            before = n;
+            since = Clock::now();
+        }
+        return n > 0 && Clock::now() - since > milliseconds(500);
+    }));
+    auto reply = json::parse(control_command(socket(), "upgrade", seconds(30))).as_object();
+    ASSERT_TRUE(reply["ok"].as_bool()) << json::serialize(reply);
+    const auto new_pid = static_cast<pid_t>(reply["pid"].as_int64());
+    EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(20))), 0));
+    // The successor's judgements count what the old process had counted.
+    EXPECT_TRUE(poll_until(after(seconds(10)), [&] { return canary_requests() == before; }))
+        << canary_requests() << " vs " << before;
+    EXPECT_EQ(ramp_state(), "running");
+    EXPECT_EQ(control("status")["canary"].as_object()["weight"].as_double(), 20.0);
+    ::kill(new_pid, SIGTERM);
+    EXPECT_TRUE(poll_until(after(seconds(10)), [&] { return ::kill(new_pid, 0) != 0; }));
+}
+
 }  // namespace
 }  // namespace sy_it

@@ -32,6 +32,7 @@
 #include "switchyard/core/health_view.hpp"
 #include "switchyard/core/ramp.hpp"
 #include "switchyard/core/runtime_state.hpp"
+#include "switchyard/core/traffic_stats.hpp"
 #include "switchyard/core/units.hpp"
 
 namespace switchyard::app {
@@ -46,6 +47,11 @@ struct HandoverMessage {
     // The ramp's durable part (inside "runtime", as in the state file), so
     // that a ramp goes on at its step; empty from a sender without one.
     RolloutSnapshot rollout{};
+    // The ramp's analysis window as counted so far (DESIGN.md: a hot
+    // upgrade hands the windows over, so the step needs no fresh
+    // min_requests); its id is the sender's and means nothing here. Empty:
+    // none, or a sender that predates it.
+    StepWindow step_window{};
     std::uint64_t watchdog_usec = 0;  // the old process's watchdog, 0 = none
     // The old process's config generation (ControlPlane); 0 from a sender
     // that predates it.

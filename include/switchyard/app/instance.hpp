@@ -44,6 +44,7 @@ struct Inheritance {
     std::vector<HealthHandover> health{};  // the replaced process's, to seed ours
     std::string tls_ticket_keys{};         // the replaced process's (hex), so resumption goes on
     std::uint64_t config_generation = 0;   // the replaced process's; 0: none (a fresh start)
+    StepWindow step_window{};              // the replaced process's ramp counts
 };
 
 class Instance final : public control::DataPlane {
@@ -84,6 +85,9 @@ class Instance final : public control::DataPlane {
     static std::shared_ptr<const proxy::UpstreamTlsMap> build_upstream_tls_map(const Settings& s,
                                                                                std::string& error);
     void republish();
+    // The upgrade once the message is complete (the ramp's counts gathered).
+    void start_upgrade(const std::string& binary, HandoverMessage message,
+                       std::function<void(control::UpgradeResult)> done);
     std::shared_ptr<RoutingState> build_routing();
     void on_health_changed();
     void on_signal(int signo);

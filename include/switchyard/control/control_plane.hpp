@@ -58,7 +58,7 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
     void start(std::shared_ptr<const Settings> settings, RuntimeState runtime,
                std::vector<std::string> conflicts,
                std::uint64_t config_generation = kFirstConfigGeneration,
-               const RolloutSnapshot& rollout = {});
+               const RolloutSnapshot& rollout = {}, StepWindow counted = {});
 
     // Where the ramp's event lines go (log.event_log); null: the error log.
     void set_event_log(std::shared_ptr<spdlog::logger> events) { events_ = std::move(events); }
@@ -94,6 +94,8 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
     RampMetrics ramp_metrics() const;
     // The ramp's durable part (the state file's "rollout"), for a hot upgrade.
     RolloutSnapshot rollout() const { return ramp_.durable(); }
+    // The analysis window the workers count (0: none), for a hot upgrade.
+    std::uint64_t ramp_window() const { return ramp_.counting_window(); }
 
     // How long gate_url may take to answer (then: "gate unreachable",
     // a hold, asked again after the gate retry).

@@ -72,8 +72,10 @@ class RampDriver {
                RampEvents& events, std::shared_ptr<spdlog::logger> log);
 
     // At start (state file) and after a hot upgrade: the ramp continues at
-    // its step. Returns what did not survive the check against the config.
-    std::vector<std::string> restore(const RolloutSnapshot& snapshot);
+    // its step; `counted` is what the replaced process had counted of it
+    // (a hot upgrade's hand-over; empty after a restart). Returns what did
+    // not survive the check against the config.
+    std::vector<std::string> restore(const RolloutSnapshot& snapshot, StepWindow counted = {});
 
     // `ramp …` (and the emergency stop: an abort with origin "canary green
     // 0" or "rollback"); `done` runs once it is carried out.
@@ -84,6 +86,7 @@ class RampDriver {
 
     const RolloutState& state() const { return state_; }
     RolloutSnapshot durable() const { return snapshot(state_); }
+    std::uint64_t counting_window() const { return counting_; }
     // The state file was written with durable(): a pending write is done.
     void persisted() { mark_persisted(state_); }
 
@@ -116,6 +119,7 @@ class RampDriver {
     bool tick_scheduled_ = false;
     bool ticking_ = false;        // a tick's collection is under way
     std::uint64_t counting_ = 0;  // the window the workers count (0: none)
+    StepWindow inherited_;        // a hot upgrade's counts of the current window
     std::array<std::uint64_t, 3> verdicts_{};
     bool stopped_ = false;
 };

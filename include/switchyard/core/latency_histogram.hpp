@@ -36,6 +36,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <span>
+#include <utility>
 #include <vector>
 
 namespace switchyard {
@@ -97,6 +100,14 @@ class LatencyHistogram {
     // histogram would have given.
     void merge(const LatencyHistogram& other) noexcept;
     void reset() noexcept;
+
+    // Another process's histogram from its parts (a hot upgrade hands the
+    // ramp's analysis window over): (bucket index, count) pairs and the
+    // exact figures. nullopt if they do not fit together (an index out of
+    // range, max below min, more clamped samples than samples).
+    static std::optional<LatencyHistogram> from_parts(
+        std::span<const std::pair<std::size_t, std::uint64_t>> buckets, std::uint64_t sum,
+        std::uint64_t min, std::uint64_t max, std::uint64_t clamped) noexcept;
 
     std::uint64_t count() const noexcept { return count_; }
     // The exact sum of the recorded values, clamped ones included with their

@@ -240,6 +240,54 @@ TEST(Handover, UnreadableHealthEntriesAreLeftOut) {
 // The line pinned byte for byte: an older or newer binary reads it with its
 // own decoder, so member names, order and types must not drift (integers as
 // integers, the canary weight as the state file writes it).
+// A ramp goes on across an upgrade: its durable part rides in "runtime" (as
+// in the state file) and its analysis window's counts alongside.
+TEST(Handover, TheRampAndItsCountsTravel) {
+    auto in = sample();
+    RampRecord ramp;
+    ramp.pool = "blue";
+    ramp.step = 1;
+    ramp.state = RampState::holding;
+    ramp.reason = "canary has 37 of 50 requests needed";
+    in.rollout.ramp = ramp;
+    in.rollout.unacknowledged_aborts = {
+        {"orange", "error rate", RampTime(std::chrono::milliseconds(5))}};
+    StepCounts& blue = in.step_window.pools["blue"];
+    for (std::uint64_t us : {800u, 1200u, 250000u})
+        blue.record(RequestOutcome::ok, us);
+    blue.record(RequestOutcome::error, std::nullopt);  // untimed
+    in.step_window.pools["green"].record(RequestOutcome::ok, 5000);
+    std::vector<int> fds;
+    const std::string line = encode_handover(in, fds);
+    std::string error;
+    auto m = decode_handover(line, {3, 4, 5}, error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_EQ(m->rollout, in.rollout);
+    ASSERT_EQ(m->step_window.pools.size(), 2u);
+    EXPECT_EQ(m->step_window.pools.at("blue"), blue);  // every bucket and exact figure
+    EXPECT_EQ(m->step_window.pools.at("green"), in.step_window.pools.at("green"));
+}
+
+// Counts that do not add up are left out (that pool counts afresh); the
+// upgrade goes on.
+TEST(Handover, UnreadableStepCountsAreLeftOut) {
+    std::vector<int> fds;
+    auto line = encode_handover(sample(), fds);
+    line.pop_back();  // the newline
+    line.pop_back();  // the closing brace
+    line +=
+        R"(,"step_window":{"pools":{)"
+        R"("blue":{"requests":1,"errors":2,"latency":{"buckets":[],"sum":0,"min":0,"max":0,"clamped":0}},)"
+        R"("green":{"requests":5,"errors":0,"latency":{"buckets":[[9999,1]],"sum":0,"min":0,"max":0,"clamped":0}},)"
+        R"("red":{"requests":5,"errors":1,"latency":{"buckets":[[3,2]],"sum":6,"min":3,"max":3,"clamped":0}}}}})";
+    std::string error;
+    auto m = decode_handover(line, {3, 4, 5}, error);
+    ASSERT_TRUE(m) << error;
+    ASSERT_EQ(m->step_window.pools.size(), 1u);
+    EXPECT_EQ(m->step_window.pools.at("red").requests, 5u);
+    EXPECT_EQ(m->step_window.pools.at("red").latency.count(), 2u);
+}
+
 TEST(Handover, TheMessageIsPinned) {
     auto in = sample();
     in.health = sample_health(at_ms(1'000'000));
