@@ -1,5 +1,6 @@
 #include "switchyard/core/ramp_event_text.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string_view>
@@ -67,7 +68,8 @@ std::string ramp_event_json(const RampEvent& event, RampTime time, std::uint64_t
     w.key("generation").number(generation);
     w.key("type").string(to_string(event.type));
     w.key("pool").string(event.pool);
-    w.key("step").number(event.step);
+    // 1-based as in status; a promotion past the last step counts as the last.
+    w.key("step").number(std::min(event.step + 1, std::max<std::size_t>(event.steps, 1)));
     w.key("steps").number(event.steps);
     w.key("weight").raw(format_weight_percent(event.weight_bp));
     w.key("reason").string(event.reason);

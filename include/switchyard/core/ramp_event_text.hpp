@@ -15,10 +15,11 @@ namespace switchyard {
 std::string format_event_time(RampTime time);
 
 // One JSON object, no newline, members in this order:
-//   {"time":"…","generation":N,"type":"step","pool":"green","step":2,
+//   {"time":"…","generation":N,"type":"step","pool":"green","step":3,
 //    "steps":5,"weight":25.00,"reason":"…"}
-// `step` is the event's step index (0-based, as in status and the state
-// file), `weight` the canary weight in percent with two decimals. With a
+// `step` is the event's step, 1-based as in status (a promotion past the
+// last step counts as the last), `weight` the canary weight in percent
+// with two decimals. With a
 // judgement, after "reason":
 //   "verdict":"fail","rule":"error_increase","analysis":"<describe()>",
 //   "canary":{SIDE},"baseline":{SIDE}

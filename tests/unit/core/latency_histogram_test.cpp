@@ -590,5 +590,26 @@ TEST(WindowedHistogram, SnapshotsOfWorkersMerge) {
     EXPECT_EQ(s.span, milliseconds(5001));
 }
 
+// A hot upgrade rebuilds the ramp's histograms from their parts.
+TEST(LatencyHistogram, FromPartsRebuildsWhatItWasGiven) {
+    LatencyHistogram h;
+    for (std::uint64_t us : {0ull, 63ull, 64ull, 1000ull, 1001ull, 250000ull, 5'000'000'000ull})
+        h.record(us);
+    std::vector<std::pair<std::size_t, std::uint64_t>> parts;
+    for (std::size_t i = 0; i < LatencyHistogram::bucket_count(); ++i)
+        if (h.count_in_bucket(i) != 0) parts.emplace_back(i, h.count_in_bucket(i));
+    auto rebuilt = LatencyHistogram::from_parts(parts, h.sum(), h.min(), h.max(), h.clamped());
+    ASSERT_TRUE(rebuilt);
+    EXPECT_EQ(*rebuilt, h);
+    EXPECT_EQ(rebuilt->quantile(0.99), h.quantile(0.99));
+
+    EXPECT_EQ(LatencyHistogram::from_parts({}, 0, 0, 0, 0), LatencyHistogram{});
+    const std::pair<std::size_t, std::uint64_t> out_of_range[] = {{896, 1}};
+    EXPECT_FALSE(LatencyHistogram::from_parts(out_of_range, 1, 1, 1, 0));
+    const std::pair<std::size_t, std::uint64_t> one[] = {{3, 1}};
+    EXPECT_FALSE(LatencyHistogram::from_parts(one, 3, 5, 3, 0));  // max below min
+    EXPECT_FALSE(LatencyHistogram::from_parts(one, 3, 3, 3, 2));  // more clamped than samples
+}
+
 }  // namespace
 }  // namespace switchyard

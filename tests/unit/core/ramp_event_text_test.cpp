@@ -50,7 +50,7 @@ TEST(EventTime, IsUtcWithMilliseconds) {
 TEST(RampEventJson, WithoutAJudgementIsExact) {
     EXPECT_EQ(ramp_event_json(step_event(), at_seven(), 7),
               R"({"time":"2026-12-06T07:00:00.123Z","generation":7,"type":"step","pool":"green",)"
-              R"("step":2,"steps":5,"weight":25.00,"reason":"step 3 of 5 (25.00 %): bake over"})");
+              R"("step":3,"steps":5,"weight":25.00,"reason":"step 3 of 5 (25.00 %): bake over"})");
 
     RampEvent started;
     started.type = RampEventType::started;
@@ -59,7 +59,7 @@ TEST(RampEventJson, WithoutAJudgementIsExact) {
     started.weight_bp = 1;
     EXPECT_EQ(ramp_event_json(started, RampTime{}, 0),
               R"({"time":"1970-01-01T00:00:00.000Z","generation":0,"type":"started",)"
-              R"("pool":"blue","step":0,"steps":3,"weight":0.01,"reason":""})");
+              R"("pool":"blue","step":1,"steps":3,"weight":0.01,"reason":""})");
 }
 
 TEST(RampEventJson, AJudgementAddsBothSidesNumbersAndTheRule) {
@@ -82,7 +82,7 @@ TEST(RampEventJson, AJudgementAddsBothSidesNumbersAndTheRule) {
     append_json_escaped(analysis, describe(j));
     EXPECT_EQ(ramp_event_json(e, at_seven(), 9),
               R"({"time":"2026-12-06T07:00:00.123Z","generation":9,"type":"aborted",)"
-              R"("pool":"green","step":2,"steps":5,"weight":0.00,)"
+              R"("pool":"green","step":3,"steps":5,"weight":0.00,)"
               R"("reason":"2 failing judgements in a row","verdict":"fail",)"
               R"("rule":"error_increase","analysis":")" +
                   analysis +
