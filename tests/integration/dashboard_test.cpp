@@ -193,6 +193,48 @@ TEST_F(Dashboard, HeadlessChromiumShowsTheActivePoolAndCanaryAndFollowsASwitch) 
     EXPECT_TRUE(chromium->stop()) << "chromium did not exit on SIGTERM";
 }
 
+// The ramp banner: where the ramp is, its steps, and its end.
+TEST_F(Dashboard, ShowsTheRampAndItsSteps) {
+    auto launch = Chromium::start(dir_);
+    if (!launch.installed) GTEST_SKIP() << launch.why;
+    ASSERT_TRUE(launch.browser) << "chromium is installed but did not start: " << launch.why;
+    auto cfg = base_config();
+    cfg.admin_port = free_port();
+    cfg.extra = "\n[rollout]\nsteps = [5, 25, 100]\nbake = \"1h\"\n";
+    start_proxy(cfg);
+    ASSERT_TRUE(wait_for_port(cfg.admin_port, after(seconds(5))));
+    const auto control = [&](std::string_view line) {
+        return json::parse(control_command(dir_ / "control.sock", line)).as_object();
+    };
+    CdpSession page(launch.browser->port(), launch.browser->page_ws_path());
+    open_dashboard(page, cfg.admin_port);
+    const auto text = [&](std::string_view id) { return text_of(page, id); };
+    ASSERT_TRUE(poll_until(
+        after(seconds(10)), [&] { return text("active-pool") == "blue"; }, milliseconds(50)));
+    EXPECT_EQ(page.evaluate_string("String(document.getElementById('ramp').hidden)"), "true");
+
+    ASSERT_TRUE(control("ramp green")["ok"].as_bool());
+    ASSERT_TRUE(poll_until(
+        after(seconds(5)), [&] { return text("ramp-title") == "Ramp of green"; }, milliseconds(50)))
+        << text("ramp-title");
+    EXPECT_EQ(text("ramp-state"), "running");
+    EXPECT_EQ(page.evaluate("document.querySelectorAll('#ramp-steps .ramp-step').length")
+                  .to_number<int>(),
+              3);
+    EXPECT_EQ(page.evaluate_string("document.querySelector('#ramp-steps .current')?.textContent"),
+              "5 %");
+    EXPECT_TRUE(has(text("ramp-reason"), "step 1 of 3")) << text("ramp-reason");
+
+    ASSERT_TRUE(control("ramp abort")["ok"].as_bool());
+    EXPECT_TRUE(poll_until(
+        after(seconds(5)), [&] { return text("ramp-state") == "aborted"; }, milliseconds(50)))
+        << text("ramp-state");
+    EXPECT_EQ(page.evaluate_string("JSON.stringify(window.__syCsp)"), "[]");
+    for (const auto& e : page.events())
+        EXPECT_NE(e.method, "Runtime.exceptionThrown") << json::serialize(e.params);
+    EXPECT_TRUE(launch.browser->stop());
+}
+
 // Only a missing browser is a reason to skip: one that is installed but exits
 // at once, or hangs without opening DevTools, is reported as not started (the
 // browser test then fails), and the hanging one is stopped by its PID.
