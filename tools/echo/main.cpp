@@ -37,6 +37,8 @@ struct Args {
     unsigned threads = 1;
     double fail_percent = 0;
     std::uint64_t delay_ms = 0;
+    double slow_percent = 0;
+    std::uint64_t slow_min_ms = 20, slow_max_ms = 40;
 };
 
 std::optional<tcp::endpoint> parse_endpoint(std::string_view s) {
@@ -63,7 +65,8 @@ Args parse_args(int argc, char** argv) {
     switchyard::cli::configure(
         app,
         "usage: switchyard-echo --name NAME [--listen HOST:PORT] [--threads N]\n"
-        "                       [--fail-percent P] [--delay-ms N]\n");
+        "                       [--fail-percent P] [--delay-ms N]\n"
+        "                       [--slow-percent P] [--slow-ms MIN-MAX]\n");
     Args args;
     std::string listen;
     app.add_option("--name", args.name, "sent back in X-Echo-Name and as the default body")
@@ -81,6 +84,13 @@ Args parse_args(int argc, char** argv) {
     app.add_option("--delay-ms", args.delay_ms, "delay every request that asks for no delay")
         ->type_name("N")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3'600'000}));
+    app.add_option("--slow-percent", args.slow_percent,
+                   "delay this share of requests (that ask for no delay) by --slow-ms")
+        ->type_name("P")
+        ->check(CLI::Range(0.0, 100.0));
+    std::string slow_ms;
+    app.add_option("--slow-ms", slow_ms, "MIN-MAX milliseconds of a slow request (default 20-40)")
+        ->type_name("MIN-MAX");
     switchyard::cli::add_help_flag(app);
     const auto usage_error = [&](const std::string& message) {
         std::cerr << "switchyard-echo: " << message << "\n" << app.help();
@@ -94,6 +104,18 @@ Args parse_args(int argc, char** argv) {
         std::exit(0);
     }
     if (app.count("--name") == 0) usage_error("--name is required");
+    if (!slow_ms.empty()) {
+        const auto dash = slow_ms.find('-');
+        try {
+            if (dash == std::string::npos) throw std::invalid_argument("no dash");
+            args.slow_min_ms = std::stoull(slow_ms.substr(0, dash));
+            args.slow_max_ms = std::stoull(slow_ms.substr(dash + 1));
+        } catch (const std::exception&) {
+            usage_error("--slow-ms expects MIN-MAX milliseconds, got '" + slow_ms + "'");
+        }
+        if (args.slow_min_ms > args.slow_max_ms || args.slow_max_ms > 3'600'000)
+            usage_error("--slow-ms expects MIN <= MAX <= 3600000");
+    }
     if (args.name.empty() || args.name.find_first_of("\r\n") != std::string::npos)
         usage_error("--name must be non-empty and on one line");
     if (app.count("--listen") > 0) {
@@ -128,6 +150,9 @@ int main(int argc, char** argv) {
         switchyard::echo::EchoIdentity identity{args.name, args.name + "\n"};
         identity.fail_bp = static_cast<std::uint32_t>(args.fail_percent * 100.0 + 0.5);
         identity.delay_ms = args.delay_ms;
+        identity.slow_bp = static_cast<std::uint32_t>(args.slow_percent * 100.0 + 0.5);
+        identity.slow_min_ms = args.slow_min_ms;
+        identity.slow_max_ms = args.slow_max_ms;
         switchyard::echo::Server server(std::move(identity), args.endpoint, args.threads);
         server.start();
         std::printf("listening %s\n", format_endpoint(server.local_endpoint()).c_str());

@@ -200,12 +200,19 @@ void Session::on_header_done(std::size_t head_bytes) {
 }
 
 void Session::apply_behaviour() {
-    if (options_.delay_ms == 0) options_.delay_ms = identity_.delay_ms;
-    if (identity_.fail_bp == 0 || options_.status != 200) return;
-    // Request n fails when the running count of failures steps up: exactly
-    // fail_bp in 10 000 of any run of requests, evenly spread.
+    // Request n is picked when the running count of picks steps up: exactly
+    // bp in 10 000 of any run of requests, evenly spread.
     const std::uint64_t n = identity_.served->fetch_add(1, std::memory_order_relaxed);
-    if ((n + 1) * identity_.fail_bp / 10000 > n * identity_.fail_bp / 10000) options_.status = 500;
+    const auto picked = [n](std::uint64_t bp) { return (n + 1) * bp / 10000 > n * bp / 10000; };
+    if (options_.delay_ms == 0) {
+        options_.delay_ms = identity_.delay_ms;
+        if (identity_.slow_bp != 0 && picked(identity_.slow_bp)) {
+            const std::uint64_t span = identity_.slow_max_ms - identity_.slow_min_ms + 1;
+            options_.delay_ms = identity_.slow_min_ms + (n * 7919) % span;
+        }
+    }
+    if (identity_.fail_bp != 0 && options_.status == 200 && picked(identity_.fail_bp))
+        options_.status = 500;
 }
 
 void Session::do_read() {

@@ -31,6 +31,11 @@ struct EchoIdentity {
     // delay gets this one (--delay-ms).
     std::uint32_t fail_bp = 0;
     std::uint64_t delay_ms = 0;
+    // A share of the requests that ask for no delay (--slow-percent, basis
+    // points, spread evenly) take slow_min_ms..slow_max_ms instead
+    // (--slow-ms MIN-MAX), spread evenly over that range.
+    std::uint32_t slow_bp = 0;
+    std::uint64_t slow_min_ms = 0, slow_max_ms = 0;
     std::shared_ptr<std::atomic<std::uint64_t>> served =
         std::make_shared<std::atomic<std::uint64_t>>(0);
 };
