@@ -441,6 +441,15 @@ RampMetrics ControlPlane::ramp_metrics() const {
         m.pool = ramp->record.pool;
         m.state = std::string(to_string(ramp->record.state));
         m.step = ramp->record.step + 1;
+        if (ramp_in_progress(ramp_.state()) && !ramp->recent.empty()) {
+            const CanaryJudgement& j = ramp->recent.back();
+            const auto side = [](const std::string& pool, const SideNumbers& n) {
+                RampMetrics::Side s{pool, n.requests, n.error_ratio, std::nullopt};
+                if (n.timed > 0) s.p99_seconds = static_cast<double>(n.p99_micros) / 1e6;
+                return s;
+            };
+            m.judged = {side(ramp->record.pool, j.canary), side(runtime_.active, j.baseline)};
+        }
     }
     for (std::size_t i = 0; i < 3; ++i)
         m.verdicts[i] = ramp_.verdicts()[i];

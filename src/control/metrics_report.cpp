@@ -65,6 +65,20 @@ std::string render_metrics(const MetricsInput& in) {
     t.sample({{"result", "pass"}}, in.ramp.verdicts[0]);
     t.sample({{"result", "fail"}}, in.ramp.verdicts[1]);
     t.sample({{"result", "inconclusive"}}, in.ramp.verdicts[2]);
+    t.family("switchyard_rollout_step_requests", Type::gauge,
+             "Requests the canary split placed on the pool in the ramp's current step, as last "
+             "judged (canary and baseline; no series without a ramp in progress).");
+    for (const auto& s : in.ramp.judged)
+        t.sample({{"pool", s.pool}}, s.requests);
+    t.family("switchyard_rollout_step_error_ratio", Type::gauge,
+             "The 5xx share the ramp's last judgement saw on the pool in the current step.");
+    for (const auto& s : in.ramp.judged)
+        t.sample({{"pool", s.pool}}, s.error_ratio);
+    t.family("switchyard_rollout_step_p99_seconds", Type::gauge,
+             "The p99 latency (request written upstream to response head) the ramp's last "
+             "judgement saw on the pool in the current step.");
+    for (const auto& s : in.ramp.judged)
+        if (s.p99_seconds) t.sample({{"pool", s.pool}}, *s.p99_seconds);
     t.family("switchyard_webhook_deliveries", Type::counter,
              "Ramp event webhook deliveries, by result (retried: each try after a failure).");
     t.sample({{"result", "ok"}}, in.ramp.webhooks_ok);

@@ -224,6 +224,11 @@ TEST_F(Dashboard, ShowsTheRampAndItsSteps) {
     EXPECT_EQ(page.evaluate_string("document.querySelector('#ramp-steps .current')?.textContent"),
               "5 %");
     EXPECT_TRUE(has(text("ramp-reason"), "step 1 of 3")) << text("ramp-reason");
+    // No traffic: the judgements (every second) are inconclusive, and say why.
+    EXPECT_TRUE(poll_until(
+        after(seconds(5)), [&] { return has(text("ramp-verdict"), "requests needed"); },
+        milliseconds(50)))
+        << text("ramp-verdict");
 
     ASSERT_TRUE(control("ramp abort")["ok"].as_bool());
     EXPECT_TRUE(poll_until(

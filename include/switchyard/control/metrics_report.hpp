@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "switchyard/control/process_stats.hpp"
 #include "switchyard/core/health_view.hpp"
@@ -31,6 +33,15 @@ struct RampMetrics {
     std::uint64_t step = 0;                 // 1-based; 0 without a ramp
     std::uint64_t verdicts[3] = {0, 0, 0};  // pass, fail, inconclusive
     std::uint64_t webhooks_ok = 0, webhooks_failed = 0, webhooks_retried = 0;
+    // While a ramp is in progress, what its last judgement used: the
+    // canary's and the baseline's step counts.
+    struct Side {
+        std::string pool;
+        std::uint64_t requests = 0;
+        double error_ratio = 0;
+        std::optional<double> p99_seconds;  // none without timed requests
+    };
+    std::vector<Side> judged;
 };
 
 struct MetricsInput {

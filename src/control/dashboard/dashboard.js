@@ -331,9 +331,14 @@
         steps.appendChild(el('span', cls, `${fmtWeight(w)} %`));
       });
       const left = isNum(r.bake_left_s) && r.bake_left_s > 0 ? ` · bake left ${fmt(r.bake_left_s, 0)} s` : '';
-      $('ramp-reason').textContent = `${r.reason || ''}${left}`;
-      const v = Array.isArray(r.verdicts) && r.verdicts.length ? r.verdicts[0] : null;
-      $('ramp-verdict').textContent = v ? `last verdict: ${v.text}` : '';
+      const held = isNum(r.hold_s) && r.hold_s > 0 ? ` · holding for ${fmt(r.hold_s, 0)} s` : '';
+      $('ramp-reason').textContent = `${r.reason || ''}${left}${held}`;
+      // The last three verdicts, newest first, each with both sides' numbers.
+      const list = $('ramp-verdict');
+      list.textContent = '';
+      for (const v of (Array.isArray(r.verdicts) ? r.verdicts : []).slice(0, 3)) {
+        list.appendChild(el('div', `ramp-verdict-${v.verdict}`, String(v.text)));
+      }
     }
     const abox = $('aborts');
     abox.hidden = aborts.length === 0;

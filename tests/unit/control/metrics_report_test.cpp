@@ -111,6 +111,41 @@ TEST(MetricsReport, DesignSeriesCarryTheRoutingStateAndTraffic) {
     EXPECT_TRUE(has_line(m, "switchyard_workers 2"));
 }
 
+TEST(MetricsReport, TheRampsSeries) {
+    Fixture f;
+    MetricsInput in{f.settings, f.runtime, f.health, f.traffic};
+    std::string m = render_metrics(in);
+    // Before any ramp: no state series, step 0, counters at 0.
+    EXPECT_EQ(m.find("switchyard_rollout_state{"), std::string::npos) << m;
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_step 0"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_verdicts_total{result=\"fail\"} 0"));
+
+    in.ramp.pool = "green";
+    in.ramp.state = "holding";
+    in.ramp.step = 2;
+    in.ramp.verdicts[0] = 7;
+    in.ramp.verdicts[1] = 1;
+    in.ramp.verdicts[2] = 4;
+    in.ramp.webhooks_ok = 5;
+    in.ramp.webhooks_failed = 1;
+    in.ramp.webhooks_retried = 2;
+    in.ramp.judged = {{"green", 250, 0.004, 0.0121}, {"blue", 2750, 0.001, std::nullopt}};
+    m = render_metrics(in);
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_state{pool=\"green\",state=\"holding\"} 1")) << m;
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_state{pool=\"green\",state=\"running\"} 0"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_step 2"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_verdicts_total{result=\"pass\"} 7"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_verdicts_total{result=\"fail\"} 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_verdicts_total{result=\"inconclusive\"} 4"));
+    EXPECT_TRUE(has_line(m, "switchyard_webhook_deliveries_total{result=\"ok\"} 5"));
+    EXPECT_TRUE(has_line(m, "switchyard_webhook_deliveries_total{result=\"failed\"} 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_webhook_deliveries_total{result=\"retried\"} 2"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_step_requests{pool=\"green\"} 250"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_step_error_ratio{pool=\"blue\"} 0.001"));
+    EXPECT_TRUE(has_line(m, "switchyard_rollout_step_p99_seconds{pool=\"green\"} 0.0121"));
+    EXPECT_EQ(m.find("switchyard_rollout_step_p99_seconds{pool=\"blue\"}"), std::string::npos);
+}
+
 TEST(MetricsReport, EveryFamilyIsDeclaredOnceAndEverySampleBelongsToTheFamilyBeforeIt) {
     Fixture f;
     const std::string m = render_metrics({f.settings, f.runtime, f.health, f.traffic});
