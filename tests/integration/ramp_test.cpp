@@ -142,7 +142,19 @@ TEST_F(Ramp, AFailingCanaryIsAbortedWithinSecondsAndStaysOutUntilAcknowledged) {
     blue_ = std::make_unique<EchoServer>(dir_, "blue");
     green_ = std::make_unique<EchoServer>(dir_, "green",
                                           std::vector<std::string>{"--fail-percent", "30"});
-    start_proxy(ramp_config("steps = [20, 100]\nbake = \"60s\"\n"));
+    // A webhook that takes every request and never answers: it must not
+    // delay the abort, nor stall the control socket.
+    std::atomic<ScriptedUpstream*> self{nullptr};
+    ScriptedUpstream hanging([&self](ScriptedUpstream::Conn& c, int) {
+        const auto until = after(seconds(30));
+        while (Clock::now() < until && !(self.load() != nullptr && self.load()->stopping()))
+            c.read_request(milliseconds(100));
+    });
+    self = &hanging;
+    start_proxy(
+        ramp_config("steps = [20, 100]\nbake = \"60s\"\n[[rollout.webhooks]]\nurl = "
+                    "\"http://" +
+                    hanging.address() + "/hook\"\ntimeout = \"20s\"\n"));
     UserLoad load(proxy_->port());
     const auto t0 = Clock::now();
     auto run = ctl({"ramp", "green", "--wait", "--timeout", "20s"});
@@ -151,6 +163,7 @@ TEST_F(Ramp, AFailingCanaryIsAbortedWithinSecondsAndStaysOutUntilAcknowledged) {
     EXPECT_NE(run.out.find("green aborted"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("error rate"), std::string::npos) << run.out;
     EXPECT_LT(took, 10000) << run.out;
+    EXPECT_GE(hanging.connections(), 1);  // the webhook was called, and hangs
 
     auto s = control("status");
     EXPECT_EQ(s["canary"].as_object()["weight"].as_double(), 0.0);

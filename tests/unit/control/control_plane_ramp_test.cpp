@@ -4,6 +4,9 @@
 // of the other routing commands (DESIGN.md, "Progressive delivery").
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "control_plane_fixture.hpp"
 #include "switchyard/control/state_file.hpp"
 
@@ -166,6 +169,47 @@ TEST_F(ControlPlaneRampTest, ARefusedStartChangesNothing) {
     r = send("ramp nosuch");
     EXPECT_FALSE(r["ok"].as_bool());
     EXPECT_FALSE(std::string(r["error"].as_string()).empty());
+}
+
+// The disk fails mid-ramp: a step is not taken (the reason says why), but an
+// abort takes effect at once and its write is retried until it succeeds.
+TEST_F(ControlPlaneRampTest, WhenTheStateFileFailsAnAbortStillTakesEffect) {
+    const auto state_dir = dir_ / "state";
+    std::filesystem::create_directories(state_dir);
+    config_.state_file = (state_dir / "state.json").string();
+    config_.extra =
+        "[rollout]\ninterval = \"100ms\"\nmin_requests = 20\nsteps = [10, 50, 100]\n"
+        "bake = \"0s\"\n";
+    start();
+    ASSERT_TRUE(send("ramp green")["ok"].as_bool()) << reply_line();
+    // The state file's directory becomes a regular file: no write succeeds.
+    std::filesystem::remove_all(state_dir);
+    std::ofstream(state_dir.string()) << "x";
+
+    count(50, 0);  // a passing step: the next weight cannot be made durable
+    ASSERT_TRUE(run_until([&] { return ramp_state() == "holding"; })) << reply_line();
+    EXPECT_NE(std::string(ramp()["reason"].as_string()).find("cannot write the state file"),
+              std::string::npos)
+        << reply_line();
+    EXPECT_EQ(runtime().canary_weight_bp, 1000u);
+
+    count(100, 50);  // now failing: the abort is published whatever the disk says
+    ASSERT_TRUE(run_until([&] { return runtime().canary_weight_bp == 0; }));
+    EXPECT_EQ(ramp_state(), "aborted");
+    EXPECT_EQ(data_plane_.published.back().canary_weight_bp, 0u);
+    EXPECT_TRUE(send("status").contains("state_file_pending")) << reply_line();
+
+    // The disk is back: the pending write goes through on the next tick.
+    std::filesystem::remove(state_dir);
+    std::filesystem::create_directories(state_dir);
+    ASSERT_TRUE(run_until([&] { return !send("status").contains("state_file_pending"); }));
+    RuntimeState saved;
+    RolloutSnapshot rollout;
+    std::string error;
+    ASSERT_EQ(load_state_file(config_.state_file, saved, rollout, error), LoadStatus::ok) << error;
+    EXPECT_EQ(saved.canary_weight_bp, 0u);
+    ASSERT_TRUE(rollout.ramp);
+    EXPECT_EQ(rollout.ramp->state, RampState::aborted);
 }
 
 }  // namespace
