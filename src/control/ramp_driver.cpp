@@ -183,6 +183,8 @@ void RampDriver::after_publish(const RampResult& r, RampTime now, std::uint64_t 
     if (r.effects.ask_gate) {
         events_.ask_gate(*r.effects.ask_gate, now, generation, [this](GateAnswer answer) {
             if (stopped_) return;
+            // During an upgrade nothing may change: a yes waits for the next ask.
+            if (!host_.accepting_changes()) answer = {false, "the answer came during an upgrade"};
             carry_out(answer_gate(state_, RampDriver::now(), answer), nullptr);
         });
     }
