@@ -15,6 +15,7 @@
 
 #include "fuzz_check.hpp"
 #include "switchyard/control/command.hpp"
+#include "switchyard/core/ramp_steps.hpp"
 #include "switchyard/core/units.hpp"
 
 namespace switchyard::fuzz {
@@ -33,6 +34,24 @@ inline std::string_view server_action_name(RoutingCommand::ServerAction a) {
             return "enable";
         case RoutingCommand::ServerAction::weight:
             return "weight";
+    }
+    return "?";
+}
+
+inline std::string_view ramp_kind_name(RampCommand::Kind k) {
+    switch (k) {
+        case RampCommand::Kind::start:
+            return "";
+        case RampCommand::Kind::pause:
+            return "pause";
+        case RampCommand::Kind::resume:
+            return "resume";
+        case RampCommand::Kind::promote:
+            return "promote";
+        case RampCommand::Kind::abort:
+            return "abort";
+        case RampCommand::Kind::ack:
+            return "ack";
     }
     return "?";
 }
@@ -66,6 +85,19 @@ inline std::string render_command(const ControlCommand& c) {
                 add(std::to_string(r.server_weight));
             break;
         case Verb::ramp:
+            if (c.ramp) {
+                if (c.ramp->kind != RampCommand::Kind::start) add(ramp_kind_name(c.ramp->kind));
+                if (!c.ramp->pool.empty()) add(c.ramp->pool);
+                if (c.ramp->steps_bp) {
+                    std::string steps;
+                    for (auto bp : *c.ramp->steps_bp)
+                        steps += (steps.empty() ? "" : ",") + format_step_percent(bp);
+                    add("steps=" + steps);
+                }
+                if (c.ramp->bake) add("bake=" + format_duration(*c.ramp->bake));
+                if (c.ramp->promote) add("promote=" + std::string(to_string(*c.ramp->promote)));
+            }
+            break;
         case Verb::shadow:
         case Verb::flag:
             for (const auto& a : c.args)
@@ -83,13 +115,21 @@ inline std::string render_command(const ControlCommand& c) {
 }
 
 // Equal in meaning; `text` (the line as received) is not compared.
+inline bool same_ramp(const ControlCommand& a, const ControlCommand& b) {
+    if (a.ramp.has_value() != b.ramp.has_value()) return false;
+    if (!a.ramp) return true;
+    const RampCommand &x = *a.ramp, &y = *b.ramp;
+    return x.kind == y.kind && x.pool == y.pool && x.steps_bp == y.steps_bp && x.bake == y.bake &&
+           x.promote == y.promote && x.force == y.force && x.origin == y.origin;
+}
+
 inline bool same_command(const ControlCommand& a, const ControlCommand& b) {
     const RoutingCommand &x = a.routing, &y = b.routing;
     return a.verb == b.verb && x.kind == y.kind && x.pool == y.pool && x.weight_bp == y.weight_bp &&
            x.server == y.server && x.action == y.action && x.server_weight == y.server_weight &&
            x.if_generation == y.if_generation && x.force == y.force && a.pool == b.pool &&
            a.drain == b.drain && a.timeout == b.timeout && a.binary == b.binary &&
-           a.wait == b.wait && a.args == b.args;
+           a.wait == b.wait && a.args == b.args && same_ramp(a, b);
 }
 
 inline bool same_result(const control::ParsedCommand& a, const control::ParsedCommand& b) {
@@ -162,8 +202,16 @@ inline void check_accepted(std::string_view line, const ControlCommand& c) {
                           : c.verb == Verb::rollback ? Kind::rollback
                                                      : Kind::server_admin;
         SY_FUZZ_CHECK(r.kind == want);
+    } else if (c.verb == Verb::ramp) {
+        // Every ramp line is one subcommand; force and if-generation only where they mean
+        // something.
+        SY_FUZZ_CHECK(c.ramp.has_value());
+        SY_FUZZ_CHECK(c.ramp->force == r.force);
+        if (c.ramp->kind != RampCommand::Kind::start)
+            SY_FUZZ_CHECK(!r.if_generation && !c.ramp->steps_bp && !c.ramp->bake);
+        if (c.ramp->steps_bp) SY_FUZZ_CHECK(!validate_ramp_steps(*c.ramp->steps_bp));
     } else {
-        SY_FUZZ_CHECK(!r.if_generation && !r.force);
+        SY_FUZZ_CHECK(!r.if_generation && !r.force && !c.ramp);
     }
     SY_FUZZ_CHECK(r.weight_bp <= 10000);
     SY_FUZZ_CHECK((r.action == RoutingCommand::ServerAction::weight) == (r.server_weight != 0));
