@@ -4,6 +4,7 @@
 // failing one on its own.
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -272,25 +273,31 @@ TEST_F(Ramp, TheGateHoldsAndWebhooksGetTheEventsSigned) {
     EXPECT_EQ(control("status")["active"].as_string(), "green");
     load.stop();
 
+    // Deliveries run concurrently, in whatever order. "holding" may come twice
+    // (a first judgement short of min_requests, then the gate's refusal);
+    // "step" is not among the webhook's events.
+    const std::vector<std::string> types = {"started", "holding", "promoted"};
+    const auto of_type = [&](const std::string& type) {
+        return std::find_if(hooks.begin(), hooks.end(), [&](const std::string& x) {
+            return x.find("X-Switchyard-Event: " + type + "\r\n") != std::string::npos;
+        });
+    };
     ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
         std::lock_guard lock(mu);
-        return hooks.size() >= 3;
+        return std::all_of(types.begin(), types.end(),
+                           [&](const std::string& t) { return of_type(t) != hooks.end(); });
     }));
     std::lock_guard lock(mu);
-    ASSERT_EQ(hooks.size(), 3u);
-    // Deliveries run concurrently: each event once, in whatever order.
-    for (const char* type : {"started", "holding", "promoted"}) {
-        const auto h = std::find_if(hooks.begin(), hooks.end(), [&](const std::string& x) {
-            return x.find(std::string("X-Switchyard-Event: ") + type + "\r\n") != std::string::npos;
-        });
-        ASSERT_NE(h, hooks.end()) << type;
-        EXPECT_EQ(h->rfind("POST /hook/secret-path HTTP/1.1\r\n", 0), 0u) << *h;
+    for (const auto& h : hooks) {
+        EXPECT_EQ(h.rfind("POST /hook/secret-path HTTP/1.1\r\n", 0), 0u) << h;
         const std::string sig_field = "X-Switchyard-Signature: sha256=";
-        const auto sig = h->find(sig_field);
-        ASSERT_NE(sig, std::string::npos) << *h;
-        EXPECT_EQ(h->find("\r\n", sig) - sig, sig_field.size() + 64) << *h;
-        EXPECT_NE(h->find(std::string("\"type\":\"") + type + "\""), std::string::npos) << *h;
+        const auto sig = h.find(sig_field);
+        ASSERT_NE(sig, std::string::npos) << h;
+        EXPECT_EQ(h.find("\r\n", sig) - sig, sig_field.size() + 64) << h;
+        EXPECT_EQ(h.find("X-Switchyard-Event: step\r\n"), std::string::npos) << h;
     }
+    for (const auto& type : types)
+        EXPECT_NE(of_type(type)->find("\"type\":\"" + type + "\""), std::string::npos);
     // The secret path is never logged.
     EXPECT_EQ(read_file(proxy_->error_log_path()).find("secret-path"), std::string::npos);
 }
