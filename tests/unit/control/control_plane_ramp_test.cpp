@@ -161,6 +161,33 @@ TEST_F(ControlPlaneRampTest, PauseResumeAndIfGeneration) {
     ASSERT_TRUE(run_until([&] { return runtime().active == "green"; }));
 }
 
+// A ramp sends users to its pool: the pool's health gate applies, and
+// force is audited.
+TEST_F(ControlPlaneRampTest, TheHealthGateRefusesARampOfAnUnhealthyPoolUnlessForced) {
+    data_plane_.routing_state = std::make_shared<RoutingState>(
+        build_routing_state(*plane_->settings(), plane_->runtime(), {}, 1));
+    auto health = std::make_shared<HealthView>(1);
+    ServerHealth down;
+    down.state = HealthState::unhealthy;
+    down.reason = "status 500";
+    health->set("green", "127.0.0.1:9002", down);
+    data_plane_.health_view = health;
+
+    auto refused = send("ramp green");
+    EXPECT_FALSE(refused["ok"].as_bool());
+    EXPECT_NE(std::string(refused["error"].as_string()).find("green"), std::string::npos)
+        << reply_line();
+    EXPECT_TRUE(data_plane_.published.empty());
+    EXPECT_TRUE(send("status")["ramp"].is_null());
+    audit_lines();
+
+    ASSERT_TRUE(send("ramp green force")["ok"].as_bool()) << reply_line();
+    const auto audit = audit_lines();
+    ASSERT_FALSE(audit.empty());
+    EXPECT_NE(audit.back().find("(forced: "), std::string::npos) << audit.back();
+    EXPECT_EQ(runtime().canary_weight_bp, 1000u);
+}
+
 TEST_F(ControlPlaneRampTest, ARefusedStartChangesNothing) {
     auto r = send("ramp blue");
     EXPECT_FALSE(r["ok"].as_bool());
