@@ -4,12 +4,14 @@
 # plain HTTP cells, and TLS cells (keep-alive over TLS, full handshakes per
 # second) with one throwaway ECDSA P-256 certificate made at run time; and
 # the metrics-cost cell (scripts/bench-metrics.sh): Switchyard's instructions
-# per request with its metrics on and off, counted by callgrind.
+# per request with its metrics on and off, counted by callgrind; and the
+# syscalls cell (scripts/bench-syscalls.sh): system calls per proxied
+# keep-alive request of each proxy, counted by strace over a fixed count.
 # See bench/README.md for what is measured and what the targets are.
 #
 #   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
 #                    [--only switchyard|haproxy|nginx[,...]] [--cells CELL[,...]]
-#                    [--metrics-requests N] [--build-dir DIR] [--baseline DIR] [--out FILE]
+#                    [--metrics-requests N] [--syscalls-requests N] [--build-dir DIR] [--baseline DIR] [--out FILE]
 #
 # Every process it starts runs in the foreground of its own config in a temp
 # dir, on ephemeral ports, and is stopped by its PID at the end, on errors and
@@ -28,6 +30,7 @@ baseline_dir=""
 out=""
 quick=0
 metrics_requests=""
+syscalls_requests=""
 warmup=1
 ready_timeout=5
 
@@ -41,12 +44,15 @@ usage: scripts/bench.sh [options]
   --only LIST       switchyard, haproxy and/or nginx, comma-separated (default all)
   --cells LIST      cells to run, comma-separated (default all): small-c1, small-c50,
                     small-c256, 16k-c50, tls-keepalive-c50, tls-handshake-c50,
-                    metrics-cost; also "plain" (the first four) and "tls" (the two
-                    TLS cells)
+                    metrics-cost, syscalls; also "plain" (the first four) and "tls"
+                    (the two TLS cells)
   --metrics-requests N
                     requests per callgrind run in the metrics-cost cell
                     (default 20000; 5000 with --quick)
-  --build-dir DIR   where switchyard and switchyard-echo are (default build-release;
+  --syscalls-requests N
+                    requests per strace run in the syscalls cell
+                    (default 20000; 5000 with --quick)
+  --build-dir DIR   where switchyard, switchyard-echo and switchyard-load are (default build-release;
                     relative to the repository); built there (Release) if missing
   --baseline DIR    also run the switchyard binary in DIR (another build, e.g. of the
                     commit before a change) as "switchyard-base", interleaved with the
@@ -76,6 +82,8 @@ while [ $# -gt 0 ]; do
     --quick) duration=2; runs=1; quick=1; shift ;;
     --metrics-requests) metrics_requests=${2:?--metrics-requests needs a value}; shift 2 ;;
     --metrics-requests=*) metrics_requests=${1#*=}; shift ;;
+    --syscalls-requests) syscalls_requests=${2:?--syscalls-requests needs a value}; shift 2 ;;
+    --syscalls-requests=*) syscalls_requests=${1#*=}; shift ;;
     --workers) workers_list=${2:?--workers needs a value}; shift 2 ;;
     --workers=*) workers_list=${1#*=}; shift ;;
     --only) only=${2:?--only needs a value}; shift 2 ;;
@@ -101,6 +109,11 @@ if [ -z "$metrics_requests" ]; then
   [ "$quick" -eq 1 ] && metrics_requests=5000
 fi
 [[ $metrics_requests =~ ^[1-9][0-9]*$ ]] || die "--metrics-requests expects a number >= 1"
+if [ -z "$syscalls_requests" ]; then
+  syscalls_requests=20000
+  [ "$quick" -eq 1 ] && syscalls_requests=5000
+fi
+[[ $syscalls_requests =~ ^[1-9][0-9]*$ ]] || die "--syscalls-requests expects a number >= 1"
 IFS=, read -r -a worker_counts <<<"$workers_list"
 
 want_switchyard=1 want_haproxy=1 want_nginx=1
@@ -122,9 +135,12 @@ tls_cells=(tls-keepalive-c50 tls-handshake-c50)
 cells=()             # the wrk cells
 want_metrics_cost=0  # the metrics-cost cell (callgrind, scripts/bench-metrics.sh)
 metrics_cost_asked=0 # named in --cells (else a missing tool skips it with a warning)
+want_syscalls=0      # the syscalls cell (strace, scripts/bench-syscalls.sh)
+syscalls_asked=0     # named in --cells
 if [ -z "$cells_opt" ]; then
   cells=("${plain_cells[@]}" "${tls_cells[@]}")
   want_metrics_cost=1
+  want_syscalls=1
 else
   IFS=, read -r -a cell_items <<<"$cells_opt"
   for item in "${plain_cells[@]}" "${tls_cells[@]}"; do # keep the matrix order
@@ -137,14 +153,16 @@ else
     done
   done
   for want in "${cell_items[@]}"; do
-    case " plain tls metrics-cost ${plain_cells[*]} ${tls_cells[*]} " in
+    case " plain tls metrics-cost syscalls ${plain_cells[*]} ${tls_cells[*]} " in
       *" $want "*) ;;
-      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]} metrics-cost, plain, tls)" ;;
+      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]} metrics-cost syscalls, plain, tls)" ;;
     esac
     if [ "$want" = metrics-cost ]; then want_metrics_cost=1 metrics_cost_asked=1; fi
+    if [ "$want" = syscalls ]; then want_syscalls=1 syscalls_asked=1; fi
   done
 fi
-[ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || die "--cells: no cell selected"
+[ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ] ||
+  die "--cells: no cell selected"
 want_tls=0
 for cell in "${cells[@]}"; do if [[ $cell == tls-* ]]; then want_tls=1; fi; done
 
@@ -162,8 +180,15 @@ fi
 for tool in curl python3; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
 done
+if [ "$want_syscalls" -eq 1 ] && ! command -v strace >/dev/null; then
+  [ "$syscalls_asked" -eq 1 ] && die "strace not found (scripts/install-deps.sh installs it; the syscalls cell needs it)"
+  log "warning: strace not found (scripts/install-deps.sh installs it); the syscalls cell is skipped"
+  want_syscalls=0
+fi
 if [ ${#cells[@]} -gt 0 ]; then
   command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh installs it)"
+fi
+if [ ${#cells[@]} -gt 0 ] || [ "$want_syscalls" -eq 1 ]; then
   if [ "$want_haproxy" -eq 1 ]; then
     command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh installs it)"
   fi
@@ -184,7 +209,8 @@ if [ "$want_metrics_cost" -eq 1 ]; then
     break
   done
 fi
-[ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || die "nothing left to run"
+[ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ] ||
+  die "nothing left to run"
 if [ "$want_tls" -eq 1 ]; then
   command -v openssl >/dev/null || die "openssl not found (the TLS cells make their certificate with it)"
   command -v cc >/dev/null || die "cc not found (the TLS cells build a small wrk preload with it)"
@@ -254,7 +280,7 @@ clk_tck=$(getconf CLK_TCK)
 
 need_switchyard=$want_switchyard
 if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard_bin" ]; } ||
-  { [ "$want_metrics_cost" -eq 1 ] && [ ! -x "$load_bin" ]; }; then
+  { { [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ]; } && [ ! -x "$load_bin" ]; }; then
   mkdir -p "$build_dir"
   build_log="$build_dir/bench-build.log"
   log "building Release in $build_dir (log: $build_log)"
@@ -270,7 +296,7 @@ if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard
       cmake --build "$build_dir" -j2 --target switchyard >>"$build_log" 2>&1 ||
         log "switchyard failed to build (see $build_log); its columns will be empty"
     fi
-    if [ "$want_metrics_cost" -eq 1 ]; then
+    if [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ]; then
       cmake --build "$build_dir" -j2 --target switchyard-load >>"$build_log" 2>&1 ||
         log "switchyard-load failed to build (see $build_log)"
     fi
@@ -282,8 +308,15 @@ if [ "$want_metrics_cost" -eq 1 ] && { [ ! -x "$load_bin" ] || [ ! -x "$switchya
   log "warning: $switchyard_bin or $load_bin missing; the metrics-cost cell is skipped"
   want_metrics_cost=0
 fi
+if [ "$want_syscalls" -eq 1 ] && [ ! -x "$load_bin" ]; then
+  [ "$syscalls_asked" -eq 1 ] && die "the syscalls cell needs $load_bin"
+  log "warning: $load_bin missing; the syscalls cell is skipped"
+  want_syscalls=0
+fi
 # shellcheck source=scripts/bench-metrics.sh
 source "$repo/scripts/bench-metrics.sh"
+# shellcheck source=scripts/bench-syscalls.sh
+source "$repo/scripts/bench-syscalls.sh"
 
 # --------------------------------------------------------------------- tls --
 
@@ -361,7 +394,8 @@ EOF
 
 # ------------------------------------------------------------------- peers --
 
-# start_proxy NAME WORKERS: starts it, waits until it answers; sets proxy_pid,
+# start_proxy NAME WORKERS [DIR]: starts it (its config, logs and files in DIR,
+# default $tmp/NAME-wWORKERS), waits until it answers; sets proxy_pid,
 # proxy_port and, when TLS cells are selected, tls_port (a second listener of
 # the same proxy, terminating TLS, to the same upstream). Returns 1 (with a
 # message) when it does not come up.
@@ -374,7 +408,7 @@ EOF
 # Added to the peers' configs here rather than in the templates, so that the
 # three TLS configurations can be compared in one place.
 start_proxy() {
-  local name=$1 workers=$2 dir="$tmp/$1-w$2" access_log tls_url=""
+  local name=$1 workers=$2 dir=${3:-$tmp/$1-w$2} access_log tls_url=""
   mkdir -p "$dir"
   chmod 755 "$dir"
   proxy_port=$(free_port)
@@ -582,7 +616,7 @@ fi
 
 declare -A port_of tls_port_of pid_of idle_of
 for workers in "${worker_counts[@]}"; do
-  [ ${#cells[@]} -gt 0 ] || break # only the metrics-cost cell
+  [ ${#cells[@]} -gt 0 ] || break # only the metrics-cost and/or syscalls cells
   # All proxies of this worker count run side by side (idle ones cost nothing);
   # runs are interleaved across proxies so that drift hits all of them alike.
   up=()
@@ -666,8 +700,10 @@ for workers in "${worker_counts[@]}"; do
   fi
   pid_of=()
 done
-# Instruction counts do not depend on the machine's load: this cell may run
-# at any point; last, so that the wrk cells get the idle machine first.
+# System call and instruction counts hardly depend on the machine's load:
+# these cells may run at any point; last, so that the wrk cells get the idle
+# machine first.
+[ "$want_syscalls" -eq 1 ] && run_syscalls
 [ "$want_metrics_cost" -eq 1 ] && run_metrics_cost
 stop_pid "$echo_pid"
 
@@ -688,9 +724,9 @@ awk -F'\t' '
   function hi(a, k, m,    i, r) { r = a[k, 1] + 0; for (i = 2; i <= m; i++) if (a[k, i] + 0 > r) r = a[k, i] + 0; return r }
   BEGIN { OFS = "\t"; print "workers", "proxy", "cell", "connections", "runs", "rps_median", "rps_min", "rps_max",
           "p50_us", "p99_us", "cpu_us_per_req", "rss_idle_kib", "rss_load_kib", "errors",
-          "instr_per_req", "metrics_cost_pct" }
+          "instr_per_req", "metrics_cost_pct", "syscalls_per_req" }
   END { for (i = 1; i <= nk; i++) { k = order[i]; m = n[k]
-          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t-\t-\n", k, m, med(rps, k, m), lo(rps, k, m),
+          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t-\t-\t-\n", k, m, med(rps, k, m), lo(rps, k, m),
             hi(rps, k, m), med(p50, k, m), med(p99, k, m), med(cpu, k, m), idle[k], load[k], err[k] } }
 ' "$runs_tsv" >"$out"
 
@@ -820,6 +856,7 @@ if [ "$want_switchyard" -eq 1 ] && [ "$want_tls" -eq 1 ]; then
   done
 fi
 
+[ "$want_syscalls" -eq 1 ] && report_syscalls
 [ "$want_metrics_cost" -eq 1 ] && report_metrics_cost
 
 echo
