@@ -72,6 +72,17 @@ RampResult unchanged(RolloutState state) {
     return r;
 }
 
+// A command's durable change: written before anything is published, and
+// refused (nothing changed) if the write fails.
+RampResult written_command(const RolloutState& before, RolloutState next, RampTime now) {
+    RampResult r;
+    r.changed = true;
+    r.effects.persist = PersistOrder::before_publish;
+    r.on_write_failure = RampResult::WriteFailure{before, true, {}, now};
+    r.next = std::move(next);
+    return r;
+}
+
 void enter_holding(Ramp& ramp, RampTime now, std::string reason, RampEffects& effects,
                    std::optional<CanaryJudgement> judgement = std::nullopt) {
     ramp.record.reason = std::move(reason);
@@ -314,20 +325,16 @@ RampResult start(const RolloutState& state, const RampCommand& c, const RampCont
     ramp.record.reason = step_text(ramp.record, 0);
     next.ramp = std::move(ramp);
     ++next.window;
-    const RampRecord& r = next.ramp->record;
-    RampResult result;
-    result.changed = true;
+    RampResult result = written_command(state, std::move(next), ctx.now);
     result.forced = forced;
     result.effects.canary_weight_bp = settings.steps_bp.front();
-    result.effects.persist = PersistOrder::before_publish;
-    result.effects.new_window = next.window;
+    result.effects.new_window = result.next.window;
     std::string reason = "started: steps " + format_ramp_steps(settings.steps_bp) + ", bake " +
                          format_duration(settings.bake) + ", promote " +
                          std::string(to_string(settings.promote));
     if (!forced.empty()) reason += "; forced " + forced;
-    result.effects.events.push_back(make_event(r, RampEventType::started, reason, std::nullopt));
-    result.on_write_failure = RampResult::WriteFailure{state, true, {}, ctx.now};
-    result.next = std::move(next);
+    result.effects.events.push_back(
+        make_event(result.next.ramp->record, RampEventType::started, reason, std::nullopt));
     return result;
 }
 
@@ -348,14 +355,11 @@ RampResult resume(const RolloutState& state, const RampContext& ctx) {
     ramp.gate_asked_for.reset();
     ramp.gate_retry_at.reset();
     enter_running(ramp, "resumed by ramp resume at " + step_text(ramp.record, ramp.record.step));
-    RampResult r;
-    r.changed = true;
-    r.effects.persist = PersistOrder::before_publish;
     // There is no "resumed" event type: the ramp is back at its step.
-    r.effects.events.push_back(
-        make_event(ramp.record, RampEventType::step, ramp.record.reason, std::nullopt));
-    r.on_write_failure = RampResult::WriteFailure{state, true, {}, ctx.now};
-    r.next = std::move(next);
+    const RampEvent event =
+        make_event(ramp.record, RampEventType::step, ramp.record.reason, std::nullopt);
+    RampResult r = written_command(state, std::move(next), ctx.now);
+    r.effects.events.push_back(event);
     return r;
 }
 
@@ -373,15 +377,12 @@ RampResult promote(const RolloutState& state, const RampCommand& c, const RampCo
     forget_step_progress(ramp);
     ramp.record.state = RampState::promoted;
     ramp.record.reason = "promoted by ramp promote at " + at;
-    RampResult r;
-    r.changed = true;
+    const RampEvent event =
+        make_event(ramp.record, RampEventType::promoted, ramp.record.reason, std::nullopt);
+    RampResult r = written_command(state, std::move(next), ctx.now);
     r.forced = forced;
-    r.effects.switch_to = ramp.record.pool;
-    r.effects.persist = PersistOrder::before_publish;
-    r.effects.events.push_back(
-        make_event(ramp.record, RampEventType::promoted, ramp.record.reason, std::nullopt));
-    r.on_write_failure = RampResult::WriteFailure{state, true, {}, ctx.now};
-    r.next = std::move(next);
+    r.effects.switch_to = event.pool;
+    r.effects.events.push_back(event);
     return r;
 }
 
@@ -396,12 +397,7 @@ RampResult acknowledge(const RolloutState& state, const RampCommand& c, const Ra
         return c.pool.empty() || a.pool == c.pool;
     });
     if (removed == 0) return unchanged(state);
-    RampResult r;
-    r.changed = true;
-    r.effects.persist = PersistOrder::before_publish;
-    r.on_write_failure = RampResult::WriteFailure{state, true, {}, ctx.now};
-    r.next = std::move(next);
-    return r;
+    return written_command(state, std::move(next), ctx.now);
 }
 
 }  // namespace

@@ -11,23 +11,8 @@ namespace {
 
 class Ctl : public ProxyTest {
   protected:
-    struct Run {
-        int exit_code = -1;
-        std::string out, err;
-    };
-    Run ctl(std::vector<std::string> args) {
-        Process::Options o;
-        o.argv = {SWITCHYARDCTL_BIN, "-s", (dir_.path() / "control.sock").string()};
-        o.argv.insert(o.argv.end(), args.begin(), args.end());
-        o.stdout_path = dir_.path() / "ctl.out";
-        o.stderr_path = dir_.path() / "ctl.err";
-        Process p(o);
-        auto status = p.wait_exit(after(seconds(30)));
-        Run r;
-        if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
-        r.out = read_file(o.stdout_path);
-        r.err = read_file(o.stderr_path);
-        return r;
+    CtlRun ctl(const std::vector<std::string>& args) {
+        return run_switchyardctl(dir_.path(), dir_.path() / "control.sock", args);
     }
 };
 

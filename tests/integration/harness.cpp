@@ -735,6 +735,22 @@ std::optional<ScriptedUpstream::Request> ScriptedUpstream::Conn::read_request(
 
 namespace sy_it {
 
+CtlRun run_switchyardctl(const std::filesystem::path& dir, const std::filesystem::path& socket,
+                         const std::vector<std::string>& args, Clock::duration timeout) {
+    Process::Options o;
+    o.argv = {SWITCHYARDCTL_BIN, "-s", socket.string()};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.stdout_path = dir / "ctl.out";
+    o.stderr_path = dir / "ctl.err";
+    Process p(o);
+    auto status = p.wait_exit(after(timeout));
+    CtlRun r;
+    if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+    r.out = read_file(o.stdout_path);
+    r.err = read_file(o.stderr_path);
+    return r;
+}
+
 std::string control_command(const std::filesystem::path& socket, std::string_view line,
                             Clock::duration timeout) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -353,6 +353,16 @@ class Switchyard {
 std::string control_command(const std::filesystem::path& socket, std::string_view line,
                             Clock::duration timeout = seconds(5));
 
+// switchyardctl -s SOCKET ARGS... as a pipeline runs it: its exit code (-1
+// if it did not exit within `timeout`), stdout and stderr (kept in `dir`).
+struct CtlRun {
+    int exit_code = -1;
+    std::string out, err;
+};
+CtlRun run_switchyardctl(const std::filesystem::path& dir, const std::filesystem::path& socket,
+                         const std::vector<std::string>& args,
+                         Clock::duration timeout = seconds(30));
+
 // A datagram socket standing in for systemd's notify socket (NOTIFY_SOCKET);
 // keeps every message it received.
 class NotifySocket {

@@ -88,23 +88,8 @@ class Ramp : public ProxyTest {
         return cfg;
     }
 
-    struct CtlRun {
-        int exit_code = -1;
-        std::string out, err;
-    };
-    CtlRun ctl(std::vector<std::string> args, Clock::duration timeout = seconds(30)) {
-        Process::Options o;
-        o.argv = {SWITCHYARDCTL_BIN, "-s", socket().string()};
-        o.argv.insert(o.argv.end(), args.begin(), args.end());
-        o.stdout_path = dir_.path() / "ctl.out";
-        o.stderr_path = dir_.path() / "ctl.err";
-        Process p(o);
-        auto status = p.wait_exit(after(timeout));
-        CtlRun r;
-        if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
-        r.out = read_file(o.stdout_path);
-        r.err = read_file(o.stderr_path);
-        return r;
+    CtlRun ctl(const std::vector<std::string>& args) {
+        return run_switchyardctl(dir_.path(), socket(), args);
     }
 };
 

@@ -198,6 +198,19 @@ class ControlPlaneTest : public ::testing::Test {
         return lines;
     }
 
+    // The data plane's snapshots: the current routing, with one server unhealthy
+    // (its check answered 500), for the health gates.
+    void mark_unhealthy(const std::string& pool, const std::string& address) {
+        data_plane_.routing_state = std::make_shared<RoutingState>(
+            build_routing_state(*plane_->settings(), plane_->runtime(), {}, 1));
+        auto health = std::make_shared<HealthView>(1);
+        ServerHealth down;
+        down.state = HealthState::unhealthy;
+        down.reason = "status 500";
+        health->set(pool, address, down);
+        data_plane_.health_view = health;
+    }
+
     std::int64_t config_generation() { return send("status")["config_generation"].as_int64(); }
 
     TempDir dir_;

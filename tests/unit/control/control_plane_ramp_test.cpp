@@ -164,14 +164,7 @@ TEST_F(ControlPlaneRampTest, PauseResumeAndIfGeneration) {
 // A ramp sends users to its pool: the pool's health gate applies, and
 // force is audited.
 TEST_F(ControlPlaneRampTest, TheHealthGateRefusesARampOfAnUnhealthyPoolUnlessForced) {
-    data_plane_.routing_state = std::make_shared<RoutingState>(
-        build_routing_state(*plane_->settings(), plane_->runtime(), {}, 1));
-    auto health = std::make_shared<HealthView>(1);
-    ServerHealth down;
-    down.state = HealthState::unhealthy;
-    down.reason = "status 500";
-    health->set("green", "127.0.0.1:9002", down);
-    data_plane_.health_view = health;
+    mark_unhealthy("green", "127.0.0.1:9002");
 
     auto refused = send("ramp green");
     EXPECT_FALSE(refused["ok"].as_bool());

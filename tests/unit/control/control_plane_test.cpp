@@ -127,15 +127,7 @@ TEST_F(ControlPlaneTest, ACanaryChangeSchedulesNoCut) {
 // The health gate (DESIGN.md): no users to a pool that cannot serve them
 // unless forced; stopping a canary is never gated.
 TEST_F(ControlPlaneTest, TheHealthGateRefusesAnUnhealthyTargetUnlessForced) {
-    auto routing = std::make_shared<RoutingState>(
-        build_routing_state(*plane_->settings(), plane_->runtime(), {}, 1));
-    data_plane_.routing_state = routing;
-    auto health = std::make_shared<HealthView>(1);
-    ServerHealth down;
-    down.state = HealthState::unhealthy;
-    down.reason = "status 500";
-    health->set("green", "127.0.0.1:9002", down);
-    data_plane_.health_view = health;
+    mark_unhealthy("green", "127.0.0.1:9002");
 
     auto refused = send("switch green");
     EXPECT_FALSE(refused["ok"].as_bool());
