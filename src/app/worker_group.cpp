@@ -68,68 +68,65 @@ void WorkerGroup::remove_listener(const std::string& name) {
         w->remove_listener(name);
 }
 
+std::function<void()> WorkerGroup::when_all(std::function<void()> done) {
+    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+    auto cb = std::make_shared<std::function<void()>>(std::move(done));
+    return [this, left, cb] {
+        if (left->fetch_sub(1) == 1 && *cb) asio::post(control_, [cb] { take (*cb)(); });
+    };
+}
+
+template <class Sum, class Part, class Ask>
+void WorkerGroup::gather(Sum all, Ask ask, std::function<void(Sum)> done) {
+    struct Gather {
+        std::mutex mu;
+        Sum all;
+        std::size_t left;
+        std::function<void(Sum)> done;
+    };
+    auto g = std::make_shared<Gather>();
+    g->all = std::move(all);
+    g->left = workers_.size();
+    g->done = std::move(done);
+    for (auto& w : workers_) {
+        ask(*w, [this, g](Part part) {
+            std::lock_guard lock(g->mu);  // once per worker per question, not per request
+            g->all.add(part);
+            if (--g->left == 0) asio::post(control_, [g] { take(g->done)(std::move(g->all)); });
+        });
+    }
+}
+
 // Every worker gets the snapshot by a post; the last ack (on its own thread)
 // posts `applied` back to the control thread.
 void WorkerGroup::publish(const std::shared_ptr<const Settings>& settings,
                           const std::shared_ptr<const RoutingState>& routing,
                           const std::shared_ptr<const proxy::UpstreamTlsMap>& upstream_tls,
                           std::function<void()> applied) {
-    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
-    auto done = std::make_shared<std::function<void()>>(std::move(applied));
-    for (auto& w : workers_) {
-        w->publish(settings, routing, upstream_tls, [this, left, done] {
-            if (left->fetch_sub(1) == 1 && *done) asio::post(control_, [done] { take (*done)(); });
-        });
-    }
+    auto ack = when_all(std::move(applied));
+    for (auto& w : workers_)
+        w->publish(settings, routing, upstream_tls, ack);
 }
 
 void WorkerGroup::collect(bool traffic, std::function<void(TrafficTotals)> done) {
-    struct Gather {
-        std::mutex mu;
-        TrafficTotals all;
-        std::size_t left;
-        std::function<void(TrafficTotals)> done;
-    };
-    auto g = std::make_shared<Gather>();
-    g->left = workers_.size();
-    g->done = std::move(done);
-    for (auto& w : workers_) {
-        w->collect(traffic, [this, g](WorkerStats stats) {
-            std::lock_guard lock(g->mu);  // once per worker per status, not per request
-            g->all.add(stats);
-            if (--g->left == 0) asio::post(control_, [g] { take(g->done)(std::move(g->all)); });
-        });
-    }
+    gather<TrafficTotals, WorkerStats>(
+        {}, [traffic](proxy::Worker& w, auto reply) { w.collect(traffic, std::move(reply)); },
+        std::move(done));
 }
 
 void WorkerGroup::set_step_window(std::uint64_t id, std::function<void()> applied) {
-    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
-    auto done = std::make_shared<std::function<void()>>(std::move(applied));
-    for (auto& w : workers_) {
-        w->set_step_window(id, [this, left, done] {
-            if (left->fetch_sub(1) == 1 && *done) asio::post(control_, [done] { take (*done)(); });
-        });
-    }
+    auto ack = when_all(std::move(applied));
+    for (auto& w : workers_)
+        w->set_step_window(id, ack);
 }
 
 void WorkerGroup::collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done) {
-    struct Gather {
-        std::mutex mu;
-        StepWindow all;
-        std::size_t left;
-        std::function<void(StepWindow)> done;
-    };
-    auto g = std::make_shared<Gather>();
-    g->all.id = id;
-    g->left = workers_.size();
-    g->done = std::move(done);
-    for (auto& w : workers_) {
-        w->collect_step_window([this, g](StepWindow window) {
-            std::lock_guard lock(g->mu);  // once per worker per interval
-            g->all.add(window);
-            if (--g->left == 0) asio::post(control_, [g] { take(g->done)(std::move(g->all)); });
-        });
-    }
+    StepWindow all;
+    all.id = id;  // a worker still counting another window adds nothing
+    gather<StepWindow, StepWindow>(
+        std::move(all),
+        [](proxy::Worker& w, auto reply) { w.collect_step_window(std::move(reply)); },
+        std::move(done));
 }
 
 void WorkerGroup::cut_pool(const std::string& pool, std::uint64_t generation,
@@ -147,12 +144,11 @@ void WorkerGroup::cut_pool(const std::string& pool, std::uint64_t generation,
 }
 
 void WorkerGroup::flush_access_logs(std::function<void()> done) {
-    auto left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
-    auto cb = std::make_shared<std::function<void()>>(std::move(done));
+    auto flushed = when_all(std::move(done));
     for (auto& w : workers_) {
-        asio::post(w->io(), [this, worker = w.get(), left, cb] {
+        asio::post(w->io(), [worker = w.get(), flushed] {
             worker->access_log().flush();
-            if (left->fetch_sub(1) == 1) asio::post(control_, [cb] { take (*cb)(); });
+            flushed();
         });
     }
 }

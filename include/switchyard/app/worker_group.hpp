@@ -69,6 +69,14 @@ class WorkerGroup {
     bool empty() const { return workers_.empty(); }
 
   private:
+    // The callback each worker calls once; after the last call, `done` runs
+    // on the control thread.
+    std::function<void()> when_all(std::function<void()> done);
+    // Asks every worker for its part (`ask(worker, reply)`), adds the parts
+    // up into `all` and hands the sum to `done` on the control thread.
+    template <class Sum, class Part, class Ask>
+    void gather(Sum all, Ask ask, std::function<void(Sum)> done);
+
     boost::asio::io_context& control_;
     std::vector<std::unique_ptr<proxy::Worker>> workers_;
     std::size_t exited_ = 0;
