@@ -1,4 +1,5 @@
 #include "switchyard/config/config_loader.hpp"
+#include "config_test_support.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -98,30 +99,7 @@ dns_refresh = "30s"              # server hostnames are resolved at start, reloa
 servers = [{ address = "127.0.0.1:9002" }]
 )toml";
 
-// The smallest valid file: everything else takes its default.
-constexpr std::string_view kMinimal = R"toml([[listeners]]
-address = "127.0.0.1:0"
-[pools.blue]
-servers = [{ address = "127.0.0.1:9001" }]
-)toml";
-
-LoadResult load(std::string_view text) {
-    return load_string(text, "t.toml");
-}
-
-// Diagnostics as their one-line form, which carries position, severity,
-// key path and message: comparing those checks all of them at once.
-std::vector<std::string> lines(const LoadResult& r) {
-    std::vector<std::string> out;
-    for (const auto& d : r.diagnostics)
-        out.push_back(d.to_string());
-    return out;
-}
-
-// kMinimal plus `extra` appended (after [pools.blue], so pool keys go there).
-LoadResult load_with(std::string_view extra) {
-    return load(std::string(kMinimal) + std::string(extra));
-}
+using namespace test;
 
 // Uncomments lines "# key = ..." (and "# [table]" when `tables`), to check
 // that commented examples are valid.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config_test_support.hpp"
 #include "switchyard/config/config_loader.hpp"
 
 namespace switchyard::config {
@@ -16,22 +17,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr std::string_view kMinimal = R"toml([[listeners]]
-address = "127.0.0.1:0"
-[pools.blue]
-servers = [{ address = "127.0.0.1:9001" }]
-)toml";
-
-LoadResult load_with(std::string_view extra) {
-    return load_string(std::string(kMinimal) + std::string(extra), "t.toml");
-}
-
-std::vector<std::string> lines(const LoadResult& r) {
-    std::vector<std::string> out;
-    for (const auto& d : r.diagnostics)
-        out.push_back(d.to_string());
-    return out;
-}
+using namespace test;
 
 // DESIGN.md's blocks for the features not built yet, verbatim.
 constexpr std::string_view kShadow = R"toml(

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config_test_support.hpp"
 #include "switchyard/config/config_loader.hpp"
 
 namespace switchyard::config {
@@ -16,23 +17,7 @@ using std::chrono::milliseconds;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-// Four lines: what the tests add starts on line 5.
-constexpr std::string_view kMinimal = R"toml([[listeners]]
-address = "127.0.0.1:0"
-[pools.blue]
-servers = [{ address = "127.0.0.1:9001" }]
-)toml";
-
-LoadResult load_with(std::string_view extra) {
-    return load_string(std::string(kMinimal) + std::string(extra), "t.toml");
-}
-
-std::vector<std::string> lines(const LoadResult& r) {
-    std::vector<std::string> out;
-    for (const auto& d : r.diagnostics)
-        out.push_back(d.to_string());
-    return out;
-}
+using namespace test;
 
 // DESIGN.md's block, verbatim.
 constexpr std::string_view kDesignRollout = R"toml(
