@@ -60,19 +60,27 @@ void HotUpgrade::start(const std::string& binary, const std::vector<std::string>
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         return done(failure(std::string("socketpair: ") + std::strerror(errno)));
-    // Only the successor's end crosses exec. The control thread is the only
-    // one that starts processes, so no other child can inherit it.
-    ::fcntl(pair[1], F_SETFD, 0);
+    // Only stdio and the successor's end of the pair (as fd 3) cross exec:
+    // Asio opens client and upstream sockets without CLOEXEC, and a
+    // successor holding copies would keep connections open after this
+    // process closed them (no FIN for the peer, a leaked descriptor).
+    constexpr int kHandoverFd = 3;
+    ::fcntl(pair[1], F_SETFD, 0);  // in case it is fd 3 already
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, pair[1], kHandoverFd);
+    ::posix_spawn_file_actions_addclosefrom_np(&actions, kHandoverFd + 1);
     std::vector<std::string> command{binary};
     command.insert(command.end(), args.begin(), args.end());
     command.push_back("--handover-fd");
-    command.push_back(std::to_string(pair[1]));
+    command.push_back(std::to_string(kHandoverFd));
     std::vector<char*> argv;
     for (auto& a : command)
         argv.push_back(a.data());
     argv.push_back(nullptr);
     pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ);
+    const int rc = ::posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
     ::close(pair[1]);
     if (rc != 0) {
         ::close(pair[0]);

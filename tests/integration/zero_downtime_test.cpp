@@ -9,7 +9,10 @@
 
 #include <netinet/in.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "fixture.hpp"
 
@@ -237,6 +240,57 @@ TEST_F(ZeroDowntime, UpgradeHandsOverAndKeepsTheRoutingState) {
                                        ": using the inherited socket"))
         << stderr_text();
 
+    ::kill(new_pid, SIGTERM);
+    EXPECT_TRUE(exited_with(wait_pid(new_pid, seconds(10)), 0));
+}
+
+// Inodes of the established TCP connections (IPv4) on this machine.
+std::set<std::string> established_inodes() {
+    std::set<std::string> inodes;
+    std::ifstream in("/proc/net/tcp");
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string f[10];
+        for (auto& x : f)
+            fields >> x;
+        if (f[3] == "01") inodes.insert(f[9]);  // st, inode
+    }
+    return inodes;
+}
+
+// How many of the process's descriptors are established TCP connections.
+int established_connections_of(pid_t pid) {
+    const auto established = established_inodes();
+    int n = 0;
+    for (const auto& fd :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        std::error_code ec;
+        const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+        if (!ec && target.starts_with("socket:[") &&
+            established.count(target.substr(8, target.size() - 9)))
+            ++n;
+    }
+    return n;
+}
+
+// The successor inherits no connection of its predecessor (Asio opens
+// sockets without CLOEXEC): a copy would keep a connection open after the
+// old process closed it (no FIN for the peer) and leak a descriptor per
+// connection and upgrade.
+TEST_F(ZeroDowntime, UpgradeLeavesNoConnectionOfTheOldProcessOpen) {
+    start_proxy(config());
+    HttpConn kept = proxy_->connect();
+    ASSERT_EQ(kept.roundtrip(get_request("/")).status(), 200u);  // and a pooled upstream one
+    ASSERT_GE(established_connections_of(proxy_->pid()), 2);
+
+    auto reply = upgrade();
+    ASSERT_TRUE(has(reply, "\"ok\":true")) << reply;
+    const auto new_pid = static_cast<pid_t>(json_number(reply, "pid"));
+    EXPECT_EQ(established_connections_of(new_pid), 0) << "inherited from the old process";
+    EXPECT_EQ(kept.roundtrip(get_request("/")).header("Connection"), "close");
+    EXPECT_TRUE(exited_with(proxy_->process().wait_exit(after(seconds(10))), 0));
     ::kill(new_pid, SIGTERM);
     EXPECT_TRUE(exited_with(wait_pid(new_pid, seconds(10)), 0));
 }
