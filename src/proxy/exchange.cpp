@@ -232,9 +232,12 @@ void Exchange::leave_slot_queue() {
 // --- Tries ---------------------------------------------------------------------------
 
 void Exchange::try_upstream(bool fresh) {
+    // Idempotent and without a body: a stale pooled connection is resent
+    // on a fresh one (on_upstream_failed), so reuse needs no check first.
+    const bool resendable = http::is_idempotent(method_) && upload_done();
     up_ = std::make_shared<UpstreamExchange>(
-        worker_, settings_, UpstreamExchange::Target{server_, pool().name, counters_}, *this,
-        session_.shared_from_this(), std::move(buf_.try_spare));
+        worker_, settings_, UpstreamExchange::Target{server_, pool().name, counters_, resendable},
+        *this, session_.shared_from_this(), std::move(buf_.try_spare));
     const auto keep = up_;  // it may end (and be released) before start() returns
     keep->start(fresh);
 }
@@ -256,7 +259,7 @@ void Exchange::on_upstream_ready() {
         keep_for_replay(1);
     }
     to_buffers(buf_.pieces, buf_.buffers);
-    up_->send_request(buf_.buffers);
+    up_->send_request(buf_.buffers, upload_done());
     if (!up_->reused()) connect_us_ = up_->connect_us();
 }
 

@@ -15,20 +15,26 @@ bool is_stale(boost::asio::ip::tcp::socket& socket) {
 
 std::unique_ptr<UpstreamConnection> UpstreamConnectionPool::take(std::uint64_t server_id,
                                                                  Clock::time_point now,
-                                                                 Clock::duration max_idle) {
+                                                                 Clock::duration max_idle,
+                                                                 bool peek) {
     auto it = idle_.find(server_id);
     if (it == idle_.end()) return nullptr;
     auto& stack = it->second;
     while (!stack.empty()) {
         auto conn = std::move(stack.back());
         stack.pop_back();
-        if (now - conn->idle_since < max_idle && !is_stale(conn->stream.socket())) return conn;
+        // Unwatched (no hang-up set on this system), only a peek can tell.
+        if (now - conn->idle_since < max_idle && !conn->hung_up &&
+            !((peek || !conn->watch) && is_stale(conn->stream.socket())))
+            return conn;
         // Dropping it closes the socket.
     }
     return nullptr;
 }
 
 void UpstreamConnectionPool::put(std::unique_ptr<UpstreamConnection> conn, Clock::time_point now) {
+    if (conn->hung_up) return;  // closed by the server while it was busy
+    if (watch_) watch_->watch(*conn);
     conn->idle_since = now;
     conn->buffer.clear();
     idle_[conn->server_id].push_back(std::move(conn));
@@ -42,6 +48,8 @@ void UpstreamConnectionPool::sweep(Clock::time_point now, Clock::duration max_id
         while (expired < stack.size() && now - stack[expired]->idle_since >= max_idle)
             ++expired;
         stack.erase(stack.begin(), stack.begin() + static_cast<std::ptrdiff_t>(expired));
+        // Closed by their server: release the sockets now, not at reuse.
+        std::erase_if(stack, [](const auto& conn) { return conn->hung_up; });
         it = stack.empty() ? idle_.erase(it) : std::next(it);
     }
 }

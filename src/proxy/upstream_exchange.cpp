@@ -48,8 +48,8 @@ void UpstreamExchange::fail(ErrorKind kind) {
 void UpstreamExchange::start(bool fresh) {
     const ServerState& server = *target_.server;
     if (!fresh) {
-        conn_ =
-            worker_.upstreams().take(server.id, Clock::now(), settings_->timeouts.upstream_idle);
+        conn_ = worker_.upstreams().take(server.id, Clock::now(), settings_->timeouts.upstream_idle,
+                                         !target_.resendable);
         if (conn_) {
             reused_ = true;
             listener_->on_upstream_ready();
@@ -127,7 +127,7 @@ void UpstreamExchange::handshake(std::shared_ptr<const http::UpstreamTlsContext>
         });
 }
 
-void UpstreamExchange::send_request(std::span<const asio::const_buffer> buffers) {
+void UpstreamExchange::send_request(std::span<const asio::const_buffer> buffers, bool whole) {
     ++conn_->requests;
     timed_out_ = false;
     sent_at_ = Clock::now();
@@ -136,8 +136,12 @@ void UpstreamExchange::send_request(std::span<const asio::const_buffer> buffers)
         if (target_.counters && settings_->server.metrics)
             target_.counters->upstream_connect.record(static_cast<std::uint64_t>(connect_us_));
     }
+    // A larger request might not fit the socket's buffer at once: a server
+    // that answers without reading it all must still be heard.
+    constexpr std::size_t kSmallRequest = 16 * 1024;
+    const bool read_now = !whole || asio::buffer_size(buffers) > kSmallRequest;
     send(buffers);
-    read_response_head();
+    if (read_now) read_response_head();
 }
 
 void UpstreamExchange::send(std::span<const asio::const_buffer> buffers) {
@@ -164,16 +168,20 @@ void UpstreamExchange::on_sent(error_code ec, std::size_t n) {
         // allows.
         if (reused_ && bytes_sent_ == 0 && !response_byte_received_)
             fail(ErrorKind::upstream_reset);
+        else if (!response_read_started_)
+            read_response_head();
         return;
     }
     ready_ = true;
     if (!response_byte_received_)
         deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
                       ErrorKind::upstream_timeout);
-    listener_->on_upstream_sent(n);
+    if (!response_read_started_) read_response_head();
+    if (attached()) listener_->on_upstream_sent(n);
 }
 
 void UpstreamExchange::read_response_head() {
+    response_read_started_ = true;
     parser_.reset();
     if (conn_->buffer.size() > 0 && try_parse_head()) return;
     if (!sending_)
@@ -334,8 +342,7 @@ std::optional<TryBuffers> UpstreamExchange::release(bool reusable) {
         out.clear();
         return out;
     }
-    error_code ignored;
-    conn_->stream.socket().close(ignored);
+    conn_->close();
     conn_.reset();
     return std::nullopt;
 }

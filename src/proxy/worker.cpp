@@ -42,6 +42,7 @@ Worker::~Worker() {
 void Worker::start(std::function<void()> on_exit) {
     work_.emplace(io_.get_executor());
     run_tick();
+    hangups_.start();
     thread_ = std::thread([this, on_exit = std::move(on_exit)] {
         io_.run();
         access_log_buffer_.flush();
@@ -372,6 +373,7 @@ void Worker::maybe_finish_shutdown() {
     if (session_count_ == 0 && shared_.accepting_workers.load(std::memory_order_acquire) <= 0) {
         tick_.cancel();
         tick_running_ = false;
+        hangups_.stop();
         finished_ = true;
         work_.reset();
         return;

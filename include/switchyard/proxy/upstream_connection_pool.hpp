@@ -2,9 +2,11 @@
 //
 // Per worker, so no locks. Connections are keyed by the server's identity
 // (ServerState::id), so a server whose address or DNS answer changed never
-// gets an old connection. Reuse is LIFO (warmest first); a connection is
-// checked for a pending EOF before it is handed out, and idle ones are closed
-// after timeouts.upstream_idle, which is kept below the upstreams' own.
+// gets an old connection. Reuse is LIFO (warmest first). A connection the
+// server closed is never handed out: the worker's HangupWatch marks it, and
+// before a request that could not be resent on a fresh connection the pool
+// also peeks (a FIN or bytes nobody asked for). Idle ones are closed after
+// timeouts.upstream_idle, which is kept below the upstreams' own.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +20,7 @@
 
 #include "switchyard/http/stream.hpp"
 #include "switchyard/http/tls_context.hpp"
+#include "switchyard/proxy/hangup_watch.hpp"
 
 namespace switchyard::proxy {
 
@@ -30,7 +33,10 @@ struct UpstreamConnection {
         : stream(ex), open_(&open) {
         ++*open_;
     }
-    ~UpstreamConnection() { --*open_; }
+    ~UpstreamConnection() {
+        unwatch();
+        --*open_;
+    }
     UpstreamConnection(const UpstreamConnection&) = delete;
     UpstreamConnection& operator=(const UpstreamConnection&) = delete;
     http::Stream stream;  // TLS on it for pools with `tls`
@@ -40,16 +46,38 @@ struct UpstreamConnection {
     std::uint64_t server_id = 0;
     Clock::time_point idle_since{};
     std::uint64_t requests = 0;  // requests sent on this connection
+    // The server closed or reset it (set by the worker's HangupWatch).
+    bool hung_up = false;
+    // The hang-up set it is registered in, if any.
+    std::shared_ptr<HangupSet> watch;
+
+    // Closes the socket, unregistered first: a registration must never
+    // outlive the connection it points to.
+    void close() {
+        unwatch();
+        boost::system::error_code ignored;
+        stream.socket().close(ignored);
+    }
 
   private:
+    void unwatch() {
+        if (watch) watch->remove(stream.socket().native_handle());
+        watch.reset();
+    }
     std::int64_t* open_;
 };
 
 class UpstreamConnectionPool {
   public:
-    // An idle connection to `server_id` that is still open, or nullptr.
+    // `watch` (may be null: then every reuse peeks) registers pooled
+    // connections for hang-ups.
+    explicit UpstreamConnectionPool(HangupWatch* watch = nullptr) : watch_(watch) {}
+
+    // An idle connection to `server_id` the server has not closed, or
+    // nullptr. `peek`: also check the socket itself (a system call), for a
+    // request that could not be resent if the connection turned out stale.
     std::unique_ptr<UpstreamConnection> take(std::uint64_t server_id, Clock::time_point now,
-                                             Clock::duration max_idle);
+                                             Clock::duration max_idle, bool peek);
     void put(std::unique_ptr<UpstreamConnection> conn, Clock::time_point now);
     // Closes connections idle for longer than `max_idle`.
     void sweep(Clock::time_point now, Clock::duration max_idle);
@@ -61,6 +89,7 @@ class UpstreamConnectionPool {
     std::size_t idle_count(std::uint64_t server_id) const;
 
   private:
+    HangupWatch* watch_;
     std::unordered_map<std::uint64_t, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };
 

@@ -59,6 +59,9 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
         const ServerState* server = nullptr;  // in a snapshot the listener pins
         std::string_view pool;                // its pool's name (TLS settings, logs)
         PoolCounters* counters = nullptr;     // connect and response times, when metrics are on
+        // The listener resends the request on a fresh connection if a
+        // pooled one turns out closed: reuse needs no peek at the socket.
+        bool resendable = false;
     };
 
     UpstreamExchange(Worker& worker, std::shared_ptr<const Settings> settings, Target target,
@@ -71,9 +74,12 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     // on_upstream_ready or on_upstream_failed, possibly before returning.
     void start(bool fresh);
     // The request's first bytes: counts the request on the connection and
-    // starts reading the response at the same time (a server may answer
-    // early, and interim responses must reach the client).
-    void send_request(std::span<const boost::asio::const_buffer> buffers);
+    // reads the response. While more of the request is to come, the read
+    // starts at once (a server may answer early, and interim responses must
+    // reach the client); when `whole` (these bytes are the whole request,
+    // and few), once they are written, so that the first read more often
+    // finds the response than an empty socket (a system call saved).
+    void send_request(std::span<const boost::asio::const_buffer> buffers, bool whole);
     // More request bytes (the body), once the previous send completed.
     void send(std::span<const boost::asio::const_buffer> buffers);
 
@@ -147,6 +153,7 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     bool reused_ = false;
     bool sending_ = false;
     bool ready_ = false;
+    bool response_read_started_ = false;
     bool reusable_ = false;
     bool response_byte_received_ = false;
     bool head_seen_ = false;

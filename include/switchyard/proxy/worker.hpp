@@ -339,7 +339,8 @@ class Worker {
     std::shared_ptr<const UpstreamTlsMap> upstream_tls_ = std::make_shared<const UpstreamTlsMap>();
     BalancerState balancer_;
     SplitMix64 random_;
-    UpstreamConnectionPool upstreams_;
+    HangupWatch hangups_{io_};
+    UpstreamConnectionPool upstreams_{&hangups_};
     AccessLogBuffer access_log_buffer_;
     std::vector<std::shared_ptr<Acceptor>> acceptors_;
     std::vector<Worker*> peers_;
