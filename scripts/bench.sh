@@ -6,7 +6,8 @@
 # the metrics-cost cell (scripts/bench-metrics.sh): Switchyard's instructions
 # per request with its metrics on and off, counted by callgrind; and the
 # syscalls cell (scripts/bench-syscalls.sh): system calls per proxied
-# keep-alive request of each proxy, counted by strace over a fixed count.
+# keep-alive request of each proxy, counted by perf stat on the system call
+# tracepoints over a fixed count.
 # See bench/README.md for what is measured and what the targets are.
 #
 #   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
@@ -50,7 +51,7 @@ usage: scripts/bench.sh [options]
                     requests per callgrind run in the metrics-cost cell
                     (default 20000; 5000 with --quick)
   --syscalls-requests N
-                    requests per strace run in the syscalls cell
+                    requests per counted run in the syscalls cell
                     (default 20000; 5000 with --quick)
   --build-dir DIR   where switchyard, switchyard-echo and switchyard-load are (default build-release;
                     relative to the repository); built there (Release) if missing
@@ -135,7 +136,7 @@ tls_cells=(tls-keepalive-c50 tls-handshake-c50)
 cells=()             # the wrk cells
 want_metrics_cost=0  # the metrics-cost cell (callgrind, scripts/bench-metrics.sh)
 metrics_cost_asked=0 # named in --cells (else a missing tool skips it with a warning)
-want_syscalls=0      # the syscalls cell (strace, scripts/bench-syscalls.sh)
+want_syscalls=0      # the syscalls cell (perf stat, scripts/bench-syscalls.sh)
 syscalls_asked=0     # named in --cells
 if [ -z "$cells_opt" ]; then
   cells=("${plain_cells[@]}" "${tls_cells[@]}")
@@ -180,10 +181,22 @@ fi
 for tool in curl python3; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
 done
-if [ "$want_syscalls" -eq 1 ] && ! command -v strace >/dev/null; then
-  [ "$syscalls_asked" -eq 1 ] && die "strace not found (scripts/install-deps.sh installs it; the syscalls cell needs it)"
-  log "warning: strace not found (scripts/install-deps.sh installs it); the syscalls cell is skipped"
-  want_syscalls=0
+# The syscalls cell needs perf and the kernel's system call tracepoints
+# (tracefs, perf_event_paranoid): tried once on `true`.
+if [ "$want_syscalls" -eq 1 ]; then
+  if ! command -v perf >/dev/null; then
+    syscalls_why="perf not found (scripts/install-deps.sh installs it)"
+  elif ! syscalls_why=$(perf stat -x, -o /dev/null -e raw_syscalls:sys_enter \
+    -e raw_syscalls:sys_exit --filter 'ret < 0' true 2>&1); then
+    syscalls_why="perf cannot count the system call tracepoints here: $(head -n 3 <<<"$syscalls_why")"
+  else
+    syscalls_why=""
+  fi
+  if [ -n "$syscalls_why" ]; then
+    [ "$syscalls_asked" -eq 1 ] && die "$syscalls_why; the syscalls cell cannot run"
+    log "warning: $syscalls_why; the syscalls cell is skipped"
+    want_syscalls=0
+  fi
 fi
 if [ ${#cells[@]} -gt 0 ]; then
   command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh installs it)"

@@ -4,8 +4,10 @@
 # chromium runs headless in the dashboard's integration test (never with
 # network access beyond 127.0.0.1); without it that test is skipped.
 # haproxy and nginx are benchmark peers only. valgrind (callgrind) counts
-# instructions in the benchmark's metrics-cost cell, strace system calls in its
-# syscalls cell. logrotate runs the shipped
+# instructions in the benchmark's metrics-cost cell; linux-perf (perf stat on
+# the system call tracepoints) counts system calls in its syscalls cell, at
+# full speed, where strace would stop the proxy at every call and so hide the
+# reads that find nothing to read yet. logrotate runs the shipped
 # conf/logrotate against a test's own process in the log-reopen test.
 # systemd provides systemd-analyze and systemd-socket-activate for the unit
 # file and socket-activation tests (on a machine whose init is not systemd,
@@ -28,7 +30,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   curl procps python3
-  haproxy nginx wrk valgrind strace
+  haproxy nginx wrk valgrind linux-perf
   chromium logrotate
   systemd prometheus lintian
 )
