@@ -201,8 +201,8 @@ report_metrics_cost() {
     if [ "$(mc_metrics_flag "$variant")" = true ]; then
       pct=$(mc_pct "${mc_ipr[$variant]}" "${mc_ipr[$variant-nometrics]:-}")
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' 1 "$variant" metrics-cost \
-      "$metrics_conns" 1 - - - - - - - - "${mc_failed[$variant]}" "${mc_ipr[$variant]}" "${pct:--}" - >>"$out"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' 1 "$variant" metrics-cost \
+      "$metrics_conns" 1 - - - - - - - - "${mc_failed[$variant]}" "${mc_ipr[$variant]}" "${pct:--}" - - - >>"$out"
     printf '%-26s %-8s %-11s %12s %14s %7s\n' "$variant" "$(mc_metrics_flag "$variant")" \
       "$(mc_access_log "$variant")" "${mc_ipr[$variant]}" "${pct:+$pct %}" "${mc_failed[$variant]}"
   done

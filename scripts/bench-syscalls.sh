@@ -287,9 +287,9 @@ report_syscalls() {
       printf '%-15s %9s %17s %7s %7s %7s %10s %9s %8s %7s\n' "$name" \
         "$((syscalls_requests * ${sc_runs_ok[$workers $name]}))" "$range" "$failed" "$recv" "$send" \
         "$epwait" "$ctl" "$timer" "$other"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$name" syscalls \
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$name" syscalls \
         "$sc_conns" "${sc_runs_ok[$workers $name]}" - - - - - - - - "${sc_failed[$workers $name]:-0}" - - \
-        "$total" >>"$out"
+        "$total" - - >>"$out"
     done < <(sc_proxies)
     if sc_has "$workers switchyard" && sc_has "$workers $sc_target_peer"; then
       local sy peer

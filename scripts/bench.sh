@@ -7,12 +7,15 @@
 # per request with its metrics on and off, counted by callgrind; and the
 # syscalls cell (scripts/bench-syscalls.sh): system calls per proxied
 # keep-alive request of each proxy, counted by perf stat on the system call
-# tracepoints over a fixed count.
-# See bench/README.md for what is measured and what the targets are.
+# tracepoints over a fixed count; and the idle-conns cell
+# (scripts/bench-idle.sh): each proxy's memory per idle keep-alive client
+# connection, and a new client's latency while 10000 are held. See
+# bench/README.md for what is measured and what the targets are.
 #
 #   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
 #                    [--only switchyard|haproxy|nginx[,...]] [--cells CELL[,...]]
-#                    [--metrics-requests N] [--syscalls-requests N] [--build-dir DIR] [--baseline DIR] [--out FILE]
+#                    [--metrics-requests N] [--syscalls-requests N] [--idle-conns N]
+#                    [--build-dir DIR] [--baseline DIR] [--out FILE]
 #
 # Every process it starts runs in the foreground of its own config in a temp
 # dir, on ephemeral ports, and is stopped by its PID at the end, on errors and
@@ -32,8 +35,11 @@ out=""
 quick=0
 metrics_requests=""
 syscalls_requests=""
+idle_conns=10000
 warmup=1
 ready_timeout=5
+switchyard_max_connections="" # server.max_connections in start_proxy; empty: Switchyard's default
+haproxy_global_extra=""       # lines added to HAProxy's global section in start_proxy
 
 usage() {
   cat <<'EOF'
@@ -45,14 +51,16 @@ usage: scripts/bench.sh [options]
   --only LIST       switchyard, haproxy and/or nginx, comma-separated (default all)
   --cells LIST      cells to run, comma-separated (default all): small-c1, small-c50,
                     small-c256, 16k-c50, tls-keepalive-c50, tls-handshake-c50,
-                    metrics-cost, syscalls; also "plain" (the first four) and "tls"
-                    (the two TLS cells)
+                    metrics-cost, syscalls, idle-conns; also "plain" (the first four)
+                    and "tls" (the two TLS cells)
   --metrics-requests N
                     requests per callgrind run in the metrics-cost cell
                     (default 20000; 5000 with --quick)
   --syscalls-requests N
                     requests per counted run in the syscalls cell
                     (default 20000; 5000 with --quick)
+  --idle-conns N    idle keep-alive connections held in the idle-conns cell
+                    (default 10000)
   --build-dir DIR   where switchyard, switchyard-echo and switchyard-load are (default build-release;
                     relative to the repository); built there (Release) if missing
   --baseline DIR    also run the switchyard binary in DIR (another build, e.g. of the
@@ -85,6 +93,8 @@ while [ $# -gt 0 ]; do
     --metrics-requests=*) metrics_requests=${1#*=}; shift ;;
     --syscalls-requests) syscalls_requests=${2:?--syscalls-requests needs a value}; shift 2 ;;
     --syscalls-requests=*) syscalls_requests=${1#*=}; shift ;;
+    --idle-conns) idle_conns=${2:?--idle-conns needs a value}; shift 2 ;;
+    --idle-conns=*) idle_conns=${1#*=}; shift ;;
     --workers) workers_list=${2:?--workers needs a value}; shift 2 ;;
     --workers=*) workers_list=${1#*=}; shift ;;
     --only) only=${2:?--only needs a value}; shift 2 ;;
@@ -115,6 +125,7 @@ if [ -z "$syscalls_requests" ]; then
   [ "$quick" -eq 1 ] && syscalls_requests=5000
 fi
 [[ $syscalls_requests =~ ^[1-9][0-9]*$ ]] || die "--syscalls-requests expects a number >= 1"
+[[ $idle_conns =~ ^[1-9][0-9]*$ ]] || die "--idle-conns expects a number >= 1"
 IFS=, read -r -a worker_counts <<<"$workers_list"
 
 want_switchyard=1 want_haproxy=1 want_nginx=1
@@ -138,10 +149,13 @@ want_metrics_cost=0  # the metrics-cost cell (callgrind, scripts/bench-metrics.s
 metrics_cost_asked=0 # named in --cells (else a missing tool skips it with a warning)
 want_syscalls=0      # the syscalls cell (perf stat, scripts/bench-syscalls.sh)
 syscalls_asked=0     # named in --cells
+want_idle=0          # the idle-conns cell (scripts/bench-idle.sh)
+idle_asked=0         # named in --cells
 if [ -z "$cells_opt" ]; then
   cells=("${plain_cells[@]}" "${tls_cells[@]}")
   want_metrics_cost=1
   want_syscalls=1
+  want_idle=1
 else
   IFS=, read -r -a cell_items <<<"$cells_opt"
   for item in "${plain_cells[@]}" "${tls_cells[@]}"; do # keep the matrix order
@@ -154,16 +168,17 @@ else
     done
   done
   for want in "${cell_items[@]}"; do
-    case " plain tls metrics-cost syscalls ${plain_cells[*]} ${tls_cells[*]} " in
+    case " plain tls metrics-cost syscalls idle-conns ${plain_cells[*]} ${tls_cells[*]} " in
       *" $want "*) ;;
-      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]} metrics-cost syscalls, plain, tls)" ;;
+      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]} metrics-cost syscalls idle-conns, plain, tls)" ;;
     esac
     if [ "$want" = metrics-cost ]; then want_metrics_cost=1 metrics_cost_asked=1; fi
     if [ "$want" = syscalls ]; then want_syscalls=1 syscalls_asked=1; fi
+    if [ "$want" = idle-conns ]; then want_idle=1 idle_asked=1; fi
   done
 fi
 [ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ] ||
-  die "--cells: no cell selected"
+  [ "$want_idle" -eq 1 ] || die "--cells: no cell selected"
 want_tls=0
 for cell in "${cells[@]}"; do if [[ $cell == tls-* ]]; then want_tls=1; fi; done
 
@@ -201,7 +216,7 @@ fi
 if [ ${#cells[@]} -gt 0 ]; then
   command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh installs it)"
 fi
-if [ ${#cells[@]} -gt 0 ] || [ "$want_syscalls" -eq 1 ]; then
+if [ ${#cells[@]} -gt 0 ] || [ "$want_syscalls" -eq 1 ] || [ "$want_idle" -eq 1 ]; then
   if [ "$want_haproxy" -eq 1 ]; then
     command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh installs it)"
   fi
@@ -223,7 +238,16 @@ if [ "$want_metrics_cost" -eq 1 ]; then
   done
 fi
 [ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ] ||
-  die "nothing left to run"
+  [ "$want_idle" -eq 1 ] || die "nothing left to run"
+# shellcheck source=scripts/bench-idle.sh
+source "$repo/scripts/bench-idle.sh"
+if [ "$want_idle" -eq 1 ] && ! ic_fd_possible "$(ic_fd_need)"; then
+  # Every proxy of the cell, and its client, holds N connections at once.
+  msg="--idle-conns $idle_conns needs $(ic_fd_need) descriptors per process; the hard limit is $(ulimit -H -n) (ulimit -Hn; lower --idle-conns or raise it)"
+  [ "$idle_asked" -eq 1 ] && die "$msg"
+  log "warning: $msg; the idle-conns cell is skipped"
+  want_idle=0
+fi
 if [ "$want_tls" -eq 1 ]; then
   command -v openssl >/dev/null || die "openssl not found (the TLS cells make their certificate with it)"
   command -v cc >/dev/null || die "cc not found (the TLS cells build a small wrk preload with it)"
@@ -434,6 +458,9 @@ start_proxy() {
   case "$name" in
     haproxy)
       write_peer_config haproxy "$dir/haproxy.cfg" "$workers" "$proxy_port" "$dir" "$echo_port"
+      if [ -n "$haproxy_global_extra" ]; then
+        printf '\n# Added by scripts/bench.sh for this cell.\nglobal\n%s\n' "$haproxy_global_extra" >>"$dir/haproxy.cfg"
+      fi
       if [ -n "$tls_port" ]; then
         cat >>"$dir/haproxy.cfg" <<EOF
 
@@ -494,6 +521,7 @@ EOF
 [server]
 workers = $workers
 state_file = "$dir/state.json"
+$(if [ -n "$switchyard_max_connections" ]; then echo "max_connections = $switchyard_max_connections"; fi)
 
 [log]
 level = "warn"
@@ -629,7 +657,7 @@ fi
 
 declare -A port_of tls_port_of pid_of idle_of
 for workers in "${worker_counts[@]}"; do
-  [ ${#cells[@]} -gt 0 ] || break # only the metrics-cost and/or syscalls cells
+  [ ${#cells[@]} -gt 0 ] || break # only the metrics-cost, syscalls and/or idle-conns cells
   # All proxies of this worker count run side by side (idle ones cost nothing);
   # runs are interleaved across proxies so that drift hits all of them alike.
   up=()
@@ -713,6 +741,9 @@ for workers in "${worker_counts[@]}"; do
   fi
   pid_of=()
 done
+# Memory per idle connection hardly depends on the machine's load, the
+# new-client latency somewhat: right after the wrk cells.
+[ "$want_idle" -eq 1 ] && run_idle_conns
 # System call and instruction counts hardly depend on the machine's load:
 # these cells may run at any point; last, so that the wrk cells get the idle
 # machine first.
@@ -737,9 +768,9 @@ awk -F'\t' '
   function hi(a, k, m,    i, r) { r = a[k, 1] + 0; for (i = 2; i <= m; i++) if (a[k, i] + 0 > r) r = a[k, i] + 0; return r }
   BEGIN { OFS = "\t"; print "workers", "proxy", "cell", "connections", "runs", "rps_median", "rps_min", "rps_max",
           "p50_us", "p99_us", "cpu_us_per_req", "rss_idle_kib", "rss_load_kib", "errors",
-          "instr_per_req", "metrics_cost_pct", "syscalls_per_req" }
+          "instr_per_req", "metrics_cost_pct", "syscalls_per_req", "kib_per_conn", "new_client_max_us" }
   END { for (i = 1; i <= nk; i++) { k = order[i]; m = n[k]
-          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t-\t-\t-\n", k, m, med(rps, k, m), lo(rps, k, m),
+          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t-\t-\t-\t-\t-\n", k, m, med(rps, k, m), lo(rps, k, m),
             hi(rps, k, m), med(p50, k, m), med(p99, k, m), med(cpu, k, m), idle[k], load[k], err[k] } }
 ' "$runs_tsv" >"$out"
 
@@ -869,6 +900,7 @@ if [ "$want_switchyard" -eq 1 ] && [ "$want_tls" -eq 1 ]; then
   done
 fi
 
+[ "$want_idle" -eq 1 ] && report_idle_conns
 [ "$want_syscalls" -eq 1 ] && report_syscalls
 [ "$want_metrics_cost" -eq 1 ] && report_metrics_cost
 

@@ -7,6 +7,8 @@
 # HAProxy needs about two descriptors per connection.
 peer_maxconn=$((($(ulimit -n) - 200) / 2))
 [ "$peer_maxconn" -gt 100000 ] && peer_maxconn=100000
+# NGINX connections per worker (clients and upstream connections alike).
+peer_worker_connections=8192
 
 # write_peer_config haproxy|nginx OUTPUT WORKERS PORT DIR UPSTREAM_PORT...:
 # the peer listening on 127.0.0.1:PORT with WORKERS threads or processes, in
@@ -34,6 +36,7 @@ write_peer_config() {
   text=${text//@PORT@/$port}
   text=${text//@TMPDIR@/$dir}
   text=${text//@MAXCONN@/$peer_maxconn}
+  text=${text//@WORKER_CONNECTIONS@/$peer_worker_connections}
   text=${text//@USER_LINE@/$user_line}
   printf '%s\n' "$text" >"$out"
 }
