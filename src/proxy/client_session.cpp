@@ -179,9 +179,15 @@ void ClientSession::read_request() {
     } else {
         client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);
     }
-    client_.async_read_some(
-        in_.prepare(16 * 1024),
-        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_head_read(ec, n); });
+    // The next request on a keep-alive connection: wait for it (no read
+    // tried on the socket the last request emptied).
+    auto on_read = [self = shared_from_this()](error_code ec, std::size_t n) {
+        self->on_head_read(ec, n);
+    };
+    if (in_.size() == 0)
+        client_.async_read_next(in_.prepare(16 * 1024), std::move(on_read));
+    else
+        client_.async_read_some(in_.prepare(16 * 1024), std::move(on_read));
 }
 
 void ClientSession::on_head_read(error_code ec, std::size_t n) {

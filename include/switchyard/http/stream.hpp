@@ -10,11 +10,18 @@
 
 #include <openssl/ssl.h>
 
+#include <sys/socket.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
 #include <memory>
+#include <type_traits>
 #include <utility>
+
+#include "switchyard/http/drain_aware_buffer.hpp"
 
 namespace switchyard::http {
 
@@ -22,6 +29,7 @@ class Stream {
   public:
     using tcp = boost::asio::ip::tcp;
     using executor_type = tcp::socket::executor_type;
+    using mutable_buffer = boost::asio::mutable_buffer;
     using tls_stream = boost::asio::ssl::stream<tcp::socket&>;
 
     explicit Stream(tcp::socket socket) : socket_(std::move(socket)) {}
@@ -47,12 +55,40 @@ class Stream {
         tls_->async_handshake(type, std::forward<Handler>(handler));
     }
 
+    // Reads some bytes. On a plain connection whose last read emptied the
+    // socket (see DrainAwareBuffer), one recv() first finds what arrived
+    // since (bytes or an end the reactor will not report again), as Asio's
+    // own first try would; the read then waits for readiness.
     template <class MutableBuffers, class Handler>
     void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+        if constexpr (kDrainAware && std::is_convertible_v<MutableBuffers, mutable_buffer>) {
+            if (!tls_) {
+                if (drained_ && finish_now(buffers, handler)) return;
+                read_drain_aware(buffers, std::forward<Handler>(handler));
+                return;
+            }
+        }
         if (tls_)
             tls_->async_read_some(buffers, std::forward<Handler>(handler));
         else
             socket_.async_read_some(buffers, std::forward<Handler>(handler));
+    }
+
+    // The wait for the peer's next message (a keep-alive client's next
+    // request): when the last read emptied the socket, nothing is tried
+    // before the reactor reports it readable, so an idle wait costs no
+    // system call. What this cannot see: a FIN that arrived together with
+    // the last bytes read (a client that half-closed after its request);
+    // such a connection ends at its idle timeout instead of at once.
+    template <class Handler>
+    void async_read_next(mutable_buffer buffer, Handler&& handler) {
+        if constexpr (kDrainAware) {
+            if (!tls_) {
+                read_drain_aware(buffer, std::forward<Handler>(handler));
+                return;
+            }
+        }
+        async_read_some(buffer, std::forward<Handler>(handler));
     }
 
     template <class ConstBuffers, class Handler>
@@ -64,8 +100,48 @@ class Stream {
     }
 
   private:
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+    static constexpr bool kDrainAware = false;  // io_uring never reads before readiness
+#else
+    static constexpr bool kDrainAware = true;
+#endif
+
+    template <class Handler>
+    void read_drain_aware(mutable_buffer buffer, Handler&& handler) {
+        socket_.async_read_some(DrainAwareBuffer{buffer},
+                                [this, size = buffer.size(), h = std::forward<Handler>(handler)](
+                                    boost::system::error_code ec, std::size_t n) mutable {
+                                    drained_ = ec ? ec == boost::asio::error::eof : n < size;
+                                    std::move(h)(ec, n);
+                                });
+    }
+
+    // One non-blocking recv(); if it settled the read, the handler is
+    // posted (never called inline) and true returned.
+    template <class Handler>
+    bool finish_now(mutable_buffer buffer, Handler& handler) {
+        boost::system::error_code ec;
+        const ssize_t n =
+            ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+        std::size_t bytes = 0;
+        if (n > 0) {
+            bytes = static_cast<std::size_t>(n);
+            drained_ = bytes < buffer.size();
+        } else if (n == 0) {
+            ec = boost::asio::error::eof;
+        } else {
+            ec.assign(errno, boost::system::system_category());
+        }
+        boost::asio::post(socket_.get_executor(), [h = std::move(handler), ec, bytes]() mutable {
+            std::move(h)(ec, bytes);
+        });
+        return true;
+    }
+
     tcp::socket socket_;
     std::unique_ptr<tls_stream> tls_;
+    bool drained_ = false;  // the last plain read emptied the socket
 };
 
 }  // namespace switchyard::http

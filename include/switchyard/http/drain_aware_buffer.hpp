@@ -1,0 +1,79 @@
+// DrainAwareBuffer: a buffer for reading a TCP socket through Asio's epoll
+// reactor that treats a short read as "drained", as HAProxy and NGINX do.
+//
+// Asio tries every new read at once (speculatively) and forgets readiness
+// only after a read of 0 bytes, so on a keep-alive connection each read
+// started after the last one emptied the socket (the next request after a
+// response, the response after a request) first fails with EAGAIN: up to two
+// wasted system calls per proxied request. TCP queues everything that has
+// arrived, so a read that returned less than it asked for has emptied the
+// socket, and the edge-triggered registration reports the next arrival: the
+// reactor may wait for it instead of trying. A read through this buffer
+// tells the reactor exactly that (the operation is "done and exhausted",
+// which is what Asio itself reports for a 0-byte read), and the next read
+// on the socket waits for readiness without a system call.
+//
+// It is a MutableBufferSequence of one buffer; Asio's reactive receive
+// operation for it is specialised below. Errors and full reads behave as with
+// any buffer. With the io_uring backend, reads are not speculative and it is
+// an ordinary buffer.
+#pragma once
+
+// error.hpp and socket_base.hpp: Asio's receive operation (below) needs them first.
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <cstddef>
+
+namespace switchyard::http {
+
+struct DrainAwareBuffer {
+    boost::asio::mutable_buffer buffer;
+
+    const boost::asio::mutable_buffer* begin() const { return &buffer; }
+    const boost::asio::mutable_buffer* end() const { return &buffer + 1; }
+};
+
+}  // namespace switchyard::http
+
+#if !defined(BOOST_ASIO_HAS_IOCP) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+#include <boost/asio/detail/reactive_socket_recv_op.hpp>
+
+namespace boost::asio::detail {
+
+// The receive operation's perform step for DrainAwareBuffer: one recv(), and
+// a short read (or EOF) reports the socket exhausted.
+template <>
+class reactive_socket_recv_op_base<switchyard::http::DrainAwareBuffer> : public reactor_op {
+  public:
+    reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
+                                 socket_ops::state_type state,
+                                 const switchyard::http::DrainAwareBuffer& buffers,
+                                 socket_base::message_flags flags, func_type complete_func)
+        : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
+          socket_(socket),
+          state_(state),
+          buffer_(buffers.buffer),
+          flags_(flags) {}
+
+    static status do_perform(reactor_op* base) {
+        auto* o = static_cast<reactive_socket_recv_op_base*>(base);
+        const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
+        if (!socket_ops::non_blocking_recv1(o->socket_, o->buffer_.data(), o->buffer_.size(),
+                                            o->flags_, stream, o->ec_, o->bytes_transferred_))
+            return not_done;  // EAGAIN: wait for the reactor
+        if (stream && !o->ec_ && o->bytes_transferred_ < o->buffer_.size())
+            return done_and_exhausted;
+        if (stream && o->bytes_transferred_ == 0) return done_and_exhausted;  // as Asio: EOF
+        return done;
+    }
+
+  private:
+    socket_type socket_;
+    socket_ops::state_type state_;
+    boost::asio::mutable_buffer buffer_;
+    socket_base::message_flags flags_;
+};
+
+}  // namespace boost::asio::detail
+#endif
