@@ -15,6 +15,12 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+// Reads of a request head that has started.
+constexpr std::size_t kHeadRead = 16 * 1024;
+// The read that waits for the next request on an idle connection: what an
+// idle keep-alive connection holds (RSS per connection, as NGINX's
+// client_header_buffer_size). A larger head takes one more read.
+constexpr std::size_t kIdleRead = 1024;
 
 http::HeadParser<true>::Limits request_limits(const Settings& s) {
     return {s.limits.max_header_bytes, s.limits.max_target_bytes, 256};
@@ -174,8 +180,10 @@ void ClientSession::read_request() {
                                  std::min<Clock::duration>(settings_->timeouts.client_idle,
                                                            Worker::kShutdownIdleGrace),
                                  ErrorKind::client_closed);
-        // An idle keep-alive connection keeps no large buffer.
-        if (in_.capacity() > 2 * kReadChunk) in_.shrink_to_fit();
+        // An idle keep-alive connection keeps no large buffer: one that a
+        // large head or a body grew is given back (empty, it is freed and
+        // kIdleRead allocated). One serving small requests keeps its own.
+        if (in_.capacity() > kIdleRead) in_.shrink_to_fit();
     } else {
         client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);
     }
@@ -185,9 +193,9 @@ void ClientSession::read_request() {
         self->on_head_read(ec, n);
     };
     if (in_.size() == 0)
-        client_.async_read_next(in_.prepare(16 * 1024), std::move(on_read));
+        client_.async_read_next(in_.prepare(kIdleRead), std::move(on_read));
     else
-        client_.async_read_some(in_.prepare(16 * 1024), std::move(on_read));
+        client_.async_read_some(in_.prepare(kHeadRead), std::move(on_read));
 }
 
 void ClientSession::on_head_read(error_code ec, std::size_t n) {
@@ -216,7 +224,7 @@ void ClientSession::on_head_read(error_code ec, std::size_t n) {
     }
     if (try_parse_head()) return;
     client_.async_read_some(
-        in_.prepare(16 * 1024),
+        in_.prepare(kHeadRead),
         [self = shared_from_this()](error_code ec, std::size_t n) { self->on_head_read(ec, n); });
 }
 

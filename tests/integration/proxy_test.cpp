@@ -151,6 +151,44 @@ TEST_F(Proxy, PipelinedRequestsAnsweredInOrder) {
     EXPECT_EQ(r3.body(), "blue\n");
 }
 
+// An idle keep-alive connection waits for its next request with a small
+// read buffer, and gives back a large one that a large head or body grew:
+// heads larger than that read (alone, or split across it by pipelining)
+// and the requests after them still arrive whole.
+TEST_F(Proxy, KeepAliveAcrossLargeHeadsAndBodies) {
+    auto& sy = start_proxy();
+    auto c = sy.connect();
+    const std::string big(6000, 'x');
+    for (int i = 0; i < 3; ++i) {
+        auto r = c.roundtrip(get_request("/?echo=head", "X-Big: " + big + "\r\n"));
+        ASSERT_EQ(r.status(), 200u) << "round " << i;
+        EXPECT_EQ(SeenHead::parse(r.body()).values("X-Big"), std::vector<std::string>{big});
+        auto small = c.roundtrip(get_request("/"));
+        ASSERT_EQ(small.status(), 200u) << "round " << i;
+        EXPECT_EQ(small.body(), "blue\n");
+    }
+    const std::string body = pattern(3, 300 * 1000);
+    c.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body);
+    auto posted = c.read_response(seconds(10));
+    ASSERT_EQ(posted.status(), 200u);
+    EXPECT_EQ(posted.header("X-Echo-Body-Sum"), hex16(fnv1a(body)));
+    // Pipelined: the first read ends inside the second head, whose rest
+    // (larger than that read) follows.
+    const std::string pad(700, 'p');
+    c.send(get_request("/?header=X-Seq:1", "X-Pad: " + pad + "\r\n") +
+           get_request("/?echo=head&header=X-Seq:2", "X-Big: " + big + "\r\n") +
+           get_request("/?header=X-Seq:3"));
+    auto r1 = c.read_response();
+    auto r2 = c.read_response();
+    auto r3 = c.read_response();
+    EXPECT_EQ(r1.header("X-Seq"), "1");
+    EXPECT_EQ(r2.header("X-Seq"), "2");
+    EXPECT_EQ(SeenHead::parse(r2.body()).values("X-Big"), std::vector<std::string>{big});
+    EXPECT_EQ(r3.header("X-Seq"), "3");
+    EXPECT_EQ(r3.body(), "blue\n");
+}
+
 TEST_F(Proxy, HeadRequestKeepsContentLengthWithoutBody) {
     auto& sy = start_proxy();
     auto c = sy.connect();
