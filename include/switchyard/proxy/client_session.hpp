@@ -82,13 +82,17 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // The client side's deadline ran out (the last read or write failed by it).
     bool timed_out() const { return client_timed_out_; }
     // A completion handler that calls `f(exchange, ec, n)` unless the
-    // request it was issued for is over.
+    // request it was issued for is over. If the request ended in there and
+    // the connection stays open, its exchange is destroyed once `f`
+    // returned (nothing of it is on the stack any more, nothing in flight
+    // refers to it), so that an idle connection does not hold it.
     template <class F>
     auto guard(F f) {
         return [self = shared_from_this(), seq = seq_, f = std::move(f)](error_code ec,
                                                                          std::size_t n) mutable {
             if (seq != self->seq_ || self->closing_) return;
             f(*self->exchange_, ec, n);
+            if (!self->closing_) self->retired_.reset();
         };
     }
     // The request is over: read the next one, or close.
@@ -123,8 +127,9 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::vector<boost::asio::const_buffer> write_buffers_;  // of the write in flight
 
     // The current request, and the one that ended last: an exchange ends
-    // from within its own calls, so it is destroyed only when the next one
-    // ends (never while on the stack).
+    // from within its own calls, so it is destroyed only once they returned
+    // (at the end of the guarded completion handler that ended it, or when
+    // the next one ends), never while on the stack.
     std::unique_ptr<Exchange> exchange_;
     std::unique_ptr<Exchange> retired_;
     // The current request's heads, request id and write lists; kept across
