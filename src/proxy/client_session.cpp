@@ -160,7 +160,7 @@ void ClientSession::read_request() {
     head_started_ = false;
     client_timed_out_ = false;
     settings_ = worker_.settings();
-    req_parser_.reset();
+    if (space_) space_->parser.reset();
     if (in_.size() > 0) {
         // Pipelined bytes: the next request has started already.
         head_started_ = true;
@@ -230,17 +230,19 @@ void ClientSession::on_head_read(error_code ec, std::size_t n) {
 
 // True when the head is complete or refused, i.e. an exchange took over.
 bool ClientSession::try_parse_head() {
-    if (!req_parser_) req_parser_.emplace(request_limits(*settings_), req_fields_);
-    switch (req_parser_->parse(received())) {
+    if (!space_) space_ = worker_.take_request_space();
+    auto& parser = space_->parser;
+    if (!parser) parser.emplace(request_limits(*settings_), space_->head_fields);
+    switch (parser->parse(received())) {
         case http::ParseStatus::need_more:
             return false;
         case http::ParseStatus::error:
             // What follows a malformed head cannot be framed: answer and close.
-            answer_without_head(http::status_for(req_parser_->error()), ErrorKind::none);
+            answer_without_head(http::status_for(parser->error()), ErrorKind::none);
             return true;
         case http::ParseStatus::done:
             client_deadline_.clear();
-            new_exchange().begin(*req_parser_);
+            new_exchange().begin(*parser);
             return true;
     }
     return true;
@@ -248,7 +250,9 @@ bool ClientSession::try_parse_head() {
 
 Exchange& ClientSession::new_exchange() {
     ++seq_;
-    exchange_ = std::make_unique<Exchange>(*this, worker_, settings_, head_started_at_, buffers_);
+    if (!space_) space_ = worker_.take_request_space();
+    exchange_ =
+        std::make_unique<Exchange>(*this, worker_, settings_, head_started_at_, space_->exchange);
     return *exchange_;
 }
 
@@ -280,8 +284,9 @@ void ClientSession::write(std::span<const asio::const_buffer> buffers, Step then
     client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
     // Held here, not by the caller: the write may outlive an upstream try.
     // Asio copies the sequence it is given: a span of the list, not the list.
-    write_buffers_.assign(buffers.begin(), buffers.end());
-    asio::async_write(client_, std::span<const asio::const_buffer>(write_buffers_),
+    auto& list = space_->client_write;
+    list.assign(buffers.begin(), buffers.end());
+    asio::async_write(client_, std::span<const asio::const_buffer>(list),
                       guard([then](Exchange& ex, error_code ec, std::size_t n) {
                           ex.session().client_deadline_.clear();
                           (ex.*then)(ec, n);
@@ -309,6 +314,9 @@ void ClientSession::end_request(bool close) {
     client_deadline_.clear();
     reading_body_ = false;
     retired_ = std::move(exchange_);
+    // Nothing in flight refers to the space any more (the exchange wrote
+    // its last bytes; an upstream send still in flight was closed).
+    worker_.give_back(std::move(space_));
     if (close) {
         close_gracefully();
         return;

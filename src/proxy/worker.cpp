@@ -7,6 +7,7 @@
 #include "switchyard/http/header_rules.hpp"
 #include "switchyard/proxy/acceptor.hpp"
 #include "switchyard/proxy/client_session.hpp"
+#include "switchyard/proxy/exchange_buffers.hpp"
 
 namespace switchyard::proxy {
 
@@ -422,6 +423,19 @@ void Worker::update_clock_strings() {
     char buf[32];
     std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     log_time_.assign(buf, n);
+}
+
+std::unique_ptr<RequestSpace> Worker::take_request_space() {
+    if (spare_request_spaces_.empty()) return std::make_unique<RequestSpace>();
+    auto space = std::move(spare_request_spaces_.back());
+    spare_request_spaces_.pop_back();
+    return space;
+}
+
+void Worker::give_back(std::unique_ptr<RequestSpace> space) {
+    if (!space || spare_request_spaces_.size() >= kSpareRequestSpaces) return;
+    space->parser.reset();
+    spare_request_spaces_.push_back(std::move(space));
 }
 
 void Worker::next_request_id(std::string& out) {

@@ -122,9 +122,10 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     ClientPeer peer_;
     std::shared_ptr<const Settings> settings_;  // refreshed for each request
     boost::beast::flat_buffer in_;
-    std::vector<http::HeaderField> req_fields_;
-    std::optional<http::RequestHeadParser> req_parser_;
-    std::vector<boost::asio::const_buffer> write_buffers_;  // of the write in flight
+    // The current request's parser, heads, request id and write lists: the
+    // worker's, lent from the first byte of a head to the end of the
+    // request (on a close, kept until the session goes).
+    std::unique_ptr<RequestSpace> space_;
 
     // The current request, and the one that ended last: an exchange ends
     // from within its own calls, so it is destroyed only once they returned
@@ -132,9 +133,6 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // the next one ends), never while on the stack.
     std::unique_ptr<Exchange> exchange_;
     std::unique_ptr<Exchange> retired_;
-    // The current request's heads, request id and write lists; kept across
-    // requests for their capacity.
-    RequestBuffers buffers_;
 
     std::uint64_t seq_ = 0;
     bool closing_ = false;

@@ -1,10 +1,11 @@
-// Buffers whose capacity one request leaves to the next on a connection
-// (and one upstream try to the next), so that a keep-alive request
-// allocates nothing for its heads, request id and write lists. Only the
-// capacity is kept: each user receives them empty.
+// Buffers whose capacity one request leaves to the next on a worker (and
+// one upstream try to the next), so that a request allocates nothing for
+// its heads, request id and write lists. Only the capacity is kept: each
+// user receives them empty.
 #pragma once
 
 #include <boost/asio/buffer.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,18 @@ struct RequestBuffers {
         buffers.clear();
         try_spare.clear();
     }
+};
+
+// What a client connection uses only while it has a request, from the
+// first byte of its head to its end: lent by the worker
+// (Worker::take_request_space) and given back when the request ends, so
+// that an idle keep-alive connection holds none of it, and a request
+// allocates nothing once the worker lent as many as it runs at once.
+struct RequestSpace {
+    std::vector<http::HeaderField> head_fields;           // the parser's storage
+    std::optional<http::RequestHeadParser> parser;        // of the request head being read
+    std::vector<boost::asio::const_buffer> client_write;  // of the client write in flight
+    RequestBuffers exchange;                              // the Exchange's
 };
 
 }  // namespace switchyard::proxy

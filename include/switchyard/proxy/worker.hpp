@@ -131,6 +131,7 @@ struct WorkerCounters {
 };
 
 class Worker;
+struct RequestSpace;
 
 class InflightCount {
   public:
@@ -293,6 +294,13 @@ class Worker {
                      std::int64_t response_us);
     WorkerCounters& counters() { return counters_; }
 
+    // Space for one request of a client connection (see RequestSpace),
+    // and back when the request ended: kept for the next one (up to
+    // kSpareRequestSpaces), emptied of the parser.
+    std::unique_ptr<RequestSpace> take_request_space();
+    void give_back(std::unique_ptr<RequestSpace> space);
+    static constexpr std::size_t kSpareRequestSpaces = 1024;
+
     // A request waits for a slot of a server at its limit; retried on every
     // tick and whenever a slot is given back on this worker.
     void wait_for_slot(std::shared_ptr<TimedSession> session);
@@ -356,6 +364,8 @@ class Worker {
     std::unordered_set<std::uint64_t> live_servers_;
     std::unordered_set<std::uint64_t> last_failed_;  // servers whose last report was a failure
     std::atomic<std::int64_t> assigned_{0};
+
+    std::vector<std::unique_ptr<RequestSpace>> spare_request_spaces_;
 
     TimedSession* sessions_ = nullptr;
     std::size_t session_count_ = 0;
