@@ -346,10 +346,10 @@ void ClientSession::close_gracefully() {
                 return;
             }
             auto& s = *self;
-            s.client_.async_read_some(asio::buffer(s.linger_buf_), std::move(*this));
+            s.client_.async_read_some(s.worker_.discard_buffer(), std::move(*this));
         }
     };
-    client_.async_read_some(asio::buffer(linger_buf_), Drain{shared_from_this()});
+    client_.async_read_some(worker_.discard_buffer(), Drain{shared_from_this()});
 }
 
 void ClientSession::close_now() {

@@ -143,7 +143,6 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     bool client_timed_out_ = false;
     ErrorKind client_timeout_kind_ = ErrorKind::none;
     BodyRateMeter body_rate_;  // timeouts.client_body_min_rate, checked on the tick
-    char linger_buf_[512];
 };
 
 }  // namespace switchyard::proxy

@@ -9,6 +9,7 @@
 
 #include <spdlog/logger.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -300,6 +301,9 @@ class Worker {
     std::unique_ptr<RequestSpace> take_request_space();
     void give_back(std::unique_ptr<RequestSpace> space);
     static constexpr std::size_t kSpareRequestSpaces = 1024;
+    // Where connections read what they discard (a lingering close): shared,
+    // as nobody reads it back.
+    boost::asio::mutable_buffer discard_buffer() { return boost::asio::buffer(discard_); }
 
     // A request waits for a slot of a server at its limit; retried on every
     // tick and whenever a slot is given back on this worker.
@@ -366,6 +370,7 @@ class Worker {
     std::atomic<std::int64_t> assigned_{0};
 
     std::vector<std::unique_ptr<RequestSpace>> spare_request_spaces_;
+    std::array<char, 4096> discard_;
 
     TimedSession* sessions_ = nullptr;
     std::size_t session_count_ = 0;
