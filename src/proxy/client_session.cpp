@@ -1,5 +1,7 @@
 #include "switchyard/proxy/client_session.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
@@ -17,9 +19,11 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Reads of a request head that has started.
 constexpr std::size_t kHeadRead = 16 * 1024;
-// The read that waits for the next request on an idle connection: what an
-// idle keep-alive connection holds (RSS per connection, as NGINX's
-// client_header_buffer_size). A larger head takes one more read.
+// The read that waits for the next request on an idle plain connection
+// whose last request was smaller: what such a connection holds while idle
+// (RSS per connection, as NGINX's client_header_buffer_size). When it comes
+// back full, what else is there is taken at once (read_ahead), and the
+// connection waits with kHeadRead until a request is small again.
 constexpr std::size_t kIdleRead = 1024;
 
 http::HeadParser<true>::Limits request_limits(const Settings& s) {
@@ -180,22 +184,30 @@ void ClientSession::read_request() {
                                  std::min<Clock::duration>(settings_->timeouts.client_idle,
                                                            Worker::kShutdownIdleGrace),
                                  ErrorKind::client_closed);
-        // An idle keep-alive connection keeps no large buffer: one that a
-        // large head or a body grew is given back (empty, it is freed and
-        // kIdleRead allocated). One serving small requests keeps its own.
-        if (in_.capacity() > kIdleRead) in_.shrink_to_fit();
-    } else {
-        client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);
+        // An idle keep-alive connection keeps no larger buffer than its
+        // idle read: one that a large head or a body grew is given back
+        // (empty, it is freed and the idle read's allocated). A connection
+        // serving requests of one size keeps its own. One whose last
+        // request was larger than kIdleRead waits with kHeadRead, as every
+        // connection did, so that its requests still take one read each;
+        // so do TLS connections (a record's plaintext is not read ahead,
+        // and they hold far more in the TLS layer).
+        const bool small = !client_.tls() && !large_requests_;
+        const std::size_t idle_read = small ? kIdleRead : kHeadRead;
+        if (in_.capacity() > idle_read) in_.shrink_to_fit();
+        small_idle_read_ = small;
+        // The next request on a keep-alive connection: wait for it (no read
+        // tried on the socket the last request emptied).
+        client_.async_read_next(in_.prepare(idle_read),
+                                [self = shared_from_this()](error_code ec, std::size_t n) {
+                                    self->on_head_read(ec, n);
+                                });
+        return;
     }
-    // The next request on a keep-alive connection: wait for it (no read
-    // tried on the socket the last request emptied).
-    auto on_read = [self = shared_from_this()](error_code ec, std::size_t n) {
-        self->on_head_read(ec, n);
-    };
-    if (in_.size() == 0)
-        client_.async_read_next(in_.prepare(kIdleRead), std::move(on_read));
-    else
-        client_.async_read_some(in_.prepare(kHeadRead), std::move(on_read));
+    client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);
+    client_.async_read_some(
+        in_.prepare(kHeadRead),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_head_read(ec, n); });
 }
 
 void ClientSession::on_head_read(error_code ec, std::size_t n) {
@@ -216,7 +228,9 @@ void ClientSession::on_head_read(error_code ec, std::size_t n) {
         return;
     }
     in_.commit(n);
-    if (!head_started_) {
+    if (!head_started_) {  // the idle read
+        large_requests_ = n >= kIdleRead;
+        if (small_idle_read_ && n == kIdleRead) read_ahead();
         head_started_ = true;
         head_started_at_ = Clock::now();
         client_deadline_.arm(head_started_at_, settings_->timeouts.client_header,
@@ -226,6 +240,21 @@ void ClientSession::on_head_read(error_code ec, std::size_t n) {
     client_.async_read_some(
         in_.prepare(kHeadRead),
         [self = shared_from_this()](error_code ec, std::size_t n) { self->on_head_read(ec, n); });
+}
+
+// The small idle read came back full: the request may be larger, and more
+// of it here already. Takes what is there (up to kHeadRead more) without
+// waiting, as one read of kHeadRead would have, so that a head and a small
+// body still arrive in one piece (parsed, forwarded or refused at once).
+// The socket has no other read in flight; an EOF or error is left to the
+// next read. It costs a recv, and the next read of the socket tries once
+// more before waiting (Asio and Stream do not know that this one emptied
+// it): on the first large request of a connection only (large_requests_).
+void ClientSession::read_ahead() {
+    const auto room = in_.prepare(kHeadRead);
+    const auto got =
+        ::recv(client_.socket().native_handle(), room.data(), room.size(), MSG_DONTWAIT);
+    if (got > 0) in_.commit(static_cast<std::size_t>(got));
 }
 
 // True when the head is complete or refused, i.e. an exchange took over.

@@ -198,6 +198,9 @@ TEST_F(StrictHttp, LimitsGive431And414And413) {
     Outcome big_chunked = exchange(chunked);
     EXPECT_EQ(big_chunked.status, 413u);
     EXPECT_TRUE(big_chunked.closed);
+    // It arrived in one piece, larger than the read of an idle connection:
+    // read on at once, it was refused before any of it was forwarded.
+    EXPECT_TRUE(upstream.heads().empty());
 }
 
 TEST_F(StrictHttp, MalformedChunkedBodiesAreRefused) {

@@ -110,6 +110,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
 
     void read_request();
     void on_head_read(error_code ec, std::size_t n);
+    void read_ahead();
     bool try_parse_head();
     // A request that is answered without a complete head (malformed, timed out).
     void answer_without_head(unsigned status, ErrorKind error);
@@ -137,6 +138,10 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::uint64_t seq_ = 0;
     bool closing_ = false;
     bool head_started_ = false;  // a byte of the next head arrived
+    // The idle read in flight is the small one (kIdleRead), and the last
+    // request took a full one (see read_request).
+    bool small_idle_read_ = false;
+    bool large_requests_ = false;
     Clock::time_point head_started_at_{};
     bool reading_body_ = false;
     Deadline client_deadline_;
