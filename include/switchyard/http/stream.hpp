@@ -63,7 +63,7 @@ class Stream {
     void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
         if constexpr (kDrainAware && std::is_convertible_v<MutableBuffers, mutable_buffer>) {
             if (!tls_) {
-                if (drained_ && finish_now(buffers, handler)) return;
+                if (drained_ && *drained_ && finish_now(buffers, handler)) return;
                 read_drain_aware(buffers, std::forward<Handler>(handler));
                 return;
             }
@@ -106,14 +106,18 @@ class Stream {
     static constexpr bool kDrainAware = true;
 #endif
 
+    // The completion may run after the stream is gone (its owner closed
+    // it with the read pending): the flag it sets is shared, not a member.
     template <class Handler>
     void read_drain_aware(mutable_buffer buffer, Handler&& handler) {
-        socket_.async_read_some(DrainAwareBuffer{buffer},
-                                [this, size = buffer.size(), h = std::forward<Handler>(handler)](
-                                    boost::system::error_code ec, std::size_t n) mutable {
-                                    drained_ = ec ? ec == boost::asio::error::eof : n < size;
-                                    std::move(h)(ec, n);
-                                });
+        if (!drained_) drained_ = std::make_shared<bool>(false);
+        socket_.async_read_some(
+            DrainAwareBuffer{buffer},
+            [drained = drained_, size = buffer.size(), h = std::forward<Handler>(handler)](
+                boost::system::error_code ec, std::size_t n) mutable {
+                *drained = ec ? ec == boost::asio::error::eof : n < size;
+                std::move(h)(ec, n);
+            });
     }
 
     // One non-blocking recv(); if it settled the read, the handler is
@@ -127,7 +131,7 @@ class Stream {
         std::size_t bytes = 0;
         if (n > 0) {
             bytes = static_cast<std::size_t>(n);
-            drained_ = bytes < buffer.size();
+            *drained_ = bytes < buffer.size();
         } else if (n == 0) {
             ec = boost::asio::error::eof;
         } else {
@@ -141,7 +145,8 @@ class Stream {
 
     tcp::socket socket_;
     std::unique_ptr<tls_stream> tls_;
-    bool drained_ = false;  // the last plain read emptied the socket
+    // The last plain read emptied the socket (made with the first read).
+    std::shared_ptr<bool> drained_;
 };
 
 }  // namespace switchyard::http
