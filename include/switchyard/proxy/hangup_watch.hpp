@@ -39,8 +39,8 @@ class HangupSet {
     // False if the socket cannot be registered (then nothing watches it).
     bool add(int socket, UpstreamConnection* conn);
     void remove(int socket);
-    // Marks the connections whose events are pending; returns how many.
-    std::size_t collect();
+    // Marks the connections whose events are pending.
+    void collect();
 
   private:
     int fd_ = -1;
