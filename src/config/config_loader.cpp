@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "flag_reader.hpp"
 #include "not_built.hpp"
 #include "pool_reader.hpp"
 #include "rollout_reader.hpp"
@@ -27,10 +28,12 @@ namespace switchyard::config {
 namespace {
 
 using detail::closest;
+using detail::default_names_no_pool;
 using detail::index_path;
 using detail::kGiB;
 using detail::kMs;
 using detail::kSecond;
+using detail::no_such_pool;
 using detail::PlacedEndpoint;
 using detail::quote;
 using detail::read_pools;
@@ -322,32 +325,6 @@ void read_admin(Sink& sink, const toml::table& t, AdminSettings& out) {
         }
 }
 
-std::string pool_list(const std::vector<PoolSettings>& pools) {
-    std::string out;
-    for (const auto& p : pools)
-        out += (out.empty() ? "" : ", ") + p.name;
-    return out;
-}
-
-std::string_view pool_hint(std::string_view name, const std::vector<PoolSettings>& pools) {
-    std::vector<std::string_view> names;
-    for (const auto& p : pools)
-        names.push_back(p.name);
-    return closest(name, names);
-}
-
-std::string no_such_pool(std::string_view name, const std::vector<PoolSettings>& pools) {
-    std::string message = "no pool named " + quote(name) + " (pools: " + pool_list(pools) + ")";
-    if (auto hint = pool_hint(name, pools); !hint.empty())
-        message += "; did you mean " + quote(hint) + "?";
-    return message;
-}
-
-std::string default_names_no_pool(std::string_view name, const std::vector<PoolSettings>& pools) {
-    return "not set, and the default " + quote(name) +
-           " names no pool (pools: " + pool_list(pools) + ")";
-}
-
 void read_sticky(Sink& sink, const toml::table& t, StickySettings& out) {
     TableReader r(sink, t, "routing.sticky", {"source", "name", "assign_cookie", "assign_max_age"});
     r.get_enum<StickySource>("source", out.source,
@@ -370,7 +347,8 @@ void read_routing(Sink& sink, const toml::table* t, const Settings& settings,
     const toml::table* canary_table = nullptr;
     if (t != nullptr) {
         TableReader r(sink, *t, "routing",
-                      {"active", "seed", "canary", "sticky", "override_header", "override_token"});
+                      {"active", "seed", "canary", "sticky", "override_header", "override_token",
+                       "flags_header", "context_header"});
         active_node = r.find("active");
         r.get_string("active", out.active);
         r.get_integer("seed", out.seed, 0);
@@ -393,6 +371,7 @@ void read_routing(Sink& sink, const toml::table* t, const Settings& settings,
         if (const auto* sticky = r.get_table("sticky")) read_sticky(sink, *sticky, out.sticky);
         read_token(r, "override_header", out.override_header, "header name");
         r.get_string("override_token", out.override_token);
+        detail::read_flag_headers(r, out);
     }
 
     if (settings.pools.empty()) return;  // "no pool" is reported once, at pools
@@ -424,7 +403,7 @@ void read_routing(Sink& sink, const toml::table* t, const Settings& settings,
 void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     TableReader top(sink, root, "",
                     {"server", "timeouts", "limits", "log", "listeners", "control", "admin",
-                     "routing", "pools", "rollout"});
+                     "routing", "pools", "rollout", "flags"});
     if (const auto* t = top.get_table("server")) read_server_process(sink, *t, s.server);
     if (const auto* t = top.get_table("timeouts")) read_timeouts(sink, *t, s.timeouts);
     if (const auto* t = top.get_table("limits")) read_limits(sink, *t, s.limits);
@@ -445,6 +424,7 @@ void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     }
     read_pools(sink, top, s.pools);
     read_routing(sink, top.get_table("routing"), s, s.routing);
+    detail::read_flags(sink, top, s);
     if (const auto* t = top.get_table("rollout")) detail::read_rollout(sink, *t, s.rollout);
 }
 
@@ -535,6 +515,7 @@ std::string summary(const Settings& s) {
                format_percent(s.routing.canary_weight_percent) + "%";
     out += s.server.workers == 0 ? std::string(", one worker per core")
                                  : ", " + plural(s.server.workers, "worker");
+    if (!s.flags.empty()) out += ", " + plural(s.flags.size(), "flag");
     if (!s.rollout.gate_url.empty()) out += ", ramp gate";
     if (!s.rollout.webhooks.empty())
         out += ", " + plural(s.rollout.webhooks.size(), "ramp webhook");

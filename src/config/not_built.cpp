@@ -63,13 +63,6 @@ constexpr Key kShadowDiff[] = {
     {"log", Type::optional_string},    {"log_per_minute", Type::count},
     {"log_bodies", Type::boolean},
 };
-// [[flags]]: feature flags at the edge.
-constexpr Key kFlag[] = {
-    {"name", Type::string},
-    {"percent", Type::percent},
-    {"pools", Type::strings},
-    {"description", Type::optional_string},
-};
 // [cluster]: the fleet's shared state in etcd.
 constexpr Key kCluster[] = {
     {"etcd", Type::strings},
@@ -98,9 +91,6 @@ constexpr Key kListenerHttp2[] = {
 constexpr NotBuilt kNotBuilt[] = {
     {"shadow", "request mirroring (shadow)", Type::table, kShadow},
     {"shadow.diff", "response comparison (diff)", Type::table, kShadowDiff},
-    {"flags", "feature flags (flag)", Type::tables, kFlag},
-    {"routing.flags_header", "feature flags (flag)", Type::string},
-    {"routing.context_header", "the routing context header", Type::optional_string},
     {"cluster", "the fleet (cluster)", Type::table, kCluster},
     {"cluster.tls", "the fleet (cluster)", Type::table, kClusterTls},
     {"listeners[*].protocols", "HTTP/2 on listeners", Type::choices, {}, "h2|http/1.1|h2c"},

@@ -222,4 +222,34 @@ void read_pools(Sink& sink, const TableReader& top, std::vector<PoolSettings>& o
     }
 }
 
+namespace {
+
+std::string pool_list(const std::vector<PoolSettings>& pools) {
+    std::string out;
+    for (const auto& p : pools)
+        out += (out.empty() ? "" : ", ") + p.name;
+    return out;
+}
+
+std::string_view pool_hint(std::string_view name, const std::vector<PoolSettings>& pools) {
+    std::vector<std::string_view> names;
+    for (const auto& p : pools)
+        names.push_back(p.name);
+    return closest(name, names);
+}
+
+}  // namespace
+
+std::string no_such_pool(std::string_view name, const std::vector<PoolSettings>& pools) {
+    std::string message = "no pool named " + quote(name) + " (pools: " + pool_list(pools) + ")";
+    if (auto hint = pool_hint(name, pools); !hint.empty())
+        message += "; did you mean " + quote(hint) + "?";
+    return message;
+}
+
+std::string default_names_no_pool(std::string_view name, const std::vector<PoolSettings>& pools) {
+    return "not set, and the default " + quote(name) +
+           " names no pool (pools: " + pool_list(pools) + ")";
+}
+
 }  // namespace switchyard::config::detail

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "switchyard/control/state_file.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/ramp_steps.hpp"
 #include "switchyard/core/text.hpp"
@@ -68,7 +69,7 @@ constexpr std::array<VerbSpec, 12> kVerbs = {{
      2,
      {"steps", "bake", "promote", "if-generation", "force"}},
     {Verb::shadow, "shadow", "shadow ...", 0, 0, {}},
-    {Verb::flag, "flag", "flag ...", 0, 0, {}},
+    {Verb::flag, "flag", "flag NAME PERCENT|off [if-generation=N]", 2, 2, {"if-generation"}},
 }};
 
 const VerbSpec* find_verb(std::string_view name) {
@@ -179,7 +180,7 @@ std::string_view verb_name(Verb verb) {
 
 bool changes_routing(Verb verb) {
     return verb == Verb::switch_ || verb == Verb::canary || verb == Verb::promote ||
-           verb == Verb::rollback || verb == Verb::server;
+           verb == Verb::rollback || verb == Verb::server || verb == Verb::flag;
 }
 
 ParsedCommand parse_command(std::string_view line) {
@@ -202,7 +203,7 @@ ParsedCommand parse_command(std::string_view line) {
     if (spec == nullptr)
         return fail("unknown command " + std::string(tokens[0]) +
                     " (commands: status, switch, canary, promote, rollback, wait-drained, server, "
-                    "reload, upgrade, ramp)");
+                    "reload, upgrade, ramp, flag)");
 
     ControlCommand cmd;
     cmd.verb = spec->verb;
@@ -210,7 +211,7 @@ ParsedCommand parse_command(std::string_view line) {
     const std::string usage = "usage: " + std::string(spec->usage);
 
     // Not built yet: the server answers "not implemented", whatever follows.
-    if (spec->verb == Verb::shadow || spec->verb == Verb::flag) {
+    if (spec->verb == Verb::shadow) {
         for (std::size_t i = 1; i < tokens.size(); ++i)
             cmd.args.emplace_back(tokens[i]);
         return {std::move(cmd), {}};
@@ -340,6 +341,22 @@ ParsedCommand parse_command(std::string_view line) {
                 return fail("too many arguments; " + usage);
             break;
         }
+        case Verb::flag: {
+            r.kind = RoutingCommand::Kind::flag;
+            if (!valid_flag_name(positional[0]))
+                return fail("bad flag name " + std::string(positional[0]) +
+                            ": letters, digits, '.', '_' and '-' (at most 64)");
+            r.flag = std::string(positional[0]);
+            if (positional[1] == "off") {
+                r.flag_percent_milli = 0;
+            } else if (auto milli = parse_flag_percent(positional[1])) {
+                r.flag_percent_milli = *milli;
+            } else {
+                return fail("bad flag percent " + std::string(positional[1]) +
+                            ": a percentage from 0 to 100 with at most three decimals, or off");
+            }
+            break;
+        }
         case Verb::ramp: {
             auto parsed = ramp_command(positional, cmd.routing, usage);
             if (!parsed.command) return fail(std::move(parsed.error));
@@ -369,6 +386,12 @@ std::string state_reply(const RuntimeState& state, bool changed, std::string_vie
     JsonWriter w(out);
     w.begin_object().key("ok").boolean(true).key("changed").boolean(changed);
     write_routing_fields(w, state);
+    if (!state.flags.empty()) {
+        w.key("flags").begin_object();
+        for (const auto& [name, percent] : state.flags)
+            w.key(name).number_fixed(percent / 1000.0, 3);
+        w.end_object();
+    }
     if (!draining.empty()) w.key("draining").string(draining);
     w.end_object();
     return out;

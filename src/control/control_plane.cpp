@@ -7,6 +7,7 @@
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/state_file.hpp"
 #include "switchyard/core/clock.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/health_gate.hpp"
 #include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/ramp_event_text.hpp"
@@ -83,6 +84,8 @@ std::string describe(const RuntimeState& s) {
             out += admin_state_name(admin.state);
             if (admin.weight) out += ",weight=" + std::to_string(*admin.weight);
         }
+    for (const auto& [name, percent] : s.flags)
+        out += " flag=" + name + ":" + format_flag_percent(percent) + "%";
     return out;
 }
 
@@ -166,6 +169,7 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
         case Verb::promote:
         case Verb::rollback:
         case Verb::server:
+        case Verb::flag:
             mutate(command, peer, std::move(reply));
             return;
         case Verb::wait_drained:
@@ -183,7 +187,6 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
             ramp(command, peer, std::move(reply));
             return;
         case Verb::shadow:
-        case Verb::flag:
             audit(peer, command.text, "refused: not implemented");
             reply(error_line("not implemented"));
             return;
@@ -279,6 +282,19 @@ void ControlPlane::status(Reply reply) {
                 w.end_object();
             }
             w.end_array().end_object();
+        }
+        w.end_array();
+        w.key("flags").begin_array();
+        for (const auto& f : settings_->flags) {
+            const auto it = runtime_.flags.find(f.name);
+            const std::uint32_t percent = it != runtime_.flags.end() ? it->second : f.percent_milli;
+            w.begin_object().key("name").string(f.name);
+            w.key("percent").number_fixed(percent / 1000.0, 3);
+            w.key("pools");
+            write_strings(w, f.pools);
+            w.key("requests").number(stats.flag(f.name));
+            if (!f.description.empty()) w.key("description").string(f.description);
+            w.end_object();
         }
         w.end_array();
         w.key("conflicts");

@@ -50,6 +50,19 @@ std::string render_metrics(const MetricsInput& in) {
                  return pool == in.runtime.canary_pool ? in.runtime.canary_weight_bp / 100.0 : 0.0;
              });
 
+    // Feature flags: one series per configured flag.
+    t.family("switchyard_flag_percent", Type::gauge,
+             "Share of users the flag is on for, in percent (before its pools restriction).");
+    for (const auto& f : in.settings.flags) {
+        const auto it = in.runtime.flags.find(f.name);
+        t.sample({{"flag", f.name}},
+                 (it != in.runtime.flags.end() ? it->second : f.percent_milli) / 1000.0);
+    }
+    t.family("switchyard_flag_requests", Type::counter,
+             "Requests routed with the flag on (sent upstream in the flags header).");
+    for (const auto& f : in.settings.flags)
+        t.sample({{"flag", f.name}}, in.traffic.flag(f.name));
+
     // The ramp.
     t.family("switchyard_rollout_state", Type::gauge,
              "1 for the ramp's state, 0 for the others (no series before the first ramp).");

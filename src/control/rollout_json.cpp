@@ -320,25 +320,42 @@ bool read_rollout(const json::value& v, RolloutSnapshot& out, std::string& error
     return true;
 }
 
-bool read_percent_bp(const json::value& v, std::string_view what, std::uint32_t& out,
-                     std::string& error) {
+namespace {
+
+// 0..100 with at most `decimals` decimals, times 10^decimals.
+bool read_scaled_percent(const json::value& v, std::string_view what, int decimals,
+                         std::uint32_t& out, std::string& error) {
+    const std::uint32_t scale = decimals == 2 ? 100 : 1000;
     const std::string range = std::string(what) + " must be between 0 and 100";
     if (v.is_uint64() || (v.is_int64() && v.get_int64() >= 0)) {
         const std::uint64_t u =
             v.is_uint64() ? v.get_uint64() : static_cast<std::uint64_t>(v.get_int64());
         if (u > 100) return fail(error, range);
-        out = static_cast<std::uint32_t>(u * 100);
+        out = static_cast<std::uint32_t>(u * scale);
         return true;
     }
     if (v.is_int64()) return fail(error, range);  // negative
     if (!v.is_double()) return fail(error, std::string(what) + " must be a number");
-    const double bp = v.get_double() * 100.0;
-    const double rounded = std::round(bp);
-    if (!(rounded >= 0 && rounded <= 10000)) return fail(error, range);
-    if (std::fabs(bp - rounded) > 1e-6)
-        return fail(error, std::string(what) + " must have at most two decimals");
+    const double scaled = v.get_double() * scale;
+    const double rounded = std::round(scaled);
+    if (!(rounded >= 0 && rounded <= 100.0 * scale)) return fail(error, range);
+    if (std::fabs(scaled - rounded) > 1e-6)
+        return fail(error, std::string(what) + " must have at most " +
+                               (decimals == 2 ? "two" : "three") + " decimals");
     out = static_cast<std::uint32_t>(rounded);
     return true;
+}
+
+}  // namespace
+
+bool read_percent_bp(const json::value& v, std::string_view what, std::uint32_t& out,
+                     std::string& error) {
+    return read_scaled_percent(v, what, 2, out, error);
+}
+
+bool read_percent_milli(const json::value& v, std::string_view what, std::uint32_t& out,
+                        std::string& error) {
+    return read_scaled_percent(v, what, 3, out, error);
 }
 
 }  // namespace switchyard::control::detail

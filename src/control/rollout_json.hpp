@@ -25,5 +25,8 @@ bool read_rollout(const boost::json::value& v, RolloutSnapshot& out, std::string
 // begins the error ("canary weight must be a number").
 bool read_percent_bp(const boost::json::value& v, std::string_view what, std::uint32_t& out,
                      std::string& error);
+// The same with at most three decimals, as percent x 1000 (flags).
+bool read_percent_milli(const boost::json::value& v, std::string_view what, std::uint32_t& out,
+                        std::string& error);
 
 }  // namespace switchyard::control::detail

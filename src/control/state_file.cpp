@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "rollout_json.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/json_writer.hpp"
 #include "switchyard/core/runtime_transitions.hpp"
 
@@ -58,6 +59,12 @@ std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout) {
         w.end_object();
     }
     w.end_object();
+    if (!state.flags.empty()) {
+        w.key("flags").begin_object();
+        for (const auto& [name, percent] : state.flags)
+            w.key(name).number_fixed(percent / 1000.0, 3);
+        w.end_object();
+    }
     if (detail::has_rollout(rollout)) {
         w.key("rollout");
         detail::write_rollout(w, rollout);
@@ -152,6 +159,19 @@ bool read_servers(const json::value& v, RuntimeState& state, std::string& error)
     return true;
 }
 
+bool read_flags(const json::value& v, RuntimeState& state, std::string& error) {
+    if (!v.is_object()) return fail(error, "\"flags\" must be an object");
+    for (const auto& flag : v.get_object()) {
+        const std::string name(flag.key());
+        if (!valid_flag_name(name)) return fail(error, "flags: invalid flag name \"" + name + "\"");
+        std::uint32_t percent = 0;
+        if (!detail::read_percent_milli(flag.value(), "flags." + name, percent, error))
+            return false;
+        state.flags[name] = percent;
+    }
+    return true;
+}
+
 bool parse_state(std::string_view text, RuntimeState& state, RolloutSnapshot& rollout,
                  std::string& error) {
     boost::system::error_code ec;
@@ -160,7 +180,8 @@ bool parse_state(std::string_view text, RuntimeState& state, RolloutSnapshot& ro
     if (!root.is_object()) return fail(error, "not a JSON object");
     const auto& obj = root.get_object();
     if (!check_keys(obj,
-                    {"version", "active", "previous", "canary", "generation", "servers", "rollout"},
+                    {"version", "active", "previous", "canary", "generation", "servers", "flags",
+                     "rollout"},
                     "state", error))
         return false;
     const json::value* version = obj.if_contains("version");
@@ -192,6 +213,8 @@ bool parse_state(std::string_view text, RuntimeState& state, RolloutSnapshot& ro
 
     if (const json::value* servers = obj.if_contains("servers"))
         if (!read_servers(*servers, state, error)) return false;
+    if (const json::value* flags = obj.if_contains("flags"))
+        if (!read_flags(*flags, state, error)) return false;
     if (const json::value* r = obj.if_contains("rollout"))
         if (!detail::read_rollout(*r, rollout, error)) return false;
     return true;

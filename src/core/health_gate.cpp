@@ -98,6 +98,7 @@ std::optional<std::string> gate_target(const RoutingCommand& command, const Runt
             if (current.previous.empty()) return std::nullopt;
             return current.previous;
         case Kind::server_admin:
+        case Kind::flag:
             return std::nullopt;
     }
     return std::nullopt;

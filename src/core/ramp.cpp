@@ -554,7 +554,8 @@ RoutingCheck check_routing_command(const RolloutState& state, const RuntimeState
                                    const RoutingCommand& command) {
     using Kind = RoutingCommand::Kind;
     RoutingCheck check;
-    if (command.kind == Kind::server_admin) return check;
+    // Server admin states and flags do not move users between pools.
+    if (command.kind == Kind::server_admin || command.kind == Kind::flag) return check;
     if (ramp_in_progress(state)) {
         const RampRecord& r = state.ramp->record;
         if (command.kind == Kind::canary && command.weight_bp == 0) {
@@ -592,6 +593,7 @@ RoutingCheck check_routing_command(const RolloutState& state, const RuntimeState
             if (runtime.canary_weight_bp == 0) target = runtime.previous;
             break;
         case Kind::server_admin:
+        case Kind::flag:
             break;
     }
     if (target.empty()) return check;

@@ -13,6 +13,11 @@ std::optional<std::string> reload_refusal(const Settings& current, const Setting
     if (canary_takes_traffic && runtime.canary_weight_bp < 10000 &&
         next.routing.seed != current.routing.seed)
         return std::string("routing.seed cannot change while a canary holds 0 < weight < 100%");
+    if (next.routing.seed != current.routing.seed)
+        for (const auto& [name, percent] : runtime.flags)
+            if (percent > 0 && percent < 100000)
+                return "routing.seed cannot change while flag " + name +
+                       " is on for 0 < percent < 100% (its users would change)";
     return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "switchyard/core/cookie.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/sticky.hpp"
 
 namespace switchyard {
@@ -184,13 +185,12 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
     // The user's bucket. It is computed even for overridden requests, so
     // that the user keeps one assignment (and gets the cookie) either way.
     const StickySettings& sticky = state.sticky;
+    std::string_view key = configured_key(request, sticky);
     if (sticky.source == StickySource::none || sticky.assign_cookie.empty()) {
         // No stickiness: every request is a fresh draw.
-        std::string_view key = configured_key(request, sticky);
         d.bucket = key.empty() ? static_cast<std::uint32_t>(below(random, kBucketCount))
                                : bucket_of(key, state.seed);
     } else {
-        std::string_view key = configured_key(request, sticky);
         if (key.empty() &&
             !(sticky.source == StickySource::cookie && sticky.name == sticky.assign_cookie)) {
             if (auto v = find_cookie(request.cookies, sticky.assign_cookie)) key = *v;
@@ -198,11 +198,17 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
         if (key.empty()) {
             const std::uint64_t hi = random.next();
             d.assign_cookie_value = new_assignment_id(hi, random.next());
-            key = d.assign_cookie_value;
+            key = d.assign_cookie_value;  // d is not moved before the flags below
         }
         d.bucket = bucket_of(key, state.seed);
     }
+    choose_pool(request, state, memory, random, d);
+    if (!state.flags.empty() && d.pool >= 0) d.flags = flags_for(state, key, d.pool);
+    return d;
+}
 
+void Router::choose_pool(const RequestView& request, const RoutingState& state,
+                         BalancerState* memory, Random& random, Decision& d) {
     if (!state.override_header.empty() && !request.override_pool.empty()) {
         const int pool = state.find_pool(request.override_pool);
         const bool allowed = request.from_trusted_proxy ||
@@ -212,7 +218,7 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
             d.pool = pool;
             d.overridden = true;
             d.server = pick(state, pool, memory, random);
-            return d;
+            return;
         }
     }
 
@@ -225,7 +231,7 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
             d.pool = state.canary;
             d.server = server;
             d.canary = true;
-            return d;
+            return;
         }
         d.canary_failover = true;
     }
@@ -235,7 +241,6 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
     d.pool = state.serving_pool();
     d.fallback = d.pool != state.active;
     d.server = pick(state, d.pool, memory, random);
-    return d;
 }
 
 }  // namespace switchyard

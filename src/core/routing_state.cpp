@@ -75,6 +75,11 @@ RoutingState build_routing_state(const Settings& settings, const RuntimeState& r
     state.sticky = settings.routing.sticky;
     state.override_header = settings.routing.override_header;
     state.override_token = settings.routing.override_token;
+    state.flags_header = settings.routing.flags_header;
+    state.context_header = settings.routing.context_header;
+    for (const std::string* name :
+         {&state.override_header, &state.flags_header, &state.context_header})
+        if (!name->empty()) state.private_fields.push_back(*name);
     for (const auto& ps : settings.pools) {
         PoolState pool;
         pool.name = ps.name;
@@ -112,6 +117,17 @@ RoutingState build_routing_state(const Settings& settings, const RuntimeState& r
         state.canary = state.find_pool(runtime.canary_pool);
         state.canary_weight_bp = state.canary >= 0 ? runtime.canary_weight_bp : 0;
     }
+    for (const auto& fs : settings.flags) {
+        FlagState flag;
+        flag.name = fs.name;
+        const auto it = runtime.flags.find(fs.name);
+        flag.percent_milli = it != runtime.flags.end() ? it->second : fs.percent_milli;
+        for (const auto& pool : fs.pools)
+            if (const int index = state.find_pool(pool); index >= 0) flag.pools.push_back(index);
+        // A flag limited to pools of which none is left is on for nobody.
+        if (!fs.pools.empty() && flag.pools.empty()) flag.percent_milli = 0;
+        state.flags.push_back(std::move(flag));
+    }
     return state;
 }
 
@@ -121,6 +137,8 @@ RuntimeState initial_runtime_state(const Settings& settings) {
     r.canary_pool = settings.routing.canary_pool;
     r.canary_weight_bp =
         static_cast<std::uint32_t>(settings.routing.canary_weight_percent * 100.0 + 0.5);
+    for (const auto& f : settings.flags)
+        r.flags[f.name] = f.percent_milli;
     return r;
 }
 

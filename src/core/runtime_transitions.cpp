@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "switchyard/core/feature_flags.hpp"
+
 namespace switchyard {
 
 namespace {
@@ -117,6 +119,19 @@ Transition server_admin(const RuntimeState& current, const RoutingCommand& c,
     return changed_to(std::move(next));
 }
 
+Transition set_flag(const RuntimeState& current, const RoutingCommand& c,
+                    const Settings& settings) {
+    if (settings.find_flag(c.flag) == nullptr)
+        return refuse(current, "flag " + c.flag + " does not exist (flags come from [[flags]])");
+    if (c.flag_percent_milli > 100000)
+        return refuse(current, "flag percent must be between 0 and 100");
+    const auto it = current.flags.find(c.flag);
+    if (it != current.flags.end() && it->second == c.flag_percent_milli) return unchanged(current);
+    RuntimeState next = current;
+    next.flags[c.flag] = c.flag_percent_milli;
+    return changed_to(std::move(next));
+}
+
 }  // namespace
 
 std::string format_weight_percent(std::uint32_t weight_bp) {
@@ -155,6 +170,8 @@ Transition apply(const RuntimeState& current, const RoutingCommand& command,
             return switch_to(current, current.previous, settings);
         case RoutingCommand::Kind::server_admin:
             return server_admin(current, command, settings);
+        case RoutingCommand::Kind::flag:
+            return set_flag(current, command, settings);
     }
     return refuse(current, "unknown command");
 }
@@ -233,6 +250,25 @@ ReconciledState reconcile(const RuntimeState& loaded, const Settings& settings) 
         else
             ++pool_it;
     }
+
+    // Flags: the state's percent wins; a flag new in the config starts at
+    // the config's; one the config no longer has is dropped.
+    for (auto it = s.flags.begin(); it != s.flags.end();) {
+        const auto in_config = config.flags.find(it->first);
+        if (in_config == config.flags.end()) {
+            r.dropped.push_back("flag " + it->first + " (not in the config)");
+            it = s.flags.erase(it);
+            continue;
+        }
+        it->second = std::min<std::uint32_t>(it->second, 100000);
+        if (it->second != in_config->second)
+            r.conflicts.push_back("flag " + it->first + " " + format_flag_percent(it->second) +
+                                  "% from state; config says " +
+                                  format_flag_percent(in_config->second) + "%");
+        ++it;
+    }
+    for (const auto& [name, percent] : config.flags)
+        s.flags.try_emplace(name, percent);
     return r;
 }
 

@@ -13,4 +13,10 @@ const PoolSettings* Settings::find_pool(std::string_view name) const {
     return nullptr;
 }
 
+const FlagSettings* Settings::find_flag(std::string_view name) const {
+    for (const auto& f : flags)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
 }  // namespace switchyard

@@ -53,6 +53,8 @@ void TrafficTotals::add(const WorkerStats& worker) {
         if (!fresh) it->second.add(p);
     }
     connections.add(worker.connections);
+    for (const auto& [name, n] : worker.flag_requests)
+        flag_requests[name] += n;
 }
 
 const ServerStats& TrafficTotals::server(const std::string& pool,
@@ -66,6 +68,11 @@ const PoolStats& TrafficTotals::pool(const std::string& name) const {
     static const PoolStats kNone{};
     const auto it = pools.find(name);
     return it == pools.end() ? kNone : it->second;
+}
+
+std::uint64_t TrafficTotals::flag(const std::string& name) const {
+    const auto it = flag_requests.find(name);
+    return it == flag_requests.end() ? 0 : it->second;
 }
 
 void StepWindow::add(const StepWindow& other) {

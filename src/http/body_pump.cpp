@@ -14,13 +14,19 @@ constexpr std::string_view kLastChunkLine = "0\r\n";
 
 // Keeps the field lines of `lines` ("Name: value\r\n" each) that may be
 // passed on, in order, in place.
-void filter_trailer(std::string& lines, std::string_view also_drop) {
+bool named(std::span<const std::string> names, std::string_view name) {
+    for (const auto& n : names)
+        if (iequals(n, name)) return true;
+    return false;
+}
+
+void filter_trailer(std::string& lines, std::span<const std::string> also_drop) {
     std::size_t kept = 0;
     for (std::size_t pos = 0; pos < lines.size();) {
         const std::size_t end = lines.find("\r\n", pos) + 2;  // every line has its CRLF
         const std::string_view line(lines.data() + pos, end - pos);
         const std::string_view name = line.substr(0, line.find(':'));
-        if (!is_dropped_trailer_field(name) && !(!also_drop.empty() && iequals(name, also_drop))) {
+        if (!is_dropped_trailer_field(name) && !named(also_drop, name)) {
             if (kept != pos) std::copy(line.begin(), line.end(), lines.begin() + kept);
             kept += line.size();
         }
@@ -31,7 +37,7 @@ void filter_trailer(std::string& lines, std::string_view also_drop) {
 }  // namespace
 
 void BodyPump::reset(const Framing& source, bool chunked_sink, ChunkedDecoder::Limits limits,
-                     std::string_view drop_trailer) {
+                     std::span<const std::string> drop_trailers) {
     kind_ = source.kind;
     chunked_sink_ = chunked_sink && source.kind == BodyKind::chunked;
     failed_ = false;
@@ -40,7 +46,7 @@ void BodyPump::reset(const Framing& source, bool chunked_sink, ChunkedDecoder::L
     done_ = source.kind == BodyKind::none ||
             (source.kind == BodyKind::content_length && source.length == 0);
     trailer_.clear();
-    drop_trailer_ = drop_trailer;
+    drop_trailers_ = drop_trailers;
     if (source.kind == BodyKind::chunked) {
         decoder_ = ChunkedDecoder(limits);
         if (chunked_sink_) decoder_.capture_trailers(&trailer_);
@@ -86,7 +92,7 @@ std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_v
             if (decoder_.done()) {
                 done_ = true;
                 if (chunked_sink_) {
-                    filter_trailer(trailer_, drop_trailer_);
+                    filter_trailer(trailer_, drop_trailers_);
                     if (trailer_.empty()) {
                         out.push_back(kLastChunk);
                     } else {

@@ -27,6 +27,12 @@ struct FramingLines {
     }
 };
 
+bool is_named(std::span<const std::string> names, std::string_view name) {
+    for (const auto& n : names)
+        if (iequals(n, name)) return true;
+    return false;
+}
+
 void append_field(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");
@@ -341,7 +347,7 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
             continue;
         }
         if (f.id == bhttp::field::http2_settings) continue;  // h2c is never tunnelled
-        if (!options.drop_field.empty() && iequals(f.name, options.drop_field)) continue;
+        if (is_named(options.drop_fields, f.name)) continue;
         if (f.id == bhttp::field::forwarded) {
             have_forwarded = true;
             keep_forwarded = keep_forwarded && is_valid_forwarded(f.value);
@@ -394,6 +400,7 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
         out.append("\r\n");
     }
     if (!options.new_request_id.empty()) append_field(out, "X-Request-Id", options.new_request_id);
+    out.append(options.extra_fields);
     append_field(out, "Via", options.via);
     if (facts.upgrade_websocket) out.append("Upgrade: websocket\r\nConnection: upgrade\r\n");
     switch (facts.framing.kind) {

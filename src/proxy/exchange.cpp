@@ -2,6 +2,7 @@
 
 #include "switchyard/core/client_address.hpp"
 #include "switchyard/core/cookie.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/text.hpp"
 #include "switchyard/http/header_rules.hpp"
 #include "switchyard/http/proxy_protocol.hpp"
@@ -120,7 +121,12 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     options.client_ip = session_.peer().ip_text;
     options.proto = listener.tls ? "https" : "http";
     options.via = worker_.via(head.version());
-    options.drop_field = routing_->override_header;
+    options.drop_fields = routing_->private_fields;
+    if (d.flags != 0 || !routing_->context_header.empty()) {
+        if (d.flags != 0) worker_.count_flags(*routing_, d.flags);
+        append_flag_fields(*routing_, d.flags, d.pool, d.bucket, buf_.flag_fields);
+        options.extra_fields = buf_.flag_fields;
+    }
     options.forwarded = listener.forwarded != ForwardedHeader::off;
     options.keep_client_forwarded =
         listener.forwarded == ForwardedHeader::append && session_.peer().trusted;
@@ -129,7 +135,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
 
     // The head's views end here: everything needed was copied.
     session_.consume(head_bytes);
-    upload_pump_.reset(facts.framing, /*chunked_sink=*/true, {}, routing_->override_header);
+    upload_pump_.reset(facts.framing, /*chunked_sink=*/true, {}, routing_->private_fields);
     session_.reset_body_rate(!facts.expect_continue,
                              upload_done() ? 0 : session_.received().size());
     if (claim_server(d.server)) {

@@ -175,6 +175,18 @@ PoolCounters& Worker::pool_counters(const RoutingState& state, int pool) {
     return it->second;
 }
 
+void Worker::count_flags(const RoutingState& state, std::uint64_t flags) {
+    for (std::size_t i = 0; flags != 0 && i < state.flags.size(); ++i, flags >>= 1) {
+        if ((flags & 1) == 0) continue;
+        const std::string& name = state.flags[i].name;
+        // Found after the first request with the flag: no allocation.
+        if (auto it = flag_requests_.find(name); it != flag_requests_.end())
+            ++it->second;
+        else
+            flag_requests_.emplace(name, 1);
+    }
+}
+
 void InflightCount::start(Worker& worker, ServerLoad& load, std::uint64_t snapshot, int pool,
                           int server, bool holds_slot) {
     reset();
@@ -328,6 +340,7 @@ void Worker::collect(bool traffic, std::function<void(WorkerStats)> done) {
         k.upstream_open = counters_.upstream_open;
         k.upstream_opened = counters_.upstream_opened;
         copy_nonzero(counters_.unrouted, k.unrouted);
+        stats.flag_requests.insert(flag_requests_.begin(), flag_requests_.end());
         done(std::move(stats));
     });
 }

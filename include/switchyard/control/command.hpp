@@ -38,7 +38,7 @@ struct ControlCommand {
         flag
     };
     Verb verb = Verb::status;
-    RoutingCommand routing;           // switch_, canary, promote, rollback, server
+    RoutingCommand routing;           // switch_, canary, promote, rollback, server, flag
     std::string pool;                 // wait_drained: the pool to wait for
     std::optional<Duration> drain;    // switch_, promote, rollback: drain=D
     std::optional<Duration> timeout;  // wait_drained: timeout=D
@@ -48,7 +48,7 @@ struct ControlCommand {
     bool wait = false;
     // ramp: the subcommand; `routing` carries ramp POOL's if-generation=N.
     std::optional<RampCommand> ramp;
-    std::vector<std::string> args;  // shadow, flag: the tokens after the verb
+    std::vector<std::string> args;  // shadow: the tokens after the verb
     std::string text;               // the line, trimmed: what the audit log records
 };
 
@@ -62,7 +62,7 @@ ParsedCommand parse_command(std::string_view line);
 // "switch", "wait-drained", ...: the verb as written on the wire.
 std::string_view verb_name(ControlCommand::Verb verb);
 
-// switch, canary, promote, rollback and server change the routing state
+// switch, canary, promote, rollback, server and flag change the routing state
 // (they take if-generation=N, and are refused during an upgrade).
 bool changes_routing(ControlCommand::Verb verb);
 
@@ -71,7 +71,8 @@ bool changes_routing(ControlCommand::Verb verb);
 std::string error_reply(std::string_view error);
 // {"ok":true,"changed":true,"active":"green","previous":"blue",
 //  "canary":{"pool":"blue","weight":0.00},"generation":4,"draining":"blue"}
-// ("draining" only when `draining` is not empty): what every reply to a
+// ("flags":{"new-checkout":5.000} when the config has flags, "draining" only
+// when `draining` is not empty): what every reply to a
 // mutating command carries (DESIGN.md).
 std::string state_reply(const RuntimeState& state, bool changed, std::string_view draining = {});
 

@@ -88,6 +88,11 @@ class CtlConnection {
 // Parses a reply line: a JSON object with a boolean "ok"; nullopt otherwise.
 std::optional<boost::json::object> parse_reply(const std::string& line);
 
+// A scalar field of a reply as text ("5.00", "true", "green"); `fallback`
+// when absent, null or not a scalar.
+std::string reply_field(const boost::json::object& reply, std::string_view key,
+                        std::string fallback = "-");
+
 // Human output. `command` is the command as sent (tokens).
 std::string format_status(const boost::json::object& reply);
 std::string format_summary(const std::vector<std::string>& command,

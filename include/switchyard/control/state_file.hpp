@@ -5,6 +5,7 @@
 //   {"version":1,"active":"green","previous":"blue",
 //    "canary":{"pool":"blue","weight":0.00},"generation":4,
 //    "servers":{"blue":{"127.0.0.1:9001":{"state":"draining"}}},
+//    "flags":{"new-checkout":5.000},
 //    "rollout":{"ramp":{"pool":"green",
 //                       "settings":{"steps":[1.00,5.00,25.00,50.00,100.00],"bake_ms":60000,
 //                                   "promote":"auto","interval_ms":1000,"failure_limit":2,
@@ -19,7 +20,8 @@
 //
 // The canary weight and the steps are percentages with two decimals, as in
 // replies; times are milliseconds (step_start_ms and at_ms since the Unix
-// epoch). "rollout" is written only when the snapshot holds something, and
+// epoch). Flags are percentages with three decimals, written only when the
+// config has flags. "rollout" is written only when the snapshot holds something, and
 // within it "ramp" only when there is one and "unacknowledged_aborts" only
 // when there are any, so a state without a ramp is the same file as before
 // ramps existed.

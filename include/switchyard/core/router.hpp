@@ -40,6 +40,9 @@ struct Decision {
     // The previous pool served for an active pool without a usable server
     // (on_unhealthy = "fallback").
     bool fallback = false;
+    // The feature flags this user has: bit i for state.flags[i]
+    // (feature_flags.hpp). 0 without flags, without a user key or a pool.
+    std::uint64_t flags = 0;
     // Non-empty: the user had no key; the proxy must add
     // Set-Cookie: make_assign_cookie(state.sticky.assign_cookie, this, ...).
     std::string assign_cookie_value;
@@ -128,6 +131,7 @@ class Router {
     //  - canary iff bucket < canary weight and the canary pool has a usable
     //    server; else the active pool.
     //  - the server: the pool's balance policy.
+    //  - flags: those on for the user key and the chosen pool.
     // The bucket (and the assignment cookie) are set for overridden
     // requests too, so the user keeps one assignment either way.
     static Decision decide(const RequestView& request, const RoutingState& state,
@@ -155,6 +159,9 @@ class Router {
                                   Random& random, std::span<const int> exclude = {});
 
   private:
+    // The pool and server once the bucket is known (override, canary, active).
+    static void choose_pool(const RequestView& request, const RoutingState& state,
+                            BalancerState* memory, Random& random, Decision& d);
     static int pick(const RoutingState& state, int pool, BalancerState* balancer, Random& random,
                     std::span<const int> exclude = {});
 };

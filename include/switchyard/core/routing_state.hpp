@@ -43,6 +43,14 @@ struct PoolState {
     OnUnhealthy on_unhealthy = OnUnhealthy::fail;
 };
 
+// A feature flag as the router applies it (DESIGN.md "Feature flags at the
+// edge").
+struct FlagState {
+    std::string name;
+    std::uint32_t percent_milli = 0;  // percent x 1000: users with flag bucket below are in
+    std::vector<int> pools;           // indices into pools; empty: any pool
+};
+
 struct RoutingState {
     std::vector<PoolState> pools;
     int active = 0;                      // index into pools
@@ -57,6 +65,12 @@ struct RoutingState {
     StickySettings sticky;
     std::string override_header;  // empty: overrides off
     std::string override_token;
+    std::vector<FlagState> flags;  // in config order; at most kMaxFlags
+    std::string flags_header;      // names the flags on for a user, to the upstream
+    std::string context_header;    // empty: no routing context to the upstream
+    // Fields the proxy never forwards from a client (the override, flags and
+    // context headers), in requests and in trailers.
+    std::vector<std::string> private_fields;
 
     int find_pool(std::string_view name) const;
     // Has the pool a server that may take requests (whatever its role)?

@@ -32,10 +32,13 @@ struct RuntimeState {
     // pool name -> server address (as configured) -> admin state; only
     // entries that differ from the default (enabled, config weight) are kept.
     std::map<std::string, std::map<std::string, ServerAdmin>> servers;
+    // flag name -> percent x 1000 (0..100000), for every configured flag.
+    std::map<std::string, std::uint32_t> flags;
     bool operator==(const RuntimeState&) const = default;
 };
 
-// The initial state a config describes (routing.active, routing.canary).
+// The initial state a config describes (routing.active, routing.canary,
+// each flag's percent).
 RuntimeState initial_runtime_state(const Settings& settings);
 
 // A loaded state checked against the config (DESIGN.md "State"): entries

@@ -17,13 +17,15 @@ namespace switchyard {
 
 // A mutating command, already parsed (control/command.hpp does the parsing).
 struct RoutingCommand {
-    enum class Kind { switch_to, canary, promote, rollback, server_admin };
+    enum class Kind { switch_to, canary, promote, rollback, server_admin, flag };
     Kind kind = Kind::switch_to;
     std::string pool;             // switch/canary/server
     std::uint32_t weight_bp = 0;  // canary: percent*100 (0..10000), 2 decimals max
     std::string server;           // server_admin: the address as configured ("127.0.0.1:9001")
     enum class ServerAction { drain, disable, enable, weight } action = ServerAction::enable;
-    std::uint32_t server_weight = 0;  // ServerAction::weight: 1..kMaxServerWeight
+    std::uint32_t server_weight = 0;       // ServerAction::weight: 1..kMaxServerWeight
+    std::string flag;                      // flag: its name
+    std::uint32_t flag_percent_milli = 0;  // flag: percent x 1000 (0..100000; off is 0)
     std::optional<std::uint64_t> if_generation;
     bool force = false;  // carried for the health gates (not evaluated here)
 };

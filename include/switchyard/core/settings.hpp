@@ -209,7 +209,21 @@ struct RoutingSettings {
     StickySettings sticky;
     std::string override_header;  // empty: overrides off
     std::string override_token;
+    // Feature flags (DESIGN.md "Feature flags at the edge"): the field that
+    // tells the upstream which flags a user has, and the optional one with
+    // the routing context ("pool=green; bucket=1234"; empty: not sent).
+    std::string flags_header = "X-Switchyard-Flags";
+    std::string context_header;
     bool operator==(const RoutingSettings&) const = default;
+};
+
+// One [[flags]] entry.
+struct FlagSettings {
+    std::string name;                 // letters, digits, '.', '_', '-'
+    std::uint32_t percent_milli = 0;  // percent x 1000: 0..100000 (0.001 % steps)
+    std::vector<std::string> pools;   // on only for users routed to these; empty: any pool
+    std::string description;
+    bool operator==(const FlagSettings&) const = default;
 };
 
 struct Settings {
@@ -224,8 +238,10 @@ struct Settings {
     RoutingSettings routing;
     std::vector<PoolSettings> pools;  // in file order
     RolloutSettings rollout;
+    std::vector<FlagSettings> flags;  // in file order
 
     const PoolSettings* find_pool(std::string_view name) const;
+    const FlagSettings* find_flag(std::string_view name) const;
 };
 
 }  // namespace switchyard

@@ -72,6 +72,7 @@ struct WorkerStats {
     std::vector<ServerStats> servers;
     std::vector<PoolStats> pools;
     ConnectionStats connections;
+    std::map<std::string, std::uint64_t> flag_requests;  // requests routed with the flag on
 };
 
 // All workers' stats added up, per server (a server whose DNS answer
@@ -80,11 +81,13 @@ struct TrafficTotals {
     std::map<std::pair<std::string, std::string>, ServerStats> servers;  // (pool, address)
     std::map<std::string, PoolStats> pools;
     ConnectionStats connections;
+    std::map<std::string, std::uint64_t> flag_requests;
 
     void add(const WorkerStats& worker);
     // The totals of one server or pool; empty (all zero) if it has none.
     const ServerStats& server(const std::string& pool, const std::string& address) const;
     const PoolStats& pool(const std::string& name) const;
+    std::uint64_t flag(const std::string& name) const;  // 0 if none
 };
 
 // The ramp's analysis window (DESIGN.md, "Progressive delivery"): per pool,

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +26,11 @@ class BodyPump {
   public:
     // `source`: the body's framing as received. `chunked_sink`: the sink gets
     // chunked coding (only meaningful for a chunked source; a length-framed
-    // body is always passed on as is). `drop_trailer`: one more field to drop
-    // from trailers (the routing override header); it must outlive the body.
+    // body is always passed on as is). `drop_trailers`: more fields to drop
+    // from trailers (the routing override, flags and context headers); they
+    // must outlive the body.
     void reset(const Framing& source, bool chunked_sink, ChunkedDecoder::Limits limits = {},
-               std::string_view drop_trailer = {});
+               std::span<const std::string> drop_trailers = {});
 
     // Plans the next write from `available` (the buffered source bytes, from
     // the first unconsumed one). Appends the pieces to `out` and returns how
@@ -59,7 +61,7 @@ class BodyPump {
     ChunkedDecoder decoder_;
     std::vector<std::string_view> decoded_;
     std::string trailer_;  // a chunked sink's trailer field lines, filtered at the end
-    std::string_view drop_trailer_;
+    std::span<const std::string> drop_trailers_;
     char chunk_header_[24];
 };
 

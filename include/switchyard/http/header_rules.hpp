@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -44,7 +45,11 @@ struct UpstreamRequestOptions {
     std::string_view proto = "http";  // X-Forwarded-Proto, Forwarded proto=
     std::string_view new_request_id;  // set when the client sent none
     std::string_view via = "1.1 switchyard";
-    std::string_view drop_field;  // never forwarded (the routing override header)
+    // Never forwarded: the routing override, flags and context headers.
+    std::span<const std::string> drop_fields;
+    // Complete lines the proxy adds ("X-Switchyard-Flags: a,b\r\n"), after
+    // the forwarding fields.
+    std::string_view extra_fields;
     // RFC 7239 Forwarded: add this hop's element (for, proto, host) ...
     bool forwarded = true;
     // ... after the client's own Forwarded (the peer is a trusted proxy);

@@ -40,8 +40,9 @@ struct TryBuffers {
 // An Exchange's: the heads it writes, its request id and its write lists.
 struct RequestBuffers {
     std::string request_id;
-    std::string up_head;    // request head sent upstream (kept for a replay)
-    std::string resp_head;  // response head (or local response) sent to the client
+    std::string up_head;      // request head sent upstream (kept for a replay)
+    std::string resp_head;    // response head (or local response) sent to the client
+    std::string flag_fields;  // the flags and context lines for up_head
     std::vector<std::string_view> pieces;
     std::vector<boost::asio::const_buffer> buffers;
     TryBuffers try_spare;  // for the next try
@@ -49,6 +50,7 @@ struct RequestBuffers {
         request_id.clear();
         up_head.clear();
         resp_head.clear();
+        flag_fields.clear();
         pieces.clear();
         buffers.clear();
         try_spare.clear();

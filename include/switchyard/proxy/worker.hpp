@@ -280,6 +280,9 @@ class Worker {
     // The retry budget and counters of `pool` (an index into `state`, the
     // snapshot a request pinned). Kept by pool name across snapshots.
     PoolCounters& pool_counters(const RoutingState& state, int pool);
+    // A request the router gave `flags` (Decision::flags of `state`, the
+    // snapshot it pinned): counted per flag name.
+    void count_flags(const RoutingState& state, std::uint64_t flags);
     // A finished request (the access log's moment): its status, counted
     // for its pool (`pool`, from pool_counters()), or as unrouted when
     // nullptr; its duration goes into the pool's histograms unless it was a
@@ -362,6 +365,7 @@ class Worker {
     Clock::time_point started_at_ = Clock::now();
     std::unordered_map<std::string, PoolCounters> pool_counters_;
     std::vector<PoolCounters*> pool_index_;  // pool_counters_ by the current snapshot's index
+    std::map<std::string, std::uint64_t, std::less<>> flag_requests_;  // by flag name
     std::uint64_t step_window_ = 0;
     std::vector<std::shared_ptr<TimedSession>> slot_waiters_;  // oldest first
     bool wake_posted_ = false;

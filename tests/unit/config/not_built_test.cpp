@@ -56,14 +56,6 @@ username = ""                  # optional etcd auth (token refreshed before it e
 password_file = ""
 )toml";
 
-constexpr std::string_view kFlags = R"toml(
-[[flags]]
-name = "new-checkout"
-percent = 5.0
-pools = ["green"]
-description = "the one-page checkout"
-)toml";
-
 // A second listener with HTTP/2 (the [[listeners]] of kMinimal comes first).
 constexpr std::string_view kHttp2 = R"toml(
 [[listeners]]
@@ -89,21 +81,6 @@ TEST(ConfigNotBuilt, ClusterIsAcceptedWithAWarning) {
                                       "(cluster) is not built yet"));
 }
 
-TEST(ConfigNotBuilt, FlagsAndTheirHeadersAreAcceptedWithWarnings) {
-    auto r = load_with(std::string(kFlags) +
-                       "[routing]\nflags_header = \"X-Switchyard-Flags\"\n"
-                       "context_header = \"X-Switchyard-Context\"\n");
-    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
-    EXPECT_THAT(
-        lines(r),
-        ElementsAre(
-            "t.toml:6:3: warning: flags: accepted, but feature flags (flag) is not built yet",
-            "t.toml:12:1: warning: routing.flags_header: accepted, but feature flags (flag) is "
-            "not built yet",
-            "t.toml:13:1: warning: routing.context_header: accepted, but the routing context "
-            "header is not built yet"));
-}
-
 TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
     auto r = load_with(kHttp2);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
@@ -117,11 +94,10 @@ TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
 // All of them at once still load: a config written for a later version
 // works today, with one warning per feature.
 TEST(ConfigNotBuilt, EveryNotBuiltSectionTogether) {
-    auto r = load_with(std::string(kHttp2) + std::string(kShadow) + std::string(kCluster) +
-                       std::string(kFlags));
+    auto r = load_with(std::string(kHttp2) + std::string(kShadow) + std::string(kCluster));
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_EQ(r.warning_count(), 5u) << ::testing::PrintToString(lines(r));
+    EXPECT_EQ(r.warning_count(), 4u) << ::testing::PrintToString(lines(r));
 }
 
 TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
@@ -131,9 +107,6 @@ TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
         {"[shadow.diff]\nsecundary = true\n",
          "t.toml:6:1: error: shadow.diff.secundary: unknown key \"secundary\" (did you mean "
          "\"secondary\"?)"},
-        {"[[flags]]\nname = \"a\"\npercents = 5\n",
-         "t.toml:7:1: error: flags[0].percents: unknown key \"percents\" (did you mean "
-         "\"percent\"?)"},
         {"[cluster]\netcd_urls = []\n",
          "t.toml:6:1: error: cluster.etcd_urls: unknown key \"etcd_urls\" (did you mean "
          "\"etcd\"?)"},
@@ -156,9 +129,6 @@ TEST(ConfigNotBuilt, AMisspelledSectionIsAnUnknownKey) {
     EXPECT_FALSE(r.ok());
     EXPECT_THAT(lines(r), ElementsAre("t.toml:5:2: error: shadw: unknown key \"shadw\" (did you "
                                       "mean \"shadow\"?)"));
-    r = load_with("[routing]\nflag_header = \"X-F\"\n");
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:1: error: routing.flag_header: unknown key "
-                                      "\"flag_header\" (did you mean \"flags_header\"?)"));
 }
 
 TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
@@ -166,14 +136,12 @@ TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
         {"[shadow]\npercent = \"5\"\n", "shadow.percent: expected a number"},
         {"[shadow]\nmax_body = \"lots\"\n", "shadow.max_body: invalid size \"lots\""},
         {"[shadow.diff]\nenabled = \"yes\"\n", "shadow.diff.enabled: expected a boolean"},
-        {"[[flags]]\nname = \"\"\n", "flags[0].name:"},
         {"[cluster]\netcd = \"http://127.0.0.1:2379\"\n", "cluster.etcd: expected an array"},
         {"[cluster]\nlease_ttl = \"10 seconds\"\n", "cluster.lease_ttl:"},
         {"[listeners.http2]\nmax_concurrent_streams = -1\n",
          "listeners[0].http2.max_concurrent_streams:"},
         {"[[listeners]]\naddress = \"127.0.0.1:0\"\nprotocols = [\"h3\"]\n",
          "listeners[1].protocols[0]: invalid value \"h3\""},
-        {"[routing]\nflags_header = 1\n", "routing.flags_header: expected a string"},
     };
     for (const auto& [extra, expected] : cases) {
         auto r = load_with(extra);
@@ -182,10 +150,6 @@ TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
         EXPECT_EQ(r.warning_count(), 0u) << extra << ": no warning where there is an error";
         EXPECT_THAT(lines(r)[0], HasSubstr(expected)) << extra;
     }
-    // A top-level key before the first table.
-    auto r = load_string("flags = 5\n" + std::string(kMinimal), "t.toml");
-    EXPECT_THAT(lines(r),
-                ElementsAre("t.toml:1:9: error: flags: expected an array, got an integer"));
 }
 
 // The design's example itself has none of them: no warning there.

@@ -193,7 +193,38 @@ TEST(ParseCommand, NotYetBuiltVerbsParseToTheirVerb) {
     auto c = ok("shadow green 10");
     EXPECT_EQ(c.verb, Verb::shadow);
     EXPECT_EQ(c.args, (std::vector<std::string>{"green", "10"}));
-    EXPECT_EQ(ok("flag").verb, Verb::flag);
+}
+
+TEST(ParseCommand, Flag) {
+    auto c = ok("flag new-checkout 5");
+    EXPECT_EQ(c.verb, Verb::flag);
+    EXPECT_TRUE(changes_routing(c.verb));
+    EXPECT_EQ(c.routing.kind, RoutingCommand::Kind::flag);
+    EXPECT_EQ(c.routing.flag, "new-checkout");
+    EXPECT_EQ(c.routing.flag_percent_milli, 5000u);
+    EXPECT_FALSE(c.routing.if_generation);
+    EXPECT_EQ(ok("flag a.b_c 0.001").routing.flag_percent_milli, 1u);
+    EXPECT_EQ(ok("flag a 12.5").routing.flag_percent_milli, 12500u);
+    EXPECT_EQ(ok("flag a 100.000").routing.flag_percent_milli, 100000u);
+    auto off = ok("flag a off if-generation=7");
+    EXPECT_EQ(off.routing.flag_percent_milli, 0u);
+    EXPECT_EQ(off.routing.if_generation, std::optional<std::uint64_t>(7));
+
+    const std::string usage = "usage: flag NAME PERCENT|off [if-generation=N]";
+    EXPECT_EQ(err("flag"), "missing argument; " + usage);
+    EXPECT_EQ(err("flag a"), "missing argument; " + usage);
+    EXPECT_EQ(err("flag a 5 6"), "too many arguments; " + usage);
+    for (const char* bad : {"101", "100.001", "5.0001", "-1", "5%", "1e2", ".5", "5.", "on", "OFF"})
+        EXPECT_EQ(err(std::string("flag a ") + bad),
+                  "bad flag percent " + std::string(bad) +
+                      ": a percentage from 0 to 100 with at most three decimals, or off")
+            << bad;
+    EXPECT_EQ(err("flag a/b 5"),
+              "bad flag name a/b: letters, digits, '.', '_' and '-' (at most 64)");
+    EXPECT_EQ(err("flag " + std::string(65, 'a') + " 5"),
+              "bad flag name " + std::string(65, 'a') +
+                  ": letters, digits, '.', '_' and '-' (at most 64)");
+    EXPECT_EQ(err("flag a 5 force"), "unknown argument force for flag; " + usage);
 }
 
 TEST(ParseCommand, RampStart) {
@@ -259,7 +290,7 @@ TEST(ParseCommand, GeneralErrors) {
     EXPECT_EQ(err("   \t "), "empty command");
     EXPECT_EQ(err("swtich green"),
               "unknown command swtich (commands: status, switch, canary, promote, rollback, "
-              "wait-drained, server, reload, upgrade, ramp)");
+              "wait-drained, server, reload, upgrade, ramp, flag)");
     EXPECT_EQ(err("STATUS").rfind("unknown command STATUS (", 0), 0u);
     EXPECT_EQ(err("switch gr\x01"
                   "een"),

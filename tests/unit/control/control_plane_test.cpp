@@ -26,7 +26,8 @@ const std::string kStatusLine =
     "\"tunnels\":0,\"idle_connections\":0,\"retries\":0,\"retry_budget_exhausted\":0,\"canary"
     "_failovers\":0,\"fallbacks\":0,\"servers\":[{\"address\":\"127.0.0.1:9002\",\"admin\":\""
     "enabled\",\"weight\":1,\"inflight\":0,\"tunnels\":0,\"idle_connections\":0,\"requests\":"
-    "0,\"failures\":0,\"limit_reached\":0,\"responses_5xx\":0}]}],\"conflicts\":[\"active gre"
+    "0,\"failures\":0,\"limit_reached\":0,\"responses_5xx\":0}]}],\"flags\":[],\"conflicts\":["
+    "\"active gre"
     "en from state; config says blue\"],\"ramp\":null,\"unacknowledged_aborts\":[]}";
 
 // DESIGN.md "Data plane and control plane are separate": persist, publish,
@@ -212,14 +213,14 @@ TEST_F(ControlPlaneTest, UnparseableLinesAreAuditedQuotedAndReadOnlyCommandsAreN
                   std::string(kWho) +
                       "command=\"swtich green\" unparseable: unknown command swtich (commands: "
                       "status, switch, canary, promote, rollback, wait-drained, server, reload, "
-                      "upgrade, ramp)",
+                      "upgrade, ramp, flag)",
                   std::string(kWho) +
                       "command=\"switch \\\"x\\\" ok\\u0001\\ufffd\" unparseable: command contains "
                       "a control character",
                   std::string(kWho) + "command=\"" + std::string(256, 'a') +
                       "\"... (300 bytes) unparseable: unknown command " + std::string(300, 'a') +
                       " (commands: status, switch, canary, promote, rollback, wait-drained, "
-                      "server, reload, upgrade, ramp)"}));
+                      "server, reload, upgrade, ramp, flag)"}));
 }
 
 // A C1 control (U+0085 here) would act on a terminal: the audit line carries
@@ -388,7 +389,7 @@ TEST_F(ControlPlaneTest, StatusRatesHaveFixedDecimals) {
                   idle_window + "}," + server("127.0.0.1:9001") +
                   "},{\"name\":\"green\",\"role\":\"standby\"," + counts + "\"rates\":{\"10s\":" +
                   idle_window + ",\"60s\":" + idle_window + "}," + server("127.0.0.1:9002") +
-                  "}],\"conflicts\":[],\"ramp\":null,\"unacknowledged_aborts\":[]}");
+                  "}],\"flags\":[],\"conflicts\":[],\"ramp\":null,\"unacknowledged_aborts\":[]}");
 }
 
 TEST_F(ControlPlaneTest, WaitDrainedAnswersAtOnceWhenNothingIsLeft) {

@@ -246,7 +246,7 @@ TEST_F(ControlServerTest, ParseErrorIsAnsweredAndTheConnectionStays) {
     Client c(path_);
     EXPECT_EQ(c.ask("swtich green"),
               R"x({"ok":false,"error":"unknown command swtich (commands: status, switch, canary, )x"
-              R"x(promote, rollback, wait-drained, server, reload, upgrade, ramp)"})x");
+              R"x(promote, rollback, wait-drained, server, reload, upgrade, ramp, flag)"})x");
     EXPECT_EQ(c.ask(""), R"({"ok":false,"error":"empty command"})");
     c.send(std::string("canary green 5\x01\xff\n"));
     EXPECT_EQ(c.line(), R"({"ok":false,"error":"command contains a control character"})");
@@ -258,7 +258,7 @@ TEST_F(ControlServerTest, ParseErrorIsAnsweredAndTheConnectionStays) {
               (std::vector<Rejected>{
                   {"swtich green",
                    "unknown command swtich (commands: status, switch, canary, promote, rollback, "
-                   "wait-drained, server, reload, upgrade, ramp)"},
+                   "wait-drained, server, reload, upgrade, ramp, flag)"},
                   {"", "empty command"},
                   {"canary green 5\x01\xff", "command contains a control character"}}));
     EXPECT_EQ(handler_.peer().pid, static_cast<int>(::getpid()));
@@ -312,7 +312,7 @@ TEST_F(ControlServerTest, ASecondReplyIsIgnored) {
 TEST_F(ControlServerTest, AThrowingHandlerGetsAnErrorReply) {
     start();
     Client c(path_);
-    EXPECT_EQ(c.ask("flag x"), R"({"ok":false,"error":"internal error: boom"})");
+    EXPECT_EQ(c.ask("flag x 5"), R"({"ok":false,"error":"internal error: boom"})");
     EXPECT_EQ(c.ask("status"), R"({"ok":true,"cmd":"status","n":2})");
 }
 

@@ -60,6 +60,40 @@ TEST(StateJson, ExactTextForAKnownState) {
     EXPECT_EQ(to_json(known_state()), kKnownJson);
 }
 
+// Flags: percentages with three decimals, after the servers; absent when
+// the config has none, so such a file is the same as before flags existed.
+TEST(StateJson, FlagsRoundTripWithThreeDecimals) {
+    RuntimeState s = known_state();
+    s.flags = {{"new-checkout", 5000}, {"dark.mode", 1}, {"all", 100000}};
+    const std::string text = to_json(s);
+    EXPECT_NE(text.find(R"("flags":{"all":100.000,"dark.mode":0.001,"new-checkout":5.000}})"),
+              std::string::npos)
+        << text;
+    std::string error;
+    auto back = from_json(text, error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(*back, s);
+    EXPECT_EQ(to_json(known_state()).find("flags"), std::string::npos);
+
+    const std::string head = R"({"version":1,"active":"a","previous":null,)"
+                             R"("canary":{"pool":null,"weight":0},"generation":1,"flags":)";
+    const std::pair<std::string, std::string> bad[] = {
+        {R"([])", "\"flags\" must be an object"},
+        {R"({"a b":5})", "flags: invalid flag name \"a b\""},
+        {R"({"a":100.5})", "flags.a must be between 0 and 100"},
+        {R"({"a":-1})", "flags.a must be between 0 and 100"},
+        {R"({"a":0.0001})", "flags.a must have at most three decimals"},
+        {R"({"a":"5"})", "flags.a must be a number"},
+    };
+    for (const auto& [flags, expected] : bad) {
+        EXPECT_FALSE(from_json(head + flags + "}", error)) << flags;
+        EXPECT_EQ(error, expected) << flags;
+    }
+    auto integer = from_json(head + R"({"a":5})" + "}", error);
+    ASSERT_TRUE(integer) << error;
+    EXPECT_EQ(integer->flags.at("a"), 5000u);
+}
+
 TEST(StateJson, EmptyOptionalFieldsAreNull) {
     RuntimeState s;
     s.active = "blue";

@@ -109,3 +109,29 @@ TEST(ReloadWarnings, LogTargetsAndTheAdminListenerWaitForARestart) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// DESIGN.md "State": a seed change would give a flag to other users while
+// it is strictly between 0 and 100 %.
+TEST(ReloadRefusal, ChangingTheSeedWhileAFlagIsPartlyOnIsRefused) {
+    RuntimeState r = routing("blue");
+    const Settings reseeded = pools({"blue", "green"}, 8);
+    for (std::uint32_t percent : {0u, 100000u}) {
+        r.flags = {{"new-checkout", percent}};
+        EXPECT_EQ(reload_refusal(kCurrent, reseeded, r), std::nullopt) << percent;
+    }
+    for (std::uint32_t percent : {1u, 50000u, 99999u}) {
+        r.flags = {{"dark-mode", 0}, {"new-checkout", percent}};
+        EXPECT_EQ(reload_refusal(kCurrent, reseeded, r),
+                  "routing.seed cannot change while flag new-checkout is on for 0 < percent < "
+                  "100% (its users would change)")
+            << percent;
+        // The same seed: anything else may change.
+        EXPECT_EQ(reload_refusal(kCurrent, pools({"blue", "green", "red"}), r), std::nullopt);
+    }
+}
+
+}  // namespace
+}  // namespace switchyard

@@ -458,3 +458,88 @@ TEST(Reconcile, WeightOverridesEqualToTheConfigAreNormalised) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+Settings with_flag(std::uint32_t percent_milli) {
+    Settings s = three_pools();
+    s.flags = {{"new-checkout", percent_milli, {}, ""}, {"dark-mode", 0, {"green"}, ""}};
+    return s;
+}
+
+RoutingCommand flag_cmd(std::string name, std::uint32_t percent_milli) {
+    RoutingCommand c;
+    c.kind = Kind::flag;
+    c.flag = std::move(name);
+    c.flag_percent_milli = percent_milli;
+    return c;
+}
+
+TEST(FlagTransitions, FlagSetsItsPercentAndBumpsTheGeneration) {
+    const Settings s = with_flag(5000);
+    RuntimeState cur = initial_runtime_state(s);
+    cur.generation = 3;
+    auto t = apply(cur, flag_cmd("new-checkout", 10000), s);
+    ASSERT_TRUE(t.ok) << t.error;
+    EXPECT_TRUE(t.changed);
+    EXPECT_EQ(t.next.flags.at("new-checkout"), 10000u);
+    EXPECT_EQ(t.next.flags.at("dark-mode"), 0u);
+    EXPECT_EQ(t.next.generation, 4u);
+    EXPECT_TRUE(t.drain_pool.empty());
+    // Routing is untouched.
+    EXPECT_EQ(t.next.active, cur.active);
+    EXPECT_EQ(t.next.canary_weight_bp, cur.canary_weight_bp);
+
+    // The same percent again (off is 0): a no-op.
+    t = apply(t.next, flag_cmd("new-checkout", 10000), s);
+    ASSERT_TRUE(t.ok);
+    EXPECT_FALSE(t.changed);
+    EXPECT_EQ(t.next.generation, 4u);
+    t = apply(t.next, flag_cmd("dark-mode", 0), s);
+    EXPECT_TRUE(t.ok && !t.changed);
+}
+
+TEST(FlagTransitions, FlagRefusalsChangeNothing) {
+    const Settings s = with_flag(5000);
+    RuntimeState cur = initial_runtime_state(s);
+    cur.generation = 3;
+    auto t = apply(cur, flag_cmd("old-checkout", 1000), s);
+    EXPECT_FALSE(t.ok);
+    EXPECT_EQ(t.error, "flag old-checkout does not exist (flags come from [[flags]])");
+    EXPECT_EQ(t.next, cur);
+    t = apply(cur, flag_cmd("new-checkout", 100001), s);
+    EXPECT_FALSE(t.ok);
+    EXPECT_EQ(t.error, "flag percent must be between 0 and 100");
+    EXPECT_EQ(t.next, cur);
+    auto stale = flag_cmd("new-checkout", 1000);
+    stale.if_generation = 2;
+    t = apply(cur, stale, s);
+    EXPECT_FALSE(t.ok);
+    EXPECT_EQ(t.error, "generation is 3, not 2");
+    EXPECT_EQ(t.next, cur);
+    stale.if_generation = 3;
+    EXPECT_TRUE(apply(cur, stale, s).changed);
+}
+
+TEST(Reconcile, FlagsFromStateWinNewOnesStartAtTheConfigAndRemovedOnesAreDropped) {
+    const Settings s = with_flag(5000);
+    RuntimeState loaded = initial_runtime_state(s);
+    loaded.flags = {{"new-checkout", 25000}, {"gone", 1000}};  // no dark-mode: older state
+    const auto r = reconcile(loaded, s);
+    EXPECT_EQ(r.state.flags,
+              (std::map<std::string, std::uint32_t>{{"dark-mode", 0}, {"new-checkout", 25000}}));
+    EXPECT_EQ(r.dropped, std::vector<std::string>{"flag gone (not in the config)"});
+    EXPECT_EQ(r.conflicts,
+              std::vector<std::string>{"flag new-checkout 25.000% from state; config says 5.000%"});
+    // A state without flags (written before flags existed) takes the config's.
+    RuntimeState old = initial_runtime_state(s);
+    old.flags.clear();
+    const auto fresh = reconcile(old, s);
+    EXPECT_EQ(fresh.state.flags, initial_runtime_state(s).flags);
+    EXPECT_TRUE(fresh.conflicts.empty());
+    EXPECT_TRUE(fresh.dropped.empty());
+}
+
+}  // namespace
+}  // namespace switchyard

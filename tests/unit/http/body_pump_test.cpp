@@ -88,16 +88,19 @@ TEST(BodyPump, ChunkedIsReChunkedWhateverTheSplit) {
 
 // Trailer fields pass on to a chunked sink, except those a proxy must not
 // pass (framing, routing, authentication, ..., our own) and the configured
-// extra one; never any to a de-chunked (HTTP/1.0) sink.
+// extra ones (override, flags, context); never any to a de-chunked (HTTP/1.0) sink.
 TEST(BodyPump, TrailerFieldsPassOnWithoutTheDroppedOnes) {
     const std::string in =
         "1\r\na\r\n0\r\nContent-Length: 9\r\nX-Checksum: abc\r\nHost: evil\r\n"
         "transfer-encoding: chunked\r\nProxy-Authorization: x\r\nX-Forwarded-For: 6.6.6.6\r\n"
         "Forwarded: for=6.6.6.6\r\nVia: 1.1 switchyard\r\nX-Switchyard-Pool: green\r\n"
-        "Grpc-Status: 0\r\nConnection: close\r\nSet-Cookie: a=b\r\n\r\n";
+        "Grpc-Status: 0\r\nX-Switchyard-Flags: all\r\nConnection: close\r\n"
+        "x-switchyard-context: pool=green\r\nSet-Cookie: a=b\r\n\r\n";
+    const std::vector<std::string> extra = {"x-switchyard-pool", "X-Switchyard-Flags",
+                                            "X-Switchyard-Context"};
     for (std::size_t step = 1; step <= in.size(); step += 7) {
         BodyPump pump;
-        pump.reset({BodyKind::chunked, 0}, /*chunked_sink=*/true, {}, "x-switchyard-pool");
+        pump.reset({BodyKind::chunked, 0}, /*chunked_sink=*/true, {}, extra);
         EXPECT_EQ(pump_all(pump, in, step),
                   "1\r\na\r\n0\r\nX-Checksum: abc\r\nGrpc-Status: 0\r\n\r\n")
             << step;

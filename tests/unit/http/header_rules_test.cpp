@@ -45,6 +45,33 @@ TEST(HeaderRules, ForwardsWithHopByHopRemovedAndProxyFieldsAdded) {
               "\r\n");
 }
 
+// The override, flags and context headers never pass from a client, in any
+// case or number; the proxy's own lines go in before Via.
+TEST(HeaderRules, PrivateFieldsAreDroppedAndTheProxysAreAdded) {
+    Request r(
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Switchyard-Flags: admin-mode\r\nAccept: */*\r\n"
+        "x-switchyard-flags: x\r\nX-Switchyard-Context: pool=green; bucket=1\r\n"
+        "X-Switchyard-Pool: green\r\nX-Switchyard-Flagsy: kept\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    const std::vector<std::string> dropped = {"X-Switchyard-Pool", "X-Switchyard-Flags",
+                                              "X-Switchyard-Context"};
+    UpstreamRequestOptions o;
+    o.drop_fields = dropped;
+    o.forwarded = false;
+    o.extra_fields = "X-Switchyard-Flags: new-checkout\r\n";
+    EXPECT_EQ(r.upstream_head(o),
+              "GET / HTTP/1.1\r\n"
+              "Host: a\r\n"
+              "Accept: */*\r\n"
+              "X-Switchyard-Flagsy: kept\r\n"
+              "X-Forwarded-For: 10.0.0.9\r\n"
+              "X-Forwarded-Proto: http\r\n"
+              "X-Forwarded-Host: a\r\n"
+              "X-Switchyard-Flags: new-checkout\r\n"
+              "Via: 1.1 switchyard\r\n"
+              "\r\n");
+}
+
 // RFC 7239: a client's Forwarded is replaced by this hop's element, unless
 // the peer is a trusted proxy: then this hop is appended to the list.
 TEST(HeaderRules, ForwardedIsReplacedUnlessThePeerIsTrusted) {

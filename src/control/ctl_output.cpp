@@ -1,0 +1,348 @@
+// switchyardctl's human output: control replies as tables and sentences
+// (--json prints them unchanged). Declared in ctl_client.hpp.
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/control/ctl_client.hpp"
+#include "switchyard/control/ramp_watch.hpp"
+
+namespace switchyard::control {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string two_decimals(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+    return buf;
+}
+
+// A scalar as people read it; "" for what is not a scalar.
+std::string scalar_text(const json::value& v) {
+    switch (v.kind()) {
+        case json::kind::string:
+            return std::string(v.get_string());
+        case json::kind::int64:
+            return std::to_string(v.get_int64());
+        case json::kind::uint64:
+            return std::to_string(v.get_uint64());
+        case json::kind::double_:
+            return two_decimals(v.get_double());
+        case json::kind::bool_:
+            return v.get_bool() ? "yes" : "no";
+        case json::kind::null:
+            return "-";
+        default:
+            return "";
+    }
+}
+
+bool is_scalar(const json::value& v) {
+    return !v.is_object() && !v.is_array();
+}
+
+std::string field(const json::object& o, std::string_view key, std::string fallback = "-") {
+    return reply_field(o, key, std::move(fallback));
+}
+
+std::optional<double> number(const json::value* v) {
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return static_cast<double>(v->get_int64());
+    if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+    if (v->is_double()) return v->get_double();
+    return std::nullopt;
+}
+
+// "green 5.00%", or "none".
+std::string canary_text(const json::object& o) {
+    const json::value* c = o.if_contains("canary");
+    if (c == nullptr || !c->is_object()) return "none";
+    const auto& co = c->get_object();
+    const json::value* pool = co.if_contains("pool");
+    if (pool == nullptr || !pool->is_string()) return "none";
+    std::string out(pool->get_string());
+    if (auto w = number(co.if_contains("weight"))) out += " " + two_decimals(*w) + "%";
+    return out;
+}
+
+std::string generation_suffix(const json::object& o) {
+    const json::value* g = o.if_contains("generation");
+    if (g == nullptr || !is_scalar(*g)) return "";
+    return " (generation " + scalar_text(*g) + ")";
+}
+
+std::string upper(std::string s) {
+    for (auto& ch : s)
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return s;
+}
+
+using Row = std::vector<std::string>;
+
+std::string render_table(const std::vector<Row>& rows) {
+    std::vector<std::size_t> width;
+    for (const auto& r : rows)
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            if (width.size() <= i) width.push_back(0);
+            width[i] = std::max(width[i], r[i].size());
+        }
+    std::string out;
+    for (const auto& r : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            line += r[i];
+            if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+// Columns: the known ones in a fixed order, then any other scalar field the
+// reply has, so new fields show up without a client change.
+std::vector<std::string> columns_of(const std::vector<const json::object*>& objects,
+                                    std::vector<std::string> known, std::string_view skip) {
+    std::vector<std::string> present;
+    auto has = [&](const std::string& key) {
+        for (const auto* o : objects)
+            if (const json::value* v = o->if_contains(key); v != nullptr && is_scalar(*v))
+                return true;
+        return false;
+    };
+    for (const auto& k : known)
+        if (has(k)) present.push_back(k);
+    for (const auto* o : objects)
+        for (const auto& kv : *o) {
+            std::string key(kv.key());
+            if (key == skip || !is_scalar(kv.value())) continue;
+            if (std::find(present.begin(), present.end(), key) == present.end())
+                present.push_back(key);
+        }
+    return present;
+}
+
+// The pools' live rates (status' "rates"): what a pipeline watches while a
+// canary ramps. Empty if no pool has them (server.metrics = false).
+std::string traffic_table(const std::vector<const json::object*>& pools) {
+    std::vector<Row> rows = {
+        {"POOL", "REQ/S 10s", "5XX 10s", "P50 ms", "P90 ms", "P99 ms", "REQ/S 60s", "5XX 60s"}};
+    auto window = [](const json::object& rates, std::string_view name) -> const json::object* {
+        const json::value* w = rates.if_contains(name);
+        return w != nullptr && w->is_object() ? &w->get_object() : nullptr;
+    };
+    auto percent = [](const json::object* w) -> std::string {
+        const auto ratio = w == nullptr ? std::nullopt : number(w->if_contains("error_ratio"));
+        return ratio ? two_decimals(*ratio * 100) + "%" : "-";
+    };
+    for (const auto* p : pools) {
+        const json::value* r = p->if_contains("rates");
+        if (r == nullptr || !r->is_object()) continue;
+        const json::object* w10 = window(r->get_object(), "10s");
+        const json::object* w60 = window(r->get_object(), "60s");
+        auto of = [](const json::object* w, std::string_view key) {
+            return w == nullptr ? std::string("-") : field(*w, key);
+        };
+        rows.push_back({field(*p, "name"), of(w10, "requests_per_second"), percent(w10),
+                        of(w10, "p50_ms"), of(w10, "p90_ms"), of(w10, "p99_ms"),
+                        of(w60, "requests_per_second"), percent(w60)});
+    }
+    return rows.size() > 1 ? "\n" + render_table(rows) : "";
+}
+
+std::string header_of(const std::string& key) {
+    if (key == "idle_connections") return "IDLE";
+    if (key == "address") return "SERVER";
+    return upper(key);
+}
+
+}  // namespace
+
+std::string reply_field(const json::object& reply, std::string_view key, std::string fallback) {
+    const json::value* v = reply.if_contains(key);
+    if (v == nullptr || v->is_null() || !is_scalar(*v)) return fallback;
+    return scalar_text(*v);
+}
+
+std::optional<json::object> parse_reply(const std::string& line) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const json::value* ok = v.get_object().if_contains("ok");
+    if (ok == nullptr || !ok->is_bool()) return std::nullopt;
+    return std::move(v.get_object());
+}
+
+std::string format_status(const json::object& reply) {
+    std::vector<Row> head = {{"active", field(reply, "active")},
+                             {"previous", field(reply, "previous")},
+                             {"canary", canary_text(reply)},
+                             {"generation", field(reply, "generation")}};
+    if (reply.contains("config_generation"))
+        head.push_back({"config generation", field(reply, "config_generation")});
+    for (const auto& kv : reply) {
+        const std::string key(kv.key());
+        if (key == "ok" || key == "active" || key == "previous" || key == "generation" ||
+            key == "config_generation" || !is_scalar(kv.value()))
+            continue;
+        head.push_back({key, scalar_text(kv.value())});
+    }
+    std::string out = render_table(head);
+
+    std::vector<const json::object*> pools;
+    std::vector<std::pair<std::string, const json::object*>> servers;
+    if (const json::value* p = reply.if_contains("pools"); p != nullptr && p->is_array()) {
+        for (const auto& pv : p->get_array()) {
+            if (!pv.is_object()) continue;
+            const auto& po = pv.get_object();
+            pools.push_back(&po);
+            if (const json::value* s = po.if_contains("servers"); s != nullptr && s->is_array())
+                for (const auto& sv : s->get_array())
+                    if (sv.is_object()) servers.emplace_back(field(po, "name"), &sv.get_object());
+        }
+    }
+    if (!pools.empty()) {
+        const auto cols =
+            columns_of(pools, {"role", "inflight", "tunnels", "idle_connections"}, "name");
+        std::vector<Row> rows;
+        Row header = {"POOL"};
+        for (const auto& c : cols)
+            header.push_back(header_of(c));
+        rows.push_back(header);
+        for (const auto* p : pools) {
+            Row r = {field(*p, "name")};
+            for (const auto& c : cols)
+                r.push_back(field(*p, c));
+            rows.push_back(r);
+        }
+        out += "\n" + render_table(rows);
+        out += traffic_table(pools);
+    }
+    if (!servers.empty()) {
+        std::vector<const json::object*> objs;
+        for (const auto& s : servers)
+            objs.push_back(s.second);
+        const auto cols =
+            columns_of(objs, {"address", "admin", "health", "weight", "inflight"}, "");
+        std::vector<Row> rows;
+        Row header = {"POOL"};
+        for (const auto& c : cols)
+            header.push_back(header_of(c));
+        rows.push_back(header);
+        for (const auto& [pool, s] : servers) {
+            Row r = {pool};
+            for (const auto& c : cols)
+                r.push_back(field(*s, c));
+            rows.push_back(r);
+        }
+        out += "\n" + render_table(rows);
+    }
+    if (const json::value* f = reply.if_contains("flags");
+        f != nullptr && f->is_array() && !f->get_array().empty()) {
+        std::vector<Row> rows = {{"FLAG", "PERCENT", "POOLS", "REQUESTS"}};
+        for (const auto& fv : f->get_array()) {
+            if (!fv.is_object()) continue;
+            const auto& fo = fv.get_object();
+            std::string pools;
+            if (const json::value* p = fo.if_contains("pools"); p != nullptr && p->is_array())
+                for (const auto& name : p->get_array())
+                    pools += (pools.empty() ? "" : ",") + scalar_text(name);
+            rows.push_back({field(fo, "name"), field(fo, "percent") + "%",
+                            pools.empty() ? "any" : pools, field(fo, "requests")});
+        }
+        out += "\n" + render_table(rows);
+    }
+    if (const json::value* ramp = reply.if_contains("ramp"); ramp != nullptr && ramp->is_object()) {
+        out += "\nramp: " + format_ramp(ramp->get_object()) + "\n";
+        if (auto verdict = format_last_verdict(ramp->get_object()); !verdict.empty())
+            out += "  " + verdict + "\n";
+    }
+    // Lists of sentences (conflicts, dropped state entries, ...).
+    for (const auto& kv : reply) {
+        if (!kv.value().is_array() || kv.key() == "pools" || kv.key() == "flags" ||
+            kv.value().get_array().empty())
+            continue;
+        out += "\n" + std::string(kv.key()) + ":\n";
+        for (const auto& item : kv.value().get_array())
+            out += "  " + (is_scalar(item) ? scalar_text(item) : json::serialize(item)) + "\n";
+    }
+    return out;
+}
+
+std::string format_wait(const json::object& reply) {
+    const std::string pool = field(reply, "pool", "the pool");
+    const json::value* drained = reply.if_contains("drained");
+    const std::string waited = reply.contains("waited_ms") ? field(reply, "waited_ms") + " ms" : "";
+    if (drained != nullptr && drained->is_bool() && drained->get_bool())
+        return pool + " drained" + (waited.empty() ? "" : " in " + waited) + "\n";
+    std::string out = pool + " not drained" + (waited.empty() ? "" : " after " + waited);
+    out += ": " + field(reply, "inflight", "?") + " in flight, " + field(reply, "tunnels", "?") +
+           " tunnels, " + field(reply, "idle_connections", "?") + " idle connections";
+    if (reply.contains("error")) out += " (" + field(reply, "error") + ")";
+    return out + "\n";
+}
+
+std::string format_summary(const std::vector<std::string>& command, const json::object& reply) {
+    const std::string verb = command.empty() ? "" : command[0];
+    const std::string gen = generation_suffix(reply);
+    const json::value* changed_v = reply.if_contains("changed");
+    const bool unchanged = changed_v != nullptr && changed_v->is_bool() && !changed_v->get_bool();
+    const std::string active = field(reply, "active");
+    std::string draining = field(reply, "draining", "");
+    if (draining.empty() && !unchanged && (verb == "switch" || verb == "promote"))
+        draining = field(reply, "previous", "");
+    const std::string drain_note = draining.empty() ? "" : "; " + draining + " draining";
+
+    if (verb == "status") return format_status(reply);
+    if (verb == "wait-drained") return format_wait(reply);
+    if (verb == "switch") {
+        if (unchanged) return active + " is already active" + gen + "; nothing changed\n";
+        return "switched to " + active + gen + drain_note + "\n";
+    }
+    if (verb == "promote") return "promoted " + active + " to active" + gen + drain_note + "\n";
+    if (verb == "rollback") {
+        if (!draining.empty()) return "rolled back to " + active + gen + drain_note + "\n";
+        return "rolled back: active " + active + ", canary " + canary_text(reply) + gen + "\n";
+    }
+    if (verb == "canary")
+        return "canary " + canary_text(reply) + gen + (unchanged ? "; nothing changed" : "") + "\n";
+    if (verb == "server" && command.size() >= 4) {
+        std::string action = command[3];
+        if (command.size() >= 5 && action == "weight") action += " " + command[4];
+        return "server " + command[2] + " in pool " + command[1] + ": " + action + gen +
+               (unchanged ? "; nothing changed" : "") + "\n";
+    }
+    if (verb == "reload") return "configuration reloaded" + gen + "\n";
+    if (verb == "flag" && command.size() >= 2) {
+        std::string percent = "?";
+        if (const json::value* f = reply.if_contains("flags"); f != nullptr && f->is_object())
+            percent = field(f->get_object(), command[1], "?");
+        return "flag " + command[1] + " " + percent + "%" + gen +
+               (unchanged ? "; nothing changed" : "") + "\n";
+    }
+    if (verb == "ramp") {
+        const json::value* ramp = reply.if_contains("ramp");
+        if (ramp == nullptr || !ramp->is_object()) return "no ramp" + gen + "\n";
+        return "ramp of " + format_ramp(ramp->get_object()) + gen +
+               (unchanged ? "; nothing changed" : "") + "\n";
+    }
+    if (verb == "upgrade" && reply.contains("pid"))
+        return "upgrading: new process " + field(reply, "pid") + "\n";
+    // Anything else: the scalar fields as key=value.
+    std::string out = (verb.empty() ? std::string("ok") : verb + ": ok");
+    for (const auto& kv : reply)
+        if (kv.key() != "ok" && is_scalar(kv.value()))
+            out += " " + std::string(kv.key()) + "=" + scalar_text(kv.value());
+    return out + "\n";
+}
+
+int reply_exit_code(const json::object& reply) {
+    const json::value* drained = reply.if_contains("drained");
+    if (drained != nullptr && drained->is_bool() && !drained->get_bool()) return kExitNotDrained;
+    const json::value* ok = reply.if_contains("ok");
+    return ok != nullptr && ok->is_bool() && ok->get_bool() ? kExitOk : kExitFailed;
+}
+
+}  // namespace switchyard::control
