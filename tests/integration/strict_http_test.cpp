@@ -255,7 +255,8 @@ TEST_F(StrictHttp, ForbiddenTrailerFieldsAreDroppedAndTheRestForwarded) {
     Recorder upstream;
     ProxyConfig cfg;
     cfg.pools = {{"blue", {upstream.address()}}};
-    cfg.routing = {{"override_header", "\"X-Switchyard-Pool\""}};
+    cfg.routing = {{"override_header", "\"X-Switchyard-Pool\""},
+                   {"context_header", "\"X-Switchyard-Context\""}};
     start_proxy(cfg);
     HttpConn c(proxy_->port());
     Response r = c.roundtrip(
@@ -263,6 +264,7 @@ TEST_F(StrictHttp, ForbiddenTrailerFieldsAreDroppedAndTheRestForwarded) {
         "3\r\nabc\r\n0\r\nContent-Length: 10\r\nX-Checksum: abc\r\nTransfer-Encoding: chunked\r\n"
         "Host: evil.example\r\nConnection: close\r\nX-Forwarded-For: 6.6.6.6\r\n"
         "Forwarded: for=6.6.6.6\r\nVia: 1.1 switchyard\r\nX-Switchyard-Pool: green\r\n"
+        "x-switchyard-flags: admin-mode\r\nX-Switchyard-Context: pool=green; bucket=0\r\n"
         "Authorization: Basic x\r\nGrpc-Status: 0\r\n\r\n");
     ASSERT_EQ(r.status(), 200u);
     poll_until(after(seconds(3)), [&] { return upstream.heads().size() >= 2; });
