@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "switchyard/core/cookie.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/router.hpp"
 #include "switchyard/core/sticky.hpp"
 
@@ -15,7 +16,7 @@ namespace {
 
 // blue active and green canary at 10 %, 4 servers each, least request, the
 // default sticky cookie (sy_uid).
-RoutingState bench_state(StickySource source = StickySource::cookie) {
+RoutingState bench_state(StickySource source = StickySource::cookie, int flags = 0) {
     Settings s;
     s.routing.active = "blue";
     s.routing.seed = 7;
@@ -30,6 +31,12 @@ RoutingState bench_state(StickySource source = StickySource::cookie) {
             p.servers.push_back({{"10.0.0." + std::to_string(i + 1), 8080}, i == 0 ? 2u : 1u});
         s.pools.push_back(p);
     }
+    // Flags at 5 % (issue 18's decide() cost with 0, 1 and 10 flags); every
+    // other one limited to the canary pool, as a canary-only feature is.
+    for (int f = 0; f < flags; ++f)
+        s.flags.push_back(
+            {"feature-" + std::to_string(f), 5000,
+             f % 2 == 1 ? std::vector<std::string>{"green"} : std::vector<std::string>{}, ""});
     return build_routing_state(s, initial_runtime_state(s), {}, 1);
 }
 
@@ -54,25 +61,39 @@ void add_loads(const RoutingState& state, BalancerState& balancer) {
             balancer.add_load(p, s, (p * 4 + s) % 5);
 }
 
+// Arg: the number of flags configured (0, 1, 10).
 void BM_DecideCookieCanaryLeastRequest(benchmark::State& st) {
-    const auto state = bench_state();
+    const auto state = bench_state(StickySource::cookie, static_cast<int>(st.range(0)));
     BalancerState balancer;
     add_loads(state, balancer);
     SplitMix64 random(42);
     const auto headers = cookie_headers(1024);
     std::vector<std::string_view> fields(headers.begin(), headers.end());
-    std::size_t i = 0, canary = 0;
+    std::size_t i = 0, canary = 0, flagged = 0;
     for (auto _ : st) {
         RequestView r;
         r.cookies = std::span<const std::string_view>(&fields[i++ & 1023], 1);
         Decision d = Router::decide(r, state, balancer, random);
         canary += d.canary;
+        flagged += d.flags != 0;
         benchmark::DoNotOptimize(d);
     }
-    st.counters["canary_share"] =
-        benchmark::Counter(static_cast<double>(canary) / static_cast<double>(st.iterations()));
+    const auto n = static_cast<double>(st.iterations());
+    st.counters["canary_share"] = benchmark::Counter(static_cast<double>(canary) / n);
+    st.counters["flagged_share"] = benchmark::Counter(static_cast<double>(flagged) / n);
 }
-BENCHMARK(BM_DecideCookieCanaryLeastRequest);
+BENCHMARK(BM_DecideCookieCanaryLeastRequest)->Arg(0)->Arg(1)->Arg(10);
+
+void BM_FlagBucket(benchmark::State& st) {
+    const std::string key = new_assignment_id(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+    std::uint64_t seed = 7;
+    for (auto _ : st) {
+        benchmark::DoNotOptimize(seed);
+        auto b = flag_bucket("new-checkout", key, seed);
+        benchmark::DoNotOptimize(b);
+    }
+}
+BENCHMARK(BM_FlagBucket);
 
 void BM_DecideNewUser(benchmark::State& st) {
     // No cookie: a new id is drawn and returned for Set-Cookie (allocates).

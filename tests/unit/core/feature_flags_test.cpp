@@ -51,6 +51,11 @@ TEST(FeatureFlags, TheHashIsTheRoutingHashOfTheJoinedKey) {
         EXPECT_EQ(flag_bucket("a/b", key, 9) % kBucketCount, bucket_of("flag/a/b/" + key, 9));
         EXPECT_EQ(flag_bucket("a", "b/" + key, 9), flag_bucket("a/b", key, 9));
     }
+    // Long keys take another path (streamed, not copied): the same digest.
+    for (std::size_t n : {240u, 248u, 249u, 250u, 300u, 5000u}) {
+        const std::string key(n, 'k');
+        EXPECT_EQ(flag_bucket("ab", key, 3) % kBucketCount, bucket_of("flag/ab/" + key, 3)) << n;
+    }
 }
 
 // The measure: users u0..u9999 at 5 % are 5 % within half a point,
