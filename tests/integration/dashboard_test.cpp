@@ -240,6 +240,55 @@ TEST_F(Dashboard, ShowsTheRampAndItsSteps) {
     EXPECT_TRUE(launch.browser->stop());
 }
 
+// The flags panel: hidden without flags; each flag with its share, pools and
+// requests, following `flag` commands.
+TEST_F(Dashboard, ShowsTheFlags) {
+    auto launch = Chromium::start(dir_);
+    if (!launch.installed) GTEST_SKIP() << launch.why;
+    ASSERT_TRUE(launch.browser) << "chromium is installed but did not start: " << launch.why;
+    auto cfg = base_config();
+    cfg.admin_port = free_port();
+    cfg.extra =
+        "\n[[flags]]\nname = \"new-checkout\"\npercent = 5\ndescription = \"one-page "
+        "checkout\"\n[[flags]]\nname = \"dark-mode\"\npools = [\"green\"]\n";
+    start_proxy(cfg);
+    ASSERT_TRUE(wait_for_port(cfg.admin_port, after(seconds(5))));
+    CdpSession page(launch.browser->port(), launch.browser->page_ws_path());
+    open_dashboard(page, cfg.admin_port);
+    const auto cell = [&](std::string_view flag, std::string_view cls) {
+        return page.evaluate_string("document.querySelector('tr[data-flag=\"" + std::string(flag) +
+                                    "\"] ." + std::string(cls) + "')?.textContent ?? ''");
+    };
+    ASSERT_TRUE(poll_until(
+        after(seconds(10)), [&] { return cell("new-checkout", "flag-percent") == "5.000 %"; },
+        milliseconds(50)))
+        << cell("new-checkout", "flag-percent");
+    EXPECT_EQ(page.evaluate_string("String(document.getElementById('flags').hidden)"), "false");
+    EXPECT_EQ(cell("new-checkout", "flag-pools"), "any");
+    EXPECT_EQ(cell("dark-mode", "flag-pools"), "green");
+    EXPECT_EQ(cell("dark-mode", "flag-percent"), "0.000 %");
+
+    HttpConn c(proxy_->port());
+    ASSERT_EQ(control_command(dir_ / "control.sock", "flag new-checkout 100").find("\"ok\":true"),
+              1u);
+    for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(
+            c.roundtrip(get_request("/", "Cookie: sy_uid=u" + std::to_string(i) + "\r\n")).status(),
+            200u);
+    EXPECT_TRUE(poll_until(
+        after(seconds(5)),
+        [&] {
+            return cell("new-checkout", "flag-percent") == "100.000 %" &&
+                   cell("new-checkout", "flag-requests") == "3";
+        },
+        milliseconds(50)))
+        << cell("new-checkout", "flag-percent") << " " << cell("new-checkout", "flag-requests");
+    EXPECT_EQ(page.evaluate_string("JSON.stringify(window.__syCsp)"), "[]");
+    for (const auto& e : page.events())
+        EXPECT_NE(e.method, "Runtime.exceptionThrown") << json::serialize(e.params);
+    EXPECT_TRUE(launch.browser->stop());
+}
+
 // Only a missing browser is a reason to skip: one that is installed but exits
 // at once, or hangs without opening DevTools, is reported as not started (the
 // browser test then fails), and the hanging one is stopped by its PID.

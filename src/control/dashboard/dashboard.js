@@ -347,6 +347,30 @@
       : '';
   }
 
+  // Feature flags (status's "flags"): each with its share, pools and
+  // requests; hidden when the config has none.
+  function renderFlags(flags) {
+    $('flags').hidden = flags.length === 0;
+    const body = $('flags-body');
+    body.textContent = '';
+    for (const f of flags) {
+      const tr = el('tr', 'flag');
+      tr.dataset.flag = String(f.name);
+      const pct = Number(f.percent);
+      const bar = el('div', 'bar');
+      const fill = el('div', 'bar-fill');
+      fill.style.width = `${Math.min(100, Math.max(0, pct))}%`;
+      bar.appendChild(fill);
+      const share = el('td', 'flag-percent', `${fmt(pct, 3)} %`);
+      share.appendChild(bar);
+      const pools = Array.isArray(f.pools) && f.pools.length ? f.pools.join(', ') : 'any';
+      tr.append(el('td', 'flag-name', String(f.name)), share, el('td', 'flag-pools', pools),
+        el('td', 'flag-requests', String(f.requests ?? '–')),
+        el('td', 'hint', f.description ? String(f.description) : ''));
+      body.appendChild(tr);
+    }
+  }
+
   function render(s) {
     const now = Date.now();
     const active = String(s.active ?? '–');
@@ -372,6 +396,7 @@
     cbox.textContent = conflicts.length ? `State conflicts: ${conflicts.join('; ')}` : '';
 
     renderRamp(s.ramp, Array.isArray(s.unacknowledged_aborts) ? s.unacknowledged_aborts : []);
+    renderFlags(Array.isArray(s.flags) ? s.flags : []);
 
     // pools: cards created once and kept in config order
     const list = Array.isArray(s.pools) ? s.pools : [];
