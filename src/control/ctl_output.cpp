@@ -1,6 +1,7 @@
 // switchyardctl's human output: control replies as tables and sentences
 // (--json prints them unchanged). Declared in ctl_client.hpp.
 #include <boost/json.hpp>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@ namespace {
 std::string two_decimals(double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.2f", v);
+    return buf;
+}
+
+// A flag's percent as the server writes it (three decimals), "?" if absent.
+std::string flag_percent(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || !v->is_number()) return "?";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", v->to_number<double>());
     return buf;
 }
 
@@ -249,7 +259,7 @@ std::string format_status(const json::object& reply) {
             if (const json::value* p = fo.if_contains("pools"); p != nullptr && p->is_array())
                 for (const auto& name : p->get_array())
                     pools += (pools.empty() ? "" : ",") + scalar_text(name);
-            rows.push_back({field(fo, "name"), field(fo, "percent") + "%",
+            rows.push_back({field(fo, "name"), flag_percent(fo, "percent") + "%",
                             pools.empty() ? "any" : pools, field(fo, "requests")});
         }
         out += "\n" + render_table(rows);
@@ -318,7 +328,7 @@ std::string format_summary(const std::vector<std::string>& command, const json::
     if (verb == "flag" && command.size() >= 2) {
         std::string percent = "?";
         if (const json::value* f = reply.if_contains("flags"); f != nullptr && f->is_object())
-            percent = field(f->get_object(), command[1], "?");
+            percent = flag_percent(f->get_object(), command[1]);
         return "flag " + command[1] + " " + percent + "%" + gen +
                (unchanged ? "; nothing changed" : "") + "\n";
     }

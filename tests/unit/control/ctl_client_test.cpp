@@ -243,6 +243,31 @@ TEST(CtlFormat, StatusShowsFieldsItDoesNotKnow) {
               "blue  1\n");
 }
 
+TEST(CtlFormat, StatusListsTheFlagsAndAFlagCommandSaysItsPercent) {
+    auto text = format_status(
+        obj(R"({"ok":true,"active":"blue","canary":{"pool":null,"weight":0},"generation":2,)"
+            R"("pools":[],"flags":[{"name":"new-checkout","percent":5.000,"pools":[],)"
+            R"("requests":12,"description":"one page"},{"name":"dark-mode","percent":100.000,)"
+            R"("pools":["green","blue"],"requests":0}],"conflicts":[]})"));
+    EXPECT_EQ(text,
+              "active      blue\n"
+              "previous    -\n"
+              "canary      none\n"
+              "generation  2\n"
+              "\n"
+              "FLAG          PERCENT   POOLS       REQUESTS\n"
+              "new-checkout  5.000%    any         12\n"
+              "dark-mode     100.000%  green,blue  0\n");
+    auto r = obj(R"({"ok":true,"changed":true,"active":"blue","previous":null,)"
+                 R"("canary":{"pool":null,"weight":0.00},"generation":3,)"
+                 R"("flags":{"dark-mode":0.000,"new-checkout":12.500}})");
+    EXPECT_EQ(format_summary({"flag", "new-checkout", "12.5"}, r),
+              "flag new-checkout 12.500% (generation 3)\n");
+    r["changed"] = false;
+    EXPECT_EQ(format_summary({"flag", "dark-mode", "off"}, r),
+              "flag dark-mode 0.000% (generation 3); nothing changed\n");
+}
+
 TEST(CtlFormat, Summaries) {
     auto r = obj(R"({"ok":true,"changed":true,"active":"green","previous":"blue",)"
                  R"("canary":{"pool":"blue","weight":0.00},"generation":4,"draining":"blue"})");
