@@ -15,6 +15,7 @@ HandoverMessage sample() {
     m.runtime.canary_pool = "blue";
     m.runtime.canary_weight_bp = 250;
     m.runtime.generation = 9;
+    m.runtime.flags = {{"new-checkout", 12345}, {"dark-mode", 0}};
     m.watchdog_usec = 30'000'000;
     m.config_generation = 6;
     return m;
@@ -42,6 +43,9 @@ TEST(Handover, RoundTripsWithRenumberedDescriptors) {
     EXPECT_EQ(m->runtime.canary_pool, "blue");
     EXPECT_EQ(m->runtime.canary_weight_bp, 250u);
     EXPECT_EQ(m->runtime.generation, 9u);
+    // Flags cross an upgrade with the routing state.
+    EXPECT_EQ(m->runtime.flags,
+              (std::map<std::string, std::uint32_t>{{"dark-mode", 0}, {"new-checkout", 12345}}));
     EXPECT_EQ(m->watchdog_usec, 30'000'000u);
     EXPECT_EQ(m->config_generation, 6u);
 }
@@ -298,7 +302,8 @@ TEST(Handover, TheMessageIsPinned) {
         R"({"version":1,"from_pid":4242,"listeners":[{"name":"0.0.0.0:8080","fd":0},)"
         R"({"name":"[::1]:8081","fd":1}],"control_fd":2,"runtime":{"version":1,)"
         R"("active":"green","previous":"blue","canary":{"pool":"blue","weight":2.50},)"
-        R"("generation":9,"servers":{}},"watchdog_usec":30000000,"config_generation":6,)"
+        R"("generation":9,"servers":{},"flags":{"dark-mode":0.000,"new-checkout":12.345}},)"
+        R"("watchdog_usec":30000000,"config_generation":6,)"
         R"("tls_ticket_keys":"00ff","health":[{"pool":"green","address":"127.0.0.1:9002",)"
         R"("state":"unhealthy","reason":"connection refused","last_check":{"outcome":)"
         R"("refused","status":0,"detail":""},"ejections":0,"ejection_level":0,"checks":)"
