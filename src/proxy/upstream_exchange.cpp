@@ -184,15 +184,21 @@ void UpstreamExchange::read_response_head() {
     response_read_started_ = true;
     parser_.reset();
     if (conn_->buffer.size() > 0 && try_parse_head()) return;
-    if (!sending_)
-        deadline_.arm(Clock::now(), settings_->timeouts.upstream_response,
-                      ErrorKind::upstream_timeout);
-    conn_->stream.async_read_some(
-        conn_->buffer.prepare(16 * 1024),
-        [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
-            if (!self->attached()) return;
-            self->on_head_read(ec, n);
-        });
+    auto done = [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
+        if (!self->attached()) return;
+        self->on_head_read(ec, n);
+    };
+    if (sending_) {
+        conn_->stream.async_read_some(conn_->buffer.prepare(16 * 1024), std::move(done));
+        return;
+    }
+    deadline_.arm(Clock::now(), settings_->timeouts.upstream_response, ErrorKind::upstream_timeout);
+    // The whole request is written: nothing can be there before the
+    // reactor says so, not even the end of a connection the server closed
+    // with its last response (the hang-up watch retires those, and one it
+    // has not seen yet answers the request with a reset): no recv() that
+    // would find nothing.
+    conn_->stream.async_read_next(conn_->buffer.prepare(16 * 1024), std::move(done));
 }
 
 void UpstreamExchange::on_head_read(error_code ec, std::size_t n) {

@@ -138,6 +138,32 @@ TEST_F(Errors, StalePooledConnectionIsNotUsed) {
     EXPECT_EQ(requests.load(), 2);
 }
 
+// An upstream that closes every connection right after its response, whose
+// framing says keep-alive: the end arrives with the last bytes. The proxy
+// must not reuse such a connection, nor wait on it: each request is answered
+// at once (the response timeout is far longer than the whole test).
+TEST_F(Errors, AConnectionClosedWithTheResponseIsNotWaitedOn) {
+    std::atomic<int> requests{0};
+    ScriptedUpstream up([&](ScriptedUpstream::Conn& c, int seq) {
+        if (!c.read_request(seconds(5))) return;
+        ++requests;
+        c.send(kOk + "X-Conn: " + std::to_string(seq) + "\r\n\r\nok\n");
+    });  // returns: closed with the response
+    auto cfg = base_config();
+    cfg.pools[0].servers = {up.address()};
+    cfg.timeouts = {{"upstream_response", "\"30s\""}};
+    auto& sy = start_proxy(cfg);
+    auto c = sy.connect(seconds(10));
+    const auto started = Clock::now();
+    for (int i = 0; i < 40; ++i) {
+        auto r = c.roundtrip(get_request("/" + std::to_string(i)));
+        ASSERT_EQ(r.status(), 200u) << i;
+        EXPECT_EQ(r.body(), "ok\n") << i;
+    }
+    EXPECT_LT(Clock::now() - started, seconds(10));
+    EXPECT_EQ(requests.load(), 40);  // none was lost to a dead connection
+}
+
 // The upstream answers the first request on a connection and closes on the
 // second one after reading it, without a response (as if its keep-alive
 // timer fired just as the request arrived).
