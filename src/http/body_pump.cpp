@@ -14,19 +14,13 @@ constexpr std::string_view kLastChunkLine = "0\r\n";
 
 // Keeps the field lines of `lines` ("Name: value\r\n" each) that may be
 // passed on, in order, in place.
-bool named(std::span<const std::string> names, std::string_view name) {
-    for (const auto& n : names)
-        if (iequals(n, name)) return true;
-    return false;
-}
-
 void filter_trailer(std::string& lines, std::span<const std::string> also_drop) {
     std::size_t kept = 0;
     for (std::size_t pos = 0; pos < lines.size();) {
         const std::size_t end = lines.find("\r\n", pos) + 2;  // every line has its CRLF
         const std::string_view line(lines.data() + pos, end - pos);
         const std::string_view name = line.substr(0, line.find(':'));
-        if (!is_dropped_trailer_field(name) && !named(also_drop, name)) {
+        if (!is_dropped_trailer_field(name) && !is_one_of(also_drop, name)) {
             if (kept != pos) std::copy(line.begin(), line.end(), lines.begin() + kept);
             kept += line.size();
         }

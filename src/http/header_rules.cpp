@@ -27,12 +27,6 @@ struct FramingLines {
     }
 };
 
-bool is_named(std::span<const std::string> names, std::string_view name) {
-    for (const auto& n : names)
-        if (iequals(n, name)) return true;
-    return false;
-}
-
 void append_field(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");
@@ -347,7 +341,7 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
             continue;
         }
         if (f.id == bhttp::field::http2_settings) continue;  // h2c is never tunnelled
-        if (is_named(options.drop_fields, f.name)) continue;
+        if (is_one_of(options.drop_fields, f.name)) continue;
         if (f.id == bhttp::field::forwarded) {
             have_forwarded = true;
             keep_forwarded = keep_forwarded && is_valid_forwarded(f.value);

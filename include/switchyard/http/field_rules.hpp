@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -141,6 +142,14 @@ bool is_hop_by_hop(std::string_view name) noexcept;
 //    X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host, X-Request-Id (the
 //    routing override header, configured, is the caller's to add).
 bool is_dropped_trailer_field(std::string_view name) noexcept;
+
+// Is `name` one of `names` (ASCII case-insensitive)? The configured fields a
+// client may not send (override, flags and context headers).
+inline bool is_one_of(std::span<const std::string> names, std::string_view name) noexcept {
+    for (const auto& n : names)
+        if (iequals(n, name)) return true;
+    return false;
+}
 
 // The connection options of a message (RFC 9110 §7.6.1): built from the values
 // of all its Connection field lines. Stores views into those values, so the
