@@ -1,8 +1,11 @@
 #include "switchyard/proxy/upstream_exchange.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 
 #include "switchyard/proxy/worker.hpp"
 
@@ -14,6 +17,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kHeadRead = 16 * 1024;  // a response's first read
 
 std::int64_t micros_between(Clock::time_point from, Clock::time_point to) {
     return std::max<std::int64_t>(
@@ -189,7 +193,7 @@ void UpstreamExchange::read_response_head() {
         self->on_head_read(ec, n);
     };
     if (sending_) {
-        conn_->stream.async_read_some(conn_->buffer.prepare(16 * 1024), std::move(done));
+        conn_->stream.async_read_some(conn_->buffer.prepare(kHeadRead), std::move(done));
         return;
     }
     deadline_.arm(Clock::now(), settings_->timeouts.upstream_response, ErrorKind::upstream_timeout);
@@ -198,7 +202,7 @@ void UpstreamExchange::read_response_head() {
     // with its last response (the hang-up watch retires those, and one it
     // has not seen yet answers the request with a reset): no recv() that
     // would find nothing.
-    conn_->stream.async_read_next(conn_->buffer.prepare(16 * 1024), std::move(done));
+    conn_->stream.async_read_next(conn_->buffer.prepare(kHeadRead), std::move(done));
 }
 
 void UpstreamExchange::on_head_read(error_code ec, std::size_t n) {
@@ -213,13 +217,32 @@ void UpstreamExchange::on_head_read(error_code ec, std::size_t n) {
     }
     response_byte_received_ = true;
     conn_->buffer.commit(n);
+    if (n == kHeadRead && conn_->buffer.size() == n) gather();
     if (try_parse_head()) return;
     conn_->stream.async_read_some(
-        conn_->buffer.prepare(16 * 1024),
+        conn_->buffer.prepare(kHeadRead),
         [self = shared_from_this(), owner = owner_.lock()](error_code ec, std::size_t n) {
             if (!self->attached()) return;
             self->on_head_read(ec, n);
         });
+}
+
+// The first read of a response filled its buffer: the rest of the response
+// is most often in the socket already. Taking it now (without waiting: one
+// recv) lets the client get the head and the body in one write, as HAProxy
+// does, instead of the first read's bytes and their remainder in two, each
+// a wake-up of the client. Nothing refers to the buffer yet, so it may grow.
+// An end or error met here is met again by the next read, if one is needed;
+// the connection is not reused.
+void UpstreamExchange::gather() {
+    if (conn_->stream.tls()) return;  // a TLS record is read whole by the TLS layer
+    const auto room = conn_->buffer.prepare(kReadChunk);
+    const auto got =
+        ::recv(conn_->stream.socket().native_handle(), room.data(), room.size(), MSG_DONTWAIT);
+    if (got > 0)
+        conn_->buffer.commit(static_cast<std::size_t>(got));
+    else if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        ended_ = true;
 }
 
 // True when the head is complete or refused, i.e. this call reported it.
@@ -340,7 +363,8 @@ std::optional<TryBuffers> UpstreamExchange::release(bool reusable) {
     if (!conn_) return std::nullopt;
     // A server that lost traffic (switch, drain, disable) gets no pooled
     // connections back: they would keep its pool from counting as drained.
-    if (reusable && conn_->buffer.size() == 0 && worker_.server_is_live(conn_->server_id)) {
+    if (reusable && !ended_ && conn_->buffer.size() == 0 &&
+        worker_.server_is_live(conn_->server_id)) {
         worker_.upstreams().put(std::move(conn_), Clock::now());
         // Nothing is in flight on a reusable connection: the buffers can go.
         parser_.reset();

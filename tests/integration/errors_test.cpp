@@ -164,6 +164,46 @@ TEST_F(Errors, AConnectionClosedWithTheResponseIsNotWaitedOn) {
     EXPECT_EQ(requests.load(), 40);  // none was lost to a dead connection
 }
 
+// A response whose first read fills the proxy's 16 KiB head buffer makes it
+// take what else is in the socket before relaying, without waiting: around
+// that size, with the connection kept or closed after the response, every
+// response arrives whole and at once (the response timeout is far longer
+// than the test), and a closed connection is not reused.
+TEST_F(Errors, ResponsesAroundTheFirstReadsSizeArriveWholeAndAtOnce) {
+    const std::size_t kHead =
+        std::string("HTTP/1.1 200 OK\r\nContent-Length: 16000\r\n\r\n").size();
+    for (const bool close : {false, true}) {
+        for (const std::size_t total : {16383u, 16384u, 16385u, 16384u + 160u, 100000u}) {
+            const std::size_t length = total - kHead;  // 5 digits either way
+            const std::string body(length, 'x');
+            std::atomic<int> connections{0};
+            ScriptedUpstream up([&](ScriptedUpstream::Conn& c, int) {
+                ++connections;
+                while (c.read_request(seconds(5))) {
+                    if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(length) +
+                                "\r\n\r\n" + body))
+                        return;
+                    if (close) return;
+                }
+            });
+            auto cfg = base_config();
+            cfg.pools[0].servers = {up.address()};
+            cfg.timeouts = {{"upstream_response", "\"30s\""}};
+            proxy_.reset();
+            auto& sy = start_proxy(cfg);
+            auto c = sy.connect(seconds(10));
+            const auto started = Clock::now();
+            for (int i = 0; i < 5; ++i) {
+                auto r = c.roundtrip(get_request("/" + std::to_string(i)));
+                ASSERT_EQ(r.status(), 200u) << total << " close=" << close;
+                EXPECT_EQ(r.body().size(), length) << total << " close=" << close;
+            }
+            EXPECT_LT(Clock::now() - started, seconds(10)) << total << " close=" << close;
+            EXPECT_EQ(connections.load(), close ? 5 : 1) << total << " close=" << close;
+        }
+    }
+}
+
 // The upstream answers the first request on a connection and closes on the
 // second one after reading it, without a response (as if its keep-alive
 // timer fired just as the request arrived).

@@ -121,7 +121,7 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     // Set by the listener from the final response's framing; an upstream
     // that closed is never reusable.
     void set_reusable(bool r) { reusable_ = r; }
-    bool reusable() const { return reusable_; }
+    bool reusable() const { return reusable_ && !ended_; }
     // Set-up of this try's new connection (TCP and TLS); -1 when reused.
     std::int64_t connect_us() const { return connect_us_; }
     // Request sent → first response head; -1 before it.
@@ -135,6 +135,7 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     void handshake(std::shared_ptr<const http::UpstreamTlsContext> tls);
     void on_sent(error_code ec, std::size_t n);
     void on_head_read(error_code ec, std::size_t n);
+    void gather();
     bool try_parse_head();
     void relay_body();
     void on_body_read(error_code ec, std::size_t n);
@@ -155,6 +156,7 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     bool ready_ = false;
     bool response_read_started_ = false;
     bool reusable_ = false;
+    bool ended_ = false;  // gather() met the upstream's end or an error
     bool response_byte_received_ = false;
     bool head_seen_ = false;
     std::uint64_t bytes_sent_ = 0;
