@@ -197,17 +197,34 @@ void ClientSession::read_request() {
         if (in_.capacity() > idle_read) in_.shrink_to_fit();
         small_idle_read_ = small;
         // The next request on a keep-alive connection: wait for it (no read
-        // tried on the socket the last request emptied).
-        client_.async_read_next(in_.prepare(idle_read),
-                                [self = shared_from_this()](error_code ec, std::size_t n) {
-                                    self->on_head_read(ec, n);
-                                });
+        // tried on the socket the last request emptied), holding no buffer
+        // where the reactor lets the read borrow one when bytes arrive.
+        auto next = [self = shared_from_this()](error_code ec, std::size_t n) {
+            self->on_head_read(ec, n);
+        };
+        if (client_.can_lend()) {
+            idle_read_ = idle_read;
+            worker_.give_read_buffer(std::move(in_));
+            client_.async_read_lent(static_cast<http::ReadSpace&>(*this), idle_read,
+                                    std::move(next));
+            return;
+        }
+        client_.async_read_next(in_.prepare(idle_read), std::move(next));
         return;
     }
     client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);
     client_.async_read_some(
         in_.prepare(kHeadRead),
         [self = shared_from_this()](error_code ec, std::size_t n) { self->on_head_read(ec, n); });
+}
+
+boost::asio::mutable_buffer ClientSession::lend() {
+    if (in_.capacity() == 0) in_ = worker_.take_read_buffer();
+    return in_.prepare(idle_read_);
+}
+
+void ClientSession::unlend() {
+    if (in_.size() == 0) worker_.give_read_buffer(std::move(in_));
 }
 
 void ClientSession::on_head_read(error_code ec, std::size_t n) {

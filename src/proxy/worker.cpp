@@ -451,6 +451,23 @@ void Worker::give_back(std::unique_ptr<RequestSpace> space) {
     spare_request_spaces_.push_back(std::move(space));
 }
 
+boost::beast::flat_buffer Worker::take_read_buffer() {
+    if (spare_read_buffers_.empty()) return {};
+    boost::beast::flat_buffer buffer = std::move(spare_read_buffers_.back());
+    spare_read_buffers_.pop_back();
+    return buffer;
+}
+
+void Worker::give_read_buffer(boost::beast::flat_buffer&& buffer) {
+    boost::beast::flat_buffer taken = std::move(buffer);  // the caller's is empty either way
+    constexpr std::size_t kLargest = 16 * 1024;
+    if (taken.capacity() == 0 || taken.capacity() > kLargest ||
+        spare_read_buffers_.size() >= kSpareReadBuffers)
+        return;
+    taken.clear();
+    spare_read_buffers_.push_back(std::move(taken));
+}
+
 void Worker::next_request_id(std::string& out) {
     static constexpr char hex[] = "0123456789abcdef";
     std::uint64_t a = request_id_prefix_ ^ (static_cast<std::uint64_t>(id_) << 56);

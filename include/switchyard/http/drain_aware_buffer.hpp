@@ -34,6 +34,31 @@ struct DrainAwareBuffer {
     const boost::asio::mutable_buffer* end() const { return &buffer + 1; }
 };
 
+// Where a LentBuffer read puts its bytes: space lent only when the socket
+// has something (an idle keep-alive connection then holds no buffer). Called
+// on the thread that runs the socket's reactor.
+class ReadSpace {
+  public:
+    // Space to read into, valid until the read's completion or unlend().
+    virtual boost::asio::mutable_buffer lend() = 0;
+    // The read found nothing (it waits again): the space may go back.
+    virtual void unlend() = 0;
+
+  protected:
+    ~ReadSpace() = default;
+};
+
+// A drain-aware read (as above) whose buffer comes from a ReadSpace at the
+// moment bytes are there. `nominal` is only what Asio sees before the read
+// starts (it must not be empty); no byte is written to it.
+struct LentBuffer {
+    ReadSpace* space;
+    boost::asio::mutable_buffer nominal;
+
+    const boost::asio::mutable_buffer* begin() const { return &nominal; }
+    const boost::asio::mutable_buffer* end() const { return &nominal + 1; }
+};
+
 }  // namespace switchyard::http
 
 #if !defined(BOOST_ASIO_HAS_IOCP) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
@@ -72,6 +97,42 @@ class reactive_socket_recv_op_base<switchyard::http::DrainAwareBuffer> : public 
     socket_type socket_;
     socket_ops::state_type state_;
     boost::asio::mutable_buffer buffer_;
+    socket_base::message_flags flags_;
+};
+
+// The same for LentBuffer: the space is lent for the recv() and given back
+// when it found nothing.
+template <>
+class reactive_socket_recv_op_base<switchyard::http::LentBuffer> : public reactor_op {
+  public:
+    reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
+                                 socket_ops::state_type state,
+                                 const switchyard::http::LentBuffer& buffers,
+                                 socket_base::message_flags flags, func_type complete_func)
+        : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
+          socket_(socket),
+          state_(state),
+          space_(buffers.space),
+          flags_(flags) {}
+
+    static status do_perform(reactor_op* base) {
+        auto* o = static_cast<reactive_socket_recv_op_base*>(base);
+        const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
+        const boost::asio::mutable_buffer buffer = o->space_->lend();
+        if (!socket_ops::non_blocking_recv1(o->socket_, buffer.data(), buffer.size(), o->flags_,
+                                            stream, o->ec_, o->bytes_transferred_)) {
+            o->space_->unlend();
+            return not_done;  // EAGAIN: wait for the reactor
+        }
+        if (stream && !o->ec_ && o->bytes_transferred_ < buffer.size()) return done_and_exhausted;
+        if (stream && o->bytes_transferred_ == 0) return done_and_exhausted;  // as Asio: EOF
+        return done;
+    }
+
+  private:
+    socket_type socket_;
+    socket_ops::state_type state_;
+    switchyard::http::ReadSpace* space_;
     socket_base::message_flags flags_;
 };
 

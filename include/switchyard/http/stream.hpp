@@ -91,6 +91,22 @@ class Stream {
         async_read_some(buffer, std::forward<Handler>(handler));
     }
 
+    // async_read_next whose buffer `space` lends only when bytes are there
+    // (an idle connection holds none). Plain connections with the epoll
+    // reactor only: can_lend() says so; `size` is what the space lends.
+    bool can_lend() const { return kDrainAware && !tls_; }
+    template <class Handler>
+    void async_read_lent(ReadSpace& space, std::size_t size, Handler&& handler) {
+        if (!drained_) drained_ = std::make_shared<bool>(false);
+        static char nominal;  // what Asio sees before the read; never written
+        socket_.async_read_some(LentBuffer{&space, boost::asio::mutable_buffer(&nominal, 1)},
+                                [drained = drained_, size, h = std::forward<Handler>(handler)](
+                                    boost::system::error_code ec, std::size_t n) mutable {
+                                    *drained = ec ? ec == boost::asio::error::eof : n < size;
+                                    std::move(h)(ec, n);
+                                });
+    }
+
     template <class ConstBuffers, class Handler>
     void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
         if (tls_)

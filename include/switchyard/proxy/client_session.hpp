@@ -39,7 +39,8 @@ struct ClientPeer {
 };
 
 class ClientSession final : public std::enable_shared_from_this<ClientSession>,
-                            public TimedSession {
+                            public TimedSession,
+                            private http::ReadSpace {
   public:
     using error_code = boost::system::error_code;
 
@@ -109,6 +110,10 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     void set_peer(std::span<const std::uint8_t> ip, std::uint16_t port);
 
     void read_request();
+    // http::ReadSpace: the idle read's buffer, taken from the worker when
+    // the next request's first bytes are there, and given back if none were.
+    boost::asio::mutable_buffer lend() override;
+    void unlend() override;
     void on_head_read(error_code ec, std::size_t n);
     void read_ahead();
     bool try_parse_head();
@@ -142,6 +147,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // request took a full one (see read_request).
     bool small_idle_read_ = false;
     bool large_requests_ = false;
+    std::size_t idle_read_ = 0;  // what lend() prepares
     Clock::time_point head_started_at_{};
     bool reading_body_ = false;
     Deadline client_deadline_;

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -304,6 +305,13 @@ class Worker {
     std::unique_ptr<RequestSpace> take_request_space();
     void give_back(std::unique_ptr<RequestSpace> space);
     static constexpr std::size_t kSpareRequestSpaces = 1024;
+    // The read buffer of a keep-alive connection, lent from the first byte
+    // of a request to its end (an idle one holds none; see
+    // http::LentBuffer). Kept for the next: up to kSpareReadBuffers, of at
+    // most 16 KiB each; an empty one is not worth keeping.
+    boost::beast::flat_buffer take_read_buffer();
+    void give_read_buffer(boost::beast::flat_buffer&& buffer);
+    static constexpr std::size_t kSpareReadBuffers = 1024;
     // Where connections read what they discard (a lingering close): shared,
     // as nobody reads it back.
     boost::asio::mutable_buffer discard_buffer() { return boost::asio::buffer(discard_); }
@@ -375,6 +383,7 @@ class Worker {
 
     std::vector<std::unique_ptr<RequestSpace>> spare_request_spaces_;
     std::array<char, 4096> discard_;
+    std::vector<boost::beast::flat_buffer> spare_read_buffers_;
 
     TimedSession* sessions_ = nullptr;
     std::size_t session_count_ = 0;
