@@ -66,8 +66,22 @@ struct LentBuffer {
 
 namespace boost::asio::detail {
 
-// The receive operation's perform step for DrainAwareBuffer: one recv(), and
-// a short read (or EOF) reports the socket exhausted.
+// One recv() into `buffer`; a short read (or EOF) reports the socket
+// exhausted. The perform step of both receive operations below.
+inline reactor_op::status drain_aware_recv(socket_type socket, socket_ops::state_type state,
+                                           boost::asio::mutable_buffer buffer,
+                                           socket_base::message_flags flags,
+                                           boost::system::error_code& ec, std::size_t& bytes) {
+    const bool stream = (state & socket_ops::stream_oriented) != 0;
+    if (!socket_ops::non_blocking_recv1(socket, buffer.data(), buffer.size(), flags, stream, ec,
+                                        bytes))
+        return reactor_op::not_done;  // EAGAIN: wait for the reactor
+    if (stream && !ec && bytes < buffer.size()) return reactor_op::done_and_exhausted;
+    if (stream && bytes == 0) return reactor_op::done_and_exhausted;  // as Asio: EOF
+    return reactor_op::done;
+}
+
+// The receive operation for DrainAwareBuffer.
 template <>
 class reactive_socket_recv_op_base<switchyard::http::DrainAwareBuffer> : public reactor_op {
   public:
@@ -83,14 +97,8 @@ class reactive_socket_recv_op_base<switchyard::http::DrainAwareBuffer> : public 
 
     static status do_perform(reactor_op* base) {
         auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-        const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
-        if (!socket_ops::non_blocking_recv1(o->socket_, o->buffer_.data(), o->buffer_.size(),
-                                            o->flags_, stream, o->ec_, o->bytes_transferred_))
-            return not_done;  // EAGAIN: wait for the reactor
-        if (stream && !o->ec_ && o->bytes_transferred_ < o->buffer_.size())
-            return done_and_exhausted;
-        if (stream && o->bytes_transferred_ == 0) return done_and_exhausted;  // as Asio: EOF
-        return done;
+        return drain_aware_recv(o->socket_, o->state_, o->buffer_, o->flags_, o->ec_,
+                                o->bytes_transferred_);
     }
 
   private:
@@ -117,16 +125,10 @@ class reactive_socket_recv_op_base<switchyard::http::LentBuffer> : public reacto
 
     static status do_perform(reactor_op* base) {
         auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-        const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
-        const boost::asio::mutable_buffer buffer = o->space_->lend();
-        if (!socket_ops::non_blocking_recv1(o->socket_, buffer.data(), buffer.size(), o->flags_,
-                                            stream, o->ec_, o->bytes_transferred_)) {
-            o->space_->unlend();
-            return not_done;  // EAGAIN: wait for the reactor
-        }
-        if (stream && !o->ec_ && o->bytes_transferred_ < buffer.size()) return done_and_exhausted;
-        if (stream && o->bytes_transferred_ == 0) return done_and_exhausted;  // as Asio: EOF
-        return done;
+        const status result = drain_aware_recv(o->socket_, o->state_, o->space_->lend(), o->flags_,
+                                               o->ec_, o->bytes_transferred_);
+        if (result == not_done) o->space_->unlend();
+        return result;
     }
 
   private:
