@@ -2,35 +2,13 @@
 
 #include <algorithm>
 
-#define XXH_STATIC_LINKING_ONLY  // XXH64_state_t on the stack for long keys
-#include <xxhash.h>
+#include "keyed_hash.hpp"
 
 namespace switchyard {
 
 std::uint32_t flag_bucket(std::string_view flag, std::string_view key, std::uint64_t seed) {
-    constexpr std::string_view kPrefix = "flag/";
-    const std::size_t size = kPrefix.size() + flag.size() + 1 + key.size();
-    std::uint64_t hash = 0;
-    if (size <= 256) {
-        // One-shot over a copy on the stack: several times faster than the
-        // streaming API for keys of this size.
-        char joined[256];
-        char* p = std::copy(kPrefix.begin(), kPrefix.end(), joined);
-        p = std::copy(flag.begin(), flag.end(), p);
-        *p++ = '/';
-        std::copy(key.begin(), key.end(), p);
-        hash = XXH64(joined, size, seed);
-    } else {
-        // The same digest as XXH64 over the joined bytes, without joining.
-        XXH64_state_t state;
-        XXH64_reset(&state, seed);
-        XXH64_update(&state, kPrefix.data(), kPrefix.size());
-        XXH64_update(&state, flag.data(), flag.size());
-        XXH64_update(&state, "/", 1);
-        XXH64_update(&state, key.data(), key.size());
-        hash = XXH64_digest(&state);
-    }
-    return static_cast<std::uint32_t>(hash % kFlagBuckets);
+    return static_cast<std::uint32_t>(detail::xxh64_joined({"flag/", flag, "/", key}, seed) %
+                                      kFlagBuckets);
 }
 
 bool valid_flag_name(std::string_view name) {

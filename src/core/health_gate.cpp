@@ -99,6 +99,7 @@ std::optional<std::string> gate_target(const RoutingCommand& command, const Runt
             return current.previous;
         case Kind::server_admin:
         case Kind::flag:
+        case Kind::shadow:  // the shadow pool's health never gates the primary
             return std::nullopt;
     }
     return std::nullopt;

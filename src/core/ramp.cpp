@@ -554,8 +554,10 @@ RoutingCheck check_routing_command(const RolloutState& state, const RuntimeState
                                    const RoutingCommand& command) {
     using Kind = RoutingCommand::Kind;
     RoutingCheck check;
-    // Server admin states and flags do not move users between pools.
-    if (command.kind == Kind::server_admin || command.kind == Kind::flag) return check;
+    // Server admin states, flags and mirroring do not move users between pools.
+    if (command.kind == Kind::server_admin || command.kind == Kind::flag ||
+        command.kind == Kind::shadow)
+        return check;
     if (ramp_in_progress(state)) {
         const RampRecord& r = state.ramp->record;
         if (command.kind == Kind::canary && command.weight_bp == 0) {
@@ -594,6 +596,7 @@ RoutingCheck check_routing_command(const RolloutState& state, const RuntimeState
             break;
         case Kind::server_admin:
         case Kind::flag:
+        case Kind::shadow:
             break;
     }
     if (target.empty()) return check;

@@ -18,6 +18,12 @@ std::optional<std::string> reload_refusal(const Settings& current, const Setting
             if (percent > 0 && percent < 100000)
                 return "routing.seed cannot change while flag " + name +
                        " is on for 0 < percent < 100% (its users would change)";
+    if (next.routing.seed != current.routing.seed && !runtime.shadow.pool.empty() &&
+        next.shadow.sample == ShadowSample::user && runtime.shadow.percent_milli > 0 &&
+        runtime.shadow.percent_milli < 100000)
+        return std::string(
+            "routing.seed cannot change while 0 < shadow percent < 100% samples users "
+            "(the mirrored users would change)");
     return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 
 #include "switchyard/core/cookie.hpp"
 #include "switchyard/core/feature_flags.hpp"
+#include "switchyard/core/shadow_policy.hpp"
 #include "switchyard/core/sticky.hpp"
 
 namespace switchyard {
@@ -204,6 +205,7 @@ Decision Router::decide(const RequestView& request, const RoutingState& state,
     }
     choose_pool(request, state, memory, random, d);
     if (!state.flags.empty() && d.pool >= 0) d.flags = flags_for(state, key, d.pool);
+    if (state.shadow.pool >= 0) d.shadow = shadow_sampled(state, key, d.pool, random);
     return d;
 }
 

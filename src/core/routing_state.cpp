@@ -80,6 +80,8 @@ RoutingState build_routing_state(const Settings& settings, const RuntimeState& r
     for (const std::string* name :
          {&state.override_header, &state.flags_header, &state.context_header})
         if (!name->empty()) state.private_fields.push_back(*name);
+    // Only the proxy marks a mirrored copy.
+    state.private_fields.emplace_back(kShadowHeader);
     for (const auto& ps : settings.pools) {
         PoolState pool;
         pool.name = ps.name;
@@ -128,6 +130,12 @@ RoutingState build_routing_state(const Settings& settings, const RuntimeState& r
         if (!fs.pools.empty() && flag.pools.empty()) flag.percent_milli = 0;
         state.flags.push_back(std::move(flag));
     }
+    if (!runtime.shadow.pool.empty()) {
+        state.shadow.pool = state.find_pool(runtime.shadow.pool);
+        state.shadow.percent_milli = state.shadow.pool >= 0 ? runtime.shadow.percent_milli : 0;
+        state.shadow.diff = runtime.shadow.diff;
+    }
+    state.shadow.sample = settings.shadow.sample;
     return state;
 }
 
@@ -139,6 +147,9 @@ RuntimeState initial_runtime_state(const Settings& settings) {
         static_cast<std::uint32_t>(settings.routing.canary_weight_percent * 100.0 + 0.5);
     for (const auto& f : settings.flags)
         r.flags[f.name] = f.percent_milli;
+    if (!settings.shadow.pool.empty())
+        r.shadow = {settings.shadow.pool, settings.shadow.percent_milli,
+                    settings.shadow.diff.enabled};
     return r;
 }
 

@@ -19,6 +19,12 @@ std::string describe_canary(const std::string& pool, std::uint32_t weight_bp) {
     return pool + " " + format_weight_percent(weight_bp) + "%";
 }
 
+std::string describe_shadow(const ShadowRuntime& shadow) {
+    if (shadow.pool.empty()) return "off";
+    return shadow.pool + " " + format_flag_percent(shadow.percent_milli) + "%" +
+           (shadow.diff ? " diff" : "");
+}
+
 Transition refuse(const RuntimeState& current, std::string error) {
     Transition t;
     t.error = std::move(error);
@@ -132,6 +138,25 @@ Transition set_flag(const RuntimeState& current, const RoutingCommand& c,
     return changed_to(std::move(next));
 }
 
+Transition set_shadow(const RuntimeState& current, const RoutingCommand& c,
+                      const Settings& settings) {
+    ShadowRuntime shadow;
+    if (!c.pool.empty()) {
+        if (settings.find_pool(c.pool) == nullptr)
+            return refuse(current, "pool " + c.pool + " does not exist");
+        if (c.pool == current.active)
+            return refuse(current,
+                          c.pool + " is the active pool; a shadow pool must be another pool");
+        if (c.shadow_percent_milli > 100000)
+            return refuse(current, "shadow percent must be between 0 and 100");
+        shadow = {c.pool, c.shadow_percent_milli, c.shadow_diff};
+    }
+    if (shadow == current.shadow) return unchanged(current);
+    RuntimeState next = current;
+    next.shadow = std::move(shadow);
+    return changed_to(std::move(next));
+}
+
 }  // namespace
 
 std::string format_weight_percent(std::uint32_t weight_bp) {
@@ -172,6 +197,8 @@ Transition apply(const RuntimeState& current, const RoutingCommand& command,
             return server_admin(current, command, settings);
         case RoutingCommand::Kind::flag:
             return set_flag(current, command, settings);
+        case RoutingCommand::Kind::shadow:
+            return set_shadow(current, command, settings);
     }
     return refuse(current, "unknown command");
 }
@@ -269,6 +296,17 @@ ReconciledState reconcile(const RuntimeState& loaded, const Settings& settings) 
     }
     for (const auto& [name, percent] : config.flags)
         s.flags.try_emplace(name, percent);
+
+    // Mirroring: the state's wins; a pool the config no longer has ends it.
+    if (!s.shadow.pool.empty() && settings.find_pool(s.shadow.pool) == nullptr) {
+        r.dropped.push_back("shadow pool " + s.shadow.pool + " (not in the config)");
+        s.shadow = {};
+    }
+    if (s.shadow.pool.empty()) s.shadow = {};
+    s.shadow.percent_milli = std::min<std::uint32_t>(s.shadow.percent_milli, 100000);
+    if (s.shadow != config.shadow)
+        r.conflicts.push_back("shadow " + describe_shadow(s.shadow) + " from state; config says " +
+                              describe_shadow(config.shadow));
     return r;
 }
 

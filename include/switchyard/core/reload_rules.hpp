@@ -19,9 +19,9 @@ namespace switchyard {
 // or nullopt if it may. Refused: a configuration without the active pool, or
 // without a canary pool whose weight is above 0 (both take traffic), and a
 // changed routing.seed while 0 < canary weight < 100 % (users would move
-// between pools), or while a flag is strictly between 0 and 100 % (users
-// would gain or lose it). At 0 or 100 % no user's pool or flag depends on
-// the seed.
+// between pools), or while a flag or a user-sampled shadow is strictly
+// between 0 and 100 % (users would gain or lose it). At 0 or 100 % no
+// user's pool, flag or mirroring depends on the seed.
 std::optional<std::string> reload_refusal(const Settings& current, const Settings& next,
                                           const RuntimeState& runtime);
 

@@ -43,6 +43,9 @@ struct Decision {
     // The feature flags this user has: bit i for state.flags[i]
     // (feature_flags.hpp). 0 without flags, without a user key or a pool.
     std::uint64_t flags = 0;
+    // A copy goes to the shadow pool (shadow_policy.hpp); the proxy still
+    // checks the method, the body and its mirror budget.
+    bool shadow = false;
     // Non-empty: the user had no key; the proxy must add
     // Set-Cookie: make_assign_cookie(state.sticky.assign_cookie, this, ...).
     std::string assign_cookie_value;
@@ -132,6 +135,7 @@ class Router {
     //    server; else the active pool.
     //  - the server: the pool's balance policy.
     //  - flags: those on for the user key and the chosen pool.
+    //  - shadow: whether the request is sampled for mirroring.
     // The bucket (and the assignment cookie) are set for overridden
     // requests too, so the user keeps one assignment either way.
     static Decision decide(const RequestView& request, const RoutingState& state,

@@ -51,6 +51,18 @@ struct FlagState {
     std::vector<int> pools;           // indices into pools; empty: any pool
 };
 
+// Mirroring as the router applies it (DESIGN.md "Dark launch"); the rest of
+// [shadow] is read from Settings by the proxy.
+// Marks a mirrored copy for the application; a client's is removed.
+inline constexpr std::string_view kShadowHeader = "X-Switchyard-Shadow";
+
+struct ShadowState {
+    int pool = -1;                    // index into pools; -1: off
+    std::uint32_t percent_milli = 0;  // percent x 1000
+    ShadowSample sample = ShadowSample::user;
+    bool diff = false;
+};
+
 struct RoutingState {
     std::vector<PoolState> pools;
     int active = 0;                      // index into pools
@@ -71,6 +83,7 @@ struct RoutingState {
     // Fields the proxy never forwards from a client (the override, flags and
     // context headers), in requests and in trailers.
     std::vector<std::string> private_fields;
+    ShadowState shadow;
 
     int find_pool(std::string_view name) const;
     // Has the pool a server that may take requests (whatever its role)?

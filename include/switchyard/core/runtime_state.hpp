@@ -23,6 +23,14 @@ struct ServerAdmin {
     bool operator==(const ServerAdmin&) const = default;
 };
 
+// Mirroring as the shadow command sets it (DESIGN.md "Dark launch").
+struct ShadowRuntime {
+    std::string pool;                 // empty: off
+    std::uint32_t percent_milli = 0;  // percent x 1000, 0..100000
+    bool diff = false;                // compare the shadow's answers
+    bool operator==(const ShadowRuntime&) const = default;
+};
+
 struct RuntimeState {
     std::string active;
     std::string previous;                // empty: none
@@ -34,6 +42,7 @@ struct RuntimeState {
     std::map<std::string, std::map<std::string, ServerAdmin>> servers;
     // flag name -> percent x 1000 (0..100000), for every configured flag.
     std::map<std::string, std::uint32_t> flags;
+    ShadowRuntime shadow;
     bool operator==(const RuntimeState&) const = default;
 };
 

@@ -17,7 +17,7 @@ namespace switchyard {
 
 // A mutating command, already parsed (control/command.hpp does the parsing).
 struct RoutingCommand {
-    enum class Kind { switch_to, canary, promote, rollback, server_admin, flag };
+    enum class Kind { switch_to, canary, promote, rollback, server_admin, flag, shadow };
     Kind kind = Kind::switch_to;
     std::string pool;             // switch/canary/server
     std::uint32_t weight_bp = 0;  // canary: percent*100 (0..10000), 2 decimals max
@@ -26,6 +26,9 @@ struct RoutingCommand {
     std::uint32_t server_weight = 0;       // ServerAction::weight: 1..kMaxServerWeight
     std::string flag;                      // flag: its name
     std::uint32_t flag_percent_milli = 0;  // flag: percent x 1000 (0..100000; off is 0)
+    // shadow: `pool` (empty: off), the percent x 1000 and whether to compare.
+    std::uint32_t shadow_percent_milli = 0;
+    bool shadow_diff = false;
     std::optional<std::uint64_t> if_generation;
     bool force = false;  // carried for the health gates (not evaluated here)
 };

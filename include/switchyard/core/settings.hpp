@@ -226,6 +226,43 @@ struct FlagSettings {
     bool operator==(const FlagSettings&) const = default;
 };
 
+// [shadow.diff]: comparing the shadow's answers with the primary's
+// (DESIGN.md "Dark launch").
+struct ShadowDiffSettings {
+    bool enabled = false;
+    // Also send safe requests to a second server of the active pool, so that
+    // differences the good build shows against itself count as noise.
+    bool secondary = true;
+    std::vector<std::string> ignore_headers = {"date", "x-request-id", "set-cookie", "etag",
+                                               "age"};  // lower case
+    std::uint64_t max_body = 256 * 1024;
+    std::vector<std::string> routes;  // "/api/users/*"; else the first two path segments
+    std::uint32_t max_routes = 100;
+    std::string log;  // differing records, JSON lines: a path, "stdout", "stderr"; empty: error log
+    std::uint32_t log_per_minute = 60;
+    bool log_bodies = false;
+    bool operator==(const ShadowDiffSettings&) const = default;
+};
+
+enum class ShadowSample { user, request };
+
+// [shadow]: request mirroring (DESIGN.md "Dark launch"). pool and percent
+// (and diff.enabled) are the initial runtime state; the rest applies as is.
+struct ShadowSettings {
+    std::string pool;                 // empty: off
+    std::uint32_t percent_milli = 0;  // percent x 1000, 0..100000
+    ShadowSample sample = ShadowSample::user;
+    std::vector<std::string> methods = {"GET", "HEAD", "OPTIONS"};  // upper case
+    std::uint64_t max_body = 1024 * 1024;
+    Duration timeout{5000};
+    std::uint32_t max_inflight = 256;         // per worker
+    std::uint64_t memory = 16 * 1024 * 1024;  // per worker, buffered mirror bytes
+    std::string host_suffix = "-shadow";
+    bool allow_unsafe = false;
+    ShadowDiffSettings diff;
+    bool operator==(const ShadowSettings&) const = default;
+};
+
 struct Settings {
     std::string source_path;  // the file these settings came from
     ServerProcessSettings server;
@@ -239,6 +276,7 @@ struct Settings {
     std::vector<PoolSettings> pools;  // in file order
     RolloutSettings rollout;
     std::vector<FlagSettings> flags;  // in file order
+    ShadowSettings shadow;
 
     const PoolSettings* find_pool(std::string_view name) const;
     const FlagSettings* find_flag(std::string_view name) const;

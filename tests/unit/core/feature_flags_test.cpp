@@ -169,8 +169,8 @@ TEST(FeatureFlags, UpstreamFields) {
     out.clear();
     append_flag_fields(state, 0, 0, 7, out);
     EXPECT_EQ(out, "X-Switchyard-Context: pool=blue; bucket=7\r\n");
-    EXPECT_EQ(state.private_fields,
-              (std::vector<std::string>{"X-Features", "X-Switchyard-Context"}));
+    EXPECT_EQ(state.private_fields, (std::vector<std::string>{"X-Features", "X-Switchyard-Context",
+                                                              "X-Switchyard-Shadow"}));
 }
 
 // Router::decide computes the flags once, with the user key the bucket
@@ -214,7 +214,8 @@ TEST(FeatureFlags, NoFlagsConfiguredMeansNoFlagsDecided) {
     RequestView r;
     r.cookies = {&view, 1};
     EXPECT_EQ(Router::decide(r, state, balancer, random).flags, 0u);
-    EXPECT_EQ(state.private_fields, std::vector<std::string>{"X-Switchyard-Flags"});
+    EXPECT_EQ(state.private_fields,
+              (std::vector<std::string>{"X-Switchyard-Flags", "X-Switchyard-Shadow"}));
 }
 
 }  // namespace

@@ -133,5 +133,21 @@ TEST(ReloadRefusal, ChangingTheSeedWhileAFlagIsPartlyOnIsRefused) {
     }
 }
 
+TEST(ReloadRefusal, ChangingTheSeedWhileAUserSampledShadowIsPartlyOnIsRefused) {
+    RuntimeState r = routing("blue");
+    Settings reseeded = pools({"blue", "green"}, 8);
+    for (std::uint32_t percent : {0u, 100000u}) {
+        r.shadow = {"green", percent, false};
+        EXPECT_EQ(reload_refusal(kCurrent, reseeded, r), std::nullopt) << percent;
+    }
+    r.shadow = {"green", 10000, true};
+    EXPECT_EQ(reload_refusal(kCurrent, reseeded, r),
+              "routing.seed cannot change while 0 < shadow percent < 100% samples users (the "
+              "mirrored users would change)");
+    // Sampled per request, no user's mirroring depends on the seed.
+    reseeded.shadow.sample = ShadowSample::request;
+    EXPECT_EQ(reload_refusal(kCurrent, reseeded, r), std::nullopt);
+}
+
 }  // namespace
 }  // namespace switchyard

@@ -541,5 +541,79 @@ TEST(Reconcile, FlagsFromStateWinNewOnesStartAtTheConfigAndRemovedOnesAreDropped
     EXPECT_TRUE(fresh.dropped.empty());
 }
 
+RoutingCommand shadow_cmd(std::string pool, std::uint32_t percent_milli, bool diff = false) {
+    RoutingCommand c;
+    c.kind = Kind::shadow;
+    c.pool = std::move(pool);
+    c.shadow_percent_milli = percent_milli;
+    c.shadow_diff = diff;
+    return c;
+}
+
+TEST(ShadowTransitions, ShadowSetsPoolPercentAndDiffAndOffClearsThem) {
+    const Settings s = three_pools();
+    RuntimeState cur = initial_runtime_state(s);
+    cur.generation = 3;
+    auto t = apply(cur, shadow_cmd("green", 12500, true), s);
+    ASSERT_TRUE(t.ok) << t.error;
+    EXPECT_TRUE(t.changed);
+    EXPECT_EQ(t.next.shadow, (ShadowRuntime{"green", 12500, true}));
+    EXPECT_EQ(t.next.generation, 4u);
+    EXPECT_TRUE(t.drain_pool.empty());
+    EXPECT_EQ(t.next.active, cur.active);
+    // The same again: a no-op; without diff: a change.
+    EXPECT_FALSE(apply(t.next, shadow_cmd("green", 12500, true), s).changed);
+    t = apply(t.next, shadow_cmd("green", 12500), s);
+    EXPECT_TRUE(t.ok && t.changed);
+    EXPECT_FALSE(t.next.shadow.diff);
+    // off (an empty pool) clears everything; off again is a no-op.
+    t = apply(t.next, shadow_cmd("", 0), s);
+    ASSERT_TRUE(t.ok && t.changed);
+    EXPECT_EQ(t.next.shadow, ShadowRuntime{});
+    EXPECT_FALSE(apply(t.next, shadow_cmd("", 0), s).changed);
+}
+
+TEST(ShadowTransitions, RefusalsChangeNothing) {
+    const Settings s = three_pools();
+    RuntimeState cur = initial_runtime_state(s);
+    cur.shadow = {"green", 1000, false};
+    cur.generation = 5;
+    const std::pair<RoutingCommand, std::string> cases[] = {
+        {shadow_cmd("purple", 1000), "pool purple does not exist"},
+        {shadow_cmd(cur.active, 1000),
+         cur.active + " is the active pool; a shadow pool must be another pool"},
+        {shadow_cmd("green", 100001), "shadow percent must be between 0 and 100"},
+    };
+    for (const auto& [command, error] : cases) {
+        const auto t = apply(cur, command, s);
+        EXPECT_FALSE(t.ok);
+        EXPECT_EQ(t.error, error);
+        EXPECT_EQ(t.next, cur);
+    }
+    auto stale = shadow_cmd("", 0);
+    stale.if_generation = 4;
+    EXPECT_FALSE(apply(cur, stale, s).ok);
+}
+
+TEST(Reconcile, ShadowFromStateWinsAndAPoolNoLongerConfiguredEndsIt) {
+    Settings s = three_pools();
+    s.shadow.pool = "green";
+    s.shadow.percent_milli = 5000;
+    RuntimeState loaded = initial_runtime_state(s);
+    EXPECT_EQ(loaded.shadow, (ShadowRuntime{"green", 5000, false}));
+    EXPECT_TRUE(reconcile(loaded, s).conflicts.empty());
+    loaded.shadow = {"green", 20000, true};
+    auto r = reconcile(loaded, s);
+    EXPECT_EQ(r.state.shadow, loaded.shadow);
+    EXPECT_EQ(r.conflicts, std::vector<std::string>{
+                               "shadow green 20.000% diff from state; config says green 5.000%"});
+    loaded.shadow = {"gone", 20000, false};
+    r = reconcile(loaded, s);
+    EXPECT_EQ(r.state.shadow, ShadowRuntime{});
+    EXPECT_EQ(r.dropped, std::vector<std::string>{"shadow pool gone (not in the config)"});
+    EXPECT_EQ(r.conflicts,
+              std::vector<std::string>{"shadow off from state; config says green 5.000%"});
+}
+
 }  // namespace
 }  // namespace switchyard
