@@ -55,6 +55,11 @@ void TrafficTotals::add(const WorkerStats& worker) {
     connections.add(worker.connections);
     for (const auto& [name, n] : worker.flag_requests)
         flag_requests[name] += n;
+    for (const auto& [pool, counts] : worker.shadow_requests) {
+        auto& sum = shadow_requests[pool];
+        for (std::size_t i = 0; i < kShadowResults; ++i)
+            sum[i] += counts[i];
+    }
 }
 
 const ServerStats& TrafficTotals::server(const std::string& pool,
@@ -68,6 +73,26 @@ const PoolStats& TrafficTotals::pool(const std::string& name) const {
     static const PoolStats kNone{};
     const auto it = pools.find(name);
     return it == pools.end() ? kNone : it->second;
+}
+
+const char* to_string(ShadowResult r) {
+    switch (r) {
+        case ShadowResult::sent:
+            return "sent";
+        case ShadowResult::ok:
+            return "ok";
+        case ShadowResult::error:
+            return "error";
+        case ShadowResult::timeout:
+            return "timeout";
+        case ShadowResult::dropped_overload:
+            return "dropped_overload";
+        case ShadowResult::skipped_method:
+            return "skipped_method";
+        case ShadowResult::skipped_body:
+            return "skipped_body";
+    }
+    return "unknown";
 }
 
 std::uint64_t TrafficTotals::flag(const std::string& name) const {

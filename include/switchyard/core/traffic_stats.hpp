@@ -68,11 +68,28 @@ struct ConnectionStats {
     void add(const ConnectionStats& other);
 };
 
+// Mirrored requests by what became of them (DESIGN.md "Dark launch"),
+// indexed by ShadowResult. A mirrored request counts here only, never in
+// the pools' stats or a ramp's analysis.
+enum class ShadowResult {
+    sent,              // a copy went to the shadow pool
+    ok,                // its answer arrived (any status) and was discarded
+    error,             // connect failure, reset, malformed answer
+    timeout,           // no whole answer within shadow.timeout
+    dropped_overload,  // sampled, but max_inflight or memory was reached
+    skipped_method,    // sampled, but the method is not mirrored
+    skipped_body,      // sampled, but the body is over shadow.max_body
+};
+inline constexpr std::size_t kShadowResults = 7;
+const char* to_string(ShadowResult r);
+using ShadowCounts = std::array<std::uint64_t, kShadowResults>;
+
 struct WorkerStats {
     std::vector<ServerStats> servers;
     std::vector<PoolStats> pools;
     ConnectionStats connections;
     std::map<std::string, std::uint64_t> flag_requests;  // requests routed with the flag on
+    std::map<std::string, ShadowCounts> shadow_requests;  // by shadow pool
 };
 
 // All workers' stats added up, per server (a server whose DNS answer
@@ -82,6 +99,7 @@ struct TrafficTotals {
     std::map<std::string, PoolStats> pools;
     ConnectionStats connections;
     std::map<std::string, std::uint64_t> flag_requests;
+    std::map<std::string, ShadowCounts> shadow_requests;  // by shadow pool
 
     void add(const WorkerStats& worker);
     // The totals of one server or pool; empty (all zero) if it has none.
