@@ -28,6 +28,7 @@ Exchange::Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const
 }
 
 Exchange::~Exchange() {
+    if (mirror_) mirror_->abandon();  // its body will not be complete
     leave_slot_queue();
     if (up_) up_->release(false);
 }
@@ -132,6 +133,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
         listener.forwarded == ForwardedHeader::append && session_.peer().trusted;
     if (new_request_id_) options.new_request_id = buf_.request_id;
     http::write_upstream_request_head(head, facts, options, buf_.up_head);
+    if (d.shadow && !worker_.shutting_down()) start_mirror(facts.framing);
 
     // The head's views end here: everything needed was copied.
     session_.consume(head_bytes);
@@ -263,6 +265,7 @@ void Exchange::on_upstream_ready() {
             return;
         }
         keep_for_replay(1);
+        feed_mirror(1);
     }
     to_buffers(buf_.pieces, buf_.buffers);
     up_->send_request(buf_.buffers, upload_done());
@@ -377,6 +380,30 @@ void Exchange::refuse_body() {
         respond_local(400, ErrorKind::none);
 }
 
+void Exchange::start_mirror(const http::Framing& framing) {
+    ShadowExchange::Request r;
+    r.method = method_;
+    r.upstream_head = buf_.up_head;
+    r.has_body = framing.kind != http::BodyKind::none &&
+                 !(framing.kind == http::BodyKind::content_length && framing.length == 0);
+    if (framing.kind == http::BodyKind::content_length) r.content_length = framing.length;
+    r.upgrade = upgrade_requested_;
+    mirror_ = ShadowExchange::start(worker_, settings_, routing_, r);
+    if (mirror_ && !r.has_body) {
+        mirror_->body_done();
+        mirror_.reset();  // it goes on alone
+    }
+}
+
+// Body bytes from buf_.pieces[first_piece] on, new to the upstream: the
+// copy gets them too, until the body is complete.
+void Exchange::feed_mirror(std::size_t first_piece) {
+    if (!mirror_) return;
+    mirror_->add_body(std::span(buf_.pieces).subspan(first_piece), upload_pump_.payload_bytes());
+    if (upload_done()) mirror_->body_done();
+    if (upload_done() || mirror_->ended()) mirror_.reset();
+}
+
 void Exchange::upload_continue() {
     if (upload_done() || !up_ || response_done_ || !up_->ready() || up_->sending() ||
         session_.reading_body())
@@ -395,6 +422,7 @@ void Exchange::upload_continue() {
     }
     if (!buf_.pieces.empty()) {
         keep_for_replay(0);
+        feed_mirror(0);
         to_buffers(buf_.pieces, buf_.buffers);
         up_->send(buf_.buffers);
         return;

@@ -146,6 +146,10 @@ void Worker::apply_snapshot() {
         for (std::size_t i = 0; i < routing_->pools[p].servers.size(); ++i)
             if (routing_->takes_traffic(static_cast<int>(p), static_cast<int>(i)))
                 live_servers_.insert(routing_->pools[p].servers[i].id);
+    // The shadow pool's servers take mirrored copies: their connections are pooled too.
+    if (const ShadowState& shadow = routing_->shadow; shadow.pool >= 0 && shadow.percent_milli > 0)
+        for (const auto& s : routing_->pools[static_cast<std::size_t>(shadow.pool)].servers)
+            if (server_usable(s)) live_servers_.insert(s.id);
     upstreams_.retain_only(live_servers_);
 }
 
@@ -185,6 +189,12 @@ void Worker::count_flags(const RoutingState& state, std::uint64_t flags) {
         else
             flag_requests_.emplace(name, 1);
     }
+}
+
+void ShadowLoad::count(std::string_view pool, ShadowResult result) {
+    auto it = counts.find(pool);
+    if (it == counts.end()) it = counts.emplace(std::string(pool), ShadowCounts{}).first;
+    ++it->second[static_cast<std::size_t>(result)];
 }
 
 void InflightCount::start(Worker& worker, ServerLoad& load, std::uint64_t snapshot, int pool,
@@ -341,6 +351,7 @@ void Worker::collect(bool traffic, std::function<void(WorkerStats)> done) {
         k.upstream_opened = counters_.upstream_opened;
         copy_nonzero(counters_.unrouted, k.unrouted);
         stats.flag_requests.insert(flag_requests_.begin(), flag_requests_.end());
+        stats.shadow_requests.insert(shadow_.counts.begin(), shadow_.counts.end());
         done(std::move(stats));
     });
 }

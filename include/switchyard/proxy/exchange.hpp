@@ -23,6 +23,7 @@
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
 #include "switchyard/proxy/exchange_buffers.hpp"
+#include "switchyard/proxy/shadow_exchange.hpp"
 #include "switchyard/proxy/tunnel.hpp"
 #include "switchyard/proxy/upstream_exchange.hpp"
 #include "switchyard/proxy/worker.hpp"
@@ -102,6 +103,9 @@ class Exchange final : public UpstreamExchange::Listener {
     bool body_over_limit() const;
     void refuse_body();
     void keep_for_replay(std::size_t first_piece);
+    // Dark launch: the copy for the shadow pool, and its body as it streams.
+    void start_mirror(const http::Framing& framing);
+    void feed_mirror(std::size_t first_piece);
     void on_body_read(error_code ec, std::size_t n);
 
     // Response: upstream → client
@@ -168,6 +172,8 @@ class Exchange final : public UpstreamExchange::Listener {
     bool replayable_ = true;  // everything sent upstream is in up_head_ + replay_
     http::BodyPump upload_pump_;
     std::size_t upload_consumed_ = 0;  // client bytes the pieces being sent use
+    // The mirrored copy while it still takes body bytes from this request.
+    std::shared_ptr<ShadowExchange> mirror_;
 
     // The response
     boost::asio::const_buffer head_buffer_[1];

@@ -132,6 +132,16 @@ struct WorkerCounters {
     StatusCounts unrouted{};  // requests answered before a pool was chosen
 };
 
+// Mirrored requests of one worker (DESIGN.md "Dark launch"): what is in
+// flight and buffered now, against shadow.max_inflight and shadow.memory,
+// and what became of every sampled request, by shadow pool.
+struct ShadowLoad {
+    std::uint32_t inflight = 0;
+    std::uint64_t bytes = 0;  // request bytes copied and not yet written to the shadow
+    std::map<std::string, ShadowCounts, std::less<>> counts;
+    void count(std::string_view pool, ShadowResult result);
+};
+
 class Worker;
 struct RequestSpace;
 
@@ -284,6 +294,7 @@ class Worker {
     // A request the router gave `flags` (Decision::flags of `state`, the
     // snapshot it pinned): counted per flag name.
     void count_flags(const RoutingState& state, std::uint64_t flags);
+    ShadowLoad& shadow() { return shadow_; }
     // A finished request (the access log's moment): its status, counted
     // for its pool (`pool`, from pool_counters()), or as unrouted when
     // nullptr; its duration goes into the pool's histograms unless it was a
@@ -374,6 +385,7 @@ class Worker {
     std::unordered_map<std::string, PoolCounters> pool_counters_;
     std::vector<PoolCounters*> pool_index_;  // pool_counters_ by the current snapshot's index
     std::map<std::string, std::uint64_t, std::less<>> flag_requests_;  // by flag name
+    ShadowLoad shadow_;
     std::uint64_t step_window_ = 0;
     std::vector<std::shared_ptr<TimedSession>> slot_waiters_;  // oldest first
     bool wake_posted_ = false;

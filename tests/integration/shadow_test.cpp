@@ -1,0 +1,214 @@
+// Dark launch (DESIGN.md "Dark launch"): sampled requests are copied to the
+// shadow pool, marked, and their answers discarded; the client only ever
+// gets the primary's answer, and a slow or broken shadow never delays it.
+#include <sys/socket.h>
+
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fixture.hpp"
+#include "switchyard/core/shadow_policy.hpp"
+
+namespace sy_it {
+namespace {
+
+namespace json = boost::json;
+
+// The shadow pool's one server: records every request it gets and
+// answers it (`answer`), never answers (`hang`), or closes at once
+// (`reset`, with an RST).
+class ShadowServer {
+  public:
+    enum class Mode { answer, hang, reset };
+    explicit ShadowServer(Mode mode)
+        : mode_(mode), up_([this](ScriptedUpstream::Conn& c, int) { serve(c); }) {}
+
+    std::string address() const { return up_.address(); }
+
+    // Waits until `n` requests arrived (false at the deadline).
+    bool wait_for(std::size_t n, Clock::duration timeout = seconds(10)) {
+        std::unique_lock lock(mu_);
+        return cv_.wait_for(lock, timeout, [&] { return seen_.size() >= n; });
+    }
+    std::vector<ScriptedUpstream::Request> seen() {
+        std::lock_guard lock(mu_);
+        return seen_;
+    }
+
+  private:
+    void serve(ScriptedUpstream::Conn& c) {
+        while (!up_.stopping()) {
+            auto req = c.read_request(milliseconds(200));
+            if (!req) {
+                if (c.wait_readable(milliseconds(0)) == ScriptedUpstream::Conn::Wait::closed)
+                    return;
+                continue;
+            }
+            {
+                std::lock_guard lock(mu_);
+                seen_.push_back(*req);
+            }
+            cv_.notify_all();
+            if (mode_ == Mode::hang) {
+                while (!up_.stopping() &&
+                       c.wait_readable(milliseconds(100)) != ScriptedUpstream::Conn::Wait::closed) {
+                }
+                return;
+            }
+            if (mode_ == Mode::reset) {
+                linger l{1, 0};
+                ::setsockopt(c.sock.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                return;  // closed with an RST
+            }
+            if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nshadow")) return;
+        }
+    }
+
+    Mode mode_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<ScriptedUpstream::Request> seen_;
+    ScriptedUpstream up_;  // last: its threads use the members above
+};
+
+std::string field(const std::string& head, const std::string& name) {
+    return SeenHead::parse(head).values(name).empty() ? std::string()
+                                                      : SeenHead::parse(head).values(name)[0];
+}
+
+class Shadow : public ProxyTest {
+  protected:
+    // blue (active) and green, and `dark` with the shadow server.
+    ProxyConfig shadow_config(const ShadowServer& dark, const std::string& shadow_keys) {
+        auto cfg = base_config();
+        cfg.pools.push_back({"dark", {dark.address()}});
+        cfg.extra = "[shadow]\npool = \"dark\"\n" + shadow_keys;
+        return cfg;
+    }
+    json::object control(const std::string& line) {
+        return json::parse(control_command(dir_.path() / "control.sock", line, seconds(10)))
+            .as_object();
+    }
+    static std::string user_get(const std::string& target, const std::string& user,
+                                const std::string& extra = {}) {
+        return get_request(target, "Cookie: sy_uid=" + user + "\r\n" + extra);
+    }
+};
+
+// Every request is copied with the marker and the host suffix, the client
+// gets blue's answer, and a client cannot mark its own request.
+TEST_F(Shadow, CopiesAreMarkedAndTheClientGetsThePrimarysAnswer) {
+    ShadowServer dark(ShadowServer::Mode::answer);
+    start_proxy(shadow_config(dark, "percent = 100\n"));
+    HttpConn c(proxy_->port());
+    constexpr int kRequests = 20;
+    for (int i = 0; i < kRequests; ++i) {
+        Response r = c.roundtrip(user_get("/item/" + std::to_string(i) + "?echo=head",
+                                          "u" + std::to_string(i), "X-Switchyard-Shadow: 1\r\n"));
+        ASSERT_EQ(r.status(), 200u);
+        EXPECT_EQ(r.msg["X-Echo-Name"], "blue");
+        // The primary never sees the marker, even the client's own.
+        EXPECT_TRUE(SeenHead::parse(r.body()).values("X-Switchyard-Shadow").empty());
+    }
+    ASSERT_TRUE(dark.wait_for(kRequests));
+    std::set<std::string> targets;
+    for (const auto& req : dark.seen()) {
+        EXPECT_EQ(req.method(), "GET");
+        EXPECT_EQ(SeenHead::parse(req.head).values("X-Switchyard-Shadow"),
+                  std::vector<std::string>{"1"});
+        EXPECT_EQ(field(req.head, "Host"), "test-shadow");
+        targets.insert(SeenHead::parse(req.head).request_line);
+    }
+    EXPECT_EQ(targets.size(), static_cast<std::size_t>(kRequests));
+    EXPECT_TRUE(targets.count("GET /item/7?echo=head HTTP/1.1")) << *targets.begin();
+}
+
+// sample = "user": the users the hash names are mirrored, every request
+// of theirs, and nobody else.
+TEST_F(Shadow, UserSamplingMirrorsExactlyTheUsersTheHashNames) {
+    ShadowServer dark(ShadowServer::Mode::answer);
+    start_proxy(shadow_config(dark, "percent = 10\n"));
+    HttpConn c(proxy_->port());
+    constexpr int kUsers = 400;
+    std::set<std::string> expected;
+    for (int i = 0; i < kUsers; ++i) {
+        const std::string user = "u" + std::to_string(i);
+        if (switchyard::shadow_bucket(user, 0) < 10000) expected.insert("/" + user);
+        for (int k = 0; k < 2; ++k)
+            ASSERT_EQ(c.roundtrip(user_get("/" + user, user)).status(), 200u);
+    }
+    ASSERT_GT(expected.size(), 20u);
+    ASSERT_TRUE(dark.wait_for(2 * expected.size()));
+    std::multiset<std::string> mirrored;
+    for (const auto& req : dark.seen()) {
+        const std::string line = SeenHead::parse(req.head).request_line;
+        mirrored.insert(line.substr(4, line.find(' ', 4) - 4));
+    }
+    for (const auto& target : expected)
+        EXPECT_EQ(mirrored.count(target), 2u) << target;
+    EXPECT_EQ(mirrored.size(), 2 * expected.size());
+}
+
+// Unsafe methods are mirrored only with allow_unsafe, body and all.
+TEST_F(Shadow, UnsafeMethodsOnlyWhenAllowedWithTheirBody) {
+    ShadowServer dark(ShadowServer::Mode::answer);
+    start_proxy(
+        shadow_config(dark, "percent = 100\nmethods = [\"GET\", \"POST\"]\nallow_unsafe = true\n"));
+    HttpConn c(proxy_->port());
+    const std::string body(100000, 'x');
+    Response r = c.roundtrip("POST /orders HTTP/1.1\r\nHost: localhost\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_EQ(r.status(), 200u);
+    EXPECT_EQ(r.msg["X-Echo-Body-Bytes"], std::to_string(body.size()));
+    ASSERT_TRUE(dark.wait_for(1));
+    const auto seen = dark.seen();
+    EXPECT_EQ(seen[0].method(), "POST");
+    EXPECT_EQ(seen[0].body, body);
+    // OPTIONS is not listed: not mirrored.
+    ASSERT_EQ(c.roundtrip("OPTIONS / HTTP/1.1\r\nHost: localhost\r\n\r\n").status(), 200u);
+    ASSERT_EQ(c.roundtrip(get_request("/after")).status(), 200u);
+    ASSERT_TRUE(dark.wait_for(2));
+    EXPECT_EQ(SeenHead::parse(dark.seen()[1].head).request_line, "GET /after HTTP/1.1");
+}
+
+// The default methods: a POST is not copied (the pools usually share a
+// database), a GET is.
+TEST_F(Shadow, UnsafeMethodsAreNotMirroredByDefault) {
+    ShadowServer dark(ShadowServer::Mode::answer);
+    start_proxy(shadow_config(dark, "percent = 100\n"));
+    HttpConn c(proxy_->port());
+    ASSERT_EQ(
+        c.roundtrip("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nhi").status(),
+        200u);
+    ASSERT_EQ(c.roundtrip(get_request("/second")).status(), 200u);
+    ASSERT_TRUE(dark.wait_for(1));
+    EXPECT_EQ(SeenHead::parse(dark.seen()[0].head).request_line, "GET /second HTTP/1.1");
+}
+
+// A shadow that never answers or resets changes nothing for clients:
+// every answer comes from blue, at blue's pace.
+TEST_F(Shadow, AHangingOrResettingShadowNeverDelaysClients) {
+    for (auto mode : {ShadowServer::Mode::hang, ShadowServer::Mode::reset}) {
+        ShadowServer dark(mode);
+        auto cfg = shadow_config(dark, "percent = 100\ntimeout = \"30s\"\n");
+        start_proxy(cfg);
+        HttpConn c(proxy_->port());
+        for (int i = 0; i < 20; ++i) {
+            const auto t0 = Clock::now();
+            Response r = c.roundtrip(user_get("/", "u" + std::to_string(i)), seconds(5));
+            ASSERT_EQ(r.status(), 200u);
+            EXPECT_EQ(r.msg["X-Echo-Name"], "blue");
+            // The copy waits up to 30 s; the client never does.
+            EXPECT_LT(Clock::now() - t0, seconds(2));
+        }
+        ASSERT_TRUE(dark.wait_for(20));
+        proxy_.reset();
+    }
+}
+
+}  // namespace
+}  // namespace sy_it
