@@ -12,11 +12,13 @@
 // Noise (Diffy's method): for a field, the candidate (shadow vs primary)
 // differs in dc of nc compared pairs, rate rc = dc/nc, and the secondary
 // (another server of the active pool vs primary) in ds of ns, rate rs =
-// ds/ns. The field is noise iff rs > 0 and rc - rs <= relative x rs or
-// rc - rs <= absolute, that is unless the candidate's excess over the noise
-// exceeds both thresholds (defaults 20 % of rs and 3 percentage points).
-// With no secondary samples (ns = 0) or no secondary difference on the
-// field (ds = 0) nothing is noise. Computed exactly, in integers.
+// ds/ns. The field is noise iff rs > 0 and (rc - rs <= relative x rs or
+// rc - rs <= absolute): unless the candidate's excess over the noise rate
+// exceeds both thresholds (defaults 20 % of rs and 3 percentage points), the
+// good build's own variance explains it. With no secondary samples (ns = 0)
+// or no secondary difference on the field (ds = 0) nothing is noise; with
+// no candidate pairs (nc = 0, rc = 0) a field with rs > 0 is. Computed
+// exactly, in integers, so the borders (<=) hold.
 #pragma once
 
 #include <cstdint>
