@@ -109,8 +109,10 @@ void WorkerGroup::publish(const std::shared_ptr<const Settings>& settings,
 }
 
 void WorkerGroup::collect(bool traffic, std::function<void(TrafficTotals)> done) {
+    TrafficTotals none;  // (a braced {} here trips GCC 12's maybe-uninitialized)
     gather<TrafficTotals, WorkerStats>(
-        {}, [traffic](proxy::Worker& w, auto reply) { w.collect(traffic, std::move(reply)); },
+        std::move(none),
+        [traffic](proxy::Worker& w, auto reply) { w.collect(traffic, std::move(reply)); },
         std::move(done));
 }
 

@@ -55,6 +55,10 @@ void TrafficTotals::add(const WorkerStats& worker) {
     connections.add(worker.connections);
     for (const auto& [name, n] : worker.flag_requests)
         flag_requests[name] += n;
+    if (diff.routes().empty())
+        diff = worker.diff;
+    else
+        diff.merge(worker.diff);
     for (const auto& [pool, counts] : worker.shadow_requests) {
         auto& sum = shadow_requests[pool];
         for (std::size_t i = 0; i < kShadowResults; ++i)

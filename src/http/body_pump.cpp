@@ -48,23 +48,26 @@ void BodyPump::reset(const Framing& source, bool chunked_sink, ChunkedDecoder::L
 }
 
 std::size_t BodyPump::plan(std::string_view available, std::vector<std::string_view>& out) {
+    single_ = {};
+    decoded_.clear();
     if (done_ || failed_ || available.empty()) return 0;
     switch (kind_) {
         case BodyKind::content_length: {
             auto n =
                 static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available.size()));
-            out.push_back(available.substr(0, n));
+            single_ = available.substr(0, n);
+            out.push_back(single_);
             remaining_ -= n;
             payload_ += n;
             done_ = remaining_ == 0;
             return n;
         }
         case BodyKind::until_close:
+            single_ = available;
             out.push_back(available);
             payload_ += available.size();
             return available.size();
         case BodyKind::chunked: {
-            decoded_.clear();
             std::size_t used = decoder_.decode(available, decoded_);
             if (decoder_.failed()) {
                 failed_ = true;

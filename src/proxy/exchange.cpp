@@ -28,7 +28,8 @@ Exchange::Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const
 }
 
 Exchange::~Exchange() {
-    if (mirror_) mirror_->abandon();  // its body will not be complete
+    if (mirror_) mirror_->abandon();                  // its body will not be complete
+    if (diff_) diff_->fail(DiffPair::Side::primary);  // ended without its whole answer
     leave_slot_queue();
     if (up_) up_->release(false);
 }
@@ -133,7 +134,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
         listener.forwarded == ForwardedHeader::append && session_.peer().trusted;
     if (new_request_id_) options.new_request_id = buf_.request_id;
     http::write_upstream_request_head(head, facts, options, buf_.up_head);
-    if (d.shadow && !worker_.shutting_down()) start_mirror(facts.framing);
+    if (d.shadow && !worker_.shutting_down()) start_mirror(facts.framing, d);
 
     // The head's views end here: everything needed was copied.
     session_.consume(head_bytes);
@@ -380,30 +381,6 @@ void Exchange::refuse_body() {
         respond_local(400, ErrorKind::none);
 }
 
-void Exchange::start_mirror(const http::Framing& framing) {
-    ShadowExchange::Request r;
-    r.method = method_;
-    r.upstream_head = buf_.up_head;
-    r.has_body = framing.kind != http::BodyKind::none &&
-                 !(framing.kind == http::BodyKind::content_length && framing.length == 0);
-    if (framing.kind == http::BodyKind::content_length) r.content_length = framing.length;
-    r.upgrade = upgrade_requested_;
-    mirror_ = ShadowExchange::start(worker_, settings_, routing_, r);
-    if (mirror_ && !r.has_body) {
-        mirror_->body_done();
-        mirror_.reset();  // it goes on alone
-    }
-}
-
-// Body bytes from buf_.pieces[first_piece] on, new to the upstream: the
-// copy gets them too, until the body is complete.
-void Exchange::feed_mirror(std::size_t first_piece) {
-    if (!mirror_) return;
-    mirror_->add_body(std::span(buf_.pieces).subspan(first_piece), upload_pump_.payload_bytes());
-    if (upload_done()) mirror_->body_done();
-    if (upload_done() || mirror_->ended()) mirror_.reset();
-}
-
 void Exchange::upload_continue() {
     if (upload_done() || !up_ || response_done_ || !up_->ready() || up_->sending() ||
         session_.reading_body())
@@ -518,10 +495,12 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
     opt.extra_fields = set_cookie_;
     http::write_client_response_head(head, facts, opt, buf_.resp_head);
     response_started_ = true;
+    if (diff_) diff_->head(DiffPair::Side::primary, head);
     if (!up_->start_body(facts.framing, chunked_out, buf_.resp_head)) {
         on_upstream_failed(ErrorKind::bad_response);
         return;
     }
+    if (diff_) diff_->body(DiffPair::Side::primary, up_->body_payload());
     session_.write(up_->body_buffers(), &Exchange::on_body_written);
 }
 
@@ -537,6 +516,7 @@ void Exchange::on_interim_written(error_code ec, std::size_t n) {
 }
 
 void Exchange::on_response_body() {
+    if (diff_) diff_->body(DiffPair::Side::primary, up_->body_payload());
     session_.write(up_->body_buffers(), &Exchange::on_body_written);
 }
 
@@ -555,6 +535,10 @@ void Exchange::on_body_written(error_code ec, std::size_t n) {
 }
 
 void Exchange::on_response_end() {
+    if (diff_) {
+        diff_->end(DiffPair::Side::primary);
+        diff_.reset();  // the last holder compares
+    }
     response_done_ = true;
     maybe_finish();
 }

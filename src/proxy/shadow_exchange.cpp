@@ -11,7 +11,8 @@ namespace asio = boost::asio;
 std::shared_ptr<ShadowExchange> ShadowExchange::start(Worker& worker,
                                                       std::shared_ptr<const Settings> settings,
                                                       std::shared_ptr<const RoutingState> routing,
-                                                      const Request& request) {
+                                                      const Request& request,
+                                                      std::shared_ptr<DiffPair> diff) {
     const int pool = routing->shadow.pool;
     if (pool < 0 || static_cast<std::size_t>(pool) >= routing->pools.size()) return nullptr;
     const ShadowSettings& config = settings->shadow;
@@ -35,14 +36,45 @@ std::shared_ptr<ShadowExchange> ShadowExchange::start(Worker& worker,
         load.count(name, ShadowResult::error);  // no usable server: health never gates the primary
         return nullptr;
     }
-    auto m =
-        std::make_shared<ShadowExchange>(worker, std::move(settings), std::move(routing), server);
-    if (!http::write_shadow_head(request.upstream_head, config.host_suffix, m->pending_)) {
-        load.count(name, ShadowResult::error);
+    auto m = std::make_shared<ShadowExchange>(worker, std::move(settings), std::move(routing), pool,
+                                              server);
+    m->diff_ = std::move(diff);
+    load.count(name, ShadowResult::sent);
+    return launch(std::move(m), request, config.host_suffix);
+}
+
+std::shared_ptr<ShadowExchange> ShadowExchange::start_secondary(
+    Worker& worker, std::shared_ptr<const Settings> settings,
+    std::shared_ptr<const RoutingState> routing, const Request& request, int pool,
+    int primary_server, std::shared_ptr<DiffPair> diff) {
+    const ShadowSettings& config = settings->shadow;
+    ShadowLoad& load = worker.shadow();
+    if (load.inflight >= config.max_inflight ||
+        load.bytes + request.upstream_head.size() > config.memory)
+        return nullptr;
+    const int avoid[] = {primary_server};
+    int server = Router::pick_server(*routing, pool, worker.balancer(), worker.random(), avoid);
+    if (server < 0)
+        server = Router::pick_server(*routing, pool, worker.balancer(), worker.random());
+    if (server < 0) return nullptr;
+    auto m = std::make_shared<ShadowExchange>(worker, std::move(settings), std::move(routing), pool,
+                                              server);
+    m->secondary_ = true;
+    m->diff_ = std::move(diff);
+    return launch(std::move(m), request, {});
+}
+
+// The copy's head, its budget and deadline, and its upstream try.
+std::shared_ptr<ShadowExchange> ShadowExchange::launch(std::shared_ptr<ShadowExchange> m,
+                                                       const Request& request,
+                                                       std::string_view host_suffix) {
+    Worker& worker = m->worker_;
+    if (!http::write_shadow_head(request.upstream_head, host_suffix, m->pending_)) {
+        m->ended_ = true;  // never started: nothing to count but this
+        if (!m->secondary_) worker.shadow().count(m->pool_name(), ShadowResult::error);
         return nullptr;
     }
-    load.count(name, ShadowResult::sent);
-    ++load.inflight;
+    ++worker.shadow().inflight;
     m->head_request_ = request.method == "HEAD";
     m->body_done_ = !request.has_body;
     m->deadline_ = Clock::now() + m->settings_->shadow.timeout;
@@ -61,10 +93,10 @@ std::shared_ptr<ShadowExchange> ShadowExchange::start(Worker& worker,
 }
 
 ShadowExchange::ShadowExchange(Worker& worker, std::shared_ptr<const Settings> settings,
-                               std::shared_ptr<const RoutingState> routing, int server)
-    : worker_(worker), settings_(std::move(settings)), routing_(std::move(routing)) {
-    const PoolState& pool = routing_->pools[static_cast<std::size_t>(routing_->shadow.pool)];
-    server_ = &pool.servers[static_cast<std::size_t>(server)];
+                               std::shared_ptr<const RoutingState> routing, int pool, int server)
+    : worker_(worker), settings_(std::move(settings)), routing_(std::move(routing)), pool_(pool) {
+    const PoolState& p = routing_->pools[static_cast<std::size_t>(pool)];
+    server_ = &p.servers[static_cast<std::size_t>(server)];
 }
 
 ShadowExchange::~ShadowExchange() {
@@ -74,7 +106,7 @@ ShadowExchange::~ShadowExchange() {
 }
 
 const std::string& ShadowExchange::pool_name() const {
-    return routing_->pools[static_cast<std::size_t>(routing_->shadow.pool)].name;
+    return routing_->pools[static_cast<std::size_t>(pool_)].name;
 }
 
 // The worker's count of buffered mirror bytes follows pending_ + sending_.
@@ -152,16 +184,19 @@ void ShadowExchange::on_response_head(const http::ResponseHeadParser& head) {
         return;
     }
     up->set_reusable(facts.persistent);
+    if (diff_) diff_->head(side(), head);
     if (!up->start_body(facts.framing, /*chunked_sink=*/false, {})) {
         end(ShadowResult::error);
         return;
     }
-    up->body_delivered();  // discarded
+    on_response_body();
 }
 
+// Discarded, after a copy for the diff.
 void ShadowExchange::on_response_body() {
     const auto up = up_;
-    up->body_delivered();  // discarded
+    if (diff_) diff_->body(side(), up->body_payload());
+    up->body_delivered();
 }
 
 void ShadowExchange::on_response_end() {
@@ -204,8 +239,15 @@ void ShadowExchange::end(ShadowResult result, bool reusable) {
     if (ended_) return;
     ended_ = true;
     ShadowLoad& load = worker_.shadow();
-    load.count(pool_name(), result);
+    if (!secondary_) load.count(pool_name(), result);
     --load.inflight;
+    if (diff_) {
+        if (result == ShadowResult::ok)
+            diff_->end(side());
+        else
+            diff_->fail(side());
+        diff_.reset();  // the last holder compares
+    }
     pending_.clear();
     charge();
     if (up_) {

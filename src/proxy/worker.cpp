@@ -26,7 +26,8 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
       settings_(std::move(settings)),
       routing_(std::move(routing)),
       random_((static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
-      access_log_buffer_(shared.access_log) {
+      access_log_buffer_(shared.access_log),
+      diff_(settings_->shadow.diff.max_routes) {
     std::random_device rd;
     request_id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
     update_clock_strings();
@@ -130,6 +131,9 @@ void Worker::publish(std::shared_ptr<const Settings> settings,
                    via_ = "1.1 " + settings_->server.via_name;
                    via10_ = "1.0 " + settings_->server.via_name;
                    apply_snapshot();
+                   // A new cap on routes starts the counts afresh.
+                   if (diff_.max_routes() != settings_->shadow.diff.max_routes)
+                       diff_ = DiffTable(settings_->shadow.diff.max_routes);
                    if (applied) applied();
                });
 }
@@ -189,6 +193,31 @@ void Worker::count_flags(const RoutingState& state, std::uint64_t flags) {
         else
             flag_requests_.emplace(name, 1);
     }
+}
+
+void Worker::reset_diff(std::function<void()> done) {
+    asio::post(io_, [this, done = std::move(done)] {
+        diff_.reset();
+        if (done) done();
+    });
+}
+
+bool Worker::take_diff_log_slot() {
+    const std::int64_t minute =
+        std::chrono::duration_cast<std::chrono::minutes>(Clock::now().time_since_epoch()).count();
+    std::int64_t seen = shared_.diff_log_minute.load(std::memory_order_relaxed);
+    if (seen != minute &&
+        shared_.diff_log_minute.compare_exchange_strong(seen, minute, std::memory_order_relaxed))
+        shared_.diff_log_written.store(0, std::memory_order_relaxed);
+    return shared_.diff_log_written.fetch_add(1, std::memory_order_relaxed) <
+           settings_->shadow.diff.log_per_minute;
+}
+
+void Worker::log_diff(std::string_view line) {
+    if (shared_.diff_log)
+        shared_.diff_log->info(line);
+    else
+        log().info("diff {}", line);
 }
 
 void ShadowLoad::count(std::string_view pool, ShadowResult result) {
@@ -352,6 +381,7 @@ void Worker::collect(bool traffic, std::function<void(WorkerStats)> done) {
         copy_nonzero(counters_.unrouted, k.unrouted);
         stats.flag_requests.insert(flag_requests_.begin(), flag_requests_.end());
         stats.shadow_requests.insert(shadow_.counts.begin(), shadow_.counts.end());
+        stats.diff = diff_;
         done(std::move(stats));
     });
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "switchyard/core/canary_analysis.hpp"
+#include "switchyard/core/diff_stats.hpp"
 #include "switchyard/core/latency_buckets.hpp"
 #include "switchyard/core/latency_histogram.hpp"
 
@@ -88,8 +89,9 @@ struct WorkerStats {
     std::vector<ServerStats> servers;
     std::vector<PoolStats> pools;
     ConnectionStats connections;
-    std::map<std::string, std::uint64_t> flag_requests;  // requests routed with the flag on
+    std::map<std::string, std::uint64_t> flag_requests;   // requests routed with the flag on
     std::map<std::string, ShadowCounts> shadow_requests;  // by shadow pool
+    DiffTable diff = DiffTable();  // compared responses of mirrored requests (shadow.diff)
 };
 
 // All workers' stats added up, per server (a server whose DNS answer
@@ -100,6 +102,7 @@ struct TrafficTotals {
     ConnectionStats connections;
     std::map<std::string, std::uint64_t> flag_requests;
     std::map<std::string, ShadowCounts> shadow_requests;  // by shadow pool
+    DiffTable diff = DiffTable();  // the workers' tables merged (the first one's caps)
 
     void add(const WorkerStats& worker);
     // The totals of one server or pool; empty (all zero) if it has none.

@@ -44,6 +44,13 @@ class BodyPump {
     // body is truncated: failed() becomes true.
     void on_source_eof(std::vector<std::string_view>& out);
 
+    // The body's own bytes (no chunk framing) among the pieces the last
+    // plan() gave: what a copy of the payload takes (a diff of responses).
+    std::span<const std::string_view> last_payload() const {
+        if (kind_ == BodyKind::chunked) return decoded_;
+        return {&single_, single_.empty() ? 0u : 1u};
+    }
+
     bool done() const { return done_; }
     bool failed() const { return failed_; }
     bool until_close() const { return kind_ == BodyKind::until_close; }
@@ -60,7 +67,8 @@ class BodyPump {
     std::uint64_t payload_ = 0;
     ChunkedDecoder decoder_;
     std::vector<std::string_view> decoded_;
-    std::string trailer_;  // a chunked sink's trailer field lines, filtered at the end
+    std::string_view single_;  // a length- or close-framed plan's one piece
+    std::string trailer_;      // a chunked sink's trailer field lines, filtered at the end
     std::span<const std::string> drop_trailers_;
     char chunk_header_[24];
 };

@@ -104,7 +104,8 @@ class Exchange final : public UpstreamExchange::Listener {
     void refuse_body();
     void keep_for_replay(std::size_t first_piece);
     // Dark launch: the copy for the shadow pool, and its body as it streams.
-    void start_mirror(const http::Framing& framing);
+    // (exchange_mirror.cpp)
+    void start_mirror(const http::Framing& framing, const Decision& d);
     void feed_mirror(std::size_t first_piece);
     void on_body_read(error_code ec, std::size_t n);
 
@@ -174,6 +175,8 @@ class Exchange final : public UpstreamExchange::Listener {
     std::size_t upload_consumed_ = 0;  // client bytes the pieces being sent use
     // The mirrored copy while it still takes body bytes from this request.
     std::shared_ptr<ShadowExchange> mirror_;
+    // The answers being compared (shadow diff), while the primary's streams.
+    std::shared_ptr<DiffPair> diff_;
 
     // The response
     boost::asio::const_buffer head_buffer_[1];

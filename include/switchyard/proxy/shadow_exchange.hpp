@@ -23,6 +23,7 @@
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
 #include "switchyard/core/traffic_stats.hpp"
+#include "switchyard/proxy/diff_pair.hpp"
 #include "switchyard/proxy/upstream_exchange.hpp"
 #include "switchyard/proxy/worker.hpp"
 
@@ -44,14 +45,25 @@ class ShadowExchange final : public UpstreamExchange::Listener,
 
     // Mirrors `request` to a server of routing.shadow.pool, or counts why
     // not (skipped_method, skipped_body, dropped_overload, error when the
-    // pool has no usable server) and returns nullptr.
+    // pool has no usable server) and returns nullptr. With `diff`, its
+    // answer is captured as the candidate side.
     static std::shared_ptr<ShadowExchange> start(Worker& worker,
                                                  std::shared_ptr<const Settings> settings,
                                                  std::shared_ptr<const RoutingState> routing,
-                                                 const Request& request);
+                                                 const Request& request,
+                                                 std::shared_ptr<DiffPair> diff = nullptr);
+    // The secondary of a compared request (shadow.diff.secondary): the same
+    // copy, without the host suffix, to another server of `pool` than
+    // `primary_server` (the same one if it is the only one), its answer
+    // captured as the secondary side. Within the same mirror budget; not
+    // counted as a shadow result. nullptr if it cannot go.
+    static std::shared_ptr<ShadowExchange> start_secondary(
+        Worker& worker, std::shared_ptr<const Settings> settings,
+        std::shared_ptr<const RoutingState> routing, const Request& request, int pool,
+        int primary_server, std::shared_ptr<DiffPair> diff);
 
     ShadowExchange(Worker& worker, std::shared_ptr<const Settings> settings,
-                   std::shared_ptr<const RoutingState> routing, int server);
+                   std::shared_ptr<const RoutingState> routing, int pool, int server);
     ~ShadowExchange() override;
     ShadowExchange(const ShadowExchange&) = delete;
     ShadowExchange& operator=(const ShadowExchange&) = delete;
@@ -81,15 +93,24 @@ class ShadowExchange final : public UpstreamExchange::Listener,
     bool cut_if_on_pool(std::string_view, std::uint64_t) override { return false; }
 
   private:
+    static std::shared_ptr<ShadowExchange> launch(std::shared_ptr<ShadowExchange> m,
+                                                  const Request& request,
+                                                  std::string_view host_suffix);
     void charge();
     void send_more();
     void end(ShadowResult result, bool reusable = false);
     const std::string& pool_name() const;
+    DiffPair::Side side() const {
+        return secondary_ ? DiffPair::Side::secondary : DiffPair::Side::candidate;
+    }
 
     Worker& worker_;
     std::shared_ptr<const Settings> settings_;
     std::shared_ptr<const RoutingState> routing_;  // pinned: the server's entry lives in it
+    int pool_ = -1;
     const ServerState* server_ = nullptr;
+    bool secondary_ = false;  // the noise side of a diff, not a shadow copy
+    std::shared_ptr<DiffPair> diff_;
     std::shared_ptr<UpstreamExchange> up_;
     Clock::time_point deadline_;  // shadow.timeout, for the whole copy
     bool head_request_ = false;

@@ -93,6 +93,8 @@ class UpstreamExchange final : public std::enable_shared_from_this<UpstreamExcha
     // body_buffers(); false if the body is malformed already.
     bool start_body(const http::Framing& framing, bool chunked_sink, std::string_view prefix);
     std::span<const boost::asio::const_buffer> body_buffers() const { return buf_.body; }
+    // The payload among body_buffers() (no chunk framing), valid as long.
+    std::span<const std::string_view> body_payload() const { return pump_.last_payload(); }
     // body_buffers() were written on: plan the next ones, or read more.
     void body_delivered();
     bool response_complete() const { return pump_.done(); }

@@ -74,6 +74,12 @@ struct WorkerShared {
         report_upstream;
     // Per-server request limits, shared by all workers.
     ServerSlots slots;
+    // Records of differing mirrored answers (shadow.diff.log), JSON lines;
+    // nullptr: the error log. The minute they are counted in and how many
+    // were written in it, against shadow.diff.log_per_minute.
+    std::shared_ptr<spdlog::logger> diff_log;
+    std::atomic<std::int64_t> diff_log_minute{-1};
+    std::atomic<std::uint32_t> diff_log_written{0};
 };
 
 // Requests in flight and tunnels open to one upstream server (by identity),
@@ -295,6 +301,13 @@ class Worker {
     // snapshot it pinned): counted per flag name.
     void count_flags(const RoutingState& state, std::uint64_t flags);
     ShadowLoad& shadow() { return shadow_; }
+    // Compared answers of mirrored requests (shadow.diff), by route.
+    DiffTable& diff_table() { return diff_; }
+    // Forgets the compared answers (`diff reset`); `done` runs on this thread.
+    void reset_diff(std::function<void()> done);
+    // May one more differing pair be logged this minute (all workers)?
+    bool take_diff_log_slot();
+    void log_diff(std::string_view line);
     // A finished request (the access log's moment): its status, counted
     // for its pool (`pool`, from pool_counters()), or as unrouted when
     // nullptr; its duration goes into the pool's histograms unless it was a
@@ -386,6 +399,7 @@ class Worker {
     std::vector<PoolCounters*> pool_index_;  // pool_counters_ by the current snapshot's index
     std::map<std::string, std::uint64_t, std::less<>> flag_requests_;  // by flag name
     ShadowLoad shadow_;
+    DiffTable diff_;
     std::uint64_t step_window_ = 0;
     std::vector<std::shared_ptr<TimedSession>> slot_waiters_;  // oldest first
     bool wake_posted_ = false;

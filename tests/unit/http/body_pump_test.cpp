@@ -178,5 +178,47 @@ TEST(BodyPump, ChunkedSourceEndingEarlyFails) {
     EXPECT_TRUE(pump.failed());
 }
 
+// last_payload() is the body without framing, whatever the source's and
+// the sink's coding: what a response diff copies.
+TEST(BodyPump, LastPayloadIsTheBodyWithoutFraming) {
+    const auto payload_of = [](BodyPump& pump, std::string_view input, std::size_t step) {
+        std::string payload, buffered;
+        std::vector<std::string_view> out;
+        for (std::size_t fed = 0; fed < input.size() && !pump.done();) {
+            const std::size_t n = std::min(step, input.size() - fed);
+            buffered.append(input.substr(fed, n));
+            fed += n;
+            for (;;) {
+                out.clear();
+                const std::size_t used = pump.plan(buffered, out);
+                for (auto p : pump.last_payload())
+                    payload.append(p);
+                buffered.erase(0, used);
+                if (used == 0 || pump.done()) break;
+            }
+        }
+        return payload;
+    };
+    const std::string chunked = "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nT: 1\r\n\r\n";
+    for (std::size_t step : {1u, 3u, 7u, 100u}) {
+        for (bool sink : {true, false}) {
+            BodyPump pump;
+            pump.reset({BodyKind::chunked, 0}, sink);
+            EXPECT_EQ(payload_of(pump, chunked, step), "hello world") << step << sink;
+        }
+        BodyPump length;
+        length.reset({BodyKind::content_length, 11}, false);
+        EXPECT_EQ(payload_of(length, "hello worldNEXT", step), "hello world") << step;
+    }
+    // A plan with nothing to give has no payload either.
+    BodyPump done;
+    done.reset({BodyKind::content_length, 1}, false);
+    std::vector<std::string_view> out;
+    done.plan("x", out);
+    EXPECT_EQ(done.last_payload().size(), 1u);
+    EXPECT_EQ(done.plan("y", out), 0u);
+    EXPECT_TRUE(done.last_payload().empty());
+}
+
 }  // namespace
 }  // namespace switchyard::http
