@@ -46,6 +46,7 @@ Instance::Instance(std::shared_ptr<const Settings> settings, RuntimeState runtim
     access_log_ = std::make_unique<proxy::AccessLogWriter>(settings_->log.access_log);
     shared_.log = log_;
     shared_.access_log = access_log_.get();
+    shared_.diff_log = make_diff_logger(settings_->shadow.diff);
 }
 
 Instance::~Instance() {
@@ -213,9 +214,10 @@ void Instance::reopen_logs() {
         std::vector<std::string> errors = reopen_log_files(*log_);
         for (auto& e : reopen_log_files(*audit_))
             errors.push_back(std::move(e));
-        if (events_)
-            for (auto& e : reopen_log_files(*events_))
-                errors.push_back(std::move(e));
+        for (const auto& logger : {events_, shared_.diff_log})
+            if (logger)
+                for (auto& e : reopen_log_files(*logger))
+                    errors.push_back(std::move(e));
         std::string error;
         if (!access_log_->reopen(error)) errors.push_back(std::move(error));
         if (errors.empty()) log_->info("SIGUSR1: reopened log files");

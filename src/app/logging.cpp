@@ -16,20 +16,30 @@ spdlog::sink_ptr make_sink(const std::string& target) {
     if (target == "stdout") return std::make_shared<spdlog::sinks::stdout_sink_mt>();
     return std::make_shared<ReopenableFileSink>(target);
 }
-}  // namespace
-
-std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings) {
-    auto logger = std::make_shared<spdlog::logger>("audit", make_sink(settings.audit_log));
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] audit %v");
+// JSON lines with nothing around them; nullptr for an empty target.
+std::shared_ptr<spdlog::logger> make_json_lines_logger(std::string name,
+                                                       const std::string& target) {
+    if (target.empty()) return nullptr;
+    auto logger = std::make_shared<spdlog::logger>(std::move(name), make_sink(target));
+    logger->set_pattern("%v");
     logger->set_level(spdlog::level::info);
     logger->flush_on(spdlog::level::info);
     return logger;
 }
 
+}  // namespace
+
 std::shared_ptr<spdlog::logger> make_event_logger(const LogSettings& settings) {
-    if (settings.event_log.empty()) return nullptr;
-    auto logger = std::make_shared<spdlog::logger>("event", make_sink(settings.event_log));
-    logger->set_pattern("%v");
+    return make_json_lines_logger("event", settings.event_log);
+}
+
+std::shared_ptr<spdlog::logger> make_diff_logger(const ShadowDiffSettings& settings) {
+    return make_json_lines_logger("diff", settings.log);
+}
+
+std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings) {
+    auto logger = std::make_shared<spdlog::logger>("audit", make_sink(settings.audit_log));
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] audit %v");
     logger->set_level(spdlog::level::info);
     logger->flush_on(spdlog::level::info);
     return logger;

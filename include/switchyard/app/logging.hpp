@@ -23,6 +23,9 @@ std::shared_ptr<spdlog::logger> make_audit_logger(const LogSettings& settings);
 // nothing around it. nullptr when event_log is empty: the events then go to
 // the error log.
 std::shared_ptr<spdlog::logger> make_event_logger(const LogSettings& settings);
+// The records of differing mirrored answers (shadow.diff.log): one JSON
+// line each. nullptr when the target is empty: they go to the error log.
+std::shared_ptr<spdlog::logger> make_diff_logger(const ShadowDiffSettings& settings);
 
 // Log rotation (SIGUSR1): opens every file the logger writes to again at its
 // path (stdout and stderr are left alone). Returns one message per file that
