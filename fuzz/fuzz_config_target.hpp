@@ -48,6 +48,25 @@ inline void check_config(std::string_view input) {
             SY_FUZZ_CHECK(s.routing.canary_pool != s.routing.active);
         }
         if (s.routing.canary_weight_percent > 0) SY_FUZZ_CHECK(!s.routing.canary_pool.empty());
+        // [shadow]: a pool that exists and is not the active one, a percent
+        // in range, methods that are safe unless allowed, a body that fits.
+        const ShadowSettings& shadow = s.shadow;
+        if (!shadow.pool.empty()) {
+            SY_FUZZ_CHECK(s.find_pool(shadow.pool) != nullptr);
+            SY_FUZZ_CHECK(shadow.pool != s.routing.active);
+        }
+        SY_FUZZ_CHECK(shadow.percent_milli <= 100000);
+        if (shadow.percent_milli > 0) SY_FUZZ_CHECK(!shadow.pool.empty());
+        SY_FUZZ_CHECK(!shadow.methods.empty());
+        for (const auto& m : shadow.methods)
+            SY_FUZZ_CHECK(shadow.allow_unsafe || m == "GET" || m == "HEAD" || m == "OPTIONS" ||
+                          m == "TRACE");
+        SY_FUZZ_CHECK(shadow.memory >= shadow.max_body);
+        SY_FUZZ_CHECK(shadow.timeout > Duration{0} && shadow.max_inflight >= 1);
+        SY_FUZZ_CHECK(shadow.diff.max_routes >= 1 && shadow.diff.max_routes <= 10000);
+        SY_FUZZ_CHECK(shadow.diff.routes.size() <= shadow.diff.max_routes);
+        for (const auto& route : shadow.diff.routes)
+            SY_FUZZ_CHECK(route.starts_with("/"));
         SY_FUZZ_CHECK(config::summary(s).starts_with("config ok: "));
     } else {
         SY_FUZZ_CHECK(result.error_count() > 0);

@@ -19,7 +19,9 @@
 #include "not_built.hpp"
 #include "pool_reader.hpp"
 #include "rollout_reader.hpp"
+#include "shadow_reader.hpp"
 #include "switchyard/core/address.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/text.hpp"
 #include "switchyard/core/units.hpp"
 #include "toml_reader.hpp"
@@ -403,7 +405,7 @@ void read_routing(Sink& sink, const toml::table* t, const Settings& settings,
 void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     TableReader top(sink, root, "",
                     {"server", "timeouts", "limits", "log", "listeners", "control", "admin",
-                     "routing", "pools", "rollout", "flags"});
+                     "routing", "pools", "rollout", "flags", "shadow"});
     if (const auto* t = top.get_table("server")) read_server_process(sink, *t, s.server);
     if (const auto* t = top.get_table("timeouts")) read_timeouts(sink, *t, s.timeouts);
     if (const auto* t = top.get_table("limits")) read_limits(sink, *t, s.limits);
@@ -425,6 +427,7 @@ void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     read_pools(sink, top, s.pools);
     read_routing(sink, top.get_table("routing"), s, s.routing);
     detail::read_flags(sink, top, s);
+    detail::read_shadow(sink, top, s);
     if (const auto* t = top.get_table("rollout")) detail::read_rollout(sink, *t, s.rollout);
 }
 
@@ -516,6 +519,9 @@ std::string summary(const Settings& s) {
     out += s.server.workers == 0 ? std::string(", one worker per core")
                                  : ", " + plural(s.server.workers, "worker");
     if (!s.flags.empty()) out += ", " + plural(s.flags.size(), "flag");
+    if (!s.shadow.pool.empty())
+        out +=
+            ", shadow " + s.shadow.pool + " " + format_flag_percent(s.shadow.percent_milli) + "%";
     if (!s.rollout.gate_url.empty()) out += ", ramp gate";
     if (!s.rollout.webhooks.empty())
         out += ", " + plural(s.rollout.webhooks.size(), "ramp webhook");

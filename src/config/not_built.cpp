@@ -41,28 +41,6 @@ struct NotBuilt {
     std::string_view values = {};    // choice, choices
 };
 
-// [shadow]: request mirroring (DESIGN.md, "Dark launch").
-constexpr Key kShadow[] = {
-    {"pool", Type::optional_string},
-    {"percent", Type::percent},
-    {"sample", Type::choice, "user|request"},
-    {"methods", Type::strings},
-    {"max_body", Type::size},
-    {"timeout", Type::duration},
-    {"max_inflight", Type::count},
-    {"memory", Type::size},
-    {"host_suffix", Type::optional_string},
-    {"allow_unsafe", Type::boolean},
-    {"diff", Type::table},
-};
-// [shadow.diff]: comparing the shadow's responses with the primary's.
-constexpr Key kShadowDiff[] = {
-    {"enabled", Type::boolean},        {"secondary", Type::boolean},
-    {"ignore_headers", Type::strings}, {"max_body", Type::size},
-    {"routes", Type::strings},         {"max_routes", Type::count},
-    {"log", Type::optional_string},    {"log_per_minute", Type::count},
-    {"log_bodies", Type::boolean},
-};
 // [cluster]: the fleet's shared state in etcd.
 constexpr Key kCluster[] = {
     {"etcd", Type::strings},
@@ -89,8 +67,6 @@ constexpr Key kListenerHttp2[] = {
 // entries (and the tests that expect their warnings) and read the keys in
 // config_loader.cpp.
 constexpr NotBuilt kNotBuilt[] = {
-    {"shadow", "request mirroring (shadow)", Type::table, kShadow},
-    {"shadow.diff", "response comparison (diff)", Type::table, kShadowDiff},
     {"cluster", "the fleet (cluster)", Type::table, kCluster},
     {"cluster.tls", "the fleet (cluster)", Type::table, kClusterTls},
     {"listeners[*].protocols", "HTTP/2 on listeners", Type::choices, {}, "h2|http/1.1|h2c"},

@@ -269,6 +269,7 @@ TEST(ConfigReference, LoadsWithoutAnyDiagnostic) {
     EXPECT_EQ(s.routing.sticky, StickySettings{});
     EXPECT_EQ(s.routing.canary_pool, "green");
     EXPECT_EQ(s.rollout, RolloutSettings{});
+    EXPECT_EQ(s.shadow, ShadowSettings{});
     ASSERT_EQ(s.pools.size(), 2u);
     PoolSettings blue;
     blue.name = "blue";

@@ -20,31 +20,6 @@ using ::testing::IsEmpty;
 using namespace test;
 
 // DESIGN.md's blocks for the features not built yet, verbatim.
-constexpr std::string_view kShadow = R"toml(
-[shadow]
-pool = ""                      # empty: off
-percent = 0.0
-sample = "user"                # user | request
-methods = ["GET", "HEAD", "OPTIONS"]
-max_body = "1MiB"
-timeout = "5s"
-max_inflight = 256             # per worker
-memory = "16MiB"               # per worker, buffered mirror bodies
-host_suffix = "-shadow"
-allow_unsafe = false
-
-[shadow.diff]
-enabled = false
-secondary = true
-ignore_headers = ["date", "x-request-id", "set-cookie", "etag", "age"]
-max_body = "256KiB"
-routes = []                    # e.g. ["/api/users/*"]; else the first two path segments
-max_routes = 100
-log = ""                       # differing records, JSON lines (default: the error log)
-log_per_minute = 60
-log_bodies = false
-)toml";
-
 constexpr std::string_view kCluster = R"toml(
 [cluster]                      # absent: a single instance
 etcd = ["http://127.0.0.1:2379"]
@@ -67,13 +42,6 @@ initial_window = "256KiB"
 max_header_list = "64KiB"
 )toml";
 
-TEST(ConfigNotBuilt, ShadowAndDiffAreAcceptedWithAWarning) {
-    auto r = load_with(kShadow);
-    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:2: warning: shadow: accepted, but request "
-                                      "mirroring (shadow) is not built yet"));
-}
-
 TEST(ConfigNotBuilt, ClusterIsAcceptedWithAWarning) {
     auto r = load_with(kCluster);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
@@ -94,19 +62,14 @@ TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
 // All of them at once still load: a config written for a later version
 // works today, with one warning per feature.
 TEST(ConfigNotBuilt, EveryNotBuiltSectionTogether) {
-    auto r = load_with(std::string(kHttp2) + std::string(kShadow) + std::string(kCluster));
+    auto r = load_with(std::string(kHttp2) + std::string(kCluster));
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
     EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_EQ(r.warning_count(), 4u) << ::testing::PrintToString(lines(r));
+    EXPECT_EQ(r.warning_count(), 3u) << ::testing::PrintToString(lines(r));
 }
 
 TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[shadow]\npercnt = 5\n",
-         "t.toml:6:1: error: shadow.percnt: unknown key \"percnt\" (did you mean \"percent\"?)"},
-        {"[shadow.diff]\nsecundary = true\n",
-         "t.toml:6:1: error: shadow.diff.secundary: unknown key \"secundary\" (did you mean "
-         "\"secondary\"?)"},
         {"[cluster]\netcd_urls = []\n",
          "t.toml:6:1: error: cluster.etcd_urls: unknown key \"etcd_urls\" (did you mean "
          "\"etcd\"?)"},
@@ -125,17 +88,14 @@ TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
 // Next to them, a misspelled section or key name is an unknown key, with
 // the not-built names among the hints.
 TEST(ConfigNotBuilt, AMisspelledSectionIsAnUnknownKey) {
-    auto r = load_with("[shadw]\npercent = 5\n");
+    auto r = load_with("[clustr]\nprefix = \"/x\"\n");
     EXPECT_FALSE(r.ok());
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:5:2: error: shadw: unknown key \"shadw\" (did you "
-                                      "mean \"shadow\"?)"));
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:5:2: error: clustr: unknown key \"clustr\" (did "
+                                      "you mean \"cluster\"?)"));
 }
 
 TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[shadow]\npercent = \"5\"\n", "shadow.percent: expected a number"},
-        {"[shadow]\nmax_body = \"lots\"\n", "shadow.max_body: invalid size \"lots\""},
-        {"[shadow.diff]\nenabled = \"yes\"\n", "shadow.diff.enabled: expected a boolean"},
         {"[cluster]\netcd = \"http://127.0.0.1:2379\"\n", "cluster.etcd: expected an array"},
         {"[cluster]\nlease_ttl = \"10 seconds\"\n", "cluster.lease_ttl:"},
         {"[listeners.http2]\nmax_concurrent_streams = -1\n",
