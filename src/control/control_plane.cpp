@@ -152,7 +152,8 @@ void ControlPlane::rejected(const PeerCredentials& peer, std::string_view line,
 }
 
 void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
-    const bool read_only = command.verb == Verb::status || command.verb == Verb::wait_drained;
+    const bool read_only = command.verb == Verb::status || command.verb == Verb::wait_drained ||
+                           (command.verb == Verb::diff && !command.reset);
     if (!read_only && !refusal_.empty()) {
         // From the start of an upgrade until it ends, no change may fall
         // between the two processes.
@@ -189,6 +190,11 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
         case Verb::shadow:
             audit(peer, command.text, "refused: not implemented");
             reply(error_line("not implemented"));
+            return;
+        case Verb::diff:
+            // The comparison engine lives in the proxy and is not wired yet.
+            if (command.reset) audit(peer, command.text, "refused: diff is not available yet");
+            reply(error_line("diff is not available yet"));
             return;
     }
     reply(error_line("not implemented"));

@@ -42,6 +42,14 @@ void write_routing_fields(JsonWriter& w, const RuntimeState& state) {
     w.key("generation").number(state.generation);
 }
 
+void write_shadow(JsonWriter& w, const ShadowRuntime& shadow) {
+    w.begin_object();
+    w.key("pool").string_or_null(shadow.pool);
+    w.key("percent").number_fixed(shadow.pool.empty() ? 0.0 : shadow.percent_milli / 1000.0, 3);
+    w.key("diff").boolean(!shadow.pool.empty() && shadow.diff);
+    w.end_object();
+}
+
 std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout) {
     std::string out;
     JsonWriter w(out);

@@ -73,6 +73,11 @@ LoadStatus load_state_file(const std::string& path, RuntimeState& out, RolloutSn
 // "active":"green","previous":null,"canary":{"pool":null,"weight":0.00},"generation":4
 void write_routing_fields(JsonWriter& w, const RuntimeState& state);
 
+// Mirroring as a JSON object value (state file, replies, status):
+// {"pool":"green","percent":10.000,"diff":true}, {"pool":null,"percent":0.000,"diff":false}
+// when off.
+void write_shadow(JsonWriter& w, const ShadowRuntime& shadow);
+
 std::string_view admin_state_name(AdminState state);  // "enabled", "draining", "disabled"
 
 // mkdir -p with mode 0755 (an existing directory is fine): the state file's
