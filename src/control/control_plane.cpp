@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "shadow_json.hpp"
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/state_file.hpp"
 #include "switchyard/core/clock.hpp"
@@ -70,7 +71,9 @@ void write_strings(JsonWriter& w, const std::vector<std::string>& list) {
     w.end_array();
 }
 
-std::string describe(const RuntimeState& s) {
+// Mirroring is named when it is on, or (with_shadow) for the shadow
+// command, whose "off" is worth saying.
+std::string describe(const RuntimeState& s, bool with_shadow = false) {
     std::string out = "active=" + s.active;
     if (!s.previous.empty()) out += " previous=" + s.previous;
     if (!s.canary_pool.empty()) {
@@ -86,6 +89,7 @@ std::string describe(const RuntimeState& s) {
         }
     for (const auto& [name, percent] : s.flags)
         out += " flag=" + name + ":" + format_flag_percent(percent) + "%";
+    if (with_shadow || !s.shadow.pool.empty()) out += " " + detail::describe_shadow(s.shadow);
     return out;
 }
 
@@ -171,6 +175,7 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
         case Verb::rollback:
         case Verb::server:
         case Verb::flag:
+        case Verb::shadow:
             mutate(command, peer, std::move(reply));
             return;
         case Verb::wait_drained:
@@ -186,10 +191,6 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
             return;
         case Verb::ramp:
             ramp(command, peer, std::move(reply));
-            return;
-        case Verb::shadow:
-            audit(peer, command.text, "refused: not implemented");
-            reply(error_line("not implemented"));
             return;
         case Verb::diff:
             // The comparison engine lives in the proxy and is not wired yet.
@@ -313,6 +314,7 @@ void ControlPlane::status(Reply reply) {
 
 void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
     const std::string text = command.text;
+    const bool shadow = command.verb == Verb::shadow;
     // A ramp refuses what would fight it, and turns `canary POOL 0` and
     // `rollback` into its abort (the emergency stop, never refused).
     const RoutingCheck check = ramp_.check(command.routing);
@@ -345,7 +347,7 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     }
     if (!t.changed) {
         audit(peer, text, "ok, no change");
-        reply(state_reply(runtime_, false));
+        reply(state_reply(runtime_, false, {}, shadow));
         return;
     }
     // Health gate: no users are sent to a pool that cannot serve them,
@@ -373,14 +375,14 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     const RuntimeState before = runtime_;
     runtime_ = t.next;
     const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
-    data_plane_.publish(settings_, runtime_,
-                        [this, peer, text, before, t, drain, forced, reply = std::move(reply)] {
-                            audit(peer, text,
-                                  describe(before) + " -> " + describe(t.next) + forced);
-                            if (!t.drain_pool.empty())
-                                schedule_drain_cut(t.drain_pool, drain, t.next.generation);
-                            reply(state_reply(t.next, true, t.drain_pool));
-                        });
+    data_plane_.publish(
+        settings_, runtime_,
+        [this, peer, text, before, t, drain, forced, shadow, reply = std::move(reply)] {
+            audit(peer, text,
+                  describe(before, shadow) + " -> " + describe(t.next, shadow) + forced);
+            if (!t.drain_pool.empty()) schedule_drain_cut(t.drain_pool, drain, t.next.generation);
+            reply(state_reply(t.next, true, t.drain_pool, shadow));
+        });
 }
 
 GateResult ControlPlane::health_gate(const std::string& pool) const {

@@ -6,6 +6,7 @@
 //    "canary":{"pool":"blue","weight":0.00},"generation":4,
 //    "servers":{"blue":{"127.0.0.1:9001":{"state":"draining"}}},
 //    "flags":{"new-checkout":5.000},
+//    "shadow":{"pool":"green","percent":10.000,"diff":false},
 //    "rollout":{"ramp":{"pool":"green",
 //                       "settings":{"steps":[1.00,5.00,25.00,50.00,100.00],"bake_ms":60000,
 //                                   "promote":"auto","interval_ms":1000,"failure_limit":2,
@@ -21,7 +22,8 @@
 // The canary weight and the steps are percentages with two decimals, as in
 // replies; times are milliseconds (step_start_ms and at_ms since the Unix
 // epoch). Flags are percentages with three decimals, written only when the
-// config has flags. "rollout" is written only when the snapshot holds something, and
+// config has flags. "shadow" is always written ({"pool":null,"percent":0.000,
+// "diff":false} when off). "rollout" is written only when the snapshot holds something, and
 // within it "ramp" only when there is one and "unacknowledged_aborts" only
 // when there are any, so a state without a ramp is the same file as before
 // ramps existed.
@@ -47,7 +49,7 @@ std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout = 
 // and `error` says which field ("rollout.ramp.settings: \"bake_ms\" must be
 // ..."). Whether a ramp still fits the config is restore_rollout()'s to say,
 // not the parser's. `rollout` is set only on success (empty without
-// "rollout").
+// "rollout"). Without "shadow", mirroring is off.
 std::optional<RuntimeState> from_json(std::string_view text, RolloutSnapshot& rollout,
                                       std::string& error);
 // The same, for a caller that has no use for the ramp (it is still checked).
@@ -64,7 +66,9 @@ enum class LoadStatus { ok, missing, corrupt };
 
 // missing: the file does not exist (the config gives the initial state).
 // corrupt: unreadable or invalid; `error` names the file and the reason.
-// `out` and `rollout` are set only when ok.
+// `out` and `rollout` are set only when ok. A file without "shadow" (written
+// before mirroring existed) keeps out.shadow as it was: the caller passes
+// the config's initial state, so the config's [shadow] applies.
 LoadStatus load_state_file(const std::string& path, RuntimeState& out, RolloutSnapshot& rollout,
                            std::string& error);
 
