@@ -304,6 +304,8 @@ void ControlPlane::status(Reply reply) {
             w.end_object();
         }
         w.end_array();
+        w.key("shadow");
+        detail::write_shadow_status(w, *settings_, runtime_.shadow, *health, stats);
         w.key("conflicts");
         write_strings(w, conflicts_);
         ramp_.write_status(w);

@@ -128,6 +128,30 @@ TEST_F(ShadowTest, ShadowIsRefusedDuringAnUpgrade) {
     EXPECT_TRUE(data_plane_.published.empty());
 }
 
+// status shows the shadow pool's health (never a gate: an unhealthy shadow
+// pool still takes the command) and its copies by result.
+TEST_F(ShadowTest, StatusShowsTheShadowHealthAndCounts) {
+    mark_unhealthy("green", "127.0.0.1:9002");
+    ASSERT_TRUE(send("shadow green 25 diff")["ok"].as_bool()) << reply_line();
+    WorkerStats w;
+    ShadowCounts counts{};
+    counts[static_cast<std::size_t>(ShadowResult::sent)] = 4;
+    counts[static_cast<std::size_t>(ShadowResult::ok)] = 3;
+    counts[static_cast<std::size_t>(ShadowResult::skipped_method)] = 2;
+    w.shadow_requests["green"] = counts;
+    data_plane_.traffic.add(w);
+    send("status");
+    const std::string& line = reply_line();
+    EXPECT_NE(line.find("\"shadow\":{\"pool\":\"green\",\"percent\":25.000,\"diff\":true,"
+                        "\"sample\":\"user\",\"methods\":[\"GET\",\"HEAD\",\"OPTIONS\"],"
+                        "\"allow_unsafe\":false,\"health\":{\"healthy\":0,\"servers\":1},"
+                        "\"requests\":{\"sent\":4,\"ok\":3,\"error\":0,\"timeout\":0,"
+                        "\"dropped_overload\":0,\"skipped_method\":2,\"skipped_body\":0}},"
+                        "\"conflicts\""),
+              std::string::npos)
+        << line;
+}
+
 // `diff` reads (allowed during an upgrade, not audited); `diff reset` would
 // change the counts (audited). Neither is available before the proxy's
 // comparison is wired.
