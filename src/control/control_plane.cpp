@@ -398,7 +398,9 @@ GateResult ControlPlane::health_gate(const std::string& pool) const {
 
 bool ControlPlane::save(const RuntimeState& routing, const RolloutSnapshot& rollout,
                         std::string& error) {
-    return save_state_file(settings_->server.state_file, routing, rollout, error);
+    // Off is recorded where the config would otherwise bring its shadow back.
+    return save_state_file(settings_->server.state_file, routing, rollout, error,
+                           !settings_->shadow.pool.empty());
 }
 
 void ControlPlane::publish(const RuntimeState& next, const std::string& drain_pool,

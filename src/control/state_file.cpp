@@ -50,7 +50,8 @@ void write_shadow(JsonWriter& w, const ShadowRuntime& shadow) {
     w.end_object();
 }
 
-std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout) {
+std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout,
+                    bool record_shadow_off) {
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("version").number(1);
@@ -73,11 +74,13 @@ std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout) {
             w.key(name).number_fixed(percent / 1000.0, 3);
         w.end_object();
     }
-    // Always written, off included: a file without it (from before mirroring
-    // existed) takes the config's shadow (load_state_file), so off must be
-    // said to stay off.
-    w.key("shadow");
-    write_shadow(w, state.shadow);
+    // A file without it takes the config's shadow (load_state_file): off is
+    // written only where that would differ, so a state without mirroring is
+    // the same file as before mirroring existed.
+    if (!state.shadow.pool.empty() || record_shadow_off) {
+        w.key("shadow");
+        write_shadow(w, state.shadow);
+    }
     if (detail::has_rollout(rollout)) {
         w.key("rollout");
         detail::write_rollout(w, rollout);
@@ -300,12 +303,12 @@ std::optional<RuntimeState> from_json(std::string_view text, std::string& error)
 }
 
 bool save_state_file(const std::string& path, const RuntimeState& state,
-                     const RolloutSnapshot& rollout, std::string& error) {
+                     const RolloutSnapshot& rollout, std::string& error, bool record_shadow_off) {
     std::string dir = std::filesystem::path(path).parent_path();
     if (dir.empty()) dir = ".";  // a bare file name: the directory to sync is the current one
     if (!make_directories(dir, error)) return fail(error, "cannot save state: " + error);
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const std::string text = to_json(state, rollout) + "\n";
+    const std::string text = to_json(state, rollout, record_shadow_off) + "\n";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return fail(error, "cannot save state: " + tmp + ": " + errno_text(errno));
     if (!write_all(fd, text) || ::fsync(fd) != 0) {

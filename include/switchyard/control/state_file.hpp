@@ -22,8 +22,11 @@
 // The canary weight and the steps are percentages with two decimals, as in
 // replies; times are milliseconds (step_start_ms and at_ms since the Unix
 // epoch). Flags are percentages with three decimals, written only when the
-// config has flags. "shadow" is always written ({"pool":null,"percent":0.000,
-// "diff":false} when off). "rollout" is written only when the snapshot holds something, and
+// config has flags. "shadow" is written when mirroring is on, or off
+// ({"pool":null,"percent":0.000,"diff":false}) when the writer says so
+// (record_shadow_off: the config names a shadow pool, which a file without
+// "shadow" would bring back at the next start; see load_state_file).
+// "rollout" is written only when the snapshot holds something, and
 // within it "ramp" only when there is one and "unacknowledged_aborts" only
 // when there are any, so a state without a ramp is the same file as before
 // ramps existed.
@@ -41,7 +44,8 @@ namespace switchyard::control {
 
 // Compact JSON, keys in the order above; "weight" of a server only when it
 // overrides the config's.
-std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout = {});
+std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout = {},
+                    bool record_shadow_off = false);
 
 // Strict: wrong types, unknown keys, unknown admin states, ramp states,
 // abort causes, promote modes or on_no_data actions, a version other than 1,
@@ -60,7 +64,8 @@ std::optional<RuntimeState> from_json(std::string_view text, std::string& error)
 // (mode 0755) when missing. On failure returns false, sets `error` and leaves
 // the old file as it was.
 bool save_state_file(const std::string& path, const RuntimeState& state,
-                     const RolloutSnapshot& rollout, std::string& error);
+                     const RolloutSnapshot& rollout, std::string& error,
+                     bool record_shadow_off = false);
 
 enum class LoadStatus { ok, missing, corrupt };
 

@@ -3,6 +3,10 @@
 // if-generation, audit), its replies, and `diff` until it is wired.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "control_plane_fixture.hpp"
 #include "switchyard/control/state_file.hpp"
 
@@ -41,6 +45,12 @@ TEST_F(ShadowTest, ShadowIsPersistedAndPublishedBeforeTheReply) {
 }
 
 TEST_F(ShadowTest, ShadowOffRepliesWithAPoollessShadow) {
+    // The config names the pool (at 0 %): off must be recorded in the state
+    // file, or a restart would bring the config's shadow back.
+    ConfigText c;
+    c.extra = "[shadow]\npool = \"green\"\n";
+    write_config(c);
+    start();
     ASSERT_TRUE(send("shadow green 0.5")["ok"].as_bool());
     auto r = send("shadow off if-generation=1");
     ASSERT_TRUE(r["ok"].as_bool()) << reply_line();
@@ -51,8 +61,8 @@ TEST_F(ShadowTest, ShadowOffRepliesWithAPoollessShadow) {
     const auto lines = audit_lines();
     ASSERT_EQ(lines.size(), 2u);
     EXPECT_EQ(lines[0], std::string(kWho) +
-                            "command=\"shadow green 0.5\" active=blue generation=0 shadow=off "
-                            "-> active=blue generation=1 shadow=green:0.500%");
+                            "command=\"shadow green 0.5\" active=blue generation=0 "
+                            "shadow=green:0.000% -> active=blue generation=1 shadow=green:0.500%");
     EXPECT_EQ(lines[1], std::string(kWho) +
                             "command=\"shadow off if-generation=1\" active=blue generation=1 "
                             "shadow=green:0.500% -> active=blue generation=2 shadow=off");
@@ -103,6 +113,19 @@ TEST_F(ShadowTest, RefusalsChangeNothing) {
                   std::string(kWho) + "command=\"shadow green 5 if-generation=4\" refused: ", 0),
               0u)
         << lines[2];
+}
+
+// Without a shadow pool in the config, an off state is not written: the
+// state file stays what it was before mirroring existed.
+TEST_F(ShadowTest, OffIsNotWrittenWhenTheConfigHasNoShadow) {
+    ASSERT_TRUE(send("shadow green 10")["ok"].as_bool());
+    std::ifstream on(state_path());
+    EXPECT_NE(std::string(std::istreambuf_iterator<char>(on), {}).find("\"shadow\""),
+              std::string::npos);
+    ASSERT_TRUE(send("shadow off")["ok"].as_bool());
+    std::ifstream off(state_path());
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(off), {}).find("\"shadow\""),
+              std::string::npos);
 }
 
 // Once mirroring is on, every mutating reply and audit line carries it.

@@ -40,8 +40,7 @@ RolloutSnapshot known_rollout() {
 // The defaults of RampSettings, written out.
 const char* const kKnownJson =
     R"({"version":1,"active":"blue","previous":null,"canary":{"pool":"green","weight":25.00},)"
-    R"("generation":7,"servers":{},"shadow":{"pool":null,"percent":0.000,"diff":false},)"
-    R"("rollout":{"ramp":{"pool":"green","settings":{)"
+    R"("generation":7,"servers":{},"rollout":{"ramp":{"pool":"green","settings":{)"
     R"("steps":[1.00,5.00,25.00,50.00,100.00],"bake_ms":60000,"promote":"auto",)"
     R"("interval_ms":1000,"failure_limit":2,"max_hold_ms":600000,"on_no_data":"pause",)"
     R"("gate":false,"gate_retry_ms":10000,"analysis":{"min_requests":50,)"

@@ -30,8 +30,7 @@ const char* const kKnownJson =
     R"({"version":1,"active":"green","previous":"blue","canary":{"pool":"blue","weight":12.50},)"
     R"("generation":42,"servers":{"blue":{"127.0.0.1:9001":{"state":"draining"},)"
     R"("127.0.0.1:9002":{"state":"enabled","weight":7}},)"
-    R"("green":{"[::1]:9101":{"state":"disabled"}}},)"
-    R"("shadow":{"pool":null,"percent":0.000,"diff":false}})";
+    R"("green":{"[::1]:9101":{"state":"disabled"}}}})";
 
 std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -67,9 +66,8 @@ TEST(StateJson, FlagsRoundTripWithThreeDecimals) {
     RuntimeState s = known_state();
     s.flags = {{"new-checkout", 5000}, {"dark.mode", 1}, {"all", 100000}};
     const std::string text = to_json(s);
-    EXPECT_NE(
-        text.find(R"("flags":{"all":100.000,"dark.mode":0.001,"new-checkout":5.000},"shadow")"),
-        std::string::npos)
+    EXPECT_NE(text.find(R"("flags":{"all":100.000,"dark.mode":0.001,"new-checkout":5.000}})"),
+              std::string::npos)
         << text;
     std::string error;
     auto back = from_json(text, error);
@@ -96,8 +94,9 @@ TEST(StateJson, FlagsRoundTripWithThreeDecimals) {
     EXPECT_EQ(integer->flags.at("a"), 5000u);
 }
 
-// Mirroring: always written (off says so), after the flags; three decimals.
-TEST(StateJson, ShadowRoundTripsAndIsAlwaysWritten) {
+// Mirroring: after the flags, three decimals; off only when the writer must
+// record it (else the file is the same as before mirroring existed).
+TEST(StateJson, ShadowRoundTripsAndOffIsWrittenOnRequest) {
     RuntimeState s = known_state();
     s.flags = {{"a", 1}};
     s.shadow = {"green", 12345, true};
@@ -115,7 +114,12 @@ TEST(StateJson, ShadowRoundTripsAndIsAlwaysWritten) {
     ASSERT_TRUE(back) << error;
     EXPECT_EQ(back->shadow, s.shadow);
     s.shadow = {};
-    back = from_json(to_json(s), error);
+    EXPECT_EQ(to_json(s).find("shadow"), std::string::npos);
+    const std::string off = to_json(s, {}, true);
+    EXPECT_NE(off.find(R"(,"shadow":{"pool":null,"percent":0.000,"diff":false}})"),
+              std::string::npos)
+        << off;
+    back = from_json(off, error);
     ASSERT_TRUE(back) << error;
     EXPECT_EQ(back->shadow, ShadowRuntime{});
 }
@@ -163,7 +167,7 @@ TEST(StateJson, EmptyOptionalFieldsAreNull) {
     EXPECT_EQ(
         to_json(s),
         R"({"version":1,"active":"blue","previous":null,"canary":{"pool":null,"weight":0.00},)"
-        R"("generation":0,"servers":{},"shadow":{"pool":null,"percent":0.000,"diff":false}})");
+        R"("generation":0,"servers":{}})");
 }
 
 TEST(StateJson, NamesAreEscaped) {
@@ -301,8 +305,9 @@ TEST_F(StateFile, SaveThenLoad) {
     EXPECT_EQ(entries, 1u);
 }
 
-// A state file from before mirroring existed keeps the shadow the caller
-// passes (the config's); one that says off stays off.
+// A state file without "shadow" (from before mirroring existed, or written
+// while neither the state nor the config had one) keeps the shadow the
+// caller passes (the config's); one that records off stays off.
 TEST_F(StateFile, AFileWithoutShadowKeepsTheCallersShadow) {
     const auto path = dir_ / "state.json";
     write_file(path, R"({"version":1,"active":"blue","previous":null,)"
@@ -318,6 +323,9 @@ TEST_F(StateFile, AFileWithoutShadowKeepsTheCallersShadow) {
     off.active = "blue";
     ASSERT_TRUE(save_state_file(path.string(), off, {}, error)) << error;
     loaded.shadow = {"green", 5000, true};
+    ASSERT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok) << error;
+    EXPECT_EQ(loaded.shadow, (ShadowRuntime{"green", 5000, true}));
+    ASSERT_TRUE(save_state_file(path.string(), off, {}, error, true)) << error;
     ASSERT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok) << error;
     EXPECT_EQ(loaded.shadow, ShadowRuntime{});
 }
