@@ -15,6 +15,7 @@
 
 #include "fuzz_check.hpp"
 #include "switchyard/control/command.hpp"
+#include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/ramp_steps.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -98,10 +99,21 @@ inline std::string render_command(const ControlCommand& c) {
                 if (c.ramp->promote) add("promote=" + std::string(to_string(*c.ramp->promote)));
             }
             break;
-        case Verb::shadow:
         case Verb::flag:
-            for (const auto& a : c.args)
-                add(a);
+            add(r.flag);
+            add(format_flag_percent(r.flag_percent_milli));
+            break;
+        case Verb::shadow:
+            if (r.pool.empty()) {
+                add("off");
+                break;
+            }
+            add(r.pool);
+            add(format_flag_percent(r.shadow_percent_milli));
+            if (r.shadow_diff) add("diff");
+            break;
+        case Verb::diff:
+            if (c.reset) add("reset");
             break;
         default:
             break;
@@ -127,9 +139,11 @@ inline bool same_command(const ControlCommand& a, const ControlCommand& b) {
     const RoutingCommand &x = a.routing, &y = b.routing;
     return a.verb == b.verb && x.kind == y.kind && x.pool == y.pool && x.weight_bp == y.weight_bp &&
            x.server == y.server && x.action == y.action && x.server_weight == y.server_weight &&
-           x.if_generation == y.if_generation && x.force == y.force && a.pool == b.pool &&
-           a.drain == b.drain && a.timeout == b.timeout && a.binary == b.binary &&
-           a.wait == b.wait && a.args == b.args && same_ramp(a, b);
+           x.if_generation == y.if_generation && x.force == y.force && x.flag == y.flag &&
+           x.flag_percent_milli == y.flag_percent_milli &&
+           x.shadow_percent_milli == y.shadow_percent_milli && x.shadow_diff == y.shadow_diff &&
+           a.pool == b.pool && a.drain == b.drain && a.timeout == b.timeout &&
+           a.binary == b.binary && a.wait == b.wait && a.reset == b.reset && same_ramp(a, b);
 }
 
 inline bool same_result(const control::ParsedCommand& a, const control::ParsedCommand& b) {
@@ -200,8 +214,15 @@ inline void check_accepted(std::string_view line, const ControlCommand& c) {
                           : c.verb == Verb::canary   ? Kind::canary
                           : c.verb == Verb::promote  ? Kind::promote
                           : c.verb == Verb::rollback ? Kind::rollback
+                          : c.verb == Verb::flag     ? Kind::flag
+                          : c.verb == Verb::shadow   ? Kind::shadow
                                                      : Kind::server_admin;
         SY_FUZZ_CHECK(r.kind == want);
+        if (c.verb == Verb::flag) SY_FUZZ_CHECK(valid_flag_name(r.flag));
+        // Off is no pool; a pool named "off" cannot be given.
+        if (c.verb == Verb::shadow && r.pool.empty())
+            SY_FUZZ_CHECK(r.shadow_percent_milli == 0 && !r.shadow_diff);
+        SY_FUZZ_CHECK(r.pool != "off" || c.verb != Verb::shadow);
     } else if (c.verb == Verb::ramp) {
         // Every ramp line is one subcommand; force and if-generation only where they mean
         // something.
@@ -214,6 +235,8 @@ inline void check_accepted(std::string_view line, const ControlCommand& c) {
         SY_FUZZ_CHECK(!r.if_generation && !r.force && !c.ramp);
     }
     SY_FUZZ_CHECK(r.weight_bp <= 10000);
+    SY_FUZZ_CHECK(r.flag_percent_milli <= 100000 && r.shadow_percent_milli <= 100000);
+    SY_FUZZ_CHECK(c.verb == Verb::diff || !c.reset);
     SY_FUZZ_CHECK((r.action == RoutingCommand::ServerAction::weight) == (r.server_weight != 0));
     SY_FUZZ_CHECK(r.server_weight <= kMaxServerWeight);
     SY_FUZZ_CHECK(c.binary.empty() || c.binary.front() == '/');

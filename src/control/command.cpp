@@ -26,7 +26,7 @@ struct VerbSpec {
     std::array<std::string_view, 5> keys;  // accepted key= names (and "force")
 };
 
-constexpr std::array<VerbSpec, 12> kVerbs = {{
+constexpr std::array<VerbSpec, 13> kVerbs = {{
     {Verb::status, "status", "status", 0, 0, {}},
     {Verb::switch_,
      "switch",
@@ -68,8 +68,14 @@ constexpr std::array<VerbSpec, 12> kVerbs = {{
      1,
      2,
      {"steps", "bake", "promote", "if-generation", "force"}},
-    {Verb::shadow, "shadow", "shadow ...", 0, 0, {}},
+    {Verb::shadow,
+     "shadow",
+     "shadow POOL PERCENT [diff] [if-generation=N] | shadow off [if-generation=N]",
+     1,
+     3,
+     {"if-generation"}},
     {Verb::flag, "flag", "flag NAME PERCENT|off [if-generation=N]", 2, 2, {"if-generation"}},
+    {Verb::diff, "diff", "diff [reset]", 0, 1, {}},
 }};
 
 const VerbSpec* find_verb(std::string_view name) {
@@ -180,7 +186,8 @@ std::string_view verb_name(Verb verb) {
 
 bool changes_routing(Verb verb) {
     return verb == Verb::switch_ || verb == Verb::canary || verb == Verb::promote ||
-           verb == Verb::rollback || verb == Verb::server || verb == Verb::flag;
+           verb == Verb::rollback || verb == Verb::server || verb == Verb::flag ||
+           verb == Verb::shadow;
 }
 
 ParsedCommand parse_command(std::string_view line) {
@@ -203,19 +210,12 @@ ParsedCommand parse_command(std::string_view line) {
     if (spec == nullptr)
         return fail("unknown command " + std::string(tokens[0]) +
                     " (commands: status, switch, canary, promote, rollback, wait-drained, server, "
-                    "reload, upgrade, ramp, flag)");
+                    "reload, upgrade, ramp, flag, shadow, diff)");
 
     ControlCommand cmd;
     cmd.verb = spec->verb;
     cmd.text = std::string(trim_ows(line));
     const std::string usage = "usage: " + std::string(spec->usage);
-
-    // Not built yet: the server answers "not implemented", whatever follows.
-    if (spec->verb == Verb::shadow) {
-        for (std::size_t i = 1; i < tokens.size(); ++i)
-            cmd.args.emplace_back(tokens[i]);
-        return {std::move(cmd), {}};
-    }
 
     std::vector<std::string_view> positional;
     std::optional<std::vector<std::uint32_t>> ramp_steps;
@@ -357,6 +357,37 @@ ParsedCommand parse_command(std::string_view line) {
             }
             break;
         }
+        case Verb::shadow: {
+            // `shadow off`: a pool named "off" cannot be mirrored to (as a
+            // ramp subcommand's name is never a pool).
+            r.kind = RoutingCommand::Kind::shadow;
+            if (positional[0] == "off") {
+                if (positional.size() > 1) return fail("too many arguments; " + usage);
+                break;
+            }
+            if (positional.size() < 2) return fail("missing argument; " + usage);
+            r.pool = std::string(positional[0]);
+            auto milli = parse_flag_percent(positional[1]);
+            if (!milli)
+                return fail("bad shadow percent " + std::string(positional[1]) +
+                            ": a percentage from 0 to 100 with at most three decimals");
+            r.shadow_percent_milli = *milli;
+            if (positional.size() == 3) {
+                if (positional[2] != "diff")
+                    return fail("unknown argument " + std::string(positional[2]) +
+                                " for shadow (only diff may follow the percent); " + usage);
+                r.shadow_diff = true;
+            }
+            break;
+        }
+        case Verb::diff:
+            if (!positional.empty()) {
+                if (positional[0] != "reset")
+                    return fail("unknown argument " + std::string(positional[0]) + " for diff; " +
+                                usage);
+                cmd.reset = true;
+            }
+            break;
         case Verb::ramp: {
             auto parsed = ramp_command(positional, cmd.routing, usage);
             if (!parsed.command) return fail(std::move(parsed.error));
@@ -381,7 +412,8 @@ std::string error_reply(std::string_view error) {
     return out;
 }
 
-std::string state_reply(const RuntimeState& state, bool changed, std::string_view draining) {
+std::string state_reply(const RuntimeState& state, bool changed, std::string_view draining,
+                        bool with_shadow) {
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("ok").boolean(true).key("changed").boolean(changed);
@@ -391,6 +423,10 @@ std::string state_reply(const RuntimeState& state, bool changed, std::string_vie
         for (const auto& [name, percent] : state.flags)
             w.key(name).number_fixed(percent / 1000.0, 3);
         w.end_object();
+    }
+    if (with_shadow || !state.shadow.pool.empty()) {
+        w.key("shadow");
+        write_shadow(w, state.shadow);
     }
     if (!draining.empty()) w.key("draining").string(draining);
     w.end_object();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "shadow_json.hpp"
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/state_file.hpp"
 #include "switchyard/core/clock.hpp"
@@ -70,7 +71,9 @@ void write_strings(JsonWriter& w, const std::vector<std::string>& list) {
     w.end_array();
 }
 
-std::string describe(const RuntimeState& s) {
+// Mirroring is named when it is on, or (with_shadow) for the shadow
+// command, whose "off" is worth saying.
+std::string describe(const RuntimeState& s, bool with_shadow = false) {
     std::string out = "active=" + s.active;
     if (!s.previous.empty()) out += " previous=" + s.previous;
     if (!s.canary_pool.empty()) {
@@ -86,6 +89,7 @@ std::string describe(const RuntimeState& s) {
         }
     for (const auto& [name, percent] : s.flags)
         out += " flag=" + name + ":" + format_flag_percent(percent) + "%";
+    if (with_shadow || !s.shadow.pool.empty()) out += " " + detail::describe_shadow(s.shadow);
     return out;
 }
 
@@ -152,7 +156,8 @@ void ControlPlane::rejected(const PeerCredentials& peer, std::string_view line,
 }
 
 void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
-    const bool read_only = command.verb == Verb::status || command.verb == Verb::wait_drained;
+    const bool read_only = command.verb == Verb::status || command.verb == Verb::wait_drained ||
+                           (command.verb == Verb::diff && !command.reset);
     if (!read_only && !refusal_.empty()) {
         // From the start of an upgrade until it ends, no change may fall
         // between the two processes.
@@ -170,6 +175,7 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
         case Verb::rollback:
         case Verb::server:
         case Verb::flag:
+        case Verb::shadow:
             mutate(command, peer, std::move(reply));
             return;
         case Verb::wait_drained:
@@ -186,9 +192,10 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
         case Verb::ramp:
             ramp(command, peer, std::move(reply));
             return;
-        case Verb::shadow:
-            audit(peer, command.text, "refused: not implemented");
-            reply(error_line("not implemented"));
+        case Verb::diff:
+            // The comparison engine lives in the proxy and is not wired yet.
+            if (command.reset) audit(peer, command.text, "refused: diff is not available yet");
+            reply(error_line("diff is not available yet"));
             return;
     }
     reply(error_line("not implemented"));
@@ -297,6 +304,8 @@ void ControlPlane::status(Reply reply) {
             w.end_object();
         }
         w.end_array();
+        w.key("shadow");
+        detail::write_shadow_status(w, *settings_, runtime_.shadow, *health, stats);
         w.key("conflicts");
         write_strings(w, conflicts_);
         ramp_.write_status(w);
@@ -307,6 +316,7 @@ void ControlPlane::status(Reply reply) {
 
 void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
     const std::string text = command.text;
+    const bool shadow = command.verb == Verb::shadow;
     // A ramp refuses what would fight it, and turns `canary POOL 0` and
     // `rollback` into its abort (the emergency stop, never refused).
     const RoutingCheck check = ramp_.check(command.routing);
@@ -339,7 +349,7 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     }
     if (!t.changed) {
         audit(peer, text, "ok, no change");
-        reply(state_reply(runtime_, false));
+        reply(state_reply(runtime_, false, {}, shadow));
         return;
     }
     // Health gate: no users are sent to a pool that cannot serve them,
@@ -367,14 +377,14 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     const RuntimeState before = runtime_;
     runtime_ = t.next;
     const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
-    data_plane_.publish(settings_, runtime_,
-                        [this, peer, text, before, t, drain, forced, reply = std::move(reply)] {
-                            audit(peer, text,
-                                  describe(before) + " -> " + describe(t.next) + forced);
-                            if (!t.drain_pool.empty())
-                                schedule_drain_cut(t.drain_pool, drain, t.next.generation);
-                            reply(state_reply(t.next, true, t.drain_pool));
-                        });
+    data_plane_.publish(
+        settings_, runtime_,
+        [this, peer, text, before, t, drain, forced, shadow, reply = std::move(reply)] {
+            audit(peer, text,
+                  describe(before, shadow) + " -> " + describe(t.next, shadow) + forced);
+            if (!t.drain_pool.empty()) schedule_drain_cut(t.drain_pool, drain, t.next.generation);
+            reply(state_reply(t.next, true, t.drain_pool, shadow));
+        });
 }
 
 GateResult ControlPlane::health_gate(const std::string& pool) const {
@@ -388,7 +398,9 @@ GateResult ControlPlane::health_gate(const std::string& pool) const {
 
 bool ControlPlane::save(const RuntimeState& routing, const RolloutSnapshot& rollout,
                         std::string& error) {
-    return save_state_file(settings_->server.state_file, routing, rollout, error);
+    // Off is recorded where the config would otherwise bring its shadow back.
+    return save_state_file(settings_->server.state_file, routing, rollout, error,
+                           !settings_->shadow.pool.empty());
 }
 
 void ControlPlane::publish(const RuntimeState& next, const std::string& drain_pool,

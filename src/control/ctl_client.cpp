@@ -68,6 +68,11 @@ struct CommandLine {
             "  ramp pause|resume|promote|abort|ack [POOL]\n"
             "  flag NAME PERCENT|off                   feature flag on for a sticky share of "
             "users\n"
+            "  shadow POOL PERCENT [diff]              copy a share of requests to POOL (dark "
+            "launch);\n"
+            "                                          diff: compare its answers\n"
+            "  shadow off                              stop copying\n"
+            "  diff [reset]                            the shadow's differences by route\n"
             "  mutating commands take if-generation=N (compare-and-set) and force\n");
         app.add_option("-s,--socket", options.socket,
                        "control socket (else $SWITCHYARD_CONTROL, else the config's\n"

@@ -162,6 +162,44 @@ std::string traffic_table(const std::vector<const json::object*>& pools) {
     return rows.size() > 1 ? "\n" + render_table(rows) : "";
 }
 
+// "green 10.000% diff", "off": a reply's or status' "shadow" object.
+std::string shadow_text(const json::object& shadow) {
+    const json::value* pool = shadow.if_contains("pool");
+    if (pool == nullptr || !pool->is_string()) return "off";
+    std::string out = std::string(pool->get_string()) + " " + flag_percent(shadow, "percent") + "%";
+    if (const json::value* d = shadow.if_contains("diff");
+        d != nullptr && d->is_bool() && d->get_bool())
+        out += " diff";
+    return out;
+}
+
+// status' "shadow": one row when mirroring is on (the pool, its share, how
+// it samples, the pool's health, the copies by result); nothing when off.
+std::string shadow_table(const json::object& shadow) {
+    const json::value* pool = shadow.if_contains("pool");
+    if (pool == nullptr || !pool->is_string()) return "";
+    Row header = {"SHADOW", "PERCENT", "SAMPLE", "DIFF", "METHODS", "HEALTHY"};
+    Row row = {std::string(pool->get_string()), flag_percent(shadow, "percent") + "%",
+               field(shadow, "sample"), field(shadow, "diff")};
+    std::string methods;
+    if (const json::value* m = shadow.if_contains("methods"); m != nullptr && m->is_array())
+        for (const auto& name : m->get_array())
+            methods += (methods.empty() ? "" : ",") + scalar_text(name);
+    row.push_back(methods.empty() ? "-" : methods);
+    std::string healthy = "-";
+    if (const json::value* h = shadow.if_contains("health"); h != nullptr && h->is_object())
+        healthy =
+            field(h->get_object(), "healthy", "?") + "/" + field(h->get_object(), "servers", "?");
+    row.push_back(healthy);
+    // The results as the server names them, in its order.
+    if (const json::value* r = shadow.if_contains("requests"); r != nullptr && r->is_object())
+        for (const auto& kv : r->get_object()) {
+            header.push_back(upper(std::string(kv.key())));
+            row.push_back(is_scalar(kv.value()) ? scalar_text(kv.value()) : "?");
+        }
+    return "\n" + render_table({header, row});
+}
+
 std::string header_of(const std::string& key) {
     if (key == "idle_connections") return "IDLE";
     if (key == "address") return "SERVER";
@@ -264,6 +302,8 @@ std::string format_status(const json::object& reply) {
         }
         out += "\n" + render_table(rows);
     }
+    if (const json::value* sh = reply.if_contains("shadow"); sh != nullptr && sh->is_object())
+        out += shadow_table(sh->get_object());
     if (const json::value* ramp = reply.if_contains("ramp"); ramp != nullptr && ramp->is_object()) {
         out += "\nramp: " + format_ramp(ramp->get_object()) + "\n";
         if (auto verdict = format_last_verdict(ramp->get_object()); !verdict.empty())
@@ -330,6 +370,12 @@ std::string format_summary(const std::vector<std::string>& command, const json::
         if (const json::value* f = reply.if_contains("flags"); f != nullptr && f->is_object())
             percent = flag_percent(f->get_object(), command[1]);
         return "flag " + command[1] + " " + percent + "%" + gen +
+               (unchanged ? "; nothing changed" : "") + "\n";
+    }
+    if (verb == "shadow") {
+        const json::value* sh = reply.if_contains("shadow");
+        return "shadow " +
+               (sh != nullptr && sh->is_object() ? shadow_text(sh->get_object()) : "?") + gen +
                (unchanged ? "; nothing changed" : "") + "\n";
     }
     if (verb == "ramp") {

@@ -63,6 +63,28 @@ std::string render_metrics(const MetricsInput& in) {
     for (const auto& f : in.settings.flags)
         t.sample({{"flag", f.name}}, in.traffic.flag(f.name));
 
+    // Mirroring: the share on every pool (0 but for the shadow pool), and
+    // the copies by result for the shadow pool (the state's or the
+    // config's) and any pool that has some, every result present.
+    per_pool("switchyard_shadow_percent", Type::gauge,
+             "Share of requests copied to the pool as the shadow pool, in percent.",
+             [&](const std::string& pool) {
+                 return pool == in.runtime.shadow.pool ? in.runtime.shadow.percent_milli / 1000.0
+                                                       : 0.0;
+             });
+    t.family("switchyard_shadow_requests", Type::counter,
+             "Requests sampled for the shadow pool, by result (sent, ok, error, timeout, "
+             "dropped_overload, skipped_method, skipped_body); never in switchyard_requests.");
+    for (const auto& p : pools) {
+        const auto counted = in.traffic.shadow_requests.find(p.name);
+        const bool has_counts = counted != in.traffic.shadow_requests.end();
+        if (!has_counts && p.name != in.runtime.shadow.pool && p.name != in.settings.shadow.pool)
+            continue;
+        for (std::size_t i = 0; i < kShadowResults; ++i)
+            t.sample({{"pool", p.name}, {"result", to_string(static_cast<ShadowResult>(i))}},
+                     has_counts ? counted->second[i] : std::uint64_t{0});
+    }
+
     // The ramp.
     t.family("switchyard_rollout_state", Type::gauge,
              "1 for the ramp's state, 0 for the others (no series before the first ramp).");

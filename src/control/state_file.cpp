@@ -42,7 +42,16 @@ void write_routing_fields(JsonWriter& w, const RuntimeState& state) {
     w.key("generation").number(state.generation);
 }
 
-std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout) {
+void write_shadow(JsonWriter& w, const ShadowRuntime& shadow) {
+    w.begin_object();
+    w.key("pool").string_or_null(shadow.pool);
+    w.key("percent").number_fixed(shadow.pool.empty() ? 0.0 : shadow.percent_milli / 1000.0, 3);
+    w.key("diff").boolean(!shadow.pool.empty() && shadow.diff);
+    w.end_object();
+}
+
+std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout,
+                    bool record_shadow_off) {
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("version").number(1);
@@ -64,6 +73,13 @@ std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout) {
         for (const auto& [name, percent] : state.flags)
             w.key(name).number_fixed(percent / 1000.0, 3);
         w.end_object();
+    }
+    // A file without it takes the config's shadow (load_state_file): off is
+    // written only where that would differ, so a state without mirroring is
+    // the same file as before mirroring existed.
+    if (!state.shadow.pool.empty() || record_shadow_off) {
+        w.key("shadow");
+        write_shadow(w, state.shadow);
     }
     if (detail::has_rollout(rollout)) {
         w.key("rollout");
@@ -172,8 +188,28 @@ bool read_flags(const json::value& v, RuntimeState& state, std::string& error) {
     return true;
 }
 
+bool read_shadow(const json::value& v, RuntimeState& state, std::string& error) {
+    if (!v.is_object()) return fail(error, "\"shadow\" must be an object");
+    const auto& obj = v.get_object();
+    if (!check_keys(obj, {"pool", "percent", "diff"}, "shadow", error)) return false;
+    ShadowRuntime shadow;
+    if (!read_name(obj, "pool", true, shadow.pool, error)) return fail(error, "shadow: " + error);
+    const json::value* percent = obj.if_contains("percent");
+    if (percent == nullptr) return fail(error, "shadow: \"percent\" is missing");
+    if (!detail::read_percent_milli(*percent, "shadow percent", shadow.percent_milli, error))
+        return false;
+    const json::value* diff = obj.if_contains("diff");
+    if (diff == nullptr || !diff->is_bool())
+        return fail(error, "shadow: \"diff\" must be true or false");
+    shadow.diff = diff->get_bool();
+    if (shadow.pool.empty() && (shadow.percent_milli > 0 || shadow.diff))
+        return fail(error, "shadow percent above 0 or diff without a shadow pool");
+    state.shadow = std::move(shadow);
+    return true;
+}
+
 bool parse_state(std::string_view text, RuntimeState& state, RolloutSnapshot& rollout,
-                 std::string& error) {
+                 std::string& error, bool* has_shadow = nullptr) {
     boost::system::error_code ec;
     json::value root = json::parse(json::string_view(text.data(), text.size()), ec);
     if (ec) return fail(error, "not JSON: " + ec.message());
@@ -181,7 +217,7 @@ bool parse_state(std::string_view text, RuntimeState& state, RolloutSnapshot& ro
     const auto& obj = root.get_object();
     if (!check_keys(obj,
                     {"version", "active", "previous", "canary", "generation", "servers", "flags",
-                     "rollout"},
+                     "shadow", "rollout"},
                     "state", error))
         return false;
     const json::value* version = obj.if_contains("version");
@@ -215,6 +251,9 @@ bool parse_state(std::string_view text, RuntimeState& state, RolloutSnapshot& ro
         if (!read_servers(*servers, state, error)) return false;
     if (const json::value* flags = obj.if_contains("flags"))
         if (!read_flags(*flags, state, error)) return false;
+    const json::value* shadow = obj.if_contains("shadow");
+    if (shadow != nullptr && !read_shadow(*shadow, state, error)) return false;
+    if (has_shadow != nullptr) *has_shadow = shadow != nullptr;
     if (const json::value* r = obj.if_contains("rollout"))
         if (!detail::read_rollout(*r, rollout, error)) return false;
     return true;
@@ -264,12 +303,12 @@ std::optional<RuntimeState> from_json(std::string_view text, std::string& error)
 }
 
 bool save_state_file(const std::string& path, const RuntimeState& state,
-                     const RolloutSnapshot& rollout, std::string& error) {
+                     const RolloutSnapshot& rollout, std::string& error, bool record_shadow_off) {
     std::string dir = std::filesystem::path(path).parent_path();
     if (dir.empty()) dir = ".";  // a bare file name: the directory to sync is the current one
     if (!make_directories(dir, error)) return fail(error, "cannot save state: " + error);
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const std::string text = to_json(state, rollout) + "\n";
+    const std::string text = to_json(state, rollout, record_shadow_off) + "\n";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return fail(error, "cannot save state: " + tmp + ": " + errno_text(errno));
     if (!write_all(fd, text) || ::fsync(fd) != 0) {
@@ -328,13 +367,16 @@ LoadStatus load_state_file(const std::string& path, RuntimeState& out, RolloutSn
     }
     ::close(fd);
     std::string why;
+    RuntimeState state;
     RolloutSnapshot read;
-    auto state = from_json(text, read, why);
-    if (!state) {
+    bool has_shadow = false;
+    if (!parse_state(text, state, read, why, &has_shadow)) {
         error = "state file " + path + ": " + why;
         return LoadStatus::corrupt;
     }
-    out = std::move(*state);
+    // Written before mirroring existed: the caller's (the config's) shadow.
+    if (!has_shadow) state.shadow = out.shadow;
+    out = std::move(state);
     rollout = std::move(read);
     return LoadStatus::ok;
 }

@@ -289,6 +289,54 @@ TEST_F(Dashboard, ShowsTheFlags) {
     EXPECT_TRUE(launch.browser->stop());
 }
 
+// The dark launch panel: hidden while mirroring is off; the shadow pool,
+// its share and health once the config or a `shadow` command names one.
+TEST_F(Dashboard, ShowsTheShadow) {
+    auto launch = Chromium::start(dir_);
+    if (!launch.installed) GTEST_SKIP() << launch.why;
+    ASSERT_TRUE(launch.browser) << "chromium is installed but did not start: " << launch.why;
+    auto cfg = base_config();
+    cfg.admin_port = free_port();
+    cfg.extra = "\n[shadow]\npool = \"green\"\npercent = 2.5\n";
+    start_proxy(cfg);
+    ASSERT_TRUE(wait_for_port(cfg.admin_port, after(seconds(5))));
+    CdpSession page(launch.browser->port(), launch.browser->page_ws_path());
+    open_dashboard(page, cfg.admin_port);
+    ASSERT_TRUE(poll_until(
+        after(seconds(10)), [&] { return text_of(page, "shadow-percent") == "2.500 %"; },
+        milliseconds(50)))
+        << text_of(page, "shadow-percent");
+    EXPECT_EQ(page.evaluate_string("String(document.getElementById('shadow').hidden)"), "false");
+    EXPECT_EQ(text_of(page, "shadow-pool"), "green");
+    EXPECT_EQ(text_of(page, "shadow-diff"), "off");
+    EXPECT_EQ(text_of(page, "shadow-health"), "1/1");
+    EXPECT_TRUE(has(text_of(page, "shadow-requests"), "sent 0"))
+        << text_of(page, "shadow-requests");
+
+    ASSERT_EQ(control_command(dir_ / "control.sock", "shadow green 50 diff").find("\"ok\":true"),
+              1u);
+    EXPECT_TRUE(poll_until(
+        after(seconds(5)),
+        [&] {
+            return text_of(page, "shadow-percent") == "50.000 %" &&
+                   text_of(page, "shadow-diff") == "on";
+        },
+        milliseconds(50)))
+        << text_of(page, "shadow-percent");
+    ASSERT_EQ(control_command(dir_ / "control.sock", "shadow off").find("\"ok\":true"), 1u);
+    EXPECT_TRUE(poll_until(
+        after(seconds(5)),
+        [&] {
+            return page.evaluate_string("String(document.getElementById('shadow').hidden)") ==
+                   "true";
+        },
+        milliseconds(50)));
+    EXPECT_EQ(page.evaluate_string("JSON.stringify(window.__syCsp)"), "[]");
+    for (const auto& e : page.events())
+        EXPECT_NE(e.method, "Runtime.exceptionThrown") << json::serialize(e.params);
+    EXPECT_TRUE(launch.browser->stop());
+}
+
 // Only a missing browser is a reason to skip: one that is installed but exits
 // at once, or hangs without opening DevTools, is reported as not started (the
 // browser test then fails), and the hanging one is stopped by its PID.

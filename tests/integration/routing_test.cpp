@@ -165,7 +165,11 @@ TEST_F(Routing, StateTableRowsAndReplies) {
         EXPECT_FALSE(r["error"].as_string().empty()) << bad;
     }
     EXPECT_EQ(control("status")["generation"].as_int64(), generation);
-    EXPECT_EQ(control("shadow green 10")["error"].as_string(), "not implemented");
+    // Mirroring is a routing change too; diff is not wired yet.
+    EXPECT_EQ(
+        control_raw("shadow green 10"),
+        R"({"ok":true,"changed":true,"active":"blue","previous":"green","canary":{"pool":"green","weight":0.00},"generation":6,"shadow":{"pool":"green","percent":10.000,"diff":false}})");
+    EXPECT_EQ(control("diff")["error"].as_string(), "diff is not available yet");
 }
 
 TEST_F(Routing, WaitDrainedWaitsForInFlightRequestsAndTimesOutWithCounts) {
@@ -573,7 +577,7 @@ TEST_F(Routing, AuditLogRecordsChangesRefusalsAndBadLinesButNotReads) {
                          who + "command=\"canary blue 5\" refused: " + refusal,
                          who + "command=\"swtich green\" unparseable: unknown command swtich "
                                "(commands: status, switch, canary, promote, rollback, "
-                               "wait-drained, server, reload, upgrade, ramp, flag)",
+                               "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff)",
                          who + "command=\"reload\" ok: config generation 1 -> 2"}));
 }
 

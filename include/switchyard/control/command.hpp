@@ -35,10 +35,11 @@ struct ControlCommand {
         upgrade,
         ramp,
         shadow,
-        flag
+        flag,
+        diff
     };
     Verb verb = Verb::status;
-    RoutingCommand routing;           // switch_, canary, promote, rollback, server, flag
+    RoutingCommand routing;           // switch_, canary, promote, rollback, server, flag, shadow
     std::string pool;                 // wait_drained: the pool to wait for
     std::optional<Duration> drain;    // switch_, promote, rollback: drain=D
     std::optional<Duration> timeout;  // wait_drained: timeout=D
@@ -48,8 +49,8 @@ struct ControlCommand {
     bool wait = false;
     // ramp: the subcommand; `routing` carries ramp POOL's if-generation=N.
     std::optional<RampCommand> ramp;
-    std::vector<std::string> args;  // shadow: the tokens after the verb
-    std::string text;               // the line, trimmed: what the audit log records
+    bool reset = false;  // diff: `diff reset` (else the comparison results are read)
+    std::string text;    // the line, trimmed: what the audit log records
 };
 
 struct ParsedCommand {
@@ -62,8 +63,9 @@ ParsedCommand parse_command(std::string_view line);
 // "switch", "wait-drained", ...: the verb as written on the wire.
 std::string_view verb_name(ControlCommand::Verb verb);
 
-// switch, canary, promote, rollback, server and flag change the routing state
-// (they take if-generation=N, and are refused during an upgrade).
+// switch, canary, promote, rollback, server, flag and shadow change the
+// routing state (they take if-generation=N, and are refused during an
+// upgrade).
 bool changes_routing(ControlCommand::Verb verb);
 
 // Reply lines (one JSON object, no newline).
@@ -71,9 +73,12 @@ bool changes_routing(ControlCommand::Verb verb);
 std::string error_reply(std::string_view error);
 // {"ok":true,"changed":true,"active":"green","previous":"blue",
 //  "canary":{"pool":"blue","weight":0.00},"generation":4,"draining":"blue"}
-// ("flags":{"new-checkout":5.000} when the config has flags, "draining" only
-// when `draining` is not empty): what every reply to a
-// mutating command carries (DESIGN.md).
-std::string state_reply(const RuntimeState& state, bool changed, std::string_view draining = {});
+// ("flags":{"new-checkout":5.000} when the config has flags,
+// "shadow":{"pool":"green","percent":10.000,"diff":true} when mirroring is
+// on or `with_shadow` (the shadow command's reply, off included), "draining"
+// only when `draining` is not empty): what every reply to a mutating
+// command carries (DESIGN.md).
+std::string state_reply(const RuntimeState& state, bool changed, std::string_view draining = {},
+                        bool with_shadow = false);
 
 }  // namespace switchyard::control

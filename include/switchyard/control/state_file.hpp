@@ -6,6 +6,7 @@
 //    "canary":{"pool":"blue","weight":0.00},"generation":4,
 //    "servers":{"blue":{"127.0.0.1:9001":{"state":"draining"}}},
 //    "flags":{"new-checkout":5.000},
+//    "shadow":{"pool":"green","percent":10.000,"diff":false},
 //    "rollout":{"ramp":{"pool":"green",
 //                       "settings":{"steps":[1.00,5.00,25.00,50.00,100.00],"bake_ms":60000,
 //                                   "promote":"auto","interval_ms":1000,"failure_limit":2,
@@ -21,7 +22,11 @@
 // The canary weight and the steps are percentages with two decimals, as in
 // replies; times are milliseconds (step_start_ms and at_ms since the Unix
 // epoch). Flags are percentages with three decimals, written only when the
-// config has flags. "rollout" is written only when the snapshot holds something, and
+// config has flags. "shadow" is written when mirroring is on, or off
+// ({"pool":null,"percent":0.000,"diff":false}) when the writer says so
+// (record_shadow_off: the config names a shadow pool, which a file without
+// "shadow" would bring back at the next start; see load_state_file).
+// "rollout" is written only when the snapshot holds something, and
 // within it "ramp" only when there is one and "unacknowledged_aborts" only
 // when there are any, so a state without a ramp is the same file as before
 // ramps existed.
@@ -39,7 +44,8 @@ namespace switchyard::control {
 
 // Compact JSON, keys in the order above; "weight" of a server only when it
 // overrides the config's.
-std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout = {});
+std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout = {},
+                    bool record_shadow_off = false);
 
 // Strict: wrong types, unknown keys, unknown admin states, ramp states,
 // abort causes, promote modes or on_no_data actions, a version other than 1,
@@ -47,7 +53,7 @@ std::string to_json(const RuntimeState& state, const RolloutSnapshot& rollout = 
 // and `error` says which field ("rollout.ramp.settings: \"bake_ms\" must be
 // ..."). Whether a ramp still fits the config is restore_rollout()'s to say,
 // not the parser's. `rollout` is set only on success (empty without
-// "rollout").
+// "rollout"). Without "shadow", mirroring is off.
 std::optional<RuntimeState> from_json(std::string_view text, RolloutSnapshot& rollout,
                                       std::string& error);
 // The same, for a caller that has no use for the ramp (it is still checked).
@@ -58,13 +64,16 @@ std::optional<RuntimeState> from_json(std::string_view text, std::string& error)
 // (mode 0755) when missing. On failure returns false, sets `error` and leaves
 // the old file as it was.
 bool save_state_file(const std::string& path, const RuntimeState& state,
-                     const RolloutSnapshot& rollout, std::string& error);
+                     const RolloutSnapshot& rollout, std::string& error,
+                     bool record_shadow_off = false);
 
 enum class LoadStatus { ok, missing, corrupt };
 
 // missing: the file does not exist (the config gives the initial state).
 // corrupt: unreadable or invalid; `error` names the file and the reason.
-// `out` and `rollout` are set only when ok.
+// `out` and `rollout` are set only when ok. A file without "shadow" (written
+// before mirroring existed) keeps out.shadow as it was: the caller passes
+// the config's initial state, so the config's [shadow] applies.
 LoadStatus load_state_file(const std::string& path, RuntimeState& out, RolloutSnapshot& rollout,
                            std::string& error);
 
@@ -72,6 +81,11 @@ LoadStatus load_state_file(const std::string& path, RuntimeState& out, RolloutSn
 // written as members of the object `w` is in:
 // "active":"green","previous":null,"canary":{"pool":null,"weight":0.00},"generation":4
 void write_routing_fields(JsonWriter& w, const RuntimeState& state);
+
+// Mirroring as a JSON object value (state file, replies, status):
+// {"pool":"green","percent":10.000,"diff":true}, {"pool":null,"percent":0.000,"diff":false}
+// when off.
+void write_shadow(JsonWriter& w, const ShadowRuntime& shadow);
 
 std::string_view admin_state_name(AdminState state);  // "enabled", "draining", "disabled"
 

@@ -371,6 +371,29 @@
     }
   }
 
+  // Dark launch (status's "shadow"): the pool, its share, the pool's
+  // health (shown, never a gate) and the copies by result; hidden when off.
+  function renderShadow(sh) {
+    const on = !!sh && typeof sh.pool === 'string';
+    $('shadow').hidden = !on;
+    if (!on) return;
+    $('shadow-pool').textContent = sh.pool;
+    const pct = Number(sh.percent);
+    const cell = $('shadow-percent');
+    cell.textContent = `${fmt(pct, 3)} %`;
+    const bar = el('div', 'bar');
+    const fill = el('div', 'bar-fill');
+    fill.style.width = `${Math.min(100, Math.max(0, pct))}%`;
+    bar.appendChild(fill);
+    cell.appendChild(bar);
+    $('shadow-sample').textContent = String(sh.sample ?? '–');
+    $('shadow-diff').textContent = sh.diff ? 'on' : 'off';
+    const h = sh.health;
+    $('shadow-health').textContent = h && isNum(h.healthy) ? `${h.healthy}/${h.servers}` : '–';
+    const r = sh.requests && typeof sh.requests === 'object' ? sh.requests : {};
+    $('shadow-requests').textContent = Object.keys(r).map((k) => `${k} ${r[k]}`).join(' · ') || '–';
+  }
+
   function render(s) {
     const now = Date.now();
     const active = String(s.active ?? '–');
@@ -397,6 +420,7 @@
 
     renderRamp(s.ramp, Array.isArray(s.unacknowledged_aborts) ? s.unacknowledged_aborts : []);
     renderFlags(Array.isArray(s.flags) ? s.flags : []);
+    renderShadow(s.shadow);
 
     // pools: cards created once and kept in config order
     const list = Array.isArray(s.pools) ? s.pools : [];

@@ -16,6 +16,7 @@ HandoverMessage sample() {
     m.runtime.canary_weight_bp = 250;
     m.runtime.generation = 9;
     m.runtime.flags = {{"new-checkout", 12345}, {"dark-mode", 0}};
+    m.runtime.shadow = {"orange", 2500, true};
     m.watchdog_usec = 30'000'000;
     m.config_generation = 6;
     return m;
@@ -46,6 +47,8 @@ TEST(Handover, RoundTripsWithRenumberedDescriptors) {
     // Flags cross an upgrade with the routing state.
     EXPECT_EQ(m->runtime.flags,
               (std::map<std::string, std::uint32_t>{{"dark-mode", 0}, {"new-checkout", 12345}}));
+    // So does mirroring.
+    EXPECT_EQ(m->runtime.shadow, (ShadowRuntime{"orange", 2500, true}));
     EXPECT_EQ(m->watchdog_usec, 30'000'000u);
     EXPECT_EQ(m->config_generation, 6u);
 }
@@ -302,7 +305,8 @@ TEST(Handover, TheMessageIsPinned) {
         R"({"version":1,"from_pid":4242,"listeners":[{"name":"0.0.0.0:8080","fd":0},)"
         R"({"name":"[::1]:8081","fd":1}],"control_fd":2,"runtime":{"version":1,)"
         R"("active":"green","previous":"blue","canary":{"pool":"blue","weight":2.50},)"
-        R"("generation":9,"servers":{},"flags":{"dark-mode":0.000,"new-checkout":12.345}},)"
+        R"("generation":9,"servers":{},"flags":{"dark-mode":0.000,"new-checkout":12.345},)"
+        R"("shadow":{"pool":"orange","percent":2.500,"diff":true}},)"
         R"("watchdog_usec":30000000,"config_generation":6,)"
         R"("tls_ticket_keys":"00ff","health":[{"pool":"green","address":"127.0.0.1:9002",)"
         R"("state":"unhealthy","reason":"connection refused","last_check":{"outcome":)"

@@ -189,10 +189,62 @@ TEST(ParseCommand, ReloadAndUpgrade) {
     EXPECT_EQ(err("upgrade /bin/x"), "too many arguments; usage: upgrade [binary=PATH]");
 }
 
-TEST(ParseCommand, NotYetBuiltVerbsParseToTheirVerb) {
+TEST(ParseCommand, Shadow) {
     auto c = ok("shadow green 10");
     EXPECT_EQ(c.verb, Verb::shadow);
-    EXPECT_EQ(c.args, (std::vector<std::string>{"green", "10"}));
+    EXPECT_TRUE(changes_routing(c.verb));
+    EXPECT_EQ(c.routing.kind, Kind::shadow);
+    EXPECT_EQ(c.routing.pool, "green");
+    EXPECT_EQ(c.routing.shadow_percent_milli, 10000u);
+    EXPECT_FALSE(c.routing.shadow_diff);
+    EXPECT_FALSE(c.routing.if_generation);
+    auto d = ok("shadow green 0.001 diff if-generation=7");
+    EXPECT_EQ(d.routing.shadow_percent_milli, 1u);
+    EXPECT_TRUE(d.routing.shadow_diff);
+    EXPECT_EQ(d.routing.if_generation, std::optional<std::uint64_t>(7));
+    EXPECT_EQ(ok("shadow green 100.000").routing.shadow_percent_milli, 100000u);
+    // A pool at 0 % is allowed: named, mirroring nothing yet.
+    EXPECT_EQ(ok("shadow green 0").routing.pool, "green");
+
+    // Off is no pool.
+    auto off = ok("shadow off if-generation=3");
+    EXPECT_EQ(off.routing.kind, Kind::shadow);
+    EXPECT_EQ(off.routing.pool, "");
+    EXPECT_EQ(off.routing.shadow_percent_milli, 0u);
+    EXPECT_FALSE(off.routing.shadow_diff);
+    EXPECT_EQ(off.routing.if_generation, std::optional<std::uint64_t>(3));
+
+    const std::string usage =
+        "usage: shadow POOL PERCENT [diff] [if-generation=N] | shadow off [if-generation=N]";
+    EXPECT_EQ(err("shadow"), "missing argument; " + usage);
+    EXPECT_EQ(err("shadow green"), "missing argument; " + usage);
+    EXPECT_EQ(err("shadow off 5"), "too many arguments; " + usage);
+    EXPECT_EQ(err("shadow green 5 diff x"), "too many arguments; " + usage);
+    EXPECT_EQ(err("shadow green 5 dif"),
+              "unknown argument dif for shadow (only diff may follow the percent); " + usage);
+    for (const char* bad : {"101", "100.001", "5.0001", "-1", "5%", "1e2", ".5", "5.", "off"})
+        EXPECT_EQ(err(std::string("shadow green ") + bad),
+                  "bad shadow percent " + std::string(bad) +
+                      ": a percentage from 0 to 100 with at most three decimals")
+            << bad;
+    EXPECT_EQ(err("shadow green 5 force"), "unknown argument force for shadow; " + usage);
+    EXPECT_EQ(err("shadow green 5 if-generation=1 diff"),
+              "argument diff after key=value arguments; positional arguments come first; " + usage);
+}
+
+// `diff` reads the comparison, `diff reset` clears it: neither is a routing change.
+TEST(ParseCommand, Diff) {
+    auto c = ok("diff");
+    EXPECT_EQ(c.verb, Verb::diff);
+    EXPECT_FALSE(c.reset);
+    EXPECT_FALSE(changes_routing(c.verb));
+    EXPECT_TRUE(ok("diff reset").reset);
+    EXPECT_EQ(ok("  diff\treset ").text, "diff\treset");
+    EXPECT_EQ(err("diff all"), "unknown argument all for diff; usage: diff [reset]");
+    EXPECT_EQ(err("diff reset now"), "too many arguments; usage: diff [reset]");
+    EXPECT_EQ(err("diff if-generation=1"),
+              "unknown argument if-generation=1 for diff; usage: diff [reset]");
+    EXPECT_EQ(err("diff force"), "unknown argument force for diff; usage: diff [reset]");
 }
 
 TEST(ParseCommand, Flag) {
@@ -290,7 +342,7 @@ TEST(ParseCommand, GeneralErrors) {
     EXPECT_EQ(err("   \t "), "empty command");
     EXPECT_EQ(err("swtich green"),
               "unknown command swtich (commands: status, switch, canary, promote, rollback, "
-              "wait-drained, server, reload, upgrade, ramp, flag)");
+              "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff)");
     EXPECT_EQ(err("STATUS").rfind("unknown command STATUS (", 0), 0u);
     EXPECT_EQ(err("switch gr\x01"
                   "een"),
@@ -332,7 +384,7 @@ TEST(ParseCommand, LineLengthLimit) {
 TEST(VerbNames, RoundTrip) {
     for (auto v : {Verb::status, Verb::switch_, Verb::canary, Verb::promote, Verb::rollback,
                    Verb::wait_drained, Verb::server, Verb::reload, Verb::upgrade, Verb::ramp,
-                   Verb::shadow, Verb::flag}) {
+                   Verb::shadow, Verb::flag, Verb::diff}) {
         std::string line(verb_name(v));
         auto p = parse_command(line);
         // Verbs with required arguments fail, but never as an unknown command.
@@ -348,7 +400,10 @@ TEST(VerbNames, ChangesRouting) {
     EXPECT_TRUE(changes_routing(Verb::promote));
     EXPECT_TRUE(changes_routing(Verb::rollback));
     EXPECT_TRUE(changes_routing(Verb::server));
+    EXPECT_TRUE(changes_routing(Verb::flag));
+    EXPECT_TRUE(changes_routing(Verb::shadow));
     EXPECT_FALSE(changes_routing(Verb::status));
+    EXPECT_FALSE(changes_routing(Verb::diff));
     EXPECT_FALSE(changes_routing(Verb::wait_drained));
     EXPECT_FALSE(changes_routing(Verb::reload));
     EXPECT_FALSE(changes_routing(Verb::upgrade));
@@ -379,6 +434,26 @@ TEST(Replies, State) {
     EXPECT_EQ(state_reply(fresh, false),
               R"({"ok":true,"changed":false,"active":"blue","previous":null,)"
               R"("canary":{"pool":"green","weight":5.50},"generation":0})");
+}
+
+// The shadow object: whenever mirroring is on, and in the shadow command's
+// own reply (off included).
+TEST(Replies, StateWithShadow) {
+    RuntimeState s;
+    s.active = "blue";
+    s.generation = 2;
+    const std::string head = R"({"ok":true,"changed":true,"active":"blue","previous":null,)"
+                             R"("canary":{"pool":null,"weight":0.00},"generation":2)";
+    EXPECT_EQ(state_reply(s, true), head + "}");
+    EXPECT_EQ(state_reply(s, true, {}, true),
+              head + R"(,"shadow":{"pool":null,"percent":0.000,"diff":false}})");
+    s.shadow = {"green", 10000, true};
+    EXPECT_EQ(state_reply(s, true),
+              head + R"(,"shadow":{"pool":"green","percent":10.000,"diff":true}})");
+    s.shadow = {"green", 1, false};
+    EXPECT_EQ(state_reply(s, true, "green"),
+              head + R"(,"shadow":{"pool":"green","percent":0.001,"diff":false},)"
+                     R"("draining":"green"})");
 }
 
 }  // namespace

@@ -12,6 +12,14 @@ namespace {
 
 using Cut = std::pair<std::string, std::uint64_t>;
 
+// status' "shadow" while mirroring is off (control_plane_shadow_test.cpp
+// has it on).
+const std::string kShadowOff =
+    "\"shadow\":{\"pool\":null,\"percent\":0.000,\"diff\":false,\"sample\":\"user\",\"methods\":"
+    "[\"GET\",\"HEAD\",\"OPTIONS\"],\"allow_unsafe\":false,\"health\":null,\"requests\":{\"sent\":"
+    "0,\"ok\":0,\"error\":0,\"timeout\":0,\"dropped_overload\":0,\"skipped_method\":0,\"skipped_"
+    "body\":0}},";
+
 // What `status` answers in StatusReportsStateRolesServersHealthAndConflicts
 // (server.metrics off: the rates are checked apart).
 const std::string kStatusLine =
@@ -26,8 +34,9 @@ const std::string kStatusLine =
     "\"tunnels\":0,\"idle_connections\":0,\"retries\":0,\"retry_budget_exhausted\":0,\"canary"
     "_failovers\":0,\"fallbacks\":0,\"servers\":[{\"address\":\"127.0.0.1:9002\",\"admin\":\""
     "enabled\",\"weight\":1,\"inflight\":0,\"tunnels\":0,\"idle_connections\":0,\"requests\":"
-    "0,\"failures\":0,\"limit_reached\":0,\"responses_5xx\":0}]}],\"flags\":[],\"conflicts\":["
-    "\"active gre"
+    "0,\"failures\":0,\"limit_reached\":0,\"responses_5xx\":0}]}],\"flags\":[]," +
+    kShadowOff +
+    "\"conflicts\":[\"active gre"
     "en from state; config says blue\"],\"ramp\":null,\"unacknowledged_aborts\":[]}";
 
 // DESIGN.md "Data plane and control plane are separate": persist, publish,
@@ -213,14 +222,14 @@ TEST_F(ControlPlaneTest, UnparseableLinesAreAuditedQuotedAndReadOnlyCommandsAreN
                   std::string(kWho) +
                       "command=\"swtich green\" unparseable: unknown command swtich (commands: "
                       "status, switch, canary, promote, rollback, wait-drained, server, reload, "
-                      "upgrade, ramp, flag)",
+                      "upgrade, ramp, flag, shadow, diff)",
                   std::string(kWho) +
                       "command=\"switch \\\"x\\\" ok\\u0001\\ufffd\" unparseable: command contains "
                       "a control character",
                   std::string(kWho) + "command=\"" + std::string(256, 'a') +
                       "\"... (300 bytes) unparseable: unknown command " + std::string(300, 'a') +
                       " (commands: status, switch, canary, promote, rollback, wait-drained, "
-                      "server, reload, upgrade, ramp, flag)"}));
+                      "server, reload, upgrade, ramp, flag, shadow, diff)"}));
 }
 
 // A C1 control (U+0085 here) would act on a terminal: the audit line carries
@@ -387,9 +396,10 @@ TEST_F(ControlPlaneTest, StatusRatesHaveFixedDecimals) {
                   "\"errors_per_second\":0.500,\"error_ratio\":0.333333,\"p50_ms\":1.503,"
                   "\"p90_ms\":3.000,\"p99_ms\":3.000,\"span_s\":2.000},\"60s\":" +
                   idle_window + "}," + server("127.0.0.1:9001") +
-                  "},{\"name\":\"green\",\"role\":\"standby\"," + counts + "\"rates\":{\"10s\":" +
-                  idle_window + ",\"60s\":" + idle_window + "}," + server("127.0.0.1:9002") +
-                  "}],\"flags\":[],\"conflicts\":[],\"ramp\":null,\"unacknowledged_aborts\":[]}");
+                  "},{\"name\":\"green\",\"role\":\"standby\"," + counts +
+                  "\"rates\":{\"10s\":" + idle_window + ",\"60s\":" + idle_window + "}," +
+                  server("127.0.0.1:9002") + "}],\"flags\":[]," + kShadowOff +
+                  "\"conflicts\":[],\"ramp\":null,\"unacknowledged_aborts\":[]}");
 }
 
 TEST_F(ControlPlaneTest, WaitDrainedAnswersAtOnceWhenNothingIsLeft) {

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using std::chrono::milliseconds;
 
-json::object obj(const char* text) {
+json::object obj(std::string_view text) {
     return json::parse(text).as_object();
 }
 
@@ -266,6 +266,42 @@ TEST(CtlFormat, StatusListsTheFlagsAndAFlagCommandSaysItsPercent) {
     r["changed"] = false;
     EXPECT_EQ(format_summary({"flag", "dark-mode", "off"}, r),
               "flag dark-mode 0.000% (generation 3); nothing changed\n");
+}
+
+TEST(CtlFormat, StatusShowsTheShadowAndAShadowCommandSaysIt) {
+    const std::string head =
+        R"({"ok":true,"active":"blue","canary":{"pool":null,"weight":0},"generation":2,)"
+        R"("pools":[],"flags":[],)";
+    auto text = format_status(
+        obj(head + R"("shadow":{"pool":"green","percent":10.000,"diff":true,"sample":"user",)"
+                   R"("methods":["GET","HEAD"],"allow_unsafe":false,)"
+                   R"("health":{"healthy":1,"servers":2},"requests":{"sent":9,"ok":7,"error":0,)"
+                   R"("timeout":1,"dropped_overload":0,"skipped_method":3,"skipped_body":0}},)"
+                   R"("conflicts":[]})"));
+    EXPECT_EQ(text,
+              "active      blue\n"
+              "previous    -\n"
+              "canary      none\n"
+              "generation  2\n"
+              "\n"
+              "SHADOW  PERCENT  SAMPLE  DIFF  METHODS   HEALTHY  SENT  OK  ERROR  TIMEOUT  "
+              "DROPPED_OVERLOAD  SKIPPED_METHOD  SKIPPED_BODY\n"
+              "green   10.000%  user    yes   GET,HEAD  1/2      9     7   0      1        0      "
+              "           3               0\n");
+    // Off: no table.
+    text = format_status(
+        obj(head + R"("shadow":{"pool":null,"percent":0.000,"diff":false,"sample":"user",)"
+                   R"("methods":["GET"],"allow_unsafe":false,"health":null,"requests":{}}})"));
+    EXPECT_EQ(text.find("SHADOW"), std::string::npos) << text;
+
+    auto r = obj(R"({"ok":true,"changed":true,"active":"blue","previous":null,)"
+                 R"("canary":{"pool":null,"weight":0.00},"generation":3,)"
+                 R"("shadow":{"pool":"green","percent":0.500,"diff":true}})");
+    EXPECT_EQ(format_summary({"shadow", "green", "0.5", "diff"}, r),
+              "shadow green 0.500% diff (generation 3)\n");
+    r["shadow"] = obj(R"({"pool":null,"percent":0.000,"diff":false})");
+    r["changed"] = false;
+    EXPECT_EQ(format_summary({"shadow", "off"}, r), "shadow off (generation 3); nothing changed\n");
 }
 
 TEST(CtlFormat, Summaries) {

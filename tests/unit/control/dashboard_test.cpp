@@ -92,7 +92,8 @@ TEST(Dashboard, NothingTheContentSecurityPolicyWouldBlock) {
 TEST(Dashboard, ThePageHasTheElementsTestsAndOperatorsRelyOn) {
     const std::string html = body_of("/");
     for (const char* id : {"active-pool", "canary", "generation", "config-generation",
-                           "previous-pool", "pools", "conn"})
+                           "previous-pool", "pools", "conn", "flags", "flags-body", "shadow",
+                           "shadow-pool", "shadow-percent", "shadow-health", "shadow-requests"})
         EXPECT_NE(html.find("id=\"" + std::string(id) + "\""), std::string::npos) << id;
     EXPECT_NE(body_of("/dashboard.js").find("fetch('/status'"), std::string::npos);
 }

@@ -146,6 +146,57 @@ TEST(MetricsReport, TheRampsSeries) {
     EXPECT_EQ(m.find("switchyard_rollout_step_p99_seconds{pool=\"blue\"}"), std::string::npos);
 }
 
+// Mirroring: the share on every pool; the copies by result, every result
+// present (zeros included), for the shadow pool and any pool with counts.
+TEST(MetricsReport, TheShadowSeries) {
+    Fixture f;
+    MetricsInput in{f.settings, f.runtime, f.health, f.traffic};
+    std::string m = render_metrics(in);
+    // Off, nothing configured, nothing counted: the share at 0, no counter series.
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_percent{pool=\"blue\"} 0")) << m;
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_percent{pool=\"green\"} 0"));
+    EXPECT_NE(m.find("# TYPE switchyard_shadow_requests_total counter"), std::string::npos);
+    EXPECT_EQ(m.find("switchyard_shadow_requests_total{"), std::string::npos);
+
+    // The config names the pool: its series are there before any mirror.
+    f.settings.shadow.pool = "green";
+    m = render_metrics(in);
+    for (const char* result :
+         {"sent", "ok", "error", "timeout", "dropped_overload", "skipped_method", "skipped_body"})
+        EXPECT_TRUE(has_line(m, "switchyard_shadow_requests_total{pool=\"green\",result=\"" +
+                                    std::string(result) + "\"} 0"))
+            << result << "\n"
+            << m;
+    EXPECT_EQ(m.find("switchyard_shadow_requests_total{pool=\"blue\""), std::string::npos);
+
+    // On at 12.345 %, with counts; blue keeps its counts from earlier.
+    f.settings.shadow.pool.clear();
+    f.runtime.shadow = {"green", 12345, true};
+    WorkerStats w;
+    ShadowCounts green{};
+    green[static_cast<std::size_t>(ShadowResult::sent)] = 9;
+    green[static_cast<std::size_t>(ShadowResult::ok)] = 7;
+    green[static_cast<std::size_t>(ShadowResult::skipped_body)] = 2;
+    w.shadow_requests["green"] = green;
+    ShadowCounts blue{};
+    blue[static_cast<std::size_t>(ShadowResult::timeout)] = 1;
+    w.shadow_requests["blue"] = blue;
+    f.traffic.add(w);
+    m = render_metrics(in);
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_percent{pool=\"green\"} 12.345")) << m;
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_percent{pool=\"blue\"} 0"));
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_requests_total{pool=\"green\",result=\"sent\"} 9"));
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_requests_total{pool=\"green\",result=\"ok\"} 7"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_shadow_requests_total{pool=\"green\",result=\"skipped_body\"} 2"));
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_requests_total{pool=\"green\",result=\"error\"} 0"));
+    EXPECT_TRUE(
+        has_line(m, "switchyard_shadow_requests_total{pool=\"blue\",result=\"timeout\"} 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_shadow_requests_total{pool=\"blue\",result=\"sent\"} 0"));
+    // Mirrored requests never count as the pools' requests.
+    EXPECT_EQ(m.find("switchyard_requests_total{pool=\"green\""), std::string::npos);
+}
+
 TEST(MetricsReport, EveryFamilyIsDeclaredOnceAndEverySampleBelongsToTheFamilyBeforeIt) {
     Fixture f;
     const std::string m = render_metrics({f.settings, f.runtime, f.health, f.traffic});

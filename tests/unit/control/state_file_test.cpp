@@ -94,6 +94,73 @@ TEST(StateJson, FlagsRoundTripWithThreeDecimals) {
     EXPECT_EQ(integer->flags.at("a"), 5000u);
 }
 
+// Mirroring: after the flags, three decimals; off only when the writer must
+// record it (else the file is the same as before mirroring existed).
+TEST(StateJson, ShadowRoundTripsAndOffIsWrittenOnRequest) {
+    RuntimeState s = known_state();
+    s.flags = {{"a", 1}};
+    s.shadow = {"green", 12345, true};
+    const std::string text = to_json(s);
+    EXPECT_NE(text.find(R"("flags":{"a":0.001},"shadow":{"pool":"green","percent":12.345,)"
+                        R"("diff":true}})"),
+              std::string::npos)
+        << text;
+    std::string error;
+    auto back = from_json(text, error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(*back, s);
+    s.shadow = {"blue", 0, false};  // a pool at 0 %
+    back = from_json(to_json(s), error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(back->shadow, s.shadow);
+    s.shadow = {};
+    EXPECT_EQ(to_json(s).find("shadow"), std::string::npos);
+    const std::string off = to_json(s, {}, true);
+    EXPECT_NE(off.find(R"(,"shadow":{"pool":null,"percent":0.000,"diff":false}})"),
+              std::string::npos)
+        << off;
+    back = from_json(off, error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(back->shadow, ShadowRuntime{});
+}
+
+TEST(StateJson, ShadowIsCheckedStrictly) {
+    const std::string head = R"({"version":1,"active":"a","previous":null,)"
+                             R"("canary":{"pool":null,"weight":0},"generation":1,"shadow":)";
+    const std::pair<std::string, std::string> bad[] = {
+        {R"([])", "\"shadow\" must be an object"},
+        {R"({"pool":"g","percent":5,"diff":false,"x":1})", "shadow: unknown key \"x\""},
+        {R"({"percent":5,"diff":false})", "shadow: \"pool\" is missing"},
+        {R"({"pool":"","percent":5,"diff":false})", "shadow: \"pool\" must be a pool name or null"},
+        {R"({"pool":"g","diff":false})", "shadow: \"percent\" is missing"},
+        {R"({"pool":"g","percent":100.5,"diff":false})",
+         "shadow percent must be between 0 and 100"},
+        {R"({"pool":"g","percent":0.0001,"diff":false})",
+         "shadow percent must have at most three decimals"},
+        {R"({"pool":"g","percent":"5","diff":false})", "shadow percent must be a number"},
+        {R"({"pool":"g","percent":5})", "shadow: \"diff\" must be true or false"},
+        {R"({"pool":"g","percent":5,"diff":1})", "shadow: \"diff\" must be true or false"},
+        {R"({"pool":null,"percent":5,"diff":false})",
+         "shadow percent above 0 or diff without a shadow pool"},
+        {R"({"pool":null,"percent":0,"diff":true})",
+         "shadow percent above 0 or diff without a shadow pool"},
+    };
+    std::string error;
+    for (const auto& [shadow, expected] : bad) {
+        EXPECT_FALSE(from_json(head + shadow + "}", error)) << shadow;
+        EXPECT_EQ(error, expected) << shadow;
+    }
+    auto integer = from_json(head + R"({"pool":"g","percent":5,"diff":false})" + "}", error);
+    ASSERT_TRUE(integer) << error;
+    EXPECT_EQ(integer->shadow, (ShadowRuntime{"g", 5000, false}));
+    // A file from before mirroring existed: off.
+    auto old = from_json(R"({"version":1,"active":"a","previous":null,)"
+                         R"("canary":{"pool":null,"weight":0},"generation":1})",
+                         error);
+    ASSERT_TRUE(old) << error;
+    EXPECT_EQ(old->shadow, ShadowRuntime{});
+}
+
 TEST(StateJson, EmptyOptionalFieldsAreNull) {
     RuntimeState s;
     s.active = "blue";
@@ -236,6 +303,31 @@ TEST_F(StateFile, SaveThenLoad) {
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_))
         ++entries;
     EXPECT_EQ(entries, 1u);
+}
+
+// A state file without "shadow" (from before mirroring existed, or written
+// while neither the state nor the config had one) keeps the shadow the
+// caller passes (the config's); one that records off stays off.
+TEST_F(StateFile, AFileWithoutShadowKeepsTheCallersShadow) {
+    const auto path = dir_ / "state.json";
+    write_file(path, R"({"version":1,"active":"blue","previous":null,)"
+                     R"("canary":{"pool":null,"weight":0.00},"generation":3,"servers":{}})");
+    RuntimeState loaded;
+    loaded.shadow = {"green", 5000, true};
+    std::string error;
+    ASSERT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok) << error;
+    EXPECT_EQ(loaded.generation, 3u);
+    EXPECT_EQ(loaded.shadow, (ShadowRuntime{"green", 5000, true}));
+
+    RuntimeState off;
+    off.active = "blue";
+    ASSERT_TRUE(save_state_file(path.string(), off, {}, error)) << error;
+    loaded.shadow = {"green", 5000, true};
+    ASSERT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok) << error;
+    EXPECT_EQ(loaded.shadow, (ShadowRuntime{"green", 5000, true}));
+    ASSERT_TRUE(save_state_file(path.string(), off, {}, error, true)) << error;
+    ASSERT_EQ(load_state_file(path.string(), loaded, rollout_, error), LoadStatus::ok) << error;
+    EXPECT_EQ(loaded.shadow, ShadowRuntime{});
 }
 
 TEST_F(StateFile, SaveReplacesTheOldFile) {
