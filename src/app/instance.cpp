@@ -372,7 +372,10 @@ int Instance::run() {
                 },
                 // Draining after a hot upgrade is no outage: the successor serves.
                 [this] { return !stopping_ || upgraded_; },
-                [this](std::function<void(std::string)> reply) { metrics(std::move(reply)); }});
+                [this](std::function<void(std::string)> reply) { metrics(std::move(reply)); },
+                [this](std::function<void(std::string)> reply) {
+                    control_plane_->diff(std::move(reply));
+                }});
         int dup = ::fcntl(listeners_.admin_fd(), F_DUPFD_CLOEXEC, 0);
         if (dup < 0) throw std::runtime_error(std::string("dup: ") + std::strerror(errno));
         admin_server_->adopt(dup);

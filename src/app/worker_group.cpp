@@ -145,6 +145,12 @@ void WorkerGroup::cut_pool(const std::string& pool, std::uint64_t generation,
     }
 }
 
+void WorkerGroup::reset_diff(std::function<void()> done) {
+    auto all = when_all(std::move(done));
+    for (auto& w : workers_)
+        w->reset_diff(all);
+}
+
 void WorkerGroup::flush_access_logs(std::function<void()> done) {
     auto flushed = when_all(std::move(done));
     for (auto& w : workers_) {

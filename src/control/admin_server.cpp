@@ -94,6 +94,12 @@ class AdminServer::Session : public std::enable_shared_from_this<Session> {
             });
             return;
         }
+        if (path == "/diff" && state_->sources.diff) {
+            state_->sources.diff([self = shared_from_this()](std::string json) {
+                self->respond(http::status::ok, "application/json", std::move(json) + "\n");
+            });
+            return;
+        }
         if (const auto* asset = find_dashboard_asset(path))  // "/", "/dashboard.js", ...
             return respond(http::status::ok, asset->content_type, std::string(asset->body));
         respond(http::status::not_found, "text/plain", "not found\n");

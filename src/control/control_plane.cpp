@@ -193,9 +193,10 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
             ramp(command, peer, std::move(reply));
             return;
         case Verb::diff:
-            // The comparison engine lives in the proxy and is not wired yet.
-            if (command.reset) audit(peer, command.text, "refused: diff is not available yet");
-            reply(error_line("diff is not available yet"));
+            if (command.reset)
+                reset_diff(command, peer, std::move(reply));
+            else
+                diff(std::move(reply));
             return;
     }
     reply(error_line("not implemented"));

@@ -200,6 +200,50 @@ std::string shadow_table(const json::object& shadow) {
     return "\n" + render_table({header, row});
 }
 
+// `diff`: a line per route, then its fields: what differs, how often,
+// how often the good build differs from itself, and the verdict.
+std::string format_diff(const json::object& reply) {
+    const std::string pool = field(reply, "pool", "");
+    const json::value* enabled = reply.if_contains("enabled");
+    std::string out =
+        pool.empty()
+            ? std::string("mirroring is off")
+            : "shadow " + pool + ", diff " +
+                  (enabled != nullptr && enabled->is_bool() && enabled->get_bool() ? "on" : "off");
+    out += "\n";
+    const json::value* routes = reply.if_contains("routes");
+    if (routes == nullptr || !routes->is_array() || routes->get_array().empty())
+        return out + "no answers compared yet\n";
+    std::vector<Row> rows = {{"ROUTE", "COMPARED", "EQUAL", "SKIPPED", "SECONDARY", "DIFFERING"}};
+    std::vector<Row> fields = {{"ROUTE", "FIELD", "RATE", "NOISE-RATE", "VERDICT"}};
+    for (const auto& r : routes->get_array()) {
+        if (!r.is_object()) continue;
+        const auto& o = r.get_object();
+        const std::string route = field(o, "route");
+        rows.push_back({route, field(o, "compared"), field(o, "equal"), field(o, "skipped"),
+                        field(o, "secondary_compared"), field(o, "differing_fields")});
+        const json::value* fs = o.if_contains("fields");
+        if (fs == nullptr || !fs->is_array()) continue;
+        for (const auto& f : fs->get_array()) {
+            if (!f.is_object()) continue;
+            const auto& fo = f.get_object();
+            const auto percent = [&](std::string_view key) {
+                const json::value* v = fo.if_contains(key);
+                return v != nullptr && v->is_number()
+                           ? two_decimals(v->to_number<double>() * 100) + "%"
+                           : std::string("-");
+            };
+            const json::value* noise = fo.if_contains("noise");
+            const bool is_noise = noise != nullptr && noise->is_bool() && noise->get_bool();
+            fields.push_back({route, field(fo, "field"), percent("rate"), percent("noise_rate"),
+                              is_noise ? "noise" : "DIFFERS"});
+        }
+    }
+    out += render_table(rows);
+    if (fields.size() > 1) out += "\n" + render_table(fields);
+    return out;
+}
+
 std::string header_of(const std::string& key) {
     if (key == "idle_connections") return "IDLE";
     if (key == "address") return "SERVER";
@@ -377,6 +421,10 @@ std::string format_summary(const std::vector<std::string>& command, const json::
         return "shadow " +
                (sh != nullptr && sh->is_object() ? shadow_text(sh->get_object()) : "?") + gen +
                (unchanged ? "; nothing changed" : "") + "\n";
+    }
+    if (verb == "diff") {
+        if (command.size() >= 2 && command[1] == "reset") return "diff counts reset\n";
+        return format_diff(reply);
     }
     if (verb == "ramp") {
         const json::value* ramp = reply.if_contains("ramp");

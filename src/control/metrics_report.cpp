@@ -84,6 +84,16 @@ std::string render_metrics(const MetricsInput& in) {
             t.sample({{"pool", p.name}, {"result", to_string(static_cast<ShadowResult>(i))}},
                      has_counts ? counted->second[i] : std::uint64_t{0});
     }
+    // At most shadow.diff.max_routes routes (then "other"); `diff reset`
+    // starts them at 0 again, which a scraper reads as a counter reset.
+    t.family("switchyard_shadow_diff", Type::counter,
+             "Mirrored answers compared with the primary's, by route and result (equal, "
+             "differing, skipped: over shadow.diff.max_body).");
+    for (const auto& [route, c] : in.traffic.diff.routes()) {
+        t.sample({{"route", route}, {"result", "equal"}}, c.equal);
+        t.sample({{"route", route}, {"result", "differing"}}, c.compared - c.equal);
+        t.sample({{"route", route}, {"result", "skipped"}}, c.skipped);
+    }
 
     // The ramp.
     t.family("switchyard_rollout_state", Type::gauge,

@@ -165,11 +165,11 @@ TEST_F(Routing, StateTableRowsAndReplies) {
         EXPECT_FALSE(r["error"].as_string().empty()) << bad;
     }
     EXPECT_EQ(control("status")["generation"].as_int64(), generation);
-    // Mirroring is a routing change too; diff is not wired yet.
+    // Mirroring is a routing change too; diff reads what it compared.
     EXPECT_EQ(
         control_raw("shadow green 10"),
         R"({"ok":true,"changed":true,"active":"blue","previous":"green","canary":{"pool":"green","weight":0.00},"generation":6,"shadow":{"pool":"green","percent":10.000,"diff":false}})");
-    EXPECT_EQ(control("diff")["error"].as_string(), "diff is not available yet");
+    EXPECT_EQ(control("diff")["pool"].as_string(), "green");
 }
 
 TEST_F(Routing, WaitDrainedWaitsForInFlightRequestsAndTimesOutWithCounts) {

@@ -3,8 +3,11 @@
 // gets the primary's answer, and a slow or broken shadow never delays it.
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <condition_variable>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -74,6 +77,14 @@ class ShadowServer {
     std::vector<ScriptedUpstream::Request> seen_;
     ScriptedUpstream up_;  // last: its threads use the members above
 };
+
+std::vector<std::string> read_lines(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) lines.push_back(line);
+    return lines;
+}
 
 std::string field(const std::string& head, const std::string& name) {
     return SeenHead::parse(head).values(name).empty() ? std::string()
@@ -208,6 +219,91 @@ TEST_F(Shadow, AHangingOrResettingShadowNeverDelaysClients) {
         ASSERT_TRUE(dark.wait_for(20));
         proxy_.reset();
     }
+}
+
+// A JSON API on 127.0.0.1: {"id":42,"price":PRICE,"ts":N}, N counting
+// every JsonServer's answers (a field that differs between any two
+// answers, as a timestamp or a request id does).
+class JsonServer {
+  public:
+    explicit JsonServer(int price)
+        : price_(price), up_([this](ScriptedUpstream::Conn& c, int) { serve(c); }) {}
+    std::string address() const { return up_.address(); }
+
+  private:
+    void serve(ScriptedUpstream::Conn& c) {
+        while (!up_.stopping()) {
+            auto req = c.read_request(milliseconds(200));
+            if (!req) {
+                if (c.wait_readable(milliseconds(0)) == ScriptedUpstream::Conn::Wait::closed)
+                    return;
+                continue;
+            }
+            const std::string body = "{\"id\":42,\"price\":" + std::to_string(price_) +
+                                     ",\"ts\":" + std::to_string(++answers) + "}";
+            if (!c.send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body))
+                return;
+        }
+    }
+    static inline std::atomic<int> answers{0};
+    int price_;
+    ScriptedUpstream up_;
+};
+
+// diff: the shadow's changed field is found; the field that differs on
+// the good build too (the counter) is noise, thanks to the secondary.
+TEST_F(Shadow, DiffFindsTheChangedFieldAndCancelsTheNoise) {
+    JsonServer blue1(10), blue2(10), dark(12);
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {blue1.address(), blue2.address()}}, {"dark", {dark.address()}}};
+    cfg.admin_port = free_port();
+    const auto log = dir_.path() / "diff.log";
+    cfg.extra =
+        "[shadow]\npool = \"dark\"\npercent = 100\n[shadow.diff]\nenabled = true\n"
+        "log = \"" +
+        log.string() + "\"\nlog_per_minute = 1000\n";
+    start_proxy(cfg);
+    HttpConn c(proxy_->port());
+    constexpr int kRequests = 40;
+    for (int i = 0; i < kRequests; ++i) {
+        Response r = c.roundtrip(get_request("/api/items/" + std::to_string(i) + "?x=1"));
+        ASSERT_EQ(r.status(), 200u);
+        EXPECT_NE(r.body().find("\"price\":10"), std::string::npos) << r.body();
+    }
+    // Compared once the three answers of each request are in.
+    json::object route;
+    poll_until(after(seconds(10)), [&] {
+        const auto report =
+            json::parse(HttpConn(cfg.admin_port).roundtrip(get_request("/diff")).body());
+        const auto& routes = report.at("routes").as_array();
+        if (routes.empty()) return false;
+        route = routes[0].as_object();
+        return route.at("compared").as_int64() == kRequests &&
+               route.at("secondary_compared").as_int64() == kRequests;
+    });
+    ASSERT_FALSE(route.empty());
+    EXPECT_EQ(route.at("route").as_string(), "/api/items");
+    EXPECT_EQ(route.at("compared").as_int64(), kRequests);
+    EXPECT_EQ(route.at("secondary_compared").as_int64(), kRequests);
+    EXPECT_EQ(route.at("equal").as_int64(), 0);
+    EXPECT_EQ(route.at("differing_fields").as_int64(), 1);
+    std::map<std::string, json::object> fields;
+    for (const auto& f : route.at("fields").as_array())
+        fields[std::string(f.at("field").as_string())] = f.as_object();
+    ASSERT_EQ(fields.size(), 2u) << json::serialize(route);
+    EXPECT_EQ(fields["$.price"].at("differing").as_int64(), kRequests);
+    EXPECT_FALSE(fields["$.price"].at("noise").as_bool());
+    EXPECT_EQ(fields["$.ts"].at("differing").as_int64(), kRequests);
+    EXPECT_TRUE(fields["$.ts"].at("noise").as_bool());
+    // Each differing pair is a JSON line, without bodies (log_bodies off).
+    const auto lines = read_lines(log);
+    ASSERT_EQ(lines.size(), static_cast<std::size_t>(kRequests));
+    const auto record = json::parse(lines[0]).as_object();
+    EXPECT_EQ(record.at("route").as_string(), "/api/items");
+    EXPECT_EQ(json::serialize(record.at("fields")), R"(["$.price","$.ts"])");
+    EXPECT_EQ(record.at("primary").as_object().at("status").as_int64(), 200);
+    EXPECT_FALSE(record.at("candidate").as_object().contains("body"));
 }
 
 }  // namespace

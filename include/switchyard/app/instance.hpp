@@ -72,6 +72,7 @@ class Instance final : public control::DataPlane {
     void metrics(std::function<void(std::string)> reply);
     void set_step_window(std::uint64_t id, std::function<void()> applied) override;
     void collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done) override;
+    void reset_diff(std::function<void()> done) override { workers_.reset_diff(std::move(done)); }
     void cut_pool(const std::string& pool, std::uint64_t generation,
                   std::function<void(std::size_t)> done) override;
     bool prepare_config(const Settings& next, std::string& error) override;

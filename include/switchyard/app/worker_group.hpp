@@ -60,6 +60,8 @@ class WorkerGroup {
     void collect_step_window(std::uint64_t id, std::function<void(StepWindow)> done);
     // Every worker hands its buffered access log lines to the writer.
     void flush_access_logs(std::function<void()> done);
+    // Every worker forgets its compared answers; `done` once all have.
+    void reset_diff(std::function<void()> done);
     // Every worker stops accepting and drains until `deadline`.
     void begin_shutdown(Clock::time_point deadline);
     // Ends the workers (joining their threads).

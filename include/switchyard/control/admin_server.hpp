@@ -40,6 +40,8 @@ class AdminServer {
         std::function<bool()> serving;
         // Gets the Prometheus page (asynchronously, like status); empty: 404.
         std::function<void(std::function<void(std::string)>)> metrics;
+        // Gets the compared answers of mirrored requests (JSON); empty: 404.
+        std::function<void(std::function<void(std::string)>)> diff;
     };
 
     AdminServer(boost::asio::io_context& io, std::shared_ptr<spdlog::logger> log, Sources sources);

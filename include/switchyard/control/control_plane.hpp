@@ -90,6 +90,9 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
 
     // The `status` reply (also the admin listener's /status).
     void status(Reply reply);
+    // The `diff` reply (also the admin listener's /diff): the compared
+    // answers of mirrored requests per route (control_plane_diff.cpp).
+    void diff(Reply reply);
     const ReloadStats& reload_stats() const { return reload_stats_; }
     RampMetrics ramp_metrics() const;
     // The ramp's durable part (the state file's "rollout"), for a hot upgrade.
@@ -102,6 +105,8 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
     static constexpr std::chrono::milliseconds kGateTimeout{10000};
 
   private:
+    void reset_diff(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
+
     // RampHost
     const RuntimeState& routing_state() const override { return runtime_; }
     const Settings& config() const override { return *settings_; }

@@ -54,6 +54,9 @@ class DataPlane {
     // touching no connection. If a file cannot be loaded or a listener
     // opened, returns false with `error` and nothing changed.
     virtual bool prepare_config(const Settings& next, std::string& error) = 0;
+    // Forgets every worker's compared answers (`diff reset`); `done` runs
+    // once all have.
+    virtual void reset_diff(std::function<void()> done) = 0;
     // The current snapshots: routing (as workers see it) and health.
     virtual std::shared_ptr<const RoutingState> routing() const = 0;
     virtual std::shared_ptr<const HealthView> health() const = 0;

@@ -59,6 +59,11 @@ class FakeDataPlane final : public DataPlane {
             applied();
     }
     void collect(bool, std::function<void(TrafficTotals)> done) override { done(traffic); }
+    void reset_diff(std::function<void()> done) override {
+        traffic.diff.reset();
+        ++diff_resets;
+        done();
+    }
     void cut_pool(const std::string& pool, std::uint64_t generation,
                   std::function<void(std::size_t)> done) override {
         cuts.emplace_back(pool, generation);
@@ -101,6 +106,7 @@ class FakeDataPlane final : public DataPlane {
     bool hold_acks = false;  // publish() keeps `applied` in held_acks
     std::vector<std::function<void()>> held_acks;
     TrafficTotals traffic;
+    int diff_resets = 0;
     StepWindow step_window;     // what the workers counted (the test fills it)
     std::string prepare_error;  // not empty: prepare_config() fails with it
     std::shared_ptr<const RoutingState> routing_state;

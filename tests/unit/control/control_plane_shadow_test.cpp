@@ -1,6 +1,6 @@
 // The shadow command through the control plane (DESIGN.md "Dark launch"):
 // the routing-change path (state file before publish, generation,
-// if-generation, audit), its replies, and `diff` until it is wired.
+// if-generation, audit), its replies, and `diff`.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -175,19 +175,34 @@ TEST_F(ShadowTest, StatusShowsTheShadowHealthAndCounts) {
         << line;
 }
 
-// `diff` reads (allowed during an upgrade, not audited); `diff reset` would
-// change the counts (audited). Neither is available before the proxy's
-// comparison is wired.
-TEST_F(ShadowTest, DiffIsNotAvailableYet) {
-    EXPECT_EQ(send("diff")["error"].as_string(), "diff is not available yet");
-    EXPECT_EQ(send("diff reset")["error"].as_string(), "diff is not available yet");
-    EXPECT_EQ(
-        audit_lines(),
-        (std::vector<std::string>{std::string(kWho) +
-                                  "command=\"diff reset\" refused: diff is not available yet"}));
+// `diff` reads the workers' summed comparison table with the noise rule
+// applied; `diff reset` forgets it (audited) and is refused, as any change,
+// during an upgrade, while `diff` still answers.
+TEST_F(ShadowTest, DiffReportsAndResetsTheComparisons) {
+    ASSERT_TRUE(send("shadow green 10 diff")["ok"].as_bool());
+    const std::vector<std::string> price = {"$.price"};
+    for (int i = 0; i < 4; ++i)
+        data_plane_.traffic.diff.record_candidate("/api/items",
+                                                  i == 0 ? std::vector<std::string>{} : price);
+    data_plane_.traffic.diff.record_skipped("/api/items");
+    auto r = send("diff");
+    ASSERT_TRUE(r["ok"].as_bool()) << reply_line();
+    EXPECT_EQ(reply_line(),
+              "{\"ok\":true,\"pool\":\"green\",\"enabled\":true,\"secondary\":true,"
+              "\"relative_threshold\":0.2000,\"absolute_threshold\":0.0300,\"max_routes\":100,"
+              "\"other_routes\":false,\"routes\":[{\"route\":\"/api/items\",\"compared\":4,"
+              "\"equal\":1,\"skipped\":1,\"secondary_compared\":0,\"differing_fields\":1,"
+              "\"fields\":[{\"field\":\"$.price\",\"differing\":3,\"rate\":0.750000,"
+              "\"noise_differing\":0,\"noise_rate\":0.000000,\"noise\":false}]}]}");
+    r = send("diff reset");
+    EXPECT_EQ(reply_line(), "{\"ok\":true,\"reset\":true}");
+    EXPECT_EQ(data_plane_.diff_resets, 1);
+    EXPECT_EQ(send("diff")["routes"].as_array().size(), 0u);
+    EXPECT_EQ(audit_lines().back(), std::string(kWho) + "command=\"diff reset\" ok");
     send("upgrade");
-    EXPECT_EQ(send("diff")["error"].as_string(), "diff is not available yet");
+    EXPECT_TRUE(send("diff")["ok"].as_bool());
     EXPECT_EQ(send("diff reset")["error"].as_string(), "upgrade in progress");
+    EXPECT_EQ(data_plane_.diff_resets, 1);
     data_plane_.upgrade_done({false, 0, 0, "the new binary exited"});
 }
 

@@ -268,6 +268,30 @@ TEST(CtlFormat, StatusListsTheFlagsAndAFlagCommandSaysItsPercent) {
               "flag dark-mode 0.000% (generation 3); nothing changed\n");
 }
 
+TEST(CtlFormat, DiffIsATableOfRoutesThenOfFields) {
+    auto r = obj(R"({"ok":true,"pool":"green","enabled":true,"secondary":true,)"
+                 R"("relative_threshold":0.2000,"absolute_threshold":0.0300,"max_routes":100,)"
+                 R"("other_routes":false,"routes":[{"route":"/api/items","compared":40,)"
+                 R"("equal":0,"skipped":1,"secondary_compared":40,"differing_fields":1,)"
+                 R"("fields":[{"field":"$.price","differing":40,"rate":1.000000,)"
+                 R"("noise_differing":0,"noise_rate":0.000000,"noise":false},)"
+                 R"({"field":"$.ts","differing":40,"rate":1.000000,"noise_differing":40,)"
+                 R"("noise_rate":1.000000,"noise":true}]}]})");
+    EXPECT_EQ(format_summary({"diff"}, r),
+              "shadow green, diff on\n"
+              "ROUTE       COMPARED  EQUAL  SKIPPED  SECONDARY  DIFFERING\n"
+              "/api/items  40        0      1        40         1\n"
+              "\n"
+              "ROUTE       FIELD    RATE     NOISE-RATE  VERDICT\n"
+              "/api/items  $.price  100.00%  0.00%       DIFFERS\n"
+              "/api/items  $.ts     100.00%  100.00%     noise\n");
+    EXPECT_EQ(
+        format_summary({"diff"}, obj(R"({"ok":true,"pool":null,"enabled":false,"routes":[]})")),
+        "mirroring is off\nno answers compared yet\n");
+    EXPECT_EQ(format_summary({"diff", "reset"}, obj(R"({"ok":true,"reset":true})")),
+              "diff counts reset\n");
+}
+
 TEST(CtlFormat, StatusShowsTheShadowAndAShadowCommandSaysIt) {
     const std::string head =
         R"({"ok":true,"active":"blue","canary":{"pool":null,"weight":0},"generation":2,)"

@@ -148,6 +148,25 @@ TEST(MetricsReport, TheRampsSeries) {
 
 // Mirroring: the share on every pool; the copies by result, every result
 // present (zeros included), for the shadow pool and any pool with counts.
+TEST(MetricsReport, TheDiffSeriesPerRoute) {
+    Fixture f;
+    MetricsInput in{f.settings, f.runtime, f.health, f.traffic};
+    EXPECT_EQ(render_metrics(in).find("switchyard_shadow_diff_total{"), std::string::npos);
+    const std::vector<std::string> price = {"$.price"};
+    f.traffic.diff.record_candidate("/api/items", {});
+    f.traffic.diff.record_candidate("/api/items", price);
+    f.traffic.diff.record_candidate("/api/items", price);
+    f.traffic.diff.record_skipped("/api/items");
+    const std::string m = render_metrics(in);
+    EXPECT_NE(m.find("# TYPE switchyard_shadow_diff_total counter"), std::string::npos);
+    EXPECT_TRUE(has_line(m, R"(switchyard_shadow_diff_total{route="/api/items",result="equal"} 1)"))
+        << m;
+    EXPECT_TRUE(
+        has_line(m, R"(switchyard_shadow_diff_total{route="/api/items",result="differing"} 2)"));
+    EXPECT_TRUE(
+        has_line(m, R"(switchyard_shadow_diff_total{route="/api/items",result="skipped"} 1)"));
+}
+
 TEST(MetricsReport, TheShadowSeries) {
     Fixture f;
     MetricsInput in{f.settings, f.runtime, f.health, f.traffic};
