@@ -1,6 +1,7 @@
 // Dark launch (DESIGN.md "Dark launch"): sampled requests are copied to the
 // shadow pool, marked, and their answers discarded; the client only ever
 // gets the primary's answer, and a slow or broken shadow never delays it.
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ namespace json = boost::json;
 // (`reset`, with an RST).
 class ShadowServer {
   public:
-    enum class Mode { answer, hang, reset };
+    enum class Mode { answer, hang, reset, garbage };
     explicit ShadowServer(Mode mode)
         : mode_(mode), up_([this](ScriptedUpstream::Conn& c, int) { serve(c); }) {}
 
@@ -67,6 +69,10 @@ class ShadowServer {
                 ::setsockopt(c.sock.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
                 return;  // closed with an RST
             }
+            if (mode_ == Mode::garbage) {
+                c.send("NOT HTTP AT ALL\r\n\r\n");
+                return;
+            }
             if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nshadow")) return;
         }
     }
@@ -93,6 +99,26 @@ std::string field(const std::string& head, const std::string& name) {
 
 class Shadow : public ProxyTest {
   protected:
+    // The shadow counts by result, from status (the shadow pool's).
+    std::map<std::string, std::int64_t> shadow_counts() {
+        std::map<std::string, std::int64_t> out;
+        const auto status = control("status");  // named: the loop's range must outlive it
+        for (const auto& kv : status.at("shadow").at("requests").as_object())
+            out[std::string(kv.key())] = kv.value().to_number<std::int64_t>();
+        return out;
+    }
+    // Waits until every copy sent has ended (ok, error, timeout, dropped
+    // mid-way); returns the counts.
+    std::map<std::string, std::int64_t> settled_counts(std::int64_t sent) {
+        std::map<std::string, std::int64_t> c;
+        poll_until(after(seconds(10)), [&] {
+            c = shadow_counts();
+            return c["sent"] == sent && c["ok"] + c["error"] + c["timeout"] +
+                                                c["dropped_overload"] + c["skipped_body"] ==
+                                            sent;
+        });
+        return c;
+    }
     // blue (active) and green, and `dark` with the shadow server.
     ProxyConfig shadow_config(const ShadowServer& dark, const std::string& shadow_keys) {
         auto cfg = base_config();
@@ -114,7 +140,9 @@ class Shadow : public ProxyTest {
 // gets blue's answer, and a client cannot mark its own request.
 TEST_F(Shadow, CopiesAreMarkedAndTheClientGetsThePrimarysAnswer) {
     ShadowServer dark(ShadowServer::Mode::answer);
-    start_proxy(shadow_config(dark, "percent = 100\n"));
+    auto cfg = shadow_config(dark, "percent = 100\n");
+    cfg.admin_port = free_port();
+    start_proxy(cfg);
     HttpConn c(proxy_->port());
     constexpr int kRequests = 20;
     for (int i = 0; i < kRequests; ++i) {
@@ -136,6 +164,15 @@ TEST_F(Shadow, CopiesAreMarkedAndTheClientGetsThePrimarysAnswer) {
     }
     EXPECT_EQ(targets.size(), static_cast<std::size_t>(kRequests));
     EXPECT_TRUE(targets.count("GET /item/7?echo=head HTTP/1.1")) << *targets.begin();
+    // Copies count as shadow results only, never as the pools' requests.
+    EXPECT_EQ(settled_counts(kRequests)["ok"], kRequests);
+    const std::string metrics = HttpConn(cfg.admin_port).roundtrip(get_request("/metrics")).body();
+    EXPECT_NE(metrics.find("switchyard_shadow_requests_total{pool=\"dark\",result=\"ok\"} 20\n"),
+              std::string::npos)
+        << metrics;
+    EXPECT_EQ(metrics.find("switchyard_requests_total{pool=\"dark\""), std::string::npos);
+    EXPECT_NE(metrics.find("switchyard_requests_total{pool=\"blue\",code=\"200\"} 20\n"),
+              std::string::npos);
 }
 
 // sample = "user": the users the hash names are mirrored, every request
@@ -219,6 +256,80 @@ TEST_F(Shadow, AHangingOrResettingShadowNeverDelaysClients) {
         ASSERT_TRUE(dark.wait_for(20));
         proxy_.reset();
     }
+}
+
+// A shadow pool that is down (nothing listens), answers garbage, or
+// answers too late (after shadow.timeout): clients get blue's answers at
+// blue's pace, and each copy is counted by what became of it.
+TEST_F(Shadow, ABrokenShadowIsCountedAndChangesNothingForClients) {
+    struct Case {
+        std::string name;
+        std::optional<ShadowServer::Mode> mode;  // none: a port nothing listens on
+        std::string result;
+    };
+    const Case cases[] = {{"down", std::nullopt, "error"},
+                          {"garbage", ShadowServer::Mode::garbage, "error"},
+                          {"slow", ShadowServer::Mode::hang, "timeout"}};
+    for (const auto& k : cases) {
+        SCOPED_TRACE(k.name);
+        std::optional<ShadowServer> dark;
+        std::string address = "127.0.0.1:" + std::to_string(free_port());
+        if (k.mode) {
+            dark.emplace(*k.mode);
+            address = dark->address();
+        }
+        auto cfg = base_config();
+        cfg.pools.push_back({"dark", {address}});
+        cfg.extra = "[shadow]\npool = \"dark\"\npercent = 100\ntimeout = \"300ms\"\n";
+        start_proxy(cfg);
+        HttpConn c(proxy_->port());
+        constexpr int kRequests = 10;
+        for (int i = 0; i < kRequests; ++i) {
+            const auto t0 = Clock::now();
+            Response r = c.roundtrip(user_get("/?i=" + std::to_string(i), "u1"));
+            ASSERT_EQ(r.status(), 200u);
+            EXPECT_EQ(r.msg["X-Echo-Name"], "blue");
+            EXPECT_LT(Clock::now() - t0, seconds(1));
+        }
+        auto counts = settled_counts(kRequests);
+        EXPECT_EQ(counts[k.result], kRequests) << json::serialize(control("status").at("shadow"));
+        proxy_.reset();
+    }
+}
+
+// Memory stays bounded: bodies copied to a shadow that takes nothing
+// (its listener never accepts) stop at shadow.memory; further copies are
+// dropped, and every client is answered all the same.
+TEST_F(Shadow, CopiesThatCannotBeDeliveredStayWithinTheMemoryBudget) {
+    // A listener whose queue holds one connection and which never accepts:
+    // later connects hang, so copied bodies would pile up in the proxy.
+    Socket stuck(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(stuck.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(stuck.fd(), 0), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(stuck.fd(), reinterpret_cast<sockaddr*>(&addr), &len);
+    auto cfg = base_config();
+    cfg.pools.push_back({"dark", {"127.0.0.1:" + std::to_string(ntohs(addr.sin_port))}});
+    cfg.extra =
+        "[shadow]\npool = \"dark\"\npercent = 100\nmethods = [\"POST\"]\nallow_unsafe = true\n"
+        "memory = \"256KiB\"\nmax_body = \"256KiB\"\ntimeout = \"30s\"\n";
+    start_proxy(cfg);
+    HttpConn c(proxy_->port());
+    const std::string body(100000, 'b');
+    constexpr int kRequests = 20;
+    for (int i = 0; i < kRequests; ++i) {
+        Response r = c.roundtrip("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n" + body);
+        ASSERT_EQ(r.status(), 200u);
+        EXPECT_EQ(r.msg["X-Echo-Body-Bytes"], std::to_string(body.size()));
+    }
+    // 20 x 100 kB to nowhere within 256 KiB: most copies were dropped.
+    const auto counts = shadow_counts();
+    EXPECT_GE(counts.at("dropped_overload"), kRequests - 4) << json::serialize(control("status"));
+    EXPECT_LE(counts.at("sent"), kRequests);
 }
 
 // A JSON API on 127.0.0.1: {"id":42,"price":PRICE,"ts":N}, N counting
