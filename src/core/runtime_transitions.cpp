@@ -62,6 +62,8 @@ Transition switch_to(const RuntimeState& current, const std::string& pool,
     next.active = pool;
     next.canary_pool = current.active;
     next.canary_weight_bp = 0;
+    // The dark build went live: nothing is left to mirror to it.
+    if (next.shadow.pool == pool) next.shadow = {};
     return changed_to(std::move(next), current.active);
 }
 
@@ -300,6 +302,9 @@ ReconciledState reconcile(const RuntimeState& loaded, const Settings& settings) 
     // Mirroring: the state's wins; a pool the config no longer has ends it.
     if (!s.shadow.pool.empty() && settings.find_pool(s.shadow.pool) == nullptr) {
         r.dropped.push_back("shadow pool " + s.shadow.pool + " (not in the config)");
+        s.shadow = {};
+    } else if (!s.shadow.pool.empty() && s.shadow.pool == s.active) {
+        r.dropped.push_back("shadow pool " + s.shadow.pool + " (it is the active pool)");
         s.shadow = {};
     }
     if (s.shadow.pool.empty()) s.shadow = {};

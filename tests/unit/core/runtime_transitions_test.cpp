@@ -595,6 +595,41 @@ TEST(ShadowTransitions, RefusalsChangeNothing) {
     EXPECT_FALSE(apply(cur, stale, s).ok);
 }
 
+TEST(ShadowTransitions, SwitchingToTheShadowPoolEndsMirroring) {
+    const Settings s = three_pools();
+    RuntimeState cur = initial_runtime_state(s);
+    cur.shadow = {"green", 10000, true};
+    // A canary in the shadow pool keeps it (its users are simply not copied).
+    auto canary = RoutingCommand{};
+    canary.kind = Kind::canary;
+    canary.pool = "green";
+    canary.weight_bp = 500;
+    auto t = apply(cur, canary, s);
+    ASSERT_TRUE(t.ok && t.changed);
+    EXPECT_EQ(t.next.shadow, cur.shadow);
+    // Promoting it (or switching to it) ends mirroring with the same change.
+    RoutingCommand promote;
+    promote.kind = Kind::promote;
+    t = apply(t.next, promote, s);
+    ASSERT_TRUE(t.ok && t.changed) << t.error;
+    EXPECT_EQ(t.next.active, "green");
+    EXPECT_EQ(t.next.shadow, ShadowRuntime{});
+    // Switching elsewhere keeps it.
+    RoutingCommand to_red;
+    to_red.kind = Kind::switch_to;
+    to_red.pool = "red";
+    t = apply(cur, to_red, s);
+    EXPECT_EQ(t.next.shadow, cur.shadow);
+    // A state whose shadow is the active pool (written by an older version)
+    // loses it.
+    RuntimeState loaded = cur;
+    loaded.active = "green";
+    loaded.canary_pool = "blue";
+    const auto r = reconcile(loaded, s);
+    EXPECT_EQ(r.state.shadow, ShadowRuntime{});
+    EXPECT_EQ(r.dropped, std::vector<std::string>{"shadow pool green (it is the active pool)"});
+}
+
 TEST(Reconcile, ShadowFromStateWinsAndAPoolNoLongerConfiguredEndsIt) {
     Settings s = three_pools();
     s.shadow.pool = "green";
