@@ -323,6 +323,21 @@ TEST_F(Dashboard, ShowsTheShadow) {
         },
         milliseconds(50)))
         << text_of(page, "shadow-percent");
+    // With diff on, the compared routes: blue and green answer with their
+    // names, so the body differs (and X-Echo-Name, a header).
+    {
+        HttpConn c(proxy_->port());
+        for (int i = 0; i < 40; ++i)
+            ASSERT_EQ(c.roundtrip(get_request("/api/items/" + std::to_string(i),
+                                              "Cookie: sy_uid=u" + std::to_string(i) + "\r\n"))
+                          .status(),
+                      200u);
+    }
+    EXPECT_TRUE(poll_until(
+        after(seconds(10)), [&] { return has(text_of(page, "diff-body"), "/api/items"); },
+        milliseconds(50)))
+        << text_of(page, "diff-body");
+    EXPECT_TRUE(has(text_of(page, "diff-body"), "body 100.0 %")) << text_of(page, "diff-body");
     ASSERT_EQ(control_command(dir_ / "control.sock", "shadow off").find("\"ok\":true"), 1u);
     EXPECT_TRUE(poll_until(
         after(seconds(5)),

@@ -392,6 +392,40 @@
     $('shadow-health').textContent = h && isNum(h.healthy) ? `${h.healthy}/${h.servers}` : '–';
     const r = sh.requests && typeof sh.requests === 'object' ? sh.requests : {};
     $('shadow-requests').textContent = Object.keys(r).map((k) => `${k} ${r[k]}`).join(' · ') || '–';
+    if (sh.diff) fetchDiff();
+    else $('diff').hidden = true;
+  }
+
+  // The comparison per route (/diff), while diff is on: what the candidate
+  // differs on (not noise), with rates, and what is noise.
+  async function fetchDiff() {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
+    try {
+      const res = await fetch('/diff', { cache: 'no-store', signal: ctl.signal });
+      if (res.ok) renderDiff(await res.json());
+    } catch (e) {
+      // the status poll reports the connection
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function renderDiff(d) {
+    const routes = d && Array.isArray(d.routes) ? d.routes : [];
+    $('diff').hidden = routes.length === 0;
+    const body = $('diff-body');
+    body.replaceChildren();
+    const rate = (f) => `${f.field} ${fmt(Number(f.rate) * 100, 1)} %`;
+    for (const r of routes) {
+      const fields = Array.isArray(r.fields) ? r.fields : [];
+      const tr = el('tr');
+      tr.append(el('td', 'flag-name', String(r.route)), el('td', '', String(r.compared ?? '–')),
+        el('td', '', String(r.equal ?? '–')),
+        el('td', 'diff-differs', fields.filter((f) => !f.noise).map(rate).join(' · ') || 'none'),
+        el('td', 'hint', fields.filter((f) => f.noise).map(rate).join(' · ')));
+      body.appendChild(tr);
+    }
   }
 
   function render(s) {

@@ -91,11 +91,13 @@ TEST(Dashboard, NothingTheContentSecurityPolicyWouldBlock) {
 
 TEST(Dashboard, ThePageHasTheElementsTestsAndOperatorsRelyOn) {
     const std::string html = body_of("/");
-    for (const char* id : {"active-pool", "canary", "generation", "config-generation",
-                           "previous-pool", "pools", "conn", "flags", "flags-body", "shadow",
-                           "shadow-pool", "shadow-percent", "shadow-health", "shadow-requests"})
+    for (const char* id :
+         {"active-pool", "canary", "generation", "config-generation", "previous-pool", "pools",
+          "conn", "flags", "flags-body", "shadow", "shadow-pool", "shadow-percent", "shadow-health",
+          "shadow-requests", "diff", "diff-body"})
         EXPECT_NE(html.find("id=\"" + std::string(id) + "\""), std::string::npos) << id;
     EXPECT_NE(body_of("/dashboard.js").find("fetch('/status'"), std::string::npos);
+    EXPECT_NE(body_of("/dashboard.js").find("fetch('/diff'"), std::string::npos);
 }
 
 }  // namespace
