@@ -26,8 +26,13 @@ std::shared_ptr<ShadowExchange> ShadowExchange::start(Worker& worker,
         load.count(name, ShadowResult::skipped_body);
         return nullptr;
     }
+    if (load.backoff_pool != name) {
+        load.backoff.reset();
+        load.backoff_pool = name;
+    }
     if (load.inflight >= config.max_inflight ||
-        load.bytes + request.upstream_head.size() > config.memory) {
+        load.bytes + request.upstream_head.size() > config.memory ||
+        (load.backoff.paused() && !load.backoff.allows(Clock::now()))) {
         load.count(name, ShadowResult::dropped_overload);
         return nullptr;
     }
@@ -239,7 +244,13 @@ void ShadowExchange::end(ShadowResult result, bool reusable) {
     if (ended_) return;
     ended_ = true;
     ShadowLoad& load = worker_.shadow();
-    if (!secondary_) load.count(pool_name(), result);
+    if (!secondary_) {
+        load.count(pool_name(), result);
+        const bool answered = result == ShadowResult::ok;
+        if ((answered || result == ShadowResult::error || result == ShadowResult::timeout) &&
+            load.backoff_pool == pool_name())
+            load.backoff.record(answered, Clock::now());
+    }
     --load.inflight;
     if (diff_) {
         if (result == ShadowResult::ok)

@@ -35,6 +35,7 @@
 #include "switchyard/core/router.hpp"
 #include "switchyard/core/routing_state.hpp"
 #include "switchyard/core/settings.hpp"
+#include "switchyard/core/shadow_backoff.hpp"
 #include "switchyard/core/traffic_stats.hpp"
 #include "switchyard/http/tls_context.hpp"
 #include "switchyard/proxy/access_log.hpp"
@@ -145,6 +146,9 @@ struct ShadowLoad {
     std::uint32_t inflight = 0;
     std::uint64_t bytes = 0;  // request bytes copied and not yet written to the shadow
     std::map<std::string, ShadowCounts, std::less<>> counts;
+    // Copies to `backoff_pool` pause while it keeps failing.
+    ShadowBackoff backoff;
+    std::string backoff_pool;
     void count(std::string_view pool, ShadowResult result);
 };
 
