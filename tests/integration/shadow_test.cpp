@@ -349,6 +349,7 @@ class JsonServer {
     explicit JsonServer(int price)
         : price_(price), up_([this](ScriptedUpstream::Conn& c, int) { serve(c); }) {}
     std::string address() const { return up_.address(); }
+    std::atomic<int> posts{0};
 
   private:
     void serve(ScriptedUpstream::Conn& c) {
@@ -359,6 +360,7 @@ class JsonServer {
                     return;
                 continue;
             }
+            if (req->method() == "POST") ++posts;
             const std::string body = "{\"id\":42,\"price\":" + std::to_string(price_) +
                                      ",\"ts\":" + std::to_string(++answers) + "}";
             if (!c.send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
@@ -424,6 +426,38 @@ TEST_F(Shadow, DiffFindsTheChangedFieldAndCancelsTheNoise) {
     EXPECT_EQ(json::serialize(record.at("fields")), R"(["$.price","$.ts"])");
     EXPECT_EQ(record.at("primary").as_object().at("status").as_int64(), 200);
     EXPECT_FALSE(record.at("candidate").as_object().contains("body"));
+}
+
+// The secondary replays only safe requests: a mirrored POST (allowed to
+// the shadow) reaches the active pool once, from the client, never twice.
+TEST_F(Shadow, TheSecondaryNeverReplaysAWrite) {
+    JsonServer blue1(10), blue2(10), dark(12);
+    ProxyConfig cfg;
+    cfg.pools = {{"blue", {blue1.address(), blue2.address()}}, {"dark", {dark.address()}}};
+    cfg.extra =
+        "[shadow]\npool = \"dark\"\npercent = 100\nmethods = [\"GET\", \"POST\"]\n"
+        "allow_unsafe = true\n[shadow.diff]\nenabled = true\n";
+    start_proxy(cfg);
+    HttpConn c(proxy_->port());
+    constexpr int kPosts = 10;
+    for (int i = 0; i < kPosts; ++i)
+        ASSERT_EQ(
+            c.roundtrip("POST /api/orders HTTP/1.1\r\nHost: test\r\nContent-Length: 2\r\n\r\n{}")
+                .status(),
+            200u);
+    // Each POST compared (candidate only), then a GET with its secondary.
+    ASSERT_EQ(c.roundtrip(get_request("/api/orders")).status(), 200u);
+    json::object route;
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        const auto report = control("diff");
+        const auto& routes = report.at("routes").as_array();
+        if (routes.empty()) return false;
+        route = routes[0].as_object();
+        return route.at("compared").as_int64() == kPosts + 1 &&
+               route.at("secondary_compared").as_int64() == 1;
+    })) << json::serialize(route);
+    EXPECT_EQ(blue1.posts + blue2.posts, kPosts);
+    EXPECT_EQ(dark.posts, kPosts);
 }
 
 }  // namespace
