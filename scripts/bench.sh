@@ -260,27 +260,6 @@ chmod 755 "$tmp" # nginx workers may run as another user
 mkfifo "$tmp/never"
 trap_cleanup
 
-# The PID and its descendants (nginx: master and workers).
-tree_pids() {
-  local p c
-  for p in "$@"; do
-    echo "$p"
-    for c in $(pgrep -P "$p" 2>/dev/null || true); do tree_pids "$c"; done
-  done
-}
-
-# utime + stime in clock ticks, summed over the given PIDs.
-cpu_ticks() {
-  local total=0 p line
-  local -a f
-  for p in "$@"; do
-    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    read -r -a f <<<"${line##*) }" # fields from 3 (state) on
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
-
 # Resident set size in KiB, summed over the given PIDs, into rss_total (no
 # subshell, so that the sampler below never has a child to orphan).
 rss_total=0

@@ -120,3 +120,24 @@ wait_answer() {
   done
   return 1
 }
+
+# The PID and its descendants (nginx: master and workers).
+tree_pids() {
+  local p c
+  for p in "$@"; do
+    echo "$p"
+    for c in $(pgrep -P "$p" 2>/dev/null || true); do tree_pids "$c"; done
+  done
+}
+
+# utime + stime in clock ticks, summed over the given PIDs.
+cpu_ticks() {
+  local total=0 p line
+  local -a f
+  for p in "$@"; do
+    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a f <<<"${line##*) }" # fields from 3 (state) on
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
