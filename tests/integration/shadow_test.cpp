@@ -24,6 +24,20 @@ namespace {
 
 namespace json = boost::json;
 
+// Reads the requests of `c` until the peer closes or `up` stops, and
+// hands each to `answer`, which returns false to end the connection.
+template <class Answer>
+void serve_requests(const ScriptedUpstream& up, ScriptedUpstream::Conn& c, Answer answer) {
+    while (!up.stopping()) {
+        auto req = c.read_request(milliseconds(200));
+        if (!req) {
+            if (c.wait_readable(milliseconds(0)) == ScriptedUpstream::Conn::Wait::closed) return;
+            continue;
+        }
+        if (!answer(*req)) return;
+    }
+}
+
 // The shadow pool's one server: records every request it gets and
 // answers it (`answer`), never answers (`hang`), or closes at once
 // (`reset`, with an RST).
@@ -47,35 +61,31 @@ class ShadowServer {
 
   private:
     void serve(ScriptedUpstream::Conn& c) {
-        while (!up_.stopping()) {
-            auto req = c.read_request(milliseconds(200));
-            if (!req) {
-                if (c.wait_readable(milliseconds(0)) == ScriptedUpstream::Conn::Wait::closed)
-                    return;
-                continue;
-            }
+        serve_requests(up_, c, [&](const ScriptedUpstream::Request& req) {
             {
                 std::lock_guard lock(mu_);
-                seen_.push_back(*req);
+                seen_.push_back(req);
             }
             cv_.notify_all();
-            if (mode_ == Mode::hang) {
-                while (!up_.stopping() &&
-                       c.wait_readable(milliseconds(100)) != ScriptedUpstream::Conn::Wait::closed) {
+            switch (mode_) {
+                case Mode::hang:
+                    while (!up_.stopping() && c.wait_readable(milliseconds(100)) !=
+                                                  ScriptedUpstream::Conn::Wait::closed) {
+                    }
+                    return false;
+                case Mode::reset: {
+                    linger l{1, 0};
+                    ::setsockopt(c.sock.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                    return false;  // closed with an RST
                 }
-                return;
+                case Mode::garbage:
+                    c.send("NOT HTTP AT ALL\r\n\r\n");
+                    return false;
+                case Mode::answer:
+                    break;
             }
-            if (mode_ == Mode::reset) {
-                linger l{1, 0};
-                ::setsockopt(c.sock.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
-                return;  // closed with an RST
-            }
-            if (mode_ == Mode::garbage) {
-                c.send("NOT HTTP AT ALL\r\n\r\n");
-                return;
-            }
-            if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nshadow")) return;
-        }
+            return c.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nshadow");
+        });
     }
 
     Mode mode_;
@@ -353,20 +363,13 @@ class JsonServer {
 
   private:
     void serve(ScriptedUpstream::Conn& c) {
-        while (!up_.stopping()) {
-            auto req = c.read_request(milliseconds(200));
-            if (!req) {
-                if (c.wait_readable(milliseconds(0)) == ScriptedUpstream::Conn::Wait::closed)
-                    return;
-                continue;
-            }
-            if (req->method() == "POST") ++posts;
+        serve_requests(up_, c, [&](const ScriptedUpstream::Request& req) {
+            if (req.method() == "POST") ++posts;
             const std::string body = "{\"id\":42,\"price\":" + std::to_string(price_) +
                                      ",\"ts\":" + std::to_string(++answers) + "}";
-            if (!c.send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body))
-                return;
-        }
+            return c.send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body);
+        });
     }
     static inline std::atomic<int> answers{0};
     int price_;
