@@ -13,8 +13,11 @@
 # file and socket-activation tests (on a machine whose init is not systemd,
 # nothing of it runs). prometheus provides promtool, which checks /metrics in
 # an integration test; lintian checks the .deb (scripts/check-package.sh).
+# etcd-server (etcd 3.4) and etcd-client (etcdctl) are the fleet's shared
+# store (issue 20): the fleet's tests start their own etcd on 127.0.0.1
+# with a temp data dir.
 #
-# No installed service may start: haproxy, nginx and prometheus (its server)
+# No installed service may start: haproxy, nginx, prometheus (its server) and etcd
 # are only ever run in the foreground by the tests and benchmarks, with their
 # own configs. policy-rc.d forbids service starts during the installation,
 # and afterwards their units are disabled and anything that started anyway is
@@ -33,9 +36,10 @@ packages=(
   haproxy nginx wrk valgrind linux-perf
   chromium logrotate
   systemd prometheus lintian
+  etcd-server etcd-client
 )
 # The packages above that bring a system service which must never run here.
-services=(haproxy nginx prometheus)
+services=(haproxy nginx prometheus etcd)
 
 missing=()
 for p in "${packages[@]}"; do
