@@ -1,0 +1,81 @@
+// EtcdTransport against a real etcd 3.4 (DESIGN.md "Fleet"): JSON posts to
+// its gateway, failover to the next endpoint below HTTP, and the gateway's
+// own errors passed through as HTTP answers.
+#include "switchyard/cluster/etcd_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include "etcd_server.hpp"
+#include "harness.hpp"
+
+namespace sy_it {
+namespace {
+
+namespace json = boost::json;
+using switchyard::cluster::EtcdReply;
+using switchyard::cluster::EtcdTransport;
+
+switchyard::HttpUrl url_of(std::uint16_t port) {
+    return switchyard::parse_http_url("http://127.0.0.1:" + std::to_string(port)).url;
+}
+
+// Runs one post to its end (bounded by the transport's deadline per try).
+EtcdReply call(EtcdTransport& t, boost::asio::io_context& io, std::string path, std::string body) {
+    EtcdReply out;
+    bool done = false;
+    t.post(std::move(path), std::move(body), [&](EtcdReply r) {
+        out = std::move(r);
+        done = true;
+    });
+    io.restart();
+    while (!done && io.run_one() > 0) {
+    }
+    return out;
+}
+
+class EtcdTransportTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!EtcdServer::binary()) GTEST_SKIP() << "etcd not installed (scripts/install-deps.sh)";
+        etcd_ = std::make_unique<EtcdServer>(dir_);
+    }
+    TempDir dir_;
+    std::unique_ptr<EtcdServer> etcd_;
+    boost::asio::io_context io_;
+};
+
+TEST_F(EtcdTransportTest, PutThenRangeThroughTheGateway) {
+    EtcdTransport t(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
+    // "foo" = "bar", base64 as the gateway wants it.
+    auto put = call(t, io_, "/v3/kv/put", R"({"key":"Zm9v","value":"YmFy"})");
+    ASSERT_EQ(put.status, 200) << put.error << put.body;
+    auto range = call(t, io_, "/v3/kv/range", R"({"key":"Zm9v"})");
+    ASSERT_EQ(range.status, 200) << range.error;
+    const auto kvs = json::parse(range.body).at("kvs").as_array();
+    ASSERT_EQ(kvs.size(), 1u);
+    EXPECT_EQ(kvs[0].at("value").as_string(), "YmFy");
+    EXPECT_EQ(range.endpoint, "127.0.0.1:" + std::to_string(etcd_->port()));
+    // The gateway's refusal is an answer, not a failover: 400 and its error.
+    auto bad = call(t, io_, "/v3/kv/range", "{not json");
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_TRUE(bad.error.empty());
+}
+
+TEST_F(EtcdTransportTest, ADeadEndpointFailsOverToTheNextAndIsNotTriedFirstAgain) {
+    const std::uint16_t dead = free_port();  // nothing listens
+    EtcdTransport t(io_, {url_of(dead), url_of(etcd_->port())}, std::chrono::milliseconds(3000));
+    auto r = call(t, io_, "/v3/kv/range", R"({"key":"Zm9v"})");
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.endpoint, "127.0.0.1:" + std::to_string(etcd_->port()));
+    // All dead: no status, the last failure named.
+    EtcdTransport none(io_, {url_of(dead), url_of(free_port())}, std::chrono::milliseconds(1000));
+    auto failed = call(none, io_, "/v3/kv/range", R"({"key":"Zm9v"})");
+    EXPECT_EQ(failed.status, 0);
+    EXPECT_NE(failed.error.find("connecting 127.0.0.1:"), std::string::npos) << failed.error;
+}
+
+}  // namespace
+}  // namespace sy_it
