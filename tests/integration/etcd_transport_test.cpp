@@ -1,12 +1,19 @@
-// EtcdTransport against a real etcd 3.4 (DESIGN.md "Fleet"): JSON posts to
-// its gateway, failover to the next endpoint below HTTP, and the gateway's
-// own errors passed through as HTTP answers.
+// EtcdTransport and EtcdWatch against a real etcd 3.4 (DESIGN.md "Fleet"):
+// JSON posts to its gateway, failover to the next endpoint below HTTP, the
+// gateway's own errors passed through as HTTP answers, and watch streams
+// (events as they happen, a compacted start revision).
 #include "switchyard/cluster/etcd_transport.hpp"
+
+#include "switchyard/cluster/etcd_requests.hpp"
+#include "switchyard/cluster/etcd_responses.hpp"
+#include "switchyard/cluster/etcd_watch.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <functional>
 
 #include "etcd_server.hpp"
 #include "harness.hpp"
@@ -75,6 +82,89 @@ TEST_F(EtcdTransportTest, ADeadEndpointFailsOverToTheNextAndIsNotTriedFirstAgain
     auto failed = call(none, io_, "/v3/kv/range", R"({"key":"Zm9v"})");
     EXPECT_EQ(failed.status, 0);
     EXPECT_NE(failed.error.find("connecting 127.0.0.1:"), std::string::npos) << failed.error;
+}
+
+using switchyard::cluster::EtcdWatch;
+using switchyard::cluster::WatchMessage;
+namespace etcd = switchyard::cluster;
+
+// Runs the io_context until `cond` or the deadline.
+bool run_until(boost::asio::io_context& io, Clock::time_point deadline,
+               const std::function<bool()>& cond) {
+    io.restart();
+    while (!cond() && Clock::now() < deadline)
+        io.run_for(std::chrono::milliseconds(20));
+    return cond();
+}
+
+TEST_F(EtcdTransportTest, AWatchSeesEachChangeOfItsKey) {
+    EtcdTransport t(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
+    std::vector<WatchMessage> seen;
+    std::string ended;
+    auto watch = std::make_shared<EtcdWatch>(io_, url_of(etcd_->port()), "",
+                                             std::chrono::milliseconds(3000));
+    watch->start(
+        etcd::watch_create_body("/sy/state", 0), [&](const WatchMessage& m) { seen.push_back(m); },
+        [&](std::string why) { ended = why.empty() ? "(empty)" : why; });
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return !seen.empty(); })) << ended;
+    EXPECT_TRUE(seen[0].created);
+    for (const char* value : {"one", "two"})
+        ASSERT_EQ(call(t, io_, "/v3/kv/put", etcd::put_body("/sy/state", value)).status, 200);
+    // Another key is not seen.
+    ASSERT_EQ(call(t, io_, "/v3/kv/put", etcd::put_body("/sy/other", "x")).status, 200);
+    std::vector<std::string> values;
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] {
+        values.clear();
+        for (const auto& m : seen)
+            for (const auto& e : m.events)
+                values.push_back(e.kv.value);
+        return values.size() >= 2;
+    })) << ended;
+    EXPECT_EQ(values, (std::vector<std::string>{"one", "two"}));
+    EXPECT_TRUE(ended.empty()) << ended;
+    watch->stop();
+    io_.restart();
+    io_.poll();
+    EXPECT_TRUE(ended.empty()) << "stop() calls nobody back";
+}
+
+TEST_F(EtcdTransportTest, AWatchFromACompactedRevisionIsCanceledWithTheCompactRevision) {
+    EtcdTransport t(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
+    std::int64_t last = 0;
+    for (const char* value : {"a", "b", "c"}) {
+        auto put = call(t, io_, "/v3/kv/put", etcd::put_body("/sy/state", value));
+        ASSERT_EQ(put.status, 200);
+        last = etcd::parse_put(put.body)->header.revision;
+    }
+    ASSERT_EQ(call(t, io_, "/v3/kv/compaction",
+                   R"({"revision":")" + std::to_string(last) + R"(","physical":true})")
+                  .status,
+              200);
+    std::vector<WatchMessage> seen;
+    auto watch = std::make_shared<EtcdWatch>(io_, url_of(etcd_->port()), "",
+                                             std::chrono::milliseconds(3000));
+    watch->start(
+        etcd::watch_create_body("/sy/state", 1), [&](const WatchMessage& m) { seen.push_back(m); },
+        [](std::string) {});
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] {
+        for (const auto& m : seen)
+            if (m.canceled) return true;
+        return false;
+    }));
+    const auto canceled =
+        std::find_if(seen.begin(), seen.end(), [](auto& m) { return m.canceled; });
+    EXPECT_EQ(canceled->compact_revision, last);
+}
+
+TEST_F(EtcdTransportTest, AWatchToNothingEndsWithWhy) {
+    std::string ended;
+    auto watch =
+        std::make_shared<EtcdWatch>(io_, url_of(free_port()), "", std::chrono::milliseconds(1000));
+    watch->start(
+        etcd::watch_create_body("/sy/state", 0), [](const WatchMessage&) {},
+        [&](std::string why) { ended = why; });
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return !ended.empty(); }));
+    EXPECT_EQ(ended.rfind("connecting: ", 0), 0u) << ended;
 }
 
 }  // namespace
