@@ -4,6 +4,8 @@
 // (events as they happen, a compacted start revision).
 #include "switchyard/cluster/etcd_transport.hpp"
 
+#include "switchyard/cluster/etcd_client.hpp"
+
 #include "switchyard/cluster/etcd_requests.hpp"
 #include "switchyard/cluster/etcd_responses.hpp"
 #include "switchyard/cluster/etcd_watch.hpp"
@@ -14,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <functional>
+#include <optional>
 
 #include "etcd_server.hpp"
 #include "harness.hpp"
@@ -165,6 +168,72 @@ TEST_F(EtcdTransportTest, AWatchToNothingEndsWithWhy) {
         [&](std::string why) { ended = why; });
     ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return !ended.empty(); }));
     EXPECT_EQ(ended.rfind("connecting: ", 0), 0u) << ended;
+}
+
+// Runs one client call to its end; returns what it gave.
+template <typename T, typename Start>
+etcd::Parsed<T> await(boost::asio::io_context& io, Start start) {
+    std::optional<etcd::Parsed<T>> out;
+    start([&](etcd::Parsed<T> r) { out.emplace(std::move(r)); });
+    run_until(io, after(seconds(10)), [&] { return out.has_value(); });
+    if (!out) return etcd::Parsed<T>::failure("no answer within 10 s");
+    return std::move(*out);
+}
+
+// The compare-and-set a mutating command is: of two writers that read the
+// same revision, exactly one wins, and the loser learns the winner's value.
+TEST_F(EtcdTransportTest, ClientCompareAndSetLetsExactlyOneWriterWin) {
+    etcd::EtcdClient c(io_, {{url_of(etcd_->port())}, std::chrono::milliseconds(3000), {}, {}});
+    using etcd::TxnResult;
+    // Absent: created once, the second create fails and sees the first.
+    auto first = await<TxnResult>(io_, [&](auto done) { c.put_if("/sy/state", "g1", 0, 0, done); });
+    ASSERT_TRUE(first) << first.error();
+    EXPECT_TRUE(first->succeeded);
+    auto again = await<TxnResult>(io_, [&](auto done) { c.put_if("/sy/state", "x", 0, 0, done); });
+    ASSERT_TRUE(again) << again.error();
+    EXPECT_FALSE(again->succeeded);
+    ASSERT_EQ(again->kvs.size(), 1u);
+    EXPECT_EQ(again->kvs[0].value, "g1");
+    const std::int64_t rev = again->kvs[0].mod_revision;
+    auto a = await<TxnResult>(io_, [&](auto done) { c.put_if("/sy/state", "a", rev, 0, done); });
+    auto b = await<TxnResult>(io_, [&](auto done) { c.put_if("/sy/state", "b", rev, 0, done); });
+    ASSERT_TRUE(a && b);
+    EXPECT_TRUE(a->succeeded);
+    EXPECT_FALSE(b->succeeded);
+    EXPECT_EQ(b->kvs.at(0).value, "a");
+    auto read = await<etcd::RangeResult>(io_, [&](auto done) { c.range("/sy/state", done); });
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->kvs.at(0).value, "a");
+}
+
+// A member's key lives with its lease: kept alive, it stays; revoked, it
+// goes, as a dead member's does when its TTL runs out.
+TEST_F(EtcdTransportTest, ClientLeasesKeepAndDropTheirKeys) {
+    etcd::EtcdClient c(io_, {{url_of(etcd_->port())}, std::chrono::milliseconds(3000), {}, {}});
+    auto lease = await<etcd::LeaseGrantResult>(io_, [&](auto done) { c.grant(10, done); });
+    ASSERT_TRUE(lease) << lease.error();
+    EXPECT_EQ(lease->ttl, 10);
+    auto put = await<etcd::PutResult>(
+        io_, [&](auto done) { c.put("/sy/members/m1", "{}", lease->id, done); });
+    ASSERT_TRUE(put) << put.error();
+    auto kept = await<etcd::LeaseKeepAliveResult>(io_, [&](auto d) { c.keepalive(lease->id, d); });
+    ASSERT_TRUE(kept) << kept.error();
+    EXPECT_EQ(kept->ttl, 10);
+    auto read = await<etcd::RangeResult>(io_, [&](auto d) { c.range("/sy/members/m1", d); });
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->kvs.at(0).lease, lease->id);
+    ASSERT_TRUE(await<etcd::ResponseHeader>(io_, [&](auto d) { c.revoke(lease->id, d); }));
+    read = await<etcd::RangeResult>(io_, [&](auto d) { c.range("/sy/members/m1", d); });
+    ASSERT_TRUE(read);
+    EXPECT_TRUE(read->kvs.empty());
+    auto gone = await<etcd::LeaseKeepAliveResult>(io_, [&](auto d) { c.keepalive(lease->id, d); });
+    ASSERT_TRUE(gone) << gone.error();
+    EXPECT_EQ(gone->ttl, 0);
+    // No store at all: one sentence, no status.
+    etcd::EtcdClient dead(io_, {{url_of(free_port())}, std::chrono::milliseconds(1000), {}, {}});
+    auto failed = await<etcd::RangeResult>(io_, [&](auto d) { dead.range("/sy/state", d); });
+    EXPECT_FALSE(failed);
+    EXPECT_NE(failed.error().find("connecting"), std::string::npos) << failed.error();
 }
 
 }  // namespace

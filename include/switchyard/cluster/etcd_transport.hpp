@@ -7,7 +7,8 @@
 // write, read). When a try fails below HTTP (refused, reset, timed out), the
 // next endpoint is tried, so a fleet keeps its store while one etcd member
 // is down; an HTTP answer, an error status included, is the reply. The
-// endpoint that answered last is tried first next time.
+// endpoint that answered last is tried first next time. The transport must
+// outlive its calls.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -45,6 +46,8 @@ class EtcdTransport {
     // Sent as Authorization with every call (etcd auth); empty: none.
     void set_token(std::string token) { token_ = std::move(token); }
     const std::vector<HttpUrl>& endpoints() const { return endpoints_; }
+    // The endpoint that answered last (an index of endpoints()).
+    std::size_t preferred() const { return preferred_; }
 
   private:
     friend class EtcdCall;
