@@ -1,7 +1,8 @@
-// EtcdTransport and EtcdWatch against a real etcd 3.4 (DESIGN.md "Fleet"):
-// JSON posts to its gateway, failover to the next endpoint below HTTP, the
-// gateway's own errors passed through as HTTP answers, and watch streams
-// (events as they happen, a compacted start revision).
+// EtcdTransport, EtcdWatch and EtcdClient against a real etcd 3.4
+// (DESIGN.md "Fleet"): JSON posts to its gateway, failover to the next
+// endpoint below HTTP, the gateway's own errors passed through as HTTP
+// answers, watch streams (events as they happen, a compacted start
+// revision), compare-and-set, leases and authentication.
 #include "switchyard/cluster/etcd_transport.hpp"
 
 #include "switchyard/cluster/etcd_client.hpp"
@@ -46,7 +47,7 @@ EtcdReply call(EtcdTransport& t, boost::asio::io_context& io, std::string path, 
     return out;
 }
 
-class EtcdTransportTest : public ::testing::Test {
+class Etcd : public ::testing::Test {
   protected:
     void SetUp() override {
         if (!EtcdServer::binary()) GTEST_SKIP() << "etcd not installed (scripts/install-deps.sh)";
@@ -57,7 +58,7 @@ class EtcdTransportTest : public ::testing::Test {
     boost::asio::io_context io_;
 };
 
-TEST_F(EtcdTransportTest, PutThenRangeThroughTheGateway) {
+TEST_F(Etcd, PutThenRangeThroughTheGateway) {
     EtcdTransport t(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
     // "foo" = "bar", base64 as the gateway wants it.
     auto put = call(t, io_, "/v3/kv/put", R"({"key":"Zm9v","value":"YmFy"})");
@@ -74,7 +75,7 @@ TEST_F(EtcdTransportTest, PutThenRangeThroughTheGateway) {
     EXPECT_TRUE(bad.error.empty());
 }
 
-TEST_F(EtcdTransportTest, ADeadEndpointFailsOverToTheNextAndIsNotTriedFirstAgain) {
+TEST_F(Etcd, ADeadEndpointFailsOverToTheNextAndIsNotTriedFirstAgain) {
     const std::uint16_t dead = free_port();  // nothing listens
     EtcdTransport t(io_, {url_of(dead), url_of(etcd_->port())}, std::chrono::milliseconds(3000));
     auto r = call(t, io_, "/v3/kv/range", R"({"key":"Zm9v"})");
@@ -100,7 +101,7 @@ bool run_until(boost::asio::io_context& io, Clock::time_point deadline,
     return cond();
 }
 
-TEST_F(EtcdTransportTest, AWatchSeesEachChangeOfItsKey) {
+TEST_F(Etcd, AWatchSeesEachChangeOfItsKey) {
     EtcdTransport t(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
     std::vector<WatchMessage> seen;
     std::string ended;
@@ -131,7 +132,7 @@ TEST_F(EtcdTransportTest, AWatchSeesEachChangeOfItsKey) {
     EXPECT_TRUE(ended.empty()) << "stop() calls nobody back";
 }
 
-TEST_F(EtcdTransportTest, AWatchFromACompactedRevisionIsCanceledWithTheCompactRevision) {
+TEST_F(Etcd, AWatchFromACompactedRevisionIsCanceledWithTheCompactRevision) {
     EtcdTransport t(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
     std::int64_t last = 0;
     for (const char* value : {"a", "b", "c"}) {
@@ -159,7 +160,7 @@ TEST_F(EtcdTransportTest, AWatchFromACompactedRevisionIsCanceledWithTheCompactRe
     EXPECT_EQ(canceled->compact_revision, last);
 }
 
-TEST_F(EtcdTransportTest, AWatchToNothingEndsWithWhy) {
+TEST_F(Etcd, AWatchToNothingEndsWithWhy) {
     std::string ended;
     auto watch =
         std::make_shared<EtcdWatch>(io_, url_of(free_port()), "", std::chrono::milliseconds(1000));
@@ -182,7 +183,7 @@ etcd::Parsed<T> await(boost::asio::io_context& io, Start start) {
 
 // The compare-and-set a mutating command is: of two writers that read the
 // same revision, exactly one wins, and the loser learns the winner's value.
-TEST_F(EtcdTransportTest, ClientCompareAndSetLetsExactlyOneWriterWin) {
+TEST_F(Etcd, ClientCompareAndSetLetsExactlyOneWriterWin) {
     etcd::EtcdClient c(io_, {{url_of(etcd_->port())}, std::chrono::milliseconds(3000), {}, {}});
     using etcd::TxnResult;
     // Absent: created once, the second create fails and sees the first.
@@ -208,7 +209,7 @@ TEST_F(EtcdTransportTest, ClientCompareAndSetLetsExactlyOneWriterWin) {
 
 // A member's key lives with its lease: kept alive, it stays; revoked, it
 // goes, as a dead member's does when its TTL runs out.
-TEST_F(EtcdTransportTest, ClientLeasesKeepAndDropTheirKeys) {
+TEST_F(Etcd, ClientLeasesKeepAndDropTheirKeys) {
     etcd::EtcdClient c(io_, {{url_of(etcd_->port())}, std::chrono::milliseconds(3000), {}, {}});
     auto lease = await<etcd::LeaseGrantResult>(io_, [&](auto done) { c.grant(10, done); });
     ASSERT_TRUE(lease) << lease.error();
@@ -234,6 +235,36 @@ TEST_F(EtcdTransportTest, ClientLeasesKeepAndDropTheirKeys) {
     auto failed = await<etcd::RangeResult>(io_, [&](auto d) { dead.range("/sy/state", d); });
     EXPECT_FALSE(failed);
     EXPECT_NE(failed.error().find("connecting"), std::string::npos) << failed.error();
+}
+
+// With etcd's authentication on, the client signs in with its user and
+// password before its first call; without them, or with a wrong password,
+// calls fail with etcd's reason.
+TEST_F(Etcd, ClientAuthenticatesWhenTheStoreRequiresIt) {
+    EtcdTransport admin(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
+    for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+             {"/v3/auth/user/add", R"({"name":"root","password":"pw"})"},
+             {"/v3/auth/role/add", R"({"name":"root"})"},
+             {"/v3/auth/user/grant", R"({"user":"root","role":"root"})"},
+             {"/v3/auth/enable", "{}"}})
+        ASSERT_EQ(call(admin, io_, path, body).status, 200) << path;
+    etcd::EtcdClient root(io_,
+                          {{url_of(etcd_->port())}, std::chrono::milliseconds(3000), "root", "pw"});
+    auto put = await<etcd::PutResult>(io_, [&](auto d) { root.put("/sy/state", "s", 0, d); });
+    ASSERT_TRUE(put) << put.error();
+    auto read = await<etcd::RangeResult>(io_, [&](auto d) { root.range("/sy/state", d); });
+    ASSERT_TRUE(read) << read.error();
+    EXPECT_EQ(read->kvs.at(0).value, "s");
+    etcd::EtcdClient anonymous(io_,
+                               {{url_of(etcd_->port())}, std::chrono::milliseconds(3000), {}, {}});
+    auto refused = await<etcd::RangeResult>(io_, [&](auto d) { anonymous.range("/sy/state", d); });
+    EXPECT_FALSE(refused);
+    EXPECT_NE(refused.error().find("user name is empty"), std::string::npos) << refused.error();
+    etcd::EtcdClient wrong(
+        io_, {{url_of(etcd_->port())}, std::chrono::milliseconds(3000), "root", "no"});
+    auto denied = await<etcd::RangeResult>(io_, [&](auto d) { wrong.range("/sy/state", d); });
+    EXPECT_FALSE(denied);
+    EXPECT_NE(denied.error().find("authentication failed"), std::string::npos) << denied.error();
 }
 
 }  // namespace
