@@ -6,6 +6,7 @@
 #include "switchyard/cluster/etcd_transport.hpp"
 
 #include "switchyard/cluster/etcd_client.hpp"
+#include "switchyard/cluster/member_lease.hpp"
 
 #include "switchyard/cluster/etcd_requests.hpp"
 #include "switchyard/cluster/etcd_responses.hpp"
@@ -265,6 +266,52 @@ TEST_F(Etcd, ClientAuthenticatesWhenTheStoreRequiresIt) {
     auto denied = await<etcd::RangeResult>(io_, [&](auto d) { wrong.range("/sy/state", d); });
     EXPECT_FALSE(denied);
     EXPECT_NE(denied.error().find("authentication failed"), std::string::npos) << denied.error();
+}
+
+// A member's key is kept under its lease; a lease taken away is granted
+// again with the key; a store that dies is reported unreachable, and
+// reachable again (the key back) when it returns.
+TEST_F(Etcd, AMemberKeepsItsKeyThroughALostLeaseAndAStoreRestart) {
+    etcd::EtcdClient c(io_, {{url_of(etcd_->port())}, std::chrono::milliseconds(1000), {}, {}});
+    etcd::MemberLease member(io_, c, "/sy/members/m1", std::chrono::seconds(3));
+    std::vector<bool> reach;
+    member.on_reachable = [&](bool r, const std::string&) { reach.push_back(r); };
+    member.start(R"({"generation":1})");
+    const auto key_lease = [&] {
+        auto read = await<etcd::RangeResult>(io_, [&](auto d) { c.range("/sy/members/m1", d); });
+        return read && !read->kvs.empty() ? read->kvs[0].lease : std::int64_t{0};
+    };
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return !reach.empty(); }));
+    EXPECT_EQ(reach, std::vector<bool>{true});
+    const std::int64_t first = member.lease();
+    EXPECT_EQ(key_lease(), first);
+
+    // Someone revokes it (as a TTL running out in a partition would).
+    ASSERT_TRUE(await<etcd::ResponseHeader>(io_, [&](auto d) { c.revoke(first, d); }));
+    EXPECT_EQ(key_lease(), 0);
+    ASSERT_TRUE(run_until(io_, after(seconds(10)),
+                          [&] { return member.lease() != 0 && member.lease() != first; }));
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return key_lease() == member.lease(); }));
+
+    // The store dies: unreachable within a keep-alive period and a timeout.
+    etcd_->kill();
+    ASSERT_TRUE(run_until(io_, after(seconds(10)), [&] { return reach.size() == 2; }));
+    EXPECT_FALSE(reach[1]);
+    // It returns (its data kept): reachable again, and the key is there.
+    etcd_->restart();
+    ASSERT_TRUE(run_until(io_, after(seconds(15)), [&] { return reach.size() == 3; }));
+    EXPECT_TRUE(reach[2]);
+    ASSERT_TRUE(run_until(io_, after(seconds(10)), [&] {
+        const auto lease = key_lease();
+        return lease != 0 && lease == member.lease();
+    }));
+    member.update(R"({"generation":2})");
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] {
+        auto read = await<etcd::RangeResult>(io_, [&](auto d) { c.range("/sy/members/m1", d); });
+        return read && !read->kvs.empty() && read->kvs[0].value == R"({"generation":2})";
+    }));
+    member.stop();
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return key_lease() == 0; }));
 }
 
 }  // namespace

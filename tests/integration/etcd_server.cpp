@@ -1,5 +1,6 @@
 #include "etcd_server.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -19,7 +20,7 @@ EtcdServer::EtcdServer(const TempDir& dir, std::string name) {
     const std::uint16_t peer = free_port();
     const std::string client = "http://127.0.0.1:" + std::to_string(port_);
     const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
-    Process::Options o;
+    Process::Options& o = options_;
     o.argv = {*bin,
               "--name",
               name,
@@ -39,7 +40,21 @@ EtcdServer::EtcdServer(const TempDir& dir, std::string name) {
               "--auto-compaction-retention=1h",
               "--log-level=error"};
     o.stderr_path = dir.path() / (name + ".stderr");
-    proc_ = std::make_unique<Process>(o);
+    launch();
+}
+
+void EtcdServer::kill() {
+    proc_->signal(SIGKILL);
+    proc_->wait_exit(after(seconds(10)));
+}
+
+void EtcdServer::restart() {
+    if (proc_->running()) kill();
+    launch();
+}
+
+void EtcdServer::launch() {
+    proc_ = std::make_unique<Process>(options_);
     // The client port opens once the member serves (a single member elects
     // itself at once).
     const bool up = poll_until(
@@ -57,7 +72,7 @@ EtcdServer::EtcdServer(const TempDir& dir, std::string name) {
         },
         milliseconds(50));
     if (!up || !proc_->running())
-        throw std::runtime_error("etcd did not start: " + read_file(o.stderr_path));
+        throw std::runtime_error("etcd did not start: " + read_file(options_.stderr_path));
 }
 
 }  // namespace sy_it

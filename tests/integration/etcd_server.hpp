@@ -23,11 +23,18 @@ class EtcdServer {
     // it does not within 20 s.
     EtcdServer(const TempDir& dir, std::string name = "etcd");
     std::uint16_t port() const { return port_; }
+    // Kills it (SIGKILL, reaped): the store is gone, as in a crash.
+    void kill();
+    // Starts it again on the same ports and data dir; waits as the constructor.
+    void restart();
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     Process& process() { return *proc_; }
 
   private:
+    void launch();
+
     std::uint16_t port_ = 0;
+    Process::Options options_;
     std::unique_ptr<Process> proc_;
 };
 

@@ -1,0 +1,99 @@
+#include "switchyard/cluster/member_lease.hpp"
+
+namespace switchyard::cluster {
+
+using std::chrono::milliseconds;
+
+MemberLease::MemberLease(boost::asio::io_context& io, EtcdClient& client, std::string key,
+                         std::chrono::seconds ttl)
+    : client_(client), key_(std::move(key)), ttl_(ttl), timer_(io) {}
+
+MemberLease::~MemberLease() {
+    *alive_ = false;
+    timer_.cancel();
+}
+
+void MemberLease::start(std::string value) {
+    value_ = std::move(value);
+    grant();
+}
+
+void MemberLease::update(std::string value) {
+    value_ = std::move(value);
+    if (lease_ != 0) write();
+}
+
+void MemberLease::stop() {
+    timer_.cancel();
+    if (lease_ != 0) client_.revoke(lease_, [](Parsed<ResponseHeader>) {});
+    lease_ = 0;
+    *alive_ = false;
+}
+
+// Without an answer, the next try comes a third of the TTL later (never
+// sooner than a second: an unreachable store is not hammered).
+void MemberLease::grant() {
+    client_.grant(ttl_.count(), [this, alive = alive_](Parsed<LeaseGrantResult> r) {
+        if (!*alive) return;
+        if (!r) {
+            set_reachable(false, r.error());
+            schedule(
+                std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(ttl_) / 3));
+            return;
+        }
+        lease_ = r->id;
+        write();
+    });
+}
+
+void MemberLease::write() {
+    client_.put(key_, value_, lease_, [this, alive = alive_](Parsed<PutResult> r) {
+        if (!*alive) return;
+        if (!r) {
+            set_reachable(false, r.error());
+        } else {
+            set_reachable(true, {});
+        }
+        schedule(std::chrono::duration_cast<milliseconds>(ttl_) / 3);
+    });
+}
+
+void MemberLease::schedule(milliseconds after) {
+    timer_.expires_after(after);
+    timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+        if (ec || !*alive) return;
+        if (lease_ == 0)
+            grant();
+        else
+            keepalive();
+    });
+}
+
+void MemberLease::keepalive() {
+    client_.keepalive(lease_, [this, alive = alive_](Parsed<LeaseKeepAliveResult> r) {
+        if (!*alive) return;
+        if (!r) {
+            set_reachable(false, r.error());
+            schedule(
+                std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(ttl_) / 3));
+            return;
+        }
+        set_reachable(true, {});
+        if (r->ttl == 0) {
+            // The lease is gone, and the key with it: start over.
+            lease_ = 0;
+            grant();
+            return;
+        }
+        schedule(std::chrono::duration_cast<milliseconds>(ttl_) / 3);
+    });
+}
+
+void MemberLease::set_reachable(bool reachable, const std::string& why) {
+    if (reported_ && reachable == reachable_) return;
+    reported_ = true;
+    reachable_ = reachable;
+    if (on_reachable) on_reachable(reachable, why);
+}
+
+}  // namespace switchyard::cluster
