@@ -372,8 +372,10 @@ std::optional<TryBuffers> UpstreamExchange::release(bool reusable) {
         out.clear();
         return out;
     }
+    // Closed, but not destroyed here: a connect, read or write still pending
+    // on it completes (cancelled) later and touches its socket. The pending
+    // handlers hold this exchange, and so the connection, until they ran.
     conn_->close();
-    conn_.reset();
     return std::nullopt;
 }
 
