@@ -79,6 +79,8 @@ die() {
 }
 # shellcheck source-path=SCRIPTDIR source=lib/processes.sh
 . "$repo/scripts/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/wrk.sh
+. "$repo/scripts/lib/wrk.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/peers.sh
 . "$repo/scripts/lib/peers.sh"
 
@@ -553,14 +555,6 @@ set_cell_args() { # cell -> cell_args (wrk parses -H only as "Name: value")
 # The access-log variant of Switchyard is measured in the plain cells only.
 cell_runs_proxy() { [[ $1 != tls-* ]] || [ "$2" != switchyard-log ]; }
 
-to_us() { # 197.00us | 1.05ms | 2.01s | 1.00m  ->  microseconds
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    if (u == "us") m = 1; else if (u == "ms") m = 1000; else if (u == "s") m = 1000000;
-    else if (u == "m") m = 60000000; else m = 1
-    printf "%.1f", n * m }'
-}
-
 # run_wrk URL CONNS SECONDS OUTFILE [WRK ARGS...]. wrk runs in the background
 # and is waited for, so that Ctrl-C runs the trap at once (and the trap stops
 # it by PID); timeout bounds it even if it should hang. For https URLs wrk
@@ -588,22 +582,6 @@ parse_tls_stats() {
   else
     echo "- -"
   fi
-}
-
-# Parses wrk output: prints "rps requests errors p50_us p99_us".
-parse_wrk() {
-  local rps requests errors p50 p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$1")
-  requests=$(awk '/ requests in / {print $1}' "$1")
-  errors=$(awk '/Socket errors:/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10}
-                /Non-2xx or 3xx responses:/ {e += $5} END {print e + 0}' "$1")
-  p50=$(awk '$1 == "50%" {print $2}' "$1")
-  p99=$(awk '$1 == "99%" {print $2}' "$1")
-  if [ -z "$rps" ] || [ -z "$requests" ] || [ -z "$p50" ] || [ -z "$p99" ]; then
-    echo "0 0 0 nan nan"
-    return
-  fi
-  echo "$rps $requests $errors $(to_us "$p50") $(to_us "$p99")"
 }
 
 # ------------------------------------------------------------------- main --

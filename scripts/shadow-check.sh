@@ -91,6 +91,8 @@ die() {
 }
 # shellcheck source-path=SCRIPTDIR source=lib/processes.sh
 . "$repo/scripts/lib/processes.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/wrk.sh
+. "$repo/scripts/lib/wrk.sh"
 
 # report.py RUNS_TSV SUMMARY_TSV: the tables from the per-run TSV, and the
 # summary TSV (medians per cell).
@@ -525,14 +527,6 @@ clk_tck=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------------- wrk --
 
-to_us() { # 197.00us | 1.05ms | 2.01s | 1.00m  ->  microseconds
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    if (u == "us") m = 1; else if (u == "ms") m = 1000; else if (u == "s") m = 1000000;
-    else if (u == "m") m = 60000000; else m = 1
-    printf "%.1f", n * m }'
-}
-
 # --rate: wrk's delay() hook, the pause (ms) before each connection's next
 # request.
 pace_args=()
@@ -555,22 +549,6 @@ run_wrk() {
   start_bg "$outfile" timeout $((secs + 30)) wrk -t2 -c"$conns" -d"$secs"s --timeout 10s --latency "$@" "$url"
   wait "$started_pid" || true
   forget_pid "$started_pid"
-}
-
-# Parses wrk output: prints "rps requests errors p50_us p99_us".
-parse_wrk() {
-  local rps requests errors p50 p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$1")
-  requests=$(awk '/ requests in / {print $1}' "$1")
-  errors=$(awk '/Socket errors:/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10}
-                /Non-2xx or 3xx responses:/ {e += $5} END {print e + 0}' "$1")
-  p50=$(awk '$1 == "50%" {print $2}' "$1")
-  p99=$(awk '$1 == "99%" {print $2}' "$1")
-  if [ -z "$rps" ] || [ -z "$requests" ] || [ -z "$p50" ] || [ -z "$p99" ]; then
-    echo "0 0 0 nan nan"
-    return
-  fi
-  echo "$rps $requests $errors $(to_us "$p50") $(to_us "$p99")"
 }
 
 # Switchyard's shadow counts from its admin /metrics, "result=N,..." (in the
