@@ -4,6 +4,21 @@ namespace switchyard::cluster {
 
 using std::chrono::milliseconds;
 
+namespace {
+
+// A keep-alive every third of the TTL: two may be lost before the lease ends.
+milliseconds period(std::chrono::seconds ttl) {
+    return std::chrono::duration_cast<milliseconds>(ttl) / 3;
+}
+
+// Without an answer, the next try comes a period later, never sooner than
+// a second: an unreachable store is not hammered.
+milliseconds retry_after(std::chrono::seconds ttl) {
+    return std::max(milliseconds(1000), period(ttl));
+}
+
+}  // namespace
+
 MemberLease::MemberLease(boost::asio::io_context& io, EtcdClient& client, std::string key,
                          std::chrono::seconds ttl)
     : client_(client), key_(std::move(key)), ttl_(ttl), timer_(io) {}
@@ -30,15 +45,12 @@ void MemberLease::stop() {
     *alive_ = false;
 }
 
-// Without an answer, the next try comes a third of the TTL later (never
-// sooner than a second: an unreachable store is not hammered).
 void MemberLease::grant() {
     client_.grant(ttl_.count(), [this, alive = alive_](Parsed<LeaseGrantResult> r) {
         if (!*alive) return;
         if (!r) {
             set_reachable(false, r.error());
-            schedule(
-                std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(ttl_) / 3));
+            schedule(retry_after(ttl_));
             return;
         }
         lease_ = r->id;
@@ -49,12 +61,8 @@ void MemberLease::grant() {
 void MemberLease::write() {
     client_.put(key_, value_, lease_, [this, alive = alive_](Parsed<PutResult> r) {
         if (!*alive) return;
-        if (!r) {
-            set_reachable(false, r.error());
-        } else {
-            set_reachable(true, {});
-        }
-        schedule(std::chrono::duration_cast<milliseconds>(ttl_) / 3);
+        set_reachable(r.ok(), r.ok() ? std::string() : r.error());
+        schedule(r.ok() ? period(ttl_) : retry_after(ttl_));
     });
 }
 
@@ -74,8 +82,7 @@ void MemberLease::keepalive() {
         if (!*alive) return;
         if (!r) {
             set_reachable(false, r.error());
-            schedule(
-                std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(ttl_) / 3));
+            schedule(retry_after(ttl_));
             return;
         }
         set_reachable(true, {});
@@ -85,7 +92,7 @@ void MemberLease::keepalive() {
             grant();
             return;
         }
-        schedule(std::chrono::duration_cast<milliseconds>(ttl_) / 3);
+        schedule(period(ttl_));
     });
 }
 
