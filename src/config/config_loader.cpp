@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cluster_reader.hpp"
 #include "flag_reader.hpp"
 #include "not_built.hpp"
 #include "pool_reader.hpp"
@@ -405,7 +406,7 @@ void read_routing(Sink& sink, const toml::table* t, const Settings& settings,
 void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     TableReader top(sink, root, "",
                     {"server", "timeouts", "limits", "log", "listeners", "control", "admin",
-                     "routing", "pools", "rollout", "flags", "shadow"});
+                     "routing", "pools", "rollout", "flags", "shadow", "cluster"});
     if (const auto* t = top.get_table("server")) read_server_process(sink, *t, s.server);
     if (const auto* t = top.get_table("timeouts")) read_timeouts(sink, *t, s.timeouts);
     if (const auto* t = top.get_table("limits")) read_limits(sink, *t, s.limits);
@@ -428,6 +429,7 @@ void read_settings(Sink& sink, const toml::table& root, Settings& s) {
     read_routing(sink, top.get_table("routing"), s, s.routing);
     detail::read_flags(sink, top, s);
     detail::read_shadow(sink, top, s);
+    detail::read_cluster(sink, top, s);
     if (const auto* t = top.get_table("rollout")) detail::read_rollout(sink, *t, s.rollout);
 }
 
@@ -525,6 +527,9 @@ std::string summary(const Settings& s) {
     if (!s.rollout.gate_url.empty()) out += ", ramp gate";
     if (!s.rollout.webhooks.empty())
         out += ", " + plural(s.rollout.webhooks.size(), "ramp webhook");
+    if (s.cluster)
+        out += ", fleet " + s.cluster->prefix + " on " +
+               plural(s.cluster->etcd.size(), "etcd endpoint");
     return out;
 }
 

@@ -41,16 +41,7 @@ struct NotBuilt {
     std::string_view values = {};    // choice, choices
 };
 
-// [cluster]: the fleet's shared state in etcd.
-constexpr Key kCluster[] = {
-    {"etcd", Type::strings},
-    {"prefix", Type::string},
-    {"member", Type::optional_string},
-    {"lease_ttl", Type::duration},
-    {"tls", Type::table},
-    {"username", Type::optional_string},
-    {"password_file", Type::optional_string},
-};
+// [cluster] tls: client TLS to etcd.
 constexpr Key kClusterTls[] = {
     {"ca", Type::optional_string},
     {"cert", Type::optional_string},
@@ -67,8 +58,7 @@ constexpr Key kListenerHttp2[] = {
 // entries (and the tests that expect their warnings) and read the keys in
 // config_loader.cpp.
 constexpr NotBuilt kNotBuilt[] = {
-    {"cluster", "the fleet (cluster)", Type::table, kCluster},
-    {"cluster.tls", "the fleet (cluster)", Type::table, kClusterTls},
+    {"cluster.tls", "client TLS to etcd", Type::table, kClusterTls},
     {"listeners[*].protocols", "HTTP/2 on listeners", Type::choices, {}, "h2|http/1.1|h2c"},
     {"listeners[*].http2", "HTTP/2 on listeners", Type::table, kListenerHttp2},
 };

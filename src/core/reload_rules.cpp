@@ -33,6 +33,8 @@ std::vector<std::string> reload_warnings(const Settings& current, const Settings
         warnings.emplace_back("log target changes take effect at the next restart");
     if (next.admin != current.admin)
         warnings.emplace_back("admin listener changes take effect at the next restart");
+    if (next.cluster != current.cluster)
+        warnings.emplace_back("cluster changes take effect at the next restart");
     return warnings;
 }
 

@@ -41,6 +41,10 @@ struct LoadResult {
 // Reads and validates the file; Settings::source_path is `path`.
 LoadResult load_file(const std::string& path);
 
+// cluster.password_file's password: the file's text without trailing line
+// ends. Empty, with `error` set, when it cannot be read or holds nothing.
+std::string read_password_file(const std::string& path, std::string& error);
+
 // Validates TOML text; `source_name` names it in diagnostics and becomes
 // Settings::source_path.
 LoadResult load_string(std::string_view toml_text, std::string_view source_name);

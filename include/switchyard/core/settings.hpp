@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/core/http_url.hpp"
 #include "switchyard/core/rollout_settings.hpp"
 
 namespace switchyard {
@@ -263,6 +264,17 @@ struct ShadowSettings {
     bool operator==(const ShadowSettings&) const = default;
 };
 
+// [cluster]: the fleet's shared routing state in etcd (DESIGN.md "Fleet").
+struct ClusterSettings {
+    std::vector<HttpUrl> etcd;  // http:// gateway endpoints (client TLS is not built yet)
+    std::string prefix = "/switchyard/default";  // starts with '/', no trailing '/'
+    std::string member;                          // empty: the host name
+    Duration lease_ttl{10000};                   // whole seconds, 2 s .. 1 h
+    std::string username;                        // empty: no etcd authentication
+    std::string password_file;                   // with username: the password's file
+    bool operator==(const ClusterSettings&) const = default;
+};
+
 struct Settings {
     std::string source_path;  // the file these settings came from
     ServerProcessSettings server;
@@ -277,6 +289,7 @@ struct Settings {
     RolloutSettings rollout;
     std::vector<FlagSettings> flags;  // in file order
     ShadowSettings shadow;
+    std::optional<ClusterSettings> cluster;  // absent: a single instance
 
     const PoolSettings* find_pool(std::string_view name) const;
     const FlagSettings* find_flag(std::string_view name) const;

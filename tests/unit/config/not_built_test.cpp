@@ -42,11 +42,11 @@ initial_window = "256KiB"
 max_header_list = "64KiB"
 )toml";
 
-TEST(ConfigNotBuilt, ClusterIsAcceptedWithAWarning) {
+TEST(ConfigNotBuilt, ClusterTlsIsAcceptedWithAWarning) {
     auto r = load_with(kCluster);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:6:2: warning: cluster: accepted, but the fleet "
-                                      "(cluster) is not built yet"));
+    EXPECT_THAT(lines(r), ElementsAre("t.toml:11:1: warning: cluster.tls: accepted, but client "
+                                      "TLS to etcd is not built yet"));
 }
 
 TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
@@ -70,11 +70,8 @@ TEST(ConfigNotBuilt, EveryNotBuiltSectionTogether) {
 
 TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[cluster]\netcd_urls = []\n",
-         "t.toml:6:1: error: cluster.etcd_urls: unknown key \"etcd_urls\" (did you mean "
-         "\"etcd\"?)"},
-        {"[cluster]\ntls = { ca = \"\", crt = \"\" }\n",
-         "t.toml:6:18: error: cluster.tls.crt: unknown key \"crt\" (did you mean \"cert\"?)"},
+        {"[cluster]\netcd = [\"http://127.0.0.1:2379\"]\ntls = { ca = \"\", crt = \"\" }\n",
+         "t.toml:7:18: error: cluster.tls.crt: unknown key \"crt\" (did you mean \"cert\"?)"},
         {"[listeners.http2]\nmax_streams = 5\n",
          "t.toml:6:1: error: listeners[0].http2.max_streams: unknown key \"max_streams\""},
     };
@@ -96,8 +93,7 @@ TEST(ConfigNotBuilt, AMisspelledSectionIsAnUnknownKey) {
 
 TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[cluster]\netcd = \"http://127.0.0.1:2379\"\n", "cluster.etcd: expected an array"},
-        {"[cluster]\nlease_ttl = \"10 seconds\"\n", "cluster.lease_ttl:"},
+        {"[cluster]\netcd = [\"http://127.0.0.1:2379\"]\ntls = { ca = 5 }\n", "cluster.tls.ca:"},
         {"[listeners.http2]\nmax_concurrent_streams = -1\n",
          "listeners[0].http2.max_concurrent_streams:"},
         {"[[listeners]]\naddress = \"127.0.0.1:0\"\nprotocols = [\"h3\"]\n",

@@ -105,6 +105,11 @@ TEST(ReloadWarnings, LogTargetsAndTheAdminListenerWaitForARestart) {
     EXPECT_EQ(reload_warnings(kCurrent, both),
               (std::vector<std::string>{"log target changes take effect at the next restart",
                                         "admin listener changes take effect at the next restart"}));
+
+    Settings clustered = kCurrent;
+    clustered.cluster.emplace().prefix = "/sy/prod";
+    EXPECT_EQ(reload_warnings(kCurrent, clustered),
+              std::vector<std::string>{"cluster changes take effect at the next restart"});
 }
 
 }  // namespace
