@@ -72,6 +72,11 @@ void EtcdClient::range(std::string key, Done<RangeResult> done) {
     call<RangeResult>("/v3/kv/range", range_body(key), &parse_range, std::move(done));
 }
 
+void EtcdClient::range_prefix(std::string prefix, Done<RangeResult> done) {
+    call<RangeResult>("/v3/kv/range", range_body(prefix, prefix_range_end(prefix)), &parse_range,
+                      std::move(done));
+}
+
 void EtcdClient::put(std::string key, std::string value, std::int64_t lease, Done<PutResult> done) {
     call<PutResult>("/v3/kv/put", put_body(key, value, lease), &parse_put, std::move(done));
 }

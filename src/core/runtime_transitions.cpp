@@ -205,6 +205,28 @@ Transition apply(const RuntimeState& current, const RoutingCommand& command,
     return refuse(current, "unknown command");
 }
 
+bool is_emergency_stop(const RoutingCommand& command, const RuntimeState& current) {
+    switch (command.kind) {
+        case RoutingCommand::Kind::canary:
+            return command.weight_bp == 0;
+        case RoutingCommand::Kind::rollback:
+            return !current.canary_pool.empty() && current.canary_weight_bp > 0;
+        default:
+            return false;
+    }
+}
+
+Transition replay_stop(const RuntimeState& store, const EmergencyStop& stop) {
+    if (store.active != stop.active)
+        return refuse(store, "the store's active pool is " + store.active + ", not " + stop.active +
+                                 " as when the canary was stopped");
+    if (store.canary_pool != stop.canary_pool || store.canary_weight_bp == 0)
+        return unchanged(store);
+    RuntimeState next = store;
+    next.canary_weight_bp = 0;
+    return changed_to(std::move(next));
+}
+
 ReconciledState reconcile(const RuntimeState& loaded, const Settings& settings) {
     ReconciledState r;
     RuntimeState& s = r.state;

@@ -38,6 +38,8 @@ class EtcdClient {
     EtcdClient(boost::asio::io_context& io, EtcdClientOptions options);
 
     void range(std::string key, Done<RangeResult> done);
+    // Every key that starts with `prefix`.
+    void range_prefix(std::string prefix, Done<RangeResult> done);
     void put(std::string key, std::string value, std::int64_t lease, Done<PutResult> done);
     // Puts `value` only if the key's mod_revision is `expected` (0: only if
     // the key does not exist); else the txn fails and carries the key as

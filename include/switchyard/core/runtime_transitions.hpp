@@ -49,6 +49,25 @@ struct Transition {
 Transition apply(const RuntimeState& current, const RoutingCommand& command,
                  const Settings& settings);
 
+// DESIGN.md "Fleet": a member cut off from the store may stop a canary
+// (`canary POOL 0`, or `rollback` while a canary takes traffic), never
+// advance or switch.
+bool is_emergency_stop(const RoutingCommand& command, const RuntimeState& current);
+
+// A stop made while the store was away: the canary pool it stopped and the
+// active pool it was made under.
+struct EmergencyStop {
+    std::string canary_pool;
+    std::string active;
+    bool operator==(const EmergencyStop&) const = default;
+};
+
+// The stop put on top of the store's state when the store returns: the
+// store's canary of that pool goes to 0 %. Refused when the store's active
+// pool is no longer the one the stop was made under (the store moved on and
+// wins); unchanged when the store's canary already takes nothing.
+Transition replay_stop(const RuntimeState& store, const EmergencyStop& stop);
+
 // "5.00" for 500 basis points: the canary weight as replies and the state
 // file write it (percent, two decimals).
 std::string format_weight_percent(std::uint32_t weight_bp);

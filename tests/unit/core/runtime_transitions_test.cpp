@@ -650,5 +650,50 @@ TEST(Reconcile, ShadowFromStateWinsAndAPoolNoLongerConfiguredEndsIt) {
               std::vector<std::string>{"shadow off from state; config says green 5.000%"});
 }
 
+// DESIGN.md "Fleet": cut off from the store, a member may stop a canary,
+// never advance or switch.
+TEST(EmergencyStop, OnlyStoppingACanaryIsOne) {
+    const RuntimeState canary_on = state("blue", "", "green", 500, 1);
+    const RuntimeState canary_off = state("blue", "green", "green", 0, 1);
+    RoutingCommand c;
+    c.kind = RoutingCommand::Kind::canary;
+    c.pool = "green";
+    c.weight_bp = 0;
+    EXPECT_TRUE(is_emergency_stop(c, canary_on));
+    c.weight_bp = 100;
+    EXPECT_FALSE(is_emergency_stop(c, canary_on));
+    c.kind = RoutingCommand::Kind::rollback;
+    EXPECT_TRUE(is_emergency_stop(c, canary_on));
+    EXPECT_FALSE(is_emergency_stop(c, canary_off)) << "a rollback without a canary switches";
+    for (auto kind : {RoutingCommand::Kind::switch_to, RoutingCommand::Kind::promote,
+                      RoutingCommand::Kind::server_admin, RoutingCommand::Kind::flag,
+                      RoutingCommand::Kind::shadow}) {
+        c.kind = kind;
+        EXPECT_FALSE(is_emergency_stop(c, canary_on));
+    }
+}
+
+TEST(EmergencyStop, ReplayedOnTheStoreUnlessItsActivePoolChanged) {
+    const EmergencyStop stop{"green", "blue"};
+    RuntimeState store = state("blue", "", "green", 2500, 9);
+    const Transition t = replay_stop(store, stop);
+    ASSERT_TRUE(t.ok);
+    EXPECT_TRUE(t.changed);
+    EXPECT_EQ(t.next.canary_weight_bp, 0u);
+    EXPECT_EQ(t.next.generation, 10u);
+    EXPECT_EQ(t.next.active, "blue");
+
+    store.canary_weight_bp = 0;
+    EXPECT_FALSE(replay_stop(store, stop).changed) << "already stopped";
+    EXPECT_TRUE(replay_stop(store, stop).ok);
+    EXPECT_FALSE(replay_stop(state("blue", "", "orange", 500, 1), stop).changed)
+        << "another canary is not this stop's";
+
+    const Transition moved = replay_stop(state("green", "blue", "blue", 0, 1), stop);
+    EXPECT_FALSE(moved.ok);
+    EXPECT_EQ(moved.error,
+              "the store's active pool is green, not blue as when the canary was stopped");
+}
+
 }  // namespace
 }  // namespace switchyard
