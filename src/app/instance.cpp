@@ -295,9 +295,26 @@ void Instance::start_upgrade(const std::string& binary, HandoverMessage message,
                            // The successor answers health checks from now on
                            // (on the same socket).
                            upgraded_ = true;
+                           control_plane_->handed_over();
                            if (admin_server_) admin_server_->stop_accepting();
                            drain();
                        });
+}
+
+void Instance::join_fleet(const ClusterSettings& cluster) {
+    cluster::EtcdClientOptions options;
+    std::string error;
+    if (!control::etcd_options(cluster, options, error))
+        throw std::runtime_error("cluster: " + error);
+    std::string member = cluster.member;
+    if (member.empty()) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        member = host;
+    }
+    const auto first = control::read_store_now(options, cluster.prefix + "/state");
+    runtime_ = control_plane_->join_fleet(std::move(options), first, cluster, std::move(member),
+                                          SWITCHYARD_VERSION);
 }
 
 int Instance::run() {
@@ -333,6 +350,8 @@ int Instance::run() {
     control_plane_->start(settings_, runtime_, conflicts_, inherited_.config_generation + 1,
                           rollout_, std::move(inherited_.step_window));
     rollout_ = {};  // the control plane has it now
+    // A fleet member serves the store's state from its first request.
+    if (settings_->cluster) join_fleet(*settings_->cluster);
     control_server_ = std::make_unique<control::ControlServer>(io_, *control_plane_, log_);
     if (!successor || inherited_.control_fd < 0)
         control_server_->listen(settings_->control.socket, settings_->control.mode);

@@ -26,39 +26,39 @@ struct VerbSpec {
     std::array<std::string_view, 5> keys;  // accepted key= names (and "force")
 };
 
-constexpr std::array<VerbSpec, 13> kVerbs = {{
-    {Verb::status, "status", "status", 0, 0, {}},
+constexpr std::array<VerbSpec, 14> kVerbs = {{
+    {Verb::status, "status", "status [fleet]", 0, 1, {}},
     {Verb::switch_,
      "switch",
-     "switch POOL [drain=DURATION] [if-generation=N] [force]",
+     "switch POOL [drain=DURATION] [if-generation=N] [wait=all] [force]",
      1,
      1,
-     {"drain", "if-generation", "force"}},
+     {"drain", "if-generation", "wait", "force"}},
     {Verb::canary,
      "canary",
-     "canary POOL PERCENT [if-generation=N] [force]",
+     "canary POOL PERCENT [if-generation=N] [wait=all] [force]",
      2,
      2,
-     {"if-generation", "force"}},
+     {"if-generation", "wait", "force"}},
     {Verb::promote,
      "promote",
-     "promote [drain=DURATION] [if-generation=N] [force]",
+     "promote [drain=DURATION] [if-generation=N] [wait=all] [force]",
      0,
      0,
-     {"drain", "if-generation", "force"}},
+     {"drain", "if-generation", "wait", "force"}},
     {Verb::rollback,
      "rollback",
-     "rollback [drain=DURATION] [if-generation=N] [force]",
+     "rollback [drain=DURATION] [if-generation=N] [wait=all] [force]",
      0,
      0,
-     {"drain", "if-generation", "force"}},
+     {"drain", "if-generation", "wait", "force"}},
     {Verb::wait_drained, "wait-drained", "wait-drained POOL [timeout=DURATION]", 1, 1, {"timeout"}},
     {Verb::server,
      "server",
-     "server POOL ADDRESS drain|disable|enable|weight N [if-generation=N] [force]",
+     "server POOL ADDRESS drain|disable|enable|weight N [if-generation=N] [wait=all] [force]",
      3,
      4,
-     {"if-generation", "force"}},
+     {"if-generation", "wait", "force"}},
     {Verb::reload, "reload", "reload", 0, 0, {}},
     {Verb::upgrade, "upgrade", "upgrade [binary=PATH]", 0, 0, {"binary"}},
     {Verb::ramp,
@@ -70,12 +70,19 @@ constexpr std::array<VerbSpec, 13> kVerbs = {{
      {"steps", "bake", "promote", "if-generation", "force"}},
     {Verb::shadow,
      "shadow",
-     "shadow POOL PERCENT [diff] [if-generation=N] | shadow off [if-generation=N]",
+     "shadow POOL PERCENT [diff] [if-generation=N] [wait=all] | shadow off [if-generation=N] "
+     "[wait=all]",
      1,
      3,
-     {"if-generation"}},
-    {Verb::flag, "flag", "flag NAME PERCENT|off [if-generation=N]", 2, 2, {"if-generation"}},
+     {"if-generation", "wait"}},
+    {Verb::flag,
+     "flag",
+     "flag NAME PERCENT|off [if-generation=N] [wait=all]",
+     2,
+     2,
+     {"if-generation", "wait"}},
     {Verb::diff, "diff", "diff [reset]", 0, 1, {}},
+    {Verb::cluster, "cluster", "cluster init", 1, 1, {}},
 }};
 
 const VerbSpec* find_verb(std::string_view name) {
@@ -210,7 +217,7 @@ ParsedCommand parse_command(std::string_view line) {
     if (spec == nullptr)
         return fail("unknown command " + std::string(tokens[0]) +
                     " (commands: status, switch, canary, promote, rollback, wait-drained, server, "
-                    "reload, upgrade, ramp, flag, shadow, diff)");
+                    "reload, upgrade, ramp, flag, shadow, diff, cluster)");
 
     ControlCommand cmd;
     cmd.verb = spec->verb;
@@ -275,6 +282,12 @@ ParsedCommand parse_command(std::string_view line) {
             ramp_promote = parse_promote_mode(value);
             if (!ramp_promote)
                 return fail("bad promote value " + std::string(value) + ": auto or manual");
+        } else if (key == "wait") {
+            if (cmd.wait_all) return twice();
+            if (value != "all")
+                return fail("bad wait value " + std::string(value) +
+                            ": all (reply once every live fleet member applied the change)");
+            cmd.wait_all = true;
         } else if (key == "binary") {
             if (!cmd.binary.empty()) return twice();
             // The server's working directory is not the caller's.
@@ -387,6 +400,19 @@ ParsedCommand parse_command(std::string_view line) {
                                 usage);
                 cmd.reset = true;
             }
+            break;
+        case Verb::status:
+            if (!positional.empty()) {
+                if (positional[0] != "fleet")
+                    return fail("unknown argument " + std::string(positional[0]) + " for status; " +
+                                usage);
+                cmd.fleet = true;
+            }
+            break;
+        case Verb::cluster:
+            if (positional[0] != "init")
+                return fail("unknown argument " + std::string(positional[0]) + " for cluster; " +
+                            usage);
             break;
         case Verb::ramp: {
             auto parsed = ramp_command(positional, cmd.routing, usage);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "routing_text.hpp"
 #include "shadow_json.hpp"
 #include "switchyard/config/config_loader.hpp"
 #include "switchyard/control/state_file.hpp"
@@ -71,28 +72,6 @@ void write_strings(JsonWriter& w, const std::vector<std::string>& list) {
     w.end_array();
 }
 
-// Mirroring is named when it is on, or (with_shadow) for the shadow
-// command, whose "off" is worth saying.
-std::string describe(const RuntimeState& s, bool with_shadow = false) {
-    std::string out = "active=" + s.active;
-    if (!s.previous.empty()) out += " previous=" + s.previous;
-    if (!s.canary_pool.empty()) {
-        out += " canary=" + s.canary_pool + ":" + format_weight_percent(s.canary_weight_bp) + "%";
-    }
-    out += " generation=" + std::to_string(s.generation);
-    // Server admin state: only the entries that differ from the config.
-    for (const auto& [pool, servers] : s.servers)
-        for (const auto& [address, admin] : servers) {
-            out += " server=" + pool + "/" + address + ":";
-            out += admin_state_name(admin.state);
-            if (admin.weight) out += ",weight=" + std::to_string(*admin.weight);
-        }
-    for (const auto& [name, percent] : s.flags)
-        out += " flag=" + name + ":" + format_flag_percent(percent) + "%";
-    if (with_shadow || !s.shadow.pool.empty()) out += " " + detail::describe_shadow(s.shadow);
-    return out;
-}
-
 // The audit log quotes what a peer sent as a JSON string, and escapes the
 // result the same way (it may repeat a peer's words): a quote, a control
 // character or a byte that is not UTF-8 cannot forge or break a line. At
@@ -113,6 +92,34 @@ std::string escaped(std::string_view text) {
 }
 
 }  // namespace
+
+namespace detail {
+
+// Mirroring is named when it is on, or (with_shadow) for the shadow
+// command, whose "off" is worth saying.
+std::string describe(const RuntimeState& s, bool with_shadow) {
+    std::string out = "active=" + s.active;
+    if (!s.previous.empty()) out += " previous=" + s.previous;
+    if (!s.canary_pool.empty()) {
+        out += " canary=" + s.canary_pool + ":" + format_weight_percent(s.canary_weight_bp) + "%";
+    }
+    out += " generation=" + std::to_string(s.generation);
+    // Server admin state: only the entries that differ from the config.
+    for (const auto& [pool, servers] : s.servers)
+        for (const auto& [address, admin] : servers) {
+            out += " server=" + pool + "/" + address + ":";
+            out += admin_state_name(admin.state);
+            if (admin.weight) out += ",weight=" + std::to_string(*admin.weight);
+        }
+    for (const auto& [name, percent] : s.flags)
+        out += " flag=" + name + ":" + format_flag_percent(percent) + "%";
+    if (with_shadow || !s.shadow.pool.empty()) out += " " + detail::describe_shadow(s.shadow);
+    return out;
+}
+
+}  // namespace detail
+
+using detail::describe;
 
 ControlPlane::ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
                            std::shared_ptr<spdlog::logger> log,
@@ -167,7 +174,7 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
     }
     switch (command.verb) {
         case Verb::status:
-            status(std::move(reply));
+            status(std::move(reply), command.fleet);
             return;
         case Verb::switch_:
         case Verb::canary:
@@ -198,6 +205,9 @@ void ControlPlane::handle(const ControlCommand& command, const PeerCredentials& 
             else
                 diff(std::move(reply));
             return;
+        case Verb::cluster:
+            cluster_init(command, peer, std::move(reply));
+            return;
     }
     reply(error_line("not implemented"));
 }
@@ -225,8 +235,8 @@ void ControlPlane::upgrade(const ControlCommand& command, const PeerCredentials&
     });
 }
 
-void ControlPlane::status(Reply reply) {
-    data_plane_.collect(true, [this, reply = std::move(reply)](TrafficTotals stats) {
+void ControlPlane::status(Reply reply, bool fleet) {
+    data_plane_.collect(true, [this, fleet, reply = std::move(reply)](TrafficTotals stats) {
         const auto health = data_plane_.health();
         std::string line;
         JsonWriter w(line);
@@ -310,14 +320,30 @@ void ControlPlane::status(Reply reply) {
         w.key("conflicts");
         write_strings(w, conflicts_);
         ramp_.write_status(w);
+        if (fleet_) {
+            w.key("cluster");
+            write_cluster_status(w);
+        }
+        if (fleet && fleet_) return fleet_status(std::move(line), std::move(reply));
         w.end_object();
         reply(std::move(line));
     });
 }
 
-void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply) {
+void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply,
+                          int attempt) {
     const std::string text = command.text;
     const bool shadow = command.verb == Verb::shadow;
+    // A fleet member changes the store's state, or (cut off from the store)
+    // stops a canary on its own.
+    if (fleet_) {
+        if (const std::string refusal = fleet_refusal(command); !refusal.empty()) {
+            audit(peer, text, "refused: " + refusal);
+            reply(error_line(refusal));
+            return;
+        }
+    }
+    const bool via_store = fleet_ && fleet_->reachable();
     // A ramp refuses what would fight it, and turns `canary POOL 0` and
     // `rollback` into its abort (the emergency stop, never refused).
     const RoutingCheck check = ramp_.check(command.routing);
@@ -342,7 +368,7 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
         });
         return;
     }
-    Transition t = apply(runtime_, command.routing, *settings_);
+    Transition t = apply(via_store ? store_state_ : runtime_, command.routing, *settings_);
     if (!t.ok) {
         audit(peer, text, "refused: " + t.error);
         reply(error_line(t.error));
@@ -350,7 +376,7 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     }
     if (!t.changed) {
         audit(peer, text, "ok, no change");
-        reply(state_reply(runtime_, false, {}, shadow));
+        reply(state_reply(t.next, false, {}, shadow));
         return;
     }
     // Health gate: no users are sent to a pool that cannot serve them,
@@ -366,26 +392,43 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
         }
         if (!gate.pass) forced += " (forced past the health gate: " + gate.message + ")";
     }
-    // Durable before visible: a change the state file does not hold would
-    // be undone by a restart.
+    if (via_store) {
+        commit_to_store(command, peer, std::move(t), std::move(forced), std::move(reply), attempt);
+        return;
+    }
+    const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
     std::string error;
-    if (!save(t.next, ramp_.durable(), error)) {
-        audit(peer, text, "failed: " + error);
+    auto done = [t, shadow, reply] { reply(state_reply(t.next, true, t.drain_pool, shadow)); };
+    if (!apply_change(peer, text, t, drain, forced, shadow, std::move(done), error)) {
         reply(error_line("cannot write the state file: " + error + "; nothing changed"));
         return;
+    }
+    // Cut off from the store: the stop goes on top of its state when it returns.
+    if (fleet_) pending_stop_ = EmergencyStop{t.next.canary_pool, t.next.active};
+}
+
+bool ControlPlane::apply_change(const PeerCredentials& peer, const std::string& text,
+                                const Transition& t, Duration drain, const std::string& forced,
+                                bool shadow, std::function<void()> applied, std::string& error) {
+    // Durable before visible: a change the state file does not hold would
+    // be undone by a restart.
+    if (!save(t.next, ramp_.durable(), error)) {
+        audit(peer, text, "failed: " + error);
+        return false;
     }
     ramp_.persisted();
     const RuntimeState before = runtime_;
     runtime_ = t.next;
-    const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
     data_plane_.publish(
         settings_, runtime_,
-        [this, peer, text, before, t, drain, forced, shadow, reply = std::move(reply)] {
+        [this, peer, text, before, t, drain, forced, shadow, applied = std::move(applied)] {
             audit(peer, text,
                   describe(before, shadow) + " -> " + describe(t.next, shadow) + forced);
             if (!t.drain_pool.empty()) schedule_drain_cut(t.drain_pool, drain, t.next.generation);
-            reply(state_reply(t.next, true, t.drain_pool, shadow));
+            if (fleet_) fleet_->report();
+            applied();
         });
+    return true;
 }
 
 GateResult ControlPlane::health_gate(const std::string& pool) const {
@@ -437,6 +480,13 @@ void ControlPlane::ramp(const ControlCommand& command, const PeerCredentials& pe
     if (!command.ramp) {
         reply(error_line("usage: ramp POOL | ramp pause|resume|promote|abort|ack"));
         return;
+    }
+    if (fleet_) {
+        if (const std::string refusal = fleet_refusal(command); !refusal.empty()) {
+            audit(peer, text, "refused: " + refusal);
+            reply(error_line(refusal));
+            return;
+        }
     }
     if (command.routing.if_generation && *command.routing.if_generation != runtime_.generation) {
         const std::string error = "generation is " + std::to_string(runtime_.generation) +

@@ -85,21 +85,29 @@ void FleetSync::start(const StoreRead& first) {
         set_reachable(false, first.error);
         reread_later();
     }
-    host_.member_report([this, alive = alive_](MemberReport report) {
-        if (!*alive) return;
-        lease_.start(to_json(report));
-        lease_started_ = true;
-        schedule_report();
+    // The first report waits for the io_context to run (the workers that
+    // report in-flight requests exist by then).
+    report_timer_.expires_after(milliseconds(0));
+    report_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+        if (ec || !*alive) return;
+        host_.member_report([this, alive](MemberReport report) {
+            if (!*alive) return;
+            lease_.start(to_json(report));
+            lease_started_ = true;
+            schedule_report();
+        });
     });
 }
 
-void FleetSync::stop() {
+void FleetSync::stop(bool leave) {
+    if (stopped_) return;
+    stopped_ = true;
     *alive_ = false;
     retry_timer_.cancel();
     report_timer_.cancel();
     if (watch_) watch_->stop();
     watch_.reset();
-    lease_.stop();  // the member leaves the fleet at once
+    if (leave) lease_.stop();  // the member leaves the fleet at once
 }
 
 void FleetSync::reread() {

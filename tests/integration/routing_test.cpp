@@ -577,7 +577,7 @@ TEST_F(Routing, AuditLogRecordsChangesRefusalsAndBadLinesButNotReads) {
                          who + "command=\"canary blue 5\" refused: " + refusal,
                          who + "command=\"swtich green\" unparseable: unknown command swtich "
                                "(commands: status, switch, canary, promote, rollback, "
-                               "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff)",
+                               "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff, cluster)",
                          who + "command=\"reload\" ok: config generation 1 -> 2"}));
 }
 

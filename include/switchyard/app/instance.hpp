@@ -92,6 +92,8 @@ class Instance final : public control::DataPlane {
     std::shared_ptr<RoutingState> build_routing();
     void on_health_changed();
     void on_signal(int signo);
+    // [cluster]: reads the store (blocking, bounded) and joins the fleet.
+    void join_fleet(const ClusterSettings& cluster);
     void reopen_logs();  // SIGUSR1
     // Stops accepting, drains the workers (up to drain_timeout) and ends the
     // process once they are done.

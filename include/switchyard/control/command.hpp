@@ -36,7 +36,8 @@ struct ControlCommand {
         ramp,
         shadow,
         flag,
-        diff
+        diff,
+        cluster
     };
     Verb verb = Verb::status;
     RoutingCommand routing;           // switch_, canary, promote, rollback, server, flag, shadow
@@ -50,7 +51,11 @@ struct ControlCommand {
     // ramp: the subcommand; `routing` carries ramp POOL's if-generation=N.
     std::optional<RampCommand> ramp;
     bool reset = false;  // diff: `diff reset` (else the comparison results are read)
-    std::string text;    // the line, trimmed: what the audit log records
+    // Fleet (DESIGN.md "Fleet"): `status fleet` adds every member;
+    // wait=all on a change replies once every live member applied it.
+    bool fleet = false;
+    bool wait_all = false;
+    std::string text;  // the line, trimmed: what the audit log records
 };
 
 struct ParsedCommand {
@@ -64,8 +69,8 @@ ParsedCommand parse_command(std::string_view line);
 std::string_view verb_name(ControlCommand::Verb verb);
 
 // switch, canary, promote, rollback, server, flag and shadow change the
-// routing state (they take if-generation=N, and are refused during an
-// upgrade).
+// routing state (they take if-generation=N and wait=all, and are refused
+// during an upgrade). `cluster init` is the fleet's only other verb.
 bool changes_routing(ControlCommand::Verb verb);
 
 // Reply lines (one JSON object, no newline).

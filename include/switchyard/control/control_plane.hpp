@@ -21,6 +21,7 @@
 #include "switchyard/control/control_server.hpp"
 #include "switchyard/control/data_plane.hpp"
 #include "switchyard/control/event_delivery.hpp"
+#include "switchyard/control/fleet_sync.hpp"
 #include "switchyard/control/metrics_report.hpp"
 #include "switchyard/control/ramp_driver.hpp"
 #include "switchyard/core/runtime_state.hpp"
@@ -45,7 +46,10 @@ struct ReloadReply {
     std::string line;
 };
 
-class ControlPlane final : public CommandHandler, private RampHost, private RampEvents {
+class ControlPlane final : public CommandHandler,
+                           private RampHost,
+                           private RampEvents,
+                           private FleetHost {
   public:
     ControlPlane(boost::asio::io_context& io, DataPlane& data_plane,
                  std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> audit,
@@ -59,6 +63,15 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
                std::vector<std::string> conflicts,
                std::uint64_t config_generation = kFirstConfigGeneration,
                const RolloutSnapshot& rollout = {}, StepWindow counted = {});
+
+    // [cluster] (DESIGN.md "Fleet"): from now on the routing state is the
+    // store's (control_plane_fleet.cpp). `first` is what the store held at
+    // start; when it holds a state, that state replaces the one start() was
+    // given (reconciled with this member's config, written to the state
+    // file) and is returned, for the workers' first snapshot.
+    const RuntimeState& join_fleet(cluster::EtcdClientOptions options, const StoreRead& first,
+                                   const ClusterSettings& cluster, std::string member,
+                                   std::string version);
 
     // Where the ramp's event lines go (log.event_log); null: the error log.
     void set_event_log(std::shared_ptr<spdlog::logger> events) { events_ = std::move(events); }
@@ -83,13 +96,21 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
     void reload(const std::string& who, std::function<void(ReloadReply)> done);
 
     // Shutting down: commands that change something are refused from now on.
+    // The member leaves the fleet (its key goes at once).
     void set_stopping() {
         refusal_ = "shutting down";
         ramp_.stop();
+        if (fleet_) fleet_->stop(true);
+    }
+    // A successor serves now and holds this member's key: stop watching
+    // and reporting, without taking the key away.
+    void handed_over() {
+        if (fleet_) fleet_->stop(false);
     }
 
-    // The `status` reply (also the admin listener's /status).
-    void status(Reply reply);
+    // The `status` reply (also the admin listener's /status); `fleet`
+    // (status fleet) adds every member of the fleet.
+    void status(Reply reply, bool fleet = false);
     // The `diff` reply (also the admin listener's /diff): the compared
     // answers of mirrored requests per route (control_plane_diff.cpp).
     void diff(Reply reply);
@@ -105,6 +126,10 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
     static constexpr std::chrono::milliseconds kGateTimeout{10000};
 
   private:
+    struct StoreEntry {
+        std::string value;
+        std::int64_t revision = 0;
+    };
     void reset_diff(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
 
     // RampHost
@@ -124,7 +149,33 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
     void ramp(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
     std::string ramp_reply(bool changed) const;
     void upgrade(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
-    void mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
+    void mutate(const ControlCommand& command, const PeerCredentials& peer, Reply reply,
+                int attempt = 0);
+    // Durable before visible: the state file, then the workers; `applied`
+    // runs once every worker has the change. False (and `error`) when the
+    // state file cannot be written: nothing changed.
+    bool apply_change(const PeerCredentials& peer, const std::string& text, const Transition& t,
+                      Duration drain, const std::string& forced, bool shadow,
+                      std::function<void()> applied, std::string& error);
+
+    // The fleet (control_plane_fleet.cpp).
+    void store_state(const std::string& value, std::int64_t mod_revision, bool reread) override;
+    void store_reachable(bool reachable, const std::string& why) override;
+    void member_report(std::function<void(MemberReport)> done) override;
+    std::optional<RuntimeState> read_store_value(const std::string& value, std::int64_t revision);
+    std::string fleet_refusal(const ControlCommand& command) const;
+    void commit_to_store(const ControlCommand& command, const PeerCredentials& peer, Transition t,
+                         std::string forced, Reply reply, int attempt);
+    void replay_pending_stop(const RuntimeState& store, std::int64_t revision);
+    void end_write();
+    void adopt(const RuntimeState& store, const std::string& why);
+    void cluster_init(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
+    // The reply to a change written to the store: `line` with "applied":
+    // "k/n", once every live member applied `generation` with wait=all.
+    void reply_applied(std::string line, std::uint64_t generation, bool wait_all, Reply reply);
+    void write_cluster_status(JsonWriter& w) const;
+    void fleet_status(std::string line, Reply reply);
+    std::string store_mode() const;  // "synced", "degraded", "empty"
     void wait_drained(const std::string& pool, Duration timeout, Reply reply);
     void schedule_drain_cut(const std::string& pool, Duration after, std::uint64_t generation);
     static std::string actor(const PeerCredentials& peer);  // "control uid=0 pid=42"
@@ -146,7 +197,18 @@ class ControlPlane final : public CommandHandler, private RampHost, private Ramp
     ReloadStats reload_stats_;
     std::uint64_t config_generation_ = kFirstConfigGeneration;
     EventDelivery delivery_;  // webhooks and the gate
-    RampDriver ramp_;         // last: it calls back into the members above
+    // The fleet: null for a single instance.
+    std::unique_ptr<FleetSync> fleet_;
+    std::string version_;
+    Duration lease_ttl_{10000};
+    RuntimeState store_state_;         // the store's state as last read (before reconciling)
+    std::int64_t store_revision_ = 0;  // its mod revision; 0: the store holds none
+    bool store_empty_ = false;
+    std::string store_corrupt_;                  // why the store's latest value was refused
+    std::optional<EmergencyStop> pending_stop_;  // made while the store was unreachable
+    int writing_ = 0;                            // writes to the store under way
+    std::optional<StoreEntry> deferred_;         // a watched value that came meanwhile
+    RampDriver ramp_;                            // last: it calls back into the members above
 };
 
 }  // namespace switchyard::control

@@ -85,7 +85,9 @@ class FleetSync {
     // Watches from `first.store_revision + 1` when the start-up read
     // answered, else re-reads first; takes the member key and its lease.
     void start(const StoreRead& first);
-    void stop();
+    // `leave`: revoke the lease, so the member's key goes at once (not
+    // after a hot upgrade: the successor holds the same key now).
+    void stop(bool leave = true);
 
     // Writes `value` iff the key's revision is `expected` (0: absent).
     void write(std::string value, std::int64_t expected, std::function<void(StoreWrite)> done);
@@ -121,6 +123,7 @@ class FleetSync {
     std::chrono::milliseconds backoff_{100};
     bool reachable_ = true;
     bool lease_started_ = false;
+    bool stopped_ = false;
     std::string why_;
     std::chrono::system_clock::time_point since_{};
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -28,8 +28,29 @@ TEST(ParseCommand, Status) {
     auto c = ok("status");
     EXPECT_EQ(c.verb, Verb::status);
     EXPECT_EQ(c.text, "status");
-    EXPECT_EQ(err("status blue"), "too many arguments; usage: status");
-    EXPECT_EQ(err("status force"), "unknown argument force for status; usage: status");
+    EXPECT_FALSE(c.fleet);
+    EXPECT_TRUE(ok("status fleet").fleet);
+    EXPECT_EQ(err("status blue"), "unknown argument blue for status; usage: status [fleet]");
+    EXPECT_EQ(err("status fleet x"), "too many arguments; usage: status [fleet]");
+    EXPECT_EQ(err("status force"), "unknown argument force for status; usage: status [fleet]");
+}
+
+// DESIGN.md "Fleet": cluster init fills an empty store; wait=all waits
+// for every live member.
+TEST(ParseCommand, ClusterInitAndWaitAll) {
+    EXPECT_EQ(ok("cluster init").verb, Verb::cluster);
+    EXPECT_EQ(err("cluster"), "missing argument; usage: cluster init");
+    EXPECT_EQ(err("cluster join"), "unknown argument join for cluster; usage: cluster init");
+    EXPECT_EQ(err("cluster init now"), "too many arguments; usage: cluster init");
+    for (const char* line : {"switch green wait=all", "canary green 5 wait=all", "promote wait=all",
+                             "rollback wait=all", "server blue 127.0.0.1:1 drain wait=all",
+                             "flag x 5 wait=all", "shadow green 5 wait=all"})
+        EXPECT_TRUE(ok(line).wait_all) << line;
+    EXPECT_FALSE(ok("switch green").wait_all);
+    EXPECT_EQ(err("switch green wait=some"),
+              "bad wait value some: all (reply once every live fleet member applied the change)");
+    EXPECT_EQ(err("switch green wait=all wait=all"), "wait given twice");
+    EXPECT_EQ(err("reload wait=all"), "unknown argument wait=all for reload; usage: reload");
 }
 
 TEST(ParseCommand, Switch) {
@@ -53,7 +74,8 @@ TEST(ParseCommand, Switch) {
 }
 
 TEST(ParseCommand, SwitchErrors) {
-    const std::string usage = "usage: switch POOL [drain=DURATION] [if-generation=N] [force]";
+    const std::string usage =
+        "usage: switch POOL [drain=DURATION] [if-generation=N] [wait=all] [force]";
     EXPECT_EQ(err("switch"), "missing argument; " + usage);
     EXPECT_EQ(err("switch green blue"), "too many arguments; " + usage);
     EXPECT_EQ(
@@ -106,7 +128,7 @@ TEST(ParseCommand, CanaryErrors) {
         EXPECT_EQ(err(std::string("canary green ") + bad),
                   std::string("bad canary weight ") + bad +
                       ": a percentage from 0 to 100 with at most two decimals");
-    const std::string usage = "usage: canary POOL PERCENT [if-generation=N] [force]";
+    const std::string usage = "usage: canary POOL PERCENT [if-generation=N] [wait=all] [force]";
     EXPECT_EQ(err("canary green"), "missing argument; " + usage);
     EXPECT_EQ(err("canary"), "missing argument; " + usage);
     EXPECT_EQ(err("canary green 5 6"), "too many arguments; " + usage);
@@ -125,10 +147,12 @@ TEST(ParseCommand, PromoteAndRollback) {
     EXPECT_EQ(c.verb, Verb::rollback);
     EXPECT_EQ(c.routing.kind, Kind::rollback);
     EXPECT_EQ(ok("rollback drain=0").drain, milliseconds(0));
-    EXPECT_EQ(err("promote green"),
-              "too many arguments; usage: promote [drain=DURATION] [if-generation=N] [force]");
+    EXPECT_EQ(
+        err("promote green"),
+        "too many arguments; usage: promote [drain=DURATION] [if-generation=N] [wait=all] [force]");
     EXPECT_EQ(err("rollback blue"),
-              "too many arguments; usage: rollback [drain=DURATION] [if-generation=N] [force]");
+              "too many arguments; usage: rollback [drain=DURATION] [if-generation=N] [wait=all] "
+              "[force]");
 }
 
 TEST(ParseCommand, WaitDrained) {
@@ -164,7 +188,8 @@ TEST(ParseCommand, Server) {
 
 TEST(ParseCommand, ServerErrors) {
     const std::string usage =
-        "usage: server POOL ADDRESS drain|disable|enable|weight N [if-generation=N] [force]";
+        "usage: server POOL ADDRESS drain|disable|enable|weight N [if-generation=N] [wait=all] "
+        "[force]";
     EXPECT_EQ(err("server blue a:1"), "missing argument; " + usage);
     EXPECT_EQ(err("server blue a:1 stop"),
               "unknown server action stop (drain, disable, enable, weight N)");
@@ -215,7 +240,8 @@ TEST(ParseCommand, Shadow) {
     EXPECT_EQ(off.routing.if_generation, std::optional<std::uint64_t>(3));
 
     const std::string usage =
-        "usage: shadow POOL PERCENT [diff] [if-generation=N] | shadow off [if-generation=N]";
+        "usage: shadow POOL PERCENT [diff] [if-generation=N] [wait=all] | shadow off "
+        "[if-generation=N] [wait=all]";
     EXPECT_EQ(err("shadow"), "missing argument; " + usage);
     EXPECT_EQ(err("shadow green"), "missing argument; " + usage);
     EXPECT_EQ(err("shadow off 5"), "too many arguments; " + usage);
@@ -262,7 +288,7 @@ TEST(ParseCommand, Flag) {
     EXPECT_EQ(off.routing.flag_percent_milli, 0u);
     EXPECT_EQ(off.routing.if_generation, std::optional<std::uint64_t>(7));
 
-    const std::string usage = "usage: flag NAME PERCENT|off [if-generation=N]";
+    const std::string usage = "usage: flag NAME PERCENT|off [if-generation=N] [wait=all]";
     EXPECT_EQ(err("flag"), "missing argument; " + usage);
     EXPECT_EQ(err("flag a"), "missing argument; " + usage);
     EXPECT_EQ(err("flag a 5 6"), "too many arguments; " + usage);
@@ -342,7 +368,7 @@ TEST(ParseCommand, GeneralErrors) {
     EXPECT_EQ(err("   \t "), "empty command");
     EXPECT_EQ(err("swtich green"),
               "unknown command swtich (commands: status, switch, canary, promote, rollback, "
-              "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff)");
+              "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff, cluster)");
     EXPECT_EQ(err("STATUS").rfind("unknown command STATUS (", 0), 0u);
     EXPECT_EQ(err("switch gr\x01"
                   "een"),

@@ -222,14 +222,14 @@ TEST_F(ControlPlaneTest, UnparseableLinesAreAuditedQuotedAndReadOnlyCommandsAreN
                   std::string(kWho) +
                       "command=\"swtich green\" unparseable: unknown command swtich (commands: "
                       "status, switch, canary, promote, rollback, wait-drained, server, reload, "
-                      "upgrade, ramp, flag, shadow, diff)",
+                      "upgrade, ramp, flag, shadow, diff, cluster)",
                   std::string(kWho) +
                       "command=\"switch \\\"x\\\" ok\\u0001\\ufffd\" unparseable: command contains "
                       "a control character",
                   std::string(kWho) + "command=\"" + std::string(256, 'a') +
                       "\"... (300 bytes) unparseable: unknown command " + std::string(300, 'a') +
                       " (commands: status, switch, canary, promote, rollback, wait-drained, "
-                      "server, reload, upgrade, ramp, flag, shadow, diff)"}));
+                      "server, reload, upgrade, ramp, flag, shadow, diff, cluster)"}));
 }
 
 // A C1 control (U+0085 here) would act on a terminal: the audit line carries

@@ -247,7 +247,7 @@ TEST_F(ControlServerTest, ParseErrorIsAnsweredAndTheConnectionStays) {
     EXPECT_EQ(c.ask("swtich green"),
               R"x({"ok":false,"error":"unknown command swtich (commands: status, switch, canary, )x"
               R"x(promote, rollback, wait-drained, server, reload, upgrade, ramp, flag, shadow, )x"
-              R"x(diff)"})x");
+              R"x(diff, cluster)"})x");
     EXPECT_EQ(c.ask(""), R"({"ok":false,"error":"empty command"})");
     c.send(std::string("canary green 5\x01\xff\n"));
     EXPECT_EQ(c.line(), R"({"ok":false,"error":"command contains a control character"})");
@@ -259,7 +259,7 @@ TEST_F(ControlServerTest, ParseErrorIsAnsweredAndTheConnectionStays) {
               (std::vector<Rejected>{
                   {"swtich green",
                    "unknown command swtich (commands: status, switch, canary, promote, rollback, "
-                   "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff)"},
+                   "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff, cluster)"},
                   {"", "empty command"},
                   {"canary green 5\x01\xff", "command contains a control character"}}));
     EXPECT_EQ(handler_.peer().pid, static_cast<int>(::getpid()));
