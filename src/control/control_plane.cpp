@@ -324,8 +324,8 @@ void ControlPlane::status(Reply reply, bool fleet) {
             w.key("cluster");
             write_cluster_status(w);
         }
-        if (fleet && fleet_) return fleet_status(std::move(line), std::move(reply));
         w.end_object();
+        if (fleet && fleet_) return fleet_status(std::move(line), std::move(reply));
         reply(std::move(line));
     });
 }

@@ -357,7 +357,7 @@ void ControlPlane::reply_applied(std::string line, std::uint64_t generation, boo
                     w.end_array();
                 }
                 std::string line = std::move(wait->line);
-                append_members(line, members_json.substr(1));
+                append_members(line, members_json);
                 if (wait->all && !all) {
                     // The change is in the store; the pipeline learns that not
                     // every member serves it yet.
@@ -432,7 +432,8 @@ void ControlPlane::write_cluster_status(JsonWriter& w) const {
 void ControlPlane::fleet_status(std::string line, Reply reply) {
     fleet_->members([this, line = std::move(line), reply = std::move(reply)](
                         bool ok, std::vector<MemberReport> members, std::string error) mutable {
-        JsonWriter w(line);
+        std::string members_json;
+        JsonWriter w(members_json);
         if (!ok) w.key("members_error").string(error);
         const std::string fleet_config_print = fleet_config(members);
         const auto now = unix_ms(std::chrono::system_clock::now());
@@ -461,7 +462,7 @@ void ControlPlane::fleet_status(std::string line, Reply reply) {
             w.end_array().end_object();
         }
         w.end_array();
-        w.end_object();
+        append_members(line, members_json);
         reply(std::move(line));
     });
 }

@@ -1,0 +1,394 @@
+// A fleet of Switchyards sharing one routing state through a real etcd
+// (DESIGN.md "Fleet"): a change through one member reaches all, racing
+// pipelines, etcd killed under load with the emergency stop, a member that
+// starts with a stale state file, an empty store, config drift and bad
+// values in the store.
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "etcd_server.hpp"
+#include "fixture.hpp"
+#include "switchyard/cluster/etcd_client.hpp"
+
+namespace sy_it {
+namespace {
+
+namespace json = boost::json;
+using switchyard::cluster::EtcdClient;
+
+constexpr std::string_view kPrefix = "/sy-test";
+
+class Fleet : public ProxyTest {
+  protected:
+    void SetUp() override {
+        if (!EtcdServer::binary()) GTEST_SKIP() << "etcd not installed (scripts/install-deps.sh)";
+        etcd_ = std::make_unique<EtcdServer>(dir_);
+        start_upstreams();
+    }
+
+    void TearDown() override {
+        if (HasFailure())
+            for (std::size_t i = 0; i < members_.size(); ++i)
+                if (members_[i]) {
+                    std::string err = members_[i]->stderr_text();
+                    if (err.size() > 3000) err = "..." + err.substr(err.size() - 3000);
+                    std::cerr << "--- member m" << i + 1 << " stderr ---\n" << err << "\n";
+                }
+        members_.clear();
+    }
+
+    // Member i (0-based) is "m<i+1>", in a temp dir of its own (state file,
+    // control socket).
+    ProxyConfig member_config(std::size_t i, std::vector<std::string> endpoints = {}) {
+        ProxyConfig cfg = base_config();
+        cfg.workers = 1;
+        if (endpoints.empty()) endpoints = {etcd_->url()};
+        std::string list;
+        for (const auto& e : endpoints)
+            list += (list.empty() ? "\"" : ", \"") + e + "\"";
+        cfg.extra = "[cluster]\netcd = [" + list + "]\nprefix = \"" + std::string(kPrefix) +
+                    "\"\nmember = \"m" + std::to_string(i + 1) + "\"\nlease_ttl = \"4s\"\n";
+        return cfg;
+    }
+
+    Switchyard& start_member(std::size_t i, const ProxyConfig& cfg) {
+        while (dirs_.size() <= i)
+            dirs_.push_back(std::make_unique<TempDir>());
+        while (members_.size() <= i)
+            members_.emplace_back();
+        members_[i] = std::make_unique<Switchyard>(*dirs_[i], cfg);
+        return *members_[i];
+    }
+    Switchyard& start_member(std::size_t i) { return start_member(i, member_config(i)); }
+
+    std::filesystem::path socket(std::size_t i) const { return dirs_[i]->path() / "control.sock"; }
+    json::object control(std::size_t i, const std::string& line) {
+        return json::parse(control_command(socket(i), line, seconds(20))).as_object();
+    }
+
+    // The pool that serves a new user on member i.
+    std::string served_by(std::size_t i) {
+        HttpConn c(members_[i]->port());
+        Response r = c.roundtrip(get_request("/"));
+        EXPECT_EQ(r.status(), 200u);
+        return r.header("X-Echo-Name");
+    }
+
+    // The store, read and written directly (as etcdctl would).
+    template <typename T, typename Start>
+    std::optional<switchyard::cluster::Parsed<T>> store_call(Start start) {
+        boost::asio::io_context io;
+        EtcdClient client(io, {{switchyard::parse_http_url(etcd_->url()).url},
+                               std::chrono::milliseconds(3000),
+                               {},
+                               {}});
+        std::optional<switchyard::cluster::Parsed<T>> out;
+        start(client, [&](switchyard::cluster::Parsed<T> r) { out.emplace(std::move(r)); });
+        io.run();
+        return out;
+    }
+    std::optional<std::string> store_get(const std::string& key) {
+        auto r = store_call<switchyard::cluster::RangeResult>(
+            [&](EtcdClient& c, auto done) { c.range(key, std::move(done)); });
+        if (!r || !*r || (*r)->kvs.empty()) return std::nullopt;
+        return (*r)->kvs.front().value;
+    }
+    void store_put(const std::string& key, const std::string& value) {
+        auto r = store_call<switchyard::cluster::PutResult>(
+            [&](EtcdClient& c, auto done) { c.put(key, value, 0, std::move(done)); });
+        ASSERT_TRUE(r && *r) << (r ? r->error() : "no answer");
+    }
+    std::string state_key() const { return std::string(kPrefix) + "/state"; }
+
+    // Three members, the store initialised through the first: blue active.
+    void start_three() {
+        for (std::size_t i = 0; i < 3; ++i)
+            start_member(i);
+        auto init = control(0, "cluster init");
+        ASSERT_TRUE(init["ok"].as_bool()) << json::serialize(init);
+        for (std::size_t i = 0; i < 3; ++i)
+            ASSERT_TRUE(wait_synced(i)) << "m" << i + 1;
+    }
+
+    // Until member i has the store's state (after cluster init, the watch
+    // brings it within milliseconds).
+    bool wait_synced(std::size_t i) {
+        return poll_until(after(seconds(5)), [&] {
+            return control(i, "status")["cluster"].at("store").as_string() == "synced";
+        });
+    }
+
+    // Bounded load on every member: `threads` clients per member, until
+    // stop() or 60 s; every answer must be 200 from blue or green.
+    struct Load {
+        std::atomic<bool> stop{false};
+        std::atomic<int> total{0}, failures{0};
+        std::vector<std::thread> threads;
+        std::string first_failure;
+        std::mutex mutex;
+        void start(const std::vector<std::uint16_t>& ports) {
+            for (auto port : ports)
+                threads.emplace_back([this, port] {
+                    const auto deadline = after(seconds(60));
+                    HttpConn c(port);
+                    while (!stop && Clock::now() < deadline) {
+                        try {
+                            Response r = c.roundtrip(get_request("/"));
+                            const std::string who = r.header("X-Echo-Name");
+                            if (r.status() != 200 || (who != "blue" && who != "green"))
+                                fail("status " + std::to_string(r.status()) + " from " + who);
+                        } catch (const std::exception& e) {
+                            fail(e.what());
+                            c = HttpConn(port);
+                        }
+                        ++total;
+                    }
+                });
+        }
+        void fail(const std::string& why) {
+            std::lock_guard lock(mutex);
+            if (failures++ == 0) first_failure = why;
+        }
+        void finish() {
+            stop = true;
+            for (auto& t : threads)
+                t.join();
+            threads.clear();
+        }
+        ~Load() {
+            if (!threads.empty()) finish();
+        }
+    };
+    std::vector<std::uint16_t> ports() const {
+        std::vector<std::uint16_t> out;
+        for (const auto& m : members_)
+            if (m) out.push_back(m->port());
+        return out;
+    }
+
+    std::unique_ptr<EtcdServer> etcd_;
+    std::vector<std::unique_ptr<TempDir>> dirs_;
+    std::vector<std::unique_ptr<Switchyard>> members_;
+};
+
+TEST_F(Fleet, ASwitchThroughOneMemberIsServedByAllWithinOneSecondUnderLoad) {
+    start_three();
+    for (std::size_t i = 0; i < 3; ++i)
+        EXPECT_EQ(served_by(i), "blue");
+    Load load;
+    load.start(ports());
+    poll_until(after(seconds(5)), [&] { return load.total.load() > 300; });
+
+    const auto sent = Clock::now();
+    auto reply = control(1, "switch green wait=all");
+    const long long replied_ms = ms_since(sent);
+    ASSERT_TRUE(reply["ok"].as_bool()) << json::serialize(reply);
+    EXPECT_EQ(reply["applied"].as_string(), "3/3");
+    EXPECT_EQ(reply["active"].as_string(), "green");
+    // Every member serves green to a new connection.
+    std::vector<long long> served_ms(3, -1);
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
+        for (std::size_t i = 0; i < 3; ++i)
+            if (served_ms[i] < 0 && served_by(i) == "green") served_ms[i] = ms_since(sent);
+        return served_ms[0] >= 0 && served_ms[1] >= 0 && served_ms[2] >= 0;
+    }));
+    const long long last = std::max({served_ms[0], served_ms[1], served_ms[2]});
+    EXPECT_LT(last, 1000) << "propagation to the last member";
+    const int at_switch = load.total.load();
+    poll_until(after(seconds(5)), [&] { return load.total.load() > at_switch + 300; });
+    load.finish();
+    EXPECT_EQ(load.failures.load(), 0) << load.first_failure;
+    std::cout << "[ fleet ] switch via m2: reply (wait=all) after " << replied_ms
+              << " ms, last member serving green after " << last << " ms; " << load.total.load()
+              << " requests, " << load.failures.load() << " failed\n";
+
+    // The store holds it, and status fleet lists every member at that generation.
+    const auto stored = store_get(state_key());
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(json::parse(*stored).at("active").as_string(), "green");
+    auto status = control(2, "status fleet");
+    EXPECT_EQ(status["active"].as_string(), "green");
+    EXPECT_EQ(status["cluster"].at("store").as_string(), "synced");
+    ASSERT_EQ(status["members"].as_array().size(), 3u);
+    for (const auto& m : status["members"].as_array()) {
+        EXPECT_EQ(m.at("generation").as_int64(), reply["generation"].as_int64());
+        EXPECT_FALSE(m.at("config_differs").as_bool());
+    }
+}
+
+TEST_F(Fleet, TwoPipelinesRacingWithIfGenerationExactlyOneWins) {
+    start_three();
+    const auto generation = control(0, "status")["generation"].as_int64();
+    const std::string g = std::to_string(generation);
+    json::object a, b;
+    std::thread ta([&] { a = control(0, "switch green if-generation=" + g); });
+    std::thread tb([&] { b = control(2, "canary green 10 if-generation=" + g); });
+    ta.join();
+    tb.join();
+    EXPECT_NE(a["ok"].as_bool(), b["ok"].as_bool())
+        << json::serialize(a) << " " << json::serialize(b);
+    const json::object& loser = a["ok"].as_bool() ? b : a;
+    EXPECT_EQ(loser.at("error").as_string(),
+              "generation is " + std::to_string(generation + 1) + ", not " + g);
+    // The winner's state is everyone's, and the loser changed nothing.
+    const std::string expected = a["ok"].as_bool() ? "green" : "blue";
+    for (std::size_t i = 0; i < 3; ++i)
+        ASSERT_TRUE(poll_until(after(seconds(5)),
+                               [&] {
+                                   auto s = control(i, "status");
+                                   return s["generation"].as_int64() == generation + 1 &&
+                                          s["active"].as_string() == expected;
+                               }))
+            << "m" << i + 1;
+}
+
+TEST_F(Fleet, EtcdKilledUnderLoadOnlyAnEmergencyStopAppliesAndIsWrittenBackLater) {
+    start_three();
+    ASSERT_TRUE(control(0, "canary green 30 wait=all")["ok"].as_bool());
+    Load load;
+    load.start(ports());
+    poll_until(after(seconds(5)), [&] { return load.total.load() > 300; });
+
+    etcd_->kill();
+    // A change needs the store: refused, nothing changed.
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        auto r = control(1, "switch green");
+        return !r["ok"].as_bool() &&
+               r["error"].as_string().find("cluster store unreachable") != std::string::npos;
+    }));
+    auto advance = control(1, "canary green 50");
+    EXPECT_FALSE(advance["ok"].as_bool()) << "cut off, a member never advances a canary";
+    EXPECT_EQ(control(1, "status")["canary"].at("weight").as_double(), 30.0);
+    // The emergency stop applies at once on the member it is sent to.
+    auto stop = control(1, "canary green 0");
+    ASSERT_TRUE(stop["ok"].as_bool()) << json::serialize(stop);
+    auto status = control(1, "status");
+    EXPECT_EQ(status["canary"].at("weight").as_double(), 0.0);
+    EXPECT_EQ(status["cluster"].at("store").as_string(), "degraded");
+    EXPECT_TRUE(status["cluster"].as_object().contains("degraded_since"));
+    EXPECT_EQ(status["cluster"].at("pending_stop").as_string(), "green");
+    EXPECT_EQ(control(0, "status")["canary"].at("weight").as_double(), 30.0)
+        << "the other members keep the last state they applied";
+
+    etcd_->restart();
+    // The stop is written to the store, and every member converges on it.
+    for (std::size_t i = 0; i < 3; ++i)
+        ASSERT_TRUE(poll_until(after(seconds(15)),
+                               [&] {
+                                   auto s = control(i, "status");
+                                   return s["cluster"].at("store").as_string() == "synced" &&
+                                          s["canary"].at("weight").as_double() == 0.0;
+                               }))
+            << "m" << i + 1;
+    const auto stored = store_get(state_key());
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(json::parse(*stored).at("canary").at("weight").as_double(), 0.0);
+    load.finish();
+    EXPECT_EQ(load.failures.load(), 0) << load.first_failure;
+    std::cout << "[ fleet ] etcd killed and restarted: " << load.total.load() << " requests, "
+              << load.failures.load() << " failed\n";
+}
+
+// Unreachable endpoints at start: the member starts, serves its state file
+// and says it is degraded (a load balancer that refused to start without
+// its store would turn an etcd outage into an outage of the site).
+TEST_F(Fleet, AMemberThatCannotReachTheStoreStartsDegradedOnItsStateFile) {
+    start_three();
+    ASSERT_TRUE(control(0, "switch green wait=all")["ok"].as_bool());
+    members_[1].reset();
+    // The state file m2 kept says green; its only endpoint is now a dead port.
+    start_member(1, member_config(1, {"http://127.0.0.1:" + std::to_string(free_port())}));
+    auto status = control(1, "status");
+    EXPECT_EQ(status["cluster"].at("store").as_string(), "degraded");
+    EXPECT_EQ(served_by(1), "green");
+    auto refused = control(1, "switch blue");
+    EXPECT_FALSE(refused["ok"].as_bool());
+    EXPECT_NE(refused["error"].as_string().find("cluster store unreachable since "),
+              std::string::npos)
+        << json::serialize(refused);
+}
+
+TEST_F(Fleet, AStaleMemberServesTheStoresStateFromItsFirstRequest) {
+    start_member(0);
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    ASSERT_TRUE(control(0, "switch green")["ok"].as_bool());
+    // m2's state file says blue (as if it had been down during the switch).
+    dirs_.push_back(std::make_unique<TempDir>());
+    write_file(dirs_[1]->path() / "state.json",
+               R"({"version":1,"active":"blue","previous":null,)"
+               R"("canary":{"pool":null,"weight":0.00},"generation":1})");
+    start_member(1);
+    EXPECT_EQ(served_by(1), "green");
+    EXPECT_NE(read_file(dirs_[1]->path() / "state.json").find("\"active\":\"green\""),
+              std::string::npos)
+        << "the state file follows the store";
+}
+
+TEST_F(Fleet, AnEmptyStoreIsFilledOnlyByClusterInit) {
+    start_member(0);
+    start_member(1);
+    EXPECT_FALSE(store_get(state_key())) << "no member fills the store by starting";
+    auto refused = control(0, "switch green");
+    EXPECT_FALSE(refused["ok"].as_bool());
+    EXPECT_EQ(refused["error"].as_string(),
+              "cluster store is empty; run cluster init on one member; nothing changed");
+    EXPECT_EQ(control(0, "status")["cluster"].at("store").as_string(), "empty");
+    EXPECT_EQ(served_by(0), "blue");
+
+    auto init = control(1, "cluster init");
+    ASSERT_TRUE(init["ok"].as_bool()) << json::serialize(init);
+    EXPECT_TRUE(store_get(state_key()));
+    auto again = control(0, "cluster init");
+    EXPECT_FALSE(again["ok"].as_bool());
+    EXPECT_EQ(again["error"].as_string(),
+              "the cluster store already holds a state; nothing changed");
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
+        return control(0, "status")["cluster"].at("store").as_string() == "synced";
+    }));
+    ASSERT_TRUE(control(0, "switch green wait=all")["ok"].as_bool());
+    EXPECT_EQ(served_by(1), "green");
+}
+
+TEST_F(Fleet, AMemberWhoseConfigDiffersIsFlagged) {
+    start_member(0);
+    start_member(1);
+    auto drifted = member_config(2);
+    drifted.routing["seed"] = "99";
+    start_member(2, drifted);
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    json::object status;
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
+        status = control(0, "status fleet");
+        return status["members"].as_array().size() == 3;
+    }));
+    for (const auto& m : status["members"].as_array())
+        EXPECT_EQ(m.at("config_differs").as_bool(), m.at("member").as_string() == "m3")
+            << json::serialize(m);
+}
+
+TEST_F(Fleet, ABadValueInTheStoreIsRefusedAndUnrelatedKeysAreIgnored) {
+    start_member(0);
+    start_member(1);
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    ASSERT_TRUE(control(0, "switch green wait=all")["ok"].as_bool());
+    // Keys of others under the prefix, and a member key that is not ours.
+    store_put(std::string(kPrefix) + "/other", "hello");
+    store_put(std::string(kPrefix) + "/members/junk", "not json");
+    store_put(state_key(), R"({"version":1,"active":42})");
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
+        return control(1, "status")["cluster"].as_object().contains("refused_value");
+    }));
+    EXPECT_EQ(served_by(1), "green") << "the last good state is kept";
+    EXPECT_EQ(control(1, "status fleet")["members"].as_array().size(), 2u);
+    // The next change replaces the bad value.
+    ASSERT_TRUE(control(1, "switch blue wait=all")["ok"].as_bool());
+    EXPECT_EQ(json::parse(*store_get(state_key())).at("active").as_string(), "blue");
+    EXPECT_EQ(served_by(0), "blue");
+}
+
+}  // namespace
+}  // namespace sy_it
