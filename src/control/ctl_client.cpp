@@ -49,7 +49,8 @@ struct CommandLine {
             "usage: switchyardctl [-s SOCKET] [--json] [-c CONFIG] COMMAND [ARGS...]\n"
             "\n"
             "commands:\n"
-            "  status                                  who is active, weights, health, in-flight\n"
+            "  status [--fleet]                        who is active, weights, health, in-flight;\n"
+            "                                          --fleet: every member of the fleet\n"
             "  switch POOL [drain=D] [--wait [--timeout D]]\n"
             "                                          atomic cutover; --wait: until the old pool "
             "drained\n"
@@ -73,7 +74,10 @@ struct CommandLine {
             "                                          diff: compare its answers\n"
             "  shadow off                              stop copying\n"
             "  diff [reset]                            the shadow's differences by route\n"
-            "  mutating commands take if-generation=N (compare-and-set) and force\n");
+            "  cluster init                            fill an empty fleet store with this "
+            "member's state\n"
+            "  mutating commands take if-generation=N (compare-and-set) and force;\n"
+            "  in a fleet, --wait-fleet: reply once every live member applied the change\n");
         app.add_option("-s,--socket", options.socket,
                        "control socket (else $SWITCHYARD_CONTROL, else the config's\n"
                        "control.socket, else /run/switchyard/control.sock)")
@@ -86,6 +90,9 @@ struct CommandLine {
         app.add_flag("--wait", options.wait,
                      "after switch, promote or rollback: wait until the old pool drained;\n"
                      "after ramp: until it is promoted or aborted");
+        app.add_flag("--fleet", options.fleet, "with status: every member of the fleet");
+        app.add_flag("--wait-fleet", options.wait_fleet,
+                     "with a change in a fleet: wait until every live member applied it");
         app.add_option("--timeout", timeout,
                        "with --wait: how long (default 60s; for ramp: no limit)")
             ->type_name("D");
@@ -125,6 +132,20 @@ ParsedCtlArgs parse_ctl_args(const std::vector<std::string>& args) {
     if (o.wait && o.command[0] != "switch" && o.command[0] != "promote" &&
         o.command[0] != "rollback" && o.command[0] != "ramp")
         return {std::nullopt, "--wait goes with switch, promote, rollback or ramp"};
+    if (o.fleet) {
+        if (o.command.size() != 1 || o.command[0] != "status")
+            return {std::nullopt, "--fleet goes with status"};
+        o.command.push_back("fleet");
+    }
+    if (o.wait_fleet) {
+        static constexpr std::string_view kChanges[] = {"switch", "canary", "promote", "rollback",
+                                                        "server", "flag",   "shadow"};
+        if (std::find(std::begin(kChanges), std::end(kChanges), o.command[0]) == std::end(kChanges))
+            return {std::nullopt,
+                    "--wait-fleet goes with switch, canary, promote, rollback, server, flag or "
+                    "shadow"};
+        o.command.push_back("wait=all");
+    }
     return {std::move(o), {}};
 }
 

@@ -267,6 +267,56 @@ std::optional<json::object> parse_reply(const std::string& line) {
     return std::move(v.get_object());
 }
 
+namespace {
+
+// A fleet's status: the store as this member sees it, then every member.
+std::string cluster_text(const json::object& reply) {
+    const json::value* c = reply.if_contains("cluster");
+    if (c == nullptr || !c->is_object()) return {};
+    const json::object& co = c->get_object();
+    std::string out = "\ncluster: " + field(co, "store") + ", member " + field(co, "member") +
+                      ", " + field(co, "key") + " at revision " + field(co, "revision");
+    if (co.contains("degraded_since"))
+        out += "\n  degraded since " + field(co, "degraded_since") + ": " + field(co, "reason");
+    if (co.contains("pending_stop"))
+        out += "\n  emergency stop of canary " + field(co, "pending_stop") +
+               " to be written to the store";
+    if (co.contains("refused_value"))
+        out += "\n  the store's latest value was refused: " + field(co, "refused_value");
+    out += "\n";
+    const json::value* m = reply.if_contains("members");
+    if (m == nullptr || !m->is_array()) return out;
+    std::vector<Row> rows = {{"MEMBER", "GENERATION", "AGE", "STORE", "CONFIG", "VERSION", "PID"}};
+    for (const auto& mv : m->get_array()) {
+        if (!mv.is_object()) continue;
+        const auto& mo = mv.get_object();
+        std::string config = field(mo, "config");
+        if (const json::value* d = mo.if_contains("config_differs");
+            d != nullptr && d->is_bool() && d->get_bool())
+            config += " (differs)";
+        const auto age = number(mo.if_contains("age_ms"));
+        rows.push_back({field(mo, "member"), field(mo, "generation"),
+                        age ? two_decimals(*age / 1000.0) + "s" : "-", field(mo, "store"), config,
+                        field(mo, "version"), field(mo, "pid")});
+    }
+    return out + render_table(rows);
+}
+
+// What a change written to a fleet's store adds: how many members serve it.
+std::string applied_text(const json::object& reply) {
+    if (!reply.contains("applied")) return {};
+    std::string out = " (applied by " + field(reply, "applied") + " members";
+    if (const json::value* b = reply.if_contains("behind");
+        b != nullptr && b->is_array() && !b->get_array().empty()) {
+        out += "; behind:";
+        for (const auto& name : b->get_array())
+            out += " " + scalar_text(name);
+    }
+    return out + ")";
+}
+
+}  // namespace
+
 std::string format_status(const json::object& reply) {
     std::vector<Row> head = {{"active", field(reply, "active")},
                              {"previous", field(reply, "previous")},
@@ -353,10 +403,11 @@ std::string format_status(const json::object& reply) {
         if (auto verdict = format_last_verdict(ramp->get_object()); !verdict.empty())
             out += "  " + verdict + "\n";
     }
+    out += cluster_text(reply);
     // Lists of sentences (conflicts, dropped state entries, ...).
     for (const auto& kv : reply) {
         if (!kv.value().is_array() || kv.key() == "pools" || kv.key() == "flags" ||
-            kv.value().get_array().empty())
+            kv.key() == "members" || kv.value().get_array().empty())
             continue;
         out += "\n" + std::string(kv.key()) + ":\n";
         for (const auto& item : kv.value().get_array())
@@ -378,7 +429,22 @@ std::string format_wait(const json::object& reply) {
     return out + "\n";
 }
 
+namespace {
+
+std::string summary_line(const std::vector<std::string>& command, const json::object& reply);
+
+}  // namespace
+
 std::string format_summary(const std::vector<std::string>& command, const json::object& reply) {
+    std::string out = summary_line(command, reply);
+    const std::string applied = applied_text(reply);
+    if (!applied.empty() && !out.empty() && out.back() == '\n') out.insert(out.size() - 1, applied);
+    return out;
+}
+
+namespace {
+
+std::string summary_line(const std::vector<std::string>& command, const json::object& reply) {
     const std::string verb = command.empty() ? "" : command[0];
     const std::string gen = generation_suffix(reply);
     const json::value* changed_v = reply.if_contains("changed");
@@ -441,6 +507,8 @@ std::string format_summary(const std::vector<std::string>& command, const json::
             out += " " + std::string(kv.key()) + "=" + scalar_text(kv.value());
     return out + "\n";
 }
+
+}  // namespace
 
 int reply_exit_code(const json::object& reply) {
     const json::value* drained = reply.if_contains("drained");

@@ -33,6 +33,8 @@ struct CtlOptions {
     bool json = false;   // --json: print reply lines unchanged
     bool wait = false;   // --wait: after switch/promote/rollback, wait-drained the old pool
     std::optional<Duration> wait_timeout;  // --timeout D (with --wait)
+    bool fleet = false;       // --fleet: status of every fleet member (sends `status fleet`)
+    bool wait_fleet = false;  // --wait-fleet: a change replies once every member applied it
     bool help = false;
     std::vector<std::string> command;  // the command and its arguments
 };

@@ -85,6 +85,20 @@ TEST(CtlArgs, Errors) {
     EXPECT_EQ(args_err({"--json=yes", "status"}), "json was given a disallowed flag override");
 }
 
+// A fleet (DESIGN.md "Fleet"): --fleet asks for every member, --wait-fleet
+// waits until every live member applied a change.
+TEST(CtlArgs, FleetAndWaitFleet) {
+    EXPECT_EQ(args_ok({"status", "--fleet"}).command,
+              (std::vector<std::string>{"status", "fleet"}));
+    EXPECT_EQ(args_ok({"--wait-fleet", "switch", "green", "drain=5s"}).command,
+              (std::vector<std::string>{"switch", "green", "drain=5s", "wait=all"}));
+    EXPECT_EQ(args_ok({"canary", "green", "5", "--wait-fleet"}).command,
+              (std::vector<std::string>{"canary", "green", "5", "wait=all"}));
+    EXPECT_EQ(args_err({"switch", "green", "--fleet"}), "--fleet goes with status");
+    EXPECT_EQ(args_err({"status", "--wait-fleet"}),
+              "--wait-fleet goes with switch, canary, promote, rollback, server, flag or shadow");
+}
+
 TEST(CtlArgs, TheLastOfARepeatedOptionWins) {
     EXPECT_EQ(args_ok({"-s", "/a", "status", "--socket", "/b"}).socket, "/b");
 }
@@ -362,6 +376,44 @@ TEST(CtlFormat, Summaries) {
     EXPECT_EQ(format_summary({"upgrade"}, obj(R"({"ok":true,"pid":4242})")),
               "upgrading: new process 4242\n");
     EXPECT_EQ(format_summary({"frob"}, obj(R"({"ok":true,"a":1,"b":"x"})")), "frob: ok a=1 b=x\n");
+}
+
+TEST(CtlFormat, AFleetChangeSaysHowManyMembersApplyIt) {
+    auto r = obj(R"({"ok":true,"changed":true,"active":"green","previous":"blue",)"
+                 R"("canary":{"pool":"blue","weight":0.00},"generation":4,"draining":"blue",)"
+                 R"("revision":17,"applied":"2/3","behind":["lb-3"]})");
+    EXPECT_EQ(format_summary({"switch", "green"}, r),
+              "switched to green (generation 4); blue draining (applied by 2/3 members; "
+              "behind: lb-3)\n");
+}
+
+TEST(CtlFormat, StatusOfAFleetListsItsMembers) {
+    auto r =
+        obj(R"({"ok":true,"active":"green","previous":null,)"
+            R"("canary":{"pool":null,"weight":0.00},"generation":4,"pools":[],)"
+            R"("cluster":{"member":"lb-1","key":"/sy/state","store":"degraded",)"
+            R"("degraded_since":"2026-12-06T10:00:00Z","reason":"connection refused",)"
+            R"("revision":17,"pending_stop":"blue","config":"00000000000000aa","leader":null},)"
+            R"("members":[{"member":"lb-1","generation":4,"age_ms":1500,"store":"synced",)"
+            R"("config":"00000000000000aa","config_differs":false,"version":"0.9.0",)"
+            R"("pid":42,"pools":[]},)"
+            R"({"member":"lb-2","generation":3,"age_ms":250,"store":"synced",)"
+            R"("config":"00000000000000bb","config_differs":true,"version":"0.9.0",)"
+            R"("pid":43,"pools":[]}]})");
+    const std::string text = format_status(r);
+    EXPECT_NE(text.find("cluster: degraded, member lb-1, /sy/state at revision 17\n"
+                        "  degraded since 2026-12-06T10:00:00Z: connection refused\n"
+                        "  emergency stop of canary blue to be written to the store\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("MEMBER  GENERATION  AGE    STORE   CONFIG                      VERSION  "
+                        "PID"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("lb-2    3           0.25s  synced  00000000000000bb (differs)"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("members:"), std::string::npos) << "not also as a raw list";
 }
 
 TEST(CtlFormat, Wait) {
