@@ -498,6 +498,9 @@ std::string summary_line(const std::vector<std::string>& command, const json::ob
         return "ramp of " + format_ramp(ramp->get_object()) + gen +
                (unchanged ? "; nothing changed" : "") + "\n";
     }
+    if (verb == "cluster")
+        return "cluster store initialised at revision " + field(reply, "revision") + ": active " +
+               active + gen + "\n";
     if (verb == "upgrade" && reply.contains("pid"))
         return "upgrading: new process " + field(reply, "pid") + "\n";
     // Anything else: the scalar fields as key=value.

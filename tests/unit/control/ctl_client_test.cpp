@@ -385,6 +385,12 @@ TEST(CtlFormat, AFleetChangeSaysHowManyMembersApplyIt) {
     EXPECT_EQ(format_summary({"switch", "green"}, r),
               "switched to green (generation 4); blue draining (applied by 2/3 members; "
               "behind: lb-3)\n");
+    auto init = obj(R"({"ok":true,"changed":true,"active":"blue","previous":null,)"
+                    R"("canary":{"pool":null,"weight":0.00},"generation":0,"revision":5,)"
+                    R"("applied":"3/3"})");
+    EXPECT_EQ(format_summary({"cluster", "init"}, init),
+              "cluster store initialised at revision 5: active blue (generation 0) (applied by "
+              "3/3 members)\n");
 }
 
 TEST(CtlFormat, StatusOfAFleetListsItsMembers) {
