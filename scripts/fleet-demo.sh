@@ -21,8 +21,10 @@ while [ $# -gt 0 ]; do
     *) echo "fleet-demo: unknown argument '$1' (--members N, --keep, --no-build)" >&2; exit 2 ;;
   esac
 done
-[[ "$members" =~ ^[0-9]+$ ]] && [ "$members" -ge 1 ] && [ "$members" -le 20 ] ||
-  { echo "fleet-demo: --members takes 1..20" >&2; exit 2; }
+if ! [[ "$members" =~ ^[0-9]+$ ]] || [ "$members" -lt 1 ] || [ "$members" -gt 20 ]; then
+  echo "fleet-demo: --members takes 1..20" >&2
+  exit 2
+fi
 
 log() { echo "fleet-demo: $*"; }
 die() { echo "fleet-demo: $*" >&2; exit 1; }
