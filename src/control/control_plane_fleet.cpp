@@ -328,46 +328,49 @@ void ControlPlane::reply_applied(std::string line, std::uint64_t generation, boo
              boost::asio::steady_timer(io_)});
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, wait, poll] {
-        fleet_->members(
-            [this, wait, poll](bool ok, std::vector<MemberReport> members, std::string error) {
-                // This member applied it (its own report may still be on its way).
-                for (auto& m : members)
-                    if (fleet_ && m.member == fleet_->member())
-                        m.generation = std::max(m.generation, runtime_.generation);
-                const FleetCount count = count_applied(members, wait->generation);
-                const bool all = ok && count.applied == count.members;
-                const bool late = std::chrono::steady_clock::now() >= wait->deadline;
-                if (wait->all && !all && !late) {
-                    wait->timer.expires_after(std::chrono::milliseconds(20));
-                    wait->timer.async_wait([poll](boost::system::error_code ec) {
-                        if (!ec && *poll) (*poll)();
-                    });
-                    return;
-                }
-                std::string members_json;
-                JsonWriter w(members_json);
-                w.key("applied").string(ok ? std::to_string(count.applied) + "/" +
-                                                 std::to_string(count.members)
-                                           : "unknown");
-                if (!ok) w.key("applied_error").string(error);
-                if (!count.behind.empty()) {
-                    w.key("behind").begin_array();
-                    for (const auto& b : count.behind)
-                        w.string(b);
-                    w.end_array();
-                }
-                std::string line = std::move(wait->line);
-                append_members(line, members_json);
-                if (wait->all && !all) {
-                    // The change is in the store; the pipeline learns that not
-                    // every member serves it yet.
-                    line.replace(line.find("\"ok\":true"), 9, "\"ok\":false");
-                    append_members(line, "\"error\":\"not every live member applied generation " +
-                                             std::to_string(wait->generation) + " in time\"");
-                }
-                wait->reply(std::move(line));
-                *poll = nullptr;
-            });
+        fleet_->members([this, wait, poll](bool ok, std::vector<MemberReport> members,
+                                           std::string error) {
+            // This member applied it (its own report may still be on its way).
+            for (auto& m : members)
+                if (fleet_ && m.member == fleet_->member())
+                    m.generation = std::max(m.generation, runtime_.generation);
+            const FleetCount count = count_applied(members, wait->generation);
+            const bool all = ok && count.applied == count.members;
+            const bool late = std::chrono::steady_clock::now() >= wait->deadline;
+            if (wait->all && !all && !late) {
+                // Each poll reads every member's key: a large fleet is
+                // polled less often (20 ms up to 50 members, then longer).
+                wait->timer.expires_after(
+                    std::chrono::milliseconds(20 * std::max<std::size_t>(1, count.members / 50)));
+                wait->timer.async_wait([poll](boost::system::error_code ec) {
+                    if (!ec && *poll) (*poll)();
+                });
+                return;
+            }
+            std::string members_json;
+            JsonWriter w(members_json);
+            w.key("applied").string(ok ? std::to_string(count.applied) + "/" +
+                                             std::to_string(count.members)
+                                       : "unknown");
+            if (!ok) w.key("applied_error").string(error);
+            if (!count.behind.empty()) {
+                w.key("behind").begin_array();
+                for (const auto& b : count.behind)
+                    w.string(b);
+                w.end_array();
+            }
+            std::string line = std::move(wait->line);
+            append_members(line, members_json);
+            if (wait->all && !all) {
+                // The change is in the store; the pipeline learns that not
+                // every member serves it yet.
+                line.replace(line.find("\"ok\":true"), 9, "\"ok\":false");
+                append_members(line, "\"error\":\"not every live member applied generation " +
+                                         std::to_string(wait->generation) + " in time\"");
+            }
+            wait->reply(std::move(line));
+            *poll = nullptr;
+        });
     };
     (*poll)();
 }
