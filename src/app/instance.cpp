@@ -149,6 +149,7 @@ void Instance::metrics(std::function<void(std::string)> reply) {
         in.client_connections = shared_.open_connections.load(std::memory_order_relaxed);
         in.access_log_dropped = access_log_->dropped_lines();
         in.ramp = control_plane_->ramp_metrics();
+        in.cluster = control_plane_->cluster_metrics();
         reply(control::render_metrics(in));
     });
 }

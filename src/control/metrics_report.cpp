@@ -262,6 +262,18 @@ std::string render_metrics(const MetricsInput& in) {
     t.family("switchyard_last_reload_timestamp_seconds", Type::gauge,
              "When the last reload ended, in seconds since the epoch (0: none yet).");
     t.sample({}, in.reload.last_time_seconds);
+    if (in.cluster) {
+        const ClusterMetrics& c = *in.cluster;
+        t.family("switchyard_cluster_applied_generation", Type::gauge,
+                 "The fleet's routing generation this member serves.");
+        t.sample({}, c.applied_generation);
+        t.family("switchyard_cluster_degraded", Type::gauge,
+                 "1 while the fleet's store is unreachable (only an emergency stop applies).");
+        t.sample({}, std::uint64_t{c.degraded ? 1u : 0u});
+        t.family("switchyard_cluster_store_revision", Type::gauge,
+                 "The store revision of the routing state this member applied (0: none).");
+        t.sample({}, static_cast<std::uint64_t>(c.store_revision));
+    }
     t.family("switchyard_access_log_dropped_lines", Type::counter,
              "Access log lines dropped because the writer fell behind.");
     t.sample({}, in.access_log_dropped);

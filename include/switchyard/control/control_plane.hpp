@@ -116,6 +116,11 @@ class ControlPlane final : public CommandHandler,
     void diff(Reply reply);
     const ReloadStats& reload_stats() const { return reload_stats_; }
     RampMetrics ramp_metrics() const;
+    // Without [cluster]: none.
+    std::optional<ClusterMetrics> cluster_metrics() const {
+        if (!fleet_) return std::nullopt;
+        return ClusterMetrics{runtime_.generation, !fleet_->reachable(), store_revision_};
+    }
     // The ramp's durable part (the state file's "rollout"), for a hot upgrade.
     RolloutSnapshot rollout() const { return ramp_.durable(); }
     // The analysis window the workers count (0: none), for a hot upgrade.

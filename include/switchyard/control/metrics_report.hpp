@@ -44,6 +44,13 @@ struct RampMetrics {
     std::vector<Side> judged;
 };
 
+// A fleet member's series (DESIGN.md "Fleet"); absent for a single instance.
+struct ClusterMetrics {
+    std::uint64_t applied_generation = 0;  // the routing generation this member serves
+    bool degraded = false;                 // the store is unreachable
+    std::int64_t store_revision = 0;       // the state key's revision applied (0: none)
+};
+
 struct MetricsInput {
     const Settings& settings;
     const RuntimeState& runtime;
@@ -56,6 +63,7 @@ struct MetricsInput {
     std::int64_t client_connections = 0;   // open now
     std::uint64_t access_log_dropped = 0;  // lines dropped because the writer fell behind
     RampMetrics ramp{};
+    std::optional<ClusterMetrics> cluster{};
 };
 
 // Prometheus text exposition format 0.0.4.

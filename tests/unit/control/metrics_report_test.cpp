@@ -216,9 +216,22 @@ TEST(MetricsReport, TheShadowSeries) {
     EXPECT_EQ(m.find("switchyard_requests_total{pool=\"green\""), std::string::npos);
 }
 
+TEST(MetricsReport, TheFleetSeriesOnlyInAFleet) {
+    Fixture f;
+    MetricsInput in{f.settings, f.runtime, f.health, f.traffic};
+    EXPECT_EQ(render_metrics(in).find("switchyard_cluster_"), std::string::npos);
+    in.cluster = ClusterMetrics{7, true, 42};
+    const std::string m = render_metrics(in);
+    EXPECT_TRUE(has_line(m, "switchyard_cluster_applied_generation 7")) << m;
+    EXPECT_TRUE(has_line(m, "switchyard_cluster_degraded 1"));
+    EXPECT_TRUE(has_line(m, "switchyard_cluster_store_revision 42"));
+}
+
 TEST(MetricsReport, EveryFamilyIsDeclaredOnceAndEverySampleBelongsToTheFamilyBeforeIt) {
     Fixture f;
-    const std::string m = render_metrics({f.settings, f.runtime, f.health, f.traffic});
+    MetricsInput in{f.settings, f.runtime, f.health, f.traffic};
+    in.cluster = ClusterMetrics{};  // every family there is
+    const std::string m = render_metrics(in);
     std::set<std::string> seen;
     std::string current;
     std::size_t pos = 0, samples = 0;
