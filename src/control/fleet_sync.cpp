@@ -141,6 +141,9 @@ void FleetSync::reread_later() {
 void FleetSync::watch_from(std::int64_t revision) {
     auto on_message = [this, alive = alive_](const cluster::WatchMessage& m) {
         if (!*alive) return;
+        // Stopping the watch destroys this handler: what it needs after
+        // that is on the stack.
+        FleetSync* const self = this;
         if (m.error || m.canceled) {
             // A compaction passed the revision watched from: what changed
             // since is read whole, then watched again.
@@ -150,9 +153,7 @@ void FleetSync::watch_from(std::int64_t revision) {
             else
                 log_->warn("cluster: watch of {} ended: {}", state_key_,
                            m.error ? m.error->message : m.cancel_reason);
-            if (watch_) watch_->stop();
-            watch_.reset();
-            reread();
+            self->reread();  // stops this watch first
             return;
         }
         for (const auto& e : m.events) {
@@ -166,8 +167,9 @@ void FleetSync::watch_from(std::int64_t revision) {
     auto on_end = [this, alive = alive_](std::string why) {
         if (!*alive) return;
         log_->info("cluster: watch of {} ended ({}); reading it again", state_key_, why);
-        watch_.reset();
-        reread_later();
+        FleetSync* const self = this;  // resetting the watch destroys this handler
+        self->watch_.reset();
+        self->reread_later();
     };
     watch_ = client_.watch(state_key_, revision, std::move(on_message), std::move(on_end));
 }
