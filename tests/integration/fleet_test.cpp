@@ -13,6 +13,7 @@
 #include "etcd_server.hpp"
 #include "fixture.hpp"
 #include "switchyard/cluster/etcd_client.hpp"
+#include "switchyard/cluster/etcd_transport.hpp"
 
 namespace sy_it {
 namespace {
@@ -84,8 +85,8 @@ class Fleet : public ProxyTest {
         boost::asio::io_context io;
         EtcdClient client(io, {{switchyard::parse_http_url(etcd_->url()).url},
                                std::chrono::milliseconds(3000),
-                               {},
-                               {}});
+                               store_user_,
+                               store_password_});
         std::optional<switchyard::cluster::Parsed<T>> out;
         start(client, [&](switchyard::cluster::Parsed<T> r) { out.emplace(std::move(r)); });
         io.run();
@@ -171,6 +172,7 @@ class Fleet : public ProxyTest {
     }
 
     std::unique_ptr<EtcdServer> etcd_;
+    std::string store_user_, store_password_;  // the test's own calls to the store
     std::vector<std::unique_ptr<TempDir>> dirs_;
     std::vector<std::unique_ptr<Switchyard>> members_;
 };
@@ -388,6 +390,50 @@ TEST_F(Fleet, ABadValueInTheStoreIsRefusedAndUnrelatedKeysAreIgnored) {
     ASSERT_TRUE(control(1, "switch blue wait=all")["ok"].as_bool());
     EXPECT_EQ(json::parse(*store_get(state_key())).at("active").as_string(), "blue");
     EXPECT_EQ(served_by(0), "blue");
+}
+
+// etcd with authentication on: members sign in with cluster.username and
+// the password in cluster.password_file, and sign in again when a restarted
+// etcd no longer knows their token (simple tokens live in its memory).
+TEST_F(Fleet, MembersSignInAndSignInAgainAfterTheStoreForgotTheirToken) {
+    boost::asio::io_context io;
+    switchyard::cluster::EtcdTransport admin(io, {switchyard::parse_http_url(etcd_->url()).url},
+                                             std::chrono::milliseconds(3000));
+    for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+             {"/v3/auth/user/add", R"({"name":"root","password":"s3cret"})"},
+             {"/v3/auth/role/add", R"({"name":"root"})"},
+             {"/v3/auth/user/grant", R"({"user":"root","role":"root"})"},
+             {"/v3/auth/enable", "{}"}}) {
+        int status = 0;
+        admin.post(path, body, [&](switchyard::cluster::EtcdReply r) { status = r.status; });
+        io.restart();
+        io.run();
+        ASSERT_EQ(status, 200) << path;
+    }
+    store_user_ = "root";
+    store_password_ = "s3cret";
+    write_file(dir_ / "etcd-password", "s3cret\n");
+    for (std::size_t i = 0; i < 2; ++i) {
+        auto cfg = member_config(i);
+        cfg.extra +=
+            "username = \"root\"\npassword_file = \"" + (dir_ / "etcd-password").string() + "\"\n";
+        start_member(i, cfg);
+    }
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    ASSERT_TRUE(wait_synced(1));
+    ASSERT_TRUE(control(1, "switch green wait=all")["ok"].as_bool());
+    EXPECT_EQ(json::parse(*store_get(state_key())).at("active").as_string(), "green");
+
+    etcd_->restart();
+    for (std::size_t i = 0; i < 2; ++i)
+        ASSERT_TRUE(wait_synced(i)) << "m" << i + 1;
+    json::object reply;
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        reply = control(0, "switch blue wait=all");
+        return reply["ok"].as_bool();
+    })) << json::serialize(reply);
+    EXPECT_EQ(reply["applied"].as_string(), "2/2");
+    EXPECT_EQ(served_by(1), "blue");
 }
 
 }  // namespace
