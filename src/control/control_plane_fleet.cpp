@@ -92,6 +92,14 @@ const RuntimeState& ControlPlane::join_fleet(cluster::EtcdClientOptions options,
         log_->info("cluster: serving the store's state (revision {}): {}", first.mod_revision,
                    describe(runtime_));
     }
+    if (ramp_in_progress(ramp_.state())) {
+        // The state file's ramp ran on this instance alone; a fleet's ramp
+        // needs its leader, which is not built yet.
+        log_->warn("cluster: the ramp of pool {} from the state file does not run in a fleet; "
+                   "step the canary with canary POOL PERCENT",
+                   ramp_.state().ramp->record.pool);
+        ramp_.stop();
+    }
     fleet_->start(first);
     return runtime_;
 }
