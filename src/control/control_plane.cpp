@@ -399,7 +399,16 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     }
     const Duration drain = command.drain.value_or(settings_->server.drain_timeout);
     std::string error;
-    auto done = [t, shadow, reply] { reply(state_reply(t.next, true, t.drain_pool, shadow)); };
+    // An emergency stop of a fleet member cut off from its store says so.
+    const bool local_stop = fleet_ != nullptr;
+    auto done = [t, shadow, local_stop, reply] {
+        std::string line = state_reply(t.next, true, t.drain_pool, shadow);
+        if (local_stop) {
+            line.pop_back();
+            line += ",\"store\":\"pending\"}";
+        }
+        reply(std::move(line));
+    };
     if (!apply_change(peer, text, t, drain, forced, shadow, std::move(done), error)) {
         reply(error_line("cannot write the state file: " + error + "; nothing changed"));
         return;

@@ -268,6 +268,7 @@ TEST_F(Fleet, EtcdKilledUnderLoadOnlyAnEmergencyStopAppliesAndIsWrittenBackLater
     // The emergency stop applies at once on the member it is sent to.
     auto stop = control(1, "canary green 0");
     ASSERT_TRUE(stop["ok"].as_bool()) << json::serialize(stop);
+    EXPECT_EQ(stop["store"].as_string(), "pending") << "the reply says it is not in the store yet";
     auto status = control(1, "status");
     EXPECT_EQ(status["canary"].at("weight").as_double(), 0.0);
     EXPECT_EQ(status["cluster"].at("store").as_string(), "degraded");
