@@ -35,7 +35,7 @@ void MemberLease::start(std::string value) {
 
 void MemberLease::update(std::string value) {
     value_ = std::move(value);
-    if (lease_ != 0) write();
+    if (lease_ != 0) write(false);
 }
 
 void MemberLease::stop() {
@@ -54,15 +54,18 @@ void MemberLease::grant() {
             return;
         }
         lease_ = r->id;
-        write();
+        write(true);
     });
 }
 
-void MemberLease::write() {
-    client_.put(key_, value_, lease_, [this, alive = alive_](Parsed<PutResult> r) {
+// A put does not renew the lease: only the first write after a grant arms
+// the keep-alives (an update must not push them back, or frequent updates
+// would let the lease run out).
+void MemberLease::write(bool first) {
+    client_.put(key_, value_, lease_, [this, first, alive = alive_](Parsed<PutResult> r) {
         if (!*alive) return;
         set_reachable(r.ok(), r.ok() ? std::string() : r.error());
-        schedule(r.ok() ? period(ttl_) : retry_after(ttl_));
+        if (first) schedule(r.ok() ? period(ttl_) : retry_after(ttl_));
     });
 }
 

@@ -314,5 +314,30 @@ TEST_F(Etcd, AMemberKeepsItsKeyThroughALostLeaseAndAStoreRestart) {
     ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return key_lease() == 0; }));
 }
 
+// A put does not renew a lease: updates more frequent than the keep-alives
+// (a fleet member reports every ramp interval) must not hold them back, or
+// the lease runs out under a member that writes all the time.
+TEST_F(Etcd, FrequentUpdatesDoNotLetTheLeaseRunOut) {
+    etcd::EtcdClient c(io_, {{url_of(etcd_->port())}, std::chrono::milliseconds(1000), {}, {}});
+    etcd::MemberLease member(io_, c, "/sy/members/m1", std::chrono::seconds(2));
+    std::vector<bool> reach;
+    member.on_reachable = [&](bool r, const std::string&) { reach.push_back(r); };
+    member.start("0");
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return member.lease() != 0; }));
+    const std::int64_t lease = member.lease();
+    // Three TTLs of updates every 100 ms.
+    for (int i = 1; i <= 60; ++i) {
+        member.update(std::to_string(i));
+        run_until(io_, after(milliseconds(100)), [] { return false; });
+    }
+    EXPECT_EQ(member.lease(), lease) << "the first lease lives on";
+    EXPECT_EQ(reach, std::vector<bool>{true}) << "never unreachable";
+    auto read = await<etcd::RangeResult>(io_, [&](auto d) { c.range("/sy/members/m1", d); });
+    ASSERT_TRUE(read && !read->kvs.empty());
+    EXPECT_EQ(read->kvs[0].lease, lease);
+    EXPECT_EQ(read->kvs[0].value, "60");
+    member.stop();
+}
+
 }  // namespace
 }  // namespace sy_it

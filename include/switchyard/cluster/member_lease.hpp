@@ -45,7 +45,7 @@ class MemberLease {
 
   private:
     void grant();
-    void write();
+    void write(bool first);
     void schedule(std::chrono::milliseconds after);
     void keepalive();
     void set_reachable(bool reachable, const std::string& why);
