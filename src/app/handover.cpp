@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "switchyard/control/state_file.hpp"
+#include "switchyard/control/step_window_json.hpp"
 #include "switchyard/core/json_writer.hpp"
 
 namespace switchyard::app {
@@ -193,78 +194,6 @@ std::optional<HealthHandover> health_from_json(const json::value& v, HealthTime 
 
 }  // namespace
 
-namespace {
-
-// "step_window":{"pools":{"blue":{"requests":N,"errors":N,"latency":{"buckets":[[i,n],...],
-// "sum":N,"min":N,"max":N,"clamped":N}}}}: only the non-empty buckets.
-void write_step_window(JsonWriter& w, const StepWindow& window) {
-    w.key("step_window").begin_object().key("pools").begin_object();
-    for (const auto& [pool, counts] : window.pools) {
-        const LatencyHistogram& h = counts.latency;
-        w.key(pool).begin_object();
-        w.key("requests").number(counts.requests).key("errors").number(counts.errors);
-        w.key("latency").begin_object().key("buckets").begin_array();
-        for (std::size_t i = 0; i < LatencyHistogram::bucket_count(); ++i)
-            if (h.count_in_bucket(i) != 0)
-                w.begin_array().number(i).number(h.count_in_bucket(i)).end_array();
-        w.end_array();
-        w.key("sum").number(h.sum()).key("min").number(h.min()).key("max").number(h.max());
-        w.key("clamped").number(h.clamped()).end_object();
-        w.end_object();
-    }
-    w.end_object().end_object();
-}
-
-// Like health, worth less than the upgrade: a pool whose counts do not read
-// is left out (its step counts afresh).
-StepWindow step_window_from_json(const json::object& o) {
-    StepWindow window;
-    const json::value* pools = member(o, "pools");
-    if (pools == nullptr || !pools->is_object()) return window;
-    const auto u64 = [](const json::value* v) -> std::optional<std::uint64_t> {
-        if (v != nullptr && v->is_uint64()) return v->get_uint64();
-        if (v != nullptr && v->is_int64() && v->get_int64() >= 0)
-            return static_cast<std::uint64_t>(v->get_int64());
-        return std::nullopt;
-    };
-    for (const auto& [name, value] : pools->get_object()) {
-        if (!value.is_object()) continue;
-        const auto& p = value.get_object();
-        const json::value* latency = member(p, "latency");
-        if (latency == nullptr || !latency->is_object()) continue;
-        const auto& l = latency->get_object();
-        const json::value* buckets = member(l, "buckets");
-        if (buckets == nullptr || !buckets->is_array()) continue;
-        std::vector<std::pair<std::size_t, std::uint64_t>> parts;
-        bool ok = true;
-        for (const auto& b : buckets->get_array()) {
-            const auto* pair = b.is_array() ? &b.get_array() : nullptr;
-            auto i = pair != nullptr && pair->size() == 2 ? u64(&(*pair)[0]) : std::nullopt;
-            auto n = pair != nullptr && pair->size() == 2 ? u64(&(*pair)[1]) : std::nullopt;
-            if (!i || !n) {
-                ok = false;
-                break;
-            }
-            parts.emplace_back(static_cast<std::size_t>(*i), *n);
-        }
-        const auto requests = u64(member(p, "requests"));
-        const auto errors = u64(member(p, "errors"));
-        const auto sum = u64(member(l, "sum")), min = u64(member(l, "min"));
-        const auto max = u64(member(l, "max")), clamped = u64(member(l, "clamped"));
-        if (!ok || !requests || !errors || !sum || !min || !max || !clamped || *errors > *requests)
-            continue;
-        auto h = LatencyHistogram::from_parts(parts, *sum, *min, *max, *clamped);
-        if (!h || h->count() > *requests) continue;
-        StepCounts& counts = window.pools[std::string(name)];
-        counts.requests = *requests;
-        counts.errors = *errors;
-        counts.latency = std::move(*h);
-    }
-    return window;
-}
-
-}  // namespace
-
 std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds, HealthTime now) {
     fds.clear();
     std::string line;
@@ -292,7 +221,10 @@ std::string encode_handover(const HandoverMessage& m, std::vector<int>& fds, Hea
     w.key("watchdog_usec").number(m.watchdog_usec);
     if (m.config_generation > 0) w.key("config_generation").number(m.config_generation);
     if (!m.tls_ticket_keys.empty()) w.key("tls_ticket_keys").string(m.tls_ticket_keys);
-    if (!m.step_window.pools.empty()) write_step_window(w, m.step_window);
+    if (!m.step_window.pools.empty()) {
+        w.key("step_window");
+        control::write_step_window(w, m.step_window);
+    }
     if (!m.health.empty()) {
         w.key("health").begin_array();
         for (const auto& h : m.health)
@@ -366,7 +298,7 @@ std::optional<HandoverMessage> decode_handover(std::string_view line, const std:
     if (const auto* keys = member(o, "tls_ticket_keys"); keys != nullptr && keys->is_string())
         m.tls_ticket_keys = std::string(keys->get_string());
     if (const auto* window = member(o, "step_window"); window != nullptr && window->is_object())
-        m.step_window = step_window_from_json(window->get_object());
+        m.step_window = control::step_window_from_json(window->get_object());
     if (const auto* health = member(o, "health"); health != nullptr && health->is_array())
         for (const auto& entry : health->get_array())
             if (auto h = health_from_json(entry, now)) m.health.push_back(std::move(*h));

@@ -42,11 +42,11 @@ bool serving(const RuntimeState& s, const std::string& pool) {
     return pool == s.active || (pool == s.canary_pool && s.canary_weight_bp > 0);
 }
 
-// The value the store holds: the state file's JSON, with mirroring written
-// also when off (a member whose config names a shadow pool must not bring
-// it back) and no ramp (a fleet's ramp is not the store's yet).
-std::string store_value(const RuntimeState& state) {
-    return to_json(state, {}, true);
+// The value the store holds: the state file's JSON (the routing state and
+// the ramp), with mirroring written also when off (a member whose config
+// names a shadow pool must not bring it back).
+std::string store_value(const RuntimeState& state, const RolloutSnapshot& rollout) {
+    return to_json(state, rollout, true);
 }
 
 // `line` is one JSON object: members are added before its closing brace.
@@ -89,16 +89,10 @@ const RuntimeState& ControlPlane::join_fleet(cluster::EtcdClientOptions options,
         if (reconciled.state != runtime_)
             audit("cluster", "start", describe(runtime_) + " -> " + describe(reconciled.state));
         runtime_ = reconciled.state;
+        for (const auto& d : ramp_.restore(store_rollout_))
+            log_->warn("cluster: dropped from the store's ramp: {}", d);
         log_->info("cluster: serving the store's state (revision {}): {}", first.mod_revision,
                    describe(runtime_));
-    }
-    if (ramp_in_progress(ramp_.state())) {
-        // The state file's ramp ran on this instance alone; a fleet's ramp
-        // needs its leader, which is not built yet.
-        log_->warn("cluster: the ramp of pool {} from the state file does not run in a fleet; "
-                   "step the canary with canary POOL PERCENT",
-                   ramp_.state().ramp->record.pool);
-        ramp_.stop();
     }
     fleet_->start(first);
     return runtime_;
@@ -106,9 +100,9 @@ const RuntimeState& ControlPlane::join_fleet(cluster::EtcdClientOptions options,
 
 std::optional<RuntimeState> ControlPlane::read_store_value(const std::string& value,
                                                            std::int64_t revision) {
-    RolloutSnapshot ignored;
+    RolloutSnapshot rollout;
     std::string error;
-    auto state = from_json(value, ignored, error);
+    auto state = from_json(value, rollout, error);
     store_empty_ = false;
     store_revision_ = revision;  // a later change replaces even a bad value
     if (!state) {
@@ -121,6 +115,7 @@ std::optional<RuntimeState> ControlPlane::read_store_value(const std::string& va
     }
     store_corrupt_.clear();
     store_state_ = *state;
+    store_rollout_ = std::move(rollout);
     return state;
 }
 
@@ -145,12 +140,29 @@ void ControlPlane::store_state(const std::string& value, std::int64_t revision, 
     auto state = read_store_value(value, revision);
     if (!state) return;
     if (pending_stop_) return replay_pending_stop(*state, revision);
-    adopt(*state, "store revision " + std::to_string(revision));
+    adopt(*state, store_rollout_, "store revision " + std::to_string(revision));
 }
 
 void ControlPlane::replay_pending_stop(const RuntimeState& store, std::int64_t revision) {
     const EmergencyStop stop = *pending_stop_;
     pending_stop_.reset();
+    const std::string why = "store revision " + std::to_string(revision);
+    const auto& ramp = store_rollout_.ramp;
+    if (store.active == stop.active && ramp && ramp->pool == stop.canary_pool &&
+        (ramp->state == RampState::running || ramp->state == RampState::holding ||
+         ramp->state == RampState::paused)) {
+        // The fleet's ramp of that pool still runs in the store: abort it
+        // there (its leader would raise the weight again otherwise).
+        adopt(store, store_rollout_, why);
+        RampCommand abort;
+        abort.kind = RampCommand::Kind::abort;
+        abort.origin = "canary " + stop.canary_pool + " 0 while the store was unreachable";
+        ramp_.command(abort, [this](RampReply r) {
+            audit("cluster", "emergency stop",
+                  r.ok ? "ramp aborted in the store" : "not written: " + r.error);
+        });
+        return;
+    }
     const Transition t = replay_stop(store, stop);
     if (!t.ok) {
         log_->warn(
@@ -158,18 +170,18 @@ void ControlPlane::replay_pending_stop(const RuntimeState& store, std::int64_t r
             "state wins",
             stop.canary_pool, t.error);
         audit("cluster", "emergency stop", "dropped: " + t.error);
-        return adopt(store, "store revision " + std::to_string(revision));
+        return adopt(store, store_rollout_, why);
     }
-    if (!t.changed) return adopt(store, "store revision " + std::to_string(revision));
+    if (!t.changed) return adopt(store, store_rollout_, why);
     ++writing_;
-    fleet_->write(store_value(t.next), revision, [this, stop, t](StoreWrite w) {
+    fleet_->write(store_value(t.next, store_rollout_), revision, [this, stop, t](StoreWrite w) {
         --writing_;
         if (w.result == StoreWrite::Result::written) {
             store_revision_ = w.revision;
             store_state_ = t.next;
             audit("cluster", "emergency stop",
                   "written to the store at revision " + std::to_string(w.revision));
-            adopt(t.next, "store revision " + std::to_string(w.revision));
+            adopt(t.next, store_rollout_, "store revision " + std::to_string(w.revision));
         } else if (w.result == StoreWrite::Result::conflict) {
             audit("cluster", "emergency stop", "dropped: the store changed meanwhile");
             if (!w.current.empty()) deferred_ = StoreEntry{w.current, w.current_revision};
@@ -187,18 +199,26 @@ void ControlPlane::end_write() {
     store_state(entry.value, entry.revision, false);
 }
 
-void ControlPlane::adopt(const RuntimeState& store, const std::string& why) {
+void ControlPlane::adopt(const RuntimeState& store, const RolloutSnapshot& rollout,
+                         const std::string& why) {
     const auto reconciled = reconcile(store, *settings_);
     for (const auto& d : reconciled.dropped)
         log_->warn("cluster: dropped from the store's state: {} (this member's config differs)", d);
     const RuntimeState next = reconciled.state;
-    if (next == runtime_) return;
+    // The fleet's ramp, as the store holds it (ticked by the leader only).
+    const auto restore_ramp = [this, rollout] {
+        if (rollout == ramp_.durable()) return;
+        for (const auto& d : ramp_.restore(rollout))
+            log_->warn("cluster: dropped from the store's ramp: {}", d);
+    };
+    if (next == runtime_) return restore_ramp();
     std::string error;
-    if (!save(next, ramp_.durable(), error))
+    if (!save(next, rollout, error))
         log_->error("cluster: cannot write the state file: {}; applying the store's state anyway",
                     error);
     const RuntimeState before = runtime_;
     runtime_ = next;
+    restore_ramp();
     data_plane_.publish(settings_, runtime_, [this, before, next, why] {
         audit("cluster", why, describe(before) + " -> " + describe(next));
         for (const std::string& pool : {before.active, before.canary_pool})
@@ -213,6 +233,29 @@ void ControlPlane::store_reachable(bool reachable, const std::string&) {
 }
 
 void ControlPlane::member_report(std::function<void(MemberReport)> done) {
+    // While a ramp runs, its step's counts go along for the leader.
+    if (ramp_in_progress(ramp_.state()) && ramp_.counting_window() != 0) {
+        const RampRecord record = ramp_.state().ramp->record;
+        data_plane_.collect_step_window(
+            ramp_.counting_window(),
+            [this, record, done = std::move(done)](StepWindow counted) mutable {
+                MemberRampReport ramp;
+                ramp.pool = record.pool;
+                ramp.step = static_cast<std::uint32_t>(record.step);
+                ramp.step_start_ms = record.step_start.time_since_epoch().count();
+                ramp.counts = std::move(counted);
+                member_traffic_report(
+                    [ramp = std::move(ramp), done = std::move(done)](MemberReport r) mutable {
+                        r.ramp = std::move(ramp);
+                        done(std::move(r));
+                    });
+            });
+        return;
+    }
+    member_traffic_report(std::move(done));
+}
+
+void ControlPlane::member_traffic_report(std::function<void(MemberReport)> done) {
     data_plane_.collect(false, [this, done = std::move(done)](TrafficTotals stats) {
         MemberReport r;
         r.member = fleet_->member();
@@ -240,23 +283,99 @@ void ControlPlane::member_report(std::function<void(MemberReport)> done) {
     });
 }
 
+void ControlPlane::leadership(bool ours, const std::string& holder) {
+    audit("cluster", "leadership",
+          ours ? "this member leads the fleet's ramp" : "led by " + holder);
+    if (ours) ramp_.resume();
+}
+
+std::chrono::milliseconds ControlPlane::report_period(std::chrono::milliseconds normal) const {
+    // The leader judges on what the members reported: every interval.
+    if (!ramp_in_progress(ramp_.state())) return normal;
+    return std::min(normal, ramp_.state().ramp->record.settings.interval);
+}
+
+void ControlPlane::others_step_counts(const RampRecord& ramp,
+                                      std::function<void(StepWindow)> done) {
+    if (!fleet_) return done({});
+    fleet_->members([this, ramp, done = std::move(done)](bool ok, std::vector<MemberReport> members,
+                                                         std::string error) {
+        StepWindow sum;
+        if (!ok)
+            log_->warn("cluster: the members' counts are unreadable ({}); judging on ours", error);
+        const std::int64_t start = ramp.step_start.time_since_epoch().count();
+        for (auto& m : members) {
+            if (!fleet_ || m.member == fleet_->member() || !m.ramp) continue;
+            // Only counts of the step being judged.
+            if (m.ramp->pool != ramp.pool || m.ramp->step != ramp.step ||
+                m.ramp->step_start_ms != start)
+                continue;
+            m.ramp->counts.id = sum.id;
+            sum.add(m.ramp->counts);
+        }
+        done(std::move(sum));
+    });
+}
+
+void ControlPlane::commit(const RuntimeState& routing, const RolloutSnapshot& rollout,
+                          std::function<void(std::string error)> done) {
+    std::string error;
+    if (!fleet_->reachable()) {
+        // Cut off from the store, the ramp may only stop its canary, here.
+        const bool stop = routing.active == runtime_.active &&
+                          routing.canary_pool == runtime_.canary_pool &&
+                          routing.canary_weight_bp == 0 && runtime_.canary_weight_bp > 0;
+        if (!stop)
+            return done("cluster store unreachable (" + fleet_->unreachable_why() +
+                        "); nothing changed");
+        if (!save(routing, rollout, error))
+            log_->error("cluster: cannot write the state file: {}", error);
+        pending_stop_ = EmergencyStop{routing.canary_pool, routing.active};
+        return done({});
+    }
+    if (store_empty_)
+        return done("cluster store is empty; run cluster init on one member; nothing changed");
+    ++writing_;
+    fleet_->write(store_value(routing, rollout), store_revision_,
+                  [this, routing, rollout, done = std::move(done)](StoreWrite w) {
+                      --writing_;
+                      if (w.result == StoreWrite::Result::written) {
+                          store_empty_ = false;
+                          store_corrupt_.clear();
+                          store_revision_ = w.revision;
+                          store_state_ = routing;
+                          store_rollout_ = rollout;
+                          std::string error;
+                          if (!save(reconcile(routing, *settings_).state, rollout, error))
+                              log_->error("cluster: cannot write the state file: {}", error);
+                          done({});
+                      } else if (w.result == StoreWrite::Result::conflict) {
+                          done("the fleet's state changed meanwhile; the store's state applies");
+                          deferred_.reset();
+                          store_state(w.current, w.current_revision, false);
+                      } else {
+                          done("cluster store unreachable (" + w.error + "); nothing changed");
+                      }
+                      end_write();
+                  });
+}
+
 std::string ControlPlane::store_mode() const {
     if (!fleet_->reachable()) return "degraded";
     return store_empty_ ? "empty" : "synced";
 }
 
 std::string ControlPlane::fleet_refusal(const ControlCommand& command) const {
-    if (command.verb == Verb::ramp && command.ramp &&
-        command.ramp->kind == RampCommand::Kind::start)
-        return "a ramp in a fleet is not built yet (the ramp's leader); step the canary with "
-               "canary POOL PERCENT";
     if (!fleet_->reachable()) {
         if (changes_routing(command.verb) && is_emergency_stop(command.routing, runtime_))
             return {};
+        if (command.verb == Verb::ramp && command.ramp &&
+            command.ramp->kind == RampCommand::Kind::abort)
+            return {};
         return "cluster store unreachable since " + utc_text(fleet_->unreachable_since()) + " (" +
                fleet_->unreachable_why() +
-               "); only an emergency stop (canary POOL 0, rollback of a canary) applies while "
-               "degraded; nothing changed";
+               "); only an emergency stop (canary POOL 0, rollback of a canary, ramp abort) "
+               "applies while degraded; nothing changed";
     }
     if (store_empty_)
         return "cluster store is empty; run cluster init on one member; nothing changed";
@@ -267,7 +386,7 @@ void ControlPlane::commit_to_store(const ControlCommand& command, const PeerCred
                                    Transition t, std::string forced, Reply reply, int attempt) {
     ++writing_;
     fleet_->write(
-        store_value(t.next), store_revision_,
+        store_value(t.next, store_rollout_), store_revision_,
         [this, command, peer, t, forced, attempt, reply = std::move(reply)](StoreWrite w) mutable {
             --writing_;
             if (w.result == StoreWrite::Result::failed) {
@@ -395,7 +514,7 @@ void ControlPlane::cluster_init(const ControlCommand& command, const PeerCredent
                       "); nothing changed");
     const RuntimeState init = runtime_;
     ++writing_;
-    fleet_->write(store_value(init), 0,
+    fleet_->write(store_value(init, ramp_.durable()), 0,
                   [this, init, peer, text = command.text, reply = std::move(reply)](StoreWrite w) {
                       --writing_;
                       if (w.result == StoreWrite::Result::written) {
@@ -403,6 +522,7 @@ void ControlPlane::cluster_init(const ControlCommand& command, const PeerCredent
                           store_corrupt_.clear();
                           store_revision_ = w.revision;
                           store_state_ = init;
+                          store_rollout_ = ramp_.durable();
                           audit(peer, text,
                                 "ok: store initialised at revision " + std::to_string(w.revision) +
                                     " with " + describe(init));
@@ -436,7 +556,7 @@ void ControlPlane::write_cluster_status(JsonWriter& w) const {
     if (!store_corrupt_.empty()) w.key("refused_value").string(store_corrupt_);
     if (pending_stop_) w.key("pending_stop").string(pending_stop_->canary_pool);
     w.key("config").string(config_fingerprint(*settings_));
-    w.key("leader").null();
+    w.key("leader").string_or_null(fleet_->leader());
     w.end_object();
 }
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "switchyard/control/step_window_json.hpp"
 #include "switchyard/core/json_writer.hpp"
 
 namespace switchyard::control {
@@ -28,7 +29,16 @@ std::string to_json(const MemberReport& r) {
         w.key("servers").number(p.servers);
         w.end_object();
     }
-    w.end_array().end_object();
+    w.end_array();
+    if (r.ramp) {
+        w.key("ramp").begin_object().key("pool").string(r.ramp->pool);
+        w.key("step").number(r.ramp->step);
+        w.key("step_start_ms").number(r.ramp->step_start_ms);
+        w.key("counts");
+        write_step_window(w, r.ramp->counts);
+        w.end_object();
+    }
+    w.end_object();
     return out;
 }
 
@@ -101,6 +111,20 @@ std::optional<MemberReport> parse_member_report(std::string_view text, std::stri
                 return std::nullopt;
             r.pools.push_back(std::move(p));
         }
+    }
+    if (const auto* ramp = o.if_contains("ramp")) {
+        MemberRampReport rr;
+        if (!ramp->is_object()) {
+            error = "\"ramp\" must be an object";
+            return std::nullopt;
+        }
+        const json::object& ro = ramp->as_object();
+        if (!get_string(ro, "pool", rr.pool, error) || !get_integer(ro, "step", rr.step, error) ||
+            !get_integer(ro, "step_start_ms", rr.step_start_ms, error))
+            return std::nullopt;
+        if (const auto* counts = ro.if_contains("counts"); counts && counts->is_object())
+            rr.counts = step_window_from_json(counts->as_object());
+        r.ramp = std::move(rr);
     }
     return r;
 }

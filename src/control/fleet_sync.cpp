@@ -59,6 +59,7 @@ FleetSync::FleetSync(asio::io_context& io, cluster::EtcdClientOptions options,
       log_(std::move(log)),
       state_key_(cluster.prefix + "/state"),
       members_prefix_(cluster.prefix + "/members/"),
+      leader_key_(cluster.prefix + "/leader"),
       member_(std::move(member)),
       ttl_(std::chrono::duration_cast<std::chrono::seconds>(cluster.lease_ttl)),
       lease_(io, client_, members_prefix_ + member_, ttl_),
@@ -247,12 +248,39 @@ void FleetSync::report() {
 // The report's in-flight and health figures age: rewritten every half TTL
 // (the lease's keep-alives run on their own).
 void FleetSync::schedule_report() {
-    report_timer_.expires_after(std::max(milliseconds(1000), milliseconds(ttl_) / 2));
+    const milliseconds normal = std::max(milliseconds(1000), milliseconds(ttl_) / 2);
+    report_timer_.expires_after(std::min(normal, host_.report_period(normal)));
     report_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (ec || !*alive) return;
         report();
+        campaign();
         schedule_report();
     });
+}
+
+void FleetSync::campaign() {
+    if (lease_.lease() == 0 || !reachable_) return;
+    const std::int64_t lease = lease_.lease();
+    client_.create_if_absent(leader_key_, member_, lease,
+                             [this, lease, alive = alive_](cluster::Parsed<cluster::TxnResult> r) {
+                                 if (!*alive || !r)
+                                     return;  // unreachable: the last known holder stands
+                                 std::string holder;
+                                 bool ours = false;
+                                 if (r->succeeded) {
+                                     holder = member_;
+                                     ours = true;
+                                 } else if (!r->kvs.empty()) {
+                                     holder = r->kvs.front().value;
+                                     ours = holder == member_ && r->kvs.front().lease == lease;
+                                 }
+                                 if (holder == leader_ && ours == leading_) return;
+                                 if (ours)
+                                     log_->info("cluster: this member leads the fleet's ramp");
+                                 leader_ = holder;
+                                 leading_ = ours;
+                                 host_.leadership(ours, holder);
+                             });
 }
 
 }  // namespace switchyard::control

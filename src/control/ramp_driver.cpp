@@ -1,5 +1,6 @@
 #include "switchyard/control/ramp_driver.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "switchyard/core/runtime_transitions.hpp"
@@ -66,9 +67,12 @@ std::vector<std::string> RampDriver::restore(const RolloutSnapshot& snapshot, St
     auto restored = restore_rollout(snapshot, pools, host_.routing_state(), now());
     state_ = std::move(restored.state);
     if (restored.new_window) {
-        count_window(*restored.new_window);
+        // A window this process never counted under: a fleet member
+        // restores each step the store holds, and must count it afresh.
+        state_.window = std::max(*restored.new_window, last_window_ + 1);
+        count_window(state_.window);
         inherited_ = std::move(counted);
-        inherited_.id = *restored.new_window;
+        inherited_.id = state_.window;
     }
     if (ramp_in_progress(state_)) {
         const auto& r = state_.ramp->record;
@@ -138,6 +142,23 @@ void RampDriver::carry_out(RampResult r, std::function<void(RampReply)> done) {
             drain = tr.drain_pool;
         }
     }
+    if (host_.shared() && (routing != current || snapshot(r.next) != snapshot(state_))) {
+        // A fleet: the store first; what it refuses changes nothing here.
+        host_.commit(
+            routing, snapshot(r.next),
+            [this, r, t, routing, drain, what, done = std::move(done)](std::string error) mutable {
+                if (stopped_) return;
+                if (!error.empty()) {
+                    log_->warn("ramp: not written to the fleet's store: {}", error);
+                    if (done) done({false, error, false, {}});
+                    schedule_tick();
+                    return;
+                }
+                mark_persisted(r.next);
+                finish(std::move(r), t, routing, drain, what, true, std::move(done));
+            });
+        return;
+    }
     if (r.effects.persist == PersistOrder::before_publish) {
         std::string error;
         if (!host_.save(routing, snapshot(r.next), error)) {
@@ -153,15 +174,21 @@ void RampDriver::carry_out(RampResult r, std::function<void(RampReply)> done) {
         }
         mark_persisted(r.next);
     }
+    finish(std::move(r), t, routing, drain, what, false, std::move(done));
+}
+
+void RampDriver::finish(RampResult r, RampTime t, const RuntimeState& routing,
+                        const std::string& drain, const std::string& what, bool persisted,
+                        std::function<void(RampReply)> done) {
     state_ = r.next;
-    const bool publish = routing != current;
-    const std::uint64_t generation = routing.generation;
+    const bool publish = routing != host_.routing_state();
+    const std::uint64_t published = routing.generation;
     std::function<void()> applied = [this, r, done = std::move(done)] {
         if (r.effects.new_window) count_window(*r.effects.new_window);
         if (done) done({r.ok, r.error, r.changed, r.forced});
     };
     if (publish) host_.publish(routing, drain, what, std::move(applied));
-    if (r.effects.persist == PersistOrder::after_publish) {
+    if (r.effects.persist == PersistOrder::after_publish && !persisted) {
         // Weight 0 is published whatever the disk says; the write follows.
         std::string error;
         if (host_.save(host_.routing_state(), snapshot(state_), error)) {
@@ -171,7 +198,7 @@ void RampDriver::carry_out(RampResult r, std::function<void(RampReply)> done) {
             state_ = persist_failed(r, error).next;
         }
     }
-    after_publish(r, t, generation);
+    after_publish(r, t, published);
     if (!ramp_in_progress(state_) && counting_ != 0) count_window(0);
     schedule_tick();
     if (!publish) applied();
@@ -192,11 +219,12 @@ void RampDriver::after_publish(const RampResult& r, RampTime now, std::uint64_t 
 
 void RampDriver::count_window(std::uint64_t window) {
     counting_ = window;
+    last_window_ = std::max(last_window_, window);
     data_plane_.set_step_window(window, nullptr);
 }
 
 void RampDriver::schedule_tick() {
-    if (stopped_ || tick_scheduled_ || ticking_) return;
+    if (stopped_ || tick_scheduled_ || ticking_ || !host_.runs_ramp()) return;
     if (!ramp_in_progress(state_) && !state_.persist_pending) return;
     const auto interval =
         state_.ramp ? state_.ramp->record.settings.interval : std::chrono::milliseconds(1000);
@@ -218,24 +246,38 @@ void RampDriver::tick() {
     const std::uint64_t window = state_.window;
     data_plane_.collect_step_window(window, [this, window](StepWindow counted) {
         counted.add(inherited_);  // only while it is still the inherited window
-        ticking_ = false;
-        if (stopped_) return;
-        if (!host_.accepting_changes()) {
-            schedule_tick();
+        if (stopped_) {
+            ticking_ = false;
             return;
         }
-        RampTick t;
-        t.now = now();
-        t.window = window;
-        if (state_.ramp && ramp_in_progress(state_)) {
-            const auto& record = state_.ramp->record;
-            t.judgement = judge_canary(counted.pool(host_.routing_state().active),
-                                       counted.pool(record.pool), record.settings.analysis);
-            ++verdicts_[verdict_index(t.judgement.verdict)];
-            t.health = host_.health_gate(record.pool);
-        }
-        carry_out(tick_ramp(state_, t), nullptr);
+        if (!state_.ramp || !ramp_in_progress(state_)) return judge(window, counted, {});
+        // A fleet's leader judges the fleet's sums.
+        host_.others_step_counts(state_.ramp->record, [this, window, counted](StepWindow others) {
+            judge(window, counted, std::move(others));
+        });
     });
+}
+
+void RampDriver::judge(std::uint64_t window, StepWindow counted, StepWindow others) {
+    others.id = counted.id;
+    counted.add(others);
+    ticking_ = false;
+    if (stopped_) return;
+    if (!host_.accepting_changes() || !host_.runs_ramp() || state_.window != window) {
+        schedule_tick();
+        return;
+    }
+    RampTick t;
+    t.now = now();
+    t.window = window;
+    if (state_.ramp && ramp_in_progress(state_)) {
+        const auto& record = state_.ramp->record;
+        t.judgement = judge_canary(counted.pool(host_.routing_state().active),
+                                   counted.pool(record.pool), record.settings.analysis);
+        ++verdicts_[verdict_index(t.judgement.verdict)];
+        t.health = host_.health_gate(record.pool);
+    }
+    carry_out(tick_ramp(state_, t), nullptr);
 }
 
 void RampDriver::stop() {

@@ -46,8 +46,12 @@ class RecordingHost final : public FleetHost {
         r.generation = 3;
         done(r);
     }
+    void leadership(bool ours, const std::string& holder) override {
+        leaders.push_back(ours ? "*" + holder : holder);
+    }
     std::vector<Seen> seen;
     std::vector<bool> reachability;
+    std::vector<std::string> leaders;  // "*m1": this member leads
 };
 
 bool run_until(boost::asio::io_context& io, Clock::time_point deadline,

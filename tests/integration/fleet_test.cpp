@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -391,6 +392,109 @@ TEST_F(Fleet, ABadValueInTheStoreIsRefusedAndUnrelatedKeysAreIgnored) {
     ASSERT_TRUE(control(1, "switch blue wait=all")["ok"].as_bool());
     EXPECT_EQ(json::parse(*store_get(state_key())).at("active").as_string(), "blue");
     EXPECT_EQ(served_by(0), "blue");
+}
+
+// The fleet's ramp (DESIGN.md "Fleet"): started through any member, run by
+// the leader on the fleet's sums (here the leader serves no traffic at all,
+// so it can only advance on the others' counts), and continued at the same
+// step by another member when the leader is killed.
+TEST_F(Fleet, TheRampRunsOnTheLeaderAndAnotherContinuesItAtTheSameStepWhenItDies) {
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto cfg = member_config(i);
+        cfg.extra = "[rollout]\ninterval = \"200ms\"\nmin_requests = 30\n" + cfg.extra;
+        start_member(i, cfg);
+    }
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    std::string leader;
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        const auto& l = control(0, "status")["cluster"].at("leader");
+        leader = l.is_string() ? std::string(l.as_string()) : "";
+        return !leader.empty();
+    }));
+    const std::size_t lead = static_cast<std::size_t>(leader.back() - '1');
+    std::vector<std::size_t> others;
+    for (std::size_t i = 0; i < 3; ++i)
+        if (i != lead) others.push_back(i);
+    Load load;
+    load.start({members_[others[0]]->port(), members_[others[1]]->port()});
+
+    // Started through a member that does not lead.
+    auto started = control(others[0], "ramp green steps=10,50 bake=8s promote=manual");
+    ASSERT_TRUE(started["ok"].as_bool()) << json::serialize(started);
+    const auto ramp_of = [&](std::size_t i) {
+        auto s = control(i, "status");
+        const auto* r = s.if_contains("ramp");
+        return r != nullptr && r->is_object() ? r->as_object() : json::object{};
+    };
+    for (std::size_t i = 0; i < 3; ++i)
+        ASSERT_TRUE(poll_until(after(seconds(5)),
+                               [&] {
+                                   auto r = ramp_of(i);
+                                   return r.contains("step") && r["step"].as_int64() == 1;
+                               }))
+            << "m" << i + 1 << " shows the ramp";
+
+    // The leader dies (no lease revoke: its lease runs out).
+    members_[lead]->process().signal(SIGKILL);
+    members_[lead]->process().wait_exit(after(seconds(5)));
+    std::string next;
+    ASSERT_TRUE(poll_until(after(seconds(15)), [&] {
+        const auto& l = control(others[0], "status")["cluster"].at("leader");
+        next = l.is_string() ? std::string(l.as_string()) : "";
+        return !next.empty() && next != leader;
+    }));
+    auto r = ramp_of(others[0]);
+    EXPECT_EQ(r["step"].as_int64(), 1) << "the new leader goes on at the same step";
+    EXPECT_EQ(r["state"].as_string(), "running");
+    // ... and advances it once the bake is over, judged on the members' counts.
+    for (std::size_t i : others)
+        ASSERT_TRUE(poll_until(after(seconds(20)),
+                               [&] {
+                                   auto s = control(i, "status");
+                                   return s["canary"].at("weight").as_double() == 50.0;
+                               }))
+            << "m" << i + 1 << ": " << json::serialize(ramp_of(i));
+    EXPECT_EQ(ramp_of(others[1])["step"].as_int64(), 2);
+    // Promoted through the member that does not lead now.
+    const std::size_t follower =
+        next == "m" + std::to_string(others[0] + 1) ? others[1] : others[0];
+    ASSERT_TRUE(poll_until(after(seconds(10)),
+                           [&] { return control(follower, "ramp promote")["ok"].as_bool(); }));
+    for (std::size_t i : others)
+        ASSERT_TRUE(poll_until(after(seconds(5)), [&] { return served_by(i) == "green"; }));
+    load.finish();
+    EXPECT_EQ(load.failures.load(), 0) << load.first_failure;
+    std::cout << "[ fleet ] ramp: leader " << leader << " killed at step 1, " << next
+              << " continued; " << load.total.load() << " requests, " << load.failures.load()
+              << " failed\n";
+}
+
+// The leader serves nothing: without the follower's counts every verdict
+// would be "no data" and the ramp would hold at its first step.
+TEST_F(Fleet, TheLeaderJudgesOnTheCountsOfTheMembersThatServe) {
+    for (std::size_t i = 0; i < 2; ++i) {
+        auto cfg = member_config(i);
+        cfg.extra = "[rollout]\ninterval = \"200ms\"\nmin_requests = 30\n" + cfg.extra;
+        start_member(i, cfg);
+    }
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    std::string leader;
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        const auto& l = control(0, "status")["cluster"].at("leader");
+        leader = l.is_string() ? std::string(l.as_string()) : "";
+        return !leader.empty();
+    }));
+    const std::size_t follower = leader == "m1" ? 1 : 0;
+    Load load;
+    load.start({members_[follower]->port()});
+    ASSERT_TRUE(control(follower, "ramp green steps=10,100 bake=1s")["ok"].as_bool());
+    ASSERT_TRUE(poll_until(after(seconds(20)), [&] {
+        return control(1 - follower, "status")["active"].as_string() == "green";
+    })) << json::serialize(control(1 - follower, "status")["ramp"]);
+    auto ramp = control(follower, "status")["ramp"].as_object();
+    EXPECT_EQ(ramp["state"].as_string(), "promoted");
+    load.finish();
+    EXPECT_EQ(load.failures.load(), 0) << load.first_failure;
 }
 
 // etcd with authentication on: members sign in with cluster.username and

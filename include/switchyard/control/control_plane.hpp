@@ -140,12 +140,21 @@ class ControlPlane final : public CommandHandler,
     // RampHost
     const RuntimeState& routing_state() const override { return runtime_; }
     const Settings& config() const override { return *settings_; }
-    bool accepting_changes() const override { return refusal_.empty(); }
+    // A fleet member cut off from its store changes nothing on its own
+    // (the ramp holds; an emergency stop still applies).
+    bool accepting_changes() const override {
+        return refusal_.empty() && (!fleet_ || fleet_->reachable());
+    }
     bool save(const RuntimeState& routing, const RolloutSnapshot& rollout,
               std::string& error) override;
     void publish(const RuntimeState& next, const std::string& drain_pool, const std::string& what,
                  std::function<void()> applied) override;
     GateResult health_gate(const std::string& pool) const override;
+    bool shared() const override { return fleet_ != nullptr; }
+    void commit(const RuntimeState& routing, const RolloutSnapshot& rollout,
+                std::function<void(std::string error)> done) override;
+    bool runs_ramp() const override { return !fleet_ || fleet_->leading(); }
+    void others_step_counts(const RampRecord& ramp, std::function<void(StepWindow)> done) override;
     // RampEvents
     void emit(const RampEvent& event, RampTime time, std::uint64_t generation) override;
     void ask_gate(const RampEvent& event, RampTime time, std::uint64_t generation,
@@ -167,13 +176,16 @@ class ControlPlane final : public CommandHandler,
     void store_state(const std::string& value, std::int64_t mod_revision, bool reread) override;
     void store_reachable(bool reachable, const std::string& why) override;
     void member_report(std::function<void(MemberReport)> done) override;
+    void member_traffic_report(std::function<void(MemberReport)> done);
+    void leadership(bool ours, const std::string& holder) override;
+    std::chrono::milliseconds report_period(std::chrono::milliseconds normal) const override;
     std::optional<RuntimeState> read_store_value(const std::string& value, std::int64_t revision);
     std::string fleet_refusal(const ControlCommand& command) const;
     void commit_to_store(const ControlCommand& command, const PeerCredentials& peer, Transition t,
                          std::string forced, Reply reply, int attempt);
     void replay_pending_stop(const RuntimeState& store, std::int64_t revision);
     void end_write();
-    void adopt(const RuntimeState& store, const std::string& why);
+    void adopt(const RuntimeState& store, const RolloutSnapshot& rollout, const std::string& why);
     void cluster_init(const ControlCommand& command, const PeerCredentials& peer, Reply reply);
     // The reply to a change written to the store: `line` with "applied":
     // "k/n", once every live member applied `generation` with wait=all.
@@ -207,6 +219,7 @@ class ControlPlane final : public CommandHandler,
     std::string version_;
     Duration lease_ttl_{10000};
     RuntimeState store_state_;         // the store's state as last read (before reconciling)
+    RolloutSnapshot store_rollout_;    // and its ramp
     std::int64_t store_revision_ = 0;  // its mod revision; 0: the store holds none
     bool store_empty_ = false;
     std::string store_corrupt_;                  // why the store's latest value was refused

@@ -4,7 +4,11 @@
 //
 //   {"member":"lb-1","generation":7,"version":"0.9.0","pid":4242,
 //    "config":"9c1d0e5a3b7f2e41","cluster":"synced","updated_ms":1700000000000,
-//    "pools":[{"name":"blue","inflight":3,"healthy":2,"servers":2}]}
+//    "pools":[{"name":"blue","inflight":3,"healthy":2,"servers":2}],
+//    "ramp":{"pool":"green","step":1,"step_start_ms":1700000000000,"counts":{"pools":{...}}}}
+//
+// "ramp" (while a ramp is in progress): what this member counted of the
+// ramp's current step (step_window_json.hpp), for the leader's judgement.
 //
 // Pure: no I/O.
 #pragma once
@@ -14,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "switchyard/core/traffic_stats.hpp"
 
 namespace switchyard::control {
 
@@ -25,6 +31,16 @@ struct MemberPoolReport {
     bool operator==(const MemberPoolReport&) const = default;
 };
 
+// A member's counts of the ramp's step, named by the step (pool, index and
+// start) so that the leader adds only counts of the step it judges.
+struct MemberRampReport {
+    std::string pool;
+    std::uint32_t step = 0;  // 0-based, as in the ramp's record
+    std::int64_t step_start_ms = 0;
+    StepWindow counts;
+    bool operator==(const MemberRampReport&) const = default;
+};
+
 struct MemberReport {
     std::string member;
     std::uint64_t generation = 0;  // the routing generation it serves
@@ -34,6 +50,7 @@ struct MemberReport {
     std::string cluster;          // "synced", "degraded", "empty"
     std::int64_t updated_ms = 0;  // when it wrote this (Unix ms, its clock)
     std::vector<MemberPoolReport> pools;
+    std::optional<MemberRampReport> ramp;
     bool operator==(const MemberReport&) const = default;
 };
 

@@ -1,7 +1,10 @@
 // FleetSync: a member's link to the fleet's store (DESIGN.md "Fleet"): it
 // keeps `<prefix>/state` watched and hands every new state to its host,
 // writes mutations as compare-and-swap on that key's revision, and keeps
-// `<prefix>/members/<member>` under the member's lease.
+// `<prefix>/members/<member>` under the member's lease. Every member
+// campaigns for `<prefix>/leader` (created only if absent, under its lease)
+// each report period: the holder runs the fleet's ramp; when it dies, its
+// lease ends, the key goes, and the next campaign elects another.
 //
 // The state key alone is watched (members' keys are read on demand: N
 // members watching each other's heartbeats would be N² events). A watch
@@ -58,6 +61,14 @@ class FleetHost {
     virtual void store_reachable(bool reachable, const std::string& why) = 0;
     // This member's report, for its key.
     virtual void member_report(std::function<void(MemberReport)> done) = 0;
+    // Who holds the ramp's leadership (`<prefix>/leader`), at each change;
+    // `ours`: this member.
+    virtual void leadership(bool ours, const std::string& holder) = 0;
+    // How often the report is rewritten: `normal`, or more often while the
+    // leader needs this member's counts.
+    virtual std::chrono::milliseconds report_period(std::chrono::milliseconds normal) const {
+        return normal;
+    }
 
   protected:
     ~FleetHost() = default;
@@ -97,6 +108,8 @@ class FleetSync {
     void report();
 
     bool reachable() const { return reachable_; }
+    bool leading() const { return leading_; }
+    const std::string& leader() const { return leader_; }  // empty: none known
     const std::string& unreachable_why() const { return why_; }
     std::chrono::system_clock::time_point unreachable_since() const { return since_; }
     const std::string& state_key() const { return state_key_; }
@@ -108,12 +121,17 @@ class FleetSync {
     void watch_from(std::int64_t revision);
     void set_reachable(bool reachable, const std::string& why);
     void schedule_report();
+    // Takes `<prefix>/leader` under this member's lease if nobody holds it.
+    void campaign();
 
     cluster::EtcdClient client_;
     FleetHost& host_;
     std::shared_ptr<spdlog::logger> log_;
     std::string state_key_;
     std::string members_prefix_;
+    std::string leader_key_;
+    std::string leader_;
+    bool leading_ = false;
     std::string member_;
     std::chrono::seconds ttl_;
     cluster::MemberLease lease_;

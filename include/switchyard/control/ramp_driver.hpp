@@ -46,6 +46,27 @@ class RampHost {
                          const std::string& what, std::function<void()> applied) = 0;
     // The pool's health gate (passing when it has none to fail).
     virtual GateResult health_gate(const std::string& pool) const = 0;
+
+    // A fleet (DESIGN.md "Fleet"): every change of the ramp is written to
+    // the shared store first, any member may command the ramp, only the
+    // leader ticks, and it judges the fleet's sums. A single instance keeps
+    // these defaults.
+    virtual bool shared() const { return false; }
+    // Writes `routing` and `rollout` to the store (and the state file);
+    // `done` gets "" once written, else why not (nothing changed here, or
+    // the store's newer state was applied instead).
+    virtual void commit(const RuntimeState& routing, const RolloutSnapshot& rollout,
+                        std::function<void(std::string error)> done) {
+        std::string error;
+        save(routing, rollout, error);
+        done(error);
+    }
+    // Whether this process ticks the ramp (the fleet's leader does).
+    virtual bool runs_ramp() const { return true; }
+    // The other members' counts of the ramp's current step.
+    virtual void others_step_counts(const RampRecord&, std::function<void(StepWindow)> done) {
+        done({});
+    }
 };
 
 // Where the ramp's transitions go: the event log and webhooks, and the gate.
@@ -99,14 +120,21 @@ class RampDriver {
 
     // Shutting down: no more ticks.
     void stop();
+    // The host may run the ramp now (it became the fleet's leader): tick.
+    void resume() { schedule_tick(); }
 
     static RampTime now();
 
   private:
     void carry_out(RampResult r, std::function<void(RampReply)> done);
+    // carry_out's second half: the state is durable (or, for a weight-0
+    // abort, goes to disk after the publish unless `persisted`).
+    void finish(RampResult r, RampTime t, const RuntimeState& routing, const std::string& drain,
+                const std::string& what, bool persisted, std::function<void(RampReply)> done);
     void after_publish(const RampResult& r, RampTime now, std::uint64_t generation);
     void schedule_tick();
     void tick();
+    void judge(std::uint64_t window, StepWindow counted, StepWindow others);
     void count_window(std::uint64_t window);
 
     boost::asio::io_context& io_;
@@ -117,9 +145,10 @@ class RampDriver {
     RolloutState state_;
     boost::asio::steady_timer timer_;
     bool tick_scheduled_ = false;
-    bool ticking_ = false;        // a tick's collection is under way
-    std::uint64_t counting_ = 0;  // the window the workers count (0: none)
-    StepWindow inherited_;        // a hot upgrade's counts of the current window
+    bool ticking_ = false;           // a tick's collection is under way
+    std::uint64_t counting_ = 0;     // the window the workers count (0: none)
+    std::uint64_t last_window_ = 0;  // the highest window counted so far
+    StepWindow inherited_;           // a hot upgrade's counts of the current window
     std::array<std::uint64_t, 3> verdicts_{};
     bool stopped_ = false;
 };

@@ -123,6 +123,7 @@ struct StepWindow {
     // a worker that has not started it yet counted nothing of it).
     void add(const StepWindow& other);
     const StepCounts& pool(const std::string& name) const;  // all zero if none
+    bool operator==(const StepWindow&) const = default;
 };
 
 }  // namespace switchyard

@@ -35,6 +35,29 @@ TEST(FleetMember, JsonIsExactAndReadsBack) {
     EXPECT_EQ(*back, sample());
 }
 
+TEST(FleetMember, TheRampCountsGoAlong) {
+    MemberReport r = sample();
+    MemberRampReport ramp;
+    ramp.pool = "green";
+    ramp.step = 2;
+    ramp.step_start_ms = 1700000000123;
+    ramp.counts.pools["green"].record(RequestOutcome::ok, 1500);
+    ramp.counts.pools["green"].record(RequestOutcome::error, 90000);
+    ramp.counts.pools["blue"].record(RequestOutcome::ok, 700);
+    r.ramp = ramp;
+    const std::string text = to_json(r);
+    EXPECT_NE(text.find(R"("ramp":{"pool":"green","step":2,"step_start_ms":1700000000123,)"
+                        R"("counts":{"pools":{"blue":{"requests":1,"errors":0,)"),
+              std::string::npos)
+        << text;
+    std::string error;
+    const auto back = parse_member_report(text, error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(*back, r);
+    EXPECT_FALSE(parse_member_report(R"({"member":"a","ramp":[]})", error));
+    EXPECT_EQ(error, "\"ramp\" must be an object");
+}
+
 TEST(FleetMember, UnknownKeysAreIgnoredWrongTypesAreNot) {
     std::string error;
     EXPECT_TRUE(parse_member_report(R"({"member":"a","later":1})", error));
