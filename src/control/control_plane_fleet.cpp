@@ -148,20 +148,24 @@ void ControlPlane::replay_pending_stop(const RuntimeState& store, std::int64_t r
     pending_stop_.reset();
     const std::string why = "store revision " + std::to_string(revision);
     const auto& ramp = store_rollout_.ramp;
-    if (store.active == stop.active && ramp && ramp->pool == stop.canary_pool &&
+    if (ramp && ramp->pool == stop.canary_pool &&
         (ramp->state == RampState::running || ramp->state == RampState::holding ||
          ramp->state == RampState::paused)) {
-        // The fleet's ramp of that pool still runs in the store: abort it
-        // there (its leader would raise the weight again otherwise).
-        adopt(store, store_rollout_, why);
-        RampCommand abort;
-        abort.kind = RampCommand::Kind::abort;
-        abort.origin = "canary " + stop.canary_pool + " 0 while the store was unreachable";
-        ramp_.command(abort, [this](RampReply r) {
-            audit("cluster", "emergency stop",
-                  r.ok ? "ramp aborted in the store" : "not written: " + r.error);
-        });
-        return;
+        // The fleet's ramp of that pool still runs in the store: keep the
+        // stop here, take the store's ramp, and abort it there (its leader
+        // would raise the weight again otherwise).
+        const Transition kept = replay_stop(store, stop);
+        if (kept.ok) {
+            adopt(kept.next, store_rollout_, why + " with the emergency stop kept");
+            RampCommand abort;
+            abort.kind = RampCommand::Kind::abort;
+            abort.origin = "canary " + stop.canary_pool + " 0 while the store was unreachable";
+            ramp_.command(abort, [this](RampReply r) {
+                audit("cluster", "emergency stop",
+                      r.ok ? "the fleet's ramp aborted in the store" : "not written: " + r.error);
+            });
+            return;
+        }
     }
     const Transition t = replay_stop(store, stop);
     if (!t.ok) {

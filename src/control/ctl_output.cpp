@@ -275,7 +275,8 @@ std::string cluster_text(const json::object& reply) {
     if (c == nullptr || !c->is_object()) return {};
     const json::object& co = c->get_object();
     std::string out = "\ncluster: " + field(co, "store") + ", member " + field(co, "member") +
-                      ", " + field(co, "key") + " at revision " + field(co, "revision");
+                      ", " + field(co, "key") + " at revision " + field(co, "revision") +
+                      ", ramp leader " + field(co, "leader");
     if (co.contains("degraded_since"))
         out += "\n  degraded since " + field(co, "degraded_since") + ": " + field(co, "reason");
     if (co.contains("pending_stop"))

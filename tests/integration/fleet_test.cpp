@@ -469,6 +469,51 @@ TEST_F(Fleet, TheRampRunsOnTheLeaderAndAnotherContinuesItAtTheSameStepWhenItDies
               << " failed\n";
 }
 
+// etcd down during the fleet's ramp: the ramp holds, a member's `canary
+// green 0` stops it there at once, and when etcd is back the store's ramp
+// is aborted, so its leader does not raise the weight again.
+TEST_F(Fleet, AnEmergencyStopDuringTheFleetsRampAbortsItInTheStoreWhenItReturns) {
+    for (std::size_t i = 0; i < 2; ++i) {
+        auto cfg = member_config(i);
+        cfg.extra = "[rollout]\ninterval = \"200ms\"\nmin_requests = 30\n" + cfg.extra;
+        start_member(i, cfg);
+    }
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    ASSERT_TRUE(wait_synced(1));
+    Load load;
+    load.start(ports());
+    ASSERT_TRUE(control(0, "ramp green steps=20,50 bake=1h")["ok"].as_bool());
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
+        return control(1, "status")["canary"].at("weight").as_double() == 20.0;
+    }));
+    etcd_->kill();
+    ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
+        return control(1, "status")["cluster"].at("store").as_string() == "degraded";
+    }));
+    EXPECT_FALSE(control(1, "ramp promote")["ok"].as_bool()) << "never advanced while cut off";
+    auto stop = control(1, "canary green 0");
+    ASSERT_TRUE(stop["ok"].as_bool()) << json::serialize(stop);
+    EXPECT_EQ(control(1, "status")["canary"].at("weight").as_double(), 0.0);
+
+    etcd_->restart();
+    for (std::size_t i = 0; i < 2; ++i)
+        ASSERT_TRUE(poll_until(after(seconds(15)),
+                               [&] {
+                                   auto s = control(i, "status");
+                                   const auto* ramp = s.if_contains("ramp");
+                                   return s["cluster"].at("store").as_string() == "synced" &&
+                                          s["canary"].at("weight").as_double() == 0.0 &&
+                                          ramp != nullptr && ramp->is_object() &&
+                                          ramp->as_object().at("state").as_string() == "aborted";
+                               }))
+            << "m" << i + 1 << ": " << json::serialize(control(i, "status")["ramp"]);
+    const auto stored = json::parse(*store_get(state_key())).as_object();
+    EXPECT_EQ(stored.at("canary").at("weight").as_double(), 0.0);
+    EXPECT_EQ(stored.at("rollout").at("ramp").at("state").as_string(), "aborted");
+    load.finish();
+    EXPECT_EQ(load.failures.load(), 0) << load.first_failure;
+}
+
 // The leader serves nothing: without the follower's counts every verdict
 // would be "no data" and the ramp would hold at its first step.
 TEST_F(Fleet, TheLeaderJudgesOnTheCountsOfTheMembersThatServe) {

@@ -407,7 +407,8 @@ TEST(CtlFormat, StatusOfAFleetListsItsMembers) {
             R"("config":"00000000000000bb","config_differs":true,"version":"0.9.0",)"
             R"("pid":43,"pools":[]}]})");
     const std::string text = format_status(r);
-    EXPECT_NE(text.find("cluster: degraded, member lb-1, /sy/state at revision 17\n"
+    EXPECT_NE(text.find("cluster: degraded, member lb-1, /sy/state at revision 17, ramp leader "
+                        "-\n"
                         "  degraded since 2026-12-06T10:00:00Z: connection refused\n"
                         "  emergency stop of canary blue to be written to the store\n"),
               std::string::npos)
