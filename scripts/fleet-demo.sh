@@ -3,9 +3,10 @@
 # own etcd (data dir in a temp dir, 127.0.0.1, ephemeral ports, periodic
 # auto-compaction), the blue and green echo pools and N Switchyards (3 by
 # default) that share their routing state through it; runs `cluster init`,
-# a canary walk and a promotion through different members, shows
-# `status --fleet`, times how long a cutover takes to reach the last
-# member, and stops everything it started, by PID.
+# a canary walk and a promotion through different members, times how long a
+# cutover takes to reach the last member, runs a short ramp (on the fleet's
+# leader, whatever member it is sent to), shows `status --fleet`, and stops
+# everything it started, by PID.
 #   --members N   how many Switchyards (1..20, default 3)
 #   --keep        leave the fleet running until Ctrl-C
 #   --no-build    use build-release/ as it is
@@ -103,6 +104,12 @@ servers = [{ address = "127.0.0.1:$blue_port" }]
 [pools.green]
 servers = [{ address = "127.0.0.1:$green_port" }]
 
+# The demo sends no traffic: its ramp advances on bake time alone.
+[rollout]
+interval = "250ms"
+max_hold = "1s"
+on_no_data = "advance"
+
 [cluster]
 etcd = ["$etcd_url"]
 prefix = "/switchyard/demo"
@@ -160,6 +167,16 @@ done
 median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 maximum() { printf '%s\n' "$@" | sort -n | tail -n 1; }
 log "5 cutovers across $members members: reply with every member applied after $(median "${replies[@]}") ms (median; slowest $(maximum "${replies[@]}") ms); every member served the new pool $(median "${served[@]}") ms after the command (median; slowest $(maximum "${served[@]}") ms)"
+# Members campaign for the ramp's leadership at each report (every
+# lease_ttl/2): one holds it a few seconds after start.
+deadline=$(($(now_ms) + 10000))
+leader=""
+while [ -z "$leader" ] && [ "$(now_ms)" -lt "$deadline" ]; do
+  leader=$(ctl 1 --json status | sed -n 's/.*"leader":"\([^"]*\)".*/\1/p')
+  [ -n "$leader" ] || sleep 0.2
+done
+log "a short ramp of blue, sent to m1; the fleet's leader (${leader:-none yet}) runs it:"
+ctl 1 ramp blue steps=25,100 bake=1s --wait --timeout 60s
 log "the fleet:"
 ctl 1 status --fleet | sed -n '/^cluster:/,$p'
 
