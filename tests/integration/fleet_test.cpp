@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include <poll.h>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -407,7 +408,8 @@ TEST_F(Fleet, TheRampRunsOnTheLeaderAndAnotherContinuesItAtTheSameStepWhenItDies
     ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
     std::string leader;
     ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
-        const auto& l = control(0, "status")["cluster"].at("leader");
+        const auto status = control(0, "status");  // named: `l` refers into it
+        const auto& l = status.at("cluster").at("leader");
         leader = l.is_string() ? std::string(l.as_string()) : "";
         return !leader.empty();
     }));
@@ -439,7 +441,8 @@ TEST_F(Fleet, TheRampRunsOnTheLeaderAndAnotherContinuesItAtTheSameStepWhenItDies
     members_[lead]->process().wait_exit(after(seconds(5)));
     std::string next;
     ASSERT_TRUE(poll_until(after(seconds(15)), [&] {
-        const auto& l = control(others[0], "status")["cluster"].at("leader");
+        const auto status = control(others[0], "status");  // named: `l` refers into it
+        const auto& l = status.at("cluster").at("leader");
         next = l.is_string() ? std::string(l.as_string()) : "";
         return !next.empty() && next != leader;
     }));
@@ -467,6 +470,80 @@ TEST_F(Fleet, TheRampRunsOnTheLeaderAndAnotherContinuesItAtTheSameStepWhenItDies
     std::cout << "[ fleet ] ramp: leader " << leader << " killed at step 1, " << next
               << " continued; " << load.total.load() << " requests, " << load.failures.load()
               << " failed\n";
+}
+
+// A TCP relay from 127.0.0.1:port() to etcd that the test can cut, as a
+// partition of one member from the store (the others keep reaching it).
+class StoreRelay {
+  public:
+    explicit StoreRelay(std::uint16_t target)
+        : upstream_([this, target](ScriptedUpstream::Conn& c, int) { pump(c, target); }) {}
+    ~StoreRelay() { stop_ = true; }
+    std::uint16_t port() const { return upstream_.port(); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+    void cut() { cut_ = true; }
+    void restore() { cut_ = false; }
+
+  private:
+    void pump(ScriptedUpstream::Conn& c, std::uint16_t target) {
+        if (cut_) return;  // closed at once: the store is out of reach
+        Socket up = Socket::connect(target, after(seconds(2)));
+        if (!up.valid()) return;
+        char buf[16384];
+        while (!stop_ && !cut_) {
+            pollfd p[2] = {{c.sock.fd(), POLLIN, 0}, {up.fd(), POLLIN, 0}};
+            if (::poll(p, 2, 20) <= 0) continue;
+            for (int i = 0; i < 2; ++i) {
+                if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+                Socket& from = i == 0 ? c.sock : up;
+                Socket& to = i == 0 ? up : c.sock;
+                const long n = from.recv_some(buf, sizeof buf, after(milliseconds(100)));
+                if (n == -2) continue;
+                if (n <= 0 || !to.send_all({buf, static_cast<std::size_t>(n)}, after(seconds(2))))
+                    return;
+            }
+        }
+    }
+
+    std::atomic<bool> cut_{false};
+    std::atomic<bool> stop_{false};  // before upstream_: its threads read it
+    ScriptedUpstream upstream_;
+};
+
+// One member cut off from the store stops a canary; meanwhile the others
+// switch: when it reaches the store again, the store's state wins and the
+// stop is dropped (and said so), since the active pool changed.
+TEST_F(Fleet, AStopMadeWhileCutOffIsDroppedWhenTheStoreSwitchedMeanwhile) {
+    StoreRelay relay(etcd_->port());
+    start_member(0);
+    start_member(1, member_config(1, {relay.url()}));
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    ASSERT_TRUE(wait_synced(1));
+    ASSERT_TRUE(control(0, "canary green 30 wait=all")["ok"].as_bool());
+    relay.cut();
+    ASSERT_TRUE(poll_until(after(seconds(15)), [&] {
+        return control(1, "status")["cluster"].at("store").as_string() == "degraded";
+    }));
+    auto stop = control(1, "canary green 0");
+    ASSERT_TRUE(stop["ok"].as_bool()) << json::serialize(stop);
+    EXPECT_EQ(stop["store"].as_string(), "pending");
+    // The rest of the fleet moves on: green becomes active.
+    auto moved = control(0, "switch green");
+    ASSERT_TRUE(moved["ok"].as_bool()) << json::serialize(moved);
+    relay.restore();
+    ASSERT_TRUE(poll_until(after(seconds(15)), [&] {
+        auto s = control(1, "status");
+        return s["cluster"].at("store").as_string() == "synced" &&
+               s["active"].as_string() == "green";
+    })) << json::serialize(control(1, "status")["cluster"]);
+    EXPECT_EQ(served_by(1), "green");
+    EXPECT_EQ(json::parse(*store_get(state_key())).at("active").as_string(), "green");
+    EXPECT_EQ(control(0, "status")["generation"].as_int64(),
+              control(1, "status")["generation"].as_int64());
+    EXPECT_NE(members_[1]->stderr_text().find("command=\"emergency stop\" dropped: the store's "
+                                              "active pool is green, not blue"),
+              std::string::npos)
+        << members_[1]->stderr_text();
 }
 
 // etcd down during the fleet's ramp: the ramp holds, a member's `canary
@@ -499,10 +576,12 @@ TEST_F(Fleet, AnEmergencyStopDuringTheFleetsRampAbortsItInTheStoreWhenItReturns)
     for (std::size_t i = 0; i < 2; ++i)
         ASSERT_TRUE(poll_until(after(seconds(15)),
                                [&] {
-                                   auto s = control(i, "status");
+                                   // const: operator[] may grow the object and
+                                   // move what `ramp` points to.
+                                   const auto s = control(i, "status");
                                    const auto* ramp = s.if_contains("ramp");
-                                   return s["cluster"].at("store").as_string() == "synced" &&
-                                          s["canary"].at("weight").as_double() == 0.0 &&
+                                   return s.at("cluster").at("store").as_string() == "synced" &&
+                                          s.at("canary").at("weight").as_double() == 0.0 &&
                                           ramp != nullptr && ramp->is_object() &&
                                           ramp->as_object().at("state").as_string() == "aborted";
                                }))
@@ -525,7 +604,8 @@ TEST_F(Fleet, TheLeaderJudgesOnTheCountsOfTheMembersThatServe) {
     ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
     std::string leader;
     ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
-        const auto& l = control(0, "status")["cluster"].at("leader");
+        const auto status = control(0, "status");  // named: `l` refers into it
+        const auto& l = status.at("cluster").at("leader");
         leader = l.is_string() ? std::string(l.as_string()) : "";
         return !leader.empty();
     }));
