@@ -28,6 +28,8 @@ start_bg "$tmp/etcd.log" etcd --name bench --data-dir "$tmp/etcd.data" \
   --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
   --initial-cluster "bench=http://127.0.0.1:$peer_port" \
   --auto-compaction-mode=periodic --auto-compaction-retention=1h --log-level=error
+# The fleet member reads the store at start: etcd must answer by then.
+wait_port "$etcd_port" "$started_pid" "$tmp/etcd.log"
 start_echo "$tmp/blue.log" "$bin/switchyard-echo" blue --listen 127.0.0.1:0
 declare -A port
 for mode in single fleet; do

@@ -45,15 +45,6 @@ bin="$root/build-release"
 tmp=$(mktemp -d /tmp/switchyard-fleet.XXXXXX)
 trap_cleanup
 
-wait_port() { # port pid logfile
-  local deadline=$(($(now_ms) + 20000))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    alive "$2" || { tail -n 20 "$3" >&2; die "the process for port $1 exited (see $3)"; }
-    [ "$(now_ms)" -lt "$deadline" ] || die "port $1 did not open within 20 s (see $3)"
-    sleep 0.05
-  done
-}
-
 # etcd, compacting itself: without it the members' heartbeats fill its quota.
 etcd_port=$(free_port)
 peer_port=$(free_port)

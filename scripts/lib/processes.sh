@@ -78,6 +78,17 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# wait_port PORT PID LOGFILE: until 127.0.0.1:PORT accepts connections; dies
+# (with the log's end) if PID exits first or 20 s pass.
+wait_port() {
+  local deadline=$(($(now_ms) + 20000))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    alive "$2" || { tail -n 20 "$3" >&2; die "the process for port $1 exited (see $3)"; }
+    [ "$(now_ms)" -lt "$deadline" ] || die "port $1 did not open within 20 s (see $3)"
+    sleep 0.05
+  done
+}
+
 # start_echo LOGFILE BINARY NAME [ARGS...]: a switchyard-echo on an ephemeral
 # port of 127.0.0.1; sets echo_pid and echo_port, or dies.
 start_echo() {

@@ -403,10 +403,7 @@ void ControlPlane::mutate(const ControlCommand& command, const PeerCredentials& 
     const bool local_stop = fleet_ != nullptr;
     auto done = [t, shadow, local_stop, reply] {
         std::string line = state_reply(t.next, true, t.drain_pool, shadow);
-        if (local_stop) {
-            line.pop_back();
-            line += ",\"store\":\"pending\"}";
-        }
+        if (local_stop) detail::append_members(line, "\"store\":\"pending\"");
         reply(std::move(line));
     };
     if (!apply_change(peer, text, t, drain, forced, shadow, std::move(done), error)) {

@@ -16,6 +16,7 @@
 namespace switchyard::control {
 
 using Verb = ControlCommand::Verb;
+using detail::append_members;
 using detail::describe;
 
 namespace {
@@ -47,12 +48,6 @@ bool serving(const RuntimeState& s, const std::string& pool) {
 // names a shadow pool must not bring it back).
 std::string store_value(const RuntimeState& state, const RolloutSnapshot& rollout) {
     return to_json(state, rollout, true);
-}
-
-// `line` is one JSON object: members are added before its closing brace.
-void append_members(std::string& line, const std::string& members) {
-    line.pop_back();
-    line += "," + members + "}";
 }
 
 }  // namespace

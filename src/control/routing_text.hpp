@@ -15,6 +15,13 @@ namespace switchyard::control::detail {
 // Mirroring is named when it is on, or (with_shadow) also when it is off.
 std::string describe(const RuntimeState& s, bool with_shadow = false);
 
+// `line` is one JSON object: `members` ("\"a\":1,\"b\":2") are added
+// before its closing brace.
+inline void append_members(std::string& line, const std::string& members) {
+    line.pop_back();
+    line += "," + members + "}";
+}
+
 // A JSON array of strings (warnings, errors, conflicts).
 void write_strings(JsonWriter& w, const std::vector<std::string>& list);
 

@@ -93,15 +93,6 @@ using switchyard::cluster::EtcdWatch;
 using switchyard::cluster::WatchMessage;
 namespace etcd = switchyard::cluster;
 
-// Runs the io_context until `cond` or the deadline.
-bool run_until(boost::asio::io_context& io, Clock::time_point deadline,
-               const std::function<bool()>& cond) {
-    io.restart();
-    while (!cond() && Clock::now() < deadline)
-        io.run_for(std::chrono::milliseconds(20));
-    return cond();
-}
-
 TEST_F(Etcd, AWatchSeesEachChangeOfItsKey) {
     EtcdTransport t(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
     std::vector<WatchMessage> seen;

@@ -4,8 +4,10 @@
 // store. Stopped (SIGKILL and reaped) with the object.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +15,15 @@
 #include "harness.hpp"
 
 namespace sy_it {
+
+// Runs the io_context of an etcd client until `cond` or the deadline.
+inline bool run_until(boost::asio::io_context& io, Clock::time_point deadline,
+                      const std::function<bool()>& cond) {
+    io.restart();
+    while (!cond() && Clock::now() < deadline)
+        io.run_for(std::chrono::milliseconds(20));
+    return cond();
+}
 
 class EtcdServer {
   public:

@@ -54,14 +54,6 @@ class RecordingHost final : public FleetHost {
     std::vector<std::string> leaders;  // "*m1": this member leads
 };
 
-bool run_until(boost::asio::io_context& io, Clock::time_point deadline,
-               const std::function<bool()>& cond) {
-    io.restart();
-    while (!cond() && Clock::now() < deadline)
-        io.run_for(std::chrono::milliseconds(20));
-    return cond();
-}
-
 class FleetSyncTest : public ::testing::Test {
   protected:
     void SetUp() override {

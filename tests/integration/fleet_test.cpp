@@ -107,6 +107,23 @@ class Fleet : public ProxyTest {
     }
     std::string state_key() const { return std::string(kPrefix) + "/state"; }
 
+    // Members 0..n-1 with a fast ramp analysis: judged every 200 ms, 30
+    // requests a side at least.
+    void start_ramping_members(std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            auto cfg = member_config(i);
+            cfg.extra = "[rollout]\ninterval = \"200ms\"\nmin_requests = 30\n" + cfg.extra;
+            start_member(i, cfg);
+        }
+    }
+
+    // The ramp's leader as member i knows it ("" while none).
+    std::string leader_seen_by(std::size_t i) {
+        const auto status = control(i, "status");  // named: `l` refers into it
+        const auto& l = status.at("cluster").at("leader");
+        return l.is_string() ? std::string(l.as_string()) : "";
+    }
+
     // Three members, the store initialised through the first: blue active.
     void start_three() {
         for (std::size_t i = 0; i < 3; ++i)
@@ -400,17 +417,11 @@ TEST_F(Fleet, ABadValueInTheStoreIsRefusedAndUnrelatedKeysAreIgnored) {
 // so it can only advance on the others' counts), and continued at the same
 // step by another member when the leader is killed.
 TEST_F(Fleet, TheRampRunsOnTheLeaderAndAnotherContinuesItAtTheSameStepWhenItDies) {
-    for (std::size_t i = 0; i < 3; ++i) {
-        auto cfg = member_config(i);
-        cfg.extra = "[rollout]\ninterval = \"200ms\"\nmin_requests = 30\n" + cfg.extra;
-        start_member(i, cfg);
-    }
+    start_ramping_members(3);
     ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
     std::string leader;
     ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
-        const auto status = control(0, "status");  // named: `l` refers into it
-        const auto& l = status.at("cluster").at("leader");
-        leader = l.is_string() ? std::string(l.as_string()) : "";
+        leader = leader_seen_by(0);
         return !leader.empty();
     }));
     const std::size_t lead = static_cast<std::size_t>(leader.back() - '1');
@@ -441,9 +452,7 @@ TEST_F(Fleet, TheRampRunsOnTheLeaderAndAnotherContinuesItAtTheSameStepWhenItDies
     members_[lead]->process().wait_exit(after(seconds(5)));
     std::string next;
     ASSERT_TRUE(poll_until(after(seconds(15)), [&] {
-        const auto status = control(others[0], "status");  // named: `l` refers into it
-        const auto& l = status.at("cluster").at("leader");
-        next = l.is_string() ? std::string(l.as_string()) : "";
+        next = leader_seen_by(others[0]);
         return !next.empty() && next != leader;
     }));
     auto r = ramp_of(others[0]);
@@ -550,11 +559,7 @@ TEST_F(Fleet, AStopMadeWhileCutOffIsDroppedWhenTheStoreSwitchedMeanwhile) {
 // green 0` stops it there at once, and when etcd is back the store's ramp
 // is aborted, so its leader does not raise the weight again.
 TEST_F(Fleet, AnEmergencyStopDuringTheFleetsRampAbortsItInTheStoreWhenItReturns) {
-    for (std::size_t i = 0; i < 2; ++i) {
-        auto cfg = member_config(i);
-        cfg.extra = "[rollout]\ninterval = \"200ms\"\nmin_requests = 30\n" + cfg.extra;
-        start_member(i, cfg);
-    }
+    start_ramping_members(2);
     ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
     ASSERT_TRUE(wait_synced(1));
     Load load;
@@ -596,17 +601,11 @@ TEST_F(Fleet, AnEmergencyStopDuringTheFleetsRampAbortsItInTheStoreWhenItReturns)
 // The leader serves nothing: without the follower's counts every verdict
 // would be "no data" and the ramp would hold at its first step.
 TEST_F(Fleet, TheLeaderJudgesOnTheCountsOfTheMembersThatServe) {
-    for (std::size_t i = 0; i < 2; ++i) {
-        auto cfg = member_config(i);
-        cfg.extra = "[rollout]\ninterval = \"200ms\"\nmin_requests = 30\n" + cfg.extra;
-        start_member(i, cfg);
-    }
+    start_ramping_members(2);
     ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
     std::string leader;
     ASSERT_TRUE(poll_until(after(seconds(10)), [&] {
-        const auto status = control(0, "status");  // named: `l` refers into it
-        const auto& l = status.at("cluster").at("leader");
-        leader = l.is_string() ? std::string(l.as_string()) : "";
+        leader = leader_seen_by(0);
         return !leader.empty();
     }));
     const std::size_t follower = leader == "m1" ? 1 : 0;

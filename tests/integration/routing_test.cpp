@@ -571,14 +571,15 @@ TEST_F(Routing, AuditLogRecordsChangesRefusalsAndBadLinesButNotReads) {
     ASSERT_TRUE(complete) << read_file(proxy_->audit_log_path());
     const std::string who =
         "control uid=" + std::to_string(::getuid()) + " pid=" + std::to_string(::getpid()) + " ";
-    EXPECT_EQ(lines, (std::vector<std::string>{
-                         who + "command=\"canary green 5\" active=blue generation=0 -> "
-                               "active=blue canary=green:5.00% generation=1",
-                         who + "command=\"canary blue 5\" refused: " + refusal,
-                         who + "command=\"swtich green\" unparseable: unknown command swtich "
-                               "(commands: status, switch, canary, promote, rollback, "
-                               "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff, cluster)",
-                         who + "command=\"reload\" ok: config generation 1 -> 2"}));
+    EXPECT_EQ(lines,
+              (std::vector<std::string>{
+                  who + "command=\"canary green 5\" active=blue generation=0 -> "
+                        "active=blue canary=green:5.00% generation=1",
+                  who + "command=\"canary blue 5\" refused: " + refusal,
+                  who + "command=\"swtich green\" unparseable: unknown command swtich "
+                        "(commands: status, switch, canary, promote, rollback, "
+                        "wait-drained, server, reload, upgrade, ramp, flag, shadow, diff, cluster)",
+                  who + "command=\"reload\" ok: config generation 1 -> 2"}));
 }
 
 }  // namespace
