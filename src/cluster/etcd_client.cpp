@@ -16,7 +16,7 @@ bool token_refused(const GatewayError& e) {
 }  // namespace
 
 EtcdClient::EtcdClient(boost::asio::io_context& io, EtcdClientOptions options)
-    : io_(io), options_(std::move(options)), transport_(io, options_.endpoints, options_.timeout) {}
+    : io_(io), options_(std::move(options)), transport_(io, options_.endpoints, options_.timeout, options_.tls) {}
 
 template <typename T>
 void EtcdClient::call(std::string path, std::string body, Parsed<T> (*parse)(std::string_view),
@@ -113,7 +113,7 @@ std::shared_ptr<EtcdWatch> EtcdClient::watch(const std::string& key, std::int64_
                                              EtcdWatch::OnEnd on_end) {
     const auto& endpoints = transport_.endpoints();
     auto w = std::make_shared<EtcdWatch>(io_, endpoints[transport_.preferred() % endpoints.size()],
-                                         token_, options_.timeout);
+                                         token_, options_.timeout, options_.tls);
     w->start(watch_create_body(key, start_revision), std::move(on_message), std::move(on_end));
     return w;
 }

@@ -3,13 +3,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
+
+#include "etcd_stream.hpp"
 
 namespace switchyard::cluster {
 
@@ -26,7 +27,7 @@ class EtcdCall : public std::enable_shared_from_this<EtcdCall> {
              std::function<void(EtcdReply)> done)
         : transport_(transport),
           resolver_(transport.io_),
-          stream_(transport.io_),
+          stream_(transport.io_, transport.tls_),
           done_(std::move(done)) {
         request_.method(bhttp::verb::post);
         request_.target(path);
@@ -51,7 +52,7 @@ class EtcdCall : public std::enable_shared_from_this<EtcdCall> {
         parser_.emplace();
         parser_->body_limit(kEtcdBodyLimit);
         buffer_.clear();
-        stream_.expires_after(transport_.timeout_);
+        stream_.tcp().expires_after(transport_.timeout_);
         resolver_.async_resolve(url().host, std::to_string(url().port),
                                 [self = shared_from_this()](error_code ec, auto results) {
                                     if (ec) return self->failed("resolving", ec);
@@ -60,14 +61,22 @@ class EtcdCall : public std::enable_shared_from_this<EtcdCall> {
     }
 
     void connect(const tcp::resolver::results_type& results) {
-        stream_.async_connect(results, [self = shared_from_this()](error_code ec, auto) {
+        stream_.tcp().async_connect(results, [self = shared_from_this()](error_code ec, auto) {
             if (ec) return self->failed("connecting", ec);
-            self->stream_.socket().set_option(tcp::no_delay(true), ec);
-            bhttp::async_write(self->stream_, self->request_, [self](error_code ec, std::size_t) {
-                if (ec) return self->failed("writing", ec);
-                self->read();
+            self->stream_.tcp().socket().set_option(tcp::no_delay(true), ec);
+            self->stream_.async_secure(self->url().host, [self](error_code ec) {
+                if (ec) return self->failed("tls handshake with", ec);
+                self->write();
             });
         });
+    }
+
+    void write() {
+        bhttp::async_write(stream_, request_,
+                           [self = shared_from_this()](error_code ec, std::size_t) {
+                               if (ec) return self->failed("writing", ec);
+                               self->read();
+                           });
     }
 
     void read() {
@@ -91,8 +100,7 @@ class EtcdCall : public std::enable_shared_from_this<EtcdCall> {
     void failed(const char* step, const error_code& ec) {
         reply_.error = std::string(step) + " " + reply_.endpoint + ": " +
                        (ec == beast::error::timeout ? std::string("timed out") : ec.message());
-        error_code ignored;
-        stream_.socket().close(ignored);
+        stream_.close();
         if (tries_ < transport_.endpoints_.size()) {
             endpoint_ = (endpoint_ + 1) % transport_.endpoints_.size();
             try_endpoint();
@@ -102,15 +110,13 @@ class EtcdCall : public std::enable_shared_from_this<EtcdCall> {
     }
 
     void finish() {
-        error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.socket().close(ignored);
+        stream_.close();
         done_(std::move(reply_));
     }
 
     EtcdTransport& transport_;
     tcp::resolver resolver_;
-    beast::tcp_stream stream_;
+    EtcdStream stream_;
     bhttp::request<bhttp::string_body> request_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
@@ -121,8 +127,9 @@ class EtcdCall : public std::enable_shared_from_this<EtcdCall> {
 };
 
 EtcdTransport::EtcdTransport(asio::io_context& io, std::vector<HttpUrl> endpoints,
-                             std::chrono::milliseconds timeout)
-    : io_(io), endpoints_(std::move(endpoints)), timeout_(timeout) {}
+                             std::chrono::milliseconds timeout,
+                             std::shared_ptr<const http::UpstreamTlsContext> tls)
+    : io_(io), endpoints_(std::move(endpoints)), timeout_(timeout), tls_(std::move(tls)) {}
 
 void EtcdTransport::post(std::string path, std::string body, std::function<void(EtcdReply)> done) {
     if (endpoints_.empty()) {

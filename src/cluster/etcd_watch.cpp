@@ -2,13 +2,13 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "etcd_stream.hpp"
 #include "switchyard/cluster/ndjson_splitter.hpp"
 
 namespace switchyard::cluster {
@@ -22,11 +22,15 @@ using tcp = asio::ip::tcp;
 // Everything a pending handler touches, kept alive by it; the EtcdWatch
 // object only owns it and cuts the callbacks off on stop().
 struct EtcdWatch::State : std::enable_shared_from_this<EtcdWatch::State> {
-    State(asio::io_context& io, HttpUrl endpoint, std::chrono::milliseconds timeout)
-        : resolver(io), stream(io), endpoint(std::move(endpoint)), timeout(timeout) {}
+    State(asio::io_context& io, HttpUrl endpoint, std::chrono::milliseconds timeout,
+          std::shared_ptr<const http::UpstreamTlsContext> tls)
+        : resolver(io),
+          stream(io, std::move(tls)),
+          endpoint(std::move(endpoint)),
+          timeout(timeout) {}
 
     tcp::resolver resolver;
-    beast::tcp_stream stream;
+    EtcdStream stream;
     HttpUrl endpoint;
     std::chrono::milliseconds timeout;
     bhttp::request<bhttp::string_body> request;
@@ -38,7 +42,7 @@ struct EtcdWatch::State : std::enable_shared_from_this<EtcdWatch::State> {
     bool ended = false;
 
     void begin() {
-        stream.expires_after(timeout);
+        stream.tcp().expires_after(timeout);
         resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
                                [self = shared_from_this()](error_code ec, auto results) {
                                    if (ec) return self->end("resolving: " + ec.message());
@@ -47,13 +51,21 @@ struct EtcdWatch::State : std::enable_shared_from_this<EtcdWatch::State> {
     }
 
     void connect(const tcp::resolver::results_type& results) {
-        stream.async_connect(results, [self = shared_from_this()](error_code ec, auto) {
+        stream.tcp().async_connect(results, [self = shared_from_this()](error_code ec, auto) {
             if (ec) return self->end("connecting: " + self->describe(ec));
-            bhttp::async_write(self->stream, self->request, [self](error_code ec, std::size_t) {
-                if (ec) return self->end("writing: " + self->describe(ec));
-                self->read_head();
+            self->stream.async_secure(self->endpoint.host, [self](error_code ec) {
+                if (ec) return self->end("tls handshake: " + self->describe(ec));
+                self->write();
             });
         });
+    }
+
+    void write() {
+        bhttp::async_write(stream, request,
+                           [self = shared_from_this()](error_code ec, std::size_t) {
+                               if (ec) return self->end("writing: " + self->describe(ec));
+                               self->read_head();
+                           });
     }
 
     void read_head() {
@@ -64,7 +76,7 @@ struct EtcdWatch::State : std::enable_shared_from_this<EtcdWatch::State> {
                                      if (ec) return self->end("reading: " + self->describe(ec));
                                      if (self->parser.get().result_int() != 200)
                                          return self->read_error_body();
-                                     self->stream.expires_never();
+                                     self->stream.tcp().expires_never();
                                      self->take_body();
                                      self->read_more();
                                  });
@@ -116,8 +128,7 @@ struct EtcdWatch::State : std::enable_shared_from_this<EtcdWatch::State> {
     void end(std::string why) {
         if (ended) return;
         ended = true;
-        error_code ignored;
-        stream.socket().close(ignored);
+        stream.close();
         auto done = std::move(on_end);
         on_message = nullptr;
         if (done) done(std::move(why));
@@ -130,8 +141,9 @@ struct EtcdWatch::State : std::enable_shared_from_this<EtcdWatch::State> {
 };
 
 EtcdWatch::EtcdWatch(asio::io_context& io, HttpUrl endpoint, std::string token,
-                     std::chrono::milliseconds connect_timeout)
-    : state_(std::make_shared<State>(io, std::move(endpoint), connect_timeout)) {
+                     std::chrono::milliseconds connect_timeout,
+                     std::shared_ptr<const http::UpstreamTlsContext> tls)
+    : state_(std::make_shared<State>(io, std::move(endpoint), connect_timeout, std::move(tls))) {
     auto& r = state_->request;
     r.method(bhttp::verb::post);
     r.target("/v3/watch");

@@ -57,10 +57,9 @@ void read_endpoints(const TableReader& r, ClusterSettings& out) {
             sink.error(item.source(), at, "invalid URL " + quote(*text) + ": " + parsed.error);
             continue;
         }
-        if (parsed.url.tls) {
+        if (!out.etcd.empty() && parsed.url.tls != out.etcd.front().tls) {
             sink.error(item.source(), at,
-                       quote(*text) + ": https needs client TLS to etcd (cluster.tls), which is " +
-                           "not built yet; use http:// on a trusted network");
+                       quote(*text) + ": the endpoints are all http:// or all https://");
             continue;
         }
         if (parsed.url.target != "/") {
@@ -75,6 +74,37 @@ void read_endpoints(const TableReader& r, ClusterSettings& out) {
             }
         out.etcd.push_back(parsed.url);
     }
+}
+
+// tls = { ca, cert, key }: for https endpoints. https without it verifies
+// etcd against the system's trust store; with http endpoints only its
+// all-empty form (DESIGN.md's template) is accepted, so that no one
+// believes a plain connection is protected.
+void read_tls(const TableReader& top, ClusterSettings& out) {
+    Sink& sink = top.sink();
+    const auto* table = top.get_table("tls");
+    const bool https = !out.etcd.empty() && out.etcd.front().tls;
+    if (table == nullptr) {
+        if (https) out.tls.emplace();
+        return;
+    }
+    TableReader r(sink, *table, top.path_of("tls"), {"ca", "cert", "key"});
+    UpstreamTlsSettings tls;
+    r.get_string("ca", tls.ca, true);
+    r.get_string("cert", tls.cert, true);
+    r.get_string("key", tls.key, true);
+    if (tls.cert.empty() != tls.key.empty()) {
+        sink.error(table->source(), r.path_of(tls.cert.empty() ? "cert" : "key"),
+                   "cert and key go together (the client certificate etcd asks for)");
+        return;
+    }
+    if (!https) {
+        if (!out.etcd.empty() && !(tls == UpstreamTlsSettings{}))
+            sink.error(table->source(), r.path(),
+                       "set, but the etcd endpoints are http://; use https:// URLs");
+        return;
+    }
+    out.tls = std::move(tls);
 }
 
 void read_prefix(const TableReader& r, ClusterSettings& out) {
@@ -150,9 +180,10 @@ void read_cluster(Sink& sink, const TableReader& top, Settings& settings) {
     const auto* table = top.get_table("cluster");
     if (table == nullptr) return;
     TableReader r(sink, *table, "cluster",
-                  {"etcd", "prefix", "member", "lease_ttl", "username", "password_file"});
+                  {"etcd", "prefix", "member", "lease_ttl", "username", "password_file", "tls"});
     ClusterSettings& out = settings.cluster.emplace();
     read_endpoints(r, out);
+    read_tls(r, out);
     read_prefix(r, out);
     read_member(r, out);
     read_lease_ttl(r, out);

@@ -41,12 +41,6 @@ struct NotBuilt {
     std::string_view values = {};    // choice, choices
 };
 
-// [cluster] tls: client TLS to etcd.
-constexpr Key kClusterTls[] = {
-    {"ca", Type::optional_string},
-    {"cert", Type::optional_string},
-    {"key", Type::optional_string},
-};
 // [listeners.http2]: HTTP/2 on a listener.
 constexpr Key kListenerHttp2[] = {
     {"max_concurrent_streams", Type::count},
@@ -58,7 +52,6 @@ constexpr Key kListenerHttp2[] = {
 // entries (and the tests that expect their warnings) and read the keys in
 // config_loader.cpp.
 constexpr NotBuilt kNotBuilt[] = {
-    {"cluster.tls", "client TLS to etcd", Type::table, kClusterTls},
     {"listeners[*].protocols", "HTTP/2 on listeners", Type::choices, {}, "h2|http/1.1|h2c"},
     {"listeners[*].http2", "HTTP/2 on listeners", Type::table, kListenerHttp2},
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "switchyard/config/config_loader.hpp"
+#include "switchyard/http/tls_context.hpp"
 
 namespace switchyard::control {
 
@@ -24,6 +25,13 @@ bool etcd_options(const ClusterSettings& cluster, cluster::EtcdClientOptions& ou
     if (!cluster.password_file.empty()) {
         out.password = config::read_password_file(cluster.password_file, error);
         if (out.password.empty()) return false;
+    }
+    if (cluster.tls) {
+        out.tls = http::build_upstream_tls(*cluster.tls, error);
+        if (!out.tls) {
+            error = "tls: " + error;
+            return false;
+        }
     }
     return true;
 }

@@ -269,6 +269,18 @@ std::shared_ptr<const UpstreamTlsContext> build_upstream_tls(const UpstreamTlsSe
         return nullptr;
     }
     SSL_CTX_set_verify(c, settings.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+    if (!settings.cert.empty()) {
+        auto pair = load_key_pair(settings.cert, settings.key, error);
+        if (!pair) return nullptr;
+        bool ok = SSL_CTX_use_certificate(c, pair->leaf.get()) == 1 &&
+                  SSL_CTX_use_PrivateKey(c, pair->key.get()) == 1;
+        for (const auto& cert : pair->chain)
+            ok = ok && SSL_CTX_add1_chain_cert(c, cert.get()) == 1;
+        if (!ok) {
+            error = "client certificate " + settings.cert + ": " + openssl_reason();
+            return nullptr;
+        }
+    }
     static constexpr unsigned char kAlpn[] = "\x08http/1.1";
     if (SSL_CTX_set_alpn_protos(c, kAlpn, sizeof kAlpn - 1) != 0) {  // 0 is success here
         error = "cannot set ALPN: " + openssl_reason();

@@ -258,6 +258,17 @@ std::vector<CertificateReport> check_tls_files(const Settings& settings,
         reports.push_back(check_ca_file(pool.tls->ca, now, window));
         reports.back().key_path = "pools." + pool.name + ".tls.ca";
     }
+    if (settings.cluster && settings.cluster->tls) {
+        const auto& tls = *settings.cluster->tls;
+        if (!tls.ca.empty()) {
+            reports.push_back(check_ca_file(tls.ca, now, window));
+            reports.back().key_path = "cluster.tls.ca";
+        }
+        if (!tls.cert.empty()) {
+            reports.push_back(check_key_pair(tls.cert, tls.key, {}, now, window));
+            reports.back().key_path = "cluster.tls";
+        }
+    }
     return reports;
 }
 

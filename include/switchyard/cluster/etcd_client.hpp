@@ -28,6 +28,9 @@ struct EtcdClientOptions {
     std::chrono::milliseconds timeout{3000};  // per try of a call
     std::string username;                     // empty: no authentication
     std::string password;
+    // https endpoints: the client context (http::build_upstream_tls);
+    // nullptr: plain http.
+    std::shared_ptr<const http::UpstreamTlsContext> tls{};
 };
 
 class EtcdClient {

@@ -3,12 +3,13 @@
 //
 // One connection per call: the fleet's calls are rare (a command, a
 // heartbeat seconds apart), and a fresh connection never meets one the
-// server closed meanwhile. One deadline bounds each try (resolve, connect,
-// write, read). When a try fails below HTTP (refused, reset, timed out), the
-// next endpoint is tried, so a fleet keeps its store while one etcd member
-// is down; an HTTP answer, an error status included, is the reply. The
-// endpoint that answered last is tried first next time. The transport must
-// outlive its calls.
+// server closed meanwhile (with TLS, a handshake per call: still rare).
+// One deadline bounds each try (resolve, connect, TLS handshake, write,
+// read). When a try fails below HTTP (refused, reset, timed out, a
+// handshake refused), the next endpoint is tried, so a fleet keeps its
+// store while one etcd member is down; an HTTP answer, an error status
+// included, is the reply. The endpoint that answered last is tried first
+// next time. The transport must outlive its calls.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "switchyard/core/http_url.hpp"
+#include "switchyard/http/tls_context.hpp"
 
 namespace switchyard::cluster {
 
@@ -35,9 +37,11 @@ struct EtcdReply {
 
 class EtcdTransport {
   public:
-    // `endpoints`: http:// URLs (their host and port; the path is ignored).
+    // `endpoints`: their host and port (the path is ignored). `tls`: the
+    // client context of https endpoints; nullptr: plain http.
     EtcdTransport(boost::asio::io_context& io, std::vector<HttpUrl> endpoints,
-                  std::chrono::milliseconds timeout);
+                  std::chrono::milliseconds timeout,
+                  std::shared_ptr<const http::UpstreamTlsContext> tls = nullptr);
 
     // POSTs `body` to `path` ("/v3/kv/range"); `done` runs once, on the
     // io_context (never inside post()).
@@ -54,6 +58,7 @@ class EtcdTransport {
     boost::asio::io_context& io_;
     std::vector<HttpUrl> endpoints_;
     std::chrono::milliseconds timeout_;
+    std::shared_ptr<const http::UpstreamTlsContext> tls_;
     std::string token_;
     std::size_t preferred_ = 0;  // the endpoint that answered last
 };

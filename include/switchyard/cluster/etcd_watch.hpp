@@ -20,6 +20,7 @@
 
 #include "switchyard/cluster/etcd_responses.hpp"
 #include "switchyard/core/http_url.hpp"
+#include "switchyard/http/tls_context.hpp"
 
 namespace switchyard::cluster {
 
@@ -28,10 +29,12 @@ class EtcdWatch : public std::enable_shared_from_this<EtcdWatch> {
     using OnMessage = std::function<void(const WatchMessage&)>;
     using OnEnd = std::function<void(std::string why)>;
 
-    // `connect_timeout` bounds the connection and the first answer (the
-    // response head); the stream itself has no deadline.
+    // `connect_timeout` bounds the connection, the TLS handshake and the
+    // first answer (the response head); the stream itself has no deadline.
+    // `tls`: the client context of an https endpoint; nullptr: plain.
     EtcdWatch(boost::asio::io_context& io, HttpUrl endpoint, std::string token,
-              std::chrono::milliseconds connect_timeout);
+              std::chrono::milliseconds connect_timeout,
+              std::shared_ptr<const http::UpstreamTlsContext> tls = nullptr);
     ~EtcdWatch();
 
     // `create_body`: watch_create_body(...). The callbacks run on the io_context.

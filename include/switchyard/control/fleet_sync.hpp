@@ -43,8 +43,8 @@ struct StoreRead {
     std::int64_t store_revision = 0;  // the store's revision at the read
 };
 
-// The client options [cluster] gives (endpoints, credentials), or an error
-// (the password file cannot be read).
+// The client options [cluster] gives (endpoints, credentials, TLS), or an
+// error (the password file cannot be read, a TLS file is unusable).
 bool etcd_options(const ClusterSettings& cluster, cluster::EtcdClientOptions& out,
                   std::string& error);
 

@@ -73,6 +73,10 @@ struct UpstreamTlsSettings {
     std::string ca;
     std::string sni;
     bool verify = true;
+    // A client certificate (PEM chain) and its key, both or neither; only
+    // cluster.tls sets them (etcd with --client-cert-auth).
+    std::string cert{};
+    std::string key{};
     bool operator==(const UpstreamTlsSettings&) const = default;
 };
 
@@ -266,12 +270,15 @@ struct ShadowSettings {
 
 // [cluster]: the fleet's shared routing state in etcd (DESIGN.md "Fleet").
 struct ClusterSettings {
-    std::vector<HttpUrl> etcd;  // http:// gateway endpoints (client TLS is not built yet)
+    std::vector<HttpUrl> etcd;                   // gateway endpoints, all http:// or all https://
     std::string prefix = "/switchyard/default";  // starts with '/', no trailing '/'
     std::string member;                          // empty: the host name
     Duration lease_ttl{10000};                   // whole seconds, 2 s .. 1 h
     std::string username;                        // empty: no etcd authentication
     std::string password_file;                   // with username: the password's file
+    // https endpoints: verified against tls.ca (empty: the system's trust
+    // store), with tls.cert/key as the client certificate when set.
+    std::optional<UpstreamTlsSettings> tls;
     bool operator==(const ClusterSettings&) const = default;
 };
 

@@ -80,7 +80,8 @@ std::shared_ptr<const ServerTlsContext> build_server_tls(const ListenerTlsSettin
 
 // A pool's client context: TLS 1.2+, ALPN "http/1.1", the peer's chain
 // verified (unless verify = false) against `ca`, or the system's trust store
-// when `ca` is empty. The peer's name is checked per connection:
+// when `ca` is empty; `cert` and `key`, when set, are offered as the client
+// certificate (etcd's client-cert-auth). The peer's name is checked per connection:
 // call prepare() on each new SSL* before the handshake.
 class UpstreamTlsContext {
   public:

@@ -80,7 +80,8 @@ CertificateReport check_ca_file(const std::string& path, std::chrono::system_clo
                                 std::chrono::seconds window = kExpiryWarning);
 
 // Every TLS file of the config, in config order: each listener's cert/key,
-// its [[listeners.tls.certificates]], then each pool's tls.ca (when set).
+// its [[listeners.tls.certificates]], each pool's tls.ca (when set), then
+// cluster.tls's ca and client certificate (when set).
 std::vector<CertificateReport> check_tls_files(const Settings& settings,
                                                std::chrono::system_clock::time_point now,
                                                std::chrono::seconds window = kExpiryWarning);

@@ -26,14 +26,16 @@ TEST(ConfigCluster, AbsentIsASingleInstance) {
     EXPECT_FALSE(r.settings->cluster.has_value());
 }
 
-TEST(ConfigCluster, TheDesignBlockWithoutTlsLoadsAsTheDefaults) {
+// DESIGN.md's block, verbatim: its all-empty tls is no TLS.
+TEST(ConfigCluster, TheDesignBlockLoadsAsTheDefaults) {
     auto r = load_with(R"toml(
-[cluster]
+[cluster]                      # absent: a single instance
 etcd = ["http://127.0.0.1:2379"]
 prefix = "/switchyard/default"
-member = ""
+member = ""                    # default: the host name
 lease_ttl = "10s"
-username = ""
+tls = { ca = "", cert = "", key = "" }   # optional client TLS to etcd
+username = ""                  # optional etcd auth (token refreshed before it expires)
 password_file = ""
 )toml");
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
@@ -69,14 +71,50 @@ TEST(ConfigCluster, EveryKeyIsRead) {
     std::filesystem::remove(password);
 }
 
+// https endpoints take tls as it is; without it, etcd is verified against
+// the system's trust store and no client certificate is sent.
+TEST(ConfigCluster, HttpsEndpointsUseTheTlsTable) {
+    auto r = load_with(
+        "[cluster]\netcd = [\"https://etcd-1:2379\", \"https://etcd-2:2379\"]\n"
+        "tls = { ca = \"/etc/sy/etcd-ca.pem\", cert = \"/etc/sy/lb.pem\", key = "
+        "\"/etc/sy/lb.key\" }\n");
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
+    const ClusterSettings& c = *r.settings->cluster;
+    ASSERT_EQ(c.etcd.size(), 2u);
+    EXPECT_TRUE(c.etcd[1].tls);
+    UpstreamTlsSettings expected;
+    expected.ca = "/etc/sy/etcd-ca.pem";
+    expected.cert = "/etc/sy/lb.pem";
+    expected.key = "/etc/sy/lb.key";
+    EXPECT_EQ(c.tls, expected);
+
+    auto system = load_with("[cluster]\netcd = [\"https://etcd:2379\"]\n");
+    ASSERT_TRUE(system.ok()) << ::testing::PrintToString(lines(system));
+    EXPECT_EQ(system.settings->cluster->tls, UpstreamTlsSettings{});
+
+    auto plain = load_with("[cluster]\netcd = [\"http://etcd:2379\"]\n");
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain.settings->cluster->tls);
+}
+
 TEST(ConfigCluster, EachRuleSaysWhereAndWhy) {
     const std::string etcd = "etcd = [\"http://127.0.0.1:2379\"]\n";
     const std::pair<std::string, std::string> cases[] = {
         {"prefix = \"/x\"\n", "t.toml:5:1: error: cluster.etcd: required key is missing"},
         {"etcd = []\n", "t.toml:6:8: error: cluster.etcd: must name at least one etcd endpoint"},
         {"etcd = [\"127.0.0.1:2379\"]\n", "t.toml:6:9: error: cluster.etcd[0]: invalid URL"},
-        {"etcd = [\"https://127.0.0.1:2379\"]\n",
-         "t.toml:6:9: error: cluster.etcd[0]: \"https://127.0.0.1:2379\": https needs client TLS"},
+        {"etcd = [\"http://a:1\", \"https://b:1\"]\n",
+         "t.toml:6:23: error: cluster.etcd[1]: \"https://b:1\": the endpoints are all http:// or "
+         "all https://"},
+        {"etcd = [\"https://a:1\"]\ntls = { cert = \"c.pem\" }\n",
+         "cluster.tls.key: cert and key go together"},
+        {"etcd = [\"https://a:1\"]\ntls = { key = \"c.key\" }\n",
+         "cluster.tls.cert: cert and key go together"},
+        {etcd + "tls = { ca = \"ca.pem\" }\n",
+         "t.toml:7:7: error: cluster.tls: set, but the etcd endpoints are http://; use https://"},
+        {etcd + "tls = { ca = \"\", crt = \"\" }\n",
+         "t.toml:7:18: error: cluster.tls.crt: unknown key \"crt\" (did you mean \"cert\"?)"},
+        {etcd + "tls = { ca = 5 }\n", "cluster.tls.ca:"},
         {"etcd = [\"http://127.0.0.1:2379/v3\"]\n",
          "t.toml:6:9: error: cluster.etcd[0]: \"http://127.0.0.1:2379/v3\": no path"},
         {"etcd = [\"http://a:1\", \"http://a:1\"]\n",

@@ -19,18 +19,7 @@ using ::testing::IsEmpty;
 
 using namespace test;
 
-// DESIGN.md's blocks for the features not built yet, verbatim.
-constexpr std::string_view kCluster = R"toml(
-[cluster]                      # absent: a single instance
-etcd = ["http://127.0.0.1:2379"]
-prefix = "/switchyard/default"
-member = ""                    # default: the host name
-lease_ttl = "10s"
-tls = { ca = "", cert = "", key = "" }   # optional client TLS to etcd
-username = ""                  # optional etcd auth (token refreshed before it expires)
-password_file = ""
-)toml";
-
+// DESIGN.md's block for the feature not built yet, verbatim.
 // A second listener with HTTP/2 (the [[listeners]] of kMinimal comes first).
 constexpr std::string_view kHttp2 = R"toml(
 [[listeners]]
@@ -42,13 +31,6 @@ initial_window = "256KiB"
 max_header_list = "64KiB"
 )toml";
 
-TEST(ConfigNotBuilt, ClusterTlsIsAcceptedWithAWarning) {
-    auto r = load_with(kCluster);
-    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
-    EXPECT_THAT(lines(r), ElementsAre("t.toml:11:1: warning: cluster.tls: accepted, but client "
-                                      "TLS to etcd is not built yet"));
-}
-
 TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
     auto r = load_with(kHttp2);
     ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
@@ -59,19 +41,8 @@ TEST(ConfigNotBuilt, ListenerProtocolsAndHttp2AreAcceptedWithWarnings) {
                             "listeners is not built yet"));
 }
 
-// All of them at once still load: a config written for a later version
-// works today, with one warning per feature.
-TEST(ConfigNotBuilt, EveryNotBuiltSectionTogether) {
-    auto r = load_with(std::string(kHttp2) + std::string(kCluster));
-    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(lines(r));
-    EXPECT_EQ(r.error_count(), 0u);
-    EXPECT_EQ(r.warning_count(), 3u) << ::testing::PrintToString(lines(r));
-}
-
 TEST(ConfigNotBuilt, AMisspelledKeyInsideIsStillAnError) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[cluster]\netcd = [\"http://127.0.0.1:2379\"]\ntls = { ca = \"\", crt = \"\" }\n",
-         "t.toml:7:18: error: cluster.tls.crt: unknown key \"crt\" (did you mean \"cert\"?)"},
         {"[listeners.http2]\nmax_streams = 5\n",
          "t.toml:6:1: error: listeners[0].http2.max_streams: unknown key \"max_streams\""},
     };
@@ -93,7 +64,6 @@ TEST(ConfigNotBuilt, AMisspelledSectionIsAnUnknownKey) {
 
 TEST(ConfigNotBuilt, ValuesAreTypeChecked) {
     const std::pair<std::string, std::string> cases[] = {
-        {"[cluster]\netcd = [\"http://127.0.0.1:2379\"]\ntls = { ca = 5 }\n", "cluster.tls.ca:"},
         {"[listeners.http2]\nmax_concurrent_streams = -1\n",
          "listeners[0].http2.max_concurrent_streams:"},
         {"[[listeners]]\naddress = \"127.0.0.1:0\"\nprotocols = [\"h3\"]\n",

@@ -490,6 +490,34 @@ TEST_F(UpstreamTlsTest, SniIsSentForNamesOnly) {
     EXPECT_EQ(SSL_get_servername(ip.get(), TLSEXT_NAMETYPE_host_name), nullptr);
 }
 
+// cluster.tls: the client certificate goes to a server that asks for one.
+TEST_F(UpstreamTlsTest, AClientCertificateIsOfferedWhenSet) {
+    auto server = upstream(pki->a_crt, pki->a_key);
+    ASSERT_NE(server, nullptr);
+    auto settings = upstream_tls(pki->root_file, "a.test");
+    settings.cert = pki->b_crt;
+    settings.key = pki->b_key;
+    std::string error;
+    auto ctx = build_upstream_tls(settings, error);
+    ASSERT_NE(ctx, nullptr) << error;
+    SslPtr c(SSL_new(ctx->native_handle())), s(SSL_new(server->native_handle()));
+    ASSERT_TRUE(ctx->prepare(c.get(), "a.test", error)) << error;
+    SSL_set_verify(s.get(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    ASSERT_TRUE(handshake(c.get(), s.get()).ok);
+    X509Ptr peer(SSL_get1_peer_certificate(s.get()));
+    ASSERT_NE(peer, nullptr) << "no client certificate reached the server";
+    EXPECT_TRUE(X509_check_host(peer.get(), "api.b.test", 0, 0, nullptr) == 1);
+
+    // Without one, the server sees none.
+    auto plain = build_upstream_tls(upstream_tls(pki->root_file, "a.test"), error);
+    ASSERT_NE(plain, nullptr) << error;
+    SslPtr c2(SSL_new(plain->native_handle())), s2(SSL_new(server->native_handle()));
+    ASSERT_TRUE(plain->prepare(c2.get(), "a.test", error)) << error;
+    SSL_set_verify(s2.get(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    ASSERT_TRUE(handshake(c2.get(), s2.get()).ok);
+    EXPECT_EQ(X509Ptr(SSL_get1_peer_certificate(s2.get())), nullptr);
+}
+
 TEST_F(UpstreamTlsTest, Errors) {
     std::string error;
     const std::string missing = pki->dir.file("missing-ca.pem");
@@ -501,6 +529,13 @@ TEST_F(UpstreamTlsTest, Errors) {
     SslPtr ssl(SSL_new(ctx->native_handle()));
     EXPECT_FALSE(ctx->prepare(ssl.get(), "", error));
     EXPECT_EQ(error, "no name to verify the upstream certificate against (set tls.sni)");
+
+    // A client key that is not the certificate's.
+    auto mismatched = upstream_tls(pki->root_file);
+    mismatched.cert = pki->a_crt;
+    mismatched.key = pki->b_key;
+    EXPECT_EQ(build_upstream_tls(mismatched, error), nullptr);
+    EXPECT_EQ(error, "key " + pki->b_key + " does not match certificate " + pki->a_crt);
 
     // Without a CA file the system's trust store is used.
     EXPECT_NE(build_upstream_tls(upstream_tls(""), error), nullptr) << error;

@@ -229,9 +229,14 @@ TEST_F(TlsFilesTest, EveryFileOfTheConfigInOrder) {
     s.pools[1].name = "green";
     s.pools[1].tls = UpstreamTlsSettings{};  // system trust store: nothing to check
     s.pools[2].name = "red";
+    s.cluster.emplace();
+    s.cluster->tls.emplace();
+    s.cluster->tls->ca = dir.file("missing-ca.pem");
+    s.cluster->tls->cert = crt;
+    s.cluster->tls->key = key;
 
     auto reports = check_tls_files(s, now);
-    ASSERT_EQ(reports.size(), 4u);
+    ASSERT_EQ(reports.size(), 6u);
     EXPECT_EQ(reports[0].key_path, "listeners[1].tls");
     EXPECT_TRUE(reports[0].ok);
     EXPECT_EQ(reports[1].key_path, "listeners[1].tls.certificates[0]");
@@ -241,6 +246,10 @@ TEST_F(TlsFilesTest, EveryFileOfTheConfigInOrder) {
     EXPECT_EQ(reports[3].key_path, "pools.blue.tls.ca");
     EXPECT_TRUE(reports[3].ok);
     EXPECT_EQ(reports[3].path, ca_file);
+    EXPECT_EQ(reports[4].key_path, "cluster.tls.ca");
+    EXPECT_FALSE(reports[4].ok);
+    EXPECT_EQ(reports[5].key_path, "cluster.tls");
+    EXPECT_TRUE(reports[5].ok);
 }
 
 }  // namespace
