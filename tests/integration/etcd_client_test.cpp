@@ -22,6 +22,7 @@
 
 #include "etcd_server.hpp"
 #include "harness.hpp"
+#include "switchyard/http/tls_context.hpp"
 
 namespace sy_it {
 namespace {
@@ -328,6 +329,98 @@ TEST_F(Etcd, FrequentUpdatesDoNotLetTheLeaseRunOut) {
     EXPECT_EQ(read->kvs[0].lease, lease);
     EXPECT_EQ(read->kvs[0].value, "60");
     member.stop();
+}
+
+// cluster.tls: an etcd that serves https and requires client certificates
+// signed by its CA.
+class EtcdTls : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!EtcdServer::binary()) GTEST_SKIP() << "etcd not installed (scripts/install-deps.sh)";
+        files_ = make_etcd_tls_files(dir_.path());
+        etcd_ = std::make_unique<EtcdServer>(dir_, "etcd", files_.server());
+    }
+
+    // A client of etcd_ whose TLS is `settings`.
+    etcd::EtcdClient client(const switchyard::UpstreamTlsSettings& settings) {
+        std::string error;
+        auto tls = switchyard::http::build_upstream_tls(settings, error);
+        EXPECT_NE(tls, nullptr) << error;
+        return etcd::EtcdClient(io_, {{switchyard::parse_http_url(etcd_->url()).url},
+                                      std::chrono::milliseconds(3000),
+                                      {},
+                                      {},
+                                      tls});
+    }
+    switchyard::UpstreamTlsSettings with_client_cert() const {
+        switchyard::UpstreamTlsSettings s;
+        s.ca = files_.ca;
+        s.cert = files_.client_cert;
+        s.key = files_.client_key;
+        return s;
+    }
+
+    TempDir dir_;
+    EtcdTlsFiles files_;
+    std::unique_ptr<EtcdServer> etcd_;
+    boost::asio::io_context io_;
+};
+
+TEST_F(EtcdTls, CallsAndAWatchGoOverTlsWithAClientCertificate) {
+    auto c = client(with_client_cert());
+    auto before = await<etcd::RangeResult>(io_, [&](auto done) { c.range("/sy/state", done); });
+    ASSERT_TRUE(before) << before.error();
+    // From the next revision: the put below is seen however late the
+    // watch's connection is up.
+    std::vector<std::string> values;
+    std::string ended;
+    auto watch = c.watch(
+        "/sy/state", before->header.revision + 1,
+        [&](const WatchMessage& m) {
+            for (const auto& e : m.events)
+                values.push_back(e.kv.value);
+        },
+        [&](std::string why) { ended = why.empty() ? "(empty)" : why; });
+    auto put = await<etcd::PutResult>(io_, [&](auto done) { c.put("/sy/state", "g1", 0, done); });
+    ASSERT_TRUE(put) << put.error();
+    auto read = await<etcd::RangeResult>(io_, [&](auto done) { c.range("/sy/state", done); });
+    ASSERT_TRUE(read) << read.error();
+    EXPECT_EQ(read->kvs.at(0).value, "g1");
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return !values.empty(); })) << ended;
+    EXPECT_EQ(values, std::vector<std::string>{"g1"});
+    EXPECT_TRUE(ended.empty()) << ended;
+    watch->stop();
+}
+
+// What a misconfigured member meets: each refusal is an error that says
+// why, never a plain-text fallback.
+TEST_F(EtcdTls, TheWrongCaNoClientCertificateOrPlainHttpAreRefused) {
+    auto wrong_ca = with_client_cert();
+    wrong_ca.ca = files_.other_ca;
+    auto c1 = client(wrong_ca);
+    auto r1 = await<etcd::RangeResult>(io_, [&](auto done) { c1.range("/sy/state", done); });
+    ASSERT_FALSE(r1);
+    EXPECT_NE(r1.error().find("certificate verify failed"), std::string::npos) << r1.error();
+
+    switchyard::UpstreamTlsSettings no_cert;
+    no_cert.ca = files_.ca;
+    auto c2 = client(no_cert);
+    auto r2 = await<etcd::RangeResult>(io_, [&](auto done) { c2.range("/sy/state", done); });
+    ASSERT_FALSE(r2);
+    EXPECT_NE(r2.error().find("certificate"), std::string::npos) << r2.error();
+
+    // A watch refused the same way ends, saying why.
+    std::string ended;
+    auto watch = c2.watch(
+        "/sy/state", 0, [](const WatchMessage&) {}, [&](std::string why) { ended = why; });
+    ASSERT_TRUE(run_until(io_, after(seconds(5)), [&] { return !ended.empty(); }));
+    EXPECT_NE(ended.find("certificate"), std::string::npos) << ended;
+
+    // http:// to the https port: etcd closes the connection.
+    EtcdTransport plain(io_, {url_of(etcd_->port())}, std::chrono::milliseconds(3000));
+    const auto refused = call(plain, io_, "/v3/kv/range", R"({"key":"Zm9v"})");
+    EXPECT_EQ(refused.status, 0);
+    EXPECT_FALSE(refused.error.empty());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "fixture.hpp"
 #include "switchyard/cluster/etcd_client.hpp"
 #include "switchyard/cluster/etcd_transport.hpp"
+#include "switchyard/http/tls_context.hpp"
 
 namespace sy_it {
 namespace {
@@ -88,7 +89,8 @@ class Fleet : public ProxyTest {
         EtcdClient client(io, {{switchyard::parse_http_url(etcd_->url()).url},
                                std::chrono::milliseconds(3000),
                                store_user_,
-                               store_password_});
+                               store_password_,
+                               store_tls_});
         std::optional<switchyard::cluster::Parsed<T>> out;
         start(client, [&](switchyard::cluster::Parsed<T> r) { out.emplace(std::move(r)); });
         io.run();
@@ -192,6 +194,7 @@ class Fleet : public ProxyTest {
 
     std::unique_ptr<EtcdServer> etcd_;
     std::string store_user_, store_password_;  // the test's own calls to the store
+    std::shared_ptr<const switchyard::http::UpstreamTlsContext> store_tls_;
     std::vector<std::unique_ptr<TempDir>> dirs_;
     std::vector<std::unique_ptr<Switchyard>> members_;
 };
@@ -663,6 +666,44 @@ TEST_F(Fleet, MembersSignInAndSignInAgainAfterTheStoreForgotTheirToken) {
     })) << json::serialize(reply);
     EXPECT_EQ(reply["applied"].as_string(), "2/2");
     EXPECT_EQ(served_by(1), "blue");
+}
+
+// cluster.tls: an etcd on https that requires client certificates. The
+// members verify it against cluster.tls.ca and show it theirs; one whose
+// CA is another starts degraded, saying why.
+TEST_F(Fleet, MembersTalkToAnEtcdThatRequiresClientCertificates) {
+    const auto files = make_etcd_tls_files(dir_.path());
+    etcd_ = std::make_unique<EtcdServer>(dir_, "etcd-tls", files.server());
+    switchyard::UpstreamTlsSettings mine;
+    mine.ca = files.ca;
+    mine.cert = files.client_cert;
+    mine.key = files.client_key;
+    std::string error;
+    store_tls_ = switchyard::http::build_upstream_tls(mine, error);
+    ASSERT_NE(store_tls_, nullptr) << error;
+    auto tls_config = [&](std::size_t i, const std::string& ca) {
+        auto cfg = member_config(i);
+        cfg.extra += "tls = { ca = \"" + ca + "\", cert = \"" + files.client_cert + "\", key = \"" +
+                     files.client_key + "\" }\n";
+        return cfg;
+    };
+    for (std::size_t i = 0; i < 2; ++i)
+        start_member(i, tls_config(i, files.ca));
+    ASSERT_TRUE(control(0, "cluster init")["ok"].as_bool());
+    ASSERT_TRUE(wait_synced(1));
+    auto reply = control(1, "switch green wait=all");
+    ASSERT_TRUE(reply["ok"].as_bool()) << json::serialize(reply);
+    EXPECT_EQ(reply["applied"].as_string(), "2/2");
+    EXPECT_EQ(served_by(0), "green");
+    EXPECT_EQ(json::parse(*store_get(state_key())).at("active").as_string(), "green");
+
+    start_member(2, tls_config(2, files.other_ca));
+    const auto status = control(2, "status");
+    const auto& cluster = status.at("cluster").as_object();
+    EXPECT_EQ(cluster.at("store").as_string(), "degraded");
+    EXPECT_NE(std::string(cluster.at("reason").as_string()).find("certificate verify failed"),
+              std::string::npos)
+        << json::serialize(cluster);
 }
 
 }  // namespace
