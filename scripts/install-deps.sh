@@ -37,6 +37,7 @@ packages=(
   chromium logrotate
   systemd prometheus lintian
   etcd-server etcd-client
+  libnghttp2-dev nghttp2-client python3-h2
 )
 # The packages above that bring a system service which must never run here.
 services=(haproxy nginx prometheus etcd)

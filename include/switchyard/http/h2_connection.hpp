@@ -1,0 +1,187 @@
+// H2Connection: the server side of one HTTP/2 connection (RFC 9113) without
+// sockets: the client's bytes go in through receive(), the bytes for the
+// client come out of pull_output(), and what happened to the streams is
+// reported to a Handler. libnghttp2 does the framing, HPACK, the stream
+// states and HTTP messaging checks (pseudo-headers, connection-specific
+// fields, content-length against DATA); this class adds what a proxy needs
+// on top (DESIGN.md "HTTP/2 on listeners"):
+//
+// - A request's head as one list of fields, its body in a per-stream input
+//   buffer, its end, and the stream's close, reported to the Handler only
+//   after nghttp2 returned (never from inside its callbacks), so a handler
+//   may call anything here.
+// - Flow control by hand both ways. Request bodies: a stream's window opens
+//   again only as the handler consume()s its input, so a slow upstream slows
+//   the client instead of filling memory. Responses: send_data() queues bytes
+//   on the stream and nghttp2 frames them as the client's windows allow;
+//   queued() says how many wait, and on_drained() when the queue emptied.
+// - Limits and defences, each counted (H2Counters) and, for a connection
+//   that misbehaves, answered with GOAWAY: a header list over
+//   max_header_list (the stream gets 431; decoding far past it is an HPACK
+//   bomb), rapid reset (CVE-2023-44487: most of its streams reset by the
+//   client), CONTINUATION floods (CVE-2024-27316), SETTINGS and PING floods,
+//   and streams past max_concurrent_streams (refused; many of them is a
+//   flood too).
+//
+// One thread (the worker's); not copyable.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/core/clock.hpp"
+#include "switchyard/core/token_bucket.hpp"
+
+struct nghttp2_session;
+
+namespace switchyard::http {
+
+struct H2Field {
+    std::string name;  // lower case, as HTTP/2 sends it; pseudo-headers start with ':'
+    std::string value;
+    bool operator==(const H2Field&) const = default;
+};
+
+struct H2Limits {
+    std::uint32_t max_concurrent_streams = 128;
+    std::uint32_t initial_window = 256 * 1024;  // each stream's receive window
+    std::uint32_t max_header_list = 64 * 1024;  // RFC 9113 §6.5.2's size (name + value + 32)
+    // The connection's receive window: room for every stream's.
+    std::uint32_t connection_window = 16 * 1024 * 1024;
+};
+
+// RFC 9113 §7 error codes used here.
+enum class H2Error : std::uint32_t {
+    no_error = 0x0,
+    protocol_error = 0x1,
+    internal_error = 0x2,
+    flow_control_error = 0x3,
+    stream_closed = 0x5,
+    refused_stream = 0x7,
+    cancel = 0x8,
+    enhance_your_calm = 0xb,
+};
+
+// What one connection saw; a worker adds them to its metrics.
+struct H2Counters {
+    std::uint64_t streams = 0;          // requests begun
+    std::uint64_t refused_streams = 0;  // past max_concurrent_streams
+    std::uint64_t client_resets = 0;    // RST_STREAM from the client
+    std::uint64_t header_list_too_large = 0;
+    // Why the connection was closed with GOAWAY (one at most per connection).
+    std::uint64_t rapid_reset = 0;
+    std::uint64_t continuation_flood = 0;
+    std::uint64_t hpack_bomb = 0;
+    std::uint64_t settings_flood = 0;
+    std::uint64_t ping_flood = 0;
+    std::uint64_t stream_flood = 0;  // too many refused streams
+    std::uint64_t protocol_error = 0;
+};
+
+class H2Connection {
+  public:
+    class Handler {
+      public:
+        virtual ~Handler() = default;
+        // A request head. `too_large`: its field list passed max_header_list
+        // (the fields are cut short; answer 431). `end_stream`: no body.
+        virtual void on_request(std::int32_t stream, std::span<const H2Field> fields,
+                                bool end_stream, bool too_large) = 0;
+        // More body bytes in input(stream).
+        virtual void on_request_data(std::int32_t stream) = 0;
+        // The body ended (END_STREAM), after trailers, if any
+        // (request_trailers()).
+        virtual void on_request_end(std::int32_t stream) = 0;
+        // The stream is gone (its response sent, reset by either side, or
+        // the connection ended): nothing of it may be used any more.
+        // `error`: 0, or the RST_STREAM / GOAWAY code.
+        virtual void on_stream_close(std::int32_t stream, std::uint32_t error) = 0;
+        // Everything send_data() queued on the stream went into frames.
+        virtual void on_drained(std::int32_t stream) = 0;
+    };
+
+    H2Connection(Handler& handler, const H2Limits& limits, Clock::time_point now);
+    ~H2Connection();
+    H2Connection(const H2Connection&) = delete;
+    H2Connection& operator=(const H2Connection&) = delete;
+
+    // Bytes from the client (the connection preface first). false: the
+    // connection is to close once pull_output() is written (a GOAWAY may
+    // be in it); error() says why.
+    bool receive(std::string_view bytes, Clock::time_point now);
+    // Appends up to `max` bytes to send to `out` (frames of this connection,
+    // our SETTINGS first); returns how many. 0: nothing to send now.
+    std::size_t pull_output(std::string& out, std::size_t max);
+    // The connection has nothing more to say or hear: close it.
+    bool finished() const;
+    const std::string& error() const { return error_; }
+    const H2Counters& counters() const { return counters_; }
+
+    // A stream's request body bytes not consumed yet, and its trailers.
+    std::string_view input(std::int32_t stream) const;
+    std::span<const H2Field> request_trailers(std::int32_t stream) const;
+    // `n` bytes of input(stream) were used (removed from it): the client
+    // may send as many again.
+    void consume(std::int32_t stream, std::size_t n);
+
+    // The response head (`:status` is added first). Without end_stream,
+    // the body follows through send_data() and end_stream().
+    bool submit_response(std::int32_t stream, unsigned status, std::span<const H2Field> fields,
+                         bool end_stream);
+    // A 1xx response before the final one.
+    bool submit_interim(std::int32_t stream, unsigned status, std::span<const H2Field> fields);
+    void send_data(std::int32_t stream, std::string_view bytes);
+    std::size_t queued(std::int32_t stream) const;
+    // The body is complete; `trailers` (none: the last DATA frame ends the
+    // stream) follow it.
+    void end_stream(std::int32_t stream, std::span<const H2Field> trailers = {});
+    // Ends the stream with RST_STREAM.
+    void reset(std::int32_t stream, H2Error error);
+
+    // Draining, in two steps (RFC 9113 §6.8): first a GOAWAY that announces
+    // it without refusing any stream, then, a round trip later, the real
+    // one naming the last stream that will be served.
+    void announce_shutdown();
+    void goaway(H2Error error = H2Error::no_error);
+    // Ends the connection at once with GOAWAY `error`.
+    void terminate(H2Error error, std::string why);
+
+    // Streams with a request in progress (begun, not closed).
+    std::size_t active_streams() const { return streams_.size(); }
+    // The client's send window for the stream's response (0: stalled).
+    std::int32_t send_window(std::int32_t stream) const;
+
+  private:
+    struct Stream;
+    struct Event;
+    struct Callbacks;
+    friend struct Callbacks;
+
+    Stream* find(std::int32_t id);
+    const Stream* find(std::int32_t id) const;
+    void dispatch();
+    bool submit_headers(std::int32_t stream, unsigned status, std::span<const H2Field> fields,
+                        bool with_body, bool final);
+
+    Handler& handler_;
+    H2Limits limits_;
+    nghttp2_session* session_ = nullptr;
+    std::map<std::int32_t, std::unique_ptr<Stream>> streams_;
+    std::vector<Event> events_;
+    bool dispatching_ = false;
+    H2Counters counters_;
+    std::string error_;
+    bool terminated_ = false;
+    std::uint64_t premature_resets_ = 0;  // client resets of streams still in progress
+    TokenBucket settings_bucket_;
+    TokenBucket ping_bucket_;
+    Clock::time_point now_;
+};
+
+}  // namespace switchyard::http

@@ -1,0 +1,481 @@
+#include "switchyard/http/h2_connection.hpp"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace switchyard::http {
+namespace {
+
+// A client that resets more than half of at least this many streams is
+// attacking (rapid reset): legitimate clients cancel some, never most.
+constexpr std::uint64_t kRapidResetMinStreams = 100;
+// SETTINGS and PING frames a client may send: a burst, then a few per second.
+constexpr std::uint32_t kControlBurst = 50;
+constexpr std::uint32_t kControlRate = 10;
+// Refusals past max_concurrent_streams before the connection is a flood.
+constexpr std::uint64_t kMaxRefusedStreams = 100;
+// A header list decoded this far past max_header_list is an HPACK bomb: the
+// stream is refused (431) anyway, and decoding more only costs.
+constexpr std::size_t kHpackBombFactor = 4;
+
+nghttp2_nv make_nv(std::string_view name, std::string_view value) {
+    nghttp2_nv nv;
+    nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
+    nv.namelen = name.size();
+    nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
+    nv.valuelen = value.size();
+    nv.flags = NGHTTP2_NV_FLAG_NONE;
+    return nv;
+}
+
+std::vector<nghttp2_nv> make_nvs(std::span<const H2Field> fields) {
+    std::vector<nghttp2_nv> out;
+    out.reserve(fields.size() + 1);
+    for (const auto& f : fields)
+        out.push_back(make_nv(f.name, f.value));
+    return out;
+}
+
+}  // namespace
+
+struct H2Connection::Stream {
+    std::vector<H2Field> fields;
+    std::vector<H2Field> trailers_in;
+    std::size_t header_bytes = 0;
+    bool too_large = false;
+    bool reported = false;  // the handler got on_request
+    bool data_event_pending = false;
+    std::string in;  // request body bytes not consumed yet
+    // The response body: queued bytes, what nghttp2 took of them, the end.
+    std::string out;
+    std::size_t out_offset = 0;
+    bool eof = false;
+    bool deferred = false;  // the data source said "nothing yet"
+    std::vector<H2Field> trailers_out;
+};
+
+struct H2Connection::Event {
+    enum Kind { request, data, end, close, drained } kind;
+    std::int32_t stream;
+    std::uint32_t error = 0;
+    bool end_stream = false;
+};
+
+// nghttp2's callbacks, as static functions with the connection as user data.
+struct H2Connection::Callbacks {
+    static H2Connection& self(void* user) { return *static_cast<H2Connection*>(user); }
+
+    static int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+        auto& c = self(user);
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST ||
+            c.terminated_)
+            return 0;
+        // nghttp2 refuses streams past our max_concurrent_streams itself,
+        // from the first flight on; this only guards against a stream it
+        // lets through while the handler still holds as many.
+        if (c.streams_.size() >= c.limits_.max_concurrent_streams) return 0;
+        (void)session;
+        c.streams_.emplace(frame->hd.stream_id, std::make_unique<Stream>());
+        return 0;
+    }
+
+    static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                         size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                         void* user) {
+        auto& c = self(user);
+        if (c.terminated_) return 0;
+        Stream* s = c.find(frame->hd.stream_id);
+        if (s == nullptr) return 0;
+        s->header_bytes += namelen + valuelen + 32;
+        if (s->header_bytes > std::size_t{c.limits_.max_header_list} * kHpackBombFactor) {
+            ++c.counters_.hpack_bomb;
+            c.terminate(H2Error::enhance_your_calm, "header list far past max_header_list");
+            return 0;
+        }
+        if (s->header_bytes > c.limits_.max_header_list) {
+            s->too_large = true;
+            return 0;
+        }
+        auto& list = frame->headers.cat == NGHTTP2_HCAT_REQUEST ? s->fields : s->trailers_in;
+        list.push_back({std::string(reinterpret_cast<const char*>(name), namelen),
+                        std::string(reinterpret_cast<const char*>(value), valuelen)});
+        return 0;
+    }
+
+    static int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+        auto& c = self(user);
+        if (c.terminated_) return 0;
+        const std::int32_t id = frame->hd.stream_id;
+        const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+        switch (frame->hd.type) {
+            case NGHTTP2_HEADERS: {
+                Stream* s = c.find(id);
+                if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+                    if (s == nullptr) {
+                        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id,
+                                                  NGHTTP2_REFUSED_STREAM);
+                        return 0;
+                    }
+                    ++c.counters_.streams;
+                    s->reported = true;
+                    if (s->too_large) ++c.counters_.header_list_too_large;
+                    c.events_.push_back({Event::request, id, 0, end});
+                } else if (s != nullptr && end) {
+                    c.events_.push_back({Event::end, id});
+                }
+                break;
+            }
+            case NGHTTP2_DATA:
+                if (end && c.find(id) != nullptr) c.events_.push_back({Event::end, id});
+                break;
+            case NGHTTP2_RST_STREAM:
+                ++c.counters_.client_resets;
+                if (c.find(id) != nullptr) ++c.premature_resets_;
+                if (c.counters_.streams >= kRapidResetMinStreams &&
+                    c.premature_resets_ * 2 > c.counters_.streams) {
+                    ++c.counters_.rapid_reset;
+                    c.terminate(H2Error::enhance_your_calm, "most streams reset by the client");
+                }
+                break;
+            case NGHTTP2_SETTINGS:
+                if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 && !c.settings_bucket_.take(c.now_)) {
+                    ++c.counters_.settings_flood;
+                    c.terminate(H2Error::enhance_your_calm, "SETTINGS flood");
+                }
+                break;
+            case NGHTTP2_PING:
+                if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 && !c.ping_bucket_.take(c.now_)) {
+                    ++c.counters_.ping_flood;
+                    c.terminate(H2Error::enhance_your_calm, "PING flood");
+                }
+                break;
+            default:
+                break;
+        }
+        return 0;
+    }
+
+    static int on_data_chunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data,
+                             size_t len, void* user) {
+        auto& c = self(user);
+        Stream* s = c.find(id);
+        if (s == nullptr || c.terminated_) {
+            // Nobody reads it: give the connection's window back at once.
+            nghttp2_session_consume_connection(session, len);
+            return 0;
+        }
+        s->in.append(reinterpret_cast<const char*>(data), len);
+        if (!s->data_event_pending) {
+            s->data_event_pending = true;
+            c.events_.push_back({Event::data, id});
+        }
+        return 0;
+    }
+
+    static int on_stream_close(nghttp2_session* session, int32_t id, uint32_t error, void* user) {
+        auto& c = self(user);
+        Stream* s = c.find(id);
+        if (s == nullptr) return 0;
+        // Bytes the handler will never consume still count against the
+        // connection's window.
+        if (!s->in.empty()) nghttp2_session_consume_connection(session, s->in.size());
+        s->in.clear();
+        c.events_.push_back({Event::close, id, error});
+        return 0;
+    }
+
+    // Streams refused (by nghttp2 or on_frame_recv), and a GOAWAY with an
+    // error that this side did not decide on: nghttp2 found a protocol
+    // error in the client's frames.
+    static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+        auto& c = self(user);
+        if (frame->hd.type == NGHTTP2_RST_STREAM &&
+            frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM &&
+            ++c.counters_.refused_streams > kMaxRefusedStreams && !c.terminated_) {
+            ++c.counters_.stream_flood;
+            c.terminate(H2Error::enhance_your_calm, "too many streams refused");
+        }
+        if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR &&
+            !c.terminated_) {
+            ++c.counters_.protocol_error;
+            c.terminated_ = true;
+            c.error_ =
+                std::string("protocol error: ") + nghttp2_http2_strerror(frame->goaway.error_code);
+        }
+        return 0;
+    }
+
+    static ssize_t read_data(nghttp2_session* session, int32_t id, uint8_t* buf, size_t length,
+                             uint32_t* flags, nghttp2_data_source*, void* user) {
+        auto& c = self(user);
+        Stream* s = c.find(id);
+        if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        const std::size_t left = s->out.size() - s->out_offset;
+        const std::size_t n = std::min(left, length);
+        if (n > 0) std::memcpy(buf, s->out.data() + s->out_offset, n);
+        s->out_offset += n;
+        if (s->out_offset == s->out.size()) {
+            s->out.clear();
+            s->out_offset = 0;
+            if (!s->eof) {
+                if (n == 0) {
+                    s->deferred = true;
+                    return NGHTTP2_ERR_DEFERRED;
+                }
+                c.events_.push_back({Event::drained, id});
+                return static_cast<ssize_t>(n);
+            }
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            if (!s->trailers_out.empty()) {
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+                auto nvs = make_nvs(s->trailers_out);
+                nghttp2_submit_trailer(session, id, nvs.data(), nvs.size());
+            }
+        }
+        return static_cast<ssize_t>(n);
+    }
+};
+
+H2Connection::H2Connection(Handler& handler, const H2Limits& limits, Clock::time_point now)
+    : handler_(handler),
+      limits_(limits),
+      settings_bucket_(kControlBurst, kControlRate, now),
+      ping_bucket_(kControlBurst, kControlRate, now),
+      now_(now) {
+    nghttp2_session_callbacks* cbs = nullptr;
+    if (nghttp2_session_callbacks_new(&cbs) != 0) throw std::bad_alloc();
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, Callbacks::on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, Callbacks::on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, Callbacks::on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, Callbacks::on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, Callbacks::on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cbs, Callbacks::on_frame_send);
+    nghttp2_option* options = nullptr;
+    if (nghttp2_option_new(&options) != 0) {
+        nghttp2_session_callbacks_del(cbs);
+        throw std::bad_alloc();
+    }
+    // Windows open as the handler consumes, not as bytes arrive.
+    nghttp2_option_set_no_auto_window_update(options, 1);
+    const int rv = nghttp2_session_server_new2(&session_, cbs, this, options);
+    nghttp2_option_del(options);
+    nghttp2_session_callbacks_del(cbs);
+    if (rv != 0) throw std::bad_alloc();
+
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits_.max_concurrent_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits_.initial_window},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits_.max_header_list},
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+    };
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                          static_cast<int32_t>(limits_.connection_window));
+}
+
+H2Connection::~H2Connection() {
+    nghttp2_session_del(session_);
+}
+
+H2Connection::Stream* H2Connection::find(std::int32_t id) {
+    auto it = streams_.find(id);
+    return it == streams_.end() ? nullptr : it->second.get();
+}
+
+const H2Connection::Stream* H2Connection::find(std::int32_t id) const {
+    auto it = streams_.find(id);
+    return it == streams_.end() ? nullptr : it->second.get();
+}
+
+bool H2Connection::receive(std::string_view bytes, Clock::time_point now) {
+    now_ = now;
+    if (terminated_) return false;
+    const auto rv = nghttp2_session_mem_recv(
+        session_, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (rv < 0 && !terminated_) {
+        if (rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
+            ++counters_.continuation_flood;
+            terminate(H2Error::enhance_your_calm, "CONTINUATION flood");
+        } else if (rv == NGHTTP2_ERR_FLOODED) {
+            ++counters_.settings_flood;
+            terminate(H2Error::enhance_your_calm, "control frames faster than they are read");
+        } else if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+            ++counters_.protocol_error;
+            terminate(H2Error::protocol_error, "not an HTTP/2 connection preface");
+        } else {
+            ++counters_.protocol_error;
+            terminate(H2Error::protocol_error, nghttp2_strerror(static_cast<int>(rv)));
+        }
+    }
+    dispatch();
+    return !terminated_;
+}
+
+std::size_t H2Connection::pull_output(std::string& out, std::size_t max) {
+    std::size_t total = 0;
+    while (total < max) {
+        const uint8_t* data = nullptr;
+        const auto n = nghttp2_session_mem_send(session_, &data);
+        if (n <= 0) {
+            if (n < 0 && !terminated_) {
+                terminated_ = true;
+                error_ = nghttp2_strerror(static_cast<int>(n));
+            }
+            break;
+        }
+        out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+        total += static_cast<std::size_t>(n);
+    }
+    dispatch();
+    return total;
+}
+
+bool H2Connection::finished() const {
+    return nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0;
+}
+
+void H2Connection::dispatch() {
+    if (dispatching_) return;
+    dispatching_ = true;
+    while (!events_.empty()) {
+        std::vector<Event> batch;
+        batch.swap(events_);
+        for (const Event& e : batch) {
+            Stream* s = find(e.stream);
+            if (s == nullptr) continue;
+            if (e.kind == Event::close) {
+                // A stream never reported (malformed, refused) closes quietly.
+                const bool reported = s->reported;
+                streams_.erase(e.stream);
+                if (reported) handler_.on_stream_close(e.stream, e.error);
+                continue;
+            }
+            if (!s->reported && e.kind != Event::request) continue;
+            switch (e.kind) {
+                case Event::request:
+                    handler_.on_request(e.stream, s->fields, e.end_stream, s->too_large);
+                    break;
+                case Event::data:
+                    s->data_event_pending = false;
+                    handler_.on_request_data(e.stream);
+                    break;
+                case Event::end:
+                    handler_.on_request_end(e.stream);
+                    break;
+                case Event::drained:
+                    handler_.on_drained(e.stream);
+                    break;
+                case Event::close:
+                    break;
+            }
+        }
+    }
+    dispatching_ = false;
+}
+
+std::string_view H2Connection::input(std::int32_t stream) const {
+    const Stream* s = find(stream);
+    return s == nullptr ? std::string_view{} : std::string_view(s->in);
+}
+
+std::span<const H2Field> H2Connection::request_trailers(std::int32_t stream) const {
+    const Stream* s = find(stream);
+    if (s == nullptr) return {};
+    return s->trailers_in;
+}
+
+void H2Connection::consume(std::int32_t stream, std::size_t n) {
+    Stream* s = find(stream);
+    if (s == nullptr) return;
+    n = std::min(n, s->in.size());
+    s->in.erase(0, n);
+    nghttp2_session_consume(session_, stream, n);
+}
+
+bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
+                                  std::span<const H2Field> fields, bool with_body, bool final) {
+    if (find(stream) == nullptr) return false;
+    const std::string code = std::to_string(status);
+    std::vector<nghttp2_nv> nvs;
+    nvs.reserve(fields.size() + 1);
+    nvs.push_back(make_nv(":status", code));
+    for (const auto& f : fields)
+        nvs.push_back(make_nv(f.name, f.value));
+    if (!final)
+        return nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream, nullptr, nvs.data(),
+                                      nvs.size(), nullptr) == 0;
+    nghttp2_data_provider provider{};
+    provider.read_callback = Callbacks::read_data;
+    return nghttp2_submit_response(session_, stream, nvs.data(), nvs.size(),
+                                   with_body ? &provider : nullptr) == 0;
+}
+
+bool H2Connection::submit_response(std::int32_t stream, unsigned status,
+                                   std::span<const H2Field> fields, bool end_stream) {
+    return submit_headers(stream, status, fields, !end_stream, true);
+}
+
+bool H2Connection::submit_interim(std::int32_t stream, unsigned status,
+                                  std::span<const H2Field> fields) {
+    return submit_headers(stream, status, fields, false, false);
+}
+
+void H2Connection::send_data(std::int32_t stream, std::string_view bytes) {
+    Stream* s = find(stream);
+    if (s == nullptr || bytes.empty()) return;
+    s->out.append(bytes);
+    if (s->deferred) {
+        s->deferred = false;
+        nghttp2_session_resume_data(session_, stream);
+    }
+}
+
+std::size_t H2Connection::queued(std::int32_t stream) const {
+    const Stream* s = find(stream);
+    return s == nullptr ? 0 : s->out.size() - s->out_offset;
+}
+
+void H2Connection::end_stream(std::int32_t stream, std::span<const H2Field> trailers) {
+    Stream* s = find(stream);
+    if (s == nullptr) return;
+    s->eof = true;
+    s->trailers_out.assign(trailers.begin(), trailers.end());
+    if (s->deferred) {
+        s->deferred = false;
+        nghttp2_session_resume_data(session_, stream);
+    }
+}
+
+void H2Connection::reset(std::int32_t stream, H2Error error) {
+    if (find(stream) == nullptr) return;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream,
+                              static_cast<std::uint32_t>(error));
+}
+
+void H2Connection::announce_shutdown() {
+    nghttp2_submit_shutdown_notice(session_);
+}
+
+void H2Connection::goaway(H2Error error) {
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_),
+                          static_cast<std::uint32_t>(error), nullptr, 0);
+}
+
+void H2Connection::terminate(H2Error error, std::string why) {
+    if (terminated_) return;
+    terminated_ = true;
+    error_ = std::move(why);
+    nghttp2_session_terminate_session(session_, static_cast<std::uint32_t>(error));
+}
+
+std::int32_t H2Connection::send_window(std::int32_t stream) const {
+    const auto s = nghttp2_session_get_stream_remote_window_size(session_, stream);
+    const auto c = nghttp2_session_get_remote_window_size(session_);
+    return std::max<std::int32_t>(0, std::min(s, c));
+}
+
+}  // namespace switchyard::http
