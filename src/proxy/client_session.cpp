@@ -316,12 +316,12 @@ void ClientSession::read_body(Step then) {
     body_rate_.read_started(now);
     reading_body_ = true;
     client_.async_read_some(in_.prepare(kReadChunk),
-                            guard([then](Exchange& ex, error_code ec, std::size_t n) {
-                                ClientSession& s = ex.session();
-                                s.reading_body_ = false;
-                                s.client_deadline_.clear();
-                                s.body_rate_.read_done(Clock::now(), ec ? 0 : n);
-                                if (!ec) s.in_.commit(n);
+                            // `this` lives as long as the guard's own reference.
+                            guard([this, then](Exchange& ex, error_code ec, std::size_t n) {
+                                reading_body_ = false;
+                                client_deadline_.clear();
+                                body_rate_.read_done(Clock::now(), ec ? 0 : n);
+                                if (!ec) in_.commit(n);
                                 (ex.*then)(ec, n);
                             }));
 }
@@ -333,8 +333,8 @@ void ClientSession::write(std::span<const asio::const_buffer> buffers, Step then
     auto& list = space_->client_write;
     list.assign(buffers.begin(), buffers.end());
     asio::async_write(client_, std::span<const asio::const_buffer>(list),
-                      guard([then](Exchange& ex, error_code ec, std::size_t n) {
-                          ex.session().client_deadline_.clear();
+                      guard([this, then](Exchange& ex, error_code ec, std::size_t n) {
+                          client_deadline_.clear();
                           (ex.*then)(ec, n);
                       }));
 }
@@ -343,8 +343,8 @@ void ClientSession::write_final(std::string_view bytes, Step then) {
     client_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
     ++seq_;
     asio::async_write(client_, asio::buffer(bytes),
-                      guard([then](Exchange& ex, error_code ec, std::size_t n) {
-                          ex.session().client_deadline_.clear();
+                      guard([this, then](Exchange& ex, error_code ec, std::size_t n) {
+                          client_deadline_.clear();
                           (ex.*then)(ec, n);
                       }));
 }

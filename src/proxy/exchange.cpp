@@ -17,9 +17,9 @@ namespace switchyard::proxy {
 
 namespace asio = boost::asio;
 
-Exchange::Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
+Exchange::Exchange(ClientSide& downstream, Worker& worker, std::shared_ptr<const Settings> settings,
                    Clock::time_point started, RequestBuffers& buffers)
-    : session_(session),
+    : downstream_(downstream),
       worker_(worker),
       settings_(std::move(settings)),
       buf_(buffers),
@@ -59,7 +59,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     // carries is not read, so the connection closes after the answer.
     auto drop_head = [&] {
         if (facts.framing.kind != http::BodyKind::none) close_after_ = true;
-        session_.consume(head_bytes);
+        downstream_.consume(head_bytes);
     };
     if (refuse != 0) {
         close_after_ = true;
@@ -87,7 +87,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     std::array<std::string_view, 16> cookies{};
     RequestView view = routing_view(head.fields(), *routing_, cookies);
     view.client_ip = client_ip_;
-    view.from_trusted_proxy = session_.peer().trusted;
+    view.from_trusted_proxy = downstream_.peer().trusted;
     const Decision d = Router::decide(view, *routing_, worker_.balancer(), worker_.random());
     bucket_ = static_cast<std::int32_t>(d.bucket);
     if (d.pool >= 0) {
@@ -114,13 +114,13 @@ void Exchange::begin(const http::RequestHeadParser& head) {
                 .count();
         set_cookie_ = "Set-Cookie: " +
                       make_assign_cookie(routing_->sticky.assign_cookie, d.assign_cookie_value,
-                                         max_age, session_.listener().tls) +
+                                         max_age, downstream_.listener().tls) +
                       "\r\n";
     }
 
-    const ListenerContext& listener = session_.listener();
+    const ListenerContext& listener = downstream_.listener();
     http::UpstreamRequestOptions options;
-    options.client_ip = session_.peer().ip_text;
+    options.client_ip = downstream_.peer().ip_text;
     options.proto = listener.tls ? "https" : "http";
     options.via = worker_.via(head.version());
     options.drop_fields = routing_->private_fields;
@@ -131,16 +131,16 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     }
     options.forwarded = listener.forwarded != ForwardedHeader::off;
     options.keep_client_forwarded =
-        listener.forwarded == ForwardedHeader::append && session_.peer().trusted;
+        listener.forwarded == ForwardedHeader::append && downstream_.peer().trusted;
     if (new_request_id_) options.new_request_id = buf_.request_id;
     http::write_upstream_request_head(head, facts, options, buf_.up_head);
     if (d.shadow && !worker_.shutting_down()) start_mirror(facts.framing, d);
 
     // The head's views end here: everything needed was copied.
-    session_.consume(head_bytes);
+    downstream_.consume(head_bytes);
     upload_pump_.reset(facts.framing, /*chunked_sink=*/true, {}, routing_->private_fields);
-    session_.reset_body_rate(!facts.expect_continue,
-                             upload_done() ? 0 : session_.received().size());
+    downstream_.reset_body_rate(!facts.expect_continue,
+                                upload_done() ? 0 : downstream_.received().size());
     if (claim_server(d.server)) {
         try_upstream(false);
         return;
@@ -156,7 +156,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
         wait_server_ = d.server;
         // As HAProxy's `timeout queue`, which defaults to `timeout connect`.
         wait_until_ = Clock::now() + settings_->timeouts.upstream_connect;
-        worker_.wait_for_slot(session_.shared_from_this());
+        worker_.wait_for_slot(downstream_.keepalive());
         return;
     }
     if (!upload_done()) close_after_ = true;  // the body is not read
@@ -166,10 +166,10 @@ void Exchange::begin(const http::RequestHeadParser& head) {
 // The client of the request: the peer, or from a trusted proxy the last
 // untrusted X-Forwarded-For entry (DESIGN.md).
 void Exchange::resolve_client(const http::RequestHeadParser& head) {
-    const ClientPeer& peer = session_.peer();
+    const ClientPeer& peer = downstream_.peer();
     client_ = peer.address;
     client_ip_ = peer.ip_text;
-    const ListenerContext& listener = session_.listener();
+    const ListenerContext& listener = downstream_.listener();
     if (listener.trusted_proxies.empty()) return;
     std::string_view xff[16];
     std::size_t n = 0;
@@ -246,7 +246,7 @@ void Exchange::try_upstream(bool fresh) {
     const bool resendable = http::is_idempotent(method_) && upload_done();
     up_ = std::make_shared<UpstreamExchange>(
         worker_, settings_, UpstreamExchange::Target{server_, pool().name, counters_, resendable},
-        *this, session_.shared_from_this(), std::move(buf_.try_spare));
+        *this, downstream_.keepalive(), std::move(buf_.try_spare));
     const auto keep = up_;  // it may end (and be released) before start() returns
     keep->start(fresh);
 }
@@ -260,7 +260,7 @@ void Exchange::on_upstream_ready() {
         if (!replay_.empty()) buf_.pieces.push_back(replay_);
         upload_consumed_ = 0;
     } else {
-        upload_consumed_ = upload_pump_.plan(session_.received(), buf_.pieces);
+        upload_consumed_ = upload_pump_.plan(downstream_.received(), buf_.pieces);
         if (upload_pump_.failed() || body_over_limit()) {
             refuse_body();
             return;
@@ -296,7 +296,7 @@ void Exchange::on_upstream_failed(ErrorKind kind) {
         // connection, never a truncated body that looks complete.
         error_ = kind;
         log();
-        session_.close_now();
+        downstream_.close_now();
         return;
     }
     if (!upload_done()) close_after_ = true;
@@ -329,7 +329,7 @@ bool Exchange::retry_elsewhere(ErrorKind kind) {
 void Exchange::resend() {
     ++resends_;
     if (up_->sending()) {
-        session_.consume(upload_consumed_);
+        downstream_.consume(upload_consumed_);
         bytes_in_ += upload_consumed_;
         upload_consumed_ = 0;
     }
@@ -372,7 +372,7 @@ void Exchange::refuse_body() {
     release_upstream(false);
     close_after_ = true;
     if (response_started_) {
-        session_.close_now();
+        downstream_.close_now();
         return;
     }
     if (too_large)
@@ -383,18 +383,18 @@ void Exchange::refuse_body() {
 
 void Exchange::upload_continue() {
     if (upload_done() || !up_ || response_done_ || !up_->ready() || up_->sending() ||
-        session_.reading_body())
+        downstream_.reading_body())
         return;
     buf_.pieces.clear();
-    while (!session_.received().empty()) {
-        upload_consumed_ = upload_pump_.plan(session_.received(), buf_.pieces);
+    while (!downstream_.received().empty()) {
+        upload_consumed_ = upload_pump_.plan(downstream_.received(), buf_.pieces);
         if (upload_pump_.failed() || body_over_limit()) {
             refuse_body();
             return;
         }
         if (!buf_.pieces.empty()) break;
         if (upload_consumed_ == 0) break;
-        session_.consume(upload_consumed_);  // only framing bytes (a partial chunk line)
+        downstream_.consume(upload_consumed_);  // only framing bytes (a partial chunk line)
         bytes_in_ += upload_consumed_;
     }
     if (!buf_.pieces.empty()) {
@@ -404,7 +404,7 @@ void Exchange::upload_continue() {
         up_->send(buf_.buffers);
         return;
     }
-    session_.read_body(&Exchange::on_body_read);
+    downstream_.read_body(&Exchange::on_body_read);
 }
 
 void Exchange::on_body_read(error_code ec, std::size_t) {
@@ -412,21 +412,21 @@ void Exchange::on_body_read(error_code ec, std::size_t) {
         if (response_done_) return;
         release_upstream(false);
         close_after_ = true;
-        if (session_.timed_out() && !response_started_) {
+        if (downstream_.timed_out() && !response_started_) {
             respond_local(408, ErrorKind::client_timeout);
             return;
         }
         // The client went away mid-body: nobody to answer.
         error_ = ErrorKind::client_closed;
         log();
-        session_.close_now();
+        downstream_.close_now();
         return;
     }
     upload_continue();  // a retry's new try sends once it is ready
 }
 
 void Exchange::on_upstream_sent(std::size_t) {
-    session_.consume(upload_consumed_);
+    downstream_.consume(upload_consumed_);
     bytes_in_ += upload_consumed_;
     upload_consumed_ = 0;
     if (upload_done()) {
@@ -474,7 +474,7 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
         http::write_client_response_head(head, facts, opt, buf_.resp_head);
         up_->consume_head();
         head_buffer_[0] = asio::buffer(buf_.resp_head);
-        session_.write(head_buffer_, &Exchange::on_interim_written);
+        downstream_.write(head_buffer_, &Exchange::on_interim_written);
         return;
     }
 
@@ -501,13 +501,13 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
         return;
     }
     if (diff_) diff_->body(DiffPair::Side::primary, up_->body_payload());
-    session_.write(up_->body_buffers(), &Exchange::on_body_written);
+    downstream_.write(up_->body_buffers(), &Exchange::on_body_written);
 }
 
 void Exchange::on_interim_written(error_code ec, std::size_t n) {
     if (ec) {
         release_upstream(false);
-        session_.close_now();
+        downstream_.close_now();
         return;
     }
     bytes_out_ += n;
@@ -517,7 +517,7 @@ void Exchange::on_interim_written(error_code ec, std::size_t n) {
 
 void Exchange::on_response_body() {
     if (diff_) diff_->body(DiffPair::Side::primary, up_->body_payload());
-    session_.write(up_->body_buffers(), &Exchange::on_body_written);
+    downstream_.write(up_->body_buffers(), &Exchange::on_body_written);
 }
 
 void Exchange::on_body_written(error_code ec, std::size_t n) {
@@ -525,9 +525,9 @@ void Exchange::on_body_written(error_code ec, std::size_t n) {
     if (ec) {
         // The client is gone or does not read: nothing more can be sent.
         release_upstream(false);
-        error_ = session_.timed_out() ? ErrorKind::send_timeout : ErrorKind::client_closed;
+        error_ = downstream_.timed_out() ? ErrorKind::send_timeout : ErrorKind::client_closed;
         log();
-        session_.close_now();
+        downstream_.close_now();
         return;
     }
     const auto keep = up_;  // the response may end, and the try with it
@@ -556,7 +556,7 @@ void Exchange::start_tunnel() {
     buf_.buffers.emplace_back(asio::buffer(buf_.resp_head));
     auto& early = up_->connection().buffer;
     if (early.size() > 0) buf_.buffers.emplace_back(early.data());
-    session_.write(buf_.buffers, &Exchange::on_tunnel_opened);
+    downstream_.write(buf_.buffers, &Exchange::on_tunnel_opened);
 }
 
 void Exchange::on_tunnel_opened(error_code ec, std::size_t n) {
@@ -567,8 +567,9 @@ void Exchange::on_tunnel_opened(error_code ec, std::size_t n) {
     bytes_out_ += n;
     auto& early = up_->connection().buffer;
     early.consume(early.size());
-    tunnel_ = std::make_unique<Tunnel>(*this, session_, *up_, settings_->timeouts.tunnel_idle,
-                                       bytes_in_, bytes_out_);
+    // Only an HTTP/1.1 request asks for an upgrade (HTTP/2 has no Upgrade).
+    tunnel_ = std::make_unique<Tunnel>(*this, *downstream_.connection(), *up_,
+                                       settings_->timeouts.tunnel_idle, bytes_in_, bytes_out_);
     tunnel_->start();
 }
 
@@ -576,7 +577,7 @@ void Exchange::end_tunnel() {
     if (!in_tunnel_) return;
     in_tunnel_ = false;
     log();
-    session_.close_now();
+    downstream_.close_now();
 }
 
 // --- Ending ---------------------------------------------------------------------------------
@@ -593,7 +594,7 @@ void Exchange::respond_local(unsigned status, ErrorKind error) {
 void Exchange::send_local(unsigned status) {
     status_ = status;
     response_started_ = true;
-    session_.write_final(buf_.resp_head, &Exchange::on_local_written);
+    downstream_.write_final(buf_.resp_head, &Exchange::on_local_written);
 }
 
 void Exchange::on_local_written(error_code ec, std::size_t n) {
@@ -625,7 +626,7 @@ void Exchange::finish() {
     }
     log();
     inflight_.reset();
-    session_.end_request(close_after_);
+    downstream_.end_request(close_after_);
 }
 
 void Exchange::cut(ErrorKind error) {
@@ -639,7 +640,7 @@ void Exchange::cut(ErrorKind error) {
         error_ = error;
         log();
     }
-    session_.close_now();
+    downstream_.close_now();
 }
 
 bool Exchange::started_on_pool_before(std::string_view pool, std::uint64_t generation) const {
@@ -690,8 +691,8 @@ void Exchange::log() {
     AccessRecord r;
     r.time = worker_.log_time();
     r.worker = worker_.id();
-    r.client = client_.empty() ? session_.peer().address : client_;
-    r.peer = session_.peer().address;
+    r.client = client_.empty() ? downstream_.peer().address : client_;
+    r.peer = downstream_.peer().address;
     r.method = method_;
     r.target = target_;
     r.status = status_;

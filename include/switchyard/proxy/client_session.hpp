@@ -21,6 +21,7 @@
 #include "switchyard/core/body_rate.hpp"
 #include "switchyard/http/head_parser.hpp"
 #include "switchyard/http/stream.hpp"
+#include "switchyard/proxy/client_side.hpp"
 #include "switchyard/proxy/deadline.hpp"
 #include "switchyard/proxy/exchange_buffers.hpp"
 #include "switchyard/proxy/worker.hpp"
@@ -29,17 +30,9 @@ namespace switchyard::proxy {
 
 class Exchange;
 
-// Who is at the other end of the connection: the peer as the connection
-// shows it, or as a PROXY header states it.
-struct ClientPeer {
-    std::vector<std::uint8_t> ip;
-    std::string ip_text;   // appended to X-Forwarded-For
-    std::string address;   // ip:port, [ip]:port for IPv6
-    bool trusted = false;  // in the listener's trusted_proxies
-};
-
 class ClientSession final : public std::enable_shared_from_this<ClientSession>,
                             public TimedSession,
+                            public ClientSide,
                             private http::ReadSpace {
   public:
     using error_code = boost::system::error_code;
@@ -55,33 +48,31 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     bool cut_if_on_pool(std::string_view pool, std::uint64_t generation) override;
     bool retry_slot(Clock::time_point now) override;
 
-    // --- For the current request's Exchange -------------------------------------
-    using Step = void (Exchange::*)(error_code, std::size_t);
+    // --- ClientSide, for the current request's Exchange -------------------------
+    const ClientPeer& peer() const override { return peer_; }
+    const ListenerContext& listener() const override { return *listener_; }
+    std::string_view received() const override;
+    void consume(std::size_t n) override { in_.consume(n); }
+    void reset_body_rate(bool started, std::size_t buffered) override {
+        body_rate_.reset(started, buffered);
+    }
+    void read_body(Step then) override;
+    bool reading_body() const override { return reading_body_; }
+    void write(std::span<const boost::asio::const_buffer> buffers, Step then) override;
+    void write_final(std::string_view bytes, Step then) override;
+    bool timed_out() const override { return client_timed_out_; }
+    void end_request(bool close) override;
+    void close_now() override;
+    std::shared_ptr<TimedSession> keepalive() override { return shared_from_this(); }
+    ClientSession* connection() override { return this; }
 
-    const ClientPeer& peer() const { return peer_; }
-    const ListenerContext& listener() const { return *listener_; }
+    // --- For a tunnel --------------------------------------------------------------
     http::Stream& stream() { return client_; }
     // Bytes received from the client and not consumed yet.
     boost::beast::flat_buffer& input() { return in_; }
-    std::string_view received() const;
-    void consume(std::size_t n) { in_.consume(n); }
-    // A body's minimum rate starts over (timeouts.client_body_min_rate).
-    void reset_body_rate(bool started, std::size_t buffered) {
-        body_rate_.reset(started, buffered);
-    }
-    // Reads more of the request body within timeouts.client_body.
-    void read_body(Step then);
-    bool reading_body() const { return reading_body_; }
-    // Writes to the client within timeouts.send.
-    void write(std::span<const boost::asio::const_buffer> buffers, Step then);
-    // Writes a response that ends the request: nothing issued for the
-    // request before may act from here on.
-    void write_final(std::string_view bytes, Step then);
     void arm_client_deadline(Clock::time_point now, Clock::duration d, ErrorKind kind) {
         client_deadline_.arm(now, d, kind);
     }
-    // The client side's deadline ran out (the last read or write failed by it).
-    bool timed_out() const { return client_timed_out_; }
     // A completion handler that calls `f(exchange, ec, n)` unless the
     // request it was issued for is over. If the request ended in there and
     // the connection stays open, its exchange is destroyed once `f`
@@ -96,9 +87,6 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
             if (!self->closing_) self->retired_.reset();
         };
     }
-    // The request is over: read the next one, or close.
-    void end_request(bool close);
-    void close_now();
 
   private:
     // PROXY protocol header (listeners with proxy_protocol = true)

@@ -22,6 +22,7 @@
 #include "switchyard/core/router.hpp"
 #include "switchyard/http/body_pump.hpp"
 #include "switchyard/http/head_parser.hpp"
+#include "switchyard/proxy/client_side.hpp"
 #include "switchyard/proxy/exchange_buffers.hpp"
 #include "switchyard/proxy/shadow_exchange.hpp"
 #include "switchyard/proxy/tunnel.hpp"
@@ -30,15 +31,13 @@
 
 namespace switchyard::proxy {
 
-class ClientSession;
-
 class Exchange final : public UpstreamExchange::Listener {
   public:
     using error_code = boost::system::error_code;
 
     // `buffers`: the connection's, emptied for this request (only their
     // capacity is kept from the previous one).
-    Exchange(ClientSession& session, Worker& worker, std::shared_ptr<const Settings> settings,
+    Exchange(ClientSide& downstream, Worker& worker, std::shared_ptr<const Settings> settings,
              Clock::time_point started, RequestBuffers& buffers);
     ~Exchange() override;
     Exchange(const Exchange&) = delete;
@@ -53,7 +52,6 @@ class Exchange final : public UpstreamExchange::Listener {
     // The connection closes after this response.
     void close_after_response() { close_after_ = true; }
 
-    ClientSession& session() { return session_; }
     bool response_started() const { return response_started_; }
     bool in_tunnel() const { return in_tunnel_; }
     Tunnel* tunnel() { return tunnel_.get(); }
@@ -125,7 +123,7 @@ class Exchange final : public UpstreamExchange::Listener {
     void log();
     void report_attempt(ErrorKind error, unsigned status);
 
-    ClientSession& session_;
+    ClientSide& downstream_;  // the client side: an HTTP/1.1 connection or an HTTP/2 stream
     Worker& worker_;
     std::shared_ptr<const Settings> settings_;
     // The heads, request id and write lists: the connection's buffers, this

@@ -1,0 +1,80 @@
+// ClientSide: what an Exchange needs of the client side of its request, so
+// that one Exchange serves an HTTP/1.1 connection (ClientSession) and an
+// HTTP/2 stream (H2Stream) alike (Envoy's split of the codec from the
+// router: the request's life is written once).
+//
+// The request is seen as HTTP/1.1 bytes: received() holds its head, then
+// its body as HTTP/1.1 frames it; the response is written as HTTP/1.1
+// bytes (head, then the body, chunked only where chunked_responses()).
+// An HTTP/2 stream translates both ways. Completions call back into the
+// Exchange (Step) only while its request is current.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::proxy {
+
+class Exchange;
+class ClientSession;
+class TimedSession;
+struct ListenerContext;
+
+// Who is at the other end of the connection: the peer as the connection
+// shows it, or as a PROXY header states it.
+struct ClientPeer {
+    std::vector<std::uint8_t> ip;
+    std::string ip_text;   // appended to X-Forwarded-For
+    std::string address;   // ip:port, [ip]:port for IPv6
+    bool trusted = false;  // in the listener's trusted_proxies
+};
+
+class ClientSide {
+  public:
+    using error_code = boost::system::error_code;
+    using Step = void (Exchange::*)(error_code, std::size_t);
+
+    virtual const ClientPeer& peer() const = 0;
+    virtual const ListenerContext& listener() const = 0;
+    // The request's bytes not consumed yet.
+    virtual std::string_view received() const = 0;
+    virtual void consume(std::size_t n) = 0;
+    // A body's minimum rate starts over (timeouts.client_body_min_rate).
+    virtual void reset_body_rate(bool started, std::size_t buffered) = 0;
+    // More of the request body within timeouts.client_body; then `then`.
+    virtual void read_body(Step then) = 0;
+    virtual bool reading_body() const = 0;
+    // Writes response bytes within timeouts.send; then `then`.
+    virtual void write(std::span<const boost::asio::const_buffer> buffers, Step then) = 0;
+    // Writes a response that ends the request: nothing issued for the
+    // request before may act from here on.
+    virtual void write_final(std::string_view bytes, Step then) = 0;
+    // The client side's deadline ran out (the last read or write failed by it).
+    virtual bool timed_out() const = 0;
+    // The request is over: the next one, or close (HTTP/1.1); the stream
+    // ends (HTTP/2).
+    virtual void end_request(bool close) = 0;
+    // Ends the request's client side at once: the connection (HTTP/1.1),
+    // the stream with RST_STREAM (HTTP/2).
+    virtual void close_now() = 0;
+    // What pending upstream handlers keep alive, and what retries a slot.
+    virtual std::shared_ptr<TimedSession> keepalive() = 0;
+
+    // "HTTP/1.1" or "HTTP/2.0": in the access log, and how the response is
+    // framed.
+    virtual bool http2() const { return false; }
+    // The HTTP/1.1 connection, for a tunnel after a 101 (none on HTTP/2).
+    virtual ClientSession* connection() { return nullptr; }
+
+  protected:
+    ~ClientSide() = default;
+};
+
+}  // namespace switchyard::proxy
