@@ -1,0 +1,37 @@
+// Between an HTTP/2 stream and the HTTP/1.1 heads the Exchange speaks
+// (RFC 9113 §8.2-§8.3). Pure: strings in, strings out.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/http/h2_connection.hpp"
+#include "switchyard/http/head_parser.hpp"
+
+namespace switchyard::http {
+
+// The request head a stream's fields stand for, as HTTP/1.1 text: the
+// request line from :method and :path (:authority for CONNECT), Host from
+// :authority (a host field that differs from it is malformed), the cookie
+// crumbs joined into one Cookie field (§8.2.3), the other fields as sent.
+// With `body_follows` and no content-length, the body is sent chunked:
+// `chunked` says so, and the caller frames it (append_chunk). nghttp2 has
+// checked the pseudo-headers, the field characters, and that no
+// connection-specific field is there. Returns 0, or 400 for a request that
+// names no host or two.
+unsigned write_request_head(std::span<const H2Field> fields, bool body_follows, std::string& out,
+                            bool& chunked);
+
+// One chunk of a chunked body (nothing for empty data), and the last chunk
+// with the request's trailers.
+void append_chunk(std::string& out, std::string_view data);
+void append_last_chunk(std::string& out, std::span<const H2Field> trailers);
+
+// A response head written for HTTP/1.1 (write_client_response_head) as
+// HTTP/2 fields, without :status (the status is head.status()): names in
+// lower case, connection-specific fields dropped (§8.2.2).
+void response_fields(const ResponseHeadParser& head, std::vector<H2Field>& out);
+
+}  // namespace switchyard::http

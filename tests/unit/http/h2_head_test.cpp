@@ -1,0 +1,104 @@
+#include "switchyard/http/h2_head.hpp"
+
+#include <gtest/gtest.h>
+
+namespace switchyard::http {
+namespace {
+
+std::vector<H2Field> request(std::vector<H2Field> extra = {}, std::string method = "GET") {
+    std::vector<H2Field> f = {
+        {":method", method}, {":scheme", "https"}, {":authority", "a.test"}, {":path", "/p?q=1"}};
+    f.insert(f.end(), extra.begin(), extra.end());
+    return f;
+}
+
+TEST(H2Head, ARequestBecomesAnHttp11Head) {
+    std::string out;
+    bool chunked = true;
+    ASSERT_EQ(
+        write_request_head(request({{"user-agent", "t"}, {"accept", "*/*"}}), false, out, chunked),
+        0u);
+    EXPECT_FALSE(chunked);
+    EXPECT_EQ(out, "GET /p?q=1 HTTP/1.1\r\nhost: a.test\r\nuser-agent: t\r\naccept: */*\r\n\r\n");
+    // The result parses as a request.
+    std::vector<HeaderField> fields;
+    RequestHeadParser parser({}, fields);
+    ASSERT_EQ(parser.parse(out), ParseStatus::done);
+    EXPECT_EQ(parser.target(), "/p?q=1");
+}
+
+TEST(H2Head, CookieCrumbsAreJoined) {
+    std::string out;
+    bool chunked = false;
+    ASSERT_EQ(write_request_head(request({{"cookie", "a=1"}, {"x", "y"}, {"cookie", "b=2"}}), false,
+                                 out, chunked),
+              0u);
+    EXPECT_EQ(out, "GET /p?q=1 HTTP/1.1\r\nhost: a.test\r\nx: y\r\ncookie: a=1; b=2\r\n\r\n");
+}
+
+TEST(H2Head, ABodyWithoutALengthIsChunked) {
+    std::string out;
+    bool chunked = false;
+    ASSERT_EQ(write_request_head(request({}, "POST"), true, out, chunked), 0u);
+    EXPECT_TRUE(chunked);
+    EXPECT_NE(out.find("transfer-encoding: chunked\r\n"), std::string::npos);
+
+    ASSERT_EQ(write_request_head(request({{"content-length", "5"}}, "POST"), true, out, chunked),
+              0u);
+    EXPECT_FALSE(chunked);
+    EXPECT_NE(out.find("content-length: 5\r\n"), std::string::npos);
+
+    std::string body;
+    append_chunk(body, "hello");
+    append_chunk(body, "");
+    append_chunk(body, std::string(26, 'x'));
+    append_last_chunk(body, std::vector<H2Field>{{"x-sum", "1"}});
+    EXPECT_EQ(body, "5\r\nhello\r\n1a\r\n" + std::string(26, 'x') + "\r\n0\r\nx-sum: 1\r\n\r\n");
+}
+
+TEST(H2Head, HostAndAuthority) {
+    std::string out;
+    bool chunked = false;
+    // Only a host field: it is the authority.
+    std::vector<H2Field> host_only = {
+        {":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"host", "h.test"}};
+    ASSERT_EQ(write_request_head(host_only, false, out, chunked), 0u);
+    EXPECT_EQ(out, "GET / HTTP/1.1\r\nhost: h.test\r\n\r\n");
+    // The same in both: once.
+    ASSERT_EQ(write_request_head(request({{"host", "a.test"}}), false, out, chunked), 0u);
+    EXPECT_EQ(out, "GET /p?q=1 HTTP/1.1\r\nhost: a.test\r\n\r\n");
+    // Different, twice, or none: malformed.
+    EXPECT_EQ(write_request_head(request({{"host", "b.test"}}), false, out, chunked), 400u);
+    std::vector<H2Field> none = {{":method", "GET"}, {":scheme", "http"}, {":path", "/"}};
+    EXPECT_EQ(write_request_head(none, false, out, chunked), 400u);
+    host_only.push_back({"host", "h.test"});
+    EXPECT_EQ(write_request_head(host_only, false, out, chunked), 400u);
+}
+
+TEST(H2Head, ConnectNamesTheAuthority) {
+    std::string out;
+    bool chunked = false;
+    std::vector<H2Field> f = {{":method", "CONNECT"}, {":authority", "db.test:5432"}};
+    ASSERT_EQ(write_request_head(f, true, out, chunked), 0u);
+    EXPECT_EQ(out.substr(0, out.find("\r\n")), "CONNECT db.test:5432 HTTP/1.1");
+}
+
+TEST(H2Head, ResponseFieldsDropWhatHttp2Forbids) {
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+        "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nX-Mixed-Case: V\r\n"
+        "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nVia: 1.1 switchyard\r\n\r\n";
+    std::vector<HeaderField> fields;
+    ResponseHeadParser parser({}, fields);
+    ASSERT_EQ(parser.parse(head), ParseStatus::done);
+    std::vector<H2Field> out;
+    response_fields(parser, out);
+    EXPECT_EQ(out, (std::vector<H2Field>{{"content-type", "text/plain"},
+                                         {"x-mixed-case", "V"},
+                                         {"set-cookie", "a=1"},
+                                         {"set-cookie", "b=2"},
+                                         {"via", "1.1 switchyard"}}));
+}
+
+}  // namespace
+}  // namespace switchyard::http
