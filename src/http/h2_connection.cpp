@@ -46,7 +46,9 @@ struct H2Connection::Stream {
     std::vector<H2Field> trailers_in;
     std::size_t header_bytes = 0;
     bool too_large = false;
-    bool reported = false;  // the handler got on_request
+    bool reported = false;         // the handler got on_request
+    bool discard = false;          // stop_reading(): body bytes are dropped as they come
+    bool reset_after_end = false;  // stop_reading(): RST_STREAM once our END_STREAM is out
     bool data_event_pending = false;
     std::string in;  // request body bytes not consumed yet
     // The response body: queued bytes, what nghttp2 took of them, the end.
@@ -167,6 +169,10 @@ struct H2Connection::Callbacks {
             nghttp2_session_consume_connection(session, len);
             return 0;
         }
+        if (s->discard) {
+            nghttp2_session_consume(session, id, len);
+            return 0;
+        }
         s->in.append(reinterpret_cast<const char*>(data), len);
         if (!s->data_event_pending) {
             s->data_event_pending = true;
@@ -190,8 +196,16 @@ struct H2Connection::Callbacks {
     // Streams refused (by nghttp2 or on_frame_recv), and a GOAWAY with an
     // error that this side did not decide on: nghttp2 found a protocol
     // error in the client's frames.
-    static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    static int on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
         auto& c = self(user);
+        if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
+            (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+            const Stream* s = c.find(frame->hd.stream_id);
+            if (s != nullptr && s->reset_after_end &&
+                nghttp2_session_get_stream_remote_close(session, frame->hd.stream_id) == 0)
+                nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                          NGHTTP2_NO_ERROR);
+        }
         if (frame->hd.type == NGHTTP2_RST_STREAM &&
             frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM &&
             ++c.counters_.refused_streams > kMaxRefusedStreams && !c.terminated_) {
@@ -447,6 +461,17 @@ void H2Connection::end_stream(std::int32_t stream, std::span<const H2Field> trai
         s->deferred = false;
         nghttp2_session_resume_data(session_, stream);
     }
+}
+
+void H2Connection::stop_reading(std::int32_t stream) {
+    Stream* s = find(stream);
+    if (s == nullptr) return;
+    s->discard = true;
+    if (!s->in.empty()) {
+        nghttp2_session_consume(session_, stream, s->in.size());
+        s->in.clear();
+    }
+    s->reset_after_end = nghttp2_session_get_stream_remote_close(session_, stream) == 0;
 }
 
 void H2Connection::reset(std::int32_t stream, H2Error error) {

@@ -141,6 +141,11 @@ class H2Connection {
     // The body is complete; `trailers` (none: the last DATA frame ends the
     // stream) follow it.
     void end_stream(std::int32_t stream, std::span<const H2Field> trailers = {});
+    // The rest of the request body is not wanted (the response came first):
+    // what arrives is dropped (its window given back), and once the
+    // response's END_STREAM is out, RST_STREAM(NO_ERROR) tells the client
+    // to stop sending (RFC 9113 §8.1).
+    void stop_reading(std::int32_t stream);
     // Ends the stream with RST_STREAM.
     void reset(std::int32_t stream, H2Error error);
 

@@ -360,6 +360,35 @@ TEST_F(H2ConnectionTest, AResponseWaitsForTheClientsWindow) {
     EXPECT_TRUE(client.responses[id].closed);
 }
 
+// A response that comes before the request body ends: the rest of the
+// body is dropped without stalling the connection, and the client is told
+// to stop after the response.
+TEST_F(H2ConnectionTest, StopReadingDropsTheRestAndResetsAfterTheResponse) {
+    H2Limits limits;
+    limits.initial_window = 16 * 1024;
+    limits.connection_window = 64 * 1024;
+    make(limits);
+    recorder_.auto_consume = false;
+    Client client;
+    const std::string body(1024 * 1024, 'b');
+    const auto id = client.request({}, &body, "POST");
+    ASSERT_TRUE(pump(client));
+    server_->stop_reading(id);
+    EXPECT_TRUE(server_->input(id).empty());
+    server_->submit_response(id, 413, {}, true);
+    ASSERT_TRUE(pump(client));
+    EXPECT_EQ(field(client.responses[id].headers, ":status"), "413");
+    EXPECT_EQ(client.responses[id].reset, static_cast<std::uint32_t>(NGHTTP2_NO_ERROR));
+    EXPECT_TRUE(recorder_.requests[id].closed);
+    // The connection's window came back: another request's body flows.
+    recorder_.auto_consume = true;
+    const std::string small(200 * 1024, 's');
+    const auto next = client.request({}, &small, "POST");
+    ASSERT_TRUE(pump(client));
+    EXPECT_TRUE(recorder_.requests[next].ended);
+    EXPECT_EQ(recorder_.requests[next].body.size(), small.size());
+}
+
 TEST_F(H2ConnectionTest, InterimResponseAndTrailers) {
     make();
     Client client;
