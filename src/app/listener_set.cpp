@@ -52,6 +52,11 @@ std::shared_ptr<const proxy::ListenerContext> ListenerSet::make_context(const Li
     ctx->forwarded = l.forwarded;
     ctx->proxy_protocol = l.proxy_protocol;
     ctx->tls = l.tls.has_value();
+    ctx->h2 = l.speaks(l.tls ? "h2" : "h2c");
+    ctx->http1 = l.speaks("http/1.1");
+    ctx->h2_limits.max_concurrent_streams = l.http2.max_concurrent_streams;
+    ctx->h2_limits.initial_window = static_cast<std::uint32_t>(l.http2.initial_window);
+    ctx->h2_limits.max_header_list = static_cast<std::uint32_t>(l.http2.max_header_list);
     if (l.tls) {
         std::string why;
         ctx->tls_context = http::build_server_tls(*l.tls, ticket_keys_, why);

@@ -17,7 +17,6 @@
 
 #include "cluster_reader.hpp"
 #include "flag_reader.hpp"
-#include "not_built.hpp"
 #include "pool_reader.hpp"
 #include "rollout_reader.hpp"
 #include "shadow_reader.hpp"
@@ -209,10 +208,60 @@ void read_listener_tls(Sink& sink, const toml::table& t, const std::string& path
     }
 }
 
+// protocols: on TLS "h2" and "http/1.1" in ALPN order; on plain "h2c"
+// (prior-knowledge HTTP/2) and "http/1.1". Default: h2 and HTTP/1.1 on
+// TLS, HTTP/1.1 on plain.
+void read_protocols(const TableReader& r, ListenerSettings& out) {
+    const bool tls = out.tls.has_value();
+    Sink& sink = r.sink();
+    const auto* array = r.get_array("protocols");
+    if (array == nullptr) {
+        out.protocols =
+            tls ? std::vector<std::string>{"h2", "http/1.1"} : std::vector<std::string>{"http/1.1"};
+    } else {
+        if (array->empty())
+            sink.error(array->source(), r.path_of("protocols"), "must name at least one protocol");
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const std::string at = index_path(r.path_of("protocols"), i);
+            auto name = detail::read_string(sink, (*array)[i], at);
+            if (!name) continue;
+            if (*name == "h2" && !tls) {
+                sink.error((*array)[i].source(), at,
+                           "\"h2\" needs tls on the listener; plain HTTP/2 is \"h2c\"");
+            } else if (*name == "h2c" && tls) {
+                sink.error((*array)[i].source(), at,
+                           "\"h2c\" is HTTP/2 without TLS; on a TLS listener use \"h2\"");
+            } else if (*name != "h2" && *name != "h2c" && *name != "http/1.1") {
+                sink.error((*array)[i].source(), at,
+                           "invalid value " + quote(*name) +
+                               " (expected \"h2\", \"h2c\" or \"http/1.1\")");
+            } else if (out.speaks(*name)) {
+                sink.error((*array)[i].source(), at, "duplicate protocol " + quote(*name));
+            } else {
+                out.protocols.push_back(std::move(*name));
+            }
+        }
+    }
+    if (tls) {
+        out.tls->alpn.clear();
+        for (const auto& p : out.protocols)
+            out.tls->alpn.push_back(p);
+    }
+}
+
+void read_http2(Sink& sink, const toml::table& t, const std::string& path, Http2Settings& out) {
+    TableReader r(sink, t, path, {"max_concurrent_streams", "initial_window", "max_header_list"});
+    r.get_integer("max_concurrent_streams", out.max_concurrent_streams, 1, 100000);
+    // RFC 9113 §6.5.2: a window is at most 2^31-1.
+    r.get_size("initial_window", out.initial_window, 1024, 0x7fffffff);
+    r.get_size("max_header_list", out.max_header_list, 1024, 16 * 1024 * 1024);
+}
+
 void read_listener(Sink& sink, const toml::table& t, const std::string& path, ListenerSettings& out,
                    std::vector<PlacedEndpoint>& seen) {
-    TableReader r(sink, t, path,
-                  {"address", "trusted_proxies", "forwarded", "proxy_protocol", "tls"});
+    TableReader r(
+        sink, t, path,
+        {"address", "trusted_proxies", "forwarded", "proxy_protocol", "tls", "protocols", "http2"});
     if (const auto* node = r.require("address")) {
         if (auto ep = detail::read_endpoint(sink, *node, r.path_of("address"))) {
             // Two listeners on one fixed address cannot both bind; port 0
@@ -244,6 +293,8 @@ void read_listener(Sink& sink, const toml::table& t, const std::string& path, Li
     r.get_bool("proxy_protocol", out.proxy_protocol);
     if (const auto* tls = r.get_table("tls"))
         read_listener_tls(sink, *tls, r.path_of("tls"), out.tls.emplace());
+    read_protocols(r, out);
+    if (const auto* h2 = r.get_table("http2")) read_http2(sink, *h2, r.path_of("http2"), out.http2);
 }
 
 void read_listeners(Sink& sink, const TableReader& top, std::vector<ListenerSettings>& out,
@@ -483,7 +534,6 @@ LoadResult load_string(std::string_view toml_text, std::string_view source_name)
     Settings settings;
     settings.source_path = std::string(source_name);
     read_settings(sink, root, settings);
-    detail::warn_not_built(sink, root);
     if (!sink.has_errors()) result.settings = std::move(settings);
     result.diagnostics = sink.take();
     return result;

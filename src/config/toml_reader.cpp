@@ -5,7 +5,6 @@
 #include <climits>
 #include <cmath>
 
-#include "not_built.hpp"
 #include "switchyard/core/address.hpp"
 #include "switchyard/core/units.hpp"
 
@@ -367,13 +366,8 @@ TableReader::TableReader(Sink& sink, const toml::table& table, std::string path,
     : sink_(sink), table_(table), path_(std::move(path)) {
     for (auto&& [key, node] : table_) {
         if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
-        // Specified but not built yet: warn_not_built checks and reports it.
-        if (is_not_built(path_of(key.str()))) continue;
-        std::vector<std::string_view> candidates = known;
-        for (auto name : not_built_keys_of(path_))
-            candidates.push_back(name);
         std::string message = "unknown key " + quote(key.str());
-        if (auto hint = closest(key.str(), candidates); !hint.empty())
+        if (auto hint = closest(key.str(), known); !hint.empty())
             message += " (did you mean " + quote(hint) + "?)";
         sink_.error(key.source(), path_of(key.str()), std::move(message));
     }

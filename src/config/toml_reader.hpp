@@ -116,8 +116,7 @@ std::optional<E> read_enum(Sink& sink, const toml::node& node, const std::string
 
 // One TOML table read against its schema. The constructor reports every key
 // that is not in `known` (at the key, with a hint), so a reader never has to
-// remember to check for leftovers; keys whose feature is not built yet
-// (not_built.hpp) are left to warn_not_built.
+// remember to check for leftovers.
 class TableReader {
   public:
     TableReader(Sink& sink, const toml::table& table, std::string path,

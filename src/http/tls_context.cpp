@@ -28,6 +28,7 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 // when its ServerTlsContext has been replaced by a reload.
 struct ContextData {
     std::shared_ptr<TicketKeys> ticket_keys;
+    std::vector<std::string> alpn;  // the listener's protocols, ours first
     // On the default context only: the certificates' host names and their
     // contexts (each holding a reference; [0], the default itself, holds
     // none, so that there is no reference cycle).
@@ -75,22 +76,28 @@ int on_server_name(SSL* ssl, int*, void* arg) noexcept {
     return SSL_TLSEXT_ERR_OK;
 }
 
-int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+// Our order of preference (the listener's protocols), among those the
+// client offers.
+int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
             unsigned int inlen, void*) noexcept {
-    // The client's list is length-prefixed names; pick ours if it is there.
-    for (unsigned int i = 0; i < inlen;) {
-        const unsigned int len = in[i];
-        if (i + 1 + len > inlen) break;  // malformed (OpenSSL checks this first)
-        if (len == kAlpnHttp11.size() &&
-            std::memcmp(in + i + 1, kAlpnHttp11.data(), kAlpnHttp11.size()) == 0) {
-            *out = in + i + 1;
-            *outlen = static_cast<unsigned char>(len);
-            return SSL_TLSEXT_ERR_OK;
+    const ContextData* data = context_data(ssl);
+    if (data == nullptr) return SSL_TLSEXT_ERR_ALERT_FATAL;
+    for (const auto& ours : data->alpn) {
+        // The client's list is length-prefixed names (OpenSSL checked it).
+        for (unsigned int i = 0; i < inlen;) {
+            const unsigned int len = in[i];
+            if (i + 1 + len > inlen) break;
+            if (len == ours.size() && std::memcmp(in + i + 1, ours.data(), len) == 0) {
+                *out = in + i + 1;
+                *outlen = static_cast<unsigned char>(len);
+                return SSL_TLSEXT_ERR_OK;
+            }
+            i += 1 + len;
         }
-        i += 1 + len;
     }
-    // A client that asked for, say, only h2 must not get HTTP/1.1 bytes
-    // (RFC 7301 §3.2): OpenSSL answers no_application_protocol.
+    // A client that asked only for protocols we do not speak must not get
+    // bytes of another (RFC 7301 §3.2): OpenSSL answers
+    // no_application_protocol.
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
@@ -218,10 +225,12 @@ std::shared_ptr<const ServerTlsContext> build_server_tls(const ListenerTlsSettin
     for (std::size_t i = 1; i < contexts.size(); ++i) {
         auto* data = new ContextData;
         data->ticket_keys = ticket_keys;
+        data->alpn = settings.alpn;
         if (!attach(contexts[i].get(), data, error)) return nullptr;
     }
     auto* data = new ContextData;
     data->ticket_keys = ticket_keys;
+    data->alpn = settings.alpn;
     data->contexts.push_back(nullptr);
     for (std::size_t i = 0; i < entries.size(); ++i) {
         data->hosts.push_back(std::move(entries[i].hosts));

@@ -8,6 +8,7 @@
 #include "switchyard/core/address.hpp"
 #include "switchyard/http/proxy_protocol.hpp"
 #include "switchyard/proxy/exchange.hpp"
+#include "switchyard/proxy/h2_session.hpp"
 
 namespace switchyard::proxy {
 
@@ -25,6 +26,9 @@ constexpr std::size_t kHeadRead = 16 * 1024;
 // back full, what else is there is taken at once (read_ahead), and the
 // connection waits with kHeadRead until a request is small again.
 constexpr std::size_t kIdleRead = 1024;
+
+// What an HTTP/2 client sends first (RFC 9113 §3.4).
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 http::HeadParser<true>::Limits request_limits(const Settings& s) {
     return {s.limits.max_header_bytes, s.limits.max_target_bytes, 256};
@@ -87,7 +91,25 @@ void ClientSession::begin_http() {
         start_tls();
         return;
     }
+    if (client_.tls()) {
+        const unsigned char* alpn = nullptr;
+        unsigned int len = 0;
+        SSL_get0_alpn_selected(client_.native_tls(), &alpn, &len);
+        if (std::string_view(reinterpret_cast<const char*>(alpn), len) == "h2") {
+            start_h2();
+            return;
+        }
+    } else if (listener_->h2 && !listener_->http1) {
+        start_h2();  // h2c only: prior knowledge
+        return;
+    }
     read_request();
+}
+
+void ClientSession::start_h2() {
+    client_deadline_.clear();
+    h2_ = std::make_unique<H2Session>(*this, worker_);
+    h2_->start();
 }
 
 // A client that stalls in the handshake is cut like a slow request head
@@ -276,6 +298,16 @@ void ClientSession::read_ahead() {
 
 // True when the head is complete or refused, i.e. an exchange took over.
 bool ClientSession::try_parse_head() {
+    if (listener_->h2 && !client_.tls() && seq_ == 0) {
+        // h2c next to HTTP/1.1: the first request of the connection tells.
+        const std::string_view in = received();
+        const std::size_t n = std::min(in.size(), kH2Preface.size());
+        if (in.substr(0, n) == kH2Preface.substr(0, n)) {
+            if (n < kH2Preface.size()) return false;
+            start_h2();
+            return true;
+        }
+    }
     if (!space_) space_ = worker_.take_request_space();
     auto& parser = space_->parser;
     if (!parser) parser.emplace(request_limits(*settings_), space_->head_fields);
@@ -377,6 +409,7 @@ void ClientSession::close_gracefully() {
     if (closing_) return;
     closing_ = true;
     ++seq_;
+    if (h2_) h2_->abandon();
     if (exchange_) {
         exchange_->abandon();
         retired_ = std::move(exchange_);
@@ -401,6 +434,7 @@ void ClientSession::close_gracefully() {
 void ClientSession::close_now() {
     closing_ = true;
     ++seq_;
+    if (h2_) h2_->abandon();
     if (exchange_) {
         exchange_->abandon();
         retired_ = std::move(exchange_);
@@ -413,6 +447,10 @@ void ClientSession::close_now() {
 // --- The worker's hooks --------------------------------------------------------------
 
 void ClientSession::on_tick(Clock::time_point now) {
+    if (h2_ && !closing_) {
+        h2_->on_tick(now);
+        if (closing_) return;
+    }
     if (reading_body_ && body_rate_.too_slow(now, settings_->timeouts.client_body_min_rate,
                                              settings_->timeouts.client_body_grace)) {
         // Cut like a body that stopped: the exchange answers 408 (or
@@ -434,6 +472,10 @@ void ClientSession::on_tick(Clock::time_point now) {
 }
 
 void ClientSession::on_shutdown() {
+    if (h2_ && !closing_) {
+        h2_->on_shutdown();
+        return;
+    }
     if (closing_ || (exchange_ && exchange_->in_tunnel()))
         return;  // tunnels run until the drain deadline
     if (!exchange_) {
@@ -450,11 +492,13 @@ void ClientSession::on_shutdown() {
 }
 
 bool ClientSession::retry_slot(Clock::time_point now) {
+    if (h2_ && !closing_) return h2_->retry_slot(now);
     if (closing_ || !exchange_) return true;
     return exchange_->retry_slot(now);
 }
 
 bool ClientSession::cut_if_on_pool(std::string_view pool, std::uint64_t generation) {
+    if (h2_ && !closing_) return h2_->cut_if_on_pool(pool, generation);
     if (closing_ || !exchange_ || !exchange_->started_on_pool_before(pool, generation))
         return false;
     exchange_->cut(ErrorKind::drain_cut);
@@ -462,6 +506,10 @@ bool ClientSession::cut_if_on_pool(std::string_view pool, std::uint64_t generati
 }
 
 void ClientSession::on_force_close() {
+    if (h2_ && !closing_) {
+        h2_->on_force_close();
+        return;
+    }
     if (exchange_) {
         exchange_->cut(ErrorKind::client_closed);
         return;

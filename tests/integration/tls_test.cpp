@@ -352,9 +352,9 @@ TEST_F(Tls, BadInputOnATlsPortIsClosedAndAffectsNothingElse) {
     // A client offering only another application protocol is refused (the
     // TLS 1.3-only listener refusing a TLS 1.2 client is another test); a
     // client without ALPN is served.
-    auto h2_only = verified();
-    h2_only.alpn = std::string("\x02h2", 3);
-    EXPECT_FALSE(TlsConn(proxy_->port(), h2_only).connected());
+    auto h3_only = verified();
+    h3_only.alpn = std::string("\x02h3", 3);
+    EXPECT_FALSE(TlsConn(proxy_->port(), h3_only).connected());
     auto no_alpn = verified();
     no_alpn.alpn.clear();
     TlsConn fine(proxy_->port(), no_alpn);

@@ -111,6 +111,8 @@ struct ListenerTlsSettings {
     std::string ciphers;       // TLS 1.2 cipher list; empty: built-in modern default
     std::string ciphersuites;  // TLS 1.3 suites; empty: OpenSSL default
     std::vector<TlsCertificateSettings> certificates;
+    // ALPN names in our order of preference: the listener's protocols.
+    std::vector<std::string> alpn{"h2", "http/1.1"};
     bool operator==(const ListenerTlsSettings&) const = default;
 };
 
@@ -120,12 +122,29 @@ struct ListenerTlsSettings {
 // client's Forwarded is removed and none is added.
 enum class ForwardedHeader { append, replace, off };
 
+// [listeners.http2]: what one HTTP/2 connection may ask of the proxy.
+struct Http2Settings {
+    std::uint32_t max_concurrent_streams = 128;
+    std::uint64_t initial_window = 256 * 1024;  // each stream's receive window
+    std::uint64_t max_header_list = 64 * 1024;
+    bool operator==(const Http2Settings&) const = default;
+};
+
 struct ListenerSettings {
     Endpoint address;
     std::vector<Cidr> trusted_proxies;
     bool proxy_protocol = false;
     std::optional<ListenerTlsSettings> tls;
     ForwardedHeader forwarded = ForwardedHeader::append;
+    // "h2", "http/1.1" (TLS, in ALPN order), "h2c", "http/1.1" (plain).
+    // Default: h2 and HTTP/1.1 on TLS, HTTP/1.1 alone on plain listeners.
+    std::vector<std::string> protocols{};
+    Http2Settings http2{};
+    bool speaks(std::string_view protocol) const {
+        for (const auto& p : protocols)
+            if (p == protocol) return true;
+        return false;
+    }
     bool operator==(const ListenerSettings&) const = default;
 };
 

@@ -39,7 +39,7 @@ inline constexpr std::string_view kDefaultTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-// The one application protocol a listener speaks.
+// HTTP/1.1's ALPN name (what an upstream connection offers).
 inline constexpr std::string_view kAlpnHttp11 = "http/1.1";
 
 // A listener's TLS: certificate 0 is the listener's cert/key (the default,
@@ -47,9 +47,10 @@ inline constexpr std::string_view kAlpnHttp11 = "http/1.1";
 //
 // Handshakes: the SNI callback switches a connection to the certificate
 // select_certificate (core/server_name.hpp) picks (every other setting stays the default
-// context's, and all contexts are built alike anyway). ALPN: "http/1.1" is
-// selected when offered; a client that offers ALPN without it is refused
-// with no_application_protocol; a client without ALPN is served.
+// context's, and all contexts are built alike anyway). ALPN: the first of
+// settings.alpn (the listener's protocols, "h2" and "http/1.1") that the
+// client offers; a client that offers none of them is refused with
+// no_application_protocol; a client without ALPN is served (HTTP/1.1).
 class ServerTlsContext {
   public:
     // For boost::asio::ssl::stream (it takes a non-const reference; the

@@ -29,6 +29,7 @@
 namespace switchyard::proxy {
 
 class Exchange;
+class H2Session;
 
 class ClientSession final : public std::enable_shared_from_this<ClientSession>,
                             public TimedSession,
@@ -66,6 +67,13 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::shared_ptr<TimedSession> keepalive() override { return shared_from_this(); }
     ClientSession* connection() override { return this; }
 
+    // --- For HTTP/2 (H2Session) -------------------------------------------------------
+    bool closing() const { return closing_; }
+    // Closes after the last response: our side shut, then the client's
+    // bytes read until it closes (bounded), so it never gets a reset that
+    // could discard a response it has not read yet.
+    void close_gracefully();
+
     // --- For a tunnel --------------------------------------------------------------
     http::Stream& stream() { return client_; }
     // Bytes received from the client and not consumed yet.
@@ -96,6 +104,8 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // After the PROXY header and the TLS handshake, if any.
     void begin_http();
     void set_peer(std::span<const std::uint8_t> ip, std::uint16_t port);
+    // The connection speaks HTTP/2 from here on.
+    void start_h2();
 
     void read_request();
     // http::ReadSpace: the idle read's buffer, taken from the worker when
@@ -108,7 +118,6 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // A request that is answered without a complete head (malformed, timed out).
     void answer_without_head(unsigned status, ErrorKind error);
     Exchange& new_exchange();
-    void close_gracefully();
 
     Worker& worker_;
     http::Stream client_;
@@ -127,6 +136,8 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // the next one ends), never while on the stack.
     std::unique_ptr<Exchange> exchange_;
     std::unique_ptr<Exchange> retired_;
+    // HTTP/2 (h2 by ALPN, or h2c): the streams and their exchanges.
+    std::unique_ptr<H2Session> h2_;
 
     std::uint64_t seq_ = 0;
     bool closing_ = false;

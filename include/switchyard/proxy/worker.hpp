@@ -37,6 +37,7 @@
 #include "switchyard/core/settings.hpp"
 #include "switchyard/core/shadow_backoff.hpp"
 #include "switchyard/core/traffic_stats.hpp"
+#include "switchyard/http/h2_connection.hpp"
 #include "switchyard/http/tls_context.hpp"
 #include "switchyard/proxy/access_log.hpp"
 #include "switchyard/proxy/proxy_error.hpp"
@@ -57,6 +58,11 @@ struct ListenerContext {
     // The listener's certificates (tls = true); a reload builds new ones, and
     // a connection keeps the context it was accepted with.
     std::shared_ptr<const http::ServerTlsContext> tls_context{};
+    // The protocols it speaks (listeners.protocols): HTTP/2 (h2 by ALPN on
+    // TLS, h2c by prior knowledge on plain) and HTTP/1.1; and HTTP/2's limits.
+    bool h2 = false;
+    bool http1 = true;
+    http::H2Limits h2_limits{};
 };
 
 using http::UpstreamTlsMap;

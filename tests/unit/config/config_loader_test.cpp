@@ -149,7 +149,10 @@ TEST(ConfigDefaults, AbsentKeysTakeSettingsDefaults) {
     EXPECT_EQ(s.admin, std::nullopt);
     EXPECT_EQ(s.routing, RoutingSettings{});
     ASSERT_EQ(s.listeners.size(), 1u);
-    EXPECT_EQ(s.listeners[0], (ListenerSettings{ep("127.0.0.1", 0), {}, false, std::nullopt}));
+    EXPECT_EQ(
+        s.listeners[0],
+        (ListenerSettings{
+            ep("127.0.0.1", 0), {}, false, std::nullopt, ForwardedHeader::append, {"http/1.1"}}));
     ASSERT_EQ(s.pools.size(), 1u);
     PoolSettings blue;
     blue.name = "blue";
@@ -206,7 +209,10 @@ TEST(ConfigDesignExample, EveryValueIsRead) {
     EXPECT_EQ(s.limits, LimitSettings{});
     EXPECT_EQ(s.log, LogSettings{});
     ASSERT_EQ(s.listeners.size(), 2u);
-    EXPECT_EQ(s.listeners[0], (ListenerSettings{ep("0.0.0.0", 8080), {}, false, std::nullopt}));
+    EXPECT_EQ(
+        s.listeners[0],
+        (ListenerSettings{
+            ep("0.0.0.0", 8080), {}, false, std::nullopt, ForwardedHeader::append, {"http/1.1"}}));
     EXPECT_EQ(s.listeners[1].address, ep("0.0.0.0", 8443));
     ListenerTlsSettings tls;
     tls.cert = "/etc/switchyard/cert.pem";

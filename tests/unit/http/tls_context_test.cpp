@@ -218,21 +218,39 @@ TEST_F(TlsContextTest, MinVersion13RefusesATls12Client) {
     EXPECT_TRUE(connect(*server, modern.get(), "a.test").result.ok);
 }
 
-TEST_F(TlsContextTest, AlpnSelectsHttp11) {
+// The listener's protocols in its order (default h2, then HTTP/1.1), on
+// every certificate's context.
+TEST_F(TlsContextTest, AlpnPicksTheListenersFirstProtocolTheClientOffers) {
     auto server = build(listener());
     ASSERT_NE(server, nullptr);
     auto client = client_ctx(pki->root.get());
-    const std::string h2_and_h1("\x02h2\x08http/1.1", 12);
-    for (const std::string sni : {"", "a.test", "x.b.test"}) {  // on every context
-        auto conn = connect(*server, client.get(), sni, h2_and_h1);
+    const std::string h1_and_h2("\x08http/1.1\x02h2", 12);
+    for (const std::string sni : {"", "a.test", "x.b.test"}) {
+        auto conn = connect(*server, client.get(), sni, h1_and_h2);
         ASSERT_TRUE(conn.result.ok) << sni;
-        EXPECT_EQ(alpn_of(conn.client.get()), "http/1.1") << sni;
+        EXPECT_EQ(alpn_of(conn.client.get()), "h2") << sni;
+        EXPECT_EQ(alpn_of(conn.server.get()), "h2") << sni;
+    }
+    auto h1_only = connect(*server, client.get(), "a.test", std::string("\x08http/1.1", 9));
+    ASSERT_TRUE(h1_only.result.ok);
+    EXPECT_EQ(alpn_of(h1_only.server.get()), "http/1.1");
+
+    // protocols = ["http/1.1"]: HTTP/2 is not offered.
+    auto settings = listener();
+    settings.alpn = {"http/1.1"};
+    auto h1_server = build(settings);
+    ASSERT_NE(h1_server, nullptr);
+    for (const std::string sni : {"", "x.b.test"}) {
+        auto conn = connect(*h1_server, client.get(), sni, h1_and_h2);
+        ASSERT_TRUE(conn.result.ok) << sni;
         EXPECT_EQ(alpn_of(conn.server.get()), "http/1.1") << sni;
     }
 }
 
-TEST_F(TlsContextTest, AlpnIsOptionalButHttp11MustBeAmongTheOffers) {
-    auto server = build(listener());
+TEST_F(TlsContextTest, AlpnIsOptionalButOneOfOursMustBeAmongTheOffers) {
+    auto settings = listener();
+    settings.alpn = {"http/1.1"};
+    auto server = build(settings);
     ASSERT_NE(server, nullptr);
     auto client = client_ctx(pki->root.get());
     auto without = connect(*server, client.get(), "a.test");

@@ -1,0 +1,110 @@
+// H2Stream: one request stream of an H2Session, the client side of its
+// Exchange (ClientSide).
+//
+// The request reaches the Exchange as HTTP/1.1 bytes: the head written from
+// the stream's fields (http/h2_head.hpp), then the body, chunked when its
+// length is unknown. The stream takes body bytes from the connection only
+// while its own buffer has room, so the client's window opens as fast as
+// the upstream takes the body. The Exchange's HTTP/1.1 response is turned
+// back into HEADERS (1xx first, if any), DATA and the end of the stream; a
+// write completes once its bytes went into frames, which happens only as
+// fast as the client's windows and the socket allow.
+//
+// Deadlines: timeouts.client_body while waiting for body bytes, and
+// timeouts.send while response bytes wait on the client's window (a
+// stream stalled on a zero window is reset).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/http/h2_connection.hpp"
+#include "switchyard/http/head_parser.hpp"
+#include "switchyard/proxy/client_side.hpp"
+#include "switchyard/proxy/deadline.hpp"
+#include "switchyard/proxy/worker.hpp"
+
+namespace switchyard::proxy {
+
+class H2Session;
+
+class H2Stream final : public ClientSide {
+  public:
+    H2Stream(H2Session& session, std::int32_t id, std::shared_ptr<const Settings> settings);
+    ~H2Stream();
+    H2Stream(const H2Stream&) = delete;
+    H2Stream& operator=(const H2Stream&) = delete;
+
+    // --- From the session -------------------------------------------------------
+    void begin(std::span<const http::H2Field> fields, bool end_stream, bool too_large);
+    void on_data();
+    void on_end();
+    void on_drained();
+    // The stream is gone on the connection (its response sent, or reset).
+    void on_closed(std::uint32_t error);
+    void on_tick(Clock::time_point now);
+    Exchange* exchange() { return exchange_.get(); }
+    std::int32_t id() const { return id_; }
+
+    // --- ClientSide ---------------------------------------------------------------
+    const ClientPeer& peer() const override;
+    const ListenerContext& listener() const override;
+    std::string_view received() const override;
+    void consume(std::size_t n) override;
+    void reset_body_rate(bool, std::size_t) override {}
+    void read_body(Step then) override;
+    bool reading_body() const override { return read_step_ != nullptr; }
+    void write(std::span<const boost::asio::const_buffer> buffers, Step then) override;
+    void write_final(std::string_view bytes, Step then) override;
+    bool timed_out() const override { return timed_out_; }
+    void end_request(bool close) override;
+    void close_now() override;
+    std::shared_ptr<TimedSession> keepalive() override;
+    bool http2() const override { return true; }
+
+  private:
+    // Moves body bytes from the connection into in_ while there is room.
+    void pull_body();
+    // Response bytes (HTTP/1.1) into HEADERS and DATA.
+    bool take_response(std::string_view bytes);
+    // Calls `step` on the exchange from a handler of its own (never from
+    // inside the exchange's call), unless the stream ended meanwhile.
+    void complete_later(Step step, boost::system::error_code ec, std::size_t n);
+    void complete_read(boost::system::error_code ec);
+    void complete_write(boost::system::error_code ec);
+    // The client is gone: a pending step fails, or the exchange is cut.
+    void fail_client();
+
+    H2Session& session_;
+    std::int32_t id_;
+    std::shared_ptr<const Settings> settings_;
+    std::unique_ptr<RequestSpace> space_;  // the exchange's buffers, lent by the worker
+    std::unique_ptr<Exchange> exchange_;
+    std::uint64_t seq_ = 0;  // bumped when the request ends: later completions are dropped
+
+    // The request as HTTP/1.1 bytes: in_ from in_offset_ on is unconsumed.
+    std::string in_;
+    std::size_t in_offset_ = 0;
+    bool chunked_body_ = false;
+    bool request_ended_ = false;  // END_STREAM received
+    bool body_complete_ = false;  // ... and everything of it is in in_
+    Step read_step_ = nullptr;
+    Deadline read_deadline_;
+
+    // The response: the head being gathered, then DATA.
+    std::string head_;
+    std::vector<http::HeaderField> head_fields_;
+    bool head_sent_ = false;       // the final HEADERS was submitted
+    bool response_ended_ = false;  // END_STREAM submitted
+    Step write_step_ = nullptr;
+    std::size_t write_bytes_ = 0;
+    Deadline write_deadline_;
+    bool timed_out_ = false;
+    bool closed_ = false;  // gone on the connection
+    bool ended_ = false;   // the exchange's request is over
+};
+
+}  // namespace switchyard::proxy

@@ -1,0 +1,321 @@
+#include "switchyard/proxy/h2_stream.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+#include "switchyard/http/h2_head.hpp"
+#include "switchyard/proxy/client_session.hpp"
+#include "switchyard/proxy/exchange.hpp"
+#include "switchyard/proxy/h2_session.hpp"
+
+namespace switchyard::proxy {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using http::H2Error;
+
+namespace {
+
+// Request body bytes a stream holds for its exchange; the rest waits in the
+// connection, under the client's window.
+constexpr std::size_t kBodyBuffer = 64 * 1024;
+
+http::HeadParser<true>::Limits request_limits(const Settings& s) {
+    return {s.limits.max_header_bytes, s.limits.max_target_bytes, 256};
+}
+
+}  // namespace
+
+H2Stream::H2Stream(H2Session& session, std::int32_t id, std::shared_ptr<const Settings> settings)
+    : session_(session), id_(id), settings_(std::move(settings)) {}
+
+H2Stream::~H2Stream() {
+    if (exchange_) exchange_->abandon();
+    exchange_.reset();
+    if (space_) session_.worker().give_back(std::move(space_));
+}
+
+const ClientPeer& H2Stream::peer() const {
+    return session_.connection().peer();
+}
+
+const ListenerContext& H2Stream::listener() const {
+    return session_.connection().listener();
+}
+
+std::shared_ptr<TimedSession> H2Stream::keepalive() {
+    return session_.connection().keepalive();
+}
+
+// --- The request ------------------------------------------------------------------
+
+void H2Stream::begin(std::span<const http::H2Field> fields, bool end_stream, bool too_large) {
+    Worker& worker = session_.worker();
+    space_ = worker.take_request_space();
+    exchange_ =
+        std::make_unique<Exchange>(*this, worker, settings_, Clock::now(), space_->exchange);
+    request_ended_ = body_complete_ = end_stream;
+    if (too_large) {
+        exchange_->respond_local(431, ErrorKind::none);
+        return;
+    }
+    const unsigned refuse = http::write_request_head(fields, !end_stream, in_, chunked_body_);
+    if (refuse != 0) {
+        exchange_->respond_local(refuse, ErrorKind::none);
+        return;
+    }
+    auto& parser = space_->parser;
+    parser.emplace(request_limits(*settings_), space_->head_fields);
+    switch (parser->parse(in_)) {
+        case http::ParseStatus::done:
+            break;
+        case http::ParseStatus::need_more:  // cannot happen: the head is complete
+        case http::ParseStatus::error:
+            exchange_->respond_local(http::status_for(parser->error()), ErrorKind::none);
+            return;
+    }
+    // The head's views point into in_: nothing is added to it before
+    // begin() returns.
+    exchange_->begin(*parser);
+    if (!ended_) pull_body();
+}
+
+std::string_view H2Stream::received() const {
+    return std::string_view(in_).substr(in_offset_);
+}
+
+void H2Stream::consume(std::size_t n) {
+    in_offset_ += n;
+    if (in_offset_ >= in_.size()) {
+        in_.clear();
+        in_offset_ = 0;
+    }
+}
+
+void H2Stream::pull_body() {
+    if (body_complete_ || closed_) return;
+    auto& h2 = session_.h2();
+    // Room for more: compact what was consumed first.
+    if (in_offset_ > 0) {
+        in_.erase(0, in_offset_);
+        in_offset_ = 0;
+    }
+    const auto available = h2.input(id_);
+    const std::size_t room = in_.size() < kBodyBuffer ? kBodyBuffer - in_.size() : 0;
+    const std::size_t n = std::min(room, available.size());
+    if (n > 0) {
+        if (chunked_body_)
+            http::append_chunk(in_, available.substr(0, n));
+        else
+            in_.append(available.substr(0, n));
+        h2.consume(id_, n);
+        session_.flush();  // the WINDOW_UPDATE
+    }
+    if (request_ended_ && h2.input(id_).empty()) {
+        if (chunked_body_) http::append_last_chunk(in_, h2.request_trailers(id_));
+        body_complete_ = true;
+    }
+}
+
+void H2Stream::read_body(Step then) {
+    pull_body();
+    if (!received().empty() || body_complete_) {
+        complete_later(then, {}, received().size());
+        return;
+    }
+    read_step_ = then;
+    read_deadline_.arm(Clock::now(), settings_->timeouts.client_body, ErrorKind::client_timeout);
+}
+
+void H2Stream::on_data() {
+    pull_body();
+    if (read_step_ != nullptr && (!received().empty() || body_complete_)) complete_read({});
+}
+
+void H2Stream::on_end() {
+    request_ended_ = true;
+    on_data();
+}
+
+void H2Stream::complete_read(error_code ec) {
+    const Step step = read_step_;
+    read_step_ = nullptr;
+    read_deadline_.clear();
+    if (step != nullptr && exchange_ && !ended_) (exchange_.get()->*step)(ec, received().size());
+}
+
+// --- The response -----------------------------------------------------------------
+
+bool H2Stream::take_response(std::string_view bytes) {
+    auto& h2 = session_.h2();
+    while (!bytes.empty()) {
+        if (head_sent_) {
+            h2.send_data(id_, bytes);
+            return true;
+        }
+        // A head (interim or final) is being gathered: it is ours, written
+        // whole by the exchange, but possibly with body bytes after it.
+        head_.append(bytes);
+        bytes = {};
+        std::vector<http::HeaderField>& fields = head_fields_;
+        http::ResponseHeadParser parser({1 << 20, 0, 1024}, fields);
+        if (parser.parse(head_) != http::ParseStatus::done) return false;
+        std::vector<http::H2Field> out;
+        http::response_fields(parser, out);
+        const unsigned status = parser.status();
+        const std::string rest = head_.substr(parser.head_bytes());
+        if (status / 100 == 1) {
+            h2.submit_interim(id_, status, out);
+        } else {
+            h2.submit_response(id_, status, out, false);
+            head_sent_ = true;
+        }
+        head_.clear();
+        if (!rest.empty()) {
+            if (head_sent_) {
+                h2.send_data(id_, rest);
+                return true;
+            }
+            head_ = rest;  // the next head
+        }
+    }
+    return true;
+}
+
+void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {
+    std::size_t n = 0;
+    for (const auto& b : buffers) {
+        n += b.size();
+        if (!take_response({static_cast<const char*>(b.data()), b.size()})) {
+            // Our own head did not parse: a bug, not the client's fault.
+            session_.h2().reset(id_, H2Error::internal_error);
+            session_.flush();
+            complete_later(then, asio::error::invalid_argument, 0);
+            return;
+        }
+    }
+    write_bytes_ = n;
+    if (session_.h2().queued(id_) == 0) {
+        session_.flush();
+        complete_later(then, {}, n);
+        return;
+    }
+    write_step_ = then;
+    write_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    session_.flush();
+}
+
+void H2Stream::write_final(std::string_view bytes, Step then) {
+    ++seq_;  // nothing issued before acts any more
+    read_step_ = nullptr;
+    if (!take_response(bytes)) {
+        session_.h2().reset(id_, H2Error::internal_error);
+        session_.flush();
+        complete_later(then, asio::error::invalid_argument, 0);
+        return;
+    }
+    if (!request_ended_) session_.h2().stop_reading(id_);
+    session_.h2().end_stream(id_);
+    response_ended_ = true;
+    write_bytes_ = bytes.size();
+    if (session_.h2().queued(id_) == 0) {
+        session_.flush();
+        complete_later(then, {}, bytes.size());
+        return;
+    }
+    write_step_ = then;
+    write_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
+    session_.flush();
+}
+
+void H2Stream::on_drained() {
+    if (write_step_ != nullptr) complete_write({});
+}
+
+void H2Stream::complete_write(error_code ec) {
+    const Step step = write_step_;
+    write_step_ = nullptr;
+    write_deadline_.clear();
+    if (step != nullptr && exchange_ && !ended_) (exchange_.get()->*step)(ec, write_bytes_);
+}
+
+void H2Stream::complete_later(Step step, error_code ec, std::size_t n) {
+    auto keep = session_.connection().keepalive();
+    asio::post(session_.worker().io(),
+               [keep, &session = session_, id = id_, seq = seq_, step, ec, n] {
+                   H2Stream* self = session.find(id);
+                   if (self == nullptr || self->seq_ != seq || self->ended_ || !self->exchange_)
+                       return;
+                   (self->exchange_.get()->*step)(ec, n);
+               });
+}
+
+// --- Ending -------------------------------------------------------------------------
+
+void H2Stream::end_request(bool) {
+    if (ended_) return;
+    ended_ = true;
+    ++seq_;
+    read_step_ = write_step_ = nullptr;
+    read_deadline_.clear();
+    write_deadline_.clear();
+    if (!response_ended_ && !closed_) {
+        if (!request_ended_) session_.h2().stop_reading(id_);
+        session_.h2().end_stream(id_);
+        response_ended_ = true;
+    }
+    session_.flush();
+    session_.retire(id_);
+}
+
+void H2Stream::close_now() {
+    if (ended_) return;
+    ended_ = true;
+    ++seq_;
+    read_step_ = write_step_ = nullptr;
+    if (!closed_) session_.h2().reset(id_, H2Error::internal_error);
+    session_.flush();
+    session_.retire(id_);
+}
+
+void H2Stream::on_closed(std::uint32_t error) {
+    closed_ = true;
+    if (ended_) return;
+    if (error == 0 && response_ended_) {
+        // Everything was sent: a write waiting on it is complete.
+        if (write_step_ != nullptr) complete_write({});
+        return;
+    }
+    fail_client();
+}
+
+// The client reset the stream (or the connection ended): whatever the
+// exchange waits for fails as a closed client connection does.
+void H2Stream::fail_client() {
+    if (ended_ || !exchange_) return;
+    if (read_step_ != nullptr) {
+        complete_read(asio::error::connection_reset);
+        return;
+    }
+    if (write_step_ != nullptr) {
+        complete_write(asio::error::connection_reset);
+        return;
+    }
+    exchange_->cut(ErrorKind::client_closed);
+}
+
+void H2Stream::on_tick(Clock::time_point now) {
+    if (read_step_ != nullptr && read_deadline_.at <= now) {
+        timed_out_ = true;
+        session_.h2().reset(id_, H2Error::cancel);
+        complete_read(asio::error::timed_out);
+    } else if (write_step_ != nullptr && write_deadline_.at <= now) {
+        // Stalled on the client's window (or a socket that does not drain).
+        timed_out_ = true;
+        session_.h2().reset(id_, H2Error::cancel);
+        complete_write(asio::error::timed_out);
+    }
+    if (exchange_ && !ended_) exchange_->on_tick(now);
+}
+
+}  // namespace switchyard::proxy
