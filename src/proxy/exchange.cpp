@@ -479,7 +479,9 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
     }
 
     status_ = status;
-    const bool chunked_out = facts.framing.kind == http::BodyKind::chunked && !http10_;
+    // HTTP/2 frames the body itself: its DATA carry the payload alone.
+    const bool chunked_out =
+        facts.framing.kind == http::BodyKind::chunked && !http10_ && !downstream_.http2();
     if (facts.framing.kind == http::BodyKind::until_close ||
         (facts.framing.kind == http::BodyKind::chunked && http10_) || !upload_done())
         close_after_ = true;
