@@ -246,6 +246,24 @@ std::string render_metrics(const MetricsInput& in) {
              "Client TLS handshakes that failed (plain HTTP on a TLS port, no common version, "
              "ALPN mismatch, timeout).");
     t.sample({}, c.tls_handshake_failures);
+    t.family("switchyard_http2_connections", Type::counter,
+             "Client connections that spoke HTTP/2 (h2 by ALPN, or h2c).");
+    t.sample({}, c.http2_connections);
+    t.family("switchyard_http2_streams", Type::counter, "HTTP/2 request streams begun.");
+    t.sample({}, c.http2_streams);
+    t.family("switchyard_http2_client_resets", Type::counter,
+             "HTTP/2 streams the client reset (RST_STREAM).");
+    t.sample({}, c.http2_client_resets);
+    t.family("switchyard_http2_defences", Type::counter,
+             "What the HTTP/2 defences did, by kind: a stream refused or answered 431, a "
+             "stream reset after stalling, a connection ended with GOAWAY (rapid reset, "
+             "floods, HPACK bomb, protocol error).");
+    for (const char* kind : {"refused_stream", "header_list_too_large", "stalled_stream",
+                             "rapid_reset", "continuation_flood", "hpack_bomb", "settings_flood",
+                             "ping_flood", "stream_flood", "protocol_error"}) {
+        const auto it = c.http2_defences.find(kind);
+        t.sample({{"kind", kind}}, it == c.http2_defences.end() ? 0 : it->second);
+    }
     t.family("switchyard_upstream_connections", Type::gauge,
              "Upstream connections open, in use or idle.");
     t.sample({}, c.upstream_open);

@@ -41,6 +41,10 @@ void ConnectionStats::add(const ConnectionStats& other) {
     upstream_open += other.upstream_open;
     upstream_opened += other.upstream_opened;
     add_counts(unrouted, other.unrouted);
+    http2_connections += other.http2_connections;
+    http2_streams += other.http2_streams;
+    http2_client_resets += other.http2_client_resets;
+    add_counts(http2_defences, other.http2_defences);
 }
 
 void TrafficTotals::add(const WorkerStats& worker) {

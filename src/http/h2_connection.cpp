@@ -253,6 +253,24 @@ struct H2Connection::Callbacks {
     }
 };
 
+void H2Counters::add_since(const H2Counters& current, H2Counters& seen) {
+    auto add = [](std::uint64_t& total, std::uint64_t now, std::uint64_t& before) {
+        total += now - before;
+        before = now;
+    };
+    add(streams, current.streams, seen.streams);
+    add(refused_streams, current.refused_streams, seen.refused_streams);
+    add(client_resets, current.client_resets, seen.client_resets);
+    add(header_list_too_large, current.header_list_too_large, seen.header_list_too_large);
+    add(rapid_reset, current.rapid_reset, seen.rapid_reset);
+    add(continuation_flood, current.continuation_flood, seen.continuation_flood);
+    add(hpack_bomb, current.hpack_bomb, seen.hpack_bomb);
+    add(settings_flood, current.settings_flood, seen.settings_flood);
+    add(ping_flood, current.ping_flood, seen.ping_flood);
+    add(stream_flood, current.stream_flood, seen.stream_flood);
+    add(protocol_error, current.protocol_error, seen.protocol_error);
+}
+
 H2Connection::H2Connection(Handler& handler, const H2Limits& limits, Clock::time_point now)
     : handler_(handler),
       limits_(limits),

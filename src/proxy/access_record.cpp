@@ -26,6 +26,7 @@ void append_access_line(std::string& out, const AccessRecord& r) {
     if (!r.peer.empty() && r.peer != r.client) append_string(out, ",\"peer\":\"", r.peer);
     append_string(out, ",\"method\":\"", r.method);
     append_string(out, ",\"target\":\"", r.target);
+    if (r.http2) out.append(",\"protocol\":\"HTTP/2\"");
     out.append(",\"status\":");
     append_json_integer(out, r.status);
     out.append(",\"bytes_in\":");

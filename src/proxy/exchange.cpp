@@ -697,6 +697,7 @@ void Exchange::log() {
     r.peer = downstream_.peer().address;
     r.method = method_;
     r.target = target_;
+    r.http2 = downstream_.http2();
     r.status = status_;
     r.bytes_in = bytes_in_;
     r.bytes_out = bytes_out_;

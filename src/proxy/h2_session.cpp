@@ -27,9 +27,16 @@ H2Session::H2Session(ClientSession& connection, Worker& worker)
       worker_(worker),
       h2_(*this, connection.listener().h2_limits, Clock::now()) {}
 
-H2Session::~H2Session() = default;
+H2Session::~H2Session() {
+    report();
+}
+
+void H2Session::report() {
+    worker_.counters().h2.add_since(h2_.counters(), reported_);
+}
 
 void H2Session::start() {
+    ++worker_.counters().h2_connections;
     auto& in = connection_.input();
     if (in.size() > 0) {
         const auto d = in.data();
@@ -187,6 +194,7 @@ void H2Session::abandon() {
 // --- The connection's hooks ----------------------------------------------------------
 
 void H2Session::on_tick(Clock::time_point now) {
+    report();
     if (write_deadline_.at <= now) {
         // The client does not read at all.
         connection_.close_now();

@@ -311,6 +311,7 @@ void H2Stream::on_tick(Clock::time_point now) {
         complete_read(asio::error::timed_out);
     } else if (write_step_ != nullptr && write_deadline_.at <= now) {
         // Stalled on the client's window (or a socket that does not drain).
+        ++session_.worker().counters().h2_stalled_streams;
         timed_out_ = true;
         session_.h2().reset(id_, H2Error::cancel);
         complete_write(asio::error::timed_out);

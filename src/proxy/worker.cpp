@@ -379,6 +379,22 @@ void Worker::collect(bool traffic, std::function<void(WorkerStats)> done) {
         k.upstream_open = counters_.upstream_open;
         k.upstream_opened = counters_.upstream_opened;
         copy_nonzero(counters_.unrouted, k.unrouted);
+        const http::H2Counters& h2 = counters_.h2;
+        k.http2_connections = counters_.h2_connections;
+        k.http2_streams = h2.streams;
+        k.http2_client_resets = h2.client_resets;
+        for (const auto& [kind, n] :
+             {std::pair<const char*, std::uint64_t>{"refused_stream", h2.refused_streams},
+              {"header_list_too_large", h2.header_list_too_large},
+              {"rapid_reset", h2.rapid_reset},
+              {"continuation_flood", h2.continuation_flood},
+              {"hpack_bomb", h2.hpack_bomb},
+              {"settings_flood", h2.settings_flood},
+              {"ping_flood", h2.ping_flood},
+              {"stream_flood", h2.stream_flood},
+              {"protocol_error", h2.protocol_error},
+              {"stalled_stream", counters_.h2_stalled_streams}})
+            if (n > 0) k.http2_defences[kind] = n;
         stats.flag_requests.insert(flag_requests_.begin(), flag_requests_.end());
         stats.shadow_requests.insert(shadow_.counts.begin(), shadow_.counts.end());
         stats.diff = diff_;

@@ -21,6 +21,9 @@ Modes:
                          written raw after the preface: the GOAWAY.
   headers BYTES          a GET with BYTES bytes of fields (16 KiB each): the
                          status or the reset.
+  bomb N                 a GET with N copies of one 3000-byte field: a few
+                         bytes each on the wire (HPACK indexes it), 3 kB
+                         each decoded: the GOAWAY.
 (python3-h2 closes on any GOAWAY, even one that lets streams finish: the
 drain test uses nghttp.)
 """
@@ -275,6 +278,14 @@ def mode_flood(port, tls, kind, n):
     out({"goaways": [goaway] if goaway else [], "closed": True})
 
 
+def mode_bomb(c, n):
+    sid = c.conn.get_next_available_stream_id()
+    fields = [("x-bomb", "b" * 3000)] * n
+    c.conn.send_headers(sid, request_headers("/", extra=fields), end_stream=True)
+    c.flush()
+    wait_goaway(c)
+
+
 def mode_headers(c, size):
     sid = c.conn.get_next_available_stream_id()
     fields = [("x-big-%d" % i, "v" * min(16384, size - i)) for i in range(0, size, 16384)]
@@ -314,6 +325,8 @@ def main(argv):
         mode_streams(c, int(args[0]), int(args[1]), args[2])
     elif mode == "rapid-reset":
         mode_rapid_reset(c, int(args[0]))
+    elif mode == "bomb":
+        mode_bomb(c, int(args[0]))
     elif mode == "headers":
         mode_headers(c, int(args[0]))
     else:

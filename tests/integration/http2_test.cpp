@@ -10,6 +10,7 @@
 #include <set>
 
 #include "../unit/http/test_pki.hpp"
+#include "exposition_check.hpp"
 #include "fixture.hpp"
 
 namespace sy_it {
@@ -202,13 +203,14 @@ TEST_F(Http2, AHeaderListOverTheLimitGets431) {
 // Each attack ends its connection with GOAWAY(ENHANCE_YOUR_CALM); the
 // proxy goes on serving everyone else.
 TEST_F(Http2, DefencesAnswerWithEnhanceYourCalm) {
-    start_h2c();
-    const std::vector<std::vector<std::string>> attacks =
-        {
-            {"rapid-reset", "400"},       {"flood", "ping", "300"},
-            {"flood", "settings", "300"}, {"flood", "continuation", "100"},
-            {"headers", "1000000"},  // decoded far past max_header_list: an HPACK bomb
-        };
+    auto cfg = base_config();
+    cfg.admin_port = free_port();
+    start_h2c(cfg);
+    const std::vector<std::vector<std::string>> attacks = {
+        {"rapid-reset", "400"},           {"flood", "ping", "300"}, {"flood", "settings", "300"},
+        {"flood", "continuation", "100"}, {"bomb", "300"},  // 900 kB decoded from a few kB
+        {"headers", "1000000"},  // 1 MB of fields: too many CONTINUATIONs
+    };
     for (const auto& attack : attacks) {
         const auto lines = h2_client(attack);
         ASSERT_EQ(lines.size(), 1u) << attack[0];
@@ -216,8 +218,23 @@ TEST_F(Http2, DefencesAnswerWithEnhanceYourCalm) {
         ASSERT_FALSE(goaways.empty()) << attack[0] << ": " << json::serialize(lines[0]);
         EXPECT_EQ(goaways.back().at("error_code").as_int64(), 0xb) << attack[0];
     }
-    auto after = curl({"--http2-prior-knowledge", url("http", "/")});
-    EXPECT_EQ(after.out, "blue\n");
+    auto served = curl({"--http2-prior-knowledge", url("http", "/")});
+    EXPECT_EQ(served.out, "blue\n");
+    // Each is counted by kind (the worker reports each tick).
+    const std::map<std::string, double> expected = {{"rapid_reset", 1},
+                                                    {"ping_flood", 1},
+                                                    {"settings_flood", 1},
+                                                    {"continuation_flood", 2},
+                                                    {"hpack_bomb", 1}};
+    Exposition m;
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        m = parse_exposition(HttpConn(cfg.admin_port).roundtrip(get_request("/metrics")).body());
+        for (const auto& [kind, n] : expected)
+            if (m.value("switchyard_http2_defences_total", {{"kind", kind}}) != n) return false;
+        return m.value("switchyard_http2_connections_total") >= 7;
+    })) << HttpConn(cfg.admin_port).roundtrip(get_request("/metrics")).body();
+    EXPECT_GE(m.value("switchyard_http2_streams_total"), 100);
+    EXPECT_GE(m.value("switchyard_http2_client_resets_total"), 100);
 }
 
 // SIGTERM: GOAWAY with the largest id, then GOAWAY naming the last stream;

@@ -65,6 +65,12 @@ struct ConnectionStats {
     std::uint64_t upstream_opened = 0;  // upstream connections made
     // Requests answered without a pool (malformed, no pool, ...), by status.
     std::map<unsigned, std::uint64_t> unrouted{};
+    // HTTP/2: connections, streams, client resets, and what the defences
+    // did, by kind ("rapid_reset", "ping_flood", "stalled_stream", ...).
+    std::uint64_t http2_connections = 0;
+    std::uint64_t http2_streams = 0;
+    std::uint64_t http2_client_resets = 0;
+    std::map<std::string, std::uint64_t> http2_defences{};
 
     void add(const ConnectionStats& other);
 };

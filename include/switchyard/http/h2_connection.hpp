@@ -82,6 +82,10 @@ struct H2Counters {
     std::uint64_t ping_flood = 0;
     std::uint64_t stream_flood = 0;  // too many refused streams
     std::uint64_t protocol_error = 0;
+
+    // Adds to *this what `current` counted since `seen`, which becomes it:
+    // a connection reports into its worker's sums as it goes.
+    void add_since(const H2Counters& current, H2Counters& seen);
 };
 
 class H2Connection {

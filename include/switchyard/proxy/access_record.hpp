@@ -18,6 +18,7 @@ struct AccessRecord {
     std::string_view peer;    // the connection's peer; logged when it differs from client
     std::string_view method;
     std::string_view target;
+    bool http2 = false;  // came over HTTP/2: logged as "protocol":"HTTP/2" (HTTP/1.x: absent)
     unsigned status = 0;
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;

@@ -64,6 +64,8 @@ class H2Session final : private http::H2Connection::Handler {
     void on_written(boost::system::error_code ec, std::size_t n);
     // Ends the connection once what is queued is written.
     void finish();
+    // Adds what the connection counted since the last report to the worker's sums.
+    void report();
 
     // http::H2Connection::Handler
     void on_request(std::int32_t stream, std::span<const http::H2Field> fields, bool end_stream,
@@ -89,6 +91,7 @@ class H2Session final : private http::H2Connection::Handler {
     Deadline write_deadline_;                                   // the write in flight
     Clock::time_point shutdown_at_ = Clock::time_point::max();  // the GOAWAY notice went out
     bool final_goaway_ = false;
+    http::H2Counters reported_{};  // what the worker's sums have of this connection
 };
 
 }  // namespace switchyard::proxy

@@ -142,7 +142,10 @@ struct WorkerCounters {
     std::uint64_t tls_handshake_failures = 0;
     std::int64_t upstream_open = 0;  // UpstreamConnections alive
     std::uint64_t upstream_opened = 0;
-    StatusCounts unrouted{};  // requests answered before a pool was chosen
+    StatusCounts unrouted{};               // requests answered before a pool was chosen
+    std::uint64_t h2_connections = 0;      // client connections that chose HTTP/2
+    std::uint64_t h2_stalled_streams = 0;  // reset after timeouts.send on a zero window
+    http::H2Counters h2{};                 // HTTP/2 streams and defences, summed
 };
 
 // Mirrored requests of one worker (DESIGN.md "Dark launch"): what is in

@@ -47,7 +47,9 @@ TEST(AccessRecord, OptionalMembersAppearWhenTheyHaveSomethingToSay) {
     r.bucket = 42;
     r.connect_us = 1500;
     r.response_us = 250;
+    r.http2 = true;
     const std::string s = line(r);
+    EXPECT_NE(s.find(R"("target":"/a","protocol":"HTTP/2","status":502,)"), std::string::npos) << s;
     EXPECT_NE(s.find(R"("client":"203.0.113.7","peer":"127.0.0.1:5000",)"), std::string::npos) << s;
     EXPECT_NE(s.find(R"("request_id":"abc","error":"upstream_reset","retries":2,"bucket":42,)"
                      R"("upstream_connect_ms":1.500,"upstream_response_ms":0.250})"),
