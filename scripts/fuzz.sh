@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(request_head chunked framing config proxy_header control_command etcd_response)
+all_targets=(request_head chunked framing config proxy_header control_command etcd_response h2_session)
 seconds=60
 targets=()
 while (($#)); do
@@ -34,9 +34,11 @@ done
 # header is decided within 4 KiB (kProxyV2MaxBytes), a control line within
 # 4 KiB (kMaxLineBytes): a little more, to reach both limits.
 declare -A max_len=([request_head]=1536 [chunked]=4096 [framing]=512 [config]=4096
-                    [proxy_header]=4200 [control_command]=4200 [etcd_response]=2048)
+                    [proxy_header]=4200 [control_command]=4200 [etcd_response]=2048
+                    [h2_session]=4096)
 declare -A dict=([request_head]=http.dict [chunked]=http.dict [framing]=framing.dict [config]=config.dict
-                 [proxy_header]=proxy.dict [control_command]=control.dict [etcd_response]=etcd.dict)
+                 [proxy_header]=proxy.dict [control_command]=control.dict [etcd_response]=etcd.dict
+                 [h2_session]=h2.dict)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (scripts/install-deps.sh)" >&2; exit 2; }
 build_dir=build-fuzz

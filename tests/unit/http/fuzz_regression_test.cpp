@@ -1,6 +1,7 @@
 // Replays fuzz/corpus/<target>/ and fuzz/regressions/<target>/ through the
 // fuzz targets' checks (fuzz/fuzz_targets.hpp), so that the normal test run
 // re-checks every input the fuzzers found interesting, deterministically.
+#include "../../../fuzz/fuzz_h2_session_target.hpp"
 #include "../../../fuzz/fuzz_proxy_header_target.hpp"
 #include "../../../fuzz/fuzz_targets.hpp"
 #include "../../../fuzz/replay.hpp"
@@ -19,6 +20,9 @@ TEST(FuzzCorpus, Framing) {
 }
 TEST(FuzzCorpus, ProxyHeader) {
     replay_corpus("proxy_header", check_proxy_header);
+}
+TEST(FuzzCorpus, H2Session) {
+    replay_corpus("h2_session", check_h2_session);
 }
 
 }  // namespace
