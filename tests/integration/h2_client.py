@@ -21,6 +21,9 @@ Modes:
                          written raw after the preface: the GOAWAY.
   headers BYTES          a GET with BYTES bytes of fields (16 KiB each): the
                          status or the reset.
+  idle                   nothing: the GOAWAY that ends the connection.
+  stall PATH             a GET whose window is never opened again: the
+                         reset of the stream.
   bomb N                 a GET with N copies of one 3000-byte field: a few
                          bytes each on the wire (HPACK indexes it), 3 kB
                          each decoded: the GOAWAY.
@@ -278,6 +281,28 @@ def mode_flood(port, tls, kind, n):
     out({"goaways": [goaway] if goaway else [], "closed": True})
 
 
+def mode_stall(c, path):
+    sid = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(sid, request_headers(path), end_stream=True)
+    c.flush()
+    received = 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        evs = c.events(20)
+        if c.closed:
+            break
+        for ev in evs:
+            if isinstance(ev, h2.events.DataReceived):
+                received += len(ev.data)  # never acknowledged: the window stays shut
+            elif isinstance(ev, h2.events.StreamReset):
+                out({"reset": int(ev.error_code), "received": received})
+                return
+            elif isinstance(ev, h2.events.StreamEnded):
+                out({"ended": True, "received": received})
+                return
+    out({"goaways": c.goaways, "closed": c.closed, "received": received})
+
+
 def mode_bomb(c, n):
     sid = c.conn.get_next_available_stream_id()
     fields = [("x-bomb", "b" * 3000)] * n
@@ -325,6 +350,10 @@ def main(argv):
         mode_streams(c, int(args[0]), int(args[1]), args[2])
     elif mode == "rapid-reset":
         mode_rapid_reset(c, int(args[0]))
+    elif mode == "idle":
+        wait_goaway(c)
+    elif mode == "stall":
+        mode_stall(c, args[0])
     elif mode == "bomb":
         mode_bomb(c, int(args[0]))
     elif mode == "headers":

@@ -237,6 +237,69 @@ TEST_F(Http2, DefencesAnswerWithEnhanceYourCalm) {
     EXPECT_GE(m.value("switchyard_http2_client_resets_total"), 100);
 }
 
+// A client that stops reading: its stream is reset once its bytes waited
+// timeouts.send on the shut window, and counted; an idle connection gets
+// GOAWAY after timeouts.client_idle.
+TEST_F(Http2, AStalledStreamIsResetAndAnIdleConnectionClosed) {
+    auto cfg = base_config();
+    cfg.admin_port = free_port();
+    cfg.timeouts = {{"send", "\"500ms\""}, {"client_idle", "\"500ms\""}};
+    cfg.access_log_file = true;
+    start_h2c(cfg);
+    const auto t0 = Clock::now();
+    const auto stalled = h2_client({"stall", "/?bytes=1000000"});
+    ASSERT_EQ(stalled.size(), 1u);
+    EXPECT_EQ(stalled[0].at("reset").as_int64(), 0x8) << json::serialize(stalled[0]);
+    EXPECT_EQ(stalled[0].at("received").as_int64(), 65535) << "one default window";
+    EXPECT_LT(ms_since(t0), 5000);
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        return read_file(proxy_->access_log_path()).find("\"error\":\"send_timeout\"") !=
+               std::string::npos;
+    }));
+    const auto idle = h2_client({"idle"});
+    ASSERT_EQ(idle.size(), 1u);
+    const auto& goaways = idle[0].at("goaways").as_array();
+    ASSERT_EQ(goaways.size(), 1u) << json::serialize(idle[0]);
+    EXPECT_EQ(goaways[0].at("error_code").as_int64(), 0);
+    EXPECT_TRUE(poll_until(after(seconds(5)), [&] {
+        const auto m =
+            parse_exposition(HttpConn(cfg.admin_port).roundtrip(get_request("/metrics")).body());
+        return m.value("switchyard_http2_defences_total", {{"kind", "stalled_stream"}}) == 1;
+    }));
+}
+
+// A switch with drain=D: the stream still on the old pool is cut at the
+// deadline; new streams, on the same connection or not, go to the new pool.
+TEST_F(Http2, ADrainDeadlineCutsTheStreamsLeftOnTheOldPool) {
+    start_h2c();
+    Process::Options o;
+    o.argv = {kCurl,
+              "-sS",
+              "--max-time",
+              "20",
+              "--http2-prior-knowledge",
+              url("http", "/?delay_ms=5000")};
+    o.stdout_path = dir_.path() / "slow.out";
+    o.stderr_path = dir_.path() / "slow.err";
+    Process slow(o);
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
+        const auto status =
+            json::parse(control_command(dir_.path() / "control.sock", "status")).as_object();
+        for (const auto& p : status.at("pools").as_array())
+            if (p.at("name").as_string() == "blue") return p.at("inflight").as_int64() == 1;
+        return false;
+    }));
+    const auto t0 = Clock::now();
+    const auto reply = control_command(dir_.path() / "control.sock", "switch green drain=300ms");
+    ASSERT_NE(reply.find("\"ok\":true"), std::string::npos) << reply;
+    auto fresh = curl({"--http2-prior-knowledge", url("http", "/")});
+    EXPECT_EQ(fresh.out, "green\n");
+    const auto status = slow.wait_exit(after(seconds(10)));
+    ASSERT_TRUE(status);
+    EXPECT_FALSE(exited_with(status, 0)) << "the stream was cut, not answered";
+    EXPECT_LT(ms_since(t0), 3000);
+}
+
 // SIGTERM: GOAWAY with the largest id, then GOAWAY naming the last stream;
 // the stream in flight is answered, and the process exits.
 TEST_F(Http2, DrainSendsTwoGoawaysAndTheStreamInFlightFinishes) {
