@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# HTTP/2 cells (README "HTTP/2"): Switchyard, HAProxy and NGINX terminating
+# HTTP/2 for clients, h2c by prior knowledge and h2 over TLS by ALPN, each in
+# front of the same switchyard-echo with HTTP/1.1 keep-alive, all on
+# 127.0.0.1, driven by h2load (nghttp2-client) with -c 50 -m 10. Rounds
+# alternate the proxies' order; per cell and proxy it prints the median
+# req/s and p99 latency over the rounds (p99 from h2load's per-request log)
+# and Switchyard's ratios to each peer.
+#
+#   scripts/bench-h2.sh [--seconds S] [--rounds N] [--workers W] [--bin DIR]
+#
+# Needs build-release/ (scripts/bench.sh and quickstart.sh build it). Every
+# process it starts runs with its own config in a temp dir on ephemeral
+# ports and is stopped by its PID; the system's haproxy and nginx services
+# are never touched.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+log() { echo "bench-h2: $*" >&2; }
+die() { echo "bench-h2: $*" >&2; exit 1; }
+# shellcheck source=scripts/lib/processes.sh
+. scripts/lib/processes.sh
+# shellcheck source=scripts/lib/peers.sh
+. scripts/lib/peers.sh
+
+seconds=10 rounds=3 workers=1 bin=build-release
+while (($#)); do
+  case "$1" in
+    --seconds) seconds=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --workers) workers=$2; shift ;;
+    --bin) bin=$2; shift ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1'" ;;
+  esac
+  shift
+done
+for tool in h2load haproxy nginx openssl; do
+  command -v "$tool" >/dev/null || die "$tool is not installed (scripts/install-deps.sh)"
+done
+[ -x "$bin/switchyard" ] || die "no $bin/switchyard: build it first (scripts/bench.sh builds it)"
+
+tmp=$(mktemp -d /tmp/switchyard-bench-h2.XXXXXX)
+chmod 755 "$tmp"
+trap_cleanup
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+  -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1 || die "openssl failed"
+cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/haproxy.pem"
+start_echo "$tmp/echo.log" "$bin/switchyard-echo" blue --listen 127.0.0.1:0 --threads 2
+
+declare -A h2c_port tls_port
+proxies=(switchyard haproxy nginx)
+for p in "${proxies[@]}"; do
+  dir=$tmp/$p
+  mkdir -p "$dir"
+  chmod 755 "$dir"
+  plain=$(free_port)
+  h2c_port[$p]=$(free_port)
+  tls_port[$p]=$(free_port)
+  case "$p" in
+    switchyard)
+      cat >"$dir/switchyard.toml" <<EOF
+[server]
+workers = $workers
+state_file = "$dir/state.json"
+[log]
+level = "warn"
+access_log = "off"
+[[listeners]]
+address = "127.0.0.1:${h2c_port[$p]}"
+protocols = ["h2c"]
+[listeners.http2]
+max_concurrent_streams = 128
+[[listeners]]
+address = "127.0.0.1:${tls_port[$p]}"
+tls = { cert = "$tmp/cert.pem", key = "$tmp/key.pem" }
+[control]
+socket = "$dir/control.sock"
+[routing]
+active = "blue"
+[pools.blue]
+servers = [{ address = "127.0.0.1:$echo_port" }]
+EOF
+      start_bg "$dir/log" "$bin/switchyard" -c "$dir/switchyard.toml"
+      ;;
+    haproxy)
+      write_peer_config haproxy "$dir/haproxy.cfg" "$workers" "$plain" "$dir" "$echo_port"
+      cat >>"$dir/haproxy.cfg" <<EOF
+
+frontend bench_h2c
+    bind 127.0.0.1:${h2c_port[$p]} proto h2
+    default_backend echo
+
+frontend bench_h2
+    bind 127.0.0.1:${tls_port[$p]} ssl crt $tmp/haproxy.pem alpn h2,http/1.1 ssl-min-ver TLSv1.2
+    default_backend echo
+EOF
+      start_bg "$dir/log" haproxy -db -f "$dir/haproxy.cfg"
+      ;;
+    nginx)
+      write_peer_config nginx "$dir/nginx.conf" "$workers" "$plain" "$dir" "$echo_port"
+      cat >"$dir/h2.conf" <<EOF
+    server {
+        listen 127.0.0.1:${h2c_port[$p]} http2;
+        location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+    server {
+        listen 127.0.0.1:${tls_port[$p]} ssl http2;
+        ssl_certificate $tmp/cert.pem;
+        ssl_certificate_key $tmp/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+EOF
+      # The h2 servers go before the http block's closing brace (the last line).
+      awk -v extra="$dir/h2.conf" '
+        { line[NR] = $0 } $0 ~ /^}[ \t]*$/ { last = NR }
+        END { for (i = 1; i <= NR; i++) {
+                if (i == last) while ((getline l < extra) > 0) print l
+                print line[i] } }' "$dir/nginx.conf" >"$dir/nginx.conf.h2"
+      mv "$dir/nginx.conf.h2" "$dir/nginx.conf"
+      start_bg "$dir/log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
+      ;;
+  esac
+  wait_port "${h2c_port[$p]}" "$started_pid" "$dir/log"
+  wait_port "${tls_port[$p]}" "$started_pid" "$dir/log"
+done
+
+cells=("h2c-small:http:/" "h2-small:https:/" "h2-16k:https:/?bytes=16384")
+declare -A rps p99
+# run CELL PROXY ROUND: one h2load run; appends its req/s and p99 (ms).
+run() {
+  local cell=$1 p=$2 round=$3 rest scheme path port url out reqlog r q
+  rest=${cell#*:}
+  scheme=${rest%%:*}
+  path=${rest#*:}
+  port=${h2c_port[$p]}
+  [ "$scheme" = https ] && port=${tls_port[$p]}
+  url="$scheme://127.0.0.1:$port$path"
+  out=$tmp/${cell%%:*}-$p-$round.out
+  reqlog=$tmp/${cell%%:*}-$p-$round.log
+  h2load -c 50 -m 10 -t 1 -D "$seconds" --warm-up-time 1 --log-file "$reqlog" "$url" >"$out" 2>&1 ||
+    { tail -n 5 "$out" >&2; die "h2load failed against $p ($url)"; }
+  grep -q "0 failed, 0 errored" "$out" || log "$p ${cell%%:*} round $round: $(grep '^requests:' "$out")"
+  r=$(awk '/^finished in/ {print $4}' "$out")
+  q=$(awk -F'\t' '$2 == 200 {print $3}' "$reqlog" | sort -n |
+    awk '{v[NR] = $1} END {if (NR) printf "%.2f", v[int(NR * 0.99 + 0.5)] / 1000; else print "n/a"}')
+  rps[${cell%%:*},$p]+="$r "
+  p99[${cell%%:*},$p]+="$q "
+}
+for round in $(seq 1 "$rounds"); do
+  order=("${proxies[@]}")
+  if ((round % 2 == 0)); then order=(nginx haproxy switchyard); fi
+  for cell in "${cells[@]}"; do
+    for p in "${order[@]}"; do run "$cell" "$p" "$round"; done
+  done
+  log "round $round of $rounds done"
+done
+
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : "n/a")}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+printf '\nHTTP/2, %s worker(s), h2load -c 50 -m 10, %s rounds of %s s (medians)\n\n' "$workers" "$rounds" "$seconds"
+printf '| cell | proxy | req/s | p99 ms |\n|---|---|---|---|\n'
+for cell in "${cells[@]}"; do
+  c=${cell%%:*}
+  for p in "${proxies[@]}"; do
+    printf '| %s | %s | %s | %s |\n' "$c" "$p" "$(median <<<"${rps[$c,$p]}")" "$(median <<<"${p99[$c,$p]}")"
+  done
+done
+printf '\n| cell | req/s vs haproxy | req/s vs nginx | p99 vs haproxy | p99 vs nginx |\n|---|---|---|---|---|\n'
+for cell in "${cells[@]}"; do
+  c=${cell%%:*}
+  s=$(median <<<"${rps[$c,switchyard]}") h=$(median <<<"${rps[$c,haproxy]}") n=$(median <<<"${rps[$c,nginx]}")
+  sp=$(median <<<"${p99[$c,switchyard]}") hp=$(median <<<"${p99[$c,haproxy]}") np=$(median <<<"${p99[$c,nginx]}")
+  printf '| %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$s" "$h")" "$(ratio "$s" "$n")" "$(ratio "$sp" "$hp")" "$(ratio "$sp" "$np")"
+done
