@@ -65,6 +65,20 @@ unsigned write_request_head(std::span<const H2Field> fields, bool body_follows, 
     return 0;
 }
 
+std::string authority_host(std::span<const H2Field> fields) {
+    std::string_view authority, host;
+    for (const auto& f : fields) {
+        if (f.name == ":authority") authority = f.value;
+        if (f.name == "host") host = f.value;
+    }
+    std::string_view a = authority.empty() ? host : authority;
+    if (a.starts_with('[')) {
+        const auto end = a.find(']');
+        return end == std::string_view::npos ? std::string() : std::string(a.substr(1, end - 1));
+    }
+    return std::string(a.substr(0, a.find(':')));
+}
+
 void append_chunk(std::string& out, std::string_view data) {
     if (data.empty()) return;
     char size[16];

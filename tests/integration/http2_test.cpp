@@ -140,6 +140,21 @@ TEST_F(Http2, H2ByAlpnOnTlsAndHttp11WhenTheListenerSaysSo) {
     EXPECT_EQ(h1.out.rfind("HTTP/1.1 200", 0), 0u) << h1.out;
 }
 
+// A request for an origin the connection's certificate does not cover
+// (connection coalescing gone wrong) is misdirected: 421.
+TEST_F(Http2, AnAuthorityTheCertificateDoesNotCoverGets421) {
+    start_tls(base_config());
+    auto other = curl({"-k", "--http2", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                       "Host: other.test", url("https", "/")});
+    EXPECT_EQ(other.out, "421");
+    auto covered = curl({"-k", "--http2", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                         "Host: localhost:8443", url("https", "/")});
+    EXPECT_EQ(covered.out, "200");
+    auto by_ip =
+        curl({"-k", "--http2", "-o", "/dev/null", "-w", "%{http_code}", url("https", "/")});
+    EXPECT_EQ(by_ip.out, "200");
+}
+
 // Many streams on one connection, each with a body up and down: every byte
 // arrives, each stream's own.
 TEST_F(Http2, ConcurrentStreamsCarryBodiesBothWays) {

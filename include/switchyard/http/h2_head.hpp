@@ -24,6 +24,10 @@ namespace switchyard::http {
 unsigned write_request_head(std::span<const H2Field> fields, bool body_follows, std::string& out,
                             bool& chunked);
 
+// The host the request names (:authority, else host), without its port
+// and, for an IPv6 literal, without its brackets; empty if none.
+std::string authority_host(std::span<const H2Field> fields);
+
 // One chunk of a chunked body (nothing for empty data), and the last chunk
 // with the request's trailers.
 void append_chunk(std::string& out, std::string_view data);

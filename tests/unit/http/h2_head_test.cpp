@@ -83,6 +83,15 @@ TEST(H2Head, ConnectNamesTheAuthority) {
     EXPECT_EQ(out.substr(0, out.find("\r\n")), "CONNECT db.test:5432 HTTP/1.1");
 }
 
+TEST(H2Head, TheAuthoritysHost) {
+    EXPECT_EQ(authority_host(request()), "a.test");
+    EXPECT_EQ(authority_host(std::vector<H2Field>{{":authority", "a.test:8443"}}), "a.test");
+    EXPECT_EQ(authority_host(std::vector<H2Field>{{":authority", "[::1]:8443"}}), "::1");
+    EXPECT_EQ(authority_host(std::vector<H2Field>{{"host", "h.test"}}), "h.test");
+    EXPECT_EQ(authority_host(std::vector<H2Field>{{":path", "/"}}), "");
+    EXPECT_EQ(authority_host(std::vector<H2Field>{{":authority", "[::1"}}), "");
+}
+
 TEST(H2Head, ResponseFieldsDropWhatHttp2Forbids) {
     const std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
