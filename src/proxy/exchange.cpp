@@ -479,9 +479,8 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
     }
 
     status_ = status;
-    // HTTP/2 frames the body itself: its DATA carry the payload alone.
-    const bool chunked_out =
-        facts.framing.kind == http::BodyKind::chunked && !http10_ && !downstream_.http2();
+    // (An HTTP/2 stream decodes it again: its trailers become HTTP/2 trailers.)
+    const bool chunked_out = facts.framing.kind == http::BodyKind::chunked && !http10_;
     if (facts.framing.kind == http::BodyKind::until_close ||
         (facts.framing.kind == http::BodyKind::chunked && http10_) || !upload_done())
         close_after_ = true;

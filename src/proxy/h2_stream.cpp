@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "switchyard/core/text.hpp"
 #include "switchyard/http/h2_head.hpp"
 #include "switchyard/proxy/client_session.hpp"
 #include "switchyard/proxy/exchange.hpp"
@@ -164,13 +165,25 @@ void H2Stream::complete_read(error_code ec) {
 
 // --- The response -----------------------------------------------------------------
 
+// Body bytes as the exchange wrote them: chunked ones are decoded (their
+// trailers kept for the end of the stream), DATA carry the payload alone.
+bool H2Stream::send_body(std::string_view bytes) {
+    auto& h2 = session_.h2();
+    if (!decoder_) {
+        h2.send_data(id_, bytes);
+        return true;
+    }
+    pieces_.clear();
+    decoder_->decode(bytes, pieces_);
+    for (auto piece : pieces_)
+        h2.send_data(id_, piece);
+    return !decoder_->failed();
+}
+
 bool H2Stream::take_response(std::string_view bytes) {
     auto& h2 = session_.h2();
     while (!bytes.empty()) {
-        if (head_sent_) {
-            h2.send_data(id_, bytes);
-            return true;
-        }
+        if (head_sent_) return send_body(bytes);
         // A head (interim or final) is being gathered: it is ours, written
         // whole by the exchange, but possibly with body bytes after it.
         head_.append(bytes);
@@ -187,13 +200,17 @@ bool H2Stream::take_response(std::string_view bytes) {
         } else {
             h2.submit_response(id_, status, out, false);
             head_sent_ = true;
+            // The exchange re-chunks a chunked upstream body, trailers
+            // included: they end the stream as HTTP/2 trailers.
+            for (const auto& f : parser.fields())
+                if (f.id == http::bhttp::field::transfer_encoding) {
+                    decoder_.emplace();
+                    decoder_->capture_trailers(&trailers_);
+                }
         }
         head_.clear();
         if (!rest.empty()) {
-            if (head_sent_) {
-                h2.send_data(id_, rest);
-                return true;
-            }
+            if (head_sent_) return send_body(rest);
             head_ = rest;  // the next head
         }
     }
@@ -221,6 +238,25 @@ void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {
     write_step_ = then;
     write_deadline_.arm(Clock::now(), settings_->timeouts.send, ErrorKind::send_timeout);
     session_.flush();
+}
+
+// The trailers a chunked upstream body ended with, as HTTP/2 fields.
+std::vector<http::H2Field> H2Stream::trailer_fields() const {
+    std::vector<http::H2Field> out;
+    std::string_view rest = trailers_;
+    while (!rest.empty()) {
+        const auto end = rest.find("\r\n");
+        const std::string_view line = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 2);
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        http::H2Field f{std::string(line.substr(0, colon)),
+                        std::string(trim_ows(line.substr(colon + 1)))};
+        for (char& c : f.name)
+            c = ascii_lower(c);
+        out.push_back(std::move(f));
+    }
+    return out;
 }
 
 void H2Stream::write_final(std::string_view bytes, Step then) {
@@ -279,7 +315,7 @@ void H2Stream::end_request(bool) {
     write_deadline_.clear();
     if (!response_ended_ && !closed_) {
         if (!request_ended_) session_.h2().stop_reading(id_);
-        session_.h2().end_stream(id_);
+        session_.h2().end_stream(id_, trailer_fields());
         response_ended_ = true;
     }
     session_.flush();

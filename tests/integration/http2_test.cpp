@@ -176,8 +176,9 @@ TEST_F(Http2, ConcurrentStreamsCarryBodiesBothWays) {
 }
 
 // The client opens its window 16 KiB at a time: the response streams under
-// flow control and arrives whole; a chunked upstream body loses its framing.
-TEST_F(Http2, ASlowReaderGetsTheWholeBodyAndChunkedFramingIsRemoved) {
+// flow control and arrives whole; a chunked upstream body loses its framing
+// and keeps its trailers.
+TEST_F(Http2, ASlowReaderGetsTheWholeBodyAndAChunkedOneComesWithItsTrailers) {
     start_tls(base_config());
     const std::size_t size = 3'000'000;
     const auto lines =
@@ -187,9 +188,18 @@ TEST_F(Http2, ASlowReaderGetsTheWholeBodyAndChunkedFramingIsRemoved) {
     EXPECT_EQ(lines[0].at("body_len").as_int64(), static_cast<std::int64_t>(size));
     EXPECT_EQ(lines[0].at("body_fnv").as_string(), hex16(fnv1a(pattern(0, size))));
 
-    auto chunked = curl({"-k", "--http2", url("https", "/?chunked=1&bytes=100000")});
+    // The upstream's trailers follow the body as HTTP/2 trailers (curl
+    // writes them to its header dump after the body).
+    const auto dump = dir_.path() / "headers.txt";
+    auto chunked = curl({"-k", "--http2", "-D", dump.string(),
+                         url("https",
+                             "/?chunked=1&bytes=100000&trailer=grpc-status:0&"
+                             "trailer=X-Sum:abc")});
     ASSERT_TRUE(exited_with(chunked.status, 0));
     EXPECT_EQ(chunked.out, pattern(0, 100000));
+    const std::string headers = read_file(dump);
+    EXPECT_EQ(headers.find("transfer-encoding"), std::string::npos) << headers;
+    EXPECT_NE(headers.find("\r\ngrpc-status: 0\r\nx-sum: abc\r\n"), std::string::npos) << headers;
 }
 
 // One decide() for both protocols: a switch moves HTTP/2 streams too.

@@ -20,17 +20,20 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
     return ec == std::errc{} && end == s.data() + s.size();
 }
 
-// One "header=Name:Value" parameter, already URL-decoded.
-std::string add_header(std::string_view decoded, EchoOptions& out) {
+// One "header=Name:Value" (or "trailer=...") parameter, already URL-decoded,
+// appended to `lines`.
+std::string add_field(std::string_view key, std::string_view decoded, EchoOptions& out,
+                      std::string& lines) {
+    const std::string k(key);
     auto colon = decoded.find(':');
-    if (colon == std::string_view::npos) return "header: expected Name:Value";
+    if (colon == std::string_view::npos) return k + ": expected Name:Value";
     auto name = decoded.substr(0, colon);
     const auto value = trim_ows(decoded.substr(colon + 1));
-    if (!is_token(name)) return "header: invalid field name";
+    if (!is_token(name)) return k + ": invalid field name";
     if (value.find_first_of(std::string_view{"\r\n\0", 3}) != std::string_view::npos)
-        return "header: CR, LF and NUL are not allowed in a value";
-    if (iequals(name, "content-type")) out.has_content_type = true;
-    out.extra_headers.append(name).append(": ").append(value).append("\r\n");
+        return k + ": CR, LF and NUL are not allowed in a value";
+    if (&lines == &out.extra_headers && iequals(name, "content-type")) out.has_content_type = true;
+    lines.append(name).append(": ").append(value).append("\r\n");
     return {};
 }
 
@@ -70,7 +73,10 @@ std::string apply(std::string_view key, std::string_view raw_value, std::string&
         }
     } else if (key == "header") {
         if (!url_decode(raw_value, scratch)) return "header: malformed %-escape";
-        return add_header(scratch, out);
+        return add_field(key, scratch, out, out.extra_headers);
+    } else if (key == "trailer") {
+        if (!url_decode(raw_value, scratch)) return "trailer: malformed %-escape";
+        return add_field(key, scratch, out, out.trailers);
     }
     return {};
 }
@@ -87,6 +93,7 @@ void EchoOptions::reset() {
     abort = AbortMode::none;
     has_content_type = false;
     extra_headers.clear();
+    trailers.clear();
 }
 
 bool url_decode(std::string_view in, std::string& out) {

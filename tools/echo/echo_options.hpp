@@ -12,7 +12,8 @@ enum class EchoMode { none, head, body };
 enum class AbortMode { none, mid, reset, before };
 
 // The combinable query parameters of the echo contract (tools/echo/README in
-// the brief): status, delay_ms, echo, bytes, chunked, close, abort, header.
+// the brief): status, delay_ms, echo, bytes, chunked, close, abort, header,
+// trailer.
 struct EchoOptions {
     unsigned status = 200;
     std::uint64_t delay_ms = 0;
@@ -23,6 +24,7 @@ struct EchoOptions {
     AbortMode abort = AbortMode::none;
     bool has_content_type = false;  // a header= parameter set Content-Type
     std::string extra_headers;      // "Name: Value\r\n" for every header= parameter
+    std::string trailers;           // "Name: Value\r\n" for every trailer= parameter (chunked)
 
     void reset();
 };

@@ -354,7 +354,14 @@ void Session::do_write() {
     }
     const bool last = body_sent_ + piece_ == body_limit_;
     const bool complete = body_limit_ == body_length_;
-    if (last && complete && chunked_ && !request_.is_head) bufs[n++] = to_buffer(kLastChunk);
+    if (last && complete && chunked_ && !request_.is_head) {
+        if (options_.trailers.empty()) {
+            bufs[n++] = to_buffer(kLastChunk);
+        } else {
+            last_chunk_ = "0\r\n" + options_.trailers + "\r\n";
+            bufs[n++] = net::const_buffer(last_chunk_.data(), last_chunk_.size());
+        }
+    }
     head_written_ = true;
     net::async_write(socket_, bufs,
                      beast::bind_front_handler(&Session::on_write, shared_from_this()));

@@ -143,6 +143,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::uint64_t body_sent_ = 0;
     std::size_t piece_ = 0;
     std::array<char, 24> chunk_line_{};
+    std::string last_chunk_;  // the last chunk with the trailer= fields
     int reset_polls_ = 0;
 };
 

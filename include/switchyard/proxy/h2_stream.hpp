@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/http/chunked_decoder.hpp"
 #include "switchyard/http/h2_connection.hpp"
 #include "switchyard/http/head_parser.hpp"
 #include "switchyard/proxy/client_side.hpp"
@@ -73,6 +74,8 @@ class H2Stream final : public ClientSide {
     void pull_body();
     // Response bytes (HTTP/1.1) into HEADERS and DATA.
     bool take_response(std::string_view bytes);
+    bool send_body(std::string_view bytes);
+    std::vector<http::H2Field> trailer_fields() const;
     // Calls `step` on the exchange from a handler of its own (never from
     // inside the exchange's call), unless the stream ended meanwhile.
     void complete_later(Step step, boost::system::error_code ec, std::size_t n);
@@ -100,7 +103,12 @@ class H2Stream final : public ClientSide {
     // The response: the head being gathered, then DATA.
     std::string head_;
     std::vector<http::HeaderField> head_fields_;
-    bool head_sent_ = false;       // the final HEADERS was submitted
+    bool head_sent_ = false;  // the final HEADERS was submitted
+    // A chunked body (the exchange re-chunks what the upstream chunked):
+    // decoded here, its trailers kept for the end of the stream.
+    std::optional<http::ChunkedDecoder> decoder_;
+    std::vector<std::string_view> pieces_;
+    std::string trailers_;
     bool response_ended_ = false;  // END_STREAM submitted
     Step write_step_ = nullptr;
     std::size_t write_bytes_ = 0;
