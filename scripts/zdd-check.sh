@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The zero-downtime check (README, "Zero-downtime check"):
 # switchyard-load runs mixed traffic against Switchyard in front of two
-# switchyard-echo pools (blue, green; two servers each) while this script
+# switchyard-echo pools (blue, green; two servers each), and h2load HTTP/2
+# traffic on an h2c listener of the same Switchyard, while this script
 # performs K overlapping cutovers (switch back and forth every --overlap-pause,
 # each within the drain time of the ones before), then K cutovers that wait
 # for the drain, K reloads (switchyardctl reload and SIGHUP, alternately) and
@@ -123,6 +124,7 @@ load_bin="$build_dir/switchyard-load"
 
 command -v python3 >/dev/null || die "python3 not found (scripts/install-deps.sh installs it)"
 command -v curl >/dev/null || die "curl not found (scripts/install-deps.sh installs it)"
+command -v h2load >/dev/null || die "h2load not found (scripts/install-deps.sh installs nghttp2-client)"
 if [ "$compare" -eq 1 ]; then
   command -v haproxy >/dev/null || die "haproxy not found (scripts/install-deps.sh installs it)"
   command -v nginx >/dev/null || die "nginx not found (scripts/install-deps.sh installs it)"
@@ -223,6 +225,40 @@ stop_load() {
   # stdout and stderr of the client went to one file; the summary is the JSON line.
   grep '^{' "$tmp/$label-load.log" | tail -n 1 >"$tmp/$label-load.json" || true
   [ -s "$tmp/$label-load.json" ] || log "$label: no summary from the load client (exit $load_rc)"
+}
+
+# HTTP/2 clients in the mix: h2load (8 connections, 10 streams each) on
+# Switchyard's h2c listener, in runs of 5 s one after the other until
+# stop_h2_load; every run's result is kept. Each stream that failed, and
+# each answer other than 2xx, is a failure.
+start_h2_load() {
+  rm -f "$tmp/h2load.stop"
+  : >"$tmp/h2load.log"
+  (
+    for ((run = 0; run < 2000; run++)); do
+      [ -e "$tmp/h2load.stop" ] && break
+      h2load -c 8 -m 10 -D 5 "http://127.0.0.1:$sy_h2_port/" >>"$tmp/h2load.log" 2>&1 || true
+    done
+  ) &
+  h2_load_pid=$!
+  pids+=("$h2_load_pid")
+}
+stop_h2_load() {
+  touch "$tmp/h2load.stop"
+  wait "$h2_load_pid" || true
+  forget_pid "$h2_load_pid"
+}
+# Prints the HTTP/2 line of the report; 1 on any failed stream.
+report_h2_load() {
+  awk '
+    /^requests:/ { total += $2; ok += $8; failed += $10; errored += $12 }
+    /^status codes:/ { ok2xx += $3 }
+    END {
+      bad = failed + errored + (ok - ok2xx)
+      printf "   HTTP/2 (h2load, h2c): %d streams, %d failed (%d failed, %d errored, %d not 2xx)\n",
+        total, bad, failed, errored, ok - ok2xx
+      exit bad > 0 || total == 0
+    }' "$tmp/h2load.log"
 }
 
 # ----------------------------------------------------------------- events --
@@ -397,6 +433,8 @@ summary_lines=()
 
 # ---- Switchyard
 sy_port=$(free_port)
+sy_h2_port=$(free_port)
+while [ "$sy_h2_port" = "$sy_port" ]; do sy_h2_port=$(free_port); done
 cfg="$tmp/switchyard.toml"
 cat >"$cfg" <<EOF
 # scripts/zdd-check.sh: Switchyard in front of two switchyard-echo pools.
@@ -411,6 +449,10 @@ access_log = "off"
 
 [[listeners]]
 address = "127.0.0.1:$sy_port"
+
+[[listeners]]
+address = "127.0.0.1:$sy_h2_port"
+protocols = ["h2c"]
 
 [control]
 socket = "$tmp/control.sock"
@@ -441,6 +483,7 @@ log "switchyard pid $sy_pid on 127.0.0.1:$sy_port"
 events_file="$tmp/switchyard-events.tsv"
 : >"$events_file"
 start_load switchyard "$sy_port"
+start_h2_load
 load_early=0
 sleep 1
 # Overlapping cutovers: a pipeline that switches, rolls back and switches
@@ -479,6 +522,7 @@ done
 events_end=$(now_ms)
 stop_load switchyard "$events_end"
 sy_load_rc=$load_rc
+stop_h2_load
 
 # The processes replaced by upgrades must have drained and exited by now.
 lingering=()
@@ -496,6 +540,7 @@ if [ ${#lingering[@]} -gt 0 ]; then
   echo "   replaced processes still running ${drain_timeout}+5 s after the run: ${lingering[*]}"
   overall=1
 fi
+report_h2_load || overall=1
 [ "$sy_load_rc" -eq 0 ] || overall=1
 [ "$control_failures" -eq 0 ] || overall=1
 [ "$load_early" -eq 0 ] || overall=1
