@@ -84,10 +84,10 @@ void H2Stream::begin(std::span<const http::H2Field> fields, bool end_stream, boo
             exchange_->respond_local(http::status_for(parser->error()), ErrorKind::none);
             return;
     }
-    // The head's views point into in_: nothing is added to it before
-    // begin() returns.
+    // The head's views point into in_, and so do the pieces of an upstream
+    // send in flight: in_ changes only in pull_body, which runs only while
+    // the exchange waits for body bytes (read_body), never while it sends.
     exchange_->begin(*parser);
-    if (!ended_) pull_body();
 }
 
 bool H2Stream::certificate_covers(const std::string& host) {
@@ -147,8 +147,9 @@ void H2Stream::read_body(Step then) {
 }
 
 void H2Stream::on_data() {
+    if (read_step_ == nullptr) return;  // taken when the exchange asks (read_body)
     pull_body();
-    if (read_step_ != nullptr && (!received().empty() || body_complete_)) complete_read({});
+    if (!received().empty() || body_complete_) complete_read({});
 }
 
 void H2Stream::on_end() {
