@@ -122,7 +122,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     http::UpstreamRequestOptions options;
     options.client_ip = downstream_.peer().ip_text;
     options.proto = listener.tls ? "https" : "http";
-    options.via = worker_.via(head.version());
+    options.via = worker_.via(downstream_.http2() ? 20 : head.version());
     options.drop_fields = routing_->private_fields;
     if (d.flags != 0 || !routing_->context_header.empty()) {
         if (d.flags != 0) worker_.count_flags(*routing_, d.flags);

@@ -33,6 +33,7 @@ Worker::Worker(unsigned id, WorkerShared& shared, std::shared_ptr<const Settings
     update_clock_strings();
     via_ = "1.1 " + settings_->server.via_name;
     via10_ = "1.0 " + settings_->server.via_name;
+    via20_ = "2 " + settings_->server.via_name;
     apply_snapshot();
 }
 
@@ -130,6 +131,7 @@ void Worker::publish(std::shared_ptr<const Settings> settings,
                    if (upstream_tls) upstream_tls_ = std::move(upstream_tls);
                    via_ = "1.1 " + settings_->server.via_name;
                    via10_ = "1.0 " + settings_->server.via_name;
+                   via20_ = "2 " + settings_->server.via_name;
                    apply_snapshot();
                    // A new cap on routes starts the counts afresh.
                    if (diff_.max_routes() != settings_->shadow.diff.max_routes)

@@ -122,6 +122,12 @@ TEST_F(Http2, H2cByPriorKnowledgeAndHttp11OnOnePort) {
     EXPECT_EQ(h2.out.rfind("HTTP/2 200", 0), 0u) << h2.out;
     EXPECT_NE(h2.out.find("x-echo-name: blue"), std::string::npos) << h2.out;
     EXPECT_NE(h2.out.find("via: 1.1 switchyard"), std::string::npos) << h2.out;
+    // The upstream sees an HTTP/1.1 request that names the hop's protocol.
+    auto head = curl({"--http2-prior-knowledge", url("http", "/?echo=head"), "-H", "Cookie: a=1",
+                      "-H", "Cookie: b=2"});
+    EXPECT_EQ(head.out.rfind("GET /?echo=head HTTP/1.1\r\n", 0), 0u) << head.out;
+    EXPECT_NE(head.out.find("Via: 2 switchyard\r\n"), std::string::npos) << head.out;
+    EXPECT_NE(head.out.find("cookie: a=1; b=2\r\n"), std::string::npos) << head.out;
     // The same port still speaks HTTP/1.1.
     auto h1 = curl({"-i", "--http1.1", url("http", "/b")});
     EXPECT_EQ(h1.out.rfind("HTTP/1.1 200", 0), 0u) << h1.out;

@@ -290,7 +290,10 @@ class Worker {
     // The Via entry this proxy adds to a message it received as HTTP/1.x:
     // "1.1 <server.via_name>", or "1.0 <…>" for HTTP/1.0 (RFC 9110 §7.6.3:
     // the protocol of the message as received).
-    std::string_view via(unsigned version) const { return version == 10 ? via10_ : via_; }
+    // Our Via entry for a message received as HTTP/`version` (10, 11, 20).
+    std::string_view via(unsigned version) const {
+        return version == 10 ? via10_ : version == 20 ? via20_ : via_;
+    }
     // 32 hex digits, unique per process run (worker id, random prefix, counter).
     void next_request_id(std::string& out);
 
@@ -432,6 +435,7 @@ class Worker {
     std::string log_time_;
     std::string via_;
     std::string via10_;
+    std::string via20_;
     std::uint64_t request_id_prefix_;
     std::uint64_t request_counter_ = 0;
 
