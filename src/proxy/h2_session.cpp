@@ -53,6 +53,15 @@ void H2Session::start() {
     read();
 }
 
+// A copy: what is done to a stream may end it (or others).
+std::vector<std::int32_t> H2Session::stream_ids() const {
+    std::vector<std::int32_t> ids;
+    ids.reserve(streams_.size());
+    for (const auto& [id, stream] : streams_)
+        ids.push_back(id);
+    return ids;
+}
+
 H2Stream* H2Session::find(std::int32_t id) {
     auto it = streams_.find(id);
     return it == streams_.end() ? nullptr : it->second.get();
@@ -214,12 +223,7 @@ void H2Session::on_tick(Clock::time_point now) {
         else
             flush();
     }
-    // Ticks may end streams: walk a copy of the ids.
-    std::vector<std::int32_t> ids;
-    ids.reserve(streams_.size());
-    for (const auto& [id, stream] : streams_)
-        ids.push_back(id);
-    for (auto id : ids)
+    for (auto id : stream_ids())
         if (H2Stream* s = find(id)) s->on_tick(now);
 }
 
@@ -231,10 +235,7 @@ void H2Session::on_shutdown() {
 }
 
 void H2Session::on_force_close() {
-    std::vector<std::int32_t> ids;
-    for (const auto& [id, stream] : streams_)
-        ids.push_back(id);
-    for (auto id : ids)
+    for (auto id : stream_ids())
         if (H2Stream* s = find(id); s != nullptr && s->exchange() != nullptr)
             s->exchange()->cut(ErrorKind::client_closed);
     connection_.close_now();
@@ -254,10 +255,7 @@ bool H2Session::cut_if_on_pool(std::string_view pool, std::uint64_t generation) 
 
 bool H2Session::retry_slot(Clock::time_point now) {
     bool done = true;
-    std::vector<std::int32_t> ids;
-    for (const auto& [id, stream] : streams_)
-        ids.push_back(id);
-    for (auto id : ids)
+    for (auto id : stream_ids())
         if (H2Stream* s = find(id); s != nullptr && s->exchange() != nullptr)
             done = s->exchange()->retry_slot(now) && done;
     return done;

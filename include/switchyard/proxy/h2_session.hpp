@@ -53,6 +53,7 @@ class H2Session final : private http::H2Connection::Handler {
     Worker& worker() { return worker_; }
     http::H2Connection& h2() { return h2_; }
     H2Stream* find(std::int32_t id);
+    std::vector<std::int32_t> stream_ids() const;
     // Writes what the HTTP/2 connection has to say, unless a write is in flight.
     void flush();
     // The stream's request is over: it is destroyed once off the stack.
