@@ -16,7 +16,9 @@ bool token_refused(const GatewayError& e) {
 }  // namespace
 
 EtcdClient::EtcdClient(boost::asio::io_context& io, EtcdClientOptions options)
-    : io_(io), options_(std::move(options)), transport_(io, options_.endpoints, options_.timeout, options_.tls) {}
+    : io_(io),
+      options_(std::move(options)),
+      transport_(io, options_.endpoints, options_.timeout, options_.tls) {}
 
 template <typename T>
 void EtcdClient::call(std::string path, std::string body, Parsed<T> (*parse)(std::string_view),
