@@ -113,13 +113,7 @@ EOF
         location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
     }
 EOF
-      # The h2 servers go before the http block's closing brace (the last line).
-      awk -v extra="$dir/h2.conf" '
-        { line[NR] = $0 } $0 ~ /^}[ \t]*$/ { last = NR }
-        END { for (i = 1; i <= NR; i++) {
-                if (i == last) while ((getline l < extra) > 0) print l
-                print line[i] } }' "$dir/nginx.conf" >"$dir/nginx.conf.h2"
-      mv "$dir/nginx.conf.h2" "$dir/nginx.conf"
+      nginx_add_servers "$dir/nginx.conf" "$dir/h2.conf"
       start_bg "$dir/log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
       ;;
   esac

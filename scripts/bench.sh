@@ -459,8 +459,7 @@ EOF
     nginx)
       write_peer_config nginx "$dir/nginx.conf" "$workers" "$proxy_port" "$dir" "$echo_port"
       if [ -n "$tls_port" ]; then
-        # A second server in the http block: inserted before its closing brace
-        # (the template's last line).
+        # A second server in the http block (nginx_add_servers).
         cat >"$dir/nginx-tls.conf" <<EOF
     # TLS listener, added by scripts/bench.sh (see start_proxy there).
     server {
@@ -480,12 +479,7 @@ EOF
         }
     }
 EOF
-        awk -v extra="$dir/nginx-tls.conf" '
-          { line[NR] = $0 } $0 ~ /^}[ \t]*$/ { last = NR }
-          END { for (i = 1; i <= NR; i++) {
-                  if (i == last) while ((getline l < extra) > 0) print l
-                  print line[i] } }' "$dir/nginx.conf" >"$dir/nginx.conf.tls"
-        mv "$dir/nginx.conf.tls" "$dir/nginx.conf"
+        nginx_add_servers "$dir/nginx.conf" "$dir/nginx-tls.conf"
       fi
       start_bg "$dir/proxy.log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
       ;;

@@ -40,3 +40,16 @@ write_peer_config() {
   text=${text//@USER_LINE@/$user_line}
   printf '%s\n' "$text" >"$out"
 }
+
+# nginx_add_servers CONF EXTRA: inserts the server blocks of file EXTRA
+# into CONF's http block, before its closing brace (the template's last
+# line).
+nginx_add_servers() {
+  local conf=$1 extra=$2
+  awk -v extra="$extra" '
+    { line[NR] = $0 } $0 ~ /^}[ \t]*$/ { last = NR }
+    END { for (i = 1; i <= NR; i++) {
+            if (i == last) while ((getline l < extra) > 0) print l
+            print line[i] } }' "$conf" >"$conf.new"
+  mv "$conf.new" "$conf"
+}

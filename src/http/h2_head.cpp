@@ -3,16 +3,10 @@
 #include <charconv>
 
 #include "switchyard/core/text.hpp"
+#include "switchyard/http/header_rules.hpp"
 
 namespace switchyard::http {
 namespace {
-
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-    out.append(name);
-    out.append(": ");
-    out.append(value);
-    out.append("\r\n");
-}
 
 bool connection_specific(std::string_view name) {
     return iequals(name, "connection") || iequals(name, "keep-alive") ||

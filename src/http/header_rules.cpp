@@ -27,13 +27,6 @@ struct FramingLines {
     }
 };
 
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-    out.append(name);
-    out.append(": ");
-    out.append(value);
-    out.append("\r\n");
-}
-
 // Hop-by-hop fields (RFC 9110 §7.6.1), by Beast's id: never forwarded.
 bool is_hop_by_hop_field(bhttp::field id) {
     switch (id) {
@@ -178,6 +171,13 @@ bool is_valid_forwarded_element(std::string_view el) noexcept {
 }
 
 }  // namespace
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
 
 bool is_valid_forwarded(std::string_view value) noexcept {
     bool any = false;

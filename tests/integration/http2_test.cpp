@@ -104,6 +104,14 @@ class Http2 : public ProxyTest {
     std::string url(const std::string& scheme, const std::string& path) const {
         return scheme + "://127.0.0.1:" + std::to_string(proxy_->port()) + path;
     }
+    // Requests in flight on `pool`, as `status` counts them.
+    std::int64_t inflight_on(std::string_view pool) {
+        const auto status =
+            json::parse(control_command(dir_.path() / "control.sock", "status")).as_object();
+        for (const auto& p : status.at("pools").as_array())
+            if (p.at("name").as_string() == pool) return p.at("inflight").as_int64();
+        return -1;
+    }
     std::vector<json::object> h2_client(std::vector<std::string> args, bool tls = false) {
         std::vector<std::string> argv = {kPython, client_script()};
         if (tls) argv.push_back("--tls");
@@ -313,13 +321,7 @@ TEST_F(Http2, ADrainDeadlineCutsTheStreamsLeftOnTheOldPool) {
     o.stdout_path = dir_.path() / "slow.out";
     o.stderr_path = dir_.path() / "slow.err";
     Process slow(o);
-    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
-        const auto status =
-            json::parse(control_command(dir_.path() / "control.sock", "status")).as_object();
-        for (const auto& p : status.at("pools").as_array())
-            if (p.at("name").as_string() == "blue") return p.at("inflight").as_int64() == 1;
-        return false;
-    }));
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] { return inflight_on("blue") == 1; }));
     const auto t0 = Clock::now();
     const auto reply = control_command(dir_.path() / "control.sock", "switch green drain=300ms");
     ASSERT_NE(reply.find("\"ok\":true"), std::string::npos) << reply;
@@ -340,13 +342,7 @@ TEST_F(Http2, DrainSendsTwoGoawaysAndTheStreamInFlightFinishes) {
     o.stdout_path = dir_.path() / "nghttp.out";
     Process client(o);
     // Signalled once the request is in flight (the pool counts it).
-    ASSERT_TRUE(poll_until(after(seconds(5)), [&] {
-        const auto status =
-            json::parse(control_command(dir_.path() / "control.sock", "status")).as_object();
-        for (const auto& p : status.at("pools").as_array())
-            if (p.at("name").as_string() == "blue") return p.at("inflight").as_int64() == 1;
-        return false;
-    }));
+    ASSERT_TRUE(poll_until(after(seconds(5)), [&] { return inflight_on("blue") == 1; }));
     proxy_->process().signal(SIGTERM);
     ASSERT_TRUE(exited_with(client.wait_exit(after(seconds(15))), 0));
     const std::string out = read_file(o.stdout_path);

@@ -110,6 +110,9 @@ void write_local_response(unsigned status, bool close, std::string_view request_
 void write_max_forwards_response(const RequestHeadParser& head, bool close,
                                  std::string_view date_field, std::string& out);
 
+// Appends "name: value\r\n".
+void append_field(std::string& out, std::string_view name, std::string_view value);
+
 std::string_view reason_phrase(unsigned status);
 
 // "Date: Thu, 26 Nov 2026 10:00:00 GMT\r\n" for a Unix time.
