@@ -6,15 +6,6 @@
 #include "switchyard/http/header_rules.hpp"
 
 namespace switchyard::http {
-namespace {
-
-bool connection_specific(std::string_view name) {
-    return iequals(name, "connection") || iequals(name, "keep-alive") ||
-           iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
-           iequals(name, "upgrade") || iequals(name, "te") || iequals(name, "trailer");
-}
-
-}  // namespace
 
 unsigned write_request_head(std::span<const H2Field> fields, bool body_follows, std::string& out,
                             bool& chunked) {
@@ -94,7 +85,7 @@ void response_fields(const ResponseHeadParser& head, std::vector<H2Field>& out) 
     out.clear();
     out.reserve(head.fields().size());
     for (const auto& f : head.fields()) {
-        if (connection_specific(f.name)) continue;
+        if (is_hop_by_hop_field(f.id)) continue;
         H2Field field{std::string(f.name), std::string(f.value)};
         for (char& c : field.name)
             c = ascii_lower(c);

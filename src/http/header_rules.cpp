@@ -27,22 +27,6 @@ struct FramingLines {
     }
 };
 
-// Hop-by-hop fields (RFC 9110 §7.6.1), by Beast's id: never forwarded.
-bool is_hop_by_hop_field(bhttp::field id) {
-    switch (id) {
-        case bhttp::field::connection:
-        case bhttp::field::keep_alive:
-        case bhttp::field::proxy_connection:
-        case bhttp::field::te:
-        case bhttp::field::trailer:
-        case bhttp::field::transfer_encoding:
-        case bhttp::field::upgrade:
-            return true;
-        default:
-            return false;
-    }
-}
-
 // The fields every head's framing and persistence depend on: Connection,
 // Content-Length, Transfer-Encoding. False for any other field.
 bool collect_framing_field(const HeaderField& f, ConnectionTokens& connection,
@@ -171,6 +155,22 @@ bool is_valid_forwarded_element(std::string_view el) noexcept {
 }
 
 }  // namespace
+
+// Hop-by-hop fields (RFC 9110 §7.6.1), by Beast's id: never forwarded.
+bool is_hop_by_hop_field(bhttp::field id) {
+    switch (id) {
+        case bhttp::field::connection:
+        case bhttp::field::keep_alive:
+        case bhttp::field::proxy_connection:
+        case bhttp::field::te:
+        case bhttp::field::trailer:
+        case bhttp::field::transfer_encoding:
+        case bhttp::field::upgrade:
+            return true;
+        default:
+            return false;
+    }
+}
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);

@@ -110,6 +110,10 @@ void write_local_response(unsigned status, bool close, std::string_view request_
 void write_max_forwards_response(const RequestHeadParser& head, bool close,
                                  std::string_view date_field, std::string& out);
 
+// Hop-by-hop fields (RFC 9110 §7.6.1), by Beast's id: never forwarded,
+// and exactly the connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
+bool is_hop_by_hop_field(bhttp::field id);
+
 // Appends "name: value\r\n".
 void append_field(std::string& out, std::string_view name, std::string_view value);
 
