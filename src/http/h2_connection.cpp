@@ -292,6 +292,10 @@ H2Connection::H2Connection(Handler& handler, const H2Limits& limits, Clock::time
     }
     // Windows open as the handler consumes, not as bytes arrive.
     nghttp2_option_set_no_auto_window_update(options, 1);
+    // Responses are encoded from the static table and literals, as HAProxy
+    // and NGINX do: values that change per response (dates, ids) churn a
+    // dynamic table, and its bucket walks cost more than the bytes saved.
+    nghttp2_option_set_max_deflate_dynamic_table_size(options, 0);
     const int rv = nghttp2_session_server_new2(&session_, cbs, this, options);
     nghttp2_option_del(options);
     nghttp2_session_callbacks_del(cbs);

@@ -290,6 +290,23 @@ TEST_F(H2ConnectionTest, ARequestAndItsResponse) {
     EXPECT_EQ(server_->counters().streams, 1u);
 }
 
+// Response fields are encoded from HPACK's static table and literals: a
+// dynamic table would churn on values that change with every response
+// (dates, ids, upstream connection numbers), at a cost per response.
+TEST_F(H2ConnectionTest, ResponsesLeaveTheClientsDynamicTableEmpty) {
+    make();
+    Client client;
+    for (int i = 0; i < 3; ++i) {
+        const auto id = client.request();
+        ASSERT_TRUE(pump(client));
+        ASSERT_TRUE(server_->submit_response(
+            id, 200, std::vector<H2Field>{{"x-id", std::to_string(i)}, {"server", "s"}}, true));
+        ASSERT_TRUE(pump(client));
+        EXPECT_EQ(field(client.responses[id].headers, "x-id"), std::to_string(i));
+    }
+    EXPECT_EQ(nghttp2_session_get_hd_inflate_dynamic_table_size(client.session()), 0u);
+}
+
 TEST_F(H2ConnectionTest, StreamsAreMultiplexedAndAnsweredInAnyOrder) {
     make();
     Client client;
