@@ -33,7 +33,7 @@ struct H2Recorder : http::H2Connection::Handler {
     std::map<std::int32_t, Seen> streams;
     std::size_t max_input = 0;
 
-    void on_request(std::int32_t s, std::span<const http::H2Field> fields, bool end_stream,
+    void on_request(std::int32_t s, std::span<const http::H2FieldView> fields, bool end_stream,
                     bool) override {
         auto& seen = streams[s];
         SY_FUZZ_CHECK(!seen.requested && !seen.closed);
@@ -43,10 +43,10 @@ struct H2Recorder : http::H2Connection::Handler {
             SY_FUZZ_CHECK(!f.name.empty());
         // Answer at once: sometimes a 103 first, sometimes trailers.
         if (s % 3 == 0) conn->submit_interim(s, 103, {});
-        conn->submit_response(s, 200, std::vector<http::H2Field>{{"x-a", "1"}}, false);
+        conn->submit_response(s, 200, std::vector<http::H2FieldView>{{"x-a", "1"}}, false);
         conn->send_data(s, std::string(static_cast<std::size_t>(s % 5) * 1000, 'r'));
         if (s % 2 == 0)
-            conn->end_stream(s, std::vector<http::H2Field>{{"x-t", "2"}});
+            conn->end_stream(s, std::vector<http::H2FieldView>{{"x-t", "2"}});
         else
             conn->end_stream(s);
     }

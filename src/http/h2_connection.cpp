@@ -3,6 +3,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -31,19 +32,83 @@ nghttp2_nv make_nv(std::string_view name, std::string_view value) {
     return nv;
 }
 
-std::vector<nghttp2_nv> make_nvs(std::span<const H2Field> fields) {
-    std::vector<nghttp2_nv> out;
-    out.reserve(fields.size() + 1);
-    for (const auto& f : fields)
-        out.push_back(make_nv(f.name, f.value));
-    return out;
+// A head's fields as nghttp2 takes them (it copies them when submitted):
+// on the stack for any usual head.
+class NvList {
+  public:
+    explicit NvList(std::size_t n) : data_(n <= inline_.size() ? inline_.data() : nullptr) {
+        if (data_ == nullptr) {
+            heap_.resize(n);
+            data_ = heap_.data();
+        }
+    }
+    void add(std::string_view name, std::string_view value) {
+        data_[size_++] = make_nv(name, value);
+    }
+    nghttp2_nv* data() { return data_; }
+    std::size_t size() const { return size_; }
+
+  private:
+    std::array<nghttp2_nv, 48> inline_;
+    std::vector<nghttp2_nv> heap_;
+    nghttp2_nv* data_;
+    std::size_t size_ = 0;
+};
+
+// Buffers bigger than this are not kept for the next stream.
+constexpr std::size_t kKeptBuffer = 64 * 1024;
+// Closed streams' objects a connection keeps for its next ones.
+constexpr std::size_t kSpareStreams = 16;
+
+void release_if_large(std::string& s) {
+    if (s.capacity() > kKeptBuffer) std::string().swap(s);
+    s.clear();
 }
 
 }  // namespace
 
+// A list of fields in one buffer: no allocation per field once the
+// stream's object is reused.
+class H2Connection::FieldList {
+  public:
+    void add(std::string_view name, std::string_view value) {
+        spans_.push_back({bytes_.size(), name.size(), value.size()});
+        bytes_.append(name);
+        bytes_.append(value);
+    }
+    // Views into the buffer, valid until the next add() or clear().
+    std::span<const H2FieldView> views() {
+        views_.clear();
+        for (const auto& s : spans_) {
+            const std::string_view at = std::string_view(bytes_).substr(s.offset);
+            views_.push_back({at.substr(0, s.name), at.substr(s.name, s.value)});
+        }
+        return views_;
+    }
+    void assign(std::span<const H2FieldView> fields) {
+        clear();
+        for (const auto& f : fields)
+            add(f.name, f.value);
+    }
+    bool empty() const { return spans_.empty(); }
+    void clear() {
+        release_if_large(bytes_);
+        spans_.clear();
+        views_.clear();
+    }
+
+  private:
+    struct Span {
+        std::size_t offset, name, value;
+    };
+    std::string bytes_;
+    std::vector<Span> spans_;
+    std::vector<H2FieldView> views_;
+};
+
 struct H2Connection::Stream {
-    std::vector<H2Field> fields;
-    std::vector<H2Field> trailers_in;
+    FieldList fields;
+    FieldList trailers_in;
     std::size_t header_bytes = 0;
     bool too_large = false;
     bool reported = false;         // the handler got on_request
@@ -56,7 +121,20 @@ struct H2Connection::Stream {
     std::size_t out_offset = 0;
     bool eof = false;
     bool deferred = false;  // the data source said "nothing yet"
-    std::vector<H2Field> trailers_out;
+    FieldList trailers_out;
+
+    // Empty, as new, keeping the buffers' room (unless large).
+    void clear() {
+        fields.clear();
+        trailers_in.clear();
+        header_bytes = 0;
+        too_large = reported = discard = reset_after_end = data_event_pending = false;
+        release_if_large(in);
+        release_if_large(out);
+        out_offset = 0;
+        eof = deferred = false;
+        trailers_out.clear();
+    }
 };
 
 struct H2Connection::Event {
@@ -80,7 +158,14 @@ struct H2Connection::Callbacks {
         // lets through while the handler still holds as many.
         if (c.streams_.size() >= c.limits_.max_concurrent_streams) return 0;
         (void)session;
-        c.streams_.emplace(frame->hd.stream_id, std::make_unique<Stream>());
+        std::unique_ptr<Stream> s;
+        if (c.spare_streams_.empty()) {
+            s = std::make_unique<Stream>();
+        } else {
+            s = std::move(c.spare_streams_.back());
+            c.spare_streams_.pop_back();
+        }
+        c.streams_.emplace(frame->hd.stream_id, std::move(s));
         return 0;
     }
 
@@ -102,8 +187,8 @@ struct H2Connection::Callbacks {
             return 0;
         }
         auto& list = frame->headers.cat == NGHTTP2_HCAT_REQUEST ? s->fields : s->trailers_in;
-        list.push_back({std::string(reinterpret_cast<const char*>(name), namelen),
-                        std::string(reinterpret_cast<const char*>(value), valuelen)});
+        list.add({reinterpret_cast<const char*>(name), namelen},
+                 {reinterpret_cast<const char*>(value), valuelen});
         return 0;
     }
 
@@ -245,7 +330,10 @@ struct H2Connection::Callbacks {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
             if (!s->trailers_out.empty()) {
                 *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-                auto nvs = make_nvs(s->trailers_out);
+                const auto trailers = s->trailers_out.views();
+                NvList nvs(trailers.size());
+                for (const auto& f : trailers)
+                    nvs.add(f.name, f.value);
                 nghttp2_submit_trailer(session, id, nvs.data(), nvs.size());
             }
         }
@@ -377,22 +465,24 @@ void H2Connection::dispatch() {
     if (dispatching_) return;
     dispatching_ = true;
     while (!events_.empty()) {
-        std::vector<Event> batch;
-        batch.swap(events_);
-        for (const Event& e : batch) {
+        batch_.clear();
+        batch_.swap(events_);  // both keep their room
+        for (const Event& e : batch_) {
             Stream* s = find(e.stream);
             if (s == nullptr) continue;
             if (e.kind == Event::close) {
                 // A stream never reported (malformed, refused) closes quietly.
                 const bool reported = s->reported;
-                streams_.erase(e.stream);
+                auto it = streams_.find(e.stream);
+                recycle(std::move(it->second));
+                streams_.erase(it);
                 if (reported) handler_.on_stream_close(e.stream, e.error);
                 continue;
             }
             if (!s->reported && e.kind != Event::request) continue;
             switch (e.kind) {
                 case Event::request:
-                    handler_.on_request(e.stream, s->fields, e.end_stream, s->too_large);
+                    handler_.on_request(e.stream, s->fields.views(), e.end_stream, s->too_large);
                     break;
                 case Event::data:
                     s->data_event_pending = false;
@@ -417,10 +507,16 @@ std::string_view H2Connection::input(std::int32_t stream) const {
     return s == nullptr ? std::string_view{} : std::string_view(s->in);
 }
 
-std::span<const H2Field> H2Connection::request_trailers(std::int32_t stream) const {
-    const Stream* s = find(stream);
+std::span<const H2FieldView> H2Connection::request_trailers(std::int32_t stream) {
+    Stream* s = find(stream);
     if (s == nullptr) return {};
-    return s->trailers_in;
+    return s->trailers_in.views();
+}
+
+void H2Connection::recycle(std::unique_ptr<Stream> stream) {
+    if (spare_streams_.size() >= kSpareStreams) return;
+    stream->clear();
+    spare_streams_.push_back(std::move(stream));
 }
 
 void H2Connection::consume(std::int32_t stream, std::size_t n) {
@@ -432,14 +528,15 @@ void H2Connection::consume(std::int32_t stream, std::size_t n) {
 }
 
 bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
-                                  std::span<const H2Field> fields, bool with_body, bool final) {
+                                  std::span<const H2FieldView> fields, bool with_body, bool final) {
     if (find(stream) == nullptr) return false;
-    const std::string code = std::to_string(status);
-    std::vector<nghttp2_nv> nvs;
-    nvs.reserve(fields.size() + 1);
-    nvs.push_back(make_nv(":status", code));
+    char code[3] = {static_cast<char>('0' + status / 100 % 10),
+                    static_cast<char>('0' + status / 10 % 10),
+                    static_cast<char>('0' + status % 10)};
+    NvList nvs(fields.size() + 1);
+    nvs.add(":status", {code, sizeof code});
     for (const auto& f : fields)
-        nvs.push_back(make_nv(f.name, f.value));
+        nvs.add(f.name, f.value);
     if (!final)
         return nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream, nullptr, nvs.data(),
                                       nvs.size(), nullptr) == 0;
@@ -450,12 +547,12 @@ bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
 }
 
 bool H2Connection::submit_response(std::int32_t stream, unsigned status,
-                                   std::span<const H2Field> fields, bool end_stream) {
+                                   std::span<const H2FieldView> fields, bool end_stream) {
     return submit_headers(stream, status, fields, !end_stream, true);
 }
 
 bool H2Connection::submit_interim(std::int32_t stream, unsigned status,
-                                  std::span<const H2Field> fields) {
+                                  std::span<const H2FieldView> fields) {
     return submit_headers(stream, status, fields, false, false);
 }
 
@@ -474,11 +571,11 @@ std::size_t H2Connection::queued(std::int32_t stream) const {
     return s == nullptr ? 0 : s->out.size() - s->out_offset;
 }
 
-void H2Connection::end_stream(std::int32_t stream, std::span<const H2Field> trailers) {
+void H2Connection::end_stream(std::int32_t stream, std::span<const H2FieldView> trailers) {
     Stream* s = find(stream);
     if (s == nullptr) return;
     s->eof = true;
-    s->trailers_out.assign(trailers.begin(), trailers.end());
+    s->trailers_out.assign(trailers);
     if (s->deferred) {
         s->deferred = false;
         nghttp2_session_resume_data(session_, stream);

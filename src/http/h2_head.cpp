@@ -7,8 +7,8 @@
 
 namespace switchyard::http {
 
-unsigned write_request_head(std::span<const H2Field> fields, bool body_follows, std::string& out,
-                            bool& chunked) {
+unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follows,
+                            std::string& out, bool& chunked) {
     std::string_view method, path, authority, host, content_length;
     std::string cookie;
     unsigned hosts = 0;
@@ -50,7 +50,7 @@ unsigned write_request_head(std::span<const H2Field> fields, bool body_follows, 
     return 0;
 }
 
-std::string authority_host(std::span<const H2Field> fields) {
+std::string authority_host(std::span<const H2FieldView> fields) {
     std::string_view authority, host;
     for (const auto& f : fields) {
         if (f.name == ":authority") authority = f.value;
@@ -74,22 +74,48 @@ void append_chunk(std::string& out, std::string_view data) {
     out.append("\r\n");
 }
 
-void append_last_chunk(std::string& out, std::span<const H2Field> trailers) {
+void append_last_chunk(std::string& out, std::span<const H2FieldView> trailers) {
     out.append("0\r\n");
     for (const auto& f : trailers)
         append_field(out, f.name, f.value);
     out.append("\r\n");
 }
 
-void response_fields(const ResponseHeadParser& head, std::vector<H2Field>& out) {
-    out.clear();
-    out.reserve(head.fields().size());
-    for (const auto& f : head.fields()) {
-        if (is_hop_by_hop_field(f.id)) continue;
-        H2Field field{std::string(f.name), std::string(f.value)};
-        for (char& c : field.name)
-            c = ascii_lower(c);
-        out.push_back(std::move(field));
+bool read_own_response_head(std::string& text, OwnResponseHead& out) {
+    out.fields.clear();
+    out.chunked = false;
+    // "HTTP/1.1 SSS" and the rest of the status line.
+    constexpr std::string_view kVersion = "HTTP/1.1 ";
+    if (!std::string_view(text).starts_with(kVersion) || text.size() < kVersion.size() + 3)
+        return false;
+    unsigned status = 0;
+    for (std::size_t i = kVersion.size(); i < kVersion.size() + 3; ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        status = status * 10 + static_cast<unsigned>(text[i] - '0');
+    }
+    out.status = status;
+    std::size_t at = text.find("\r\n", kVersion.size());
+    if (at == std::string::npos) return false;
+    at += 2;
+    for (;;) {
+        const std::size_t end = text.find("\r\n", at);
+        if (end == std::string::npos) return false;
+        if (end == at) {
+            out.bytes = end + 2;
+            return true;
+        }
+        const std::size_t colon = text.find(':', at);
+        if (colon == std::string::npos || colon > end || colon == at) return false;
+        for (std::size_t i = at; i < colon; ++i)
+            text[i] = ascii_lower(text[i]);
+        const std::string_view line(text.data() + at, end - at);
+        const std::string_view name = line.substr(0, colon - at);
+        const std::string_view value = trim_ows(line.substr(colon - at + 1));
+        at = end + 2;
+        const auto id = bhttp::string_to_field(name);
+        if (id == bhttp::field::transfer_encoding) out.chunked = true;
+        if (is_hop_by_hop_field(id)) continue;
+        out.fields.push_back({name, value});
     }
 }
 

@@ -147,8 +147,8 @@ void H2Session::finish() {
 
 // --- Streams ---------------------------------------------------------------------------
 
-void H2Session::on_request(std::int32_t id, std::span<const http::H2Field> fields, bool end_stream,
-                           bool too_large) {
+void H2Session::on_request(std::int32_t id, std::span<const http::H2FieldView> fields,
+                           bool end_stream, bool too_large) {
     idle_deadline_.clear();
     auto stream = std::make_unique<H2Stream>(*this, id, worker_.settings());
     H2Stream& s = *stream;

@@ -53,7 +53,7 @@ std::shared_ptr<TimedSession> H2Stream::keepalive() {
 
 // --- The request ------------------------------------------------------------------
 
-void H2Stream::begin(std::span<const http::H2Field> fields, bool end_stream, bool too_large) {
+void H2Stream::begin(std::span<const http::H2FieldView> fields, bool end_stream, bool too_large) {
     Worker& worker = session_.worker();
     space_ = worker.take_request_space();
     exchange_ =
@@ -69,14 +69,15 @@ void H2Stream::begin(std::span<const http::H2Field> fields, bool end_stream, boo
         exchange_->respond_local(421, ErrorKind::none);
         return;
     }
-    const unsigned refuse = http::write_request_head(fields, !end_stream, in_, chunked_body_);
+    std::string& in = space_->h2.request;
+    const unsigned refuse = http::write_request_head(fields, !end_stream, in, chunked_body_);
     if (refuse != 0) {
         exchange_->respond_local(refuse, ErrorKind::none);
         return;
     }
     auto& parser = space_->parser;
     parser.emplace(request_limits(*settings_), space_->head_fields);
-    switch (parser->parse(in_)) {
+    switch (parser->parse(in)) {
         case http::ParseStatus::done:
             break;
         case http::ParseStatus::need_more:  // cannot happen: the head is complete
@@ -84,8 +85,8 @@ void H2Stream::begin(std::span<const http::H2Field> fields, bool end_stream, boo
             exchange_->respond_local(http::status_for(parser->error()), ErrorKind::none);
             return;
     }
-    // The head's views point into in_, and so do the pieces of an upstream
-    // send in flight: in_ changes only in pull_body, which runs only while
+    // The head's views point into `in`, and so do the pieces of an upstream
+    // send in flight: it changes only in pull_body, which runs only while
     // the exchange waits for body bytes (read_body), never while it sends.
     exchange_->begin(*parser);
 }
@@ -100,13 +101,14 @@ bool H2Stream::certificate_covers(const std::string& host) {
 }
 
 std::string_view H2Stream::received() const {
-    return std::string_view(in_).substr(in_offset_);
+    return std::string_view(space_->h2.request).substr(in_offset_);
 }
 
 void H2Stream::consume(std::size_t n) {
+    std::string& in = space_->h2.request;
     in_offset_ += n;
-    if (in_offset_ >= in_.size()) {
-        in_.clear();
+    if (in_offset_ >= in.size()) {
+        in.clear();
         in_offset_ = 0;
     }
 }
@@ -114,24 +116,25 @@ void H2Stream::consume(std::size_t n) {
 void H2Stream::pull_body() {
     if (body_complete_ || closed_) return;
     auto& h2 = session_.h2();
+    std::string& in = space_->h2.request;
     // Room for more: compact what was consumed first.
     if (in_offset_ > 0) {
-        in_.erase(0, in_offset_);
+        in.erase(0, in_offset_);
         in_offset_ = 0;
     }
     const auto available = h2.input(id_);
-    const std::size_t room = in_.size() < kBodyBuffer ? kBodyBuffer - in_.size() : 0;
+    const std::size_t room = in.size() < kBodyBuffer ? kBodyBuffer - in.size() : 0;
     const std::size_t n = std::min(room, available.size());
     if (n > 0) {
         if (chunked_body_)
-            http::append_chunk(in_, available.substr(0, n));
+            http::append_chunk(in, available.substr(0, n));
         else
-            in_.append(available.substr(0, n));
+            in.append(available.substr(0, n));
         h2.consume(id_, n);
         session_.flush();  // the WINDOW_UPDATE
     }
     if (request_ended_ && h2.input(id_).empty()) {
-        if (chunked_body_) http::append_last_chunk(in_, h2.request_trailers(id_));
+        if (chunked_body_) http::append_last_chunk(in, h2.request_trailers(id_));
         body_complete_ = true;
     }
 }
@@ -174,48 +177,42 @@ bool H2Stream::send_body(std::string_view bytes) {
         h2.send_data(id_, bytes);
         return true;
     }
-    pieces_.clear();
-    decoder_->decode(bytes, pieces_);
-    for (auto piece : pieces_)
+    auto& pieces = space_->h2.pieces;
+    pieces.clear();
+    decoder_->decode(bytes, pieces);
+    for (auto piece : pieces)
         h2.send_data(id_, piece);
     return !decoder_->failed();
 }
 
 bool H2Stream::take_response(std::string_view bytes) {
+    if (head_sent_) return send_body(bytes);
     auto& h2 = session_.h2();
-    while (!bytes.empty()) {
-        if (head_sent_) return send_body(bytes);
-        // A head (interim or final) is being gathered: it is ours, written
-        // whole by the exchange, but possibly with body bytes after it.
-        head_.append(bytes);
-        bytes = {};
-        std::vector<http::HeaderField>& fields = head_fields_;
-        http::ResponseHeadParser parser({1 << 20, 0, 1024}, fields);
-        if (parser.parse(head_) != http::ParseStatus::done) return false;
-        std::vector<http::H2Field> out;
-        http::response_fields(parser, out);
-        const unsigned status = parser.status();
-        const std::string rest = head_.substr(parser.head_bytes());
-        if (status / 100 == 1) {
-            h2.submit_interim(id_, status, out);
+    auto& buffers = space_->h2;
+    // Heads (1xx ones, then the final one) are ours, each written whole by
+    // the exchange, the final one possibly with body bytes after it.
+    buffers.head.append(bytes);
+    while (!head_sent_ && !buffers.head.empty()) {
+        http::OwnResponseHead& head = buffers.response;
+        if (!http::read_own_response_head(buffers.head, head)) return false;
+        if (head.status / 100 == 1) {
+            h2.submit_interim(id_, head.status, head.fields);
         } else {
-            h2.submit_response(id_, status, out, false);
+            h2.submit_response(id_, head.status, head.fields, false);
             head_sent_ = true;
             // The exchange re-chunks a chunked upstream body, trailers
             // included: they end the stream as HTTP/2 trailers.
-            for (const auto& f : parser.fields())
-                if (f.id == http::bhttp::field::transfer_encoding) {
-                    decoder_.emplace();
-                    decoder_->capture_trailers(&trailers_);
-                }
+            if (head.chunked) {
+                decoder_.emplace();
+                decoder_->capture_trailers(&buffers.trailers);
+            }
         }
-        head_.clear();
-        if (!rest.empty()) {
-            if (head_sent_) return send_body(rest);
-            head_ = rest;  // the next head
-        }
+        buffers.head.erase(0, head.bytes);  // the fields were copied when submitted
     }
-    return true;
+    bool ok = true;
+    if (head_sent_ && !buffers.head.empty()) ok = send_body(buffers.head);
+    buffers.head.clear();
+    return ok;
 }
 
 void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {
@@ -241,21 +238,23 @@ void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {
     session_.flush();
 }
 
-// The trailers a chunked upstream body ended with, as HTTP/2 fields.
-std::vector<http::H2Field> H2Stream::trailer_fields() const {
-    std::vector<http::H2Field> out;
-    std::string_view rest = trailers_;
-    while (!rest.empty()) {
-        const auto end = rest.find("\r\n");
-        const std::string_view line = rest.substr(0, end);
-        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 2);
-        const auto colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        http::H2Field f{std::string(line.substr(0, colon)),
-                        std::string(trim_ows(line.substr(colon + 1)))};
-        for (char& c : f.name)
-            c = ascii_lower(c);
-        out.push_back(std::move(f));
+// The trailers a chunked upstream body ended with, as HTTP/2 fields (names
+// lower-cased in place).
+std::vector<http::H2FieldView> H2Stream::trailer_fields() {
+    std::vector<http::H2FieldView> out;
+    std::string& trailers = space_->h2.trailers;
+    std::size_t at = 0;
+    while (at < trailers.size()) {
+        std::size_t end = trailers.find("\r\n", at);
+        if (end == std::string::npos) end = trailers.size();
+        const std::size_t colon = trailers.find(':', at);
+        if (colon != std::string::npos && colon < end) {
+            for (std::size_t i = at; i < colon; ++i)
+                trailers[i] = ascii_lower(trailers[i]);
+            const std::string_view line(trailers.data() + at, end - at);
+            out.push_back({line.substr(0, colon - at), trim_ows(line.substr(colon - at + 1))});
+        }
+        at = end + 2;
     }
     return out;
 }

@@ -507,6 +507,7 @@ std::unique_ptr<RequestSpace> Worker::take_request_space() {
 void Worker::give_back(std::unique_ptr<RequestSpace> space) {
     if (!space || spare_request_spaces_.size() >= kSpareRequestSpaces) return;
     space->parser.reset();
+    space->h2.clear();
     spare_request_spaces_.push_back(std::move(space));
 }
 

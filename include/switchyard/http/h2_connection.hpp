@@ -48,6 +48,15 @@ struct H2Field {
     bool operator==(const H2Field&) const = default;
 };
 
+// A field without its own storage: what the hot path passes around (a
+// request's fields point into its stream, a response's into the head the
+// exchange wrote), so that no field costs an allocation.
+struct H2FieldView {
+    std::string_view name;
+    std::string_view value;
+    bool operator==(const H2FieldView&) const = default;
+};
+
 struct H2Limits {
     std::uint32_t max_concurrent_streams = 128;
     std::uint32_t initial_window = 256 * 1024;  // each stream's receive window
@@ -95,7 +104,8 @@ class H2Connection {
         virtual ~Handler() = default;
         // A request head. `too_large`: its field list passed max_header_list
         // (the fields are cut short; answer 431). `end_stream`: no body.
-        virtual void on_request(std::int32_t stream, std::span<const H2Field> fields,
+        // The fields are valid during the call.
+        virtual void on_request(std::int32_t stream, std::span<const H2FieldView> fields,
                                 bool end_stream, bool too_large) = 0;
         // More body bytes in input(stream).
         virtual void on_request_data(std::int32_t stream) = 0;
@@ -127,24 +137,25 @@ class H2Connection {
     const std::string& error() const { return error_; }
     const H2Counters& counters() const { return counters_; }
 
-    // A stream's request body bytes not consumed yet, and its trailers.
+    // A stream's request body bytes not consumed yet, and its trailers
+    // (valid until the next receive()).
     std::string_view input(std::int32_t stream) const;
-    std::span<const H2Field> request_trailers(std::int32_t stream) const;
+    std::span<const H2FieldView> request_trailers(std::int32_t stream);
     // `n` bytes of input(stream) were used (removed from it): the client
     // may send as many again.
     void consume(std::int32_t stream, std::size_t n);
 
     // The response head (`:status` is added first). Without end_stream,
     // the body follows through send_data() and end_stream().
-    bool submit_response(std::int32_t stream, unsigned status, std::span<const H2Field> fields,
+    bool submit_response(std::int32_t stream, unsigned status, std::span<const H2FieldView> fields,
                          bool end_stream);
     // A 1xx response before the final one.
-    bool submit_interim(std::int32_t stream, unsigned status, std::span<const H2Field> fields);
+    bool submit_interim(std::int32_t stream, unsigned status, std::span<const H2FieldView> fields);
     void send_data(std::int32_t stream, std::string_view bytes);
     std::size_t queued(std::int32_t stream) const;
     // The body is complete; `trailers` (none: the last DATA frame ends the
     // stream) follow it.
-    void end_stream(std::int32_t stream, std::span<const H2Field> trailers = {});
+    void end_stream(std::int32_t stream, std::span<const H2FieldView> trailers = {});
     // The rest of the request body is not wanted (the response came first):
     // what arrives is dropped (its window given back), and once the
     // response's END_STREAM is out, RST_STREAM(NO_ERROR) tells the client
@@ -167,6 +178,7 @@ class H2Connection {
     std::int32_t send_window(std::int32_t stream) const;
 
   private:
+    class FieldList;
     struct Stream;
     struct Event;
     struct Callbacks;
@@ -175,14 +187,18 @@ class H2Connection {
     Stream* find(std::int32_t id);
     const Stream* find(std::int32_t id) const;
     void dispatch();
-    bool submit_headers(std::int32_t stream, unsigned status, std::span<const H2Field> fields,
+    bool submit_headers(std::int32_t stream, unsigned status, std::span<const H2FieldView> fields,
                         bool with_body, bool final);
+    // A closed stream's object, kept (emptied) for the next one.
+    void recycle(std::unique_ptr<Stream> stream);
 
     Handler& handler_;
     H2Limits limits_;
     nghttp2_session* session_ = nullptr;
     std::map<std::int32_t, std::unique_ptr<Stream>> streams_;
+    std::vector<std::unique_ptr<Stream>> spare_streams_;
     std::vector<Event> events_;
+    std::vector<Event> batch_;  // the events being dispatched (events_ takes new ones)
     bool dispatching_ = false;
     H2Counters counters_;
     std::string error_;

@@ -21,21 +21,32 @@ namespace switchyard::http {
 // checked the pseudo-headers, the field characters, and that no
 // connection-specific field is there. Returns 0, or 400 for a request that
 // names no host or two.
-unsigned write_request_head(std::span<const H2Field> fields, bool body_follows, std::string& out,
-                            bool& chunked);
+unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follows,
+                            std::string& out, bool& chunked);
 
 // The host the request names (:authority, else host), without its port
 // and, for an IPv6 literal, without its brackets; empty if none.
-std::string authority_host(std::span<const H2Field> fields);
+std::string authority_host(std::span<const H2FieldView> fields);
 
 // One chunk of a chunked body (nothing for empty data), and the last chunk
 // with the request's trailers.
 void append_chunk(std::string& out, std::string_view data);
-void append_last_chunk(std::string& out, std::span<const H2Field> trailers);
+void append_last_chunk(std::string& out, std::span<const H2FieldView> trailers);
 
-// A response head written for HTTP/1.1 (write_client_response_head) as
-// HTTP/2 fields, without :status (the status is head.status()): names in
-// lower case, connection-specific fields dropped (§8.2.2).
-void response_fields(const ResponseHeadParser& head, std::vector<H2Field>& out);
+// A response head this proxy wrote for HTTP/1.1 (write_client_response_head,
+// the local responses), read back for an HTTP/2 stream. It is ours, so it
+// is read without a general parser: "HTTP/1.1 SSS reason", then
+// "Name: value" lines, each ending in CRLF, then an empty line.
+struct OwnResponseHead {
+    unsigned status = 0;
+    // The fields without :status: names in lower case (changed in place in
+    // the text the views point into), connection-specific fields dropped
+    // (§8.2.2).
+    std::vector<H2FieldView> fields;
+    bool chunked = false;   // Transfer-Encoding: chunked (the body needs decoding)
+    std::size_t bytes = 0;  // the head's size, empty line included
+};
+// false: `text` does not start with a complete head of that form.
+bool read_own_response_head(std::string& text, OwnResponseHead& out);
 
 }  // namespace switchyard::http

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchyard/http/h2_head.hpp"
 #include "switchyard/http/head_parser.hpp"
 
 namespace switchyard::proxy {
@@ -57,6 +58,25 @@ struct RequestBuffers {
     }
 };
 
+// An HTTP/2 stream's (H2Stream): its request as HTTP/1.1 bytes, and the
+// response as the exchange writes it, read back into HTTP/2.
+struct H2StreamBuffers {
+    std::string request;
+    std::string head;  // a response head being read back
+    http::OwnResponseHead response;
+    std::vector<std::string_view> pieces;  // of a chunked body, decoded
+    std::string trailers;                  // of a chunked body
+    // Empty for the next stream; a large body buffer is not kept.
+    void clear() {
+        if (request.capacity() > 64 * 1024) std::string().swap(request);
+        request.clear();
+        head.clear();
+        response.fields.clear();
+        pieces.clear();
+        trailers.clear();
+    }
+};
+
 // What a client connection uses only while it has a request, from the
 // first byte of its head to its end: lent by the worker
 // (Worker::take_request_space) and given back when the request ends, so
@@ -67,6 +87,7 @@ struct RequestSpace {
     std::optional<http::RequestHeadParser> parser;        // of the request head being read
     std::vector<boost::asio::const_buffer> client_write;  // of the client write in flight
     RequestBuffers exchange;                              // the Exchange's
+    H2StreamBuffers h2;                                   // an HTTP/2 stream's
 };
 
 }  // namespace switchyard::proxy

@@ -69,7 +69,7 @@ class H2Session final : private http::H2Connection::Handler {
     void report();
 
     // http::H2Connection::Handler
-    void on_request(std::int32_t stream, std::span<const http::H2Field> fields, bool end_stream,
+    void on_request(std::int32_t stream, std::span<const http::H2FieldView> fields, bool end_stream,
                     bool too_large) override;
     void on_request_data(std::int32_t stream) override;
     void on_request_end(std::int32_t stream) override;

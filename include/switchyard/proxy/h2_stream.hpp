@@ -40,7 +40,7 @@ class H2Stream final : public ClientSide {
     H2Stream& operator=(const H2Stream&) = delete;
 
     // --- From the session -------------------------------------------------------
-    void begin(std::span<const http::H2Field> fields, bool end_stream, bool too_large);
+    void begin(std::span<const http::H2FieldView> fields, bool end_stream, bool too_large);
     void on_data();
     void on_end();
     void on_drained();
@@ -75,7 +75,7 @@ class H2Stream final : public ClientSide {
     // Response bytes (HTTP/1.1) into HEADERS and DATA.
     bool take_response(std::string_view bytes);
     bool send_body(std::string_view bytes);
-    std::vector<http::H2Field> trailer_fields() const;
+    std::vector<http::H2FieldView> trailer_fields();
     // Calls `step` on the exchange from a handler of its own (never from
     // inside the exchange's call), unless the stream ended meanwhile.
     void complete_later(Step step, boost::system::error_code ec, std::size_t n);
@@ -87,12 +87,13 @@ class H2Stream final : public ClientSide {
     H2Session& session_;
     std::int32_t id_;
     std::shared_ptr<const Settings> settings_;
-    std::unique_ptr<RequestSpace> space_;  // the exchange's buffers, lent by the worker
+    // The exchange's buffers and the stream's (space_->h2), lent by the worker.
+    std::unique_ptr<RequestSpace> space_;
     std::unique_ptr<Exchange> exchange_;
     std::uint64_t seq_ = 0;  // bumped when the request ends: later completions are dropped
 
-    // The request as HTTP/1.1 bytes: in_ from in_offset_ on is unconsumed.
-    std::string in_;
+    // The request as HTTP/1.1 bytes (space_->h2.request): from in_offset_
+    // on is unconsumed.
     std::size_t in_offset_ = 0;
     bool chunked_body_ = false;
     bool request_ended_ = false;  // END_STREAM received
@@ -100,15 +101,12 @@ class H2Stream final : public ClientSide {
     Step read_step_ = nullptr;
     Deadline read_deadline_;
 
-    // The response: the head being gathered, then DATA.
-    std::string head_;
-    std::vector<http::HeaderField> head_fields_;
+    // The response: a head being read back (space_->h2.head), then DATA.
     bool head_sent_ = false;  // the final HEADERS was submitted
     // A chunked body (the exchange re-chunks what the upstream chunked):
-    // decoded here, its trailers kept for the end of the stream.
+    // decoded here, its trailers kept (space_->h2.trailers) for the end of
+    // the stream.
     std::optional<http::ChunkedDecoder> decoder_;
-    std::vector<std::string_view> pieces_;
-    std::string trailers_;
     bool response_ended_ = false;  // END_STREAM submitted
     Step write_step_ = nullptr;
     std::size_t write_bytes_ = 0;

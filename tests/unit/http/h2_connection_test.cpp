@@ -34,11 +34,12 @@ struct Recorder : H2Connection::Handler {
     std::map<std::int32_t, Request> requests;
     bool auto_consume = true;  // take body bytes as they come
 
-    void on_request(std::int32_t s, std::span<const H2Field> fields, bool end_stream,
+    void on_request(std::int32_t s, std::span<const H2FieldView> fields, bool end_stream,
                     bool too_large) override {
         auto& r = requests[s];
         r.requested = true;
-        r.fields.assign(fields.begin(), fields.end());
+        for (const auto& f : fields)  // the views are valid during the call only
+            r.fields.push_back({std::string(f.name), std::string(f.value)});
         r.end_stream = end_stream;
         r.too_large = too_large;
     }
@@ -274,7 +275,7 @@ TEST_F(H2ConnectionTest, ARequestAndItsResponse) {
                                               {"cookie", "b=2"}}));
     EXPECT_EQ(server_->active_streams(), 1u);
 
-    ASSERT_TRUE(server_->submit_response(id, 200, std::vector<H2Field>{{"x-a", "1"}}, false));
+    ASSERT_TRUE(server_->submit_response(id, 200, std::vector<H2FieldView>{{"x-a", "1"}}, false));
     server_->send_data(id, "hello ");
     server_->send_data(id, "world");
     server_->end_stream(id);
@@ -300,7 +301,7 @@ TEST_F(H2ConnectionTest, ResponsesLeaveTheClientsDynamicTableEmpty) {
         const auto id = client.request();
         ASSERT_TRUE(pump(client));
         ASSERT_TRUE(server_->submit_response(
-            id, 200, std::vector<H2Field>{{"x-id", std::to_string(i)}, {"server", "s"}}, true));
+            id, 200, std::vector<H2FieldView>{{"x-id", std::to_string(i)}, {"server", "s"}}, true));
         ASSERT_TRUE(pump(client));
         EXPECT_EQ(field(client.responses[id].headers, "x-id"), std::to_string(i));
     }
@@ -411,10 +412,10 @@ TEST_F(H2ConnectionTest, InterimResponseAndTrailers) {
     Client client;
     const auto id = client.request({{"te", "trailers"}});
     ASSERT_TRUE(pump(client));
-    ASSERT_TRUE(server_->submit_interim(id, 103, std::vector<H2Field>{{"link", "</s.css>"}}));
+    ASSERT_TRUE(server_->submit_interim(id, 103, std::vector<H2FieldView>{{"link", "</s.css>"}}));
     server_->submit_response(id, 200, {}, false);
     server_->send_data(id, "data");
-    server_->end_stream(id, std::vector<H2Field>{{"grpc-status", "0"}});
+    server_->end_stream(id, std::vector<H2FieldView>{{"grpc-status", "0"}});
     ASSERT_TRUE(pump(client));
     const auto& resp = client.responses[id];
     EXPECT_EQ(resp.headers.front(), (H2Field{":status", "103"}));

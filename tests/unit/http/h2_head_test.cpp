@@ -5,8 +5,9 @@
 namespace switchyard::http {
 namespace {
 
-std::vector<H2Field> request(std::vector<H2Field> extra = {}, std::string method = "GET") {
-    std::vector<H2Field> f = {
+std::vector<H2FieldView> request(std::vector<H2FieldView> extra = {},
+                                 std::string_view method = "GET") {
+    std::vector<H2FieldView> f = {
         {":method", method}, {":scheme", "https"}, {":authority", "a.test"}, {":path", "/p?q=1"}};
     f.insert(f.end(), extra.begin(), extra.end());
     return f;
@@ -52,7 +53,7 @@ TEST(H2Head, ABodyWithoutALengthIsChunked) {
     append_chunk(body, "hello");
     append_chunk(body, "");
     append_chunk(body, std::string(26, 'x'));
-    append_last_chunk(body, std::vector<H2Field>{{"x-sum", "1"}});
+    append_last_chunk(body, std::vector<H2FieldView>{{"x-sum", "1"}});
     EXPECT_EQ(body, "5\r\nhello\r\n1a\r\n" + std::string(26, 'x') + "\r\n0\r\nx-sum: 1\r\n\r\n");
 }
 
@@ -60,7 +61,7 @@ TEST(H2Head, HostAndAuthority) {
     std::string out;
     bool chunked = false;
     // Only a host field: it is the authority.
-    std::vector<H2Field> host_only = {
+    std::vector<H2FieldView> host_only = {
         {":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"host", "h.test"}};
     ASSERT_EQ(write_request_head(host_only, false, out, chunked), 0u);
     EXPECT_EQ(out, "GET / HTTP/1.1\r\nhost: h.test\r\n\r\n");
@@ -69,7 +70,7 @@ TEST(H2Head, HostAndAuthority) {
     EXPECT_EQ(out, "GET /p?q=1 HTTP/1.1\r\nhost: a.test\r\n\r\n");
     // Different, twice, or none: malformed.
     EXPECT_EQ(write_request_head(request({{"host", "b.test"}}), false, out, chunked), 400u);
-    std::vector<H2Field> none = {{":method", "GET"}, {":scheme", "http"}, {":path", "/"}};
+    std::vector<H2FieldView> none = {{":method", "GET"}, {":scheme", "http"}, {":path", "/"}};
     EXPECT_EQ(write_request_head(none, false, out, chunked), 400u);
     host_only.push_back({"host", "h.test"});
     EXPECT_EQ(write_request_head(host_only, false, out, chunked), 400u);
@@ -78,35 +79,52 @@ TEST(H2Head, HostAndAuthority) {
 TEST(H2Head, ConnectNamesTheAuthority) {
     std::string out;
     bool chunked = false;
-    std::vector<H2Field> f = {{":method", "CONNECT"}, {":authority", "db.test:5432"}};
+    std::vector<H2FieldView> f = {{":method", "CONNECT"}, {":authority", "db.test:5432"}};
     ASSERT_EQ(write_request_head(f, true, out, chunked), 0u);
     EXPECT_EQ(out.substr(0, out.find("\r\n")), "CONNECT db.test:5432 HTTP/1.1");
 }
 
 TEST(H2Head, TheAuthoritysHost) {
     EXPECT_EQ(authority_host(request()), "a.test");
-    EXPECT_EQ(authority_host(std::vector<H2Field>{{":authority", "a.test:8443"}}), "a.test");
-    EXPECT_EQ(authority_host(std::vector<H2Field>{{":authority", "[::1]:8443"}}), "::1");
-    EXPECT_EQ(authority_host(std::vector<H2Field>{{"host", "h.test"}}), "h.test");
-    EXPECT_EQ(authority_host(std::vector<H2Field>{{":path", "/"}}), "");
-    EXPECT_EQ(authority_host(std::vector<H2Field>{{":authority", "[::1"}}), "");
+    EXPECT_EQ(authority_host(std::vector<H2FieldView>{{":authority", "a.test:8443"}}), "a.test");
+    EXPECT_EQ(authority_host(std::vector<H2FieldView>{{":authority", "[::1]:8443"}}), "::1");
+    EXPECT_EQ(authority_host(std::vector<H2FieldView>{{"host", "h.test"}}), "h.test");
+    EXPECT_EQ(authority_host(std::vector<H2FieldView>{{":path", "/"}}), "");
+    EXPECT_EQ(authority_host(std::vector<H2FieldView>{{":authority", "[::1"}}), "");
 }
 
-TEST(H2Head, ResponseFieldsDropWhatHttp2Forbids) {
-    const std::string head =
+TEST(H2Head, OurResponseHeadReadBackDropsWhatHttp2Forbids) {
+    std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
         "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nX-Mixed-Case: V\r\n"
-        "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nVia: 1.1 switchyard\r\n\r\n";
-    std::vector<HeaderField> fields;
-    ResponseHeadParser parser({}, fields);
-    ASSERT_EQ(parser.parse(head), ParseStatus::done);
-    std::vector<H2Field> out;
-    response_fields(parser, out);
-    EXPECT_EQ(out, (std::vector<H2Field>{{"content-type", "text/plain"},
-                                         {"x-mixed-case", "V"},
-                                         {"set-cookie", "a=1"},
-                                         {"set-cookie", "b=2"},
-                                         {"via", "1.1 switchyard"}}));
+        "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nVia: 1.1 switchyard\r\nX-Empty: \r\n\r\n";
+    const std::size_t size = head.size();
+    head += "5\r\nhello";  // the body's first bytes, after the head
+    OwnResponseHead out;
+    ASSERT_TRUE(read_own_response_head(head, out));
+    EXPECT_EQ(out.status, 200u);
+    EXPECT_TRUE(out.chunked);
+    EXPECT_EQ(out.bytes, size);
+    EXPECT_EQ(out.fields, (std::vector<H2FieldView>{{"content-type", "text/plain"},
+                                                    {"x-mixed-case", "V"},
+                                                    {"set-cookie", "a=1"},
+                                                    {"set-cookie", "b=2"},
+                                                    {"via", "1.1 switchyard"},
+                                                    {"x-empty", ""}}));
+    // The same object reads the next head afresh.
+    std::string interim = "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n";
+    ASSERT_TRUE(read_own_response_head(interim, out));
+    EXPECT_EQ(out.status, 103u);
+    EXPECT_FALSE(out.chunked);
+    EXPECT_EQ(out.fields, (std::vector<H2FieldView>{{"link", "</s.css>"}}));
+}
+
+TEST(H2Head, AnythingElseIsNotOurHead) {
+    OwnResponseHead out;
+    for (std::string text :
+         {"", "HTTP/1.1 200 OK\r\nA: b\r\n", "HTTP/1.0 200 OK\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "HTTP/1.1 200 OK\r\n: v\r\n\r\n", "HTTP/1.1 20"})
+        EXPECT_FALSE(read_own_response_head(text, out)) << text;
 }
 
 }  // namespace
