@@ -1,5 +1,7 @@
 #include "switchyard/proxy/h2_session.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
@@ -67,6 +69,18 @@ H2Stream* H2Session::find(std::int32_t id) {
     return it == streams_.end() ? nullptr : it->second.get();
 }
 
+bool H2Session::certificate_covers(const std::string& host) {
+    SSL* ssl = connection_.stream().native_tls();
+    if (ssl == nullptr || host.empty()) return true;
+    if (host == checked_host_) return covers_checked_;
+    X509* cert = SSL_get_certificate(ssl);  // the one SNI chose
+    checked_host_ = host;
+    covers_checked_ = cert == nullptr ||
+                      X509_check_host(cert, host.data(), host.size(), 0, nullptr) == 1 ||
+                      X509_check_ip_asc(cert, host.c_str(), 0) == 1;
+    return covers_checked_;
+}
+
 // --- I/O ----------------------------------------------------------------------------
 
 void H2Session::read() {
@@ -119,13 +133,22 @@ void H2Session::flush() {
         if (ending_ || h2_.finished()) connection_.close_gracefully();
         return;
     }
-    writing_ = true;
-    write_deadline_.arm(Clock::now(), worker_.settings()->timeouts.send, ErrorKind::send_timeout);
-    asio::async_write(connection_.stream(), asio::buffer(out_),
-                      [self = connection_.keepalive(), this](error_code ec, std::size_t n) {
-                          if (connection_.closing()) return;
-                          on_written(ec, n);
-                      });
+    if (write_posted_) return;
+    // The write goes out after the handlers ready now ran: responses that
+    // complete in the same turn share one write (one TLS record, one send).
+    write_posted_ = true;
+    asio::post(worker_.io(), [self = connection_.keepalive(), this] {
+        write_posted_ = false;
+        if (connection_.closing() || writing_ || out_.empty()) return;
+        writing_ = true;
+        write_deadline_.arm(Clock::now(), worker_.settings()->timeouts.send,
+                            ErrorKind::send_timeout);
+        asio::async_write(connection_.stream(), asio::buffer(out_),
+                          [self, this](error_code ec, std::size_t n) {
+                              if (connection_.closing()) return;
+                              on_written(ec, n);
+                          });
+    });
 }
 
 void H2Session::on_written(error_code ec, std::size_t) {

@@ -1,7 +1,5 @@
 #include "switchyard/proxy/h2_stream.hpp"
 
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <boost/asio/error.hpp>
 
 #include <boost/asio/post.hpp>
@@ -63,7 +61,7 @@ void H2Stream::begin(std::span<const http::H2FieldView> fields, bool end_stream,
         exchange_->respond_local(431, ErrorKind::none);
         return;
     }
-    if (!certificate_covers(http::authority_host(fields))) {
+    if (!session_.certificate_covers(http::authority_host(fields))) {
         // Another origin on this connection (connection coalescing) that
         // its certificate does not cover (RFC 9110 §15.5.20).
         exchange_->respond_local(421, ErrorKind::none);
@@ -89,15 +87,6 @@ void H2Stream::begin(std::span<const http::H2FieldView> fields, bool end_stream,
     // send in flight: it changes only in pull_body, which runs only while
     // the exchange waits for body bytes (read_body), never while it sends.
     exchange_->begin(*parser);
-}
-
-bool H2Stream::certificate_covers(const std::string& host) {
-    SSL* ssl = session_.connection().stream().native_tls();
-    if (ssl == nullptr || host.empty()) return true;  // h2c, or no host (a 400 follows)
-    X509* cert = SSL_get_certificate(ssl);            // the one SNI chose
-    if (cert == nullptr) return true;
-    return X509_check_host(cert, host.data(), host.size(), 0, nullptr) == 1 ||
-           X509_check_ip_asc(cert, host.c_str(), 0) == 1;
 }
 
 std::string_view H2Stream::received() const {

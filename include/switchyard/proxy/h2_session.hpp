@@ -54,6 +54,10 @@ class H2Session final : private http::H2Connection::Handler {
     http::H2Connection& h2() { return h2_; }
     H2Stream* find(std::int32_t id);
     std::vector<std::int32_t> stream_ids() const;
+    // The connection's certificate (TLS) covers `host`, or there is none
+    // (h2c, or no host: a 400 follows). The answer for the last host is
+    // kept: a connection's streams mostly name one, and checking costs.
+    bool certificate_covers(const std::string& host);
     // Writes what the HTTP/2 connection has to say, unless a write is in flight.
     void flush();
     // The stream's request is over: it is destroyed once off the stack.
@@ -86,12 +90,15 @@ class H2Session final : private http::H2Connection::Handler {
     bool writing_ = false;
     bool flushing_ = false;
     bool flush_again_ = false;
-    bool ending_ = false;                                       // no more reads; close once written
-    bool reading_ = false;                                      // a read is in flight
-    Deadline idle_deadline_;                                    // no stream open
-    Deadline write_deadline_;                                   // the write in flight
+    bool write_posted_ = false;  // out_'s write starts from a handler of its own
+    bool ending_ = false;        // no more reads; close once written
+    bool reading_ = false;       // a read is in flight
+    Deadline idle_deadline_;     // no stream open
+    Deadline write_deadline_;    // the write in flight
     Clock::time_point shutdown_at_ = Clock::time_point::max();  // the GOAWAY notice went out
     bool final_goaway_ = false;
+    std::string checked_host_;  // the last host certificate_covers() checked
+    bool covers_checked_ = false;
     http::H2Counters reported_{};  // what the worker's sums have of this connection
 };
 

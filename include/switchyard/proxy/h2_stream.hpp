@@ -67,10 +67,7 @@ class H2Stream final : public ClientSide {
     bool http2() const override { return true; }
 
   private:
-    // The connection's certificate (TLS) covers `host`, or there is none.
-    bool certificate_covers(const std::string& host);
-    // Moves body bytes from the connection into in_ while there is room.
-
+    // Moves body bytes from the connection into the request while there is room.
     void pull_body();
     // Response bytes (HTTP/1.1) into HEADERS and DATA.
     bool take_response(std::string_view bytes);
