@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <stdexcept>
 
 namespace switchyard::http {
@@ -307,37 +306,60 @@ struct H2Connection::Callbacks {
         return 0;
     }
 
-    static ssize_t read_data(nghttp2_session* session, int32_t id, uint8_t* buf, size_t length,
+    // How much of a stream's queued response goes into its next DATA frame,
+    // and whether it ends the stream. The bytes themselves go straight
+    // from the stream's queue into the output in send_data (NO_COPY), not
+    // through nghttp2's frame buffer.
+    static ssize_t read_data(nghttp2_session* session, int32_t id, uint8_t*, size_t length,
                              uint32_t* flags, nghttp2_data_source*, void* user) {
         auto& c = self(user);
         Stream* s = c.find(id);
         if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         const std::size_t left = s->out.size() - s->out_offset;
         const std::size_t n = std::min(left, length);
-        if (n > 0) std::memcpy(buf, s->out.data() + s->out_offset, n);
-        s->out_offset += n;
-        if (s->out_offset == s->out.size()) {
-            s->out.clear();
-            s->out_offset = 0;
+        if (n == left) {
             if (!s->eof) {
                 if (n == 0) {
                     s->deferred = true;
                     return NGHTTP2_ERR_DEFERRED;
                 }
-                c.events_.push_back({Event::drained, id});
-                return static_cast<ssize_t>(n);
-            }
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
-            if (!s->trailers_out.empty()) {
-                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-                const auto trailers = s->trailers_out.views();
-                NvList nvs(trailers.size());
-                for (const auto& f : trailers)
-                    nvs.add(f.name, f.value);
-                nghttp2_submit_trailer(session, id, nvs.data(), nvs.size());
+            } else {
+                *flags |= NGHTTP2_DATA_FLAG_EOF;
+                if (!s->trailers_out.empty()) {
+                    *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+                    const auto trailers = s->trailers_out.views();
+                    NvList nvs(trailers.size());
+                    for (const auto& f : trailers)
+                        nvs.add(f.name, f.value);
+                    nghttp2_submit_trailer(session, id, nvs.data(), nvs.size());
+                }
             }
         }
+        *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
         return static_cast<ssize_t>(n);
+    }
+
+    static int send_data(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd,
+                         size_t length, nghttp2_data_source*, void* user) {
+        auto& c = self(user);
+        Stream* s = c.find(frame->hd.stream_id);
+        if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        // The output is full: nghttp2 asks again on the next pull.
+        if (c.pull_out_ == nullptr || c.pull_out_->size() >= c.pull_limit_)
+            return NGHTTP2_ERR_WOULDBLOCK;
+        std::string& out = *c.pull_out_;
+        out.append(reinterpret_cast<const char*>(framehd), 9);
+        const std::size_t pad = frame->data.padlen;  // never asked for; written as told
+        if (pad > 0) out.push_back(static_cast<char>(pad - 1));
+        out.append(s->out, s->out_offset, length);
+        if (pad > 1) out.append(pad - 1, '\0');
+        s->out_offset += length;
+        if (s->out_offset == s->out.size()) {
+            s->out.clear();
+            s->out_offset = 0;
+            if (!s->eof) c.events_.push_back({Event::drained, frame->hd.stream_id});
+        }
+        return 0;
     }
 };
 
@@ -373,6 +395,7 @@ H2Connection::H2Connection(Handler& handler, const H2Limits& limits, Clock::time
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, Callbacks::on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, Callbacks::on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, Callbacks::on_frame_send);
+    nghttp2_session_callbacks_set_send_data_callback(cbs, Callbacks::send_data);
     nghttp2_option* options = nullptr;
     if (nghttp2_option_new(&options) != 0) {
         nghttp2_session_callbacks_del(cbs);
@@ -439,8 +462,11 @@ bool H2Connection::receive(std::string_view bytes, Clock::time_point now) {
 }
 
 std::size_t H2Connection::pull_output(std::string& out, std::size_t max) {
-    std::size_t total = 0;
-    while (total < max) {
+    const std::size_t start = out.size();
+    // DATA frames are appended by Callbacks::send_data, up to the limit.
+    pull_out_ = &out;
+    pull_limit_ = start + max;
+    while (out.size() < pull_limit_) {
         const uint8_t* data = nullptr;
         const auto n = nghttp2_session_mem_send(session_, &data);
         if (n <= 0) {
@@ -451,10 +477,10 @@ std::size_t H2Connection::pull_output(std::string& out, std::size_t max) {
             break;
         }
         out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
-        total += static_cast<std::size_t>(n);
     }
+    pull_out_ = nullptr;
     dispatch();
-    return total;
+    return out.size() - start;
 }
 
 bool H2Connection::finished() const {

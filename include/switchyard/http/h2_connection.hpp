@@ -129,8 +129,9 @@ class H2Connection {
     // connection is to close once pull_output() is written (a GOAWAY may
     // be in it); error() says why.
     bool receive(std::string_view bytes, Clock::time_point now);
-    // Appends up to `max` bytes to send to `out` (frames of this connection,
-    // our SETTINGS first); returns how many. 0: nothing to send now.
+    // Appends about `max` bytes to send to `out` (frames of this connection,
+    // our SETTINGS first; the last frame may pass `max`); returns how many.
+    // 0: nothing to send now.
     std::size_t pull_output(std::string& out, std::size_t max);
     // The connection has nothing more to say or hear: close it.
     bool finished() const;
@@ -204,6 +205,8 @@ class H2Connection {
     std::string error_;
     bool terminated_ = false;
     std::uint64_t premature_resets_ = 0;  // client resets of streams still in progress
+    std::string* pull_out_ = nullptr;     // what pull_output() appends to, while it runs
+    std::size_t pull_limit_ = 0;          // ... and the size it stops at
     TokenBucket settings_bucket_;
     TokenBucket ping_bucket_;
     Clock::time_point now_;

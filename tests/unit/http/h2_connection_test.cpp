@@ -381,6 +381,45 @@ TEST_F(H2ConnectionTest, AResponseWaitsForTheClientsWindow) {
 // A response that comes before the request body ends: the rest of the
 // body is dropped without stalling the connection, and the client is told
 // to stop after the response.
+// DATA frames go from the stream's queue into the output directly
+// (NO_COPY); a small output takes them a frame at a time, in order, with
+// the frames of other streams between them.
+TEST_F(H2ConnectionTest, ResponsesComeOutWholeThroughASmallOutput) {
+    make();
+    Client client;
+    const auto a = client.request();
+    const auto b = client.request();
+    ASSERT_TRUE(pump(client));
+    std::string body_a, body_b;
+    for (int i = 0; i < 40000; ++i) {
+        body_a.push_back(static_cast<char>('a' + i % 26));
+        body_b.push_back(static_cast<char>('A' + i % 7));
+    }
+    server_->submit_response(a, 200, {}, false);
+    server_->submit_response(b, 200, {}, false);
+    server_->send_data(a, body_a);
+    server_->send_data(b, body_b);
+    server_->end_stream(a, std::vector<H2FieldView>{{"x-t", "1"}});
+    server_->end_stream(b);
+    std::size_t pulls = 0;
+    for (; pulls < 1000; ++pulls) {
+        std::string down;
+        const std::size_t n = server_->pull_output(down, 100);
+        EXPECT_EQ(n, down.size());
+        EXPECT_LE(n, 100u + 9 + 16384) << "at most one frame past the limit";
+        if (n == 0) break;
+        client.feed(down);
+        server_->receive(client.take_output(), now_);  // the client's WINDOW_UPDATEs
+    }
+    EXPECT_GT(pulls, 5u);
+    EXPECT_EQ(client.responses[a].body, body_a);
+    EXPECT_EQ(client.responses[b].body, body_b);
+    EXPECT_EQ(client.responses[a].trailers, (std::vector<H2Field>{{"x-t", "1"}}));
+    EXPECT_TRUE(client.responses[a].closed);
+    EXPECT_TRUE(client.responses[b].closed);
+    EXPECT_EQ(recorder_.requests[a].drained, 0) << "the stream ended with its queue";
+}
+
 TEST_F(H2ConnectionTest, StopReadingDropsTheRestAndResetsAfterTheResponse) {
     H2Limits limits;
     limits.initial_window = 16 * 1024;
