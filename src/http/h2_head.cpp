@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "switchyard/core/text.hpp"
+#include "switchyard/http/field_rules.hpp"
 #include "switchyard/http/header_rules.hpp"
 
 namespace switchyard::http {
@@ -112,9 +113,8 @@ bool read_own_response_head(std::string& text, OwnResponseHead& out) {
         const std::string_view name = line.substr(0, colon - at);
         const std::string_view value = trim_ows(line.substr(colon - at + 1));
         at = end + 2;
-        const auto id = bhttp::string_to_field(name);
-        if (id == bhttp::field::transfer_encoding) out.chunked = true;
-        if (is_hop_by_hop_field(id)) continue;
+        if (name == "transfer-encoding") out.chunked = true;
+        if (is_hop_by_hop(name)) continue;
         out.fields.push_back({name, value});
     }
 }
