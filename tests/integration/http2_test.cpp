@@ -227,6 +227,29 @@ TEST_F(Http2, ASwitchMovesTheNextStream) {
     EXPECT_EQ(after.out, "green\n");
 }
 
+// A reload rebuilds the listener's context: its protocols apply to the
+// connections accepted after it.
+TEST_F(Http2, AReloadTurnsH2cOffAndOnForNewConnections) {
+    start_h2c();
+    EXPECT_EQ(curl({"--http2-prior-knowledge", url("http", "/")}).out, "blue\n");
+    const std::string with_h2c = read_file(proxy_->config_path());
+    const std::string line = "protocols = [\"h2c\", \"http/1.1\"]\n";
+    const auto at = with_h2c.find(line);
+    ASSERT_NE(at, std::string::npos) << with_h2c;
+    std::string without = with_h2c;
+    without.erase(at, line.size());
+    write_file(proxy_->config_path(), without);
+    auto reply = control_command(dir_.path() / "control.sock", "reload");
+    ASSERT_NE(reply.find("\"ok\":true"), std::string::npos) << reply;
+    auto refused = curl({"--http2-prior-knowledge", url("http", "/")});
+    EXPECT_FALSE(exited_with(refused.status, 0)) << "HTTP/1.1 only now: " << refused.out;
+    EXPECT_EQ(curl({"--http1.1", url("http", "/")}).out, "blue\n");
+    write_file(proxy_->config_path(), with_h2c);
+    reply = control_command(dir_.path() / "control.sock", "reload");
+    ASSERT_NE(reply.find("\"ok\":true"), std::string::npos) << reply;
+    EXPECT_EQ(curl({"--http2-prior-knowledge", url("http", "/")}).out, "blue\n");
+}
+
 TEST_F(Http2, AHeaderListOverTheLimitGets431) {
     auto cfg = base_config();
     cfg.listener_extra = "[listeners.http2]\nmax_header_list = \"32KiB\"\n";
