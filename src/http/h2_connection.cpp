@@ -44,6 +44,10 @@ class NvList {
     void add(std::string_view name, std::string_view value) {
         data_[size_++] = make_nv(name, value);
     }
+    void add(std::span<const H2FieldView> fields) {
+        for (const auto& f : fields)
+            add(f.name, f.value);
+    }
     nghttp2_nv* data() { return data_; }
     std::size_t size() const { return size_; }
 
@@ -329,8 +333,7 @@ struct H2Connection::Callbacks {
                     *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
                     const auto trailers = s->trailers_out.views();
                     NvList nvs(trailers.size());
-                    for (const auto& f : trailers)
-                        nvs.add(f.name, f.value);
+                    nvs.add(trailers);
                     nghttp2_submit_trailer(session, id, nvs.data(), nvs.size());
                 }
             }
@@ -561,8 +564,7 @@ bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
                     static_cast<char>('0' + status % 10)};
     NvList nvs(fields.size() + 1);
     nvs.add(":status", {code, sizeof code});
-    for (const auto& f : fields)
-        nvs.add(f.name, f.value);
+    nvs.add(fields);
     if (!final)
         return nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream, nullptr, nvs.data(),
                                       nvs.size(), nullptr) == 0;
