@@ -22,6 +22,10 @@ master and workers) is PID:
    SO_LINGER 0: a reset, so that no TIME_WAIT is left holding CONNS of the
    machine's ephemeral ports).
 
+With --h2c, every connection speaks HTTP/2 by prior knowledge instead: the
+preface, SETTINGS (the server's are acknowledged), `GET /` on stream 1,
+then idle (an idle HTTP/2 connection); the probes likewise.
+
 Everything is bounded by one global deadline (--deadline seconds from the
 start; the default stays under the peers' 60 s keep-alive timeout, so an
 idle connection closed by the proxy means something). It raises its own
@@ -68,6 +72,8 @@ def parse_args():
     p.add_argument("--probe-timeout", type=float, default=5.0)
     p.add_argument("--deadline", type=float, default=50.0,
                    help="seconds for everything; every loop stops by it")
+    p.add_argument("--h2c", action="store_true",
+                   help="HTTP/2 by prior knowledge instead of HTTP/1.1")
     a = p.parse_args()
     if a.conns < 1 or a.concurrency < 1 or a.probes < 0 or a.warmup < 0 or a.deadline <= 0:
         p.error("--conns, --concurrency and --deadline must be positive")
@@ -172,13 +178,64 @@ def response_complete(buf):
     return status if len(body) >= length else None
 
 
-def one_request(port, timeout):
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def h2_frame(kind, flags, stream, payload=b""):
+    return (len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big")
+            + payload)
+
+
+H2_SETTINGS_ACK = h2_frame(4, 1, 0)
+
+
+def h2_request_bytes(port):
+    """The preface, empty SETTINGS, and GET / on stream 1 (END_STREAM, END_HEADERS)."""
+    authority = ("%s:%d" % (HOST, port)).encode()
+    # HPACK: :method GET, :scheme http, :path / from the static table; :authority
+    # a literal with the static table's name (index 1).
+    block = b"\x82\x86\x84\x41" + bytes([len(authority)]) + authority
+    return H2_PREFACE + h2_frame(4, 0, 0) + h2_frame(1, 0x5, 1, block)
+
+
+def h2_response(buf):
+    """Walks the whole frames in buf: (status or None while stream 1 has not
+    ended, SETTINGS frames of the server seen). The status is 200 when stream
+    1's HEADERS start with the static table's ":status: 200" (after any
+    one-byte table size update), else 0."""
+    pos, status, ended, settings = 0, None, False, 0
+    while len(buf) - pos >= 9:
+        length = int.from_bytes(buf[pos:pos + 3], "big")
+        kind, flags = buf[pos + 3], buf[pos + 4]
+        stream = int.from_bytes(buf[pos + 5:pos + 9], "big") & 0x7FFFFFFF
+        if len(buf) - pos - 9 < length:
+            break
+        payload = buf[pos + 9:pos + 9 + length]
+        if kind == 4 and not flags & 1:
+            settings += 1
+        elif kind == 7:
+            raise ConnectionError("GOAWAY from the proxy")
+        elif kind == 3 and stream == 1:
+            raise ConnectionError("RST_STREAM on the request")
+        elif kind == 1 and stream == 1 and status is None:
+            block = payload
+            while block[:1] and 0x20 <= block[0] <= 0x3E:  # dynamic table size update
+                block = block[1:]
+            status = 200 if block[:1] == b"\x88" else 0
+        if stream == 1 and kind in (0, 1) and flags & 1:
+            ended = True
+        pos += 9 + length
+    return (status if ended else None), settings
+
+
+def one_request(port, timeout, h2c=False):
     """A fresh connection, GET /, the whole response, closed: milliseconds."""
     t0 = time.monotonic()
     with socket.create_connection((HOST, port), timeout=timeout) as s:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sendall(request_bytes(port))
+        s.sendall(h2_request_bytes(port) if h2c else request_bytes(port))
         buf = b""
+        acked = 0
         while True:
             if time.monotonic() - t0 > timeout:
                 raise TimeoutError("no whole response within %.1f s" % timeout)
@@ -186,7 +243,12 @@ def one_request(port, timeout):
             if not chunk:
                 raise ConnectionError("closed before the whole response (%d bytes)" % len(buf))
             buf += chunk
-            status = response_complete(buf)
+            if h2c:
+                status, settings = h2_response(buf)
+                s.sendall(H2_SETTINGS_ACK * (settings - acked))
+                acked = settings
+            else:
+                status = response_complete(buf)
             if status is not None:
                 break
     ms = (time.monotonic() - t0) * 1000
@@ -196,7 +258,7 @@ def one_request(port, timeout):
 
 
 class Conn:
-    __slots__ = ("sock", "state", "out", "buf", "started")
+    __slots__ = ("sock", "state", "out", "buf", "started", "acked")
 
     def __init__(self, sock, started):
         self.sock = sock
@@ -204,6 +266,7 @@ class Conn:
         self.out = b""
         self.buf = b""
         self.started = started
+        self.acked = 0  # the server's SETTINGS acknowledged (--h2c)
 
 
 def close_reset(sock):
@@ -216,7 +279,7 @@ def close_reset(sock):
 
 def open_idle(args, deadline, errors):
     """Opens args.conns idle keep-alive connections; returns the sockets."""
-    req = request_bytes(args.port)
+    req = h2_request_bytes(args.port) if args.h2c else request_bytes(args.port)
     sel = selectors.DefaultSelector()
     idle, active = [], {}
     started = failed = 0
@@ -273,7 +336,13 @@ def open_idle(args, deadline, errors):
                         fail(c, "closed before the whole response")
                         continue
                     c.buf += chunk
-                    status = response_complete(c.buf)
+                    if args.h2c:
+                        status, settings = h2_response(c.buf)
+                        if settings > c.acked:  # 9 bytes each: a fresh socket takes them
+                            c.sock.send(H2_SETTINGS_ACK * (settings - c.acked))
+                            c.acked = settings
+                    else:
+                        status = response_complete(c.buf)
                     if status is None:
                         continue
                     if status != 200:
@@ -337,7 +406,7 @@ def main():
         for _ in range(args.warmup):
             if time.monotonic() >= deadline:
                 raise Failed("deadline during warm-up")
-            one_request(args.port, args.probe_timeout)
+            one_request(args.port, args.probe_timeout, args.h2c)
         pids = tree_pids(args.pid)
         result["pids"] = pids
         result["rss_before_kib"] = rss_kib(pids)
@@ -358,7 +427,8 @@ def main():
             if left <= 0:
                 raise Failed("deadline during the new-client probes")
             try:
-                result["probes_ms"].append(round(one_request(args.port, min(args.probe_timeout, left)), 3))
+                result["probes_ms"].append(
+                    round(one_request(args.port, min(args.probe_timeout, left), args.h2c), 3))
             except (OSError, ValueError) as e:
                 result["probe_failures"] += 1
                 if len(result["errors"]) < 5:
@@ -374,7 +444,7 @@ def main():
     except Failed as e:
         result["error"] = str(e)
         status = 2
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError) as e:  # ConnectionError is an OSError
         result["error"] = "%s: %s" % (type(e).__name__, e)
         status = 1
     finally:

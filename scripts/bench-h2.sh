@@ -5,9 +5,12 @@
 # 127.0.0.1, driven by h2load (nghttp2-client) with -c 50 -m 10. Rounds
 # alternate the proxies' order; per cell and proxy it prints the median
 # req/s and p99 latency over the rounds (p99 from h2load's per-request log)
-# and Switchyard's ratios to each peer.
+# and Switchyard's ratios to each peer. Then each proxy's memory per idle
+# h2c connection: RSS before and after --idle-conns connections that each
+# made one request (bench/idle_conns.py --h2c).
 #
 #   scripts/bench-h2.sh [--seconds S] [--rounds N] [--workers W] [--bin DIR]
+#                       [--idle-conns N]
 #
 # Needs build-release/ (scripts/bench.sh and quickstart.sh build it). Every
 # process it starts runs with its own config in a temp dir on ephemeral
@@ -23,14 +26,15 @@ die() { echo "bench-h2: $*" >&2; exit 1; }
 # shellcheck source=scripts/lib/peers.sh
 . scripts/lib/peers.sh
 
-seconds=10 rounds=3 workers=1 bin=build-release
+seconds=10 rounds=3 workers=1 bin=build-release idle_conns=2000
 while (($#)); do
   case "$1" in
     --seconds) seconds=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --workers) workers=$2; shift ;;
     --bin) bin=$2; shift ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    --idle-conns) idle_conns=$2; shift ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument '$1'" ;;
   esac
   shift
@@ -49,7 +53,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/haproxy.pem"
 start_echo "$tmp/echo.log" "$bin/switchyard-echo" blue --listen 127.0.0.1:0 --threads 2
 
-declare -A h2c_port tls_port
+declare -A h2c_port tls_port proxy_pid
 proxies=(switchyard haproxy nginx)
 for p in "${proxies[@]}"; do
   dir=$tmp/$p
@@ -117,9 +121,28 @@ EOF
       start_bg "$dir/log" nginx -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
       ;;
   esac
+  proxy_pid[$p]=$started_pid
   wait_port "${h2c_port[$p]}" "$started_pid" "$dir/log"
   wait_port "${tls_port[$p]}" "$started_pid" "$dir/log"
 done
+
+# Memory per idle HTTP/2 connection, each proxy in turn (its h2c frontend),
+# on the fresh processes, before any load: after it, their allocators hold
+# the high-water mark of the load and new connections reuse it.
+idle_table=$(
+  printf '\nIdle h2c connections: %s each, after one request, measured before the load (RSS of the proxy'"'"'s processes)\n\n' "$idle_conns"
+  printf '| proxy | RSS before MiB | after MiB | KiB per connection |\n|---|---|---|---|\n'
+  for p in "${proxies[@]}"; do
+    out=$(timeout 120 python3 bench/idle_conns.py --h2c --port "${h2c_port[$p]}" --pid "${proxy_pid[$p]}" \
+      --conns "$idle_conns" --probes 0 --deadline 50) ||
+      { log "$p: idle connections failed: $out"; continue; }
+    awk -v p="$p" '{
+      match($0, /"rss_before_kib": [0-9]+/); b = substr($0, RSTART + 17, RLENGTH - 17)
+      match($0, /"rss_after_kib": [0-9]+/); a = substr($0, RSTART + 16, RLENGTH - 16)
+      match($0, /"conns": [0-9]+/); n = substr($0, RSTART + 9, RLENGTH - 9)
+      printf "| %s | %.1f | %.1f | %.1f |\n", p, b / 1024, a / 1024, (a - b) / n }' <<<"$out"
+  done
+)
 
 cells=("h2c-small:http:/" "h2-small:https:/" "h2-16k:https:/?bytes=16384")
 declare -A rps p99
@@ -169,3 +192,4 @@ for cell in "${cells[@]}"; do
   sp=$(median <<<"${p99[$c,switchyard]}") hp=$(median <<<"${p99[$c,haproxy]}") np=$(median <<<"${p99[$c,nginx]}")
   printf '| %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$s" "$h")" "$(ratio "$s" "$n")" "$(ratio "$sp" "$hp")" "$(ratio "$sp" "$np")"
 done
+printf '%s\n' "$idle_table"

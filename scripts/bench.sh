@@ -9,7 +9,9 @@
 # keep-alive request of each proxy, counted by perf stat on the system call
 # tracepoints over a fixed count; and the idle-conns cell
 # (scripts/bench-idle.sh): each proxy's memory per idle keep-alive client
-# connection, and a new client's latency while 10000 are held. See
+# connection, and a new client's latency while 10000 are held; and the
+# http2 cell (scripts/bench-h2.sh): h2load against each proxy's HTTP/2
+# frontends (h2c and h2 over TLS, small and 16 KiB responses). See
 # bench/README.md for what is measured and what the targets are.
 #
 #   scripts/bench.sh [--duration S] [--runs N] [--quick] [--workers 1,2]
@@ -51,8 +53,8 @@ usage: scripts/bench.sh [options]
   --only LIST       switchyard, haproxy and/or nginx, comma-separated (default all)
   --cells LIST      cells to run, comma-separated (default all): small-c1, small-c50,
                     small-c256, 16k-c50, tls-keepalive-c50, tls-handshake-c50,
-                    metrics-cost, syscalls, idle-conns; also "plain" (the first four)
-                    and "tls" (the two TLS cells)
+                    metrics-cost, syscalls, idle-conns, http2; also "plain" (the
+                    first four) and "tls" (the two TLS cells)
   --metrics-requests N
                     requests per callgrind run in the metrics-cost cell
                     (default 20000; 5000 with --quick)
@@ -153,11 +155,14 @@ want_syscalls=0      # the syscalls cell (perf stat, scripts/bench-syscalls.sh)
 syscalls_asked=0     # named in --cells
 want_idle=0          # the idle-conns cell (scripts/bench-idle.sh)
 idle_asked=0         # named in --cells
+want_h2=0            # the http2 cell (h2load, scripts/bench-h2.sh)
+h2_asked=0           # named in --cells
 if [ -z "$cells_opt" ]; then
   cells=("${plain_cells[@]}" "${tls_cells[@]}")
   want_metrics_cost=1
   want_syscalls=1
   want_idle=1
+  want_h2=1
 else
   IFS=, read -r -a cell_items <<<"$cells_opt"
   for item in "${plain_cells[@]}" "${tls_cells[@]}"; do # keep the matrix order
@@ -170,17 +175,18 @@ else
     done
   done
   for want in "${cell_items[@]}"; do
-    case " plain tls metrics-cost syscalls idle-conns ${plain_cells[*]} ${tls_cells[*]} " in
+    case " plain tls metrics-cost syscalls idle-conns http2 ${plain_cells[*]} ${tls_cells[*]} " in
       *" $want "*) ;;
-      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]} metrics-cost syscalls idle-conns, plain, tls)" ;;
+      *) die "--cells: unknown cell '$want' (${plain_cells[*]} ${tls_cells[*]} metrics-cost syscalls idle-conns http2, plain, tls)" ;;
     esac
     if [ "$want" = metrics-cost ]; then want_metrics_cost=1 metrics_cost_asked=1; fi
     if [ "$want" = syscalls ]; then want_syscalls=1 syscalls_asked=1; fi
     if [ "$want" = idle-conns ]; then want_idle=1 idle_asked=1; fi
+    if [ "$want" = http2 ]; then want_h2=1 h2_asked=1; fi
   done
 fi
 [ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ] ||
-  [ "$want_idle" -eq 1 ] || die "--cells: no cell selected"
+  [ "$want_idle" -eq 1 ] || [ "$want_h2" -eq 1 ] || die "--cells: no cell selected"
 want_tls=0
 for cell in "${cells[@]}"; do if [[ $cell == tls-* ]]; then want_tls=1; fi; done
 
@@ -239,8 +245,14 @@ if [ "$want_metrics_cost" -eq 1 ]; then
     break
   done
 fi
+# The http2 cell needs h2load (nghttp2-client).
+if [ "$want_h2" -eq 1 ] && ! command -v h2load >/dev/null; then
+  [ "$h2_asked" -eq 1 ] && die "h2load not found (scripts/install-deps.sh installs nghttp2-client)"
+  log "warning: h2load not found (scripts/install-deps.sh installs nghttp2-client); the http2 cell is skipped"
+  want_h2=0
+fi
 [ ${#cells[@]} -gt 0 ] || [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ] ||
-  [ "$want_idle" -eq 1 ] || die "nothing left to run"
+  [ "$want_idle" -eq 1 ] || [ "$want_h2" -eq 1 ] || die "nothing left to run"
 # shellcheck source=scripts/bench-idle.sh
 source "$repo/scripts/bench-idle.sh"
 if [ "$want_idle" -eq 1 ] && ! ic_fd_possible "$(ic_fd_need)"; then
@@ -297,6 +309,7 @@ clk_tck=$(getconf CLK_TCK)
 # ------------------------------------------------------------------- build --
 
 need_switchyard=$want_switchyard
+[ "$want_h2" -eq 1 ] && need_switchyard=1 # bench-h2.sh runs all three proxies
 if [ ! -x "$echo_bin" ] || { [ "$need_switchyard" -eq 1 ] && [ ! -x "$switchyard_bin" ]; } ||
   { { [ "$want_metrics_cost" -eq 1 ] || [ "$want_syscalls" -eq 1 ]; } && [ ! -x "$load_bin" ]; }; then
   mkdir -p "$build_dir"
@@ -695,6 +708,12 @@ done
 # Memory per idle connection hardly depends on the machine's load, the
 # new-client latency somewhat: right after the wrk cells.
 [ "$want_idle" -eq 1 ] && run_idle_conns
+# HTTP/2: its own upstream and proxies (scripts/bench-h2.sh), one worker each.
+if [ "$want_h2" -eq 1 ]; then
+  log "http2: scripts/bench-h2.sh, $runs rounds of $duration s"
+  "$repo/scripts/bench-h2.sh" --seconds "$duration" --rounds "$runs" --bin "$build_dir" \
+    >"$tmp/http2.txt" || die "the http2 cell failed (scripts/bench-h2.sh)"
+fi
 # System call and instruction counts hardly depend on the machine's load:
 # these cells may run at any point; last, so that the wrk cells get the idle
 # machine first.
@@ -852,6 +871,11 @@ if [ "$want_switchyard" -eq 1 ] && [ "$want_tls" -eq 1 ]; then
 fi
 
 [ "$want_idle" -eq 1 ] && report_idle_conns
+if [ "$want_h2" -eq 1 ]; then
+  echo
+  echo "== http2 (scripts/bench-h2.sh; targets: req/s >= haproxy and nginx, p99 <= haproxy) =="
+  cat "$tmp/http2.txt"
+fi
 [ "$want_syscalls" -eq 1 ] && report_syscalls
 [ "$want_metrics_cost" -eq 1 ] && report_metrics_cost
 
