@@ -42,15 +42,10 @@ struct nghttp2_session;
 
 namespace switchyard::http {
 
-struct H2Field {
-    std::string name;  // lower case, as HTTP/2 sends it; pseudo-headers start with ':'
-    std::string value;
-    bool operator==(const H2Field&) const = default;
-};
-
-// A field without its own storage: what the hot path passes around (a
-// request's fields point into its stream, a response's into the head the
-// exchange wrote), so that no field costs an allocation.
+// A field as HTTP/2 carries it (names in lower case; pseudo-headers start
+// with ':'), without storage of its own: a request's fields point into its
+// stream, a response's into the head the exchange wrote, so that no field
+// costs an allocation.
 struct H2FieldView {
     std::string_view name;
     std::string_view value;

@@ -17,6 +17,13 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// A field with its own storage, as the tests keep what they saw.
+struct H2Field {
+    std::string name;
+    std::string value;
+    bool operator==(const H2Field&) const = default;
+};
+
 // What the server side's handler saw, and its answers.
 struct Recorder : H2Connection::Handler {
     struct Request {
