@@ -51,7 +51,7 @@ unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follo
     return 0;
 }
 
-std::string authority_host(std::span<const H2FieldView> fields) {
+std::string_view authority_host(std::span<const H2FieldView> fields) {
     std::string_view authority, host;
     for (const auto& f : fields) {
         if (f.name == ":authority") authority = f.value;
@@ -60,9 +60,9 @@ std::string authority_host(std::span<const H2FieldView> fields) {
     std::string_view a = authority.empty() ? host : authority;
     if (a.starts_with('[')) {
         const auto end = a.find(']');
-        return end == std::string_view::npos ? std::string() : std::string(a.substr(1, end - 1));
+        return end == std::string_view::npos ? std::string_view{} : a.substr(1, end - 1);
     }
-    return std::string(a.substr(0, a.find(':')));
+    return a.substr(0, a.find(':'));
 }
 
 void append_chunk(std::string& out, std::string_view data) {
@@ -81,6 +81,22 @@ void append_last_chunk(std::string& out, std::span<const H2FieldView> trailers) 
         append_field(out, f.name, f.value);
     out.append("\r\n");
 }
+
+namespace {
+
+// The field on the line text[at, end) (a name, a colon, a value), its name
+// lower-cased in place; false if the line has no colon or no name.
+bool read_field_line(std::string& text, std::size_t at, std::size_t end, H2FieldView& out) {
+    const std::size_t colon = text.find(':', at);
+    if (colon == std::string::npos || colon >= end || colon == at) return false;
+    for (std::size_t i = at; i < colon; ++i)
+        text[i] = ascii_lower(text[i]);
+    const std::string_view line(text.data() + at, end - at);
+    out = {line.substr(0, colon - at), trim_ows(line.substr(colon - at + 1))};
+    return true;
+}
+
+}  // namespace
 
 bool read_own_response_head(std::string& text, OwnResponseHead& out) {
     out.fields.clear();
@@ -105,18 +121,26 @@ bool read_own_response_head(std::string& text, OwnResponseHead& out) {
             out.bytes = end + 2;
             return true;
         }
-        const std::size_t colon = text.find(':', at);
-        if (colon == std::string::npos || colon > end || colon == at) return false;
-        for (std::size_t i = at; i < colon; ++i)
-            text[i] = ascii_lower(text[i]);
-        const std::string_view line(text.data() + at, end - at);
-        const std::string_view name = line.substr(0, colon - at);
-        const std::string_view value = trim_ows(line.substr(colon - at + 1));
+        H2FieldView field;
+        if (!read_field_line(text, at, end, field)) return false;
         at = end + 2;
-        if (name == "transfer-encoding") out.chunked = true;
-        if (is_hop_by_hop(name)) continue;
-        out.fields.push_back({name, value});
+        if (field.name == "transfer-encoding") out.chunked = true;
+        if (is_hop_by_hop(field.name)) continue;
+        out.fields.push_back(field);
     }
+}
+
+std::vector<H2FieldView> read_own_trailers(std::string& text) {
+    std::vector<H2FieldView> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find("\r\n", at);
+        if (end == std::string::npos) end = text.size();
+        H2FieldView field;
+        if (read_field_line(text, at, end, field)) out.push_back(field);
+        at = end + 2;
+    }
+    return out;
 }
 
 }  // namespace switchyard::http

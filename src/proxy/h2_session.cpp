@@ -69,15 +69,16 @@ H2Stream* H2Session::find(std::int32_t id) {
     return it == streams_.end() ? nullptr : it->second.get();
 }
 
-bool H2Session::certificate_covers(const std::string& host) {
+bool H2Session::certificate_covers(std::string_view host) {
     SSL* ssl = connection_.stream().native_tls();
     if (ssl == nullptr || host.empty()) return true;
     if (host == checked_host_) return covers_checked_;
     X509* cert = SSL_get_certificate(ssl);  // the one SNI chose
-    checked_host_ = host;
-    covers_checked_ = cert == nullptr ||
-                      X509_check_host(cert, host.data(), host.size(), 0, nullptr) == 1 ||
-                      X509_check_ip_asc(cert, host.c_str(), 0) == 1;
+    checked_host_.assign(host);             // NUL-terminated for X509_check_ip_asc
+    covers_checked_ =
+        cert == nullptr ||
+        X509_check_host(cert, checked_host_.data(), checked_host_.size(), 0, nullptr) == 1 ||
+        X509_check_ip_asc(cert, checked_host_.c_str(), 0) == 1;
     return covers_checked_;
 }
 

@@ -4,7 +4,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "switchyard/core/text.hpp"
 #include "switchyard/http/h2_head.hpp"
 #include "switchyard/proxy/client_session.hpp"
 #include "switchyard/proxy/exchange.hpp"
@@ -227,27 +226,6 @@ void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {
     session_.flush();
 }
 
-// The trailers a chunked upstream body ended with, as HTTP/2 fields (names
-// lower-cased in place).
-std::vector<http::H2FieldView> H2Stream::trailer_fields() {
-    std::vector<http::H2FieldView> out;
-    std::string& trailers = space_->h2.trailers;
-    std::size_t at = 0;
-    while (at < trailers.size()) {
-        std::size_t end = trailers.find("\r\n", at);
-        if (end == std::string::npos) end = trailers.size();
-        const std::size_t colon = trailers.find(':', at);
-        if (colon != std::string::npos && colon < end) {
-            for (std::size_t i = at; i < colon; ++i)
-                trailers[i] = ascii_lower(trailers[i]);
-            const std::string_view line(trailers.data() + at, end - at);
-            out.push_back({line.substr(0, colon - at), trim_ows(line.substr(colon - at + 1))});
-        }
-        at = end + 2;
-    }
-    return out;
-}
-
 void H2Stream::write_final(std::string_view bytes, Step then) {
     ++seq_;  // nothing issued before acts any more
     read_step_ = nullptr;
@@ -304,7 +282,7 @@ void H2Stream::end_request(bool) {
     write_deadline_.clear();
     if (!response_ended_ && !closed_) {
         if (!request_ended_) session_.h2().stop_reading(id_);
-        session_.h2().end_stream(id_, trailer_fields());
+        session_.h2().end_stream(id_, http::read_own_trailers(space_->h2.trailers));
         response_ended_ = true;
     }
     session_.flush();

@@ -25,8 +25,9 @@ unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follo
                             std::string& out, bool& chunked);
 
 // The host the request names (:authority, else host), without its port
-// and, for an IPv6 literal, without its brackets; empty if none.
-std::string authority_host(std::span<const H2FieldView> fields);
+// and, for an IPv6 literal, without its brackets; empty if none. A view
+// into the field's value.
+std::string_view authority_host(std::span<const H2FieldView> fields);
 
 // One chunk of a chunked body (nothing for empty data), and the last chunk
 // with the request's trailers.
@@ -48,5 +49,10 @@ struct OwnResponseHead {
 };
 // false: `text` does not start with a complete head of that form.
 bool read_own_response_head(std::string& text, OwnResponseHead& out);
+
+// The trailer section of a chunked body the exchange wrote ("Name: value"
+// lines, each ending in CRLF) as HTTP/2 fields, names lower-cased in place;
+// a line without a colon is skipped.
+std::vector<H2FieldView> read_own_trailers(std::string& text);
 
 }  // namespace switchyard::http

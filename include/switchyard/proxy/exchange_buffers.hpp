@@ -66,9 +66,10 @@ struct H2StreamBuffers {
     http::OwnResponseHead response;
     std::vector<std::string_view> pieces;  // of a chunked body, decoded
     std::string trailers;                  // of a chunked body
-    // Empty for the next stream; a large body buffer is not kept.
+    // Empty for the next stream; a body buffer past this is not kept.
+    static constexpr std::size_t kKeptRequest = 64 * 1024;
     void clear() {
-        if (request.capacity() > 64 * 1024) std::string().swap(request);
+        if (request.capacity() > kKeptRequest) std::string().swap(request);
         request.clear();
         head.clear();
         response.fields.clear();

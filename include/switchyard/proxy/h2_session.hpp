@@ -57,7 +57,7 @@ class H2Session final : private http::H2Connection::Handler {
     // The connection's certificate (TLS) covers `host`, or there is none
     // (h2c, or no host: a 400 follows). The answer for the last host is
     // kept: a connection's streams mostly name one, and checking costs.
-    bool certificate_covers(const std::string& host);
+    bool certificate_covers(std::string_view host);
     // Writes what the HTTP/2 connection has to say, unless a write is in flight.
     void flush();
     // The stream's request is over: it is destroyed once off the stack.

@@ -119,6 +119,14 @@ TEST(H2Head, OurResponseHeadReadBackDropsWhatHttp2Forbids) {
     EXPECT_EQ(out.fields, (std::vector<H2FieldView>{{"link", "</s.css>"}}));
 }
 
+TEST(H2Head, OurTrailersReadBackAsLowerCaseFields) {
+    std::string text = "Grpc-Status: 0\r\nbroken line\r\nX-Sum:  abc \r\n";
+    EXPECT_EQ(read_own_trailers(text),
+              (std::vector<H2FieldView>{{"grpc-status", "0"}, {"x-sum", "abc"}}));
+    std::string empty;
+    EXPECT_TRUE(read_own_trailers(empty).empty());
+}
+
 TEST(H2Head, AnythingElseIsNotOurHead) {
     OwnResponseHead out;
     for (std::string text :
