@@ -62,14 +62,15 @@ void ClientSession::set_peer(std::span<const std::uint8_t> ip, std::uint16_t por
         std::all_of(ip.begin(), ip.begin() + 10, [](auto b) { return b == 0; }) && ip[10] == 0xff &&
         ip[11] == 0xff)
         ip = ip.subspan(12);  // IPv4-mapped: the client is an IPv4 client
-    peer_.ip.assign(ip.begin(), ip.end());
-    peer_.ip_text = http::ip_to_string(peer_.ip);
+    peer_.ip_size = static_cast<std::uint8_t>(std::min(ip.size(), peer_.ip_bytes.size()));
+    std::copy_n(ip.begin(), peer_.ip_size, peer_.ip_bytes.begin());
+    peer_.ip_text = http::ip_to_string(peer_.ip());
     peer_.address = ip.size() == 16 ? "[" + peer_.ip_text + "]" : peer_.ip_text;
     peer_.address += ':';
     peer_.address += std::to_string(port);
     peer_.trusted = false;
     for (const auto& cidr : listener_->trusted_proxies)
-        if (cidr_contains(cidr, peer_.ip)) peer_.trusted = true;
+        if (cidr_contains(cidr, peer_.ip())) peer_.trusted = true;
 }
 
 ClientSession::~ClientSession() {
@@ -225,7 +226,7 @@ void ClientSession::read_request() {
             self->on_head_read(ec, n);
         };
         if (client_.can_lend()) {
-            idle_read_ = idle_read;
+            idle_read_ = static_cast<std::uint32_t>(idle_read);
             worker_.give_read_buffer(std::move(in_));
             client_.async_read_lent(static_cast<http::ReadSpace&>(*this), idle_read,
                                     std::move(next));

@@ -176,8 +176,8 @@ void Exchange::resolve_client(const http::RequestHeadParser& head) {
     for (const auto& f : head.fields())
         if (n < 16 && f.id == http::bhttp::field::unknown && iequals(f.name, "x-forwarded-for"))
             xff[n++] = f.value;
-    auto client = client_address(peer.ip, {xff, n}, listener.trusted_proxies);
-    if (client != peer.ip) client_ = client_ip_ = http::ip_to_string(client);
+    auto client = client_address(peer.ip(), {xff, n}, listener.trusted_proxies);
+    if (!std::ranges::equal(client, peer.ip())) client_ = client_ip_ = http::ip_to_string(client);
 }
 
 // --- Server choice ---------------------------------------------------------------

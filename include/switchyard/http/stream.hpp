@@ -15,6 +15,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <memory>
@@ -22,6 +23,7 @@
 #include <utility>
 
 #include "switchyard/http/drain_aware_buffer.hpp"
+#include "switchyard/http/exact_allocator.hpp"
 
 namespace switchyard::http {
 
@@ -99,12 +101,16 @@ class Stream {
     void async_read_lent(ReadSpace& space, std::size_t size, Handler&& handler) {
         if (!drained_) drained_ = std::make_shared<bool>(false);
         static char nominal;  // what Asio sees before the read; never written
+        // The read may wait for as long as the connection is idle: its
+        // operation gets memory of its own size (ExactAllocator).
         socket_.async_read_some(LentBuffer{&space, boost::asio::mutable_buffer(&nominal, 1)},
-                                [drained = drained_, size, h = std::forward<Handler>(handler)](
-                                    boost::system::error_code ec, std::size_t n) mutable {
-                                    *drained = ec ? ec == boost::asio::error::eof : n < size;
-                                    std::move(h)(ec, n);
-                                });
+                                boost::asio::bind_allocator(
+                                    ExactAllocator<void>{},
+                                    [drained = drained_, size, h = std::forward<Handler>(handler)](
+                                        boost::system::error_code ec, std::size_t n) mutable {
+                                        *drained = ec ? ec == boost::asio::error::eof : n < size;
+                                        std::move(h)(ec, n);
+                                    }));
     }
 
     template <class ConstBuffers, class Handler>

@@ -140,19 +140,21 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     std::unique_ptr<H2Session> h2_;
 
     std::uint64_t seq_ = 0;
+    Clock::time_point head_started_at_{};
+    Deadline client_deadline_;
+    BodyRateMeter body_rate_;  // timeouts.client_body_min_rate, checked on the tick
+    ErrorKind client_timeout_kind_ = ErrorKind::none;
+    std::uint32_t idle_read_ = 0;  // what lend() prepares
+    // (The small members last: an idle connection holds all of this, and
+    // the layout has no holes.)
     bool closing_ = false;
     bool head_started_ = false;  // a byte of the next head arrived
     // The idle read in flight is the small one (kIdleRead), and the last
     // request took a full one (see read_request).
     bool small_idle_read_ = false;
     bool large_requests_ = false;
-    std::size_t idle_read_ = 0;  // what lend() prepares
-    Clock::time_point head_started_at_{};
     bool reading_body_ = false;
-    Deadline client_deadline_;
     bool client_timed_out_ = false;
-    ErrorKind client_timeout_kind_ = ErrorKind::none;
-    BodyRateMeter body_rate_;  // timeouts.client_body_min_rate, checked on the tick
 };
 
 }  // namespace switchyard::proxy

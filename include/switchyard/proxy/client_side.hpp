@@ -10,6 +10,7 @@
 // Exchange (Step) only while its request is current.
 #pragma once
 
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstddef>
@@ -18,7 +19,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace switchyard::proxy {
 
@@ -29,11 +29,16 @@ struct ListenerContext;
 
 // Who is at the other end of the connection: the peer as the connection
 // shows it, or as a PROXY header states it.
+// Held by every connection for its whole life, so the address is kept in
+// place rather than in a heap block of its own.
 struct ClientPeer {
-    std::vector<std::uint8_t> ip;
-    std::string ip_text;   // appended to X-Forwarded-For
-    std::string address;   // ip:port, [ip]:port for IPv6
-    bool trusted = false;  // in the listener's trusted_proxies
+    std::array<std::uint8_t, 16> ip_bytes{};
+    std::uint8_t ip_size = 0;  // 4 or 16
+    bool trusted = false;      // in the listener's trusted_proxies
+    std::string ip_text;       // appended to X-Forwarded-For
+    std::string address;       // ip:port, [ip]:port for IPv6
+
+    std::span<const std::uint8_t> ip() const { return {ip_bytes.data(), ip_size}; }
 };
 
 class ClientSide {
