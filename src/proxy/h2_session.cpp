@@ -87,14 +87,14 @@ bool H2Session::certificate_covers(std::string_view host) {
 void H2Session::read() {
     if (ending_ || reading_) return;
     reading_ = true;
-    auto& in = connection_.input();
-    connection_.stream().async_read_some(
-        in.prepare(kReadChunk),
-        [self = connection_.keepalive(), this](error_code ec, std::size_t n) {
-            reading_ = false;
-            if (connection_.closing()) return;
-            on_read(ec, n);
-        });
+    // Everything read was handed to the HTTP/2 connection (on_read): the
+    // input is empty, and an idle connection holds no read buffer.
+    connection_.read_input(kReadChunk,
+                           [self = connection_.keepalive(), this](error_code ec, std::size_t n) {
+                               reading_ = false;
+                               if (connection_.closing()) return;
+                               on_read(ec, n);
+                           });
 }
 
 void H2Session::on_read(error_code ec, std::size_t n) {
@@ -155,7 +155,12 @@ void H2Session::flush() {
 void H2Session::on_written(error_code ec, std::size_t) {
     writing_ = false;
     write_deadline_.clear();
-    out_.clear();
+    // A connection with no stream open may stay idle for long: it keeps no
+    // output buffer (a busy one keeps its own, up to kWriteChunk and more).
+    if (streams_.empty())
+        std::string().swap(out_);
+    else
+        out_.clear();
     if (ec) {
         worker_.log().debug("{}: HTTP/2 write: {}", connection_.peer().address, ec.message());
         connection_.close_now();

@@ -69,6 +69,21 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
 
     // --- For HTTP/2 (H2Session) -------------------------------------------------------
     bool closing() const { return closing_; }
+    // Reads up to `size` more bytes into input(). Where the stream can
+    // lend (plain connections), the buffer is the worker's, lent only when
+    // bytes are there, so that an idle connection holds none; input() must
+    // be empty then.
+    template <class Handler>
+    void read_input(std::size_t size, Handler&& handler) {
+        if (client_.can_lend()) {
+            idle_read_ = static_cast<std::uint32_t>(size);
+            worker_.give_read_buffer(std::move(in_));
+            client_.async_read_lent(static_cast<http::ReadSpace&>(*this), size,
+                                    std::forward<Handler>(handler));
+            return;
+        }
+        client_.async_read_some(in_.prepare(size), std::forward<Handler>(handler));
+    }
     // Closes after the last response: our side shut, then the client's
     // bytes read until it closes (bounded), so it never gets a reset that
     // could discard a response it has not read yet.
