@@ -5,6 +5,8 @@
 #   ./scripts/test.sh              RelWithDebInfo build in build/
 #   ./scripts/test.sh --sanitize   ASan + UBSan build in build-asan/
 #   ./scripts/test.sh --tsan       ThreadSanitizer build in build-tsan/
+#   ./scripts/test.sh --io-uring   RelWithDebInfo build on Asio's io_uring backend
+#                                  (SWITCHYARD_IO_URING) in build-io-uring/
 #   ./scripts/test.sh --fuzz       also, afterwards, 10 s per fuzz target (scripts/fuzz.sh --smoke)
 #   ./scripts/test.sh --ci         what CI runs (.ci/run): the above, then a Release build in
 #                                  build-ci-release/ and its unit tests, the fuzz smoke run, and
@@ -24,22 +26,26 @@ mode=default fuzz=0 ci=0 pattern=""
 ctest_args=()
 while (($#)); do
   case "$1" in
-    --sanitize | --tsan) [ "$mode" = default ] || die "one of --sanitize, --tsan"; mode=${1#--} ;;
+    --sanitize | --tsan | --io-uring)
+      [ "$mode" = default ] || die "one of --sanitize, --tsan, --io-uring"
+      mode=${1#--}
+      ;;
     --fuzz) fuzz=1 ;;
     --ci) ci=1 ;;
     -R | --tests-regex) [ $# -ge 2 ] || die "$1 needs a regular expression"; pattern=$2; shift ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) ctest_args+=("$1") ;;
   esac
   shift
 done
-[[ $ci == 0 || $mode == default ]] || die "--ci runs the default build; no --sanitize/--tsan with it"
+[[ $ci == 0 || $mode == default ]] || die "--ci runs the default build; no --sanitize/--tsan/--io-uring with it"
 
 build_dir=build
 cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 case $mode in
   sanitize) build_dir=build-asan; cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DSWITCHYARD_SANITIZE=ON) ;;
   tsan) build_dir=build-tsan; cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_TSAN=ON) ;;
+  io-uring) build_dir=build-io-uring; cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_IO_URING=ON) ;;
 esac
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

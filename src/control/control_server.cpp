@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "switchyard/control/state_file.hpp"
 
@@ -35,6 +36,21 @@ class Session;
 void set_cloexec(int fd) {
     int flags = ::fcntl(fd, F_GETFD);
     if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+// Connects to the socket at `path` without blocking: 0 if someone listens
+// (a full backlog, EAGAIN, says so too), else the connect's errno.
+int probe_listener(const std::string& path) {
+    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        throw std::runtime_error("control socket " + path + ": socket: " + std::strerror(errno));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size());
+    const int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    const int err = rc == 0 ? 0 : errno;
+    ::close(probe);
+    return err == EAGAIN || err == EINPROGRESS ? 0 : err;
 }
 
 }  // namespace
@@ -306,18 +322,17 @@ void ControlServer::listen(const std::string& path, std::uint32_t mode) {
     if (::lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
             throw std::runtime_error(where + ": the path exists and is not a socket");
-        // Live or stale? Only a connect tells. Non-blocking: a full backlog
-        // (EAGAIN) means someone is listening, and must not block us.
-        int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (probe < 0) throw std::runtime_error(where + ": socket: " + std::strerror(errno));
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::memcpy(addr.sun_path, path.c_str(), path.size());
-        const int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-        const int err = rc == 0 ? 0 : errno;
-        ::close(probe);
-        if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
-            throw std::runtime_error("another switchyard is listening on " + path);
+        // Live or stale? Only a connect tells. A process killed while an
+        // io_uring accept was pending (the SWITCHYARD_IO_URING build) leaves
+        // its socket listening until the kernel has torn its ring down,
+        // shortly after the exit: a listener is asked again for a moment
+        // before it counts as live.
+        int err = probe_listener(path);
+        for (int i = 0; err == 0 && i < 10; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            err = probe_listener(path);
+        }
+        if (err == 0) throw std::runtime_error("another switchyard is listening on " + path);
         if (err != ECONNREFUSED)
             throw std::runtime_error(where +
                                      ": cannot tell whether it is in use: " + std::strerror(err));

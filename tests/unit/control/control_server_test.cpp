@@ -459,6 +459,28 @@ TEST_F(ControlServerTest, StaleSocketIsReplaced) {
     EXPECT_EQ(c.ask("status"), R"({"ok":true,"cmd":"status","n":1})");
 }
 
+// What a process killed with an io_uring accept pending leaves: a socket
+// that still takes connects for a moment after the exit. It is asked again
+// before it counts as live, and replaced once it stops listening.
+TEST_F(ControlServerTest, ASocketThatStopsListeningShortlyIsReplaced) {
+    fs::create_directories(fs::path(path_).parent_path());
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path_.c_str(), path_.size());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(fd, 16), 0);
+    std::thread closer([fd] {
+        pollfd p{fd, POLLIN, 0};
+        ::poll(&p, 1, 5000);  // the first probe's connect
+        ::close(fd);
+    });
+    start();
+    closer.join();
+    Client c(path_);
+    EXPECT_EQ(c.ask("status"), R"({"ok":true,"cmd":"status","n":1})");
+}
+
 TEST_F(ControlServerTest, LiveSocketIsRefused) {
     start();
     asio::io_context other_io;

@@ -220,6 +220,12 @@ class CountingSpace final : public ReadSpace {
 // nothing until bytes arrive, then reads them into the space it lent.
 TEST_F(DrainAwareBufferTest, ALentReadTakesSpaceOnlyWhenBytesAreThere) {
     Stream stream(std::move(reader_));
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+    // io_uring reads wait in the kernel with their buffer: nothing is lent,
+    // and the sessions keep their own (what they check can_lend() for).
+    EXPECT_FALSE(stream.can_lend());
+    return;
+#endif
     ASSERT_TRUE(stream.can_lend());
     CountingSpace space;
     auto start = [&] {
