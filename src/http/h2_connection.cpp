@@ -542,6 +542,11 @@ std::span<const H2FieldView> H2Connection::request_trailers(std::int32_t stream)
     return s->trailers_in.views();
 }
 
+void H2Connection::release_spare_streams() {
+    spare_streams_.clear();
+    spare_streams_.shrink_to_fit();
+}
+
 void H2Connection::recycle(std::unique_ptr<Stream> stream) {
     if (spare_streams_.size() >= kSpareStreams) return;
     stream->clear();

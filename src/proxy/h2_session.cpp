@@ -179,6 +179,7 @@ void H2Session::finish() {
 void H2Session::on_request(std::int32_t id, std::span<const http::H2FieldView> fields,
                            bool end_stream, bool too_large) {
     idle_deadline_.clear();
+    opened_since_tick_ = true;
     auto stream = std::make_unique<H2Stream>(*this, id, worker_.settings());
     H2Stream& s = *stream;
     streams_.emplace(id, std::move(stream));
@@ -252,6 +253,10 @@ void H2Session::on_tick(Clock::time_point now) {
         else
             flush();
     }
+    // No stream open, and none opened since the last tick: the connection
+    // has gone quiet and gives back the stream objects it kept.
+    if (streams_.empty() && !opened_since_tick_) h2_.release_spare_streams();
+    opened_since_tick_ = false;
     for (auto id : stream_ids())
         if (H2Stream* s = find(id)) s->on_tick(now);
 }

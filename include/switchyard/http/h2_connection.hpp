@@ -170,6 +170,11 @@ class H2Connection {
 
     // Streams with a request in progress (begun, not closed).
     std::size_t active_streams() const { return streams_.size(); }
+    // Objects of closed streams kept for the next ones (up to 16, with the
+    // field buffers a burst of requests grew), and dropping them: a
+    // connection that has gone quiet should not hold them.
+    std::size_t spare_streams() const { return spare_streams_.size(); }
+    void release_spare_streams();
     // The client's send window for the stream's response (0: stalled).
     std::int32_t send_window(std::int32_t stream) const;
 

@@ -90,11 +90,12 @@ class H2Session final : private http::H2Connection::Handler {
     bool writing_ = false;
     bool flushing_ = false;
     bool flush_again_ = false;
-    bool write_posted_ = false;  // out_'s write starts from a handler of its own
-    bool ending_ = false;        // no more reads; close once written
-    bool reading_ = false;       // a read is in flight
-    Deadline idle_deadline_;     // no stream open
-    Deadline write_deadline_;    // the write in flight
+    bool write_posted_ = false;       // out_'s write starts from a handler of its own
+    bool ending_ = false;             // no more reads; close once written
+    bool reading_ = false;            // a read is in flight
+    bool opened_since_tick_ = false;  // see on_tick
+    Deadline idle_deadline_;          // no stream open
+    Deadline write_deadline_;         // the write in flight
     Clock::time_point shutdown_at_ = Clock::time_point::max();  // the GOAWAY notice went out
     bool final_goaway_ = false;
     std::string checked_host_;  // the last host certificate_covers() checked

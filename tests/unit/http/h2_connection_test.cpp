@@ -298,6 +298,33 @@ TEST_F(H2ConnectionTest, ARequestAndItsResponse) {
     EXPECT_EQ(server_->counters().streams, 1u);
 }
 
+// A closed stream's object is kept for the next stream; a connection that
+// went quiet can drop those, and its next stream is served as before.
+TEST_F(H2ConnectionTest, ClosedStreamsAreKeptForTheNextUntilReleased) {
+    make();
+    Client client;
+    std::vector<std::int32_t> ids;
+    for (int i = 0; i < 3; ++i)
+        ids.push_back(client.request({{"user-agent", "t"}}));
+    ASSERT_TRUE(pump(client));
+    for (auto id : ids)
+        ASSERT_TRUE(server_->submit_response(id, 204, std::vector<H2FieldView>{}, false));
+    for (auto id : ids)
+        server_->end_stream(id);
+    ASSERT_TRUE(pump(client));
+    EXPECT_EQ(server_->active_streams(), 0u);
+    EXPECT_EQ(server_->spare_streams(), 3u);
+
+    server_->release_spare_streams();
+    EXPECT_EQ(server_->spare_streams(), 0u);
+    const auto id = client.request({{"user-agent", "t"}});
+    ASSERT_TRUE(pump(client));
+    ASSERT_EQ(recorder_.requests.count(id), 1u);
+    ASSERT_TRUE(server_->submit_response(id, 200, std::vector<H2FieldView>{}, true));
+    ASSERT_TRUE(pump(client));
+    EXPECT_EQ(field(client.responses[id].headers, ":status"), "200");
+}
+
 // Response fields are encoded from HPACK's static table and literals: a
 // dynamic table would churn on values that change with every response
 // (dates, ids, upstream connection numbers), at a cost per response.
