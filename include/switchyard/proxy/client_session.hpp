@@ -70,14 +70,14 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     // --- For HTTP/2 (H2Session) -------------------------------------------------------
     bool closing() const { return closing_; }
     // Reads up to `size` more bytes into input(). Where the stream can
-    // lend (plain connections), the buffer is the worker's, lent only when
-    // bytes are there, so that an idle connection holds none; input() must
-    // be empty then.
+    // lend (plain connections), an empty input's buffer goes back to the
+    // worker, which lends one only when bytes are there: an idle
+    // connection holds none.
     template <class Handler>
     void read_input(std::size_t size, Handler&& handler) {
         if (client_.can_lend()) {
             idle_read_ = static_cast<std::uint32_t>(size);
-            worker_.give_read_buffer(std::move(in_));
+            if (in_.size() == 0) worker_.give_read_buffer(std::move(in_));
             client_.async_read_lent(static_cast<http::ReadSpace&>(*this), size,
                                     std::forward<Handler>(handler));
             return;
@@ -160,8 +160,8 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
     BodyRateMeter body_rate_;  // timeouts.client_body_min_rate, checked on the tick
     ErrorKind client_timeout_kind_ = ErrorKind::none;
     std::uint32_t idle_read_ = 0;  // what lend() prepares
-    // (The small members last: an idle connection holds all of this, and
-    // the layout has no holes.)
+    // The small members last, so that the layout has no holes (an idle
+    // connection holds all of this).
     bool closing_ = false;
     bool head_started_ = false;  // a byte of the next head arrived
     // The idle read in flight is the small one (kIdleRead), and the last

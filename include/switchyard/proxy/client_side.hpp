@@ -28,9 +28,8 @@ class TimedSession;
 struct ListenerContext;
 
 // Who is at the other end of the connection: the peer as the connection
-// shows it, or as a PROXY header states it.
-// Held by every connection for its whole life, so the address is kept in
-// place rather than in a heap block of its own.
+// shows it, or as a PROXY header states it. Every connection holds one for
+// its whole life, so the address is kept in place, not in a heap block.
 struct ClientPeer {
     std::array<std::uint8_t, 16> ip_bytes{};
     std::uint8_t ip_size = 0;  // 4 or 16
