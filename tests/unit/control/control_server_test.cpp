@@ -186,6 +186,22 @@ class ControlServerTest : public ::testing::Test {
                                                 std::make_shared<spdlog::sinks::null_sink_mt>());
     }
 
+    // A socket of our own bound at path_ (listening if asked), as another
+    // process would leave it; -1 if that failed.
+    int bind_path(bool listening) {
+        fs::create_directories(fs::path(path_).parent_path());
+        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, path_.c_str(), path_.size());
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            (listening && ::listen(fd, 16) != 0)) {
+            ::close(fd);
+            return -1;
+        }
+        return fd;
+    }
+
     void start(std::function<void(ControlServer&)> configure = {}) {
         server_ = std::make_unique<ControlServer>(io_, handler_, log_);
         if (configure) configure(*server_);
@@ -443,16 +459,10 @@ TEST_F(ControlServerTest, StopClosesSessionsAndDropsLateReplies) {
 }
 
 TEST_F(ControlServerTest, StaleSocketIsReplaced) {
-    fs::create_directories(fs::path(path_).parent_path());
-    {
-        // Bound, then closed without unlink: what a crashed process leaves.
-        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::memcpy(addr.sun_path, path_.c_str(), path_.size());
-        ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-        ::close(fd);
-    }
+    // Bound, then closed without unlink: what a crashed process leaves.
+    const int fd = bind_path(false);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
     ASSERT_TRUE(fs::is_socket(path_));
     start();
     Client c(path_);
@@ -463,13 +473,8 @@ TEST_F(ControlServerTest, StaleSocketIsReplaced) {
 // that still takes connects for a moment after the exit. It is asked again
 // before it counts as live, and replaced once it stops listening.
 TEST_F(ControlServerTest, ASocketThatStopsListeningShortlyIsReplaced) {
-    fs::create_directories(fs::path(path_).parent_path());
-    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.c_str(), path_.size());
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(fd, 16), 0);
+    const int fd = bind_path(true);
+    ASSERT_GE(fd, 0);
     std::thread closer([fd] {
         pollfd p{fd, POLLIN, 0};
         ::poll(&p, 1, 5000);  // the first probe's connect
@@ -520,13 +525,8 @@ TEST_F(ControlServerTest, APathTooLongIsRefused) {
 }
 
 TEST_F(ControlServerTest, AdoptsAListeningDescriptor) {
-    fs::create_directories(fs::path(path_).parent_path());
-    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.c_str(), path_.size());
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(fd, 16), 0);
+    const int fd = bind_path(true);
+    ASSERT_GE(fd, 0);
     server_ = std::make_unique<ControlServer>(io_, handler_, log_);
     server_->adopt(fd);
     EXPECT_EQ(server_->native_handle(), fd);
