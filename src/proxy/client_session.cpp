@@ -225,14 +225,7 @@ void ClientSession::read_request() {
         auto next = [self = shared_from_this()](error_code ec, std::size_t n) {
             self->on_head_read(ec, n);
         };
-        if (client_.can_lend()) {
-            idle_read_ = static_cast<std::uint32_t>(idle_read);
-            worker_.give_read_buffer(std::move(in_));
-            client_.async_read_lent(static_cast<http::ReadSpace&>(*this), idle_read,
-                                    std::move(next));
-            return;
-        }
-        client_.async_read_next(in_.prepare(idle_read), std::move(next));
+        read_input(idle_read, std::move(next));
         return;
     }
     client_deadline_.arm(now, settings_->timeouts.client_header, ErrorKind::client_timeout);

@@ -69,10 +69,12 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
 
     // --- For HTTP/2 (H2Session) -------------------------------------------------------
     bool closing() const { return closing_; }
-    // Reads up to `size` more bytes into input(). Where the stream can
-    // lend (plain connections), an empty input's buffer goes back to the
-    // worker, which lends one only when bytes are there: an idle
-    // connection holds none.
+    // Reads up to `size` more bytes into input() (the wait for a keep-alive
+    // client's next request, and every HTTP/2 read). Where the stream can
+    // lend (plain connections with epoll), an empty input's buffer goes
+    // back to the worker, which lends one only when bytes are there: an
+    // idle connection holds none. Elsewhere (TLS, io_uring) the read uses
+    // input()'s own buffer.
     template <class Handler>
     void read_input(std::size_t size, Handler&& handler) {
         if (client_.can_lend()) {
