@@ -120,6 +120,21 @@ void append_json_fixed(std::string& out, double value, int decimals) {
     out.append(buf, r.ptr);
 }
 
+void append_json_millis(std::string& out, std::int64_t micros) {
+    // The magnitude as unsigned, so that INT64_MIN has one too.
+    std::uint64_t magnitude = static_cast<std::uint64_t>(micros);
+    if (micros < 0) {
+        out.push_back('-');
+        magnitude = 0 - magnitude;
+    }
+    append_json_integer(out, magnitude / 1000);
+    const auto frac = static_cast<unsigned>(magnitude % 1000);
+    const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
+                            static_cast<char>('0' + frac / 10 % 10),
+                            static_cast<char>('0' + frac % 10)};
+    out.append(digits, sizeof digits);
+}
+
 JsonWriter& JsonWriter::number_fixed(double value, int decimals) {
     separate();
     append_json_fixed(out_, value, decimals);

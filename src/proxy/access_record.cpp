@@ -34,7 +34,7 @@ void append_access_line(std::string& out, const AccessRecord& r) {
     out.append(",\"bytes_out\":");
     append_json_integer(out, r.bytes_out);
     out.append(",\"duration_ms\":");
-    append_json_fixed(out, r.duration_ms, 3);
+    append_json_millis(out, r.duration_us);
     append_string(out, ",\"upstream\":\"", r.upstream);
     append_string(out, ",\"pool\":\"", r.pool);
     append_string(out, ",\"request_id\":\"", r.request_id);
@@ -49,11 +49,11 @@ void append_access_line(std::string& out, const AccessRecord& r) {
     }
     if (r.connect_us >= 0) {
         out.append(",\"upstream_connect_ms\":");
-        append_json_fixed(out, static_cast<double>(r.connect_us) / 1000, 3);
+        append_json_millis(out, r.connect_us);
     }
     if (r.response_us >= 0) {
         out.append(",\"upstream_response_ms\":");
-        append_json_fixed(out, static_cast<double>(r.response_us) / 1000, 3);
+        append_json_millis(out, r.response_us);
     }
     out.append("}\n");
 }

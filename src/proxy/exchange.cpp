@@ -700,7 +700,7 @@ void Exchange::log() {
     r.status = status_;
     r.bytes_in = bytes_in_;
     r.bytes_out = bytes_out_;
-    r.duration_ms = std::chrono::duration<double, std::milli>(now - started_).count();
+    r.duration_us = std::chrono::round<std::chrono::microseconds>(now - started_).count();
     if (server_ != nullptr) r.upstream = server_->address;
     if (routing_ && pool_index_ >= 0) r.pool = pool().name;
     r.request_id = buf_.request_id;

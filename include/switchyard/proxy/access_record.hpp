@@ -22,9 +22,9 @@ struct AccessRecord {
     unsigned status = 0;
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
-    double duration_ms = 0;
-    std::string_view upstream;  // the server's address; empty: none chosen
-    std::string_view pool;      // empty: none chosen
+    std::int64_t duration_us = 0;  // logged as duration_ms with three decimals
+    std::string_view upstream;     // the server's address; empty: none chosen
+    std::string_view pool;         // empty: none chosen
     std::string_view request_id;
     ErrorKind error = ErrorKind::none;
     unsigned retries = 0;           // resends; logged when > 0

@@ -193,5 +193,30 @@ TEST(JsonWriter, FixedDecimalsMatchPrintf) {
     }
 }
 
+std::string millis(std::int64_t us) {
+    std::string out = "x";
+    append_json_millis(out, us);
+    return out.substr(1);
+}
+
+TEST(JsonWriter, MicrosecondsAsMillis) {
+    EXPECT_EQ(millis(0), "0.000");
+    EXPECT_EQ(millis(1), "0.001");
+    EXPECT_EQ(millis(250), "0.250");
+    EXPECT_EQ(millis(1500), "1.500");
+    EXPECT_EQ(millis(1234567), "1234.567");
+    EXPECT_EQ(millis(-5), "-0.005");
+    EXPECT_EQ(millis(-1000), "-1.000");
+    EXPECT_EQ(millis(std::numeric_limits<std::int64_t>::max()), "9223372036854775.807");
+    EXPECT_EQ(millis(std::numeric_limits<std::int64_t>::min()), "-9223372036854775.808");
+}
+
+// The same digits as the fixed form of the same duration as a double (what
+// the access log printed before).
+TEST(JsonWriter, MillisMatchTheFixedForm) {
+    for (std::int64_t us = 0; us < 3000000; us += 997)
+        ASSERT_EQ(millis(us), fixed(static_cast<double>(us) / 1000.0, 3)) << us;
+}
+
 }  // namespace
 }  // namespace switchyard

@@ -16,7 +16,7 @@ AccessRecord plain() {
     r.status = 200;
     r.bytes_in = 80;
     r.bytes_out = 120;
-    r.duration_ms = 1.23456;
+    r.duration_us = 1235;
     r.upstream = "127.0.0.1:8001";
     r.pool = "blue";
     r.request_id = "abc";
