@@ -95,6 +95,10 @@ while read -r mode owner path; do
   esac
 done <<<"$listing"
 dpkg-deb -x "$deb" "$work/root"
+# A daemon linked with jemalloc (SWITCHYARD_JEMALLOC) needs its package.
+if readelf -d "$work/root/usr/bin/switchyard" | grep -q 'NEEDED.*libjemalloc'; then
+  [[ ", $depends," == *", libjemalloc2"[\ ,]* ]] || problem "control: Depends lacks libjemalloc2: $depends"
+fi
 for bin in switchyard switchyardctl; do
   if readelf -S "$work/root/usr/bin/$bin" | grep -q '\.debug_info'; then problem "/usr/bin/$bin is not stripped"; fi
 done

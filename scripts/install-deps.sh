@@ -38,7 +38,7 @@ packages=(
   systemd prometheus lintian
   etcd-server etcd-client
   libnghttp2-dev nghttp2-client python3-h2
-  liburing-dev
+  liburing-dev libjemalloc-dev
 )
 # The packages above that bring a system service which must never run here.
 services=(haproxy nginx prometheus etcd)
