@@ -7,10 +7,12 @@
 # req/s and p99 latency over the rounds (p99 from h2load's per-request log)
 # and Switchyard's ratios to each peer. Then each proxy's memory per idle
 # h2c connection: RSS before and after --idle-conns connections that each
-# made one request (bench/idle_conns.py --h2c).
+# made one request (bench/idle_conns.py --h2c). With --baseline DIR, a
+# second Switchyard (DIR/switchyard, same config) runs in the same rounds as
+# switchyard-base, and a last table gives Switchyard's ratios to it.
 #
 #   scripts/bench-h2.sh [--seconds S] [--rounds N] [--workers W] [--bin DIR]
-#                       [--idle-conns N]
+#                       [--idle-conns N] [--baseline DIR]
 #
 # Needs build-release/ (scripts/bench.sh and quickstart.sh build it). Every
 # process it starts runs with its own config in a temp dir on ephemeral
@@ -26,7 +28,7 @@ die() { echo "bench-h2: $*" >&2; exit 1; }
 # shellcheck source=scripts/lib/peers.sh
 . scripts/lib/peers.sh
 
-seconds=10 rounds=3 workers=1 bin=build-release idle_conns=2000
+seconds=10 rounds=3 workers=1 bin=build-release idle_conns=2000 baseline=""
 while (($#)); do
   case "$1" in
     --seconds) seconds=$2; shift ;;
@@ -34,6 +36,7 @@ while (($#)); do
     --workers) workers=$2; shift ;;
     --bin) bin=$2; shift ;;
     --idle-conns) idle_conns=$2; shift ;;
+    --baseline) baseline=$2; shift ;;
     -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument '$1'" ;;
   esac
@@ -43,6 +46,7 @@ for tool in h2load haproxy nginx openssl; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/install-deps.sh)"
 done
 [ -x "$bin/switchyard" ] || die "no $bin/switchyard: build it first (scripts/bench.sh builds it)"
+[ -z "$baseline" ] || [ -x "$baseline/switchyard" ] || die "no $baseline/switchyard (--baseline)"
 
 tmp=$(mktemp -d /tmp/switchyard-bench-h2.XXXXXX)
 chmod 755 "$tmp"
@@ -55,6 +59,7 @@ start_echo "$tmp/echo.log" "$bin/switchyard-echo" blue --listen 127.0.0.1:0 --th
 
 declare -A h2c_port tls_port proxy_pid
 proxies=(switchyard haproxy nginx)
+[ -z "$baseline" ] || proxies+=(switchyard-base)
 for p in "${proxies[@]}"; do
   dir=$tmp/$p
   mkdir -p "$dir"
@@ -63,7 +68,7 @@ for p in "${proxies[@]}"; do
   h2c_port[$p]=$(free_port)
   tls_port[$p]=$(free_port)
   case "$p" in
-    switchyard)
+    switchyard | switchyard-base)
       cat >"$dir/switchyard.toml" <<EOF
 [server]
 workers = $workers
@@ -86,7 +91,9 @@ active = "blue"
 [pools.blue]
 servers = [{ address = "127.0.0.1:$echo_port" }]
 EOF
-      start_bg "$dir/log" "$bin/switchyard" -c "$dir/switchyard.toml"
+      exe=$bin/switchyard
+      [ "$p" = switchyard-base ] && exe=$baseline/switchyard
+      start_bg "$dir/log" "$exe" -c "$dir/switchyard.toml"
       ;;
     haproxy)
       write_peer_config haproxy "$dir/haproxy.cfg" "$workers" "$plain" "$dir" "$echo_port"
@@ -168,7 +175,10 @@ run() {
 }
 for round in $(seq 1 "$rounds"); do
   order=("${proxies[@]}")
-  if ((round % 2 == 0)); then order=(nginx haproxy switchyard); fi
+  if ((round % 2 == 0)); then
+    order=()
+    for ((i = ${#proxies[@]} - 1; i >= 0; i--)); do order+=("${proxies[i]}"); done
+  fi
   for cell in "${cells[@]}"; do
     for p in "${order[@]}"; do run "$cell" "$p" "$round"; done
   done
@@ -192,4 +202,12 @@ for cell in "${cells[@]}"; do
   sp=$(median <<<"${p99[$c,switchyard]}") hp=$(median <<<"${p99[$c,haproxy]}") np=$(median <<<"${p99[$c,nginx]}")
   printf '| %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$s" "$h")" "$(ratio "$s" "$n")" "$(ratio "$sp" "$hp")" "$(ratio "$sp" "$np")"
 done
+if [ -n "$baseline" ]; then
+  printf '\n| cell | req/s vs switchyard-base (%s) | p99 vs switchyard-base |\n|---|---|---|\n' "$baseline"
+  for cell in "${cells[@]}"; do
+    c=${cell%%:*}
+    printf '| %s | %s | %s |\n' "$c" "$(ratio "$(median <<<"${rps[$c,switchyard]}")" "$(median <<<"${rps[$c,switchyard-base]}")")" \
+      "$(ratio "$(median <<<"${p99[$c,switchyard]}")" "$(median <<<"${p99[$c,switchyard-base]}")")"
+  done
+fi
 printf '%s\n' "$idle_table"
