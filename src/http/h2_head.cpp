@@ -84,6 +84,48 @@ void append_last_chunk(std::string& out, std::span<const H2FieldView> trailers) 
 
 namespace {
 
+// The "Name: value\r\n" lines of `lines` (the proxy's own) as fields.
+void add_own_lines(std::string_view lines, std::vector<H2FieldView>& out) {
+    while (!lines.empty()) {
+        const auto end = lines.find("\r\n");
+        const std::string_view line = lines.substr(0, end);
+        const auto colon = line.find(':');
+        if (colon != std::string_view::npos && colon > 0)
+            out.push_back({line.substr(0, colon), trim_ows(line.substr(colon + 1))});
+        if (end == std::string_view::npos) break;
+        lines.remove_prefix(end + 2);
+    }
+}
+
+}  // namespace
+
+std::size_t collect_response_fields(const ResponseHeadParser& head, const ResponseFacts& facts,
+                                    const ClientResponseOptions& options,
+                                    std::vector<H2FieldView>& out, std::string& scratch) {
+    out.clear();
+    for (const auto& f : head.fields()) {
+        if (is_hop_by_hop_field(f.id)) continue;
+        // Bodiless responses (HEAD, 304) keep the length they describe.
+        if (f.id == bhttp::field::content_length && facts.framing.kind != BodyKind::none) continue;
+        if (facts.connection.names(f.name)) continue;
+        out.push_back({f.name, f.value});
+    }
+    if (!facts.has_date) add_own_lines(options.date_field, out);
+    out.push_back({"via", options.via});
+    add_own_lines(options.extra_fields, out);
+    if (facts.framing.kind == BodyKind::content_length) {
+        scratch.clear();
+        append_number(scratch, facts.framing.length);
+        out.push_back({"content-length", scratch});
+    }
+    std::size_t bytes = 17;  // "HTTP/1.1 200 OK\r\n", the empty line
+    for (const auto& f : out)
+        bytes += f.name.size() + f.value.size() + 4;
+    return bytes;
+}
+
+namespace {
+
 // The field on the line text[at, end) (a name, a colon, a value), its name
 // lower-cased in place; false if the line has no colon or no name.
 bool read_field_line(std::string& text, std::size_t at, std::size_t end, H2FieldView& out) {

@@ -4,6 +4,7 @@
 #include "switchyard/core/cookie.hpp"
 #include "switchyard/core/feature_flags.hpp"
 #include "switchyard/core/text.hpp"
+#include "switchyard/http/h2_head.hpp"
 #include "switchyard/http/header_rules.hpp"
 #include "switchyard/http/proxy_protocol.hpp"
 #include "switchyard/proxy/access_record.hpp"
@@ -494,10 +495,18 @@ void Exchange::on_response_head(const http::ResponseHeadParser& head) {
     opt.date_field = worker_.date_field();
     opt.via = worker_.via(head.version());
     opt.extra_fields = set_cookie_;
-    http::write_client_response_head(head, facts, opt, buf_.resp_head);
+    std::string_view head_text;  // written before the body (HTTP/1.1)
+    if (downstream_.http2()) {
+        bytes_out_ +=
+            http::collect_response_fields(head, facts, opt, buf_.h2_fields, buf_.resp_head);
+        downstream_.send_response_head(status, buf_.h2_fields, chunked_out);
+    } else {
+        http::write_client_response_head(head, facts, opt, buf_.resp_head);
+        head_text = buf_.resp_head;
+    }
     response_started_ = true;
     if (diff_) diff_->head(DiffPair::Side::primary, head);
-    if (!up_->start_body(facts.framing, chunked_out, buf_.resp_head)) {
+    if (!up_->start_body(facts.framing, chunked_out, head_text)) {
         on_upstream_failed(ErrorKind::bad_response);
         return;
     }

@@ -186,14 +186,7 @@ bool H2Stream::take_response(std::string_view bytes) {
         if (head.status / 100 == 1) {
             h2.submit_interim(id_, head.status, head.fields);
         } else {
-            h2.submit_response(id_, head.status, head.fields, false);
-            head_sent_ = true;
-            // The exchange re-chunks a chunked upstream body, trailers
-            // included: they end the stream as HTTP/2 trailers.
-            if (head.chunked) {
-                decoder_.emplace();
-                decoder_->capture_trailers(&buffers.trailers);
-            }
+            send_response_head(head.status, head.fields, head.chunked);
         }
         buffers.head.erase(0, head.bytes);  // the fields were copied when submitted
     }
@@ -201,6 +194,18 @@ bool H2Stream::take_response(std::string_view bytes) {
     if (head_sent_ && !buffers.head.empty()) ok = send_body(buffers.head);
     buffers.head.clear();
     return ok;
+}
+
+void H2Stream::send_response_head(unsigned status, std::span<const http::H2FieldView> fields,
+                                  bool chunked) {
+    session_.h2().submit_response(id_, status, fields, false);
+    head_sent_ = true;
+    // The exchange re-chunks a chunked upstream body, trailers included:
+    // they end the stream as HTTP/2 trailers.
+    if (chunked) {
+        decoder_.emplace();
+        decoder_->capture_trailers(&space_->h2.trailers);
+    }
 }
 
 void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {

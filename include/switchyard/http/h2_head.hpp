@@ -9,6 +9,7 @@
 
 #include "switchyard/http/h2_connection.hpp"
 #include "switchyard/http/head_parser.hpp"
+#include "switchyard/http/header_rules.hpp"
 
 namespace switchyard::http {
 
@@ -33,6 +34,16 @@ std::string_view authority_host(std::span<const H2FieldView> fields);
 // with the request's trailers.
 void append_chunk(std::string& out, std::string_view data);
 void append_last_chunk(std::string& out, std::span<const H2FieldView> trailers);
+
+// The final response head write_client_response_head writes, as the
+// fields of an HTTP/2 HEADERS frame: the same fields dropped and added,
+// without the connection-specific ones (§8.2.2), the length as
+// content-length. Names are left as the upstream wrote them (nghttp2
+// lower-cases its copy); the views point into `head`, `options` and
+// `scratch`. Returns the head's size as HTTP/1.1 text, for the access log.
+std::size_t collect_response_fields(const ResponseHeadParser& head, const ResponseFacts& facts,
+                                    const ClientResponseOptions& options,
+                                    std::vector<H2FieldView>& out, std::string& scratch);
 
 // A response head this proxy wrote for HTTP/1.1 (write_client_response_head,
 // the local responses), read back for an HTTP/2 stream. It is ours, so it

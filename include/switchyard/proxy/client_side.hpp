@@ -5,8 +5,9 @@
 //
 // The request is seen as HTTP/1.1 bytes: received() holds its head, then
 // its body as HTTP/1.1 frames it; the response is written as HTTP/1.1
-// bytes (head, then the body, chunked only where chunked_responses()).
-// An HTTP/2 stream translates both ways. Completions call back into the
+// bytes (head, then the body). An HTTP/2 stream translates both ways,
+// except that a forwarded response's final head reaches it as fields
+// (send_response_head), not as text it would parse again. Completions call back into the
 // Exchange (Step) only while its request is current.
 #pragma once
 
@@ -19,6 +20,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "switchyard/http/h2_connection.hpp"
 
 namespace switchyard::proxy {
 
@@ -74,6 +77,11 @@ class ClientSide {
     // "HTTP/1.1" or "HTTP/2.0": in the access log, and how the response is
     // framed.
     virtual bool http2() const { return false; }
+    // HTTP/2 only (http2()): the final head of a forwarded response, sent
+    // as it is; the body written next (write) carries the payload alone,
+    // chunked when `chunked` (the stream decodes it, trailers included).
+    virtual void send_response_head(unsigned /*status*/, std::span<const http::H2FieldView>,
+                                    bool /*chunked*/) {}
     // The HTTP/1.1 connection, for a tunnel after a 101 (none on HTTP/2).
     virtual ClientSession* connection() { return nullptr; }
 

@@ -44,6 +44,7 @@ struct RequestBuffers {
     std::string up_head;      // request head sent upstream (kept for a replay)
     std::string resp_head;    // response head (or local response) sent to the client
     std::string flag_fields;  // the flags and context lines for up_head
+    std::vector<http::H2FieldView> h2_fields;  // the response head for an HTTP/2 stream
     std::vector<std::string_view> pieces;
     std::vector<boost::asio::const_buffer> buffers;
     TryBuffers try_spare;  // for the next try
@@ -52,6 +53,7 @@ struct RequestBuffers {
         up_head.clear();
         resp_head.clear();
         flag_fields.clear();
+        h2_fields.clear();
         pieces.clear();
         buffers.clear();
         try_spare.clear();

@@ -65,6 +65,8 @@ class H2Stream final : public ClientSide {
     void close_now() override;
     std::shared_ptr<TimedSession> keepalive() override;
     bool http2() const override { return true; }
+    void send_response_head(unsigned status, std::span<const http::H2FieldView> fields,
+                            bool chunked) override;
 
   private:
     // Moves body bytes from the connection into the request while there is room.

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+#include <utility>
+
 namespace switchyard::http {
 namespace {
 
@@ -117,6 +121,59 @@ TEST(H2Head, OurResponseHeadReadBackDropsWhatHttp2Forbids) {
     EXPECT_EQ(out.status, 103u);
     EXPECT_FALSE(out.chunked);
     EXPECT_EQ(out.fields, (std::vector<H2FieldView>{{"link", "</s.css>"}}));
+}
+
+// The fields an HTTP/2 stream gets for a forwarded response are those of
+// the HTTP/1.1 head written for the same response, read back.
+TEST(H2Head, ResponseFieldsAreThoseOfTheHttp11Head) {
+    struct Case {
+        std::string head;
+        bool request_was_head;
+    };
+    const Case cases[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close, X-Hop\r\n"
+         "X-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Mixed-Case: V\r\nContent-Length: 5\r\n\r\n",
+         false},
+        {"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n"
+         "Date: Mon, 07 Dec 2026 10:00:00 GMT\r\nUpgrade: h2c\r\n\r\n",
+         false},
+        // A HEAD response keeps the length it describes.
+        {"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nETag: \"x\"\r\n\r\n", true},
+        {"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n", false},
+    };
+    for (const auto& c : cases) {
+        std::vector<HeaderField> parsed;
+        ResponseHeadParser head({}, parsed);
+        ASSERT_EQ(head.parse(c.head), ParseStatus::done) << c.head;
+        ResponseFacts facts;
+        ASSERT_EQ(inspect_response(head, c.request_was_head, facts), 0u) << c.head;
+        ClientResponseOptions options;
+        options.chunked = facts.framing.kind == BodyKind::chunked;
+        options.date_field = "Date: Mon, 07 Dec 2026 11:00:00 GMT\r\n";
+        options.extra_fields = "Set-Cookie: sy_uid=abc; Path=/\r\n";
+        std::string text;
+        write_client_response_head(head, facts, options, text);
+        OwnResponseHead expected;
+        ASSERT_TRUE(read_own_response_head(text, expected));
+
+        std::vector<H2FieldView> fields;
+        std::string scratch;
+        const std::size_t bytes = collect_response_fields(head, facts, options, fields, scratch);
+        std::vector<std::pair<std::string, std::string>> lowered;
+        for (const auto& f : fields) {
+            std::string name(f.name);
+            for (auto& ch : name)
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            lowered.emplace_back(name, std::string(f.value));
+        }
+        std::vector<std::pair<std::string, std::string>> want;
+        for (const auto& f : expected.fields)
+            want.emplace_back(std::string(f.name), std::string(f.value));
+        EXPECT_EQ(lowered, want) << c.head;
+        // As HTTP/1.1 text, without the framing fields HTTP/2 does not send.
+        EXPECT_LE(bytes, text.size()) << c.head;
+        EXPECT_GT(bytes, text.size() / 2) << c.head;
+    }
 }
 
 TEST(H2Head, OurTrailersReadBackAsLowerCaseFields) {
