@@ -9,19 +9,53 @@
 // session must never crash, report events in order (a stream's data, end
 // and close only after its request; close once), keep a stream's
 // unconsumed input within the windows, and, once receive() said the
-// connection is over, stay over.
+// connection is over, stay over. Every request's head must be judged the
+// same given to the parser as parts or as text (check_request_parts).
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_check.hpp"
 #include "switchyard/http/h2_connection.hpp"
+#include "switchyard/http/h2_head.hpp"
+#include "switchyard/http/head_parser.hpp"
 
 namespace switchyard::fuzz {
 
 namespace detail {
+
+// The head a stream gives the parser as parts (H2Stream::begin) is judged
+// as its HTTP/1.1 text would be: the same status, or the same head.
+inline void check_request_parts(std::span<const http::H2FieldView> fields, bool end_stream) {
+    http::RequestParts parts;
+    std::string text;
+    bool chunked = false;
+    const unsigned refused = http::read_request_fields(fields, !end_stream, parts);
+    SY_FUZZ_CHECK(refused == http::write_request_head(fields, !end_stream, text, chunked));
+    if (refused != 0) return;
+    SY_FUZZ_CHECK(parts.chunked == chunked);
+    const http::RequestHeadParser::Limits limits{2048, 512, 16};
+    std::vector<http::HeaderField> from_parts, from_text;
+    http::RequestHeadParser a(limits, from_parts), b(limits, from_text);
+    const auto status = a.assign(parts.method, parts.target, parts.fields);
+    SY_FUZZ_CHECK(status == b.parse(text));
+    SY_FUZZ_CHECK(a.text_bytes() == text.size());
+    if (status != http::ParseStatus::done) {
+        SY_FUZZ_CHECK(http::status_for(a.error()) == http::status_for(b.error()));
+        return;
+    }
+    SY_FUZZ_CHECK(a.method() == b.method() && a.method_string() == b.method_string());
+    SY_FUZZ_CHECK(a.target() == b.target() && a.version() == b.version());
+    SY_FUZZ_CHECK(from_parts.size() == from_text.size());
+    for (std::size_t i = 0; i < from_parts.size(); ++i)
+        SY_FUZZ_CHECK(from_parts[i].id == from_text[i].id &&
+                      from_parts[i].name == from_text[i].name &&
+                      from_parts[i].value == from_text[i].value);
+}
 
 struct H2Recorder : http::H2Connection::Handler {
     http::H2Connection* conn = nullptr;
@@ -41,6 +75,7 @@ struct H2Recorder : http::H2Connection::Handler {
         seen.ended = end_stream;
         for (const auto& f : fields)
             SY_FUZZ_CHECK(!f.name.empty());
+        check_request_parts(fields, end_stream);
         // Answer at once: sometimes a 103 first, sometimes trailers.
         if (s % 3 == 0) conn->submit_interim(s, 103, {});
         conn->submit_response(s, 200, std::vector<http::H2FieldView>{{"x-a", "1"}}, false);

@@ -8,10 +8,10 @@
 
 namespace switchyard::http {
 
-unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follows,
-                            std::string& out, bool& chunked) {
+unsigned read_request_fields(std::span<const H2FieldView> fields, bool body_follows,
+                             RequestParts& out) {
     std::string_view method, path, authority, host, content_length;
-    std::string cookie;
+    out.cookie.clear();
     unsigned hosts = 0;
     for (const auto& f : fields) {
         if (f.name == ":method")
@@ -26,28 +26,44 @@ unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follo
         } else if (f.name == "content-length")
             content_length = f.value;
         else if (f.name == "cookie") {
-            if (!cookie.empty()) cookie.append("; ");
-            cookie.append(f.value);
+            if (!out.cookie.empty()) out.cookie.append("; ");
+            out.cookie.append(f.value);
         }
     }
     if (hosts > 1 || (hosts == 1 && !authority.empty() && host != authority)) return 400;
     if (authority.empty()) authority = host;
     if (authority.empty()) return 400;
-    const bool connect = method == "CONNECT";
-    out.clear();
-    out.append(method);
-    out.push_back(' ');
-    out.append(connect ? authority : path);
-    out.append(" HTTP/1.1\r\n");
-    append_field(out, "host", authority);
+    out.method = method;
+    out.target = method == "CONNECT" ? authority : path;
+    auto& parts = out.fields;
+    parts.clear();
+    // As a parser reads them from text: values without surrounding whitespace.
+    parts.push_back({bhttp::field::unknown, "host", trim_ows(authority)});
     for (const auto& f : fields) {
         if (f.name.front() == ':' || f.name == "host" || f.name == "cookie") continue;
-        append_field(out, f.name, f.value);
+        parts.push_back({bhttp::field::unknown, f.name, trim_ows(f.value)});
     }
-    if (!cookie.empty()) append_field(out, "cookie", cookie);
-    chunked = body_follows && content_length.empty();
-    if (chunked) out.append("transfer-encoding: chunked\r\n");
+    if (!out.cookie.empty())
+        parts.push_back({bhttp::field::unknown, "cookie", trim_ows(out.cookie)});
+    out.chunked = body_follows && content_length.empty();
+    if (out.chunked) parts.push_back({bhttp::field::unknown, "transfer-encoding", "chunked"});
+    return 0;
+}
+
+unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follows,
+                            std::string& out, bool& chunked) {
+    RequestParts parts;
+    const unsigned refuse = read_request_fields(fields, body_follows, parts);
+    if (refuse != 0) return refuse;
+    out.clear();
+    out.append(parts.method);
+    out.push_back(' ');
+    out.append(parts.target);
+    out.append(" HTTP/1.1\r\n");
+    for (const auto& f : parts.fields)
+        append_field(out, f.name, f.value);
     out.append("\r\n");
+    chunked = parts.chunked;
     return 0;
 }
 

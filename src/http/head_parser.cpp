@@ -31,20 +31,37 @@ unsigned status_for(HeadError e) {
     return 400;
 }
 
-HeadError check_request_line(std::string_view line) noexcept {
-    const std::size_t method_end = line.find(' ');
-    const std::string_view method = line.substr(0, method_end);
+namespace {
+
+// A request line's method (RFC 9112 §3): a token, no longer than any
+// registered method.
+HeadError check_method(std::string_view method) noexcept {
     for (char c : method)
         if (!is_tchar(c)) return HeadError::malformed;
     if (method.size() > kMaxMethodBytes) return HeadError::method_too_long;
-    if (method.empty() || method_end == std::string_view::npos) return HeadError::malformed;
+    return method.empty() ? HeadError::malformed : HeadError::none;
+}
+
+// Its target: not empty, without whitespace (a second SP, HTAB) or other CTLs.
+HeadError check_target(std::string_view target) noexcept {
+    if (target.empty()) return HeadError::malformed;
+    for (char c : target)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return HeadError::malformed;
+    return HeadError::none;
+}
+
+}  // namespace
+
+HeadError check_request_line(std::string_view line) noexcept {
+    const std::size_t method_end = line.find(' ');
+    if (const HeadError e = check_method(line.substr(0, method_end)); e != HeadError::none)
+        return e;
+    if (method_end == std::string_view::npos) return HeadError::malformed;
     const std::string_view rest = line.substr(method_end + 1);
     const std::size_t target_end = rest.rfind(' ');
     if (target_end == std::string_view::npos) return HeadError::malformed;  // HTTP/0.9: no version
-    const std::string_view target = rest.substr(0, target_end);
-    if (target.empty()) return HeadError::malformed;
-    for (char c : target)  // whitespace (a second SP, HTAB) and other CTLs
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return HeadError::malformed;
+    if (const HeadError e = check_target(rest.substr(0, target_end)); e != HeadError::none)
+        return e;
     const std::string_view version = rest.substr(target_end + 1);
     auto digit = [](char c) { return c >= '0' && c <= '9'; };
     if (version.size() != 8 || !version.starts_with("HTTP/") || !digit(version[5]) ||
@@ -136,7 +153,38 @@ ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
         return fail(ec == bhttp::error::bad_version ? HeadError::bad_version
                                                     : HeadError::malformed);
     }
-    head_bytes_ = used;
+    head_bytes_ = text_bytes_ = used;
+    return ParseStatus::done;
+}
+
+template <bool isRequest>
+ParseStatus HeadParser<isRequest>::assign(std::string_view method, std::string_view target,
+                                          std::span<const HeaderField> fields) {
+    // The size as text: "METHOD target HTTP/1.1\r\n", "name: value\r\n"
+    // per field, the empty line.
+    std::size_t bytes = method.size() + target.size() + 12 + 2;
+    for (const auto& f : fields)
+        bytes += f.name.size() + f.value.size() + 4;
+    text_bytes_ = bytes;
+    if (const HeadError e = check_method(method); e != HeadError::none) return fail(e);
+    if (const HeadError e = check_target(target); e != HeadError::none) return fail(e);
+    // parse() refuses a head over the limit as 414 when its target is too
+    // long, else 431; then a long target within it as 414.
+    if (limits_.max_target_bytes > 0 && target.size() > limits_.max_target_bytes)
+        return fail(HeadError::target_too_long);
+    if (bytes > limits_.max_header_bytes) return fail(HeadError::header_too_large);
+    for (const auto& f : fields) {
+        if (!is_valid_field_name(f.name) || !is_valid_field_value(f.value))
+            return fail(HeadError::bad_field);
+        if (fields_.size() >= limits_.max_fields) return fail(HeadError::header_too_large);
+        fields_.push_back(HeaderField{bhttp::string_to_field(f.name), f.name, f.value});
+    }
+    method_ = bhttp::string_to_verb(method);
+    method_string_ = method;
+    target_ = target;
+    version_ = 11;
+    head_bytes_ = 0;
+    head_done_ = true;
     return ParseStatus::done;
 }
 

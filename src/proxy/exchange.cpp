@@ -54,7 +54,7 @@ void Exchange::begin(const http::RequestHeadParser& head) {
     resolve_client(head);
     close_after_ = !facts.persistent || worker_.shutting_down();
     const std::size_t head_bytes = head.head_bytes();
-    bytes_in_ += head_bytes;
+    bytes_in_ += head.text_bytes();
     // A request answered here must leave the read buffer like a forwarded one,
     // or a keep-alive connection would parse the same head again. A body it
     // carries is not read, so the connection closes after the answer.

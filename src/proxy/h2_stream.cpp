@@ -66,25 +66,21 @@ void H2Stream::begin(std::span<const http::H2FieldView> fields, bool end_stream,
         exchange_->respond_local(421, ErrorKind::none);
         return;
     }
-    std::string& in = space_->h2.request;
-    const unsigned refuse = http::write_request_head(fields, !end_stream, in, chunked_body_);
+    http::RequestParts& parts = space_->h2.parts;
+    const unsigned refuse = http::read_request_fields(fields, !end_stream, parts);
     if (refuse != 0) {
         exchange_->respond_local(refuse, ErrorKind::none);
         return;
     }
+    chunked_body_ = parts.chunked;
     auto& parser = space_->parser;
     parser.emplace(request_limits(*settings_), space_->head_fields);
-    switch (parser->parse(in)) {
-        case http::ParseStatus::done:
-            break;
-        case http::ParseStatus::need_more:  // cannot happen: the head is complete
-        case http::ParseStatus::error:
-            exchange_->respond_local(http::status_for(parser->error()), ErrorKind::none);
-            return;
+    if (parser->assign(parts.method, parts.target, parts.fields) != http::ParseStatus::done) {
+        exchange_->respond_local(http::status_for(parser->error()), ErrorKind::none);
+        return;
     }
-    // The head's views point into `in`, and so do the pieces of an upstream
-    // send in flight: it changes only in pull_body, which runs only while
-    // the exchange waits for body bytes (read_body), never while it sends.
+    // The head's views point into the stream's fields and `parts`; the
+    // exchange copies what it keeps. The body arrives in space_->h2.request.
     exchange_->begin(*parser);
 }
 

@@ -13,15 +13,30 @@
 
 namespace switchyard::http {
 
-// The request head a stream's fields stand for, as HTTP/1.1 text: the
-// request line from :method and :path (:authority for CONNECT), Host from
-// :authority (a host field that differs from it is malformed), the cookie
-// crumbs joined into one Cookie field (§8.2.3), the other fields as sent.
-// With `body_follows` and no content-length, the body is sent chunked:
-// `chunked` says so, and the caller frames it (append_chunk). nghttp2 has
+// The request a stream's fields stand for, as the parts of an HTTP/1.1
+// head: the method from :method, the target from :path (:authority for
+// CONNECT), then host from :authority (a host field that differs from it
+// is malformed), the other fields as sent, the cookie crumbs joined into
+// one cookie field (§8.2.3). With `body_follows` and no content-length,
+// the body is sent chunked: `chunked` says so, a transfer-encoding field
+// is added, and the caller frames the body (append_chunk). nghttp2 has
 // checked the pseudo-headers, the field characters, and that no
-// connection-specific field is there. Returns 0, or 400 for a request that
-// names no host or two.
+// connection-specific field is there; the parts are checked again as a
+// head's text would be when they are given to the parser
+// (RequestHeadParser::assign). Views into `fields`, constants and
+// `cookie`. Returns 0, or 400 for a request that names no host or two.
+struct RequestParts {
+    std::string_view method;
+    std::string_view target;
+    std::vector<HeaderField> fields;  // ids not set (the parser sets them)
+    std::string cookie;               // the crumbs joined
+    bool chunked = false;
+};
+unsigned read_request_fields(std::span<const H2FieldView> fields, bool body_follows,
+                             RequestParts& out);
+
+// The same request as HTTP/1.1 text (`chunked` as above): what the parser
+// would read, for tests and the fuzz target to hold the parts to.
 unsigned write_request_head(std::span<const H2FieldView> fields, bool body_follows,
                             std::string& out, bool& chunked);
 

@@ -13,6 +13,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -74,8 +75,20 @@ class HeadParser final : public bhttp::basic_parser<isRequest> {
     // possibly moved, buffer).
     ParseStatus parse(std::string_view buffered);
 
+    // A request head given as its parts rather than as text (an HTTP/2
+    // stream's, split by its framing layer; RequestParts): checked as
+    // parse() checks a head's text, the method and target as a request
+    // line's, each field as a field line, and with the same limits on the
+    // size the head would have as text. The views must stay valid as
+    // parse()'s. Requests only.
+    ParseStatus assign(std::string_view method, std::string_view target,
+                       std::span<const HeaderField> fields);
+
     HeadError error() const { return error_; }
+    // The head's bytes in the buffer parse() read (0 after assign()).
     std::size_t head_bytes() const { return head_bytes_; }
+    // Its size as HTTP/1.1 text, for the access log.
+    std::size_t text_bytes() const { return text_bytes_; }
 
     // Request line (isRequest) or status line.
     bhttp::verb method() const { return method_; }
@@ -120,6 +133,7 @@ class HeadParser final : public bhttp::basic_parser<isRequest> {
     HeadError error_ = HeadError::none;
     bool head_done_ = false;
     std::size_t head_bytes_ = 0;
+    std::size_t text_bytes_ = 0;
     bhttp::verb method_ = bhttp::verb::unknown;
     std::string_view method_string_;
     std::string_view target_;

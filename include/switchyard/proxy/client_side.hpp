@@ -3,11 +3,12 @@
 // HTTP/2 stream (H2Stream) alike (Envoy's split of the codec from the
 // router: the request's life is written once).
 //
-// The request is seen as HTTP/1.1 bytes: received() holds its head, then
+// The request is seen as HTTP/1.1: a parsed head, then received() holds
 // its body as HTTP/1.1 frames it; the response is written as HTTP/1.1
-// bytes (head, then the body). An HTTP/2 stream translates both ways,
-// except that a forwarded response's final head reaches it as fields
-// (send_response_head), not as text it would parse again. Completions call back into the
+// bytes (head, then the body). An HTTP/2 stream translates both ways
+// without text where it can: its request head is given to the parser as
+// parts, and a forwarded response's final head reaches it as fields
+// (send_response_head). Completions call back into the
 // Exchange (Step) only while its request is current.
 #pragma once
 

@@ -60,9 +60,11 @@ struct RequestBuffers {
     }
 };
 
-// An HTTP/2 stream's (H2Stream): its request as HTTP/1.1 bytes, and the
-// response as the exchange writes it, read back into HTTP/2.
+// An HTTP/2 stream's (H2Stream): its request's head as parts and its body
+// as HTTP/1.1 bytes, and the response heads the exchange writes as text
+// (interim and local ones), read back into HTTP/2.
 struct H2StreamBuffers {
+    http::RequestParts parts;
     std::string request;
     std::string head;  // a response head being read back
     http::OwnResponseHead response;
@@ -73,6 +75,8 @@ struct H2StreamBuffers {
     void clear() {
         if (request.capacity() > kKeptRequest) std::string().swap(request);
         request.clear();
+        parts.fields.clear();
+        parts.cookie.clear();
         head.clear();
         response.fields.clear();
         pieces.clear();

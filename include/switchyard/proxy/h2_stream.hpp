@@ -1,14 +1,13 @@
 // H2Stream: one request stream of an H2Session, the client side of its
 // Exchange (ClientSide).
 //
-// The request reaches the Exchange as HTTP/1.1 bytes: the head written from
-// the stream's fields (http/h2_head.hpp), then the body, chunked when its
-// length is unknown. The stream takes body bytes from the connection only
-// while its own buffer has room, so the client's window opens as fast as
-// the upstream takes the body. The Exchange's HTTP/1.1 response is turned
-// back into HEADERS (1xx first, if any), DATA and the end of the stream; a
-// write completes once its bytes went into frames, which happens only as
-// fast as the client's windows and the socket allow.
+// The request reaches the Exchange as a head made from the stream's fields
+// (http/h2_head.hpp, checked by the parser as text would be), then its body
+// as HTTP/1.1 bytes, chunked when its length is unknown. The stream takes body bytes from the
+// connection only while its own buffer has room, so the client's window opens as fast as the
+// upstream takes the body. The Exchange's HTTP/1.1 response is turned back into HEADERS (1xx first,
+// if any), DATA and the end of the stream; a write completes once its bytes went into frames, which
+// happens only as fast as the client's windows and the socket allow.
 //
 // Deadlines: timeouts.client_body while waiting for body bytes, and
 // timeouts.send while response bytes wait on the client's window (a
@@ -90,8 +89,8 @@ class H2Stream final : public ClientSide {
     std::unique_ptr<Exchange> exchange_;
     std::uint64_t seq_ = 0;  // bumped when the request ends: later completions are dropped
 
-    // The request as HTTP/1.1 bytes (space_->h2.request): from in_offset_
-    // on is unconsumed.
+    // The request body as HTTP/1.1 bytes (space_->h2.request): from
+    // in_offset_ on is unconsumed.
     std::size_t in_offset_ = 0;
     bool chunked_body_ = false;
     bool request_ended_ = false;  // END_STREAM received

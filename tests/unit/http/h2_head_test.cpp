@@ -88,6 +88,72 @@ TEST(H2Head, ConnectNamesTheAuthority) {
     EXPECT_EQ(out.substr(0, out.find("\r\n")), "CONNECT db.test:5432 HTTP/1.1");
 }
 
+// A stream's head is given to the parser as parts (read_request_fields,
+// RequestHeadParser::assign): it must be judged exactly as its text would
+// be, refusals and their statuses included.
+void expect_parts_parse_as_text(const std::vector<H2FieldView>& fields, bool body_follows,
+                                const RequestHeadParser::Limits& limits = {}) {
+    SCOPED_TRACE(testing::Message() << "request with " << fields.size() << " fields");
+    RequestParts parts;
+    std::string text;
+    bool chunked = false;
+    const unsigned refused = read_request_fields(fields, body_follows, parts);
+    ASSERT_EQ(refused, write_request_head(fields, body_follows, text, chunked));
+    if (refused != 0) return;
+    EXPECT_EQ(parts.chunked, chunked);
+    std::vector<HeaderField> from_parts, from_text;
+    RequestHeadParser a(limits, from_parts), b(limits, from_text);
+    const ParseStatus status = a.assign(parts.method, parts.target, parts.fields);
+    ASSERT_EQ(status, b.parse(text)) << text;
+    EXPECT_EQ(a.text_bytes(), text.size());
+    EXPECT_EQ(a.head_bytes(), 0u);
+    if (status != ParseStatus::done) {
+        EXPECT_EQ(status_for(a.error()), status_for(b.error())) << text;
+        return;
+    }
+    EXPECT_EQ(a.method(), b.method());
+    EXPECT_EQ(a.method_string(), b.method_string());
+    EXPECT_EQ(a.target(), b.target());
+    EXPECT_EQ(a.version(), b.version());
+    ASSERT_EQ(from_parts.size(), from_text.size()) << text;
+    for (std::size_t i = 0; i < from_parts.size(); ++i) {
+        EXPECT_EQ(from_parts[i].id, from_text[i].id) << from_text[i].name;
+        EXPECT_EQ(from_parts[i].name, from_text[i].name);
+        EXPECT_EQ(from_parts[i].value, from_text[i].value);
+    }
+}
+
+TEST(H2Head, ItsPartsAreJudgedAsItsTextWouldBe) {
+    expect_parts_parse_as_text(request({{"user-agent", "t"}, {"accept", "*/*"}}), false);
+    expect_parts_parse_as_text(request({{"cookie", "a=1"}, {"x", "y"}, {"cookie", "b=2"}}), false);
+    expect_parts_parse_as_text(request({}, "POST"), true);
+    expect_parts_parse_as_text(request({{"content-length", "5"}}, "POST"), true);
+    expect_parts_parse_as_text({{":method", "CONNECT"}, {":authority", "db.test:5432"}}, true);
+    expect_parts_parse_as_text(request({{"x-empty", ""}, {"x-obs", "caf\xc3\xa9"}}), false);
+    // Refused, each with the status its text gets.
+    expect_parts_parse_as_text(request({}, "G(ET"), false);                // 400
+    expect_parts_parse_as_text(request({}, std::string(33, 'M')), false);  // 501
+    expect_parts_parse_as_text({{":method", "GET"}, {":authority", "a"}, {":path", "/a b"}},
+                               false);  // 400
+    expect_parts_parse_as_text({{":method", "GET"}, {":authority", "a"}, {":path", "/\x7f"}},
+                               false);                                  // 400
+    expect_parts_parse_as_text(request({{"x-ctl", "a\x01b"}}), false);  // 400
+    expect_parts_parse_as_text(request({{"x(bad)", "1"}}), false);      // 400
+    expect_parts_parse_as_text(request({{"host", "b.test"}}), false);   // 400
+    const std::string long_path = "/" + std::string(100, 'p');
+    expect_parts_parse_as_text({{":method", "GET"}, {":authority", "a"}, {":path", long_path}},
+                               false, {4096, 64, 256});  // 414
+    expect_parts_parse_as_text({{":method", "GET"}, {":authority", "a"}, {":path", long_path}},
+                               false, {64, 32, 256});  // 414: over both limits
+    expect_parts_parse_as_text(request({{"x-big", std::string(200, 'v')}}), false,
+                               {128, 64, 256});  // 431
+    std::vector<H2FieldView> many = request();
+    for (int i = 0; i < 10; ++i)
+        many.push_back({"x-n", "1"});
+    expect_parts_parse_as_text(many, false, {4096, 1024, 8});   // 431: too many fields
+    expect_parts_parse_as_text(many, false, {4096, 1024, 11});  // exactly the limit
+}
+
 TEST(H2Head, TheAuthoritysHost) {
     EXPECT_EQ(authority_host(request()), "a.test");
     EXPECT_EQ(authority_host(std::vector<H2FieldView>{{":authority", "a.test:8443"}}), "a.test");
