@@ -6,6 +6,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "switchyard/core/text.hpp"
+
 namespace switchyard::http {
 namespace {
 
@@ -21,13 +23,43 @@ constexpr std::uint64_t kMaxRefusedStreams = 100;
 // stream is refused (431) anyway, and decoding more only costs.
 constexpr std::size_t kHpackBombFactor = 4;
 
+// Response fields whose values usually repeat from one response to the
+// next on a connection: HPACK's dynamic table sends them as one byte after
+// the first time. Any other field is sent as a literal that is never
+// indexed: values that change per response (ids, lengths, cookies, an
+// upstream's connection number) would only churn the table, and nghttp2
+// keeps entries of one name in one bucket, so churn makes every lookup
+// walk them. Names in any case (nghttp2 lower-cases its copy).
+bool worth_indexing(std::string_view name) {
+    switch (name.size()) {
+        case 3:
+            return iequals(name, "via");
+        case 4:
+            return iequals(name, "date") || iequals(name, "vary");
+        case 6:
+            return iequals(name, "server");
+        case 12:
+            return iequals(name, "content-type");
+        case 13:
+            return iequals(name, "cache-control") || iequals(name, "accept-ranges");
+        case 16:
+            return iequals(name, "content-encoding") || iequals(name, "content-language");
+        case 25:
+            return iequals(name, "strict-transport-security");
+        case 27:
+            return iequals(name, "access-control-allow-origin");
+        default:
+            return false;
+    }
+}
+
 nghttp2_nv make_nv(std::string_view name, std::string_view value) {
     nghttp2_nv nv;
     nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
     nv.namelen = name.size();
     nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
     nv.valuelen = value.size();
-    nv.flags = NGHTTP2_NV_FLAG_NONE;
+    nv.flags = worth_indexing(name) ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX;
     return nv;
 }
 
@@ -406,10 +438,9 @@ H2Connection::H2Connection(Handler& handler, const H2Limits& limits, Clock::time
     }
     // Windows open as the handler consumes, not as bytes arrive.
     nghttp2_option_set_no_auto_window_update(options, 1);
-    // Responses are encoded from the static table and literals, as HAProxy
-    // and NGINX do: values that change per response (dates, ids) churn a
-    // dynamic table, and its bucket walks cost more than the bytes saved.
-    nghttp2_option_set_max_deflate_dynamic_table_size(options, 0);
+    // Responses index only the fields worth it (worth_indexing), in a
+    // dynamic table of HPACK's default size.
+    nghttp2_option_set_max_deflate_dynamic_table_size(options, 4096);
     const int rv = nghttp2_session_server_new2(&session_, cbs, this, options);
     nghttp2_option_del(options);
     nghttp2_session_callbacks_del(cbs);
