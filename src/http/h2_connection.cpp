@@ -38,6 +38,8 @@ bool worth_indexing(std::string_view name) {
             return iequals(name, "date") || iequals(name, "vary");
         case 6:
             return iequals(name, "server");
+        case 7:  // the static table has the usual ones: one octet
+            return name == ":status";
         case 12:
             return iequals(name, "content-type");
         case 13:

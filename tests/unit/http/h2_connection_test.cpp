@@ -134,12 +134,24 @@ class Client {
         return out;
     }
     void feed(const std::string& bytes) {
+        raw += bytes;
         nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
                                  bytes.size());
     }
 
     std::map<std::int32_t, Response> responses;
     std::vector<std::pair<std::int32_t, std::uint32_t>> goaways;  // last stream id, code
+    std::string raw;                                              // every byte the server sent
+    // The first octet of the first HEADERS frame's block in raw[from...].
+    int first_header_octet(std::size_t from) const {
+        while (from + 9 <= raw.size()) {
+            const auto* p = reinterpret_cast<const unsigned char*>(raw.data() + from);
+            const std::size_t length = (std::size_t{p[0]} << 16) | (p[1] << 8) | p[2];
+            if (p[3] == NGHTTP2_HEADERS && length > 0 && from + 9 < raw.size()) return p[9];
+            from += 9 + length;
+        }
+        return -1;
+    }
 
   private:
     static nghttp2_nv nv(const std::string& name, const std::string& value) {
@@ -340,9 +352,13 @@ TEST_F(H2ConnectionTest, OnlyFieldsThatRepeatEnterTheClientsDynamicTable) {
                                                                       {"set-cookie", "a=1"},
                                                                       {"content-length", "0"}},
                                              true));
+        const std::size_t sent = client.raw.size();
         ASSERT_TRUE(pump(client));
         EXPECT_EQ(field(client.responses[id].headers, "x-id"), std::to_string(i));
         EXPECT_EQ(field(client.responses[id].headers, "server"), "s");
+        // ":status: 200" is the static table's entry 8: one octet, 0x88,
+        // first in the header block.
+        EXPECT_EQ(client.first_header_octet(sent), 0x88);
         // One entry: "server: s" (32 octets of overhead, RFC 7541 §4.1).
         EXPECT_EQ(nghttp2_session_get_hd_inflate_dynamic_table_size(client.session()),
                   32u + 6u + 1u);
