@@ -1,12 +1,11 @@
 #include "switchyard/http/h2_connection.hpp"
 
 #include <nghttp2/nghttp2.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
 #include <stdexcept>
-
-#include "switchyard/core/text.hpp"
 
 namespace switchyard::http {
 namespace {
@@ -23,45 +22,16 @@ constexpr std::uint64_t kMaxRefusedStreams = 100;
 // stream is refused (431) anyway, and decoding more only costs.
 constexpr std::size_t kHpackBombFactor = 4;
 
-// Response fields whose values usually repeat from one response to the
-// next on a connection: HPACK's dynamic table sends them as one byte after
-// the first time. Any other field is sent as a literal that is never
-// indexed: values that change per response (ids, lengths, cookies, an
-// upstream's connection number) would only churn the table, and nghttp2
-// keeps entries of one name in one bucket, so churn makes every lookup
-// walk them. Names in any case (nghttp2 lower-cases its copy).
-bool worth_indexing(std::string_view name) {
-    switch (name.size()) {
-        case 3:
-            return iequals(name, "via");
-        case 4:
-            return iequals(name, "date") || iequals(name, "vary");
-        case 6:
-            return iequals(name, "server");
-        case 7:  // the static table has the usual ones: one octet
-            return name == ":status";
-        case 12:
-            return iequals(name, "content-type");
-        case 13:
-            return iequals(name, "cache-control") || iequals(name, "accept-ranges");
-        case 16:
-            return iequals(name, "content-encoding") || iequals(name, "content-language");
-        case 25:
-            return iequals(name, "strict-transport-security");
-        case 27:
-            return iequals(name, "access-control-allow-origin");
-        default:
-            return false;
-    }
-}
-
-nghttp2_nv make_nv(std::string_view name, std::string_view value) {
+// `index`: the field may enter HPACK's dynamic table (nghttp2 still keeps
+// out the ones it knows change, as content-length and set-cookie); else it
+// is a literal that is never indexed.
+nghttp2_nv make_nv(std::string_view name, std::string_view value, bool index) {
     nghttp2_nv nv;
     nv.name = reinterpret_cast<uint8_t*>(const_cast<char*>(name.data()));
     nv.namelen = name.size();
     nv.value = reinterpret_cast<uint8_t*>(const_cast<char*>(value.data()));
     nv.valuelen = value.size();
-    nv.flags = worth_indexing(name) ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX;
+    nv.flags = index ? NGHTTP2_NV_FLAG_NONE : NGHTTP2_NV_FLAG_NO_INDEX;
     return nv;
 }
 
@@ -75,12 +45,8 @@ class NvList {
             data_ = heap_.data();
         }
     }
-    void add(std::string_view name, std::string_view value) {
-        data_[size_++] = make_nv(name, value);
-    }
-    void add(std::span<const H2FieldView> fields) {
-        for (const auto& f : fields)
-            add(f.name, f.value);
+    void add(std::string_view name, std::string_view value, bool index) {
+        data_[size_++] = make_nv(name, value, index);
     }
     nghttp2_nv* data() { return data_; }
     std::size_t size() const { return size_; }
@@ -367,7 +333,8 @@ struct H2Connection::Callbacks {
                     *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
                     const auto trailers = s->trailers_out.views();
                     NvList nvs(trailers.size());
-                    nvs.add(trailers);
+                    for (const auto& f : trailers)
+                        nvs.add(f.name, f.value, false);
                     nghttp2_submit_trailer(session, id, nvs.data(), nvs.size());
                 }
             }
@@ -440,7 +407,7 @@ H2Connection::H2Connection(Handler& handler, const H2Limits& limits, Clock::time
     }
     // Windows open as the handler consumes, not as bytes arrive.
     nghttp2_option_set_no_auto_window_update(options, 1);
-    // Responses index only the fields worth it (worth_indexing), in a
+    // Responses index only the fields that repeat (sent_before), in a
     // dynamic table of HPACK's default size.
     nghttp2_option_set_max_deflate_dynamic_table_size(options, 4096);
     const int rv = nghttp2_session_server_new2(&session_, cbs, this, options);
@@ -594,6 +561,25 @@ void H2Connection::consume(std::int32_t stream, std::size_t n) {
     nghttp2_session_consume(session_, stream, n);
 }
 
+// A response field enters HPACK's dynamic table only once it repeats on
+// the connection: the second time the same name and value are sent (a
+// filter of recent ones' hashes remembers them). Fields whose values stay
+// the same (date within its second, via, server, content-type, an
+// application's constant fields) then cost one octet; values that change
+// per response (ids, lengths, cookies, an upstream's connection number) are
+// never-indexed literals that do not churn the table. Churn is what made
+// indexing cost more than it saved: nghttp2 keeps the entries of one name
+// in one bucket, and every lookup walks them.
+bool H2Connection::sent_before(std::string_view name, std::string_view value) {
+    const XXH64_hash_t hash =
+        XXH3_64bits_withSeed(value.data(), value.size(), XXH3_64bits(name.data(), name.size()));
+    auto& slot = sent_fields_[hash % sent_fields_.size()];
+    const auto tag = static_cast<std::uint32_t>(hash >> 32) | 1u;  // 0 is an empty slot
+    const bool seen = slot == tag;
+    slot = tag;
+    return seen;
+}
+
 bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
                                   std::span<const H2FieldView> fields, bool with_body, bool final) {
     if (find(stream) == nullptr) return false;
@@ -601,8 +587,9 @@ bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
                     static_cast<char>('0' + status / 10 % 10),
                     static_cast<char>('0' + status % 10)};
     NvList nvs(fields.size() + 1);
-    nvs.add(":status", {code, sizeof code});
-    nvs.add(fields);
+    nvs.add(":status", {code, sizeof code}, true);  // the static table has the usual ones
+    for (const auto& f : fields)
+        nvs.add(f.name, f.value, sent_before(f.name, f.value));
     if (!final)
         return nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream, nullptr, nvs.data(),
                                       nvs.size(), nullptr) == 0;

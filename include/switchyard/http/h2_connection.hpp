@@ -26,6 +26,7 @@
 // One thread (the worker's); not copyable.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -192,6 +193,9 @@ class H2Connection {
                         bool with_body, bool final);
     // A closed stream's object, kept (emptied) for the next one.
     void recycle(std::unique_ptr<Stream> stream);
+    // This response field went out on the connection recently (and is
+    // remembered now): worth HPACK's dynamic table.
+    bool sent_before(std::string_view name, std::string_view value);
 
     Handler& handler_;
     H2Limits limits_;
@@ -210,6 +214,7 @@ class H2Connection {
     TokenBucket settings_bucket_;
     TokenBucket ping_bucket_;
     Clock::time_point now_;
+    std::array<std::uint32_t, 64> sent_fields_{};  // sent_before's filter: hash tags by slot
 };
 
 }  // namespace switchyard::http
