@@ -120,11 +120,54 @@ struct H2Connection::Stream {
     bool data_event_pending = false;
     std::string in;  // request body bytes not consumed yet
     // The response body: queued bytes, what nghttp2 took of them, the end.
+    // Bytes are either copied (out) or lent (views the handler keeps valid
+    // until they are framed); never both at once, so order is kept.
     std::string out;
     std::size_t out_offset = 0;
+    std::vector<std::string_view> lent;  // from lent_first on, the first one from lent_offset on
+    std::size_t lent_first = 0;
+    std::size_t lent_offset = 0;
+    std::size_t lent_left = 0;  // their bytes not framed yet
     bool eof = false;
     bool deferred = false;  // the data source said "nothing yet"
     FieldList trailers_out;
+
+    std::size_t queued() const { return out.size() - out_offset + lent_left; }
+    void drop_lent() {
+        lent.clear();
+        lent_first = lent_offset = lent_left = 0;
+    }
+    // The lent bytes not framed yet, copied: they may go away now.
+    void own_lent() {
+        for (std::size_t i = lent_first; i < lent.size(); ++i)
+            out.append(lent[i].substr(i == lent_first ? lent_offset : 0));
+        drop_lent();
+    }
+    // Appends the next `n` queued bytes to `to`.
+    void take(std::string& to, std::size_t n) {
+        if (out_offset < out.size()) {
+            to.append(out, out_offset, n);
+            out_offset += n;
+            if (out_offset == out.size()) {
+                out.clear();
+                out_offset = 0;
+            }
+            return;
+        }
+        lent_left -= n;
+        while (n > 0) {
+            const std::string_view piece = lent[lent_first].substr(lent_offset);
+            const std::size_t k = std::min(n, piece.size());
+            to.append(piece.substr(0, k));
+            n -= k;
+            lent_offset += k;
+            if (lent_offset == lent[lent_first].size()) {
+                ++lent_first;
+                lent_offset = 0;
+            }
+        }
+        if (lent_left == 0) drop_lent();
+    }
 
     // Empty, as new, keeping the buffers' room (unless large).
     void clear() {
@@ -135,6 +178,7 @@ struct H2Connection::Stream {
         release_if_large(in);
         release_if_large(out);
         out_offset = 0;
+        drop_lent();
         eof = deferred = false;
         trailers_out.clear();
     }
@@ -319,7 +363,9 @@ struct H2Connection::Callbacks {
         auto& c = self(user);
         Stream* s = c.find(id);
         if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        const std::size_t left = s->out.size() - s->out_offset;
+        // One source per frame: the copied bytes, else the lent ones.
+        const std::size_t left =
+            s->out_offset < s->out.size() ? s->out.size() - s->out_offset : s->lent_left;
         const std::size_t n = std::min(left, length);
         if (n == left) {
             if (!s->eof) {
@@ -355,14 +401,9 @@ struct H2Connection::Callbacks {
         out.append(reinterpret_cast<const char*>(framehd), 9);
         const std::size_t pad = frame->data.padlen;  // never asked for; written as told
         if (pad > 0) out.push_back(static_cast<char>(pad - 1));
-        out.append(s->out, s->out_offset, length);
+        s->take(out, length);
         if (pad > 1) out.append(pad - 1, '\0');
-        s->out_offset += length;
-        if (s->out_offset == s->out.size()) {
-            s->out.clear();
-            s->out_offset = 0;
-            if (!s->eof) c.events_.push_back({Event::drained, frame->hd.stream_id});
-        }
+        if (s->queued() == 0 && !s->eof) c.events_.push_back({Event::drained, frame->hd.stream_id});
         return 0;
     }
 };
@@ -612,6 +653,7 @@ bool H2Connection::submit_interim(std::int32_t stream, unsigned status,
 void H2Connection::send_data(std::int32_t stream, std::string_view bytes) {
     Stream* s = find(stream);
     if (s == nullptr || bytes.empty()) return;
+    s->own_lent();  // after what was lent before
     s->out.append(bytes);
     if (s->deferred) {
         s->deferred = false;
@@ -619,9 +661,28 @@ void H2Connection::send_data(std::int32_t stream, std::string_view bytes) {
     }
 }
 
+void H2Connection::lend_data(std::int32_t stream, std::string_view bytes) {
+    Stream* s = find(stream);
+    if (s == nullptr || bytes.empty()) return;
+    if (s->out_offset < s->out.size()) {  // after what was copied before
+        s->out.append(bytes);
+    } else {
+        s->lent.push_back(bytes);
+        s->lent_left += bytes.size();
+    }
+    if (s->deferred) {
+        s->deferred = false;
+        nghttp2_session_resume_data(session_, stream);
+    }
+}
+
+void H2Connection::own_queued(std::int32_t stream) {
+    if (Stream* s = find(stream)) s->own_lent();
+}
+
 std::size_t H2Connection::queued(std::int32_t stream) const {
     const Stream* s = find(stream);
-    return s == nullptr ? 0 : s->out.size() - s->out_offset;
+    return s == nullptr ? 0 : s->queued();
 }
 
 void H2Connection::end_stream(std::int32_t stream, std::span<const H2FieldView> trailers) {
@@ -647,7 +708,11 @@ void H2Connection::stop_reading(std::int32_t stream) {
 }
 
 void H2Connection::reset(std::int32_t stream, H2Error error) {
-    if (find(stream) == nullptr) return;
+    Stream* s = find(stream);
+    if (s == nullptr) return;
+    // Nothing more is framed for it (RST_STREAM goes out before any DATA):
+    // lent bytes may go away at once.
+    s->drop_lent();
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream,
                               static_cast<std::uint32_t>(error));
 }

@@ -223,8 +223,10 @@ void H2Session::retire(std::int32_t id) {
 }
 
 void H2Session::abandon() {
-    for (auto& [id, stream] : streams_)
+    for (auto& [id, stream] : streams_) {
+        h2_.own_queued(id);  // what they lent goes with their exchanges
         retired_.push_back(std::move(stream));
+    }
     streams_.clear();
     for (auto& stream : retired_)
         if (stream->exchange() != nullptr) stream->exchange()->abandon();

@@ -155,22 +155,30 @@ void H2Stream::complete_read(error_code ec) {
 
 // Body bytes as the exchange wrote them: chunked ones are decoded (their
 // trailers kept for the end of the stream), DATA carry the payload alone.
-bool H2Stream::send_body(std::string_view bytes) {
+// `lend`: the bytes are the write's, valid until it completes, which is
+// when they are framed (or the stream is reset): they are not copied.
+bool H2Stream::send_body(std::string_view bytes, bool lend) {
     auto& h2 = session_.h2();
+    auto queue = [&](std::string_view piece) {
+        if (lend)
+            h2.lend_data(id_, piece);
+        else
+            h2.send_data(id_, piece);
+    };
     if (!decoder_) {
-        h2.send_data(id_, bytes);
+        queue(bytes);
         return true;
     }
     auto& pieces = space_->h2.pieces;
     pieces.clear();
     decoder_->decode(bytes, pieces);
     for (auto piece : pieces)
-        h2.send_data(id_, piece);
+        queue(piece);
     return !decoder_->failed();
 }
 
 bool H2Stream::take_response(std::string_view bytes) {
-    if (head_sent_) return send_body(bytes);
+    if (head_sent_) return send_body(bytes, true);
     auto& h2 = session_.h2();
     auto& buffers = space_->h2;
     // Heads (1xx ones, then the final one) are ours, each written whole by
@@ -187,7 +195,7 @@ bool H2Stream::take_response(std::string_view bytes) {
         buffers.head.erase(0, head.bytes);  // the fields were copied when submitted
     }
     bool ok = true;
-    if (head_sent_ && !buffers.head.empty()) ok = send_body(buffers.head);
+    if (head_sent_ && !buffers.head.empty()) ok = send_body(buffers.head, false);
     buffers.head.clear();
     return ok;
 }

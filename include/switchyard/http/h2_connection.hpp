@@ -13,7 +13,8 @@
 // - Flow control by hand both ways. Request bodies: a stream's window opens
 //   again only as the handler consume()s its input, so a slow upstream slows
 //   the client instead of filling memory. Responses: send_data() queues bytes
-//   on the stream and nghttp2 frames them as the client's windows allow;
+//   (lend_data() without a copy) on the stream and nghttp2 frames them as
+//   the client's windows allow;
 //   queued() says how many wait, and on_drained() when the queue emptied.
 // - Limits and defences, each counted (H2Counters) and, for a connection
 //   that misbehaves, answered with GOAWAY: a header list over
@@ -148,7 +149,13 @@ class H2Connection {
                          bool end_stream);
     // A 1xx response before the final one.
     bool submit_interim(std::int32_t stream, unsigned status, std::span<const H2FieldView> fields);
+    // Queues response body bytes, copied.
     void send_data(std::int32_t stream, std::string_view bytes);
+    // Queues them without a copy: the caller keeps them valid and unchanged
+    // until they are framed (queued() is 0, on_drained()), the stream is
+    // reset, or own_queued() copied them.
+    void lend_data(std::int32_t stream, std::string_view bytes);
+    void own_queued(std::int32_t stream);
     std::size_t queued(std::int32_t stream) const;
     // The body is complete; `trailers` (none: the last DATA frame ends the
     // stream) follow it.

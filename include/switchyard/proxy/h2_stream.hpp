@@ -72,7 +72,7 @@ class H2Stream final : public ClientSide {
     void pull_body();
     // Response bytes (HTTP/1.1) into HEADERS and DATA.
     bool take_response(std::string_view bytes);
-    bool send_body(std::string_view bytes);
+    bool send_body(std::string_view bytes, bool lend);
     // Calls `step` on the exchange from a handler of its own (never from
     // inside the exchange's call), unless the stream ended meanwhile.
     void complete_later(Step step, boost::system::error_code ec, std::size_t n);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstring>
 #include <map>
 #include <string>
@@ -434,6 +436,52 @@ TEST_F(H2ConnectionTest, AResponseWaitsForTheClientsWindow) {
     ASSERT_TRUE(pump(client));
     EXPECT_EQ(client.responses[id].body.size(), 100u * 1024);
     EXPECT_TRUE(client.responses[id].closed);
+}
+
+// Lent bytes are framed where they are, in order with copied ones, and
+// own_queued() copies what is still queued so that the lender may reuse its
+// buffer; a reset drops them.
+TEST_F(H2ConnectionTest, LentBytesAreFramedInOrderAndCanBeOwned) {
+    make();
+    Client client(/*auto_window=*/false);
+    const auto id = client.request();
+    ASSERT_TRUE(pump(client));
+    server_->submit_response(id, 200, {}, false);
+    std::string lent_a(40 * 1024, 'a');
+    std::string lent_c(40 * 1024, 'c');
+    server_->lend_data(id, lent_a);
+    server_->send_data(id, std::string(10, 'b'));  // after the lent bytes
+    server_->lend_data(id, lent_c);                // ... and this after the copy
+    EXPECT_EQ(server_->queued(id), 80u * 1024 + 10);
+    ASSERT_TRUE(pump(client));
+    EXPECT_EQ(client.responses[id].body.size(), 65535u) << "the default window";
+    // The rest may go away once owned.
+    server_->own_queued(id);
+    std::fill(lent_a.begin(), lent_a.end(), 'x');
+    std::fill(lent_c.begin(), lent_c.end(), 'x');
+    nghttp2_session_consume(client.session(), id, 65535);
+    ASSERT_TRUE(pump(client));
+    EXPECT_EQ(server_->queued(id), 0u);
+    EXPECT_EQ(recorder_.requests[id].drained, 1);
+    server_->end_stream(id);
+    ASSERT_TRUE(pump(client));
+    EXPECT_EQ(client.responses[id].body,
+              std::string(40 * 1024, 'a') + std::string(10, 'b') + std::string(40 * 1024, 'c'));
+
+    // Lent bytes alone, drained without a copy; then a reset drops the rest.
+    const auto second = client.request();
+    ASSERT_TRUE(pump(client));
+    server_->submit_response(second, 200, {}, false);
+    std::string lent(100 * 1024, 'd');
+    server_->lend_data(second, lent);
+    ASSERT_TRUE(pump(client));
+    EXPECT_GT(server_->queued(second), 0u);
+    server_->reset(second, H2Error::cancel);
+    EXPECT_EQ(server_->queued(second), 0u);
+    lent.clear();
+    lent.shrink_to_fit();  // nothing may read it any more
+    ASSERT_TRUE(pump(client));
+    EXPECT_TRUE(client.responses[second].closed);
 }
 
 // A response that comes before the request body ends: the rest of the
