@@ -5,7 +5,11 @@
 # 127.0.0.1, driven by h2load (nghttp2-client) with -c 50 -m 10. Rounds
 # alternate the proxies' order; per cell and proxy it prints the median
 # req/s and p99 latency over the rounds (p99 from h2load's per-request log)
-# and Switchyard's ratios to each peer. Then each proxy's memory per idle
+# and Switchyard's ratios to each peer, with the CPU each proxy used per
+# request (its processes' user + system time over the run, warm-up
+# included, over the requests of the run and its warm-up at the run's
+# rate): on this shared machine req/s moves with the neighbours, CPU per
+# request much less. Then each proxy's memory per idle
 # h2c connection: RSS before and after --idle-conns connections that each
 # made one request (bench/idle_conns.py --h2c). With --baseline DIR, a
 # second Switchyard (DIR/switchyard, same config) runs in the same rounds as
@@ -37,7 +41,7 @@ while (($#)); do
     --bin) bin=$2; shift ;;
     --idle-conns) idle_conns=$2; shift ;;
     --baseline) baseline=$2; shift ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument '$1'" ;;
   esac
   shift
@@ -152,10 +156,12 @@ idle_table=$(
 )
 
 cells=("h2c-small:http:/" "h2-small:https:/" "h2-16k:https:/?bytes=16384")
-declare -A rps p99
-# run CELL PROXY ROUND: one h2load run; appends its req/s and p99 (ms).
+declare -A rps p99 cpu
+hz=$(getconf CLK_TCK)
+# run CELL PROXY ROUND: one h2load run; appends its req/s, p99 (ms) and CPU
+# per request (us).
 run() {
-  local cell=$1 p=$2 round=$3 rest scheme path port url out reqlog r q
+  local cell=$1 p=$2 round=$3 rest scheme path port url out reqlog r q c0 c1 tree
   rest=${cell#*:}
   scheme=${rest%%:*}
   path=${rest#*:}
@@ -164,14 +170,19 @@ run() {
   url="$scheme://127.0.0.1:$port$path"
   out=$tmp/${cell%%:*}-$p-$round.out
   reqlog=$tmp/${cell%%:*}-$p-$round.log
+  mapfile -t tree < <(tree_pids "${proxy_pid[$p]}")
+  c0=$(cpu_ticks "${tree[@]}")
   h2load -c 50 -m 10 -t 1 -D "$seconds" --warm-up-time 1 --log-file "$reqlog" "$url" >"$out" 2>&1 ||
     { tail -n 5 "$out" >&2; die "h2load failed against $p ($url)"; }
+  c1=$(cpu_ticks "${tree[@]}")
   grep -q "0 failed, 0 errored" "$out" || log "$p ${cell%%:*} round $round: $(grep '^requests:' "$out")"
   r=$(awk '/^finished in/ {print $4}' "$out")
   q=$(awk -F'\t' '$2 == 200 {print $3}' "$reqlog" | sort -n |
     awk '{v[NR] = $1} END {if (NR) printf "%.2f", v[int(NR * 0.99 + 0.5)] / 1000; else print "n/a"}')
   rps[${cell%%:*},$p]+="$r "
   p99[${cell%%:*},$p]+="$q "
+  cpu[${cell%%:*},$p]+="$(awk -v t=$((c1 - c0)) -v hz="$hz" -v r="$r" -v s="$seconds" \
+    'BEGIN { if (r > 0) printf "%.2f", t * 1000000 / hz / (r * (s + 1)); else print "nan" }') "
 }
 for round in $(seq 1 "$rounds"); do
   order=("${proxies[@]}")
@@ -188,26 +199,30 @@ done
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : "n/a")}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 printf '\nHTTP/2, %s worker(s), h2load -c 50 -m 10, %s rounds of %s s (medians)\n\n' "$workers" "$rounds" "$seconds"
-printf '| cell | proxy | req/s | p99 ms |\n|---|---|---|---|\n'
+printf '| cell | proxy | req/s | p99 ms | CPU us/req |\n|---|---|---|---|---|\n'
 for cell in "${cells[@]}"; do
   c=${cell%%:*}
   for p in "${proxies[@]}"; do
-    printf '| %s | %s | %s | %s |\n' "$c" "$p" "$(median <<<"${rps[$c,$p]}")" "$(median <<<"${p99[$c,$p]}")"
+    printf '| %s | %s | %s | %s | %s |\n' "$c" "$p" "$(median <<<"${rps[$c,$p]}")" \
+      "$(median <<<"${p99[$c,$p]}")" "$(median <<<"${cpu[$c,$p]}")"
   done
 done
-printf '\n| cell | req/s vs haproxy | req/s vs nginx | p99 vs haproxy | p99 vs nginx |\n|---|---|---|---|---|\n'
+printf '\n| cell | req/s vs haproxy | req/s vs nginx | p99 vs haproxy | p99 vs nginx | CPU/req vs haproxy | CPU/req vs nginx |\n|---|---|---|---|---|---|---|\n'
 for cell in "${cells[@]}"; do
   c=${cell%%:*}
   s=$(median <<<"${rps[$c,switchyard]}") h=$(median <<<"${rps[$c,haproxy]}") n=$(median <<<"${rps[$c,nginx]}")
   sp=$(median <<<"${p99[$c,switchyard]}") hp=$(median <<<"${p99[$c,haproxy]}") np=$(median <<<"${p99[$c,nginx]}")
-  printf '| %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$s" "$h")" "$(ratio "$s" "$n")" "$(ratio "$sp" "$hp")" "$(ratio "$sp" "$np")"
+  sc=$(median <<<"${cpu[$c,switchyard]}") hc=$(median <<<"${cpu[$c,haproxy]}") nc=$(median <<<"${cpu[$c,nginx]}")
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$s" "$h")" "$(ratio "$s" "$n")" \
+    "$(ratio "$sp" "$hp")" "$(ratio "$sp" "$np")" "$(ratio "$sc" "$hc")" "$(ratio "$sc" "$nc")"
 done
 if [ -n "$baseline" ]; then
-  printf '\n| cell | req/s vs switchyard-base (%s) | p99 vs switchyard-base |\n|---|---|---|\n' "$baseline"
+  printf '\n| cell | req/s vs switchyard-base (%s) | p99 vs switchyard-base | CPU/req vs switchyard-base |\n|---|---|---|---|\n' "$baseline"
   for cell in "${cells[@]}"; do
     c=${cell%%:*}
-    printf '| %s | %s | %s |\n' "$c" "$(ratio "$(median <<<"${rps[$c,switchyard]}")" "$(median <<<"${rps[$c,switchyard-base]}")")" \
-      "$(ratio "$(median <<<"${p99[$c,switchyard]}")" "$(median <<<"${p99[$c,switchyard-base]}")")"
+    printf '| %s | %s | %s | %s |\n' "$c" "$(ratio "$(median <<<"${rps[$c,switchyard]}")" "$(median <<<"${rps[$c,switchyard-base]}")")" \
+      "$(ratio "$(median <<<"${p99[$c,switchyard]}")" "$(median <<<"${p99[$c,switchyard-base]}")")" \
+      "$(ratio "$(median <<<"${cpu[$c,switchyard]}")" "$(median <<<"${cpu[$c,switchyard-base]}")")"
   done
 fi
 printf '%s\n' "$idle_table"
