@@ -80,7 +80,10 @@ void H2Stream::begin(std::span<const http::H2FieldView> fields, bool end_stream,
         return;
     }
     // The head's views point into the stream's fields and `parts`; the
-    // exchange copies what it keeps. The body arrives in space_->h2.request.
+    // exchange copies what it keeps. The body arrives in space_->h2.request,
+    // and so do the pieces of an upstream send in flight: it changes only
+    // in pull_body, which runs only while the exchange waits for body bytes
+    // (read_body), never while it sends.
     exchange_->begin(*parser);
 }
 
@@ -177,8 +180,8 @@ bool H2Stream::send_body(std::string_view bytes, bool lend) {
     return !decoder_->failed();
 }
 
-bool H2Stream::take_response(std::string_view bytes) {
-    if (head_sent_) return send_body(bytes, true);
+bool H2Stream::take_response(std::string_view bytes, bool lend) {
+    if (head_sent_) return send_body(bytes, lend);
     auto& h2 = session_.h2();
     auto& buffers = space_->h2;
     // Heads (1xx ones, then the final one) are ours, each written whole by
@@ -216,7 +219,7 @@ void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {
     std::size_t n = 0;
     for (const auto& b : buffers) {
         n += b.size();
-        if (!take_response({static_cast<const char*>(b.data()), b.size()})) {
+        if (!take_response({static_cast<const char*>(b.data()), b.size()}, true)) {
             // Our own head did not parse: a bug, not the client's fault.
             session_.h2().reset(id_, H2Error::internal_error);
             session_.flush();
@@ -238,7 +241,7 @@ void H2Stream::write(std::span<const asio::const_buffer> buffers, Step then) {
 void H2Stream::write_final(std::string_view bytes, Step then) {
     ++seq_;  // nothing issued before acts any more
     read_step_ = nullptr;
-    if (!take_response(bytes)) {
+    if (!take_response(bytes, false)) {  // copied: a final write is rare
         session_.h2().reset(id_, H2Error::internal_error);
         session_.flush();
         complete_later(then, asio::error::invalid_argument, 0);

@@ -70,8 +70,9 @@ class H2Stream final : public ClientSide {
   private:
     // Moves body bytes from the connection into the request while there is room.
     void pull_body();
-    // Response bytes (HTTP/1.1) into HEADERS and DATA.
-    bool take_response(std::string_view bytes);
+    // Response bytes (HTTP/1.1) into HEADERS and DATA; body bytes are lent
+    // (send_body) when `lend`.
+    bool take_response(std::string_view bytes, bool lend);
     bool send_body(std::string_view bytes, bool lend);
     // Calls `step` on the exchange from a handler of its own (never from
     // inside the exchange's call), unless the stream ended meanwhile.
