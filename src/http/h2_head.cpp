@@ -119,13 +119,8 @@ std::size_t collect_response_fields(const ResponseHeadParser& head, const Respon
                                     const ClientResponseOptions& options,
                                     std::vector<H2FieldView>& out, std::string& scratch) {
     out.clear();
-    for (const auto& f : head.fields()) {
-        if (is_hop_by_hop_field(f.id)) continue;
-        // Bodiless responses (HEAD, 304) keep the length they describe.
-        if (f.id == bhttp::field::content_length && facts.framing.kind != BodyKind::none) continue;
-        if (facts.connection.names(f.name)) continue;
-        out.push_back({f.name, f.value});
-    }
+    for (const auto& f : head.fields())
+        if (is_relayed_response_field(f, facts)) out.push_back({f.name, f.value});
     if (!facts.has_date) add_own_lines(options.date_field, out);
     out.push_back({"via", options.via});
     add_own_lines(options.extra_fields, out);

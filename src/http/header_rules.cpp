@@ -445,6 +445,12 @@ unsigned inspect_response(const ResponseHeadParser& head, bool request_was_head,
     return 0;
 }
 
+bool is_relayed_response_field(const HeaderField& f, const ResponseFacts& facts) {
+    if (is_hop_by_hop_field(f.id)) return false;
+    if (f.id == bhttp::field::content_length && facts.framing.kind != BodyKind::none) return false;
+    return !facts.connection.names(f.name);
+}
+
 void write_client_response_head(const ResponseHeadParser& head, const ResponseFacts& facts,
                                 const ClientResponseOptions& options, std::string& out) {
     out.clear();
@@ -454,10 +460,7 @@ void write_client_response_head(const ResponseHeadParser& head, const ResponseFa
     out.append(head.reason().empty() ? reason_phrase(head.status()) : head.reason());
     out.append("\r\n");
     for (const auto& f : head.fields()) {
-        if (is_hop_by_hop_field(f.id)) continue;
-        // Bodiless responses (HEAD, 304) keep the length they describe.
-        if (f.id == bhttp::field::content_length && facts.framing.kind != BodyKind::none) continue;
-        if (facts.connection.names(f.name)) continue;
+        if (!is_relayed_response_field(f, facts)) continue;
         out.append(f.name);
         out.append(": ");
         out.append(f.value);

@@ -97,6 +97,12 @@ struct ClientResponseOptions {
     std::string_view extra_fields;  // complete lines the proxy adds ("Set-Cookie: ...\r\n")
 };
 
+// Whether an upstream response field goes on to the client: not a
+// hop-by-hop field, not one the Connection field names, and not
+// Content-Length where the proxy writes its own framing (a bodiless
+// response, HEAD or 304, keeps the length it describes).
+bool is_relayed_response_field(const HeaderField& f, const ResponseFacts& facts);
+
 void write_client_response_head(const ResponseHeadParser& head, const ResponseFacts& facts,
                                 const ClientResponseOptions& options, std::string& out);
 

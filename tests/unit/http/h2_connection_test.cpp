@@ -227,6 +227,13 @@ class H2ConnectionTest : public ::testing::Test {
         }
         return open;
     }
+    // A request from `client`, answered with a head whose body follows.
+    std::int32_t answering(Client& client) {
+        const auto id = client.request();
+        EXPECT_TRUE(pump(client));
+        EXPECT_TRUE(server_->submit_response(id, 200, {}, false));
+        return id;
+    }
     // Raw bytes (hand-made frames) into the server; what it answers.
     bool send_raw(const std::string& bytes, Client& client) {
         const bool open = server_->receive(bytes, now_);
@@ -418,9 +425,7 @@ TEST_F(H2ConnectionTest, ARequestBodyWaitsForTheHandlerToConsume) {
 TEST_F(H2ConnectionTest, AResponseWaitsForTheClientsWindow) {
     make();
     Client client(/*auto_window=*/false);
-    const auto id = client.request();
-    ASSERT_TRUE(pump(client));
-    server_->submit_response(id, 200, {}, false);
+    const auto id = answering(client);
     server_->send_data(id, std::string(100 * 1024, 'r'));
     ASSERT_TRUE(pump(client));
     EXPECT_EQ(client.responses[id].body.size(), 65535u) << "the default window";
@@ -444,9 +449,7 @@ TEST_F(H2ConnectionTest, AResponseWaitsForTheClientsWindow) {
 TEST_F(H2ConnectionTest, LentBytesAreFramedInOrderAndCanBeOwned) {
     make();
     Client client(/*auto_window=*/false);
-    const auto id = client.request();
-    ASSERT_TRUE(pump(client));
-    server_->submit_response(id, 200, {}, false);
+    const auto id = answering(client);
     std::string lent_a(40 * 1024, 'a');
     std::string lent_c(40 * 1024, 'c');
     server_->lend_data(id, lent_a);
@@ -469,9 +472,7 @@ TEST_F(H2ConnectionTest, LentBytesAreFramedInOrderAndCanBeOwned) {
               std::string(40 * 1024, 'a') + std::string(10, 'b') + std::string(40 * 1024, 'c'));
 
     // Lent bytes alone, drained without a copy; then a reset drops the rest.
-    const auto second = client.request();
-    ASSERT_TRUE(pump(client));
-    server_->submit_response(second, 200, {}, false);
+    const auto second = answering(client);
     std::string lent(100 * 1024, 'd');
     server_->lend_data(second, lent);
     ASSERT_TRUE(pump(client));
