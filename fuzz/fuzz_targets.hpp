@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "beast_head_parser.hpp"
 #include "fuzz_check.hpp"
 #include "switchyard/core/text.hpp"
 #include "switchyard/http/body_pump.hpp"
@@ -184,9 +185,8 @@ struct HeadCopy {
     bool operator==(const HeadCopy&) const = default;
 };
 
-template <bool isRequest>
-HeadCopy copy_head(const http::HeadParser<isRequest>& p, http::ParseStatus st,
-                   std::string_view buffer) {
+template <bool isRequest, template <bool> class Parser>
+HeadCopy copy_head(const Parser<isRequest>& p, http::ParseStatus st, std::string_view buffer) {
     HeadCopy c;
     c.status = st;
     SY_FUZZ_CHECK((st == http::ParseStatus::error) == (p.error() != http::HeadError::none));
@@ -253,6 +253,32 @@ inline std::vector<std::vector<std::size_t>> split_plans(std::string_view buffer
     if (auto end = buffer.find("\r\n\r\n"); end != std::string_view::npos)
         plans.push_back({end + 1 + static_cast<std::size_t>((h >> 48) % 3)});
     return plans;
+}
+
+// A complete head within the limit reads as Beast's parser read it
+// (beast_head_parser.hpp): the same verdict (its status), line and fields.
+// The one deliberate difference: every obs-fold is refused (bad_field, and
+// only for a line that starts with whitespace), where Beast unfolded one
+// after an empty value and read on. Partial and oversized heads are decided
+// before the head is read, by code the two share.
+template <bool isRequest>
+void check_against_beast(std::string_view buffer, const http::HeadParser<isRequest>& ours,
+                         const HeadCopy& ours_copy,
+                         const typename http::HeadParser<isRequest>::Limits& limits) {
+    const std::size_t end = buffer.find("\r\n\r\n");
+    if (end == std::string_view::npos || end + 4 > limits.max_header_bytes) return;
+    if (ours.error() == http::HeadError::bad_field) {
+        const std::string_view head = buffer.substr(0, end + 4);
+        SY_FUZZ_CHECK(head.find("\r\n ") != std::string_view::npos ||
+                      head.find("\r\n\t") != std::string_view::npos);
+        return;
+    }
+    std::vector<http::HeaderField> fields;
+    BeastHeadParser<isRequest> beast(limits, fields);
+    const auto st = beast.parse(buffer);
+    SY_FUZZ_CHECK(ours_copy == copy_head(beast, st, buffer));
+    if (st == http::ParseStatus::error)
+        SY_FUZZ_CHECK(http::status_for(ours.error()) == http::status_for(beast.error()));
 }
 
 inline bool added_by_proxy_upstream(std::string_view name) {
@@ -467,6 +493,7 @@ inline void check_request_head(std::string_view input) {
     http::RequestHeadParser request(request_limits(), fields);
     const auto req_status = request.parse(buffer);
     const HeadCopy req_whole = copy_head(request, req_status, buffer);
+    check_against_beast(buffer, request, req_whole, request_limits());
     for (const auto& plan : split_plans(buffer, h))
         SY_FUZZ_CHECK(parse_in_steps<true>(buffer, plan, request_limits()) == req_whole);
     if (req_status == http::ParseStatus::done) {
@@ -492,6 +519,7 @@ inline void check_request_head(std::string_view input) {
     http::ResponseHeadParser response(response_limits(), rfields);
     const auto resp_status = response.parse(buffer);
     const HeadCopy resp_whole = copy_head(response, resp_status, buffer);
+    check_against_beast(buffer, response, resp_whole, response_limits());
     for (const auto& plan : split_plans(buffer, h))
         SY_FUZZ_CHECK(parse_in_steps<false>(buffer, plan, response_limits()) == resp_whole);
     if (resp_status == http::ParseStatus::done) {

@@ -1,16 +1,12 @@
 #include "switchyard/http/head_parser.hpp"
 
+#include <algorithm>
+#include <limits>
+
+#include "switchyard/core/text.hpp"
 #include "switchyard/http/field_rules.hpp"
 
 namespace switchyard::http {
-
-namespace {
-namespace beast = boost::beast;
-
-std::string_view sv(beast::string_view s) {
-    return {s.data(), s.size()};
-}
-}  // namespace
 
 unsigned status_for(HeadError e) {
     switch (e) {
@@ -50,6 +46,103 @@ HeadError check_target(std::string_view target) noexcept {
     return HeadError::none;
 }
 
+bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+
+// A list as Beast 1.81 reads Connection, Content-Length and
+// Transfer-Encoding: tokens separated by commas and OWS, empty elements
+// allowed. Calls f(token) for each token before the first octet that breaks
+// that rule; returns false if there is one.
+template <class F>
+bool walk_token_list(std::string_view v, F&& f) {
+    bool need_comma = false;
+    std::size_t i = 0;
+    while (true) {
+        while (i < v.size() && is_ows(v[i]))
+            ++i;
+        if (i == v.size()) return true;
+        if (is_tchar(v[i])) {
+            if (need_comma) return false;
+            const std::size_t start = i;
+            while (i < v.size() && is_tchar(v[i]))
+                ++i;
+            f(v.substr(start, i - start));
+            need_comma = true;
+        } else if (v[i] == ',') {
+            need_comma = false;
+            ++i;
+        } else {
+            return false;
+        }
+    }
+}
+
+// The checks Beast made of the fields that frame a message, kept so that the
+// heads it refused are still refused (framing.hpp then decides the framing,
+// and refuses more). Beast refused a Connection that is not a token list; a
+// Content-Length that is not a list of decimals, disagrees with an earlier
+// one or follows a chunked Transfer-Encoding; a Transfer-Encoding after a
+// Content-Length or after one whose last coding is chunked.
+class FramingFieldCheck {
+  public:
+    bool accepts(bhttp::field id, std::string_view value) noexcept {
+        switch (id) {
+            case bhttp::field::connection:
+            case bhttp::field::proxy_connection:
+                return walk_token_list(value, [](std::string_view) {});
+            case bhttp::field::content_length:
+                return content_length(value);
+            case bhttp::field::transfer_encoding:
+                return transfer_encoding(value);
+            default:
+                return true;
+        }
+    }
+
+  private:
+    bool content_length(std::string_view value) noexcept {
+        if (chunked_) return false;
+        std::size_t tokens = 0;
+        bool ok = true;
+        const bool list = walk_token_list(value, [&](std::string_view token) {
+            ++tokens;
+            std::uint64_t n = 0;
+            for (char c : token) {
+                const auto d = static_cast<std::uint64_t>(c - '0');
+                if (c < '0' || c > '9' ||
+                    n > (std::numeric_limits<std::uint64_t>::max() - d) / 10) {
+                    ok = false;
+                    return;
+                }
+                n = n * 10 + d;
+            }
+            if (have_length_ && n != length_) ok = false;
+            have_length_ = true;
+            length_ = n;
+        });
+        // An empty element ("1,", ", 1") is refused too.
+        const auto commas = static_cast<std::size_t>(std::count(value.begin(), value.end(), ','));
+        return ok && list && tokens > 0 && tokens == commas + 1;
+    }
+
+    bool transfer_encoding(std::string_view value) noexcept {
+        if (chunked_ || have_length_) return false;
+        std::size_t tokens = 0;
+        std::size_t first_chunked = std::string_view::npos;
+        walk_token_list(value, [&](std::string_view token) {
+            if (first_chunked == std::string_view::npos && iequals(token, "chunked"))
+                first_chunked = tokens;
+            ++tokens;
+        });
+        chunked_ = first_chunked != std::string_view::npos && first_chunked + 1 == tokens;
+        return true;
+    }
+
+    bool have_length_ = false;
+    std::uint64_t length_ = 0;
+    bool chunked_ = false;
+};
 }  // namespace
 
 HeadError check_request_line(std::string_view line) noexcept {
@@ -76,11 +169,6 @@ template <bool isRequest>
 HeadParser<isRequest>::HeadParser(const Limits& limits, std::vector<HeaderField>& fields)
     : limits_(limits), fields_(fields) {
     fields_.clear();
-    this->eager(false);
-    // The size limit is enforced in parse(); Beast only ever sees a head that
-    // is within it.
-    this->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes + 4));
-    this->body_limit(boost::none);  // bodies are never parsed here
 }
 
 template <bool isRequest>
@@ -143,17 +231,9 @@ ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
     if (head.size() > limits_.max_header_bytes)
         return fail(target_too_long(head) ? HeadError::target_too_long
                                           : HeadError::header_too_large);
-    head_begin_ = head.data();
-    head_end_ = head.data() + head.size();
-    beast::error_code ec;
-    std::size_t used = this->put(boost::asio::const_buffer(head.data(), head.size()), ec);
-    if (ec || !head_done_) {
-        if (error_ != HeadError::none) return ParseStatus::error;
-        if (ec == bhttp::error::header_limit) return fail(HeadError::header_too_large);
-        return fail(ec == bhttp::error::bad_version ? HeadError::bad_version
-                                                    : HeadError::malformed);
-    }
-    head_bytes_ = text_bytes_ = used;
+    if (const HeadError e = read_head(head); e != HeadError::none) return fail(e);
+    head_done_ = true;
+    head_bytes_ = text_bytes_ = head.size();
     return ParseStatus::done;
 }
 
@@ -189,85 +269,80 @@ ParseStatus HeadParser<isRequest>::assign(std::string_view method, std::string_v
 }
 
 template <bool isRequest>
-void HeadParser<isRequest>::on_request_impl(bhttp::verb method, beast::string_view method_str,
-                                            beast::string_view target, int version,
-                                            beast::error_code& ec) {
-    method_ = method;
-    method_string_ = sv(method_str);
-    target_ = sv(target);
-    if (version != 10 && version != 11) {
-        error_ = HeadError::bad_version;
-        ec = bhttp::error::bad_version;
-        return;
+HeadError HeadParser<isRequest>::read_start_line(std::string_view line) {
+    if constexpr (isRequest) {
+        // check_request_line accepted it: method SP target SP HTTP/1.x.
+        const std::size_t sp1 = line.find(' ');
+        const std::size_t sp2 = line.rfind(' ');
+        method_string_ = line.substr(0, sp1);
+        method_ = bhttp::string_to_verb(method_string_);
+        target_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
+        version_ = line.back() == '1' ? 11 : 10;
+        if (limits_.max_target_bytes > 0 && target_.size() > limits_.max_target_bytes)
+            return HeadError::target_too_long;
+    } else {
+        // status-line = HTTP-version SP 3DIGIT SP reason-phrase (RFC 9112 §4)
+        auto digit = [](char c) { return c >= '0' && c <= '9'; };
+        if (line.size() < 9 || !line.starts_with("HTTP/") || !digit(line[5]) || line[6] != '.' ||
+            !digit(line[7]) || line[8] != ' ')
+            return HeadError::bad_version;
+        version_ = static_cast<unsigned>((line[5] - '0') * 10 + (line[7] - '0'));
+        if (version_ != 10 && version_ != 11) return HeadError::bad_version;
+        if (line.size() < 13 || !digit(line[9]) || !digit(line[10]) || !digit(line[11]) ||
+            line[12] != ' ')
+            return HeadError::malformed;
+        status_ =
+            static_cast<unsigned>((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
+        reason_ = line.substr(13);
+        // reason-phrase = *( HTAB / SP / VCHAR / obs-text )
+        if (!is_valid_field_value(reason_)) return HeadError::malformed;
     }
-    version_ = static_cast<unsigned>(version);
-    if (limits_.max_target_bytes > 0 && target_.size() > limits_.max_target_bytes) {
-        error_ = HeadError::target_too_long;
-        ec = bhttp::error::bad_target;
+    return HeadError::none;
+}
+
+template <bool isRequest>
+HeadError HeadParser<isRequest>::read_head(std::string_view head) {
+    // Too short to hold a version at all: malformed, not a wrong version.
+    if (!isRequest && head.size() < 8) return HeadError::malformed;
+    // The first CRLF ends the start line: a CR or LF inside it is refused by
+    // its checks.
+    const std::size_t eol = head.find("\r\n");
+    if (const HeadError e = read_start_line(head.substr(0, eol)); e != HeadError::none) return e;
+    // Every line ends at a CR before the final CRLF CRLF, so the scans below
+    // stop inside the head without bounds checks.
+    const char* p = head.data() + eol + 2;
+    FramingFieldCheck framing;
+    while (*p != '\r') {
+        // A line that starts with whitespace continues the one before
+        // (obs-fold) or follows the start line; neither is passed on.
+        if (is_ows(*p)) return HeadError::bad_field;
+        const char* const name_begin = p;
+        while (is_tchar(*p))
+            ++p;
+        if (*p != ':' || p == name_begin) return HeadError::malformed;
+        const std::string_view name(name_begin, static_cast<std::size_t>(p - name_begin));
+        ++p;
+        while (is_ows(*p))
+            ++p;
+        const char* const value_begin = p;
+        while (detail::has_class(*p, detail::kFieldVchar))
+            ++p;
+        if (*p != '\r' || p[1] != '\n') return HeadError::malformed;
+        const char* value_end = p;
+        while (value_end != value_begin && is_ows(value_end[-1]))
+            --value_end;
+        p += 2;
+        if (is_ows(*p)) return HeadError::bad_field;  // obs-fold
+        const std::string_view value(value_begin,
+                                     static_cast<std::size_t>(value_end - value_begin));
+        const bhttp::field id = bhttp::string_to_field(name);
+        if (!framing.accepts(id, value)) return HeadError::malformed;
+        if (fields_.size() >= limits_.max_fields) return HeadError::header_too_large;
+        fields_.push_back(HeaderField{id, name, value});
     }
+    // The empty line: the head ends with the first CRLF CRLF, so here.
+    return p[1] == '\n' ? HeadError::none : HeadError::malformed;
 }
-
-template <bool isRequest>
-void HeadParser<isRequest>::on_response_impl(int code, beast::string_view reason, int version,
-                                             beast::error_code& ec) {
-    if (version != 10 && version != 11) {
-        error_ = HeadError::bad_version;
-        ec = bhttp::error::bad_version;
-        return;
-    }
-    status_ = static_cast<unsigned>(code);
-    reason_ = sv(reason);
-    version_ = static_cast<unsigned>(version);
-}
-
-template <bool isRequest>
-void HeadParser<isRequest>::on_field_impl(bhttp::field name, beast::string_view name_string,
-                                          beast::string_view value, beast::error_code& ec) {
-    // Beast accepts obs-fold (handing over an unfolded copy, so the value is
-    // not inside the head) and some control characters; an intermediary must
-    // pass on neither (RFC 9112 §5.2, RFC 9110 §5.5).
-    const bool folded = !value.empty() && (value.data() < head_begin_ || value.data() >= head_end_);
-    if (folded || !is_valid_field_name(sv(name_string)) || !is_valid_field_value(sv(value))) {
-        error_ = HeadError::bad_field;
-        ec = bhttp::error::bad_value;
-        return;
-    }
-    if (fields_.size() >= limits_.max_fields) {
-        error_ = HeadError::header_too_large;
-        ec = bhttp::error::header_limit;
-        return;
-    }
-    fields_.push_back(HeaderField{name, sv(name_string), sv(value)});
-}
-
-template <bool isRequest>
-void HeadParser<isRequest>::on_header_impl(beast::error_code&) {
-    head_done_ = true;
-}
-
-template <bool isRequest>
-void HeadParser<isRequest>::on_body_init_impl(const boost::optional<std::uint64_t>&,
-                                              beast::error_code&) {}
-
-template <bool isRequest>
-std::size_t HeadParser<isRequest>::on_body_impl(beast::string_view, beast::error_code& ec) {
-    ec = bhttp::error::need_more;  // unreachable with eager(false); never consume a body
-    return 0;
-}
-
-template <bool isRequest>
-void HeadParser<isRequest>::on_chunk_header_impl(std::uint64_t, beast::string_view,
-                                                 beast::error_code&) {}
-
-template <bool isRequest>
-std::size_t HeadParser<isRequest>::on_chunk_body_impl(std::uint64_t, beast::string_view,
-                                                      beast::error_code& ec) {
-    ec = bhttp::error::need_more;
-    return 0;
-}
-
-template <bool isRequest>
-void HeadParser<isRequest>::on_finish_impl(beast::error_code&) {}
 
 template class HeadParser<true>;
 template class HeadParser<false>;

@@ -88,6 +88,115 @@ TEST(HeadParser, ObsFoldIs400) {
     Parsed p("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n");
     ASSERT_EQ(p.status, ParseStatus::error);
     EXPECT_EQ(status_for(p.parser.error()), 400u);
+    // Also after an empty value, which Beast's parser used to unfold.
+    Parsed empty("GET / HTTP/1.1\r\nHost: x\r\nX-A:\r\n\tfolded\r\n\r\n");
+    ASSERT_EQ(empty.status, ParseStatus::error);
+    EXPECT_EQ(empty.parser.error(), HeadError::bad_field);
+    // And a field line that starts with whitespace right after the start line.
+    Parsed first("GET / HTTP/1.1\r\n Host: x\r\n\r\n");
+    EXPECT_EQ(first.status, ParseStatus::error);
+}
+
+// The checks Beast made of Connection, Content-Length and Transfer-Encoding
+// before framing.hpp sees the fields: the same heads are refused.
+TEST(HeadParser, FramingFieldsBeastRefusedAreRefused) {
+    struct Case {
+        const char* fields;
+        bool accepted;
+    };
+    const Case cases[] = {
+        {"Content-Length: 5", true},
+        {"Content-Length: 5, 5", true},
+        {"Content-Length: 5\r\nContent-Length: 05", true},  // equal numbers; framing.hpp refuses
+        {"Content-Length: 5, 6", false},
+        {"Content-Length: 5\r\nContent-Length: 6", false},
+        {"Content-Length: 5,", false},
+        {"Content-Length: ,5", false},
+        {"Content-Length: ", false},
+        {"Content-Length: +5", false},
+        {"Content-Length: 5 5", false},
+        {"Content-Length: 18446744073709551615", true},
+        {"Content-Length: 18446744073709551616", false},
+        {"Transfer-Encoding: chunked\r\nContent-Length: 5", false},
+        {"Content-Length: 5\r\nTransfer-Encoding: gzip", false},
+        {"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip", false},
+        {"Transfer-Encoding: chunked, gzip\r\nContent-Length: 5", true},
+        {"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked", true},
+        {"Transfer-Encoding: chunked;x=1\r\nContent-Length: 5", false},
+        {"Connection: keep-alive, , Upgrade", true},
+        {"Connection: keep-alive;x", false},
+        {"Proxy-Connection: a b", false},
+    };
+    for (const Case& c : cases) {
+        for (bool response : {false, true}) {
+            const std::string text =
+                std::string(response ? "HTTP/1.1 200 OK\r\n" : "POST / HTTP/1.1\r\nHost: x\r\n") +
+                c.fields + "\r\n\r\n";
+            std::vector<HeaderField> fields;
+            ParseStatus st;
+            HeadError e;
+            if (response) {
+                ResponseHeadParser parser({}, fields);
+                st = parser.parse(text);
+                e = parser.error();
+            } else {
+                RequestHeadParser parser({}, fields);
+                st = parser.parse(text);
+                e = parser.error();
+            }
+            EXPECT_EQ(st, c.accepted ? ParseStatus::done : ParseStatus::error) << text;
+            if (!c.accepted) {
+                EXPECT_EQ(status_for(e), 400u) << text;
+            }
+        }
+    }
+}
+
+TEST(HeadParser, StatusLineIsVersionStatusAndReason) {
+    struct Case {
+        const char* line;
+        unsigned refused_with;  // 0: accepted
+        const char* reason;
+    };
+    const Case cases[] = {
+        {"HTTP/1.1 200 OK", 0, "OK"},
+        {"HTTP/1.1 200 ", 0, ""},
+        {"HTTP/1.1 599 A\tb \x80", 0, "A\tb \x80"},
+        {"HTTP/1.1 200", 400, ""},
+        {"HTTP/1.1 20 OK", 400, ""},
+        {"HTTP/1.1 2000 OK", 400, ""},
+        {"HTTP/1.1  200 OK", 400, ""},
+        {"HTTP/1.1 200 O\x7fK", 400, ""},
+        {"HTTP/1.1 200 O\rK", 400, ""},
+        {"HTTP/2.0 200 OK", 505, ""},
+        {"HTTP/1.1x200 OK", 505, ""},
+        {"HTTP/1.", 505, ""},
+        {"http/1.1 200 OK", 505, ""},
+    };
+    for (const Case& c : cases) {
+        const std::string text = std::string(c.line) + "\r\nX: y\r\n\r\n";
+        std::vector<HeaderField> fields;
+        ResponseHeadParser parser({}, fields);
+        const ParseStatus st = parser.parse(text);
+        if (c.refused_with == 0) {
+            ASSERT_EQ(st, ParseStatus::done) << c.line;
+            EXPECT_EQ(parser.reason(), c.reason);
+            ASSERT_EQ(fields.size(), 1u);
+        } else {
+            ASSERT_EQ(st, ParseStatus::error) << c.line;
+            EXPECT_EQ(status_for(parser.error()), c.refused_with) << c.line;
+        }
+    }
+}
+
+TEST(HeadParser, FieldValuesLoseTheirSurroundingWhitespace) {
+    Parsed p("GET / HTTP/1.1\r\nHost:x\r\nA: \t a  b \t\r\nB:   \r\n\r\n");
+    ASSERT_EQ(p.status, ParseStatus::done);
+    ASSERT_EQ(p.fields.size(), 3u);
+    EXPECT_EQ(p.fields[0].value, "x");
+    EXPECT_EQ(p.fields[1].value, "a  b");
+    EXPECT_EQ(p.fields[2].value, "");
+    EXPECT_EQ(p.fields[2].id, bhttp::field::unknown);
 }
 
 TEST(HeadParser, WhitespaceBeforeColonIs400) {
