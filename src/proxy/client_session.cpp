@@ -136,7 +136,7 @@ void ClientSession::start_tls() {
     };
     using base = asio::ssl::stream_base;
     if (in_.size() > 0)  // read with a PROXY header: the start of the handshake
-        client_.tls_layer()->async_handshake(base::server, in_.data(), std::move(done));
+        client_.async_handshake(base::server, in_.data(), std::move(done));
     else
         client_.async_handshake(base::server,
                                 [done = std::move(done)](error_code ec) mutable { done(ec, 0); });

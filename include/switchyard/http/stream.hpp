@@ -8,12 +8,9 @@
 // system call. The TLS stream refers to the socket owned here.
 #pragma once
 
-#include <openssl/ssl.h>
-
 #include <sys/socket.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
@@ -24,6 +21,7 @@
 
 #include "switchyard/http/drain_aware_buffer.hpp"
 #include "switchyard/http/exact_allocator.hpp"
+#include "switchyard/http/tls_stream.hpp"
 
 namespace switchyard::http {
 
@@ -32,7 +30,6 @@ class Stream {
     using tcp = boost::asio::ip::tcp;
     using executor_type = tcp::socket::executor_type;
     using mutable_buffer = boost::asio::mutable_buffer;
-    using tls_stream = boost::asio::ssl::stream<tcp::socket&>;
 
     explicit Stream(tcp::socket socket) : socket_(std::move(socket)) {}
     explicit Stream(const executor_type& ex) : socket_(ex) {}
@@ -46,15 +43,22 @@ class Stream {
     // Puts TLS on the connection (before any byte of it is read or
     // written); `context` must outlive the stream.
     void use_tls(boost::asio::ssl::context& context) {
-        tls_ = std::make_unique<tls_stream>(socket_, context);
+        tls_ = std::make_unique<TlsStream>(socket_, context);
     }
     bool tls() const { return tls_ != nullptr; }
     SSL* native_tls() { return tls_ ? tls_->native_handle() : nullptr; }
-    tls_stream* tls_layer() { return tls_.get(); }
 
+    // handler(error_code)
     template <class Handler>
-    void async_handshake(boost::asio::ssl::stream_base::handshake_type type, Handler&& handler) {
+    void async_handshake(TlsStream::handshake_type type, Handler&& handler) {
         tls_->async_handshake(type, std::forward<Handler>(handler));
+    }
+    // The handshake's first bytes were read already; handler(error_code,
+    // std::size_t used) (TlsStream).
+    template <class Handler>
+    void async_handshake(TlsStream::handshake_type type, boost::asio::const_buffer received,
+                         Handler&& handler) {
+        tls_->async_handshake(type, received, std::forward<Handler>(handler));
     }
 
     // Reads some bytes. On a plain connection whose last read emptied the
@@ -166,7 +170,7 @@ class Stream {
     }
 
     tcp::socket socket_;
-    std::unique_ptr<tls_stream> tls_;
+    std::unique_ptr<TlsStream> tls_;
     // The last plain read emptied the socket (made with the first read).
     std::shared_ptr<bool> drained_;
 };
