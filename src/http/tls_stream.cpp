@@ -3,11 +3,11 @@
 #include <openssl/err.h>
 
 #include <sys/socket.h>
+#include <algorithm>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 
 namespace switchyard::http {
 
@@ -131,8 +131,24 @@ void TlsStream::set_role(handshake_type type) {
         SSL_set_accept_state(ssl_);
 }
 
-TlsStream::Want TlsStream::perform(Op op, void* data, std::size_t size, error_code& ec,
-                                   std::size_t& bytes) {
+int TlsStream::write_gathered(const Gather& out, std::size_t& written) {
+    const boost::asio::const_buffer first = out.list[0];
+    if (out.count == 1 || first.size() >= kRecordBytes)
+        return SSL_write_ex(ssl_, first.data(), first.size(), &written);
+    // A retried write copies the same bytes again: the caller's buffers do
+    // not change until its handler runs (OpenSSL accepts the moved buffer).
+    char record[kRecordBytes];
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < out.count && size < sizeof record; ++i) {
+        const std::size_t n = std::min(out.list[i].size(), sizeof record - size);
+        std::memcpy(record + size, out.list[i].data(), n);
+        size += n;
+    }
+    return SSL_write_ex(ssl_, record, size, &written);
+}
+
+TlsStream::Want TlsStream::perform(Op op, void* data, std::size_t size, const Gather& out,
+                                   error_code& ec, std::size_t& bytes) {
     ERR_clear_error();
     bio_.last_errno = 0;
     int result = 0;
@@ -145,7 +161,7 @@ TlsStream::Want TlsStream::perform(Op op, void* data, std::size_t size, error_co
             result = SSL_read_ex(ssl_, data, size, &done);
             break;
         case Op::write:
-            result = SSL_write_ex(ssl_, data, size, &done);
+            result = write_gathered(out, done);
             break;
     }
     if (result > 0) {

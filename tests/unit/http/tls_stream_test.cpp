@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "switchyard/http/stream.hpp"
@@ -106,6 +108,47 @@ TEST_F(TlsStreamTest, CarriesAMegabyteBothWaysAtOnce) {
     ASSERT_TRUE(run_until([&] { return finished == 4; }));
     EXPECT_TRUE(got_by_client == to_client);
     EXPECT_TRUE(got_by_server == to_server);
+}
+
+TEST_F(TlsStreamTest, SmallBuffersAreGatheredIntoOneRecord) {
+    Stream server(io_.get_executor()), client(io_.get_executor());
+    connect(server.socket(), client.socket());
+    server.use_tls(server_ctx_);
+    client.use_tls(client_ctx_);
+    int handshakes = 0;
+    server.async_handshake(ssl::stream_base::server, [&](error_code) { ++handshakes; });
+    client.async_handshake(ssl::stream_base::client, [&](error_code) { ++handshakes; });
+    ASSERT_TRUE(run_until([&] { return handshakes == 2; }));
+
+    // A head, a short piece and a long body: the first write takes the two
+    // short ones and the body's start, a whole record (16 KiB), as one.
+    const std::string head = "HTTP/1.1 200 OK\r\n\r\n", piece = "0123456789";
+    const std::string body = pattern(40000, 'x');
+    const std::array<asio::const_buffer, 3> buffers{asio::buffer(head), asio::buffer(piece),
+                                                    asio::buffer(body)};
+    std::optional<std::size_t> first;
+    server.async_write_some(buffers, [&](error_code ec, std::size_t n) {
+        EXPECT_FALSE(ec) << ec.message();
+        first = n;
+    });
+    ASSERT_TRUE(run_until([&] { return first.has_value(); }));
+    EXPECT_EQ(*first, 16384u);
+
+    // The rest as async_write sends it; the peer reads everything in order.
+    const std::string all = head + piece + body;
+    bool written = false, read = false;
+    asio::async_write(server, asio::buffer(all.data() + *first, all.size() - *first),
+                      [&](error_code ec, std::size_t) {
+                          EXPECT_FALSE(ec) << ec.message();
+                          written = true;
+                      });
+    std::string got(all.size(), '\0');
+    asio::async_read(client, asio::buffer(got), [&](error_code ec, std::size_t) {
+        EXPECT_FALSE(ec) << ec.message();
+        read = true;
+    });
+    ASSERT_TRUE(run_until([&] { return written && read; }));
+    EXPECT_TRUE(got == all);
 }
 
 TEST_F(TlsStreamTest, AnEndWithCloseNotifyIsEofAndWithoutItTruncated) {
