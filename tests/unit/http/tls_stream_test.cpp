@@ -58,6 +58,40 @@ class TlsStreamTest : public ::testing::Test {
         return done();
     }
 
+    // Connects `server` and `client` and runs both handshakes (with `client`
+    // a TlsStream or an asio::ssl::stream); false if they did not succeed.
+    template <class Client>
+    bool handshake(Stream& server, Client& client) {
+        int ok = 0, done = 0;
+        auto count = [&](error_code ec) {
+            EXPECT_FALSE(ec) << ec.message();
+            ok += !ec;
+            ++done;
+        };
+        server.async_handshake(ssl::stream_base::server, count);
+        client.async_handshake(ssl::stream_base::client, count);
+        return run_until([&] { return done == 2; }) && ok == 2;
+    }
+    bool tls_pair(Stream& server, Stream& client) {
+        connect(server.socket(), client.socket());
+        server.use_tls(server_ctx_);
+        client.use_tls(client_ctx_);
+        return handshake(server, client);
+    }
+
+    // What `client` wrote, read back through `server`.
+    template <class Client>
+    std::string send_through(Client& client, Stream& server, const std::string& text) {
+        asio::write(client, asio::buffer(text));
+        std::string got(text.size(), '\0');
+        bool read = false;
+        asio::async_read(server, asio::buffer(got), [&](error_code ec, std::size_t) {
+            EXPECT_FALSE(ec) << ec.message();
+            read = true;
+        });
+        return run_until([&] { return read; }) ? got : std::string();
+    }
+
     static std::string pattern(std::size_t size, char seed) {
         std::string s(size, '\0');
         for (std::size_t i = 0; i < size; ++i)
@@ -74,19 +108,7 @@ class TlsStreamTest : public ::testing::Test {
 
 TEST_F(TlsStreamTest, CarriesAMegabyteBothWaysAtOnce) {
     Stream server(io_.get_executor()), client(io_.get_executor());
-    connect(server.socket(), client.socket());
-    server.use_tls(server_ctx_);
-    client.use_tls(client_ctx_);
-    int handshakes = 0;
-    server.async_handshake(ssl::stream_base::server, [&](error_code ec) {
-        EXPECT_FALSE(ec) << ec.message();
-        ++handshakes;
-    });
-    client.async_handshake(ssl::stream_base::client, [&](error_code ec) {
-        EXPECT_FALSE(ec) << ec.message();
-        ++handshakes;
-    });
-    ASSERT_TRUE(run_until([&] { return handshakes == 2; }));
+    ASSERT_TRUE(tls_pair(server, client));
 
     // Both sides write more than the socket buffers hold while reading:
     // writes wait for writability, reads for readability, on one stream.
@@ -112,13 +134,7 @@ TEST_F(TlsStreamTest, CarriesAMegabyteBothWaysAtOnce) {
 
 TEST_F(TlsStreamTest, SmallBuffersAreGatheredIntoOneRecord) {
     Stream server(io_.get_executor()), client(io_.get_executor());
-    connect(server.socket(), client.socket());
-    server.use_tls(server_ctx_);
-    client.use_tls(client_ctx_);
-    int handshakes = 0;
-    server.async_handshake(ssl::stream_base::server, [&](error_code) { ++handshakes; });
-    client.async_handshake(ssl::stream_base::client, [&](error_code) { ++handshakes; });
-    ASSERT_TRUE(run_until([&] { return handshakes == 2; }));
+    ASSERT_TRUE(tls_pair(server, client));
 
     // A head, a short piece and a long body: the first write takes the two
     // short ones and the body's start, a whole record (16 KiB), as one.
@@ -157,26 +173,9 @@ TEST_F(TlsStreamTest, AnEndWithCloseNotifyIsEofAndWithoutItTruncated) {
         ssl::stream<tcp::socket> client(io_, client_ctx_);
         connect(server.socket(), client.next_layer());
         server.use_tls(server_ctx_);
-        int handshakes = 0;
-        server.async_handshake(ssl::stream_base::server, [&](error_code ec) {
-            EXPECT_FALSE(ec) << ec.message();
-            ++handshakes;
-        });
-        client.async_handshake(ssl::stream_base::client, [&](error_code ec) {
-            EXPECT_FALSE(ec) << ec.message();
-            ++handshakes;
-        });
-        ASSERT_TRUE(run_until([&] { return handshakes == 2; }));
+        ASSERT_TRUE(handshake(server, client));
 
-        asio::write(client, asio::buffer(std::string("hello")));
-        std::string got(5, '\0');
-        bool read = false;
-        asio::async_read(server, asio::buffer(got), [&](error_code ec, std::size_t) {
-            EXPECT_FALSE(ec) << ec.message();
-            read = true;
-        });
-        ASSERT_TRUE(run_until([&] { return read; }));
-        EXPECT_EQ(got, "hello");
+        ASSERT_EQ(send_through(client, server, "hello"), "hello");
 
         std::optional<error_code> end;
         char byte = 0;
@@ -225,26 +224,12 @@ TEST_F(TlsStreamTest, AHandshakeStartsWithBytesAlreadyRead) {
     ASSERT_TRUE(run_until([&] { return client_done && used.has_value(); }));
     EXPECT_EQ(*used, sizeof first);
 
-    asio::write(client, asio::buffer(std::string("after")));
-    std::string got(5, '\0');
-    bool read = false;
-    asio::async_read(server, asio::buffer(got), [&](error_code ec, std::size_t) {
-        EXPECT_FALSE(ec) << ec.message();
-        read = true;
-    });
-    ASSERT_TRUE(run_until([&] { return read; }));
-    EXPECT_EQ(got, "after");
+    EXPECT_EQ(send_through(client, server, "after"), "after");
 }
 
 TEST_F(TlsStreamTest, ClosingTheSocketAbortsAPendingRead) {
     Stream server(io_.get_executor()), client(io_.get_executor());
-    connect(server.socket(), client.socket());
-    server.use_tls(server_ctx_);
-    client.use_tls(client_ctx_);
-    int handshakes = 0;
-    server.async_handshake(ssl::stream_base::server, [&](error_code) { ++handshakes; });
-    client.async_handshake(ssl::stream_base::client, [&](error_code) { ++handshakes; });
-    ASSERT_TRUE(run_until([&] { return handshakes == 2; }));
+    ASSERT_TRUE(tls_pair(server, client));
     std::optional<error_code> result;
     char byte = 0;
     server.async_read_some(asio::buffer(&byte, 1),
