@@ -328,13 +328,11 @@ HeadError HeadParser<isRequest>::read_head(std::string_view head) {
         while (detail::has_class(*p, detail::kFieldVchar))
             ++p;
         if (*p != '\r' || p[1] != '\n') return HeadError::malformed;
-        const char* value_end = p;
-        while (value_end != value_begin && is_ows(value_end[-1]))
-            --value_end;
+        const std::string_view value =
+            trim_ows({value_begin, static_cast<std::size_t>(p - value_begin)});
         p += 2;
+        // Checked here, before this field's own checks, as Beast did.
         if (is_ows(*p)) return HeadError::bad_field;  // obs-fold
-        const std::string_view value(value_begin,
-                                     static_cast<std::size_t>(value_end - value_begin));
         const bhttp::field id = bhttp::string_to_field(name);
         if (!framing.accepts(id, value)) return HeadError::malformed;
         if (fields_.size() >= limits_.max_fields) return HeadError::header_too_large;
