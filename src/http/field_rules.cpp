@@ -8,12 +8,6 @@ namespace {
 
 using detail::has_class;
 
-bool all_of_class(std::string_view s, std::uint8_t cls) noexcept {
-    for (char c : s)
-        if (!has_class(c, cls)) return false;
-    return true;
-}
-
 // Characters of a path or query (RFC 3986 §3.3, §3.4) with pct-encoding
 // checked. The first '?' ends the path and later ones are query characters,
 // so one set (pchar, '/', '?') covers "path [ ? query ]".
@@ -126,7 +120,7 @@ bool is_valid_field_name(std::string_view s) noexcept {
 }
 
 bool is_valid_field_value(std::string_view s) noexcept {
-    return all_of_class(s, detail::kFieldVchar);
+    return field_value_run(s) == s.size();
 }
 
 bool is_hop_by_hop(std::string_view name) noexcept {

@@ -311,6 +311,7 @@ HeadError HeadParser<isRequest>::read_head(std::string_view head) {
     // Every line ends at a CR before the final CRLF CRLF, so the scans below
     // stop inside the head without bounds checks.
     const char* p = head.data() + eol + 2;
+    const char* const head_end = head.data() + head.size();
     FramingFieldCheck framing;
     while (*p != '\r') {
         // A line that starts with whitespace continues the one before
@@ -325,8 +326,7 @@ HeadError HeadParser<isRequest>::read_head(std::string_view head) {
         while (is_ows(*p))
             ++p;
         const char* const value_begin = p;
-        while (detail::has_class(*p, detail::kFieldVchar))
-            ++p;
+        p += field_value_run({p, static_cast<std::size_t>(head_end - p)});
         if (*p != '\r' || p[1] != '\n') return HeadError::malformed;
         const std::string_view value =
             trim_ows({value_begin, static_cast<std::size_t>(p - value_begin)});

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,6 +68,29 @@ inline bool has_class(char c, std::uint8_t cls) noexcept {
 
 inline bool is_hexdig(char c) noexcept {
     return detail::has_class(c, detail::kHexdig);
+}
+
+// The length of s's leading run of field-vchar, SP, HTAB and obs-text
+// (RFC 9110 §5.5): where the first CTL or DEL is, else s.size(). Eight
+// octets at a time while none of them is below SP or DEL, since values are
+// the longest text in a head.
+inline std::size_t field_value_run(std::string_view s) noexcept {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    std::size_t i = 0;
+    for (; s.size() - i >= 8; i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, s.data() + i, 8);
+        // Nonzero iff an octet is below 0x20 / is 0x7f (borrows only ever
+        // flag octets above a flagged one, never a word without one).
+        const std::uint64_t below_sp = (x - kOnes * 0x20) & ~x & kHighs;
+        const std::uint64_t y = x ^ (kOnes * 0x7f);
+        const std::uint64_t del = (y - kOnes) & ~y & kHighs;
+        if ((below_sp | del) != 0) break;  // HTAB is checked octet by octet
+    }
+    while (i < s.size() && detail::has_class(s[i], detail::kFieldVchar))
+        ++i;
+    return i;
 }
 
 // field-name = token (RFC 9110 §5.1).

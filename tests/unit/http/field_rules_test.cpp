@@ -47,6 +47,25 @@ TEST(FieldRules, FieldValueRejectsEveryOtherCtl) {
     EXPECT_FALSE(is_valid_field_value("a\0"sv));
 }
 
+// The word-at-a-time scan stops exactly where the octet-by-octet rule does:
+// every octet value at every position of a value longer than two words,
+// behind a run of valid octets of each kind the words can hold.
+TEST(FieldRules, FieldValueRunStopsAtTheFirstCtlOrDel) {
+    for (const char filler : {'a', ' ', '\t', '\x80', '\xff', '~'}) {
+        for (std::size_t at = 0; at < 20; ++at) {
+            for (int c = 0; c < 256; ++c) {
+                std::string v(20, filler);
+                v[at] = static_cast<char>(c);
+                const bool valid = c == '\t' || (c >= 0x20 && c != 0x7f);
+                EXPECT_EQ(field_value_run(v), valid ? v.size() : at)
+                    << "filler " << int(filler) << " byte " << c << " at " << at;
+                EXPECT_EQ(is_valid_field_value(v), valid);
+            }
+        }
+    }
+    EXPECT_EQ(field_value_run(""), 0u);
+}
+
 TEST(FieldRules, ForEachTokenSplitsAndSkipsEmptyElements) {
     EXPECT_EQ(tokens_of("a, b ,c"), (Strings{"a", "b", "c"}));
     EXPECT_EQ(tokens_of(",,a,, ,\tb,"), (Strings{"a", "b"}));
