@@ -118,7 +118,11 @@ class BeastHeadParser final : public http::bhttp::basic_parser<isRequest> {
             ec = http::bhttp::error::header_limit;
             return;
         }
-        fields_.push_back(http::HeaderField{name, sv(name_string), sv(value)});
+        // Ours names only the fields the proxy acts on: Beast's id of every
+        // other one becomes unknown, so that field_id is held to Beast's.
+        const bool acted_on = http::field_id(http::bhttp::to_string(name)) == name;
+        fields_.push_back(http::HeaderField{acted_on ? name : http::bhttp::field::unknown,
+                                            sv(name_string), sv(value)});
     }
     void on_header_impl(ec_t&) override { head_done_ = true; }
     void on_body_init_impl(const boost::optional<std::uint64_t>&, ec_t&) override {}

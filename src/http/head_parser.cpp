@@ -237,6 +237,45 @@ ParseStatus HeadParser<isRequest>::parse(std::string_view buffered) {
     return ParseStatus::done;
 }
 
+bhttp::field field_id(std::string_view name) noexcept {
+    using bhttp::field;
+    auto is = [name](std::string_view lower) { return iequals(name, lower); };
+    switch (name.size()) {
+        case 2:
+            return is("te") ? field::te : field::unknown;
+        case 3:
+            return is("via") ? field::via : field::unknown;
+        case 4:
+            return is("host") ? field::host : is("date") ? field::date : field::unknown;
+        case 6:
+            return is("cookie") ? field::cookie : is("expect") ? field::expect : field::unknown;
+        case 7:
+            return is("upgrade") ? field::upgrade : is("trailer") ? field::trailer : field::unknown;
+        case 9:
+            return is("forwarded") ? field::forwarded : field::unknown;
+        case 10:
+            return is("connection")   ? field::connection
+                   : is("keep-alive") ? field::keep_alive
+                                      : field::unknown;
+        case 12:
+            return is("max-forwards") ? field::max_forwards : field::unknown;
+        case 13:
+            return is("authorization") ? field::authorization : field::unknown;
+        case 14:
+            return is("content-length")   ? field::content_length
+                   : is("http2-settings") ? field::http2_settings
+                                          : field::unknown;
+        case 16:
+            return is("proxy-connection") ? field::proxy_connection : field::unknown;
+        case 17:
+            return is("transfer-encoding") ? field::transfer_encoding : field::unknown;
+        case 19:
+            return is("proxy-authorization") ? field::proxy_authorization : field::unknown;
+        default:
+            return field::unknown;
+    }
+}
+
 template <bool isRequest>
 ParseStatus HeadParser<isRequest>::assign(std::string_view method, std::string_view target,
                                           std::span<const HeaderField> fields) {
@@ -257,7 +296,7 @@ ParseStatus HeadParser<isRequest>::assign(std::string_view method, std::string_v
         if (!is_valid_field_name(f.name) || !is_valid_field_value(f.value))
             return fail(HeadError::bad_field);
         if (fields_.size() >= limits_.max_fields) return fail(HeadError::header_too_large);
-        fields_.push_back(HeaderField{bhttp::string_to_field(f.name), f.name, f.value});
+        fields_.push_back(HeaderField{field_id(f.name), f.name, f.value});
     }
     method_ = bhttp::string_to_verb(method);
     method_string_ = method;
@@ -333,7 +372,7 @@ HeadError HeadParser<isRequest>::read_head(std::string_view head) {
         p += 2;
         // Checked here, before this field's own checks, as Beast did.
         if (is_ows(*p)) return HeadError::bad_field;  // obs-fold
-        const bhttp::field id = bhttp::string_to_field(name);
+        const bhttp::field id = field_id(name);
         if (!framing.accepts(id, value)) return HeadError::malformed;
         if (fields_.size() >= limits_.max_fields) return HeadError::header_too_large;
         fields_.push_back(HeaderField{id, name, value});

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 namespace switchyard::http {
@@ -76,6 +77,49 @@ TEST(HeadParser, TooManyFieldsIs431) {
     Parsed p(text, {64 * 1024, 1024, 5});
     ASSERT_EQ(p.status, ParseStatus::error);
     EXPECT_EQ(status_for(p.parser.error()), 431u);
+}
+
+// field_id names what the proxy acts on, in any case, and nothing else:
+// held to Beast's string_to_field over every name Beast knows.
+TEST(HeadParser, FieldIdNamesTheFieldsTheProxyActsOn) {
+    const bhttp::field acted_on[] = {bhttp::field::te,
+                                     bhttp::field::via,
+                                     bhttp::field::host,
+                                     bhttp::field::date,
+                                     bhttp::field::cookie,
+                                     bhttp::field::expect,
+                                     bhttp::field::upgrade,
+                                     bhttp::field::trailer,
+                                     bhttp::field::forwarded,
+                                     bhttp::field::connection,
+                                     bhttp::field::keep_alive,
+                                     bhttp::field::max_forwards,
+                                     bhttp::field::authorization,
+                                     bhttp::field::content_length,
+                                     bhttp::field::http2_settings,
+                                     bhttp::field::proxy_connection,
+                                     bhttp::field::transfer_encoding,
+                                     bhttp::field::proxy_authorization};
+    for (const bhttp::field f : acted_on) {
+        std::string name(bhttp::to_string(f));
+        EXPECT_EQ(field_id(name), f) << name;
+        for (char& c : name)
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        EXPECT_EQ(field_id(name), f) << name;
+        EXPECT_EQ(field_id(name + "x"), bhttp::field::unknown) << name;
+        EXPECT_EQ(field_id(name.substr(1)), bhttp::field::unknown) << name;
+    }
+    std::size_t known = 0;
+    for (int i = 1; i <= static_cast<int>(bhttp::field::xref); ++i) {
+        const auto f = static_cast<bhttp::field>(i);
+        const bhttp::field id = field_id(bhttp::to_string(f));
+        if (id == bhttp::field::unknown) continue;
+        EXPECT_EQ(id, f) << bhttp::to_string(f);
+        ++known;
+    }
+    EXPECT_EQ(known, std::size(acted_on));
+    EXPECT_EQ(field_id("X-Forwarded-For"), bhttp::field::unknown);
+    EXPECT_EQ(field_id(""), bhttp::field::unknown);
 }
 
 TEST(HeadParser, ControlCharacterInValueIs400) {
