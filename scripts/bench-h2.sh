@@ -15,8 +15,12 @@
 # second Switchyard (DIR/switchyard, same config) runs in the same rounds as
 # switchyard-base, and a last table gives Switchyard's ratios to it.
 #
+# With --same-work the peers also add what Switchyard adds by default
+# (X-Forwarded-*, Forwarded, X-Request-Id, Via, the assignment cookie;
+# scripts/lib/peers.sh), so that both sides do the same work per request.
+#
 #   scripts/bench-h2.sh [--seconds S] [--rounds N] [--workers W] [--bin DIR]
-#                       [--idle-conns N] [--baseline DIR]
+#                       [--idle-conns N] [--baseline DIR] [--same-work]
 #
 # Needs build-release/ (scripts/bench.sh and quickstart.sh build it). Every
 # process it starts runs with its own config in a temp dir on ephemeral
@@ -41,7 +45,8 @@ while (($#)); do
     --bin) bin=$2; shift ;;
     --idle-conns) idle_conns=$2; shift ;;
     --baseline) baseline=$2; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    --same-work) peer_same_work=1 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) die "unknown argument '$1'" ;;
   esac
   shift
@@ -118,14 +123,14 @@ EOF
       cat >"$dir/h2.conf" <<EOF
     server {
         listen 127.0.0.1:${h2c_port[$p]} http2;
-        location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
+        location / { proxy_pass http://echo; proxy_http_version 1.1; include $dir/proxy_headers.conf; }
     }
     server {
         listen 127.0.0.1:${tls_port[$p]} ssl http2;
         ssl_certificate $tmp/cert.pem;
         ssl_certificate_key $tmp/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
-        location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
+        location / { proxy_pass http://echo; proxy_http_version 1.1; include $dir/proxy_headers.conf; }
     }
 EOF
       nginx_add_servers "$dir/nginx.conf" "$dir/h2.conf"
@@ -198,7 +203,12 @@ done
 
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : "n/a")}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-printf '\nHTTP/2, %s worker(s), h2load -c 50 -m 10, %s rounds of %s s (medians)\n\n' "$workers" "$rounds" "$seconds"
+printf '\nHTTP/2, %s worker(s), h2load -c 50 -m 10, %s rounds of %s s (medians)\n' "$workers" "$rounds" "$seconds"
+if [ "$peer_same_work" -eq 1 ]; then
+  printf 'peers configured for the same work as Switchyard (--same-work)\n\n'
+else
+  printf 'peers with their defaults (without --same-work)\n\n'
+fi
 printf '| cell | proxy | req/s | p99 ms | CPU us/req |\n|---|---|---|---|---|\n'
 for cell in "${cells[@]}"; do
   c=${cell%%:*}

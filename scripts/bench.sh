@@ -71,6 +71,9 @@ usage: scripts/bench.sh [options]
                     measured in the same run
   --out FILE        summary TSV (default DIR/bench-results/bench-TIMESTAMP.tsv;
                     the per-run TSV goes next to it as *-runs.tsv)
+  --same-work       HAProxy and NGINX also add what Switchyard adds by default
+                    (X-Forwarded-*, Forwarded, X-Request-Id, Via, the assignment
+                    cookie; scripts/lib/peers.sh), so that all do the same work
 EOF
 }
 
@@ -111,6 +114,7 @@ while [ $# -gt 0 ]; do
     --baseline=*) baseline_dir=${1#*=}; shift ;;
     --out) out=${2:?--out needs a value}; shift 2 ;;
     --out=*) out=${1#*=}; shift ;;
+    --same-work) peer_same_work=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -488,7 +492,7 @@ EOF
         location / {
             proxy_pass http://echo;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            include $dir/proxy_headers.conf;
         }
     }
 EOF
@@ -711,7 +715,9 @@ done
 # HTTP/2: its own upstream and proxies (scripts/bench-h2.sh), one worker each.
 if [ "$want_h2" -eq 1 ]; then
   log "http2: scripts/bench-h2.sh, $runs rounds of $duration s"
-  "$repo/scripts/bench-h2.sh" --seconds "$duration" --rounds "$runs" --bin "$build_dir" \
+  h2_args=()
+  [ "$peer_same_work" -eq 1 ] && h2_args+=(--same-work)
+  "$repo/scripts/bench-h2.sh" --seconds "$duration" --rounds "$runs" --bin "$build_dir" "${h2_args[@]}" \
     >"$tmp/http2.txt" || die "the http2 cell failed (scripts/bench-h2.sh)"
 fi
 # System call and instruction counts hardly depend on the machine's load:
@@ -752,6 +758,11 @@ if [ ${#cells[@]} -gt 0 ]; then # the wrk cells
   echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores,"
   echo "load average at start $load1, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), switchyard $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  if [ "$peer_same_work" -eq 1 ]; then
+    echo "peers configured for the same work as Switchyard (--same-work: X-Forwarded-*, Forwarded, X-Request-Id, Via, assignment cookie)"
+  else
+    echo "peers with their defaults (Switchyard adds X-Forwarded-*, Forwarded, X-Request-Id, Via and an assignment cookie; they do not)"
+  fi
   if [ "$want_tls" -eq 1 ]; then
     echo "$(openssl version | awk '{print $1, $2}') (wrk, haproxy and nginx: $(haproxy -vv 2>/dev/null | sed -n 's/^Running on OpenSSL version : //p'))."
     echo "TLS cells: ECDSA P-256 certificate, what wrk and the proxies negotiate (TLS 1.3 with OpenSSL"

@@ -9,6 +9,9 @@ peer_maxconn=$((($(ulimit -n) - 200) / 2))
 [ "$peer_maxconn" -gt 100000 ] && peer_maxconn=100000
 # NGINX connections per worker (clients and upstream connections alike).
 peer_worker_connections=8192
+# 1: the peers also do the per-request work Switchyard does by default
+# (haproxy_same_work below); 0: their own defaults.
+peer_same_work=${peer_same_work:-0}
 
 # write_peer_config haproxy|nginx OUTPUT WORKERS PORT DIR UPSTREAM_PORT...:
 # the peer listening on 127.0.0.1:PORT with WORKERS threads or processes, in
@@ -39,6 +42,64 @@ write_peer_config() {
   text=${text//@WORKER_CONNECTIONS@/$peer_worker_connections}
   text=${text//@USER_LINE@/$user_line}
   printf '%s\n' "$text" >"$out"
+  case "$name" in
+    haproxy) [ "$peer_same_work" -eq 1 ] && haproxy_same_work >>"$out" ;;
+    nginx) nginx_proxy_headers "$dir" ;;
+  esac
+  return 0
+}
+
+# With peer_same_work=1 the peers add what Switchyard adds by default, so
+# that a comparison weighs the same work: to the upstream request
+# X-Forwarded-For (appended), X-Forwarded-Proto, X-Forwarded-Host, Forwarded,
+# an X-Request-Id of random hex digits when the client sent none (a uuid for
+# HAProxy) and Via; to the response Via and, for a client without one, an
+# assignment cookie (Set-Cookie: sy_uid=<random>; Path=/; Max-Age=2592000;
+# HttpOnly; SameSite=Lax). Lines for HAProxy's backend section (the
+# template's last).
+haproxy_same_work() {
+  cat <<'EOF'
+    # Added by scripts/lib/peers.sh (peer_same_work=1): Switchyard's default work.
+    option forwardfor
+    http-request set-header X-Forwarded-Proto %[ssl_fc,iif(https,http)]
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request set-header Forwarded "for=%[src];proto=%[ssl_fc,iif(https,http)];host=\"%[req.hdr(host)]\""
+    http-request set-header X-Request-Id %[uuid] unless { req.hdr(x-request-id) -m found }
+    http-request add-header Via "1.1 haproxy"
+    http-request set-var(txn.assign) bool(true) unless { req.cook(sy_uid) -m found }
+    http-response add-header Via "1.1 haproxy"
+    http-response add-header Set-Cookie "sy_uid=%[uuid]; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax" if { var(txn.assign) -m bool }
+EOF
+}
+
+# NGINX's locations include DIR/proxy_headers.conf (the fields sent
+# upstream and added to responses) and its http block DIR/http_extra.conf:
+# only the Connection field cleared for upstream keep-alive, or with
+# peer_same_work=1 also the work described above haproxy_same_work.
+nginx_proxy_headers() {
+  local dir=$1
+  printf 'proxy_set_header Connection "";\n' >"$dir/proxy_headers.conf"
+  : >"$dir/http_extra.conf"
+  [ "$peer_same_work" -eq 1 ] || return 0
+  cat >>"$dir/proxy_headers.conf" <<'EOF'
+# Added by scripts/lib/peers.sh (peer_same_work=1): Switchyard's default work.
+proxy_set_header Host $http_host;
+proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+proxy_set_header X-Forwarded-Proto $scheme;
+proxy_set_header X-Forwarded-Host $http_host;
+proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;host=\"$http_host\"";
+proxy_set_header X-Request-Id $sy_request_id;
+proxy_set_header Via "1.1 nginx";
+add_header Via "1.1 nginx";
+add_header Set-Cookie $sy_assign_cookie;
+EOF
+  cat >"$dir/http_extra.conf" <<'EOF'
+map $http_x_request_id $sy_request_id { "" $request_id; default $http_x_request_id; }
+map $cookie_sy_uid $sy_assign_cookie {
+    "" "sy_uid=$request_id; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax";
+    default "";
+}
+EOF
 }
 
 # nginx_add_servers CONF EXTRA: inserts the server blocks of file EXTRA
