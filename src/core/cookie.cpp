@@ -38,18 +38,16 @@ std::optional<std::string_view> find_cookie(std::span<const std::string_view> co
     return std::nullopt;
 }
 
-std::string make_assign_cookie(std::string_view name, std::string_view value,
-                               std::int64_t max_age_seconds, bool secure) {
+void append_assign_cookie(std::string& out, std::string_view name, std::string_view value,
+                          std::int64_t max_age_seconds, bool secure) {
     char digits[24];
     const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, max_age_seconds);
     (void)ec;  // 24 chars hold any int64
-    std::string out;
-    out.reserve(name.size() + value.size() + 64);
+    out.reserve(out.size() + name.size() + value.size() + 64);
     out.append(name).append("=").append(value).append("; Path=/; Max-Age=");
     out.append(digits, end);
     out.append("; HttpOnly; SameSite=Lax");
     if (secure) out.append("; Secure");
-    return out;
 }
 
 }  // namespace switchyard

@@ -113,10 +113,10 @@ void Exchange::begin(const http::RequestHeadParser& head) {
         const auto max_age =
             std::chrono::duration_cast<std::chrono::seconds>(routing_->sticky.assign_max_age)
                 .count();
-        set_cookie_ = "Set-Cookie: " +
-                      make_assign_cookie(routing_->sticky.assign_cookie, d.assign_cookie_value,
-                                         max_age, downstream_.listener().tls) +
-                      "\r\n";
+        set_cookie_.assign("Set-Cookie: ");
+        append_assign_cookie(set_cookie_, routing_->sticky.assign_cookie, d.assign_cookie_value,
+                             max_age, downstream_.listener().tls);
+        set_cookie_.append("\r\n");
     }
 
     const ListenerContext& listener = downstream_.listener();

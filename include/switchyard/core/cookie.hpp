@@ -23,11 +23,11 @@ namespace switchyard {
 std::optional<std::string_view> find_cookie(std::span<const std::string_view> cookie_header_values,
                                             std::string_view name);
 
-// The Set-Cookie field value for the assignment cookie:
+// Appends the Set-Cookie field value for the assignment cookie to `out`:
 // "<name>=<value>; Path=/; Max-Age=<n>; HttpOnly; SameSite=Lax" and
 // "; Secure" when `secure` (the request came over TLS). Lax so that a user
 // following a link from another site keeps their assignment.
-std::string make_assign_cookie(std::string_view name, std::string_view value,
-                               std::int64_t max_age_seconds, bool secure);
+void append_assign_cookie(std::string& out, std::string_view name, std::string_view value,
+                          std::int64_t max_age_seconds, bool secure);
 
 }  // namespace switchyard

@@ -47,7 +47,7 @@ struct Decision {
     // checks the method, the body and its mirror budget.
     bool shadow = false;
     // Non-empty: the user had no key; the proxy must add
-    // Set-Cookie: make_assign_cookie(state.sticky.assign_cookie, this, ...).
+    // Set-Cookie: append_assign_cookie(out, state.sticky.assign_cookie, this, ...).
     std::string assign_cookie_value;
 };
 

@@ -97,12 +97,18 @@ TEST(Cookie, AnswerIsAViewIntoTheInput) {
 }
 
 TEST(Cookie, AssignmentCookie) {
-    EXPECT_EQ(make_assign_cookie("sy_uid", "0123abcd", 2592000, false),
-              "sy_uid=0123abcd; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax");
-    EXPECT_EQ(make_assign_cookie("sy_uid", "0123abcd", 60, true),
-              "sy_uid=0123abcd; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure");
-    EXPECT_EQ(make_assign_cookie("other", "v", 0, false),
-              "other=v; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    auto cookie = [](std::string_view name, std::string_view value, std::int64_t max_age,
+                     bool secure) {
+        std::string out = "Set-Cookie: ";  // appended after what is there
+        append_assign_cookie(out, name, value, max_age, secure);
+        return out;
+    };
+    EXPECT_EQ(cookie("sy_uid", "0123abcd", 2592000, false),
+              "Set-Cookie: sy_uid=0123abcd; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax");
+    EXPECT_EQ(cookie("sy_uid", "0123abcd", 60, true),
+              "Set-Cookie: sy_uid=0123abcd; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure");
+    EXPECT_EQ(cookie("other", "v", 0, false),
+              "Set-Cookie: other=v; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
 }
 
 }  // namespace
