@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <utility>
 
 namespace switchyard::http {
 namespace {
@@ -472,13 +473,16 @@ H2Connection::~H2Connection() {
 }
 
 H2Connection::Stream* H2Connection::find(std::int32_t id) {
-    auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second.get();
+    return const_cast<Stream*>(std::as_const(*this).find(id));
 }
 
 const H2Connection::Stream* H2Connection::find(std::int32_t id) const {
+    if (id == last_found_id_) return last_found_;
     auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second.get();
+    if (it == streams_.end()) return nullptr;  // not remembered: it may open next
+    last_found_id_ = id;
+    last_found_ = it->second.get();
+    return last_found_;
 }
 
 bool H2Connection::receive(std::string_view bytes, Clock::time_point now) {
@@ -546,6 +550,10 @@ void H2Connection::dispatch() {
                 auto it = streams_.find(e.stream);
                 recycle(std::move(it->second));
                 streams_.erase(it);
+                if (last_found_id_ == e.stream) {
+                    last_found_id_ = 0;
+                    last_found_ = nullptr;
+                }
                 if (reported) handler_.on_stream_close(e.stream, e.error);
                 continue;
             }

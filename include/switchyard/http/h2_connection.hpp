@@ -208,6 +208,10 @@ class H2Connection {
     H2Limits limits_;
     nghttp2_session* session_ = nullptr;
     std::map<std::int32_t, std::unique_ptr<Stream>> streams_;
+    // The stream find() found last: nghttp2 calls back for one stream many
+    // times in a row (once per field of a head), each a walk of the map.
+    mutable std::int32_t last_found_id_ = 0;  // 0: none (no stream has id 0)
+    mutable Stream* last_found_ = nullptr;
     std::vector<std::unique_ptr<Stream>> spare_streams_;
     std::vector<Event> events_;
     std::vector<Event> batch_;  // the events being dispatched (events_ takes new ones)

@@ -317,6 +317,9 @@ TEST_F(H2ConnectionTest, ARequestAndItsResponse) {
     EXPECT_EQ(recorder_.requests[id].close_error, 0u);
     EXPECT_EQ(server_->active_streams(), 0u);
     EXPECT_EQ(server_->counters().streams, 1u);
+    // The stream looked up last is remembered; once closed, it is gone.
+    EXPECT_FALSE(server_->submit_response(id, 200, std::vector<H2FieldView>{}, true));
+    EXPECT_EQ(server_->queued(id), 0u);
 }
 
 // A closed stream's object is kept for the next stream; a connection that
