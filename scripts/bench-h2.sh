@@ -203,12 +203,8 @@ done
 
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : "n/a")}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-printf '\nHTTP/2, %s worker(s), h2load -c 50 -m 10, %s rounds of %s s (medians)\n' "$workers" "$rounds" "$seconds"
-if [ "$peer_same_work" -eq 1 ]; then
-  printf 'peers configured for the same work as Switchyard (--same-work)\n\n'
-else
-  printf 'peers with their defaults (without --same-work)\n\n'
-fi
+printf '\nHTTP/2, %s worker(s), h2load -c 50 -m 10, %s rounds of %s s (medians)\n%s\n\n' \
+  "$workers" "$rounds" "$seconds" "$(peer_work_summary)"
 printf '| cell | proxy | req/s | p99 ms | CPU us/req |\n|---|---|---|---|---|\n'
 for cell in "${cells[@]}"; do
   c=${cell%%:*}

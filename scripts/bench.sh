@@ -758,11 +758,7 @@ if [ ${#cells[@]} -gt 0 ]; then # the wrk cells
   echo "(1 for 1 connection), upstream switchyard-echo --threads 1, $(nproc) cores,"
   echo "load average at start $load1, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), switchyard $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
-  if [ "$peer_same_work" -eq 1 ]; then
-    echo "peers configured for the same work as Switchyard (--same-work: X-Forwarded-*, Forwarded, X-Request-Id, Via, assignment cookie)"
-  else
-    echo "peers with their defaults (Switchyard adds X-Forwarded-*, Forwarded, X-Request-Id, Via and an assignment cookie; they do not)"
-  fi
+  peer_work_summary
   if [ "$want_tls" -eq 1 ]; then
     echo "$(openssl version | awk '{print $1, $2}') (wrk, haproxy and nginx: $(haproxy -vv 2>/dev/null | sed -n 's/^Running on OpenSSL version : //p'))."
     echo "TLS cells: ECDSA P-256 certificate, what wrk and the proxies negotiate (TLS 1.3 with OpenSSL"

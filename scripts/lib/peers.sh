@@ -72,6 +72,15 @@ haproxy_same_work() {
 EOF
 }
 
+# One line for a results header: which work the peers were configured for.
+peer_work_summary() {
+  if [ "$peer_same_work" -eq 1 ]; then
+    echo "peers configured for the same work as Switchyard (--same-work: X-Forwarded-*, Forwarded, X-Request-Id, Via, assignment cookie)"
+  else
+    echo "peers with their defaults (Switchyard adds X-Forwarded-*, Forwarded, X-Request-Id, Via and an assignment cookie; they do not)"
+  fi
+}
+
 # NGINX's locations include DIR/proxy_headers.conf (the fields sent
 # upstream and added to responses) and its http block DIR/http_extra.conf:
 # only the Connection field cleared for upstream keep-alive, or with
