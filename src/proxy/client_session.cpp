@@ -39,7 +39,7 @@ http::HeadParser<true>::Limits request_limits(const Settings& s) {
 ClientSession::ClientSession(Worker& worker, tcp::socket socket,
                              std::shared_ptr<const ListenerContext> listener)
     : worker_(worker), client_(std::move(socket)), listener_(std::move(listener)) {
-    worker_.shared().open_connections.fetch_add(1, std::memory_order_relaxed);
+    // Counted open (and assigned) by Worker::place; uncounted here at the end.
     worker_.link(this);
     error_code ec;
     auto remote = client_.socket().remote_endpoint(ec);

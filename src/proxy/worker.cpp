@@ -84,6 +84,9 @@ void Worker::place(tcp::socket socket, tcp::socket::protocol_type protocol,
     // Whichever worker wakes first accepts; the connection goes to the
     // least loaded one, or a burst would land on a single worker.
     // Shutting down, a peer may have finished already: keep it here.
+    // Counted open now, not when the target gets to it, so that the
+    // acceptor's server.max_connections check sees a whole batch.
+    shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
     Worker* target = this;
     if (!shutting_down_)
         for (Worker* peer : peers_)
@@ -97,10 +100,12 @@ void Worker::place(tcp::socket socket, tcp::socket::protocol_type protocol,
     }
     boost::system::error_code ignored;
     int fd = socket.release(ignored);
-    if (fd >= 0)
+    if (fd >= 0) {
         target->adopt(protocol, fd, std::move(listener));
-    else
+    } else {
         target->assigned_.fetch_sub(1, std::memory_order_relaxed);
+        shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    }
 }
 
 void Worker::adopt(tcp::socket::protocol_type protocol, int fd,
@@ -112,6 +117,7 @@ void Worker::adopt(tcp::socket::protocol_type protocol, int fd,
         if (ec) {
             ::close(fd);
             assigned_.fetch_sub(1, std::memory_order_relaxed);
+            shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
             return;
         }
         // Even when shutting down: the connection was accepted and is answered.

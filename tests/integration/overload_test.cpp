@@ -3,6 +3,7 @@
 // failing.
 #include <sys/resource.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <sstream>
 
@@ -101,6 +102,44 @@ TEST_F(Overload, AboveMaxConnectionsNewConnectionsWaitInsteadOfFailing) {
     Response r = waiting.read_response(seconds(2));
     EXPECT_EQ(r.status(), 200u);
     EXPECT_EQ(r.body(), "blue\n");
+}
+
+// A worker takes what is queued in batches (many connections per wake-up) and
+// hands some to its peer: the batch still stops at server.max_connections.
+TEST_F(Overload, ABurstQueuedWhileStoppedIsAcceptedOnlyUpToMaxConnections) {
+    auto cfg = base_config();
+    cfg.workers = 2;
+    cfg.server["max_connections"] = "4";
+    auto& proxy = start_proxy(cfg);
+    // Stopped, the proxy accepts nothing: the burst waits in the kernel's
+    // queue, requests included, and meets the workers all at once.
+    ASSERT_EQ(::kill(proxy.pid(), SIGSTOP), 0);
+    std::vector<HttpConn> burst;
+    for (int i = 0; i < 10; ++i) {
+        burst.emplace_back(proxy.port());
+        if (burst.back().connected()) burst.back().send(get_request("/"));
+    }
+    ASSERT_EQ(::kill(proxy.pid(), SIGCONT), 0);  // before any assertion can end the test
+    for (auto& c : burst)
+        ASSERT_TRUE(c.connected());
+    // The kernel's queue is first in, first out: the first four are served...
+    for (int i = 0; i < 4; ++i) {
+        Response r = burst[i].read_response(seconds(3));
+        EXPECT_EQ(r.status(), 200u) << "connection " << i;
+    }
+    // ...and no more, however many a worker took per wake-up.
+    for (int i = 4; i < 10; ++i) {
+        Response r;
+        EXPECT_TRUE(burst[i].try_read_response(r, milliseconds(i == 4 ? 300 : 20)))
+            << "connection " << i << " was served beyond server.max_connections";
+    }
+    // Closing the four lets the next four in.
+    for (int i = 0; i < 4; ++i)
+        burst[i] = HttpConn();
+    for (int i = 4; i < 8; ++i) {
+        Response r = burst[i].read_response(seconds(3));
+        EXPECT_EQ(r.status(), 200u) << "connection " << i;
+    }
 }
 
 }  // namespace

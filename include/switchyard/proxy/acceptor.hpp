@@ -30,6 +30,8 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   private:
     using tcp = boost::asio::ip::tcp;
 
+    // server.max_connections reached: accepting waits.
+    bool at_limit() const;
     void do_accept();
     void on_accept(boost::system::error_code ec, tcp::socket socket, bool accept_more = true);
     void wait(std::chrono::milliseconds d);
