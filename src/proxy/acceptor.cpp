@@ -31,8 +31,7 @@ Acceptor::Acceptor(Worker& worker, int fd, std::shared_ptr<const ListenerContext
     protocol_ = ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
     acceptor_.assign(protocol_, fd, ec);
     if (ec) worker_.log().error("listener {}: {}", listener_->name, ec.message());
-    // For the batch in on_accept: a synchronous accept that finds the queue
-    // empty says so (would_block) instead of blocking the worker.
+    // Accepts are tried without waiting: an empty queue says would_block.
     if (!ec) acceptor_.non_blocking(true, ec);
 }
 
@@ -44,37 +43,45 @@ void Acceptor::stop() {
 }
 
 void Acceptor::stop_after_backlog() {
-    boost::system::error_code ec;
-    acceptor_.non_blocking(true, ec);
-    while (!ec && acceptor_.is_open()) {
-        tcp::socket socket(worker_.io());
-        acceptor_.accept(socket, ec);
-        if (!ec) on_accept(ec, std::move(socket), false);
+    while (!stopped_ && acceptor_.is_open()) {
+        worker_.shared().open_connections.fetch_add(1, std::memory_order_relaxed);
+        if (!take_one()) break;
     }
     stop();
 }
 
-bool Acceptor::at_limit() const {
-    return worker_.shared().open_connections.load(std::memory_order_relaxed) >=
-           static_cast<std::int64_t>(worker_.settings()->server.max_connections);
-}
-
-void Acceptor::do_accept() {
-    if (stopped_) return;
-    if (at_limit()) {
-        // Leave the connection in the kernel's backlog until one closes.
-        wait(std::chrono::milliseconds(10));
-        return;
+bool Acceptor::take_one() {
+    tcp::socket socket(worker_.io());
+    acceptor_.accept(socket, last_error_);
+    if (last_error_) {
+        worker_.shared().open_connections.fetch_sub(1, std::memory_order_relaxed);
+        return false;
     }
-    acceptor_.async_accept(
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-            self->on_accept(ec, std::move(socket));
-        });
+    // Accepted, even if stop() came in between: the client is ours now and
+    // gets an answer (with Connection: close when shutting down).
+    warned_ = false;
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    worker_.place(std::move(socket), protocol_, listener_);
+    return true;
 }
 
-void Acceptor::on_accept(boost::system::error_code ec, tcp::socket socket, bool accept_more) {
-    if (ec) {
-        if (stopped_ || ec == asio::error::operation_aborted) return;
+void Acceptor::accept_batch() {
+    if (stopped_) return;
+    auto& open = worker_.shared().open_connections;
+    const auto limit = static_cast<std::int64_t>(worker_.settings()->server.max_connections);
+    for (int i = 0; i < kAcceptBatch; ++i) {
+        // Counted open before it is taken: workers taking from the queue at
+        // the same time stop at server.max_connections together.
+        if (open.fetch_add(1, std::memory_order_relaxed) >= limit) {
+            open.fetch_sub(1, std::memory_order_relaxed);
+            // Leave the connection in the kernel's backlog until one closes.
+            wait(std::chrono::milliseconds(10));
+            return;
+        }
+        if (take_one()) continue;
+        const auto ec = last_error_;
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
         if (ec.value() == EMFILE || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
             ec == asio::error::no_memory) {
             if (!warned_)
@@ -83,33 +90,25 @@ void Acceptor::on_accept(boost::system::error_code ec, tcp::socket socket, bool 
             wait(std::chrono::milliseconds(100));
             return;
         }
-        do_accept();  // ECONNABORTED and the like concern one connection only
-        return;
+        // ECONNABORTED and the like concern one connection only.
     }
-    // Accepted, even if stop() came in between: the client is ours now and
-    // gets an answer (with Connection: close when shutting down).
-    warned_ = false;
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    worker_.place(std::move(socket), protocol_, listener_);
-    if (stopped_ || !accept_more) return;
-    // Whatever else is queued now, up to a batch. An error (the queue is
-    // empty, or EMFILE and the like) ends the batch; the asynchronous accept
-    // then waits, or meets the error again and handles it.
-    for (int i = 1; i < kAcceptBatch && !at_limit(); ++i) {
-        tcp::socket next(worker_.io());
-        acceptor_.accept(next, ec);
-        if (ec) break;
-        next.set_option(tcp::no_delay(true), ignored);
-        worker_.place(std::move(next), protocol_, listener_);
-    }
-    do_accept();
+    wait_readable();
+}
+
+void Acceptor::wait_readable() {
+    if (stopped_) return;
+    // The queue was emptied (or a batch taken) in this handler: the next
+    // connection is a new readiness edge, which this wait sees.
+    acceptor_.async_wait(tcp::acceptor::wait_read,
+                         [self = shared_from_this()](boost::system::error_code ec) {
+                             if (!ec) self->accept_batch();
+                         });
 }
 
 void Acceptor::wait(std::chrono::milliseconds d) {
     backoff_.expires_after(d);
     backoff_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-        if (!ec) self->do_accept();
+        if (!ec) self->accept_batch();
     });
 }
 

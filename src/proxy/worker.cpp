@@ -84,9 +84,7 @@ void Worker::place(tcp::socket socket, tcp::socket::protocol_type protocol,
     // Whichever worker wakes first accepts; the connection goes to the
     // least loaded one, or a burst would land on a single worker.
     // Shutting down, a peer may have finished already: keep it here.
-    // Counted open now, not when the target gets to it, so that the
-    // acceptor's server.max_connections check sees a whole batch.
-    shared_.open_connections.fetch_add(1, std::memory_order_relaxed);
+    // Already counted open by the acceptor (before it accepted).
     Worker* target = this;
     if (!shutting_down_)
         for (Worker* peer : peers_)

@@ -1,7 +1,10 @@
 // Acceptor: accepts on one listening socket shared by all workers (each
 // worker holds a duplicate of the descriptor) and hands each connection to
-// its worker (Worker::place). Above server.max_connections it pauses
-// instead of accepting and failing; on EMFILE/ENFILE it backs off.
+// its worker (Worker::place). Each wake-up takes up to a batch of what is
+// queued, every connection counted open before it is taken, so that the
+// workers together stop at server.max_connections: above it, connections
+// wait in the kernel's backlog instead of failing. On EMFILE/ENFILE it
+// backs off.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -19,7 +22,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
     // Takes `fd`, a socket already bound and listening.
     Acceptor(Worker& worker, int fd, std::shared_ptr<const ListenerContext> listener);
 
-    void start() { do_accept(); }
+    void start() { accept_batch(); }
     const std::string& name() const { return listener_->name; }
     void stop();
     // Shutting down: connections already in the kernel's accept queue would
@@ -30,10 +33,13 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   private:
     using tcp = boost::asio::ip::tcp;
 
-    // server.max_connections reached: accepting waits.
-    bool at_limit() const;
-    void do_accept();
-    void on_accept(boost::system::error_code ec, tcp::socket socket, bool accept_more = true);
+    // Takes what is queued, up to a batch, then waits for more.
+    void accept_batch();
+    // Accepts one connection, already counted open, and places it; false
+    // (the count given back, the error in last_error_) if none was taken.
+    bool take_one();
+    void wait_readable();
+    // Tries again after `d` (at server.max_connections, out of descriptors).
     void wait(std::chrono::milliseconds d);
 
     Worker& worker_;
@@ -41,6 +47,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
     tcp::acceptor::protocol_type protocol_ = tcp::v4();
     boost::asio::steady_timer backoff_;
     std::shared_ptr<const ListenerContext> listener_;
+    boost::system::error_code last_error_;
     bool stopped_ = false;
     bool warned_ = false;
 };

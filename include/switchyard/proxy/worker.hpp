@@ -367,8 +367,8 @@ class Worker {
     // Client connections assigned to this worker (counted when handed over,
     // so a burst of accepts spreads evenly). Read by other workers.
     std::atomic<std::int64_t>& assigned_connections() { return assigned_; }
-    // Serves a connection one of this worker's acceptors took: here, or on
-    // the least loaded peer.
+    // Serves a connection one of this worker's acceptors took (and counted
+    // in Shared::open_connections): here, or on the least loaded peer.
     void place(boost::asio::ip::tcp::socket socket,
                boost::asio::ip::tcp::socket::protocol_type protocol,
                std::shared_ptr<const ListenerContext> listener);
