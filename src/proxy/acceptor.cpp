@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <boost/asio/post.hpp>
+
 #include <cerrno>
 
 namespace switchyard::proxy {
@@ -81,7 +83,10 @@ void Acceptor::accept_batch() {
         }
         if (take_one()) continue;
         const auto ec = last_error_;
-        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            wait_readable();  // the queue is empty
+            return;
+        }
         if (ec.value() == EMFILE || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
             ec == asio::error::no_memory) {
             if (!warned_)
@@ -92,13 +97,16 @@ void Acceptor::accept_batch() {
         }
         // ECONNABORTED and the like concern one connection only.
     }
-    wait_readable();
+    // A whole batch: more may be queued. The next batch is taken after the
+    // handlers ready now, without depending on how the reactor reports a
+    // socket that was readable all along.
+    asio::post(worker_.io(), [self = shared_from_this()] { self->accept_batch(); });
 }
 
 void Acceptor::wait_readable() {
     if (stopped_) return;
-    // The queue was emptied (or a batch taken) in this handler: the next
-    // connection is a new readiness edge, which this wait sees.
+    // The queue was emptied in this handler: the next connection is a new
+    // readiness edge, which this wait sees.
     acceptor_.async_wait(tcp::acceptor::wait_read,
                          [self = shared_from_this()](boost::system::error_code ec) {
                              if (!ec) self->accept_batch();

@@ -142,6 +142,25 @@ TEST_F(Overload, ABurstQueuedWhileStoppedIsAcceptedOnlyUpToMaxConnections) {
     }
 }
 
+// More than one batch (64) queued at once, then no further connection: the
+// rest is taken without a new connection to wake the acceptor.
+TEST_F(Overload, ABurstLargerThanABatchIsServedWhenNothingMoreArrives) {
+    auto cfg = base_config();
+    auto& proxy = start_proxy(cfg);
+    ASSERT_EQ(::kill(proxy.pid(), SIGSTOP), 0);
+    std::vector<HttpConn> burst;
+    for (int i = 0; i < 150; ++i) {
+        burst.emplace_back(proxy.port());
+        if (burst.back().connected()) burst.back().send(get_request("/"));
+    }
+    ASSERT_EQ(::kill(proxy.pid(), SIGCONT), 0);  // before any assertion can end the test
+    for (std::size_t i = 0; i < burst.size(); ++i) {
+        ASSERT_TRUE(burst[i].connected()) << "connection " << i;
+        Response r = burst[i].read_response(seconds(5));
+        EXPECT_EQ(r.status(), 200u) << "connection " << i;
+    }
+}
+
 }  // namespace
 }  // namespace sy_it
 
