@@ -104,6 +104,20 @@ TEST_F(Overload, AboveMaxConnectionsNewConnectionsWaitInsteadOfFailing) {
     EXPECT_EQ(r.body(), "blue\n");
 }
 
+// Stopped, the proxy accepts nothing: `n` connections, each with a GET sent,
+// wait in the kernel's queue and meet the workers all at once when it goes
+// on. It goes on before any assertion can end the test.
+std::vector<HttpConn> queue_while_stopped(pid_t pid, std::uint16_t port, int n) {
+    EXPECT_EQ(::kill(pid, SIGSTOP), 0);
+    std::vector<HttpConn> burst;
+    for (int i = 0; i < n; ++i) {
+        burst.emplace_back(port);
+        if (burst.back().connected()) burst.back().send(get_request("/"));
+    }
+    EXPECT_EQ(::kill(pid, SIGCONT), 0);
+    return burst;
+}
+
 // A worker takes what is queued in batches (many connections per wake-up) and
 // hands some to its peer: the batch still stops at server.max_connections.
 TEST_F(Overload, ABurstQueuedWhileStoppedIsAcceptedOnlyUpToMaxConnections) {
@@ -111,15 +125,7 @@ TEST_F(Overload, ABurstQueuedWhileStoppedIsAcceptedOnlyUpToMaxConnections) {
     cfg.workers = 2;
     cfg.server["max_connections"] = "4";
     auto& proxy = start_proxy(cfg);
-    // Stopped, the proxy accepts nothing: the burst waits in the kernel's
-    // queue, requests included, and meets the workers all at once.
-    ASSERT_EQ(::kill(proxy.pid(), SIGSTOP), 0);
-    std::vector<HttpConn> burst;
-    for (int i = 0; i < 10; ++i) {
-        burst.emplace_back(proxy.port());
-        if (burst.back().connected()) burst.back().send(get_request("/"));
-    }
-    ASSERT_EQ(::kill(proxy.pid(), SIGCONT), 0);  // before any assertion can end the test
+    std::vector<HttpConn> burst = queue_while_stopped(proxy.pid(), proxy.port(), 10);
     for (auto& c : burst)
         ASSERT_TRUE(c.connected());
     // The kernel's queue is first in, first out: the first four are served...
@@ -147,13 +153,7 @@ TEST_F(Overload, ABurstQueuedWhileStoppedIsAcceptedOnlyUpToMaxConnections) {
 TEST_F(Overload, ABurstLargerThanABatchIsServedWhenNothingMoreArrives) {
     auto cfg = base_config();
     auto& proxy = start_proxy(cfg);
-    ASSERT_EQ(::kill(proxy.pid(), SIGSTOP), 0);
-    std::vector<HttpConn> burst;
-    for (int i = 0; i < 150; ++i) {
-        burst.emplace_back(proxy.port());
-        if (burst.back().connected()) burst.back().send(get_request("/"));
-    }
-    ASSERT_EQ(::kill(proxy.pid(), SIGCONT), 0);  // before any assertion can end the test
+    std::vector<HttpConn> burst = queue_while_stopped(proxy.pid(), proxy.port(), 150);
     for (std::size_t i = 0; i < burst.size(); ++i) {
         ASSERT_TRUE(burst[i].connected()) << "connection " << i;
         Response r = burst[i].read_response(seconds(5));
