@@ -46,6 +46,52 @@ bool collect_framing_field(const HeaderField& f, ConnectionTokens& connection,
     }
 }
 
+// Writes passed-on fields as "Name: value\r\n" lines. A head parsed from
+// text (head_bytes() > 0) usually has its lines in exactly that form, one
+// after the other: those are copied as one run, one append for all of them
+// rather than four per field. A field whose line differs (no space after
+// the colon, OWS trimmed from its value) or that was not read from text
+// (an HTTP/2 head) is written from its name and value. Whatever the caller
+// writes itself goes after flush().
+class FieldLines {
+  public:
+    FieldLines(std::string& out, bool from_text) : out_(out), from_text_(from_text) {}
+
+    void add(const HeaderField& f) {
+        if (from_text_) {
+            // In bounds: the parser ended the name at a ':' and the line at
+            // a CRLF inside the head's text.
+            const char* name_end = f.name.data() + f.name.size();
+            const char* value_end = f.value.data() + f.value.size();
+            if (name_end[0] == ':' && name_end[1] == ' ' && f.value.data() == name_end + 2 &&
+                value_end[0] == '\r') {
+                if (f.name.data() != run_end_) {
+                    flush();
+                    run_begin_ = f.name.data();
+                }
+                run_end_ = value_end + 2;
+                return;
+            }
+        }
+        flush();
+        out_.append(f.name);
+        out_.append(": ");
+        out_.append(f.value);
+        out_.append("\r\n");
+    }
+
+    void flush() {
+        if (run_begin_ != run_end_) out_.append(run_begin_, run_end_);
+        run_begin_ = run_end_ = nullptr;
+    }
+
+  private:
+    std::string& out_;
+    const bool from_text_;
+    const char* run_begin_ = nullptr;
+    const char* run_end_ = nullptr;
+};
+
 bool has_token(std::string_view list, std::string_view token) {
     bool found = false;
     for_each_token(list, [&](std::string_view t) {
@@ -321,12 +367,14 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
     // broken list (an open quote) could hide our element inside it.
     bool keep_forwarded = options.forwarded && options.keep_client_forwarded;
     bool have_forwarded = false;
+    FieldLines lines(out, head.head_bytes() > 0);
     for (const auto& f : head.fields()) {
         if (is_hop_by_hop_field(f.id)) continue;
         switch (f.id) {
             case bhttp::field::content_length:  // the proxy writes its own framing
                 continue;
             case bhttp::field::host:
+                lines.flush();
                 append_field(out, f.name, host);
                 host_written = true;
                 continue;
@@ -335,6 +383,7 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
         }
         if (f.id == bhttp::field::max_forwards && facts.max_forwards &&
             is_options_or_trace(head.method_string())) {
+            lines.flush();
             out.append("Max-Forwards: ");
             append_number(out, *facts.max_forwards - 1);  // 0 is answered by the proxy
             out.append("\r\n");
@@ -357,11 +406,9 @@ void write_upstream_request_head(const RequestHeadParser& head, const RequestFac
             continue;
         }
         if (facts.connection.names(f.name)) continue;
-        out.append(f.name);
-        out.append(": ");
-        out.append(f.value);
-        out.append("\r\n");
+        lines.add(f);
     }
+    lines.flush();
     if (!host_written && !host.empty()) append_field(out, "Host", host);
 
     out.append("X-Forwarded-For: ");
@@ -459,13 +506,10 @@ void write_client_response_head(const ResponseHeadParser& head, const ResponseFa
     out.push_back(' ');
     out.append(head.reason().empty() ? reason_phrase(head.status()) : head.reason());
     out.append("\r\n");
-    for (const auto& f : head.fields()) {
-        if (!is_relayed_response_field(f, facts)) continue;
-        out.append(f.name);
-        out.append(": ");
-        out.append(f.value);
-        out.append("\r\n");
-    }
+    FieldLines lines(out, head.head_bytes() > 0);
+    for (const auto& f : head.fields())
+        if (is_relayed_response_field(f, facts)) lines.add(f);
+    lines.flush();
     if (!facts.has_date) out.append(options.date_field);
     append_field(out, "Via", options.via);
     out.append(options.extra_fields);
