@@ -208,6 +208,37 @@ TEST(HeaderRules, ClientResponseHead) {
               "Via: 1.1 switchyard\r\nContent-Length: 3\r\n\r\n");
 }
 
+// Lines already in "Name: value" form are copied as runs; a line in another
+// form (no space after the colon, OWS around the value, an empty value)
+// is written from its name and value, and a removed field ends a run: the
+// head is the same as written field by field.
+TEST(HeaderRules, ClientResponseHeadMixesCopiedRunsAndRewrittenLines) {
+    Response r(
+        "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC:3\r\nD:  4 \t\r\nE: \r\nConnection: X-Hop\r\n"
+        "F: 5\r\nX-Hop: 1\r\nG: 6\r\nKeep-Alive: 5\r\nH: 7\r\nContent-Length: 0\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    ClientResponseOptions o;
+    o.date_field = "Date: D\r\n";
+    std::string out;
+    write_client_response_head(r.parser, r.facts, o, out);
+    EXPECT_EQ(out,
+              "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: \r\nF: 5\r\nG: 6\r\nH: 7\r\n"
+              "Date: D\r\nVia: 1.1 switchyard\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(HeaderRules, UpstreamRequestHeadMixesCopiedRunsAndRewrittenLines) {
+    Request r(
+        "GET / HTTP/1.1\r\nA: 1\r\nHost:h\r\nB: 2\r\nC:3\r\nConnection: X-Hop\r\nX-Hop: 1\r\n"
+        "D: 4 \r\nE: 5\r\n\r\n");
+    ASSERT_EQ(r.refused, 0u);
+    UpstreamRequestOptions o;
+    o.forwarded = false;
+    EXPECT_EQ(r.upstream_head(o),
+              "GET / HTTP/1.1\r\nA: 1\r\nHost: h\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n"
+              "X-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+              "Via: 1.1 switchyard\r\n\r\n");
+}
+
 TEST(HeaderRules, ClientResponseHeadForHttp10AndClose) {
     Response r("HTTP/1.1 200 OK\r\nDate: X\r\nTransfer-Encoding: chunked\r\n\r\n");
     ASSERT_EQ(r.refused, 0u);
