@@ -9,7 +9,9 @@
 # request (its processes' user + system time over the run, warm-up
 # included, over the requests of the run and its warm-up at the run's
 # rate): on this shared machine req/s moves with the neighbours, CPU per
-# request much less. Then each proxy's memory per idle
+# request much less. A second table gives the same ratios round by round
+# (each Switchyard run over the peer's run next to it): their median and
+# range. Then each proxy's memory per idle
 # h2c connection: RSS before and after --idle-conns connections that each
 # made one request (bench/idle_conns.py --h2c). With --baseline DIR, a
 # second Switchyard (DIR/switchyard, same config) runs in the same rounds as
@@ -46,7 +48,7 @@ while (($#)); do
     --idle-conns) idle_conns=$2; shift ;;
     --baseline) baseline=$2; shift ;;
     --same-work) peer_same_work=1 ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown argument '$1'" ;;
   esac
   shift
@@ -221,6 +223,23 @@ for cell in "${cells[@]}"; do
   sc=$(median <<<"${cpu[$c,switchyard]}") hc=$(median <<<"${cpu[$c,haproxy]}") nc=$(median <<<"${cpu[$c,nginx]}")
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$c" "$(ratio "$s" "$h")" "$(ratio "$s" "$n")" \
     "$(ratio "$sp" "$hp")" "$(ratio "$sp" "$np")" "$(ratio "$sc" "$hc")" "$(ratio "$sc" "$nc")"
+done
+# The same ratios round by round: Switchyard's run and each peer's follow
+# each other within seconds, so a pair shares the neighbours' load, which
+# moves between rounds by more than the differences measured here.
+# paired CELL PEER COLUMN(rps|p99|cpu): median (min-max) over the rounds.
+paired() {
+  local -n col=$3
+  paste <(tr ' ' '\n' <<<"${col[$1,switchyard]}") <(tr ' ' '\n' <<<"${col[$1,$2]}") |
+    awk -F'\t' '$1 != "" && $2 + 0 > 0 {print $1 / $2}' | sort -n |
+    awk '{v[NR] = $1} END {if (NR) printf "%.2f (%.2f-%.2f)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "n/a"}'
+}
+printf '\nPer round (Switchyard / peer within each round): median (min-max) over %s rounds\n\n' "$rounds"
+printf '| cell | req/s vs haproxy | req/s vs nginx | p99 vs haproxy | p99 vs nginx |\n|---|---|---|---|---|\n'
+for cell in "${cells[@]}"; do
+  c=${cell%%:*}
+  printf '| %s | %s | %s | %s | %s |\n' "$c" "$(paired "$c" haproxy rps)" "$(paired "$c" nginx rps)" \
+    "$(paired "$c" haproxy p99)" "$(paired "$c" nginx p99)"
 done
 if [ -n "$baseline" ]; then
   printf '\n| cell | req/s vs switchyard-base (%s) | p99 vs switchyard-base | CPU/req vs switchyard-base |\n|---|---|---|---|\n' "$baseline"
