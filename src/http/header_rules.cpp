@@ -74,10 +74,7 @@ class FieldLines {
             }
         }
         flush();
-        out_.append(f.name);
-        out_.append(": ");
-        out_.append(f.value);
-        out_.append("\r\n");
+        append_field(out_, f.name, f.value);
     }
 
     void flush() {

@@ -192,6 +192,11 @@ struct Response {
                       ? inspect_response(parser, head_request, facts)
                       : 502u;
     }
+    std::string client_head(const ClientResponseOptions& o) {
+        std::string out;
+        write_client_response_head(parser, facts, o, out);
+        return out;
+    }
 };
 
 TEST(HeaderRules, ClientResponseHead) {
@@ -201,9 +206,7 @@ TEST(HeaderRules, ClientResponseHead) {
     ASSERT_EQ(r.refused, 0u);
     ClientResponseOptions o;
     o.date_field = "Date: D\r\n";
-    std::string out;
-    write_client_response_head(r.parser, r.facts, o, out);
-    EXPECT_EQ(out,
+    EXPECT_EQ(r.client_head(o),
               "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nDate: D\r\n"
               "Via: 1.1 switchyard\r\nContent-Length: 3\r\n\r\n");
 }
@@ -219,9 +222,7 @@ TEST(HeaderRules, ClientResponseHeadMixesCopiedRunsAndRewrittenLines) {
     ASSERT_EQ(r.refused, 0u);
     ClientResponseOptions o;
     o.date_field = "Date: D\r\n";
-    std::string out;
-    write_client_response_head(r.parser, r.facts, o, out);
-    EXPECT_EQ(out,
+    EXPECT_EQ(r.client_head(o),
               "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: \r\nF: 5\r\nG: 6\r\nH: 7\r\n"
               "Date: D\r\nVia: 1.1 switchyard\r\nContent-Length: 0\r\n\r\n");
 }
