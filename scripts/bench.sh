@@ -309,6 +309,10 @@ sample_rss() {
 
 page_kib=$(($(getconf PAGESIZE) / 1024))
 clk_tck=$(getconf CLK_TCK)
+ticks_per_request() { # TICKS REQUESTS -> microseconds per request
+  awk -v t="$1" -v hz="$clk_tck" -v n="$2" \
+    'BEGIN { if (n > 0) printf "%.2f", t * 1000000 / hz / n; else print "nan" }'
+}
 
 # ------------------------------------------------------------------- build --
 
@@ -601,7 +605,7 @@ stamp=$(date +%Y%m%d-%H%M%S)
 [ -n "$out" ] || out="$build_dir/bench-results/bench-$stamp.tsv"
 mkdir -p "$(dirname "$out")"
 runs_tsv="${out%.tsv}-runs.tsv"
-printf 'workers\tproxy\tcell\tconnections\trun\trps\trequests\terrors\tp50_us\tp99_us\tcpu_us_per_req\trss_idle_kib\trss_load_kib\ttls_full_handshakes\ttls_resumed\n' >"$runs_tsv"
+printf 'workers\tproxy\tcell\tconnections\trun\trps\trequests\terrors\tp50_us\tp99_us\tcpu_us_per_req\trss_idle_kib\trss_load_kib\ttls_full_handshakes\ttls_resumed\tsys_us_per_req\tsegments_per_req\n' >"$runs_tsv"
 
 proxies=()
 [ "$want_switchyard" -eq 1 ] && proxies+=(switchyard switchyard-log)
@@ -662,9 +666,11 @@ for workers in "${worker_counts[@]}"; do
         echo "${idle_of[$name]}" >"$tmp/rss.max"
         start_bg /dev/null sample_rss "$tmp/rss.max" "${tree[@]}"
         sampler=$started_pid
-        cpu0=$(cpu_ticks "${tree[@]}")
+        read -r cpu0 sys0 <<<"$(cpu_ticks_split "${tree[@]}")"
+        segs0=$(tcp_out_segments)
         run_wrk "$(cell_url "$cell" "$name")" "$conns" "$duration" "$tmp/wrk.txt" "${cell_args[@]}"
-        cpu1=$(cpu_ticks "${tree[@]}")
+        segs1=$(tcp_out_segments)
+        read -r cpu1 sys1 <<<"$(cpu_ticks_split "${tree[@]}")"
         stop_pid "$sampler"
         rss_load=$(awk '$1 + 0 > m { m = $1 + 0 } END { print m + 0 }' "$tmp/rss.max")
         read -r rps requests errors p50 p99 <<<"$(parse_wrk "$tmp/wrk.txt")"
@@ -686,18 +692,22 @@ for workers in "${worker_counts[@]}"; do
             tls_note=", TLS handshakes full $tls_full resumed $tls_resumed"
           fi
         fi
-        cpu_per_req=$(awk -v t=$((cpu1 - cpu0)) -v hz="$clk_tck" -v n="$requests" \
-          'BEGIN { if (n > 0) printf "%.2f", t * 1000000 / hz / n; else print "nan" }')
+        cpu_per_req=$(ticks_per_request $((cpu1 - cpu0)) "$requests")
+        sys_per_req=$(ticks_per_request $((sys1 - sys0)) "$requests")
+        # Segments every party sent (wrk, the proxy, the echo server) per
+        # request: 4 when each leg is one data segment and no ACK goes alone.
+        segs_per_req=$(awk -v s=$((segs1 - segs0)) -v n="$requests" \
+          'BEGIN { if (n > 0) printf "%.2f", s / n; else print "nan" }')
         if ! kill -0 "$pid" 2>/dev/null; then
           log "$name (workers=$workers) exited during the run; this run is void. Its log:"
           tail -n 15 "$tmp/$name-w$workers/proxy.log" >&2 || true
           continue
         fi
         cp "$tmp/wrk.txt" "$tmp/$name-w$workers/wrk-$cell-$run.txt"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$name" "$cell" \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workers" "$name" "$cell" \
           "$conns" "$run" "$rps" "$requests" "$errors" "$p50" "$p99" "$cpu_per_req" \
-          "${idle_of[$name]}" "$rss_load" "$tls_full" "$tls_resumed" >>"$runs_tsv"
-        log "workers=$workers $cell $name run $run/$runs: $rps req/s, p99 ${p99}us, ${cpu_per_req}us CPU/req, errors $errors$tls_note"
+          "${idle_of[$name]}" "$rss_load" "$tls_full" "$tls_resumed" "$sys_per_req" "$segs_per_req" >>"$runs_tsv"
+        log "workers=$workers $cell $name run $run/$runs: $rps req/s, p99 ${p99}us, ${cpu_per_req}us CPU/req (${sys_per_req} system), $segs_per_req segments/req, errors $errors$tls_note"
       done
     done
   done
@@ -734,6 +744,7 @@ awk -F'\t' '
   NR == 1 { next }
   { k = $1 "\t" $2 "\t" $3 "\t" $4; if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
     n[k]++; rps[k, n[k]] = $6; p50[k, n[k]] = $9; p99[k, n[k]] = $10; cpu[k, n[k]] = $11
+    sys[k, n[k]] = $16; segs[k, n[k]] = $17
     err[k] += $8; idle[k] = $12; if ($13 + 0 > load[k] + 0) load[k] = $13 }
   function med(a, k, m,    i, j, t, v) {
     for (i = 1; i <= m; i++) v[i] = a[k, i] + 0
@@ -744,10 +755,12 @@ awk -F'\t' '
   function hi(a, k, m,    i, r) { r = a[k, 1] + 0; for (i = 2; i <= m; i++) if (a[k, i] + 0 > r) r = a[k, i] + 0; return r }
   BEGIN { OFS = "\t"; print "workers", "proxy", "cell", "connections", "runs", "rps_median", "rps_min", "rps_max",
           "p50_us", "p99_us", "cpu_us_per_req", "rss_idle_kib", "rss_load_kib", "errors",
-          "instr_per_req", "metrics_cost_pct", "syscalls_per_req", "kib_per_conn", "new_client_max_us" }
+          "instr_per_req", "metrics_cost_pct", "syscalls_per_req", "kib_per_conn", "new_client_max_us",
+          "sys_us_per_req", "segments_per_req" }
   END { for (i = 1; i <= nk; i++) { k = order[i]; m = n[k]
-          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t-\t-\t-\t-\t-\n", k, m, med(rps, k, m), lo(rps, k, m),
-            hi(rps, k, m), med(p50, k, m), med(p99, k, m), med(cpu, k, m), idle[k], load[k], err[k] } }
+          printf "%s\t%d\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.2f\t%d\t%d\t%d\t-\t-\t-\t-\t-\t%.2f\t%.2f\n", k, m, med(rps, k, m),
+            lo(rps, k, m), hi(rps, k, m), med(p50, k, m), med(p99, k, m), med(cpu, k, m), idle[k], load[k], err[k],
+            med(sys, k, m), med(segs, k, m) } }
 ' "$runs_tsv" >"$out"
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
@@ -770,8 +783,8 @@ if [ ${#cells[@]} -gt 0 ]; then # the wrk cells
   for workers in "${worker_counts[@]}"; do
     echo
     echo "== workers = $workers =="
-    printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' cell proxy "req/s median (min-max)" "p50 us" "p99 us" \
-      "CPU us/req" "RSS idle" "RSS load" errors
+    printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %10s %10s %7s\n' cell proxy "req/s median (min-max)" "p50 us" "p99 us" \
+      "CPU us/req" "of it sys" "segs/req" "RSS idle" "RSS load" errors
     for cell in "${cells[@]}"; do
       for name in "${proxies[@]}"; do
         cell_runs_proxy "$cell" "$name" || continue
@@ -780,9 +793,9 @@ if [ ${#cells[@]} -gt 0 ]; then # the wrk cells
           printf '%-17s %-15s %27s\n' "$cell" "$name" "(not measured)"
           continue
         fi
-        IFS=$'\t' read -r _ _ _ _ _ rmed rmin rmax p50 p99 cpu idle load errs _ <<<"$row"
-        printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %7s\n' "$cell" "$name" \
-          "$rmed ($rmin-$rmax)" "$p50" "$p99" "$cpu" "$(mib "$idle")" "$(mib "$load")" "$errs"
+        IFS=$'\t' read -r _ _ _ _ _ rmed rmin rmax p50 p99 cpu idle load errs _ _ _ _ _ sys segs _ <<<"$row"
+        printf '%-17s %-15s %27s %9s %9s %10s %10s %10s %10s %10s %7s\n' "$cell" "$name" \
+          "$rmed ($rmin-$rmax)" "$p50" "$p99" "$cpu" "$sys" "$segs" "$(mib "$idle")" "$(mib "$load")" "$errs"
       done
     done
   done

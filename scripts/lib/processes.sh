@@ -143,12 +143,27 @@ tree_pids() {
 
 # utime + stime in clock ticks, summed over the given PIDs.
 cpu_ticks() {
-  local total=0 p line
+  local total
+  read -r total _ <<<"$(cpu_ticks_split "$@")"
+  echo "$total"
+}
+
+# "TOTAL SYSTEM": utime + stime and stime alone, in clock ticks, summed over
+# the given PIDs.
+cpu_ticks_split() {
+  local total=0 sys=0 p line
   local -a f
   for p in "$@"; do
     line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
     read -r -a f <<<"${line##*) }" # fields from 3 (state) on
     total=$((total + f[11] + f[12]))
+    sys=$((sys + f[12]))
   done
-  echo "$total"
+  echo "$total $sys"
+}
+
+# TCP segments sent in this network namespace so far (OutSegs of
+# /proc/net/snmp): every party's, the client's and the upstream's too.
+tcp_out_segments() {
+  awk '$1 == "Tcp:" && $12 ~ /^[0-9]+$/ { print $12; exit }' /proc/net/snmp
 }
