@@ -61,6 +61,8 @@ class NvList {
 
 // Buffers bigger than this are not kept for the next stream.
 constexpr std::size_t kKeptBuffer = 64 * 1024;
+// Heads after which worth_indexing() forgets which names have an entry.
+constexpr std::uint32_t kNamesKeptFor = 1024;
 // Closed streams' objects a connection keeps for its next ones.
 constexpr std::size_t kSpareStreams = 16;
 
@@ -449,7 +451,7 @@ H2Connection::H2Connection(Handler& handler, const H2Limits& limits, Clock::time
     }
     // Windows open as the handler consumes, not as bytes arrive.
     nghttp2_option_set_no_auto_window_update(options, 1);
-    // Responses index only the fields that repeat (sent_before), in a
+    // Responses index only the fields that repeat (worth_indexing), in a
     // dynamic table of HPACK's default size.
     nghttp2_option_set_max_deflate_dynamic_table_size(options, 4096);
     const int rv = nghttp2_session_server_new2(&session_, cbs, this, options);
@@ -619,14 +621,30 @@ void H2Connection::consume(std::int32_t stream, std::size_t n) {
 // never-indexed literals that do not churn the table. Churn is what made
 // indexing cost more than it saved: nghttp2 keeps the entries of one name
 // in one bucket, and every lookup walks them.
-bool H2Connection::sent_before(std::string_view name, std::string_view value) {
-    const XXH64_hash_t hash =
-        XXH3_64bits_withSeed(value.data(), value.size(), XXH3_64bits(name.data(), name.size()));
+//
+// A name whose values change enters the table once, with the value it has
+// when it first comes back with another: its later values are still
+// never-indexed literals, but they name the field by its index instead of
+// spelling (and Huffman-coding) the name each time. The name filter is
+// forgotten every kNamesKeptFor heads, in case such an entry has left the
+// table since; two names in one slot are simply never indexed by name.
+bool H2Connection::worth_indexing(std::string_view name, std::string_view value) {
+    const XXH64_hash_t name_hash = XXH3_64bits(name.data(), name.size());
+    const XXH64_hash_t hash = XXH3_64bits_withSeed(value.data(), value.size(), name_hash);
     auto& slot = sent_fields_[hash % sent_fields_.size()];
     const auto tag = static_cast<std::uint32_t>(hash >> 32) | 1u;  // 0 is an empty slot
     const bool seen = slot == tag;
     slot = tag;
-    return seen;
+    if (seen) return true;
+    auto& name_slot = sent_names_[name_hash % sent_names_.size()];
+    const auto sent_once = static_cast<std::uint32_t>(name_hash >> 32) | 1u;
+    const auto has_entry = sent_once ^ 2u;
+    if (name_slot == sent_once) {
+        name_slot = has_entry;
+        return true;
+    }
+    if (name_slot != has_entry) name_slot = sent_once;
+    return false;
 }
 
 bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
@@ -635,10 +653,14 @@ bool H2Connection::submit_headers(std::int32_t stream, unsigned status,
     char code[3] = {static_cast<char>('0' + status / 100 % 10),
                     static_cast<char>('0' + status / 10 % 10),
                     static_cast<char>('0' + status % 10)};
+    if (++heads_since_names_forgotten_ == kNamesKeptFor) {
+        sent_names_.fill(0);
+        heads_since_names_forgotten_ = 0;
+    }
     NvList nvs(fields.size() + 1);
     nvs.add(":status", {code, sizeof code}, true);  // the static table has the usual ones
     for (const auto& f : fields)
-        nvs.add(f.name, f.value, sent_before(f.name, f.value));
+        nvs.add(f.name, f.value, worth_indexing(f.name, f.value));
     if (!final)
         return nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream, nullptr, nvs.data(),
                                       nvs.size(), nullptr) == 0;

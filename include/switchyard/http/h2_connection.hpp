@@ -200,9 +200,10 @@ class H2Connection {
                         bool with_body, bool final);
     // A closed stream's object, kept (emptied) for the next one.
     void recycle(std::unique_ptr<Stream> stream);
-    // This response field went out on the connection recently (and is
-    // remembered now): worth HPACK's dynamic table.
-    bool sent_before(std::string_view name, std::string_view value);
+    // Whether this response field is worth HPACK's dynamic table: it went
+    // out on the connection recently, or its name did with another value
+    // and has no entry yet (both remembered now).
+    bool worth_indexing(std::string_view name, std::string_view value);
 
     Handler& handler_;
     H2Limits limits_;
@@ -225,7 +226,10 @@ class H2Connection {
     TokenBucket settings_bucket_;
     TokenBucket ping_bucket_;
     Clock::time_point now_;
-    std::array<std::uint32_t, 64> sent_fields_{};  // sent_before's filter: hash tags by slot
+    // worth_indexing's filters: hash tags by slot, of fields and of names.
+    std::array<std::uint32_t, 64> sent_fields_{};
+    std::array<std::uint32_t, 32> sent_names_{};
+    std::uint32_t heads_since_names_forgotten_ = 0;
 };
 
 }  // namespace switchyard::http

@@ -350,12 +350,14 @@ TEST_F(H2ConnectionTest, ClosedStreamsAreKeptForTheNextUntilReleased) {
 }
 
 // A response field enters HPACK's dynamic table once the same name and
-// value are sent again on the connection; fields whose values change (ids)
-// never do, nor those nghttp2 keeps out (set-cookie, content-length).
+// value are sent again on the connection; a field whose value changes (an
+// id) enters it once, when its name comes back, and its later values refer
+// to that entry's name; nghttp2 keeps set-cookie and content-length out.
 TEST_F(H2ConnectionTest, OnlyFieldsThatRepeatEnterTheClientsDynamicTable) {
     make();
     Client client;
-    for (int i = 0; i < 3; ++i) {
+    std::size_t third_block = 0, fourth_block = 0;
+    for (int i = 0; i < 4; ++i) {
         const auto id = client.request();
         ASSERT_TRUE(pump(client));
         ASSERT_TRUE(server_->submit_response(id, 200,
@@ -371,11 +373,16 @@ TEST_F(H2ConnectionTest, OnlyFieldsThatRepeatEnterTheClientsDynamicTable) {
         // ":status: 200" is the static table's entry 8: one octet, 0x88,
         // first in the header block.
         EXPECT_EQ(client.first_header_octet(sent), 0x88);
-        // From the second response on, one entry: "server: s" (32 octets
-        // of overhead, RFC 7541 §4.1).
+        // From the second response on, two entries and no more: "server: s"
+        // and "x-id: 1" (32 octets of overhead each, RFC 7541 §4.1).
         EXPECT_EQ(nghttp2_session_get_hd_inflate_dynamic_table_size(client.session()),
-                  i == 0 ? 0u : 32u + 6u + 1u);
+                  i == 0 ? 0u : (32u + 6u + 1u) + (32u + 4u + 1u));
+        if (i == 2) third_block = client.raw.size() - sent;
+        if (i == 3) fourth_block = client.raw.size() - sent;
     }
+    // The third and fourth heads differ only in x-id's value (one digit),
+    // with its name from the table both times: the same size.
+    EXPECT_EQ(third_block, fourth_block);
 }
 
 TEST_F(H2ConnectionTest, StreamsAreMultiplexedAndAnsweredInAnyOrder) {
