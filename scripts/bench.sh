@@ -309,9 +309,11 @@ sample_rss() {
 
 page_kib=$(($(getconf PAGESIZE) / 1024))
 clk_tck=$(getconf CLK_TCK)
+per_request() { # AMOUNT REQUESTS [SCALE] -> AMOUNT * SCALE / REQUESTS
+  awk -v a="$1" -v n="$2" -v k="${3:-1}" 'BEGIN { if (n > 0) printf "%.2f", a * k / n; else print "nan" }'
+}
 ticks_per_request() { # TICKS REQUESTS -> microseconds per request
-  awk -v t="$1" -v hz="$clk_tck" -v n="$2" \
-    'BEGIN { if (n > 0) printf "%.2f", t * 1000000 / hz / n; else print "nan" }'
+  per_request "$1" "$2" "$((1000000 / clk_tck))"
 }
 
 # ------------------------------------------------------------------- build --
@@ -696,8 +698,7 @@ for workers in "${worker_counts[@]}"; do
         sys_per_req=$(ticks_per_request $((sys1 - sys0)) "$requests")
         # Segments every party sent (wrk, the proxy, the echo server) per
         # request: 4 when each leg is one data segment and no ACK goes alone.
-        segs_per_req=$(awk -v s=$((segs1 - segs0)) -v n="$requests" \
-          'BEGIN { if (n > 0) printf "%.2f", s / n; else print "nan" }')
+        segs_per_req=$(per_request $((segs1 - segs0)) "$requests")
         if ! kill -0 "$pid" 2>/dev/null; then
           log "$name (workers=$workers) exited during the run; this run is void. Its log:"
           tail -n 15 "$tmp/$name-w$workers/proxy.log" >&2 || true
